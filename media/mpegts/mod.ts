@@ -1,0 +1,6 @@
+/**
+ * Placeholder: filled by the area owner.
+ *
+ * @module
+ */
+export {};
