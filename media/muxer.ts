@@ -6,7 +6,15 @@
  */
 import type { MediaFrame } from "./frame.ts";
 
-/** Options for one {@linkcode Muxer.mux} call. */
+/**
+ * Options for one {@linkcode Muxer.mux} call.
+ *
+ * @example
+ * ```ts
+ * import type { MuxOptions } from "@arcly/stream/media";
+ * const options: MuxOptions = { sequenceNumber: 1, nextDts: 2000 };
+ * ```
+ */
 export interface MuxOptions {
   /** Fragment sequence number (fMP4 `mfhd`); ignored by formats without one. */
   sequenceNumber?: number;

@@ -43,7 +43,15 @@ export type StreamErrorCode =
   /** A network peer broke the protocol. */
   | "Protocol";
 
-/** Options for {@linkcode StreamError}. */
+/**
+ * Options for {@linkcode StreamError}.
+ *
+ * @example
+ * ```ts
+ * import { StreamError } from "@arcly/stream";
+ * const error = new StreamError("Storage", "Cannot write seg1.ts: disk full", { cause: new Error("ENOSPC") });
+ * ```
+ */
 export interface StreamErrorOptions {
   /** The underlying error. */
   cause?: unknown;
