@@ -1,0 +1,290 @@
+/**
+ * Command-line flags of the arcly-stream origin, parsed with `node:util`
+ * `parseArgs` and validated into an {@linkcode OriginOptions} object. Pure: no
+ * I/O, so every flag and every error is unit-tested.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** A `host:port` pair to listen on. */
+export interface ListenAddress {
+  /** Interface to bind, e.g. `0.0.0.0` or `127.0.0.1`. */
+  hostname: string;
+  /** TCP port (0 picks a free one). */
+  port: number;
+}
+
+/** Everything the origin needs, as parsed from flags. */
+export interface OriginOptions {
+  /** RTMP ingest/play address, or null when RTMP is off. */
+  rtmp: ListenAddress | null;
+  /** RTMPS address (needs `tls`), or null. */
+  rtmps: ListenAddress | null;
+  /** HTTP address (HLS, LL-HLS, HTTP-FLV, WS-FLV, API, metrics, dashboard). */
+  http: ListenAddress;
+  /** Certificate and key files for RTMPS and HTTPS. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** Serve HTTP over TLS too. */
+  https: boolean;
+  /** Folder the live HLS output is written to (`{hlsDir}/{app}/{name}/index.m3u8`). */
+  hlsDir: string;
+  /** HLS segment container. */
+  hlsFormat: "ts" | "fmp4";
+  /** Low-latency HLS (partial segments, blocking reload). */
+  lowLatency: boolean;
+  /** Target segment duration in milliseconds. */
+  segmentMs: number;
+  /** Segments kept in the live window. */
+  windowSize: number;
+  /** Folder to record every stream into, or null. */
+  recordDir: string | null;
+  /** Recording format. */
+  recordFormat: "mp4" | "flv" | "hls-ts" | "hls-fmp4";
+  /** Static token required to publish (`?token=`), or null. */
+  publishToken: string | null;
+  /** Static token required to play, or null. */
+  playToken: string | null;
+  /** HMAC secret for signed, expiring URLs, or null. */
+  signSecret: string | null;
+  /** Webhook URL that authorizes publish/play, or null. */
+  authWebhook: string | null;
+  /** Publish the bundled sample clip in a loop as `live/demo`. */
+  demo: boolean;
+  /** Maximum concurrent RTMP connections. */
+  maxConnections: number;
+  /** Milliseconds without frames before a stream is reaped. */
+  idleTimeoutMs: number;
+  /** Print usage and exit. */
+  help: boolean;
+}
+
+/** Usage text printed by `--help`. */
+export const USAGE: string =
+  `arcly-stream origin: RTMP in; HLS, LL-HLS, HTTP-FLV, WebSocket-FLV, stats, metrics and a dashboard out.
+
+Usage: deno run <permissions> cli.ts [flags]
+
+Listen:
+  --rtmp HOST:PORT          RTMP ingest and play            (default 0.0.0.0:1935, "off" disables)
+  --http HOST:PORT          HTTP egress and dashboard       (default 0.0.0.0:8080)
+  --rtmps HOST:PORT         RTMPS (needs --cert and --key)
+  --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS and --https
+  --https                   serve HTTP over TLS
+
+HLS:
+  --hls-dir DIR             where live HLS is written       (default ./hls)
+  --hls-format ts|fmp4      segment container               (default fmp4)
+  --no-ll-hls               plain HLS only (no partial segments)
+  --segment SECONDS         target segment duration         (default 2)
+  --window N                segments in the live playlist   (default 6)
+
+Recording:
+  --record DIR              record every stream under DIR
+  --record-format F         mp4 | flv | hls-ts | hls-fmp4   (default mp4)
+
+Access control (combine as needed):
+  --publish-token T         require ?token=T to publish
+  --play-token T            require ?token=T to play
+  --sign-secret S           require signed, expiring URLs (?expires=&sig=)
+  --auth-webhook URL        POST each publish/play request to URL; 2xx allows
+
+Other:
+  --demo                    publish the bundled sample clip in a loop as live/demo
+  --max-connections N       RTMP connection limit          (default 1000)
+  --idle-timeout SECONDS    reap streams without frames    (default 10)
+  -h, --help                this text
+`;
+
+/**
+ * Thrown for a bad flag; the message says which flag and why.
+ *
+ * @example
+ * ```ts
+ * import { parseOriginArgs, UsageError } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => parseOriginArgs(["--http", "nope"]), UsageError);
+ * ```
+ */
+export class UsageError extends Error {
+  /** @param message what is wrong with which flag */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Parse `host:port` (or a bare port, meaning `0.0.0.0`).
+ *
+ * @example
+ * ```ts
+ * import { parseListenAddress } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseListenAddress("127.0.0.1:1935", "--rtmp"), { hostname: "127.0.0.1", port: 1935 });
+ * ```
+ */
+export function parseListenAddress(value: string, flag: string): ListenAddress {
+  const match = /^()()(\d+)$/.exec(value) ??
+    /^(?:\[([0-9a-fA-F:]+)\]|([^:\[\]]*)):(\d+)$/.exec(value);
+  if (!match) {
+    throw new UsageError(
+      `Cannot use ${flag} ${value}: expected HOST:PORT, e.g. 127.0.0.1:1935`,
+    );
+  }
+  const hostname = match[1] || match[2] || "0.0.0.0";
+  const port = Number(match[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`Cannot use ${flag} ${value}: port must be 0-65535`);
+  }
+  return { hostname, port };
+}
+
+function positiveNumber(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(
+      `Cannot use ${flag} ${value}: expected a positive number`,
+    );
+  }
+  return n;
+}
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  flag: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `Cannot use ${flag} ${value}: expected one of ${allowed.join(", ")}`,
+    );
+  }
+  return value as T;
+}
+
+/**
+ * Parse and validate the origin's command line.
+ *
+ * @throws {UsageError} on an unknown flag or a bad value
+ * @example
+ * ```ts
+ * import { parseOriginArgs } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * const options = parseOriginArgs(["--http", "127.0.0.1:8000", "--hls-format", "ts"]);
+ * assert.equal(options.http.port, 8000);
+ * assert.equal(options.rtmp?.port, 1935);
+ * ```
+ */
+export function parseOriginArgs(args: string[]): OriginOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        rtmp: { type: "string" },
+        rtmps: { type: "string" },
+        http: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        https: { type: "boolean" },
+        "hls-dir": { type: "string" },
+        "hls-format": { type: "string" },
+        "no-ll-hls": { type: "boolean" },
+        segment: { type: "string" },
+        window: { type: "string" },
+        record: { type: "string" },
+        "record-format": { type: "string" },
+        "publish-token": { type: "string" },
+        "play-token": { type: "string" },
+        "sign-secret": { type: "string" },
+        "auth-webhook": { type: "string" },
+        demo: { type: "boolean" },
+        "max-connections": { type: "string" },
+        "idle-timeout": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`Cannot parse flags: ${(error as Error).message}`);
+  }
+  const v = parsed.values;
+  const tls = v.cert !== undefined || v.key !== undefined
+    ? { certFile: v.cert ?? "", keyFile: v.key ?? "" }
+    : null;
+  if (tls && (!tls.certFile || !tls.keyFile)) {
+    throw new UsageError("Cannot enable TLS: --cert and --key go together");
+  }
+  if (v.rtmps !== undefined && !tls) {
+    throw new UsageError("Cannot enable --rtmps: it needs --cert and --key");
+  }
+  if (v.https && !tls) {
+    throw new UsageError("Cannot enable --https: it needs --cert and --key");
+  }
+  if (
+    v["auth-webhook"] !== undefined && !/^https?:\/\//.test(v["auth-webhook"])
+  ) {
+    throw new UsageError(
+      `Cannot use --auth-webhook ${v["auth-webhook"]}: expected an http(s) URL`,
+    );
+  }
+  const segmentSeconds = positiveNumber(v.segment, "--segment", 2);
+  const window = positiveNumber(v.window, "--window", 6);
+  const maxConnections = positiveNumber(
+    v["max-connections"],
+    "--max-connections",
+    1000,
+  );
+  if (!Number.isInteger(window)) {
+    throw new UsageError(
+      `Cannot use --window ${v.window}: expected an integer`,
+    );
+  }
+  return {
+    rtmp: v.rtmp === "off"
+      ? null
+      : parseListenAddress(v.rtmp ?? "0.0.0.0:1935", "--rtmp"),
+    rtmps: v.rtmps === undefined
+      ? null
+      : parseListenAddress(v.rtmps, "--rtmps"),
+    http: parseListenAddress(v.http ?? "0.0.0.0:8080", "--http"),
+    tls,
+    https: v.https ?? false,
+    hlsDir: v["hls-dir"] ?? "./hls",
+    hlsFormat: oneOf(
+      v["hls-format"],
+      "--hls-format",
+      ["ts", "fmp4"] as const,
+      "fmp4",
+    ),
+    lowLatency: !(v["no-ll-hls"] ?? false),
+    segmentMs: Math.round(segmentSeconds * 1000),
+    windowSize: window,
+    recordDir: v.record ?? null,
+    recordFormat: oneOf(
+      v["record-format"],
+      "--record-format",
+      ["mp4", "flv", "hls-ts", "hls-fmp4"] as const,
+      "mp4",
+    ),
+    publishToken: v["publish-token"] ?? null,
+    playToken: v["play-token"] ?? null,
+    signSecret: v["sign-secret"] ?? null,
+    authWebhook: v["auth-webhook"] ?? null,
+    demo: v.demo ?? false,
+    maxConnections: Math.floor(maxConnections),
+    idleTimeoutMs: Math.round(
+      positiveNumber(v["idle-timeout"], "--idle-timeout", 10) * 1000,
+    ),
+    help: v.help ?? false,
+  };
+}
