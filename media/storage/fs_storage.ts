@@ -1,0 +1,332 @@
+/**
+ * {@linkcode FsStorage}: a {@linkcode StorageBackend} on the local file
+ * system, confined to one root directory.
+ *
+ * Data path: `put` writes to a hidden temporary file in the target directory
+ * (`.arcly-tmp-<random>`), optionally fsyncs it, then renames it over the
+ * key, so a reader (the HTTP layer serving a playlist) sees the old file or
+ * the complete new one, never a prefix (POSIX rename(2) is atomic within a
+ * file system). `append` opens with O_APPEND and writes all bytes, fsyncing
+ * when asked. Directories are created on demand.
+ *
+ * Confinement: keys are checked lexically by `validateStorageKey()` (no `..`,
+ * no absolute paths), then the real path of each directory touched is
+ * resolved once (cached) and must lie under the real root, and a key that is
+ * itself a symlink must resolve under the root too. Memory held: the set of
+ * checked directories, bounded by {@linkcode MAX_CHECKED_DIRECTORIES}.
+ *
+ * @module
+ */
+import { StreamError } from "../stream_error.ts";
+import { checkPrefix, checkRange, storageError } from "./_checks.ts";
+import {
+  type StorageBackend,
+  type StorageStat,
+  validateStorageKey,
+  type WriteOptions,
+} from "./storage_backend.ts";
+
+/**
+ * Directories whose real path was checked and is cached. A live packager
+ * touches a handful; the cap only bounds memory for adversarial key sets
+ * (the cache is cleared when full, which costs re-checks, not correctness).
+ */
+export const MAX_CHECKED_DIRECTORIES = 4096;
+
+/** Name prefix of in-flight temporary files; `list()` never reports them. */
+const TEMP_PREFIX = ".arcly-tmp-";
+
+/**
+ * Options for {@linkcode FsStorage}.
+ *
+ * @example
+ * ```ts
+ * import type { FsStorageOptions } from "@arcly/stream/storage";
+ * const options: FsStorageOptions = { root: "/var/lib/arcly" };
+ * ```
+ */
+export interface FsStorageOptions {
+  /** Directory holding every object; created when missing. */
+  root: string;
+  /** Permission bits for new files (before umask). Default 0o644. */
+  fileMode?: number;
+}
+
+/**
+ * A {@linkcode StorageBackend} on disk under one root directory.
+ *
+ * @example Atomic put under a temporary root
+ * ```ts
+ * import { FsStorage } from "@arcly/stream/storage";
+ * import assert from "node:assert/strict";
+ *
+ * const root = await Deno.makeTempDir();
+ * const storage = new FsStorage({ root });
+ * await storage.put("live/cam/index.m3u8", new TextEncoder().encode("#EXTM3U\n"));
+ * assert.equal(await Deno.readTextFile(`${root}/live/cam/index.m3u8`), "#EXTM3U\n");
+ * await assert.rejects(storage.get("../outside"), { code: "InvalidInput" });
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export class FsStorage implements StorageBackend {
+  #root: string;
+  #fileMode: number;
+  #realRoot: Promise<string> | undefined;
+  #checkedDirs = new Set<string>();
+
+  /**
+   * Open (lazily create) a store under `options.root`.
+   *
+   * @param options the root directory and file mode
+   */
+  constructor(options: FsStorageOptions) {
+    if (!options.root) {
+      throw new StreamError(
+        "InvalidInput",
+        "Cannot open FsStorage: root is empty",
+      );
+    }
+    this.#root = options.root.replace(/\/+$/, "") || "/";
+    this.#fileMode = options.fileMode ?? 0o644;
+  }
+
+  /** The root directory, as given. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** {@inheritDoc StorageBackend.put} */
+  async put(
+    key: string,
+    bytes: Uint8Array,
+    options?: WriteOptions,
+  ): Promise<void> {
+    const path = await this.#pathFor(key, true);
+    const temp = `${dirOf(path)}/${TEMP_PREFIX}${crypto.randomUUID()}`;
+    try {
+      const file = await Deno.open(temp, {
+        write: true,
+        createNew: true,
+        mode: this.#fileMode,
+      });
+      try {
+        await writeAll(file, bytes);
+        if (options?.sync) await file.syncData();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, path);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {/* never created, or gone */});
+      throw storageError("put", key, error);
+    }
+  }
+
+  /** {@inheritDoc StorageBackend.append} */
+  async append(
+    key: string,
+    bytes: Uint8Array,
+    options?: WriteOptions,
+  ): Promise<void> {
+    const path = await this.#pathFor(key, true);
+    try {
+      const file = await Deno.open(path, {
+        append: true,
+        create: true,
+        mode: this.#fileMode,
+      });
+      try {
+        await writeAll(file, bytes);
+        if (options?.sync) await file.syncData();
+      } finally {
+        file.close();
+      }
+    } catch (error) {
+      throw storageError("append to", key, error);
+    }
+  }
+
+  /** {@inheritDoc StorageBackend.get} */
+  async get(key: string): Promise<Uint8Array | null> {
+    const path = await this.#pathFor(key, false);
+    if (path === null) return null;
+    try {
+      return await Deno.readFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw storageError("read", key, error);
+    }
+  }
+
+  /** {@inheritDoc StorageBackend.getRange} */
+  async getRange(
+    key: string,
+    start: number,
+    endExclusive: number,
+  ): Promise<Uint8Array | null> {
+    checkRange(start, endExclusive);
+    const path = await this.#pathFor(key, false);
+    if (path === null) return null;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw storageError("read", key, error);
+    }
+    try {
+      const size = (await file.stat()).size;
+      const from = Math.min(start, size);
+      const out = new Uint8Array(Math.min(endExclusive, size) - from);
+      await file.seek(from, Deno.SeekMode.Start);
+      let filled = 0;
+      while (filled < out.length) {
+        const n = await file.read(out.subarray(filled));
+        if (n === null) break; // truncated concurrently: return what exists
+        filled += n;
+      }
+      return out.subarray(0, filled);
+    } catch (error) {
+      throw storageError("read", key, error);
+    } finally {
+      file.close();
+    }
+  }
+
+  /** {@inheritDoc StorageBackend.stat} */
+  async stat(key: string): Promise<StorageStat | null> {
+    const path = await this.#pathFor(key, false);
+    if (path === null) return null;
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile) return null;
+      return { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw storageError("stat", key, error);
+    }
+  }
+
+  /** {@inheritDoc StorageBackend.delete} */
+  async delete(key: string): Promise<boolean> {
+    const path = await this.#pathFor(key, false);
+    if (path === null) return false;
+    try {
+      await Deno.remove(path);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw storageError("delete", key, error);
+    }
+  }
+
+  /** {@inheritDoc StorageBackend.list} */
+  async list(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
+    const slash = prefix.lastIndexOf("/");
+    const base = slash < 0 ? "" : prefix.slice(0, slash);
+    const keys: string[] = [];
+    try {
+      await this.#walk(base, prefix, keys);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw storageError("list", prefix || "/", error);
+    }
+    return keys.sort();
+  }
+
+  async #walk(dir: string, prefix: string, out: string[]): Promise<void> {
+    const path = dir === "" ? this.#root : `${this.#root}/${dir}`;
+    for await (const entry of Deno.readDir(path)) {
+      if (entry.name.startsWith(TEMP_PREFIX)) continue;
+      const key = dir === "" ? entry.name : `${dir}/${entry.name}`;
+      // Skip subtrees that cannot hold a match.
+      if (!key.startsWith(prefix) && !prefix.startsWith(key + "/")) continue;
+      if (entry.isDirectory) await this.#walk(key, prefix, out);
+      else if (entry.isFile && key.startsWith(prefix)) out.push(key);
+    }
+  }
+
+  /**
+   * Validate `key`, make sure its directory lies under the real root
+   * (creating it when `create`), and return the file path. Returns null when
+   * the directory is missing and `create` is false.
+   */
+  async #pathFor(key: string, create: true): Promise<string>;
+  async #pathFor(key: string, create: false): Promise<string | null>;
+  async #pathFor(key: string, create: boolean): Promise<string | null> {
+    validateStorageKey(key);
+    const path = `${this.#root}/${key}`;
+    const dir = dirOf(path);
+    if (this.#checkedDirs.has(dir)) return await this.#checkLeaf(key, path);
+    const realRoot = await this.#resolveRoot();
+    let realDir: string;
+    try {
+      if (create) await Deno.mkdir(dir, { recursive: true });
+      realDir = await Deno.realPath(dir);
+    } catch (error) {
+      if (!create && error instanceof Deno.errors.NotFound) return null;
+      throw storageError(
+        create ? "create directory for" : "resolve",
+        key,
+        error,
+      );
+    }
+    if (realDir !== realRoot && !realDir.startsWith(realRoot + "/")) {
+      throw escapes(key);
+    }
+    if (this.#checkedDirs.size >= MAX_CHECKED_DIRECTORIES) {
+      this.#checkedDirs.clear();
+    }
+    this.#checkedDirs.add(dir);
+    return await this.#checkLeaf(key, path);
+  }
+
+  /** Refuse a key that is itself a symlink pointing outside the root. */
+  async #checkLeaf(key: string, path: string): Promise<string> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch {
+      return path; // missing (or unreadable): the operation itself reports it
+    }
+    if (!info.isSymlink) return path;
+    const realRoot = await this.#resolveRoot();
+    const real = await Deno.realPath(path).catch(() => null);
+    if (real === null || !real.startsWith(realRoot + "/")) throw escapes(key);
+    return path;
+  }
+
+  #resolveRoot(): Promise<string> {
+    this.#realRoot ??= (async () => {
+      try {
+        await Deno.mkdir(this.#root, { recursive: true });
+        return await Deno.realPath(this.#root);
+      } catch (error) {
+        this.#realRoot = undefined;
+        throw storageError("open root", this.#root, error);
+      }
+    })();
+    return this.#realRoot;
+  }
+}
+
+function escapes(key: string): StreamError {
+  return new StreamError(
+    "InvalidInput",
+    `Cannot use storage key ${
+      JSON.stringify(key)
+    }: it resolves outside the storage root`,
+  );
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += await file.write(bytes.subarray(written));
+  }
+}

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import {
+  FsStorage,
+  MemoryStorage,
+  validateStorageKey,
+} from "../../../media/storage/mod.ts";
+import { StreamError } from "../../../media/stream_error.ts";
+import { runStorageConformance } from "./storage_conformance.ts";
+
+runStorageConformance("MemoryStorage", () =>
+  Promise.resolve({
+    storage: new MemoryStorage(),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  }));
+
+runStorageConformance("FsStorage", async () => {
+  const root = await Deno.makeTempDir({ prefix: "arcly-storage-" });
+  return {
+    storage: new FsStorage({ root: `${root}/store` }),
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+});
+
+Deno.test("validateStorageKey() returns valid keys unchanged", () => {
+  for (const key of ["a", "live/cam/index.m3u8", "x/y/z/seg12.3.m4s"]) {
+    assert.equal(validateStorageKey(key), key);
+  }
+  assert.throws(
+    () => validateStorageKey("a/../b"),
+    (e: unknown) => e instanceof StreamError && e.code === "InvalidInput",
+  );
+});
+
+Deno.test("MemoryStorage rejects writes past maxBytes with a Storage error and frees on delete", async () => {
+  const storage = new MemoryStorage({ maxBytes: 100 });
+  await storage.put("a", new Uint8Array(60));
+  await assert.rejects(storage.append("a", new Uint8Array(41)), {
+    code: "Storage",
+  });
+  await assert.rejects(storage.put("b", new Uint8Array(41)), {
+    code: "Storage",
+  });
+  await storage.put("a", new Uint8Array(10)); // replacing shrinks usage
+  assert.equal(storage.usedBytes, 10);
+  await storage.put("b", new Uint8Array(90));
+  assert.equal(await storage.delete("a"), true);
+  assert.equal(storage.usedBytes, 90);
+});
+
+Deno.test("FsStorage leaves no temp files behind and lists none", async () => {
+  await using dir = await tmp();
+  const storage = new FsStorage({ root: dir.path });
+  await Promise.all(
+    Array.from(
+      { length: 10 },
+      (_, i) => storage.put("live/cam/index.m3u8", new Uint8Array(i + 1)),
+    ),
+  );
+  const names = [...Deno.readDirSync(`${dir.path}/live/cam`)].map((e) =>
+    e.name
+  );
+  assert.deepEqual(names, ["index.m3u8"]);
+});
+
+Deno.test("FsStorage refuses a directory symlink that points outside the root", async () => {
+  await using dir = await tmp();
+  const outside = `${dir.path}/outside`;
+  await Deno.mkdir(outside);
+  await Deno.mkdir(`${dir.path}/root`);
+  await Deno.symlink(outside, `${dir.path}/root/evil`);
+  await Deno.writeTextFile(`${outside}/secret`, "s");
+  const storage = new FsStorage({ root: `${dir.path}/root` });
+  await assert.rejects(storage.put("evil/x", new Uint8Array(1)), {
+    code: "InvalidInput",
+  });
+  await assert.rejects(storage.get("evil/secret"), { code: "InvalidInput" });
+  assert.equal([...Deno.readDirSync(outside)].length, 1);
+});
+
+Deno.test("FsStorage refuses a file symlink that points outside the root", async () => {
+  await using dir = await tmp();
+  await Deno.mkdir(`${dir.path}/root`);
+  await Deno.writeTextFile(`${dir.path}/secret`, "s");
+  await Deno.symlink(`${dir.path}/secret`, `${dir.path}/root/link`);
+  const storage = new FsStorage({ root: `${dir.path}/root` });
+  await assert.rejects(storage.get("link"), { code: "InvalidInput" });
+  await assert.rejects(storage.append("link", new Uint8Array(1)), {
+    code: "InvalidInput",
+  });
+  assert.equal(await Deno.readTextFile(`${dir.path}/secret`), "s");
+});
+
+Deno.test("FsStorage surfaces I/O failures as Storage errors with the cause", async () => {
+  await using dir = await tmp();
+  const storage = new FsStorage({ root: dir.path });
+  await storage.put("blocker", new Uint8Array(1)); // a file where a directory is needed
+  const error = await storage.put("blocker/seg0.ts", new Uint8Array(1)).catch((
+    e,
+  ) => e);
+  assert.ok(error instanceof StreamError);
+  assert.equal(error.code, "Storage");
+  assert.ok(error.cause instanceof Error);
+  await assert.rejects(storage.append("blocker/x", new Uint8Array(1)), {
+    code: "Storage",
+  });
+});
+
+Deno.test("FsStorage put({ sync: true }) and append({ sync: true }) persist", async () => {
+  await using dir = await tmp();
+  const storage = new FsStorage({ root: dir.path });
+  await storage.put("k", new Uint8Array([1]), { sync: true });
+  await storage.append("k", new Uint8Array([2]), { sync: true });
+  assert.deepEqual(
+    await Deno.readFile(`${dir.path}/k`),
+    new Uint8Array([1, 2]),
+  );
+});
+
+async function tmp(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "arcly-storage-" });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}
