@@ -1,6 +1,60 @@
 /**
- * Placeholder: filled by the area owner.
+ * HTTP egress for arcly-stream, built on Hono: HLS and LL-HLS (blocking
+ * playlist reload), HTTP-FLV, WebSocket-FLV, `/api/streams`, `/metrics`,
+ * health probes and a dashboard page, under one URL scheme per stream
+ * `app/name`.
+ *
+ * @example Serve stored HLS output
+ * ```ts
+ * import { hlsRoutes, storageKeyFromPath } from "@arcly/stream/http";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * import assert from "node:assert/strict";
+ *
+ * const storage = new MemoryStorage();
+ * await storage.put("live/cam/seg0.ts", new Uint8Array(188));
+ * const res = await hlsRoutes({ storage }).request("/live/cam/seg0.ts");
+ * assert.equal(res.status, 200);
+ * assert.equal(storageKeyFromPath("/live/cam/seg0.ts"), "live/cam/seg0.ts");
+ * ```
  *
  * @module
  */
-export {};
+export type { HttpRoutes } from "./http_routes.ts";
+export {
+  decodeSafeSegment,
+  isSafePath,
+  MAX_URL_KEY_DEPTH,
+  MAX_URL_KEY_LENGTH,
+  storageKeyFromPath,
+} from "./path_safety.ts";
+export {
+  cacheControlOf,
+  mediaTypeOf,
+  MUTABLE_CACHE_CONTROL,
+  PLAYLIST_CACHE_CONTROL,
+  SEGMENT_CACHE_CONTROL,
+} from "./http_media_types.ts";
+export {
+  httpStatusOf,
+  type PlayAccess,
+  type PlayAuthorizer,
+  type PlayProtocol,
+  playTokenOf,
+} from "./play_access.ts";
+export {
+  ADVANCE_MSN_LIMIT,
+  ADVANCE_PART_LIMIT,
+  blockingDecision,
+  type BlockingRequest,
+  parseBlockingRequest,
+  type PlaylistPosition,
+  playlistPosition,
+} from "./hls_blocking.ts";
+export {
+  type HlsPlaylistSource,
+  hlsRoutes,
+  type HlsRoutesOptions,
+  type HlsStorageReader,
+  type LiveHlsPlaylist,
+} from "./hls_routes.ts";
+export { type DashboardOptions, dashboardRoutes } from "./dashboard.ts";

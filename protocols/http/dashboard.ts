@@ -1,0 +1,124 @@
+/**
+ * The dashboard routes: the page at `/` and the two player libraries it
+ * loads, hls.js at `/_assets/hls.min.js` and mpegts.js at
+ * `/_assets/mpegts.js`.
+ *
+ * The libraries are the browser builds from the npm packages, resolved with
+ * `import.meta.resolve()` (which yields a `file:` URL when the host runs with
+ * a `node_modules` folder), then `./node_modules/` under the working
+ * directory, or an explicit path given in {@linkcode DashboardOptions}. Each
+ * file is read once on first request and kept (two files, under 1 MiB in
+ * all); when none is found the route answers 404 and the page degrades to
+ * native HLS playback.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { HttpRoutes } from "./http_routes.ts";
+import { DASHBOARD_HTML } from "./_dashboard_page.ts";
+
+/** Where the dashboard finds the player libraries. *
+ * @example Point at vendored copies
+ * ```ts
+ * import { type DashboardOptions, dashboardRoutes } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const options: DashboardOptions = { hlsJsPath: "/srv/vendor/hls.min.js" };
+ * const res = await dashboardRoutes(options).request("/_assets/unknown.js");
+ * assert.equal(res.status, 404);
+ * ```
+ */
+export interface DashboardOptions {
+  /** Path or `file:` URL of `hls.js/dist/hls.min.js`; resolved from node_modules when absent. */
+  hlsJsPath?: string | URL;
+  /** Path or `file:` URL of `mpegts.js/dist/mpegts.js`; resolved from node_modules when absent. */
+  mpegtsJsPath?: string | URL;
+}
+
+/** Browser builds, by asset name, with the npm specifier that locates each. */
+const ASSETS: Record<
+  string,
+  { specifier: string; option: keyof DashboardOptions }
+> = {
+  "hls.min.js": { specifier: "hls.js/dist/hls.min.js", option: "hlsJsPath" },
+  "mpegts.js": {
+    specifier: "mpegts.js/dist/mpegts.js",
+    option: "mpegtsJsPath",
+  },
+};
+
+/**
+ * Build the dashboard sub-app: `GET /` and `GET /_assets/:file`.
+ *
+ * @param options explicit asset locations (optional)
+ * @returns a Hono app to mount at the root of the egress app
+ *
+ * @example Serve the page
+ * ```ts
+ * import { dashboardRoutes } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const app = dashboardRoutes();
+ * const res = await app.request("/");
+ * assert.equal(res.status, 200);
+ * assert.match(await res.text(), /arcly-stream/);
+ * ```
+ */
+export function dashboardRoutes(options: DashboardOptions = {}): HttpRoutes {
+  const app = new Hono();
+  addDashboardRoutes(app, options);
+  return app;
+}
+
+/**
+ * Register the routes of {@linkcode dashboardRoutes} on an existing Hono app (how
+ * `createHttpApp()` composes them).
+ *
+ * @param app the app to add routes to
+ * @param options as for {@linkcode dashboardRoutes}
+ */
+export function addDashboardRoutes(app: Hono, options: DashboardOptions): void {
+  const cache = new Map<string, Uint8Array | null>();
+  app.get("/", (c) => {
+    c.header("Cache-Control", "no-cache");
+    return c.html(DASHBOARD_HTML);
+  });
+  app.get("/_assets/:file", async (c) => {
+    const name = c.req.param("file");
+    const asset = ASSETS[name];
+    if (asset === undefined) return c.notFound();
+    let bytes = cache.get(name);
+    if (bytes === undefined) {
+      bytes = await readAsset(asset.specifier, options[asset.option]);
+      cache.set(name, bytes);
+    }
+    if (bytes === null) return c.notFound();
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "public, max-age=86400",
+    });
+  });
+}
+
+async function readAsset(
+  specifier: string,
+  explicit: string | URL | undefined,
+): Promise<Uint8Array | null> {
+  const candidates: (string | URL)[] = [];
+  if (explicit !== undefined) candidates.push(explicit);
+  try {
+    const resolved = new URL(import.meta.resolve(specifier));
+    if (resolved.protocol === "file:") candidates.push(resolved);
+  } catch {
+    // not in the host's import map: fall through to node_modules
+  }
+  candidates.push(`${Deno.cwd()}/node_modules/${specifier}`);
+  for (const candidate of candidates) {
+    try {
+      return await Deno.readFile(candidate);
+    } catch {
+      // try the next location
+    }
+  }
+  return null;
+}
