@@ -1,6 +1,27 @@
 /**
- * Placeholder: filled by the area owner.
+ * RTMP for arcly-stream: a server ({@linkcode RtmpHandler}, a
+ * `ProtocolHandler` driven by `Engine.serve`, over TCP or TLS) and a client
+ * ({@linkcode RtmpClient}), built on pure, socket-free pieces: the handshake,
+ * {@linkcode ChunkReader}, chunk writer, message builders and
+ * {@linkcode RtmpSession}.
+ *
+ * @example Chunk a message and read it back
+ * ```ts
+ * import { ChunkReader, writeChunks } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = writeChunks({ csid: 3, typeId: 20, streamId: 0, timestamp: 7 }, new Uint8Array(200), 128);
+ * const [message] = new ChunkReader().feed(bytes);
+ * assert.equal(message?.timestamp, 7);
+ * ```
  *
  * @module
  */
-export {};
+export * from "./handshake.ts";
+export * from "./chunk_reader.ts";
+export * from "./chunk_writer.ts";
+export * from "./messages.ts";
+export * from "./timestamp_unwrapper.ts";
+export * from "./media_ingest.ts";
+export * from "./frame_chunk_cache.ts";
+export * from "./session.ts";

@@ -1,0 +1,146 @@
+/**
+ * {@linkcode FrameChunkCache}: serialize-once egress for RTMP play. Each
+ * frame of a stream becomes its RTMP chunk bytes (FLV tag body inside type-0
+ * chunks on a fixed chunk stream per kind, message stream
+ * {@linkcode MEDIA_STREAM_ID}, the stream's absolute timestamp) exactly once;
+ * every player of the stream writes the very same `Uint8Array`.
+ *
+ * Specification: Adobe RTMP 1.0 §5.3.1 (chunks), §7.1.5 (audio/video
+ * messages); bodies by `writeFlvBodyInto` from `media/flv`.
+ *
+ * Memory: a `WeakMap` keyed by the frame, so cached bytes live exactly as
+ * long as the kernel's ring or GOP cache keeps the frame.
+ *
+ * @module
+ */
+import type { MediaFrame } from "../../media/frame.ts";
+import {
+  flvBodyByteLength,
+  flvTagTypeOf,
+  flvTimestampOf,
+  frameToFlvBody,
+  writeFlvBodyInto,
+} from "../../media/flv/mod.ts";
+import {
+  chunkedByteLength,
+  type ChunkHeader,
+  writeChunksInto,
+  writeMessageHeaderInto,
+} from "./chunk_writer.ts";
+import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
+
+/**
+ * Chunk bytes of frames, built once per frame.
+ *
+ * @example Same bytes for every caller
+ * ```ts
+ * import { FrameChunkCache } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const cache = new FrameChunkCache(60000);
+ * const frame = { kind: "audio", codec: "aac", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(8) } as const;
+ * assert.equal(cache.bytesOf(frame), cache.bytesOf(frame));
+ * ```
+ */
+export class FrameChunkCache {
+  #cache = new WeakMap<MediaFrame, Uint8Array>();
+  #chunkSize: number;
+  #built = 0;
+
+  /** @param chunkSize the outgoing chunk size every player of the stream uses */
+  constructor(chunkSize: number) {
+    this.#chunkSize = chunkSize;
+  }
+
+  /** The chunk size the bytes are built for. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
+  /** How many frames were serialized (for tests: one per frame, not per player). */
+  get built(): number {
+    return this.#built;
+  }
+
+  /**
+   * The chunk bytes of `frame`, built on first use.
+   *
+   * @param frame a frame of this stream
+   * @returns shared, read-only bytes
+   * @throws {StreamError} `Unsupported` for codecs FLV cannot carry
+   */
+  bytesOf(frame: MediaFrame): Uint8Array {
+    let bytes = this.#cache.get(frame);
+    if (bytes === undefined) {
+      bytes = chunkFrame(frame, this.#chunkSize);
+      this.#cache.set(frame, bytes);
+      this.#built++;
+    }
+    return bytes;
+  }
+
+  /**
+   * Concatenate the chunk bytes of a batch into one buffer (size first,
+   * one allocation), for one write per batch.
+   *
+   * @param frames the batch
+   * @returns the bytes to write
+   */
+  batchOf(frames: readonly MediaFrame[]): Uint8Array {
+    if (frames.length === 1) return this.bytesOf(frames[0]!);
+    let total = 0;
+    const parts: Uint8Array[] = [];
+    for (const f of frames) {
+      const b = this.bytesOf(f);
+      parts.push(b);
+      total += b.length;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const b of parts) {
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * Build the chunk bytes of one frame (not cached).
+ *
+ * @param frame the frame
+ * @param chunkSize outgoing chunk size
+ * @returns the chunk bytes
+ * @example
+ * ```ts
+ * import { chunkFrame } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = { kind: "video", codec: "h264", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(10) } as const;
+ * assert.equal(chunkFrame(frame, 128).length, 12 + 15);
+ * ```
+ */
+export function chunkFrame(frame: MediaFrame, chunkSize: number): Uint8Array {
+  const typeId = flvTagTypeOf(frame);
+  const header: ChunkHeader = {
+    csid: typeId === 9
+      ? ChunkStreamId.Video
+      : typeId === 8
+      ? ChunkStreamId.Audio
+      : ChunkStreamId.Data,
+    typeId,
+    streamId: MEDIA_STREAM_ID,
+    timestamp: flvTimestampOf(frame),
+  };
+  const bodyLength = flvBodyByteLength(frame);
+  const out = new Uint8Array(chunkedByteLength(header, bodyLength, chunkSize));
+  if (bodyLength <= chunkSize) {
+    const at = writeMessageHeaderInto(header, bodyLength, out, 0);
+    writeFlvBodyInto(frame, out, at);
+  } else {
+    writeChunksInto(header, frameToFlvBody(frame), chunkSize, out, 0);
+  }
+  return out;
+}

@@ -1,0 +1,570 @@
+/**
+ * {@linkcode RtmpSession}: the server side of one RTMP connection as a pure,
+ * socket-free state machine. Bytes go in through `feed()`; actions come out:
+ * bytes to send, and requests (publish, play, frames, …) for the host, which
+ * answers asynchronous ones with `acceptPublish()`/`refusePublish()`, etc.
+ *
+ * Specification: Adobe RTMP 1.0 §5.2 (handshake), §5.3–§5.4 (chunks and
+ * protocol control), §7.2.1 (NetConnection commands: connect, createStream,
+ * deleteStream), §7.2.2 (NetStream commands: play, publish, deleteStream and
+ * the onStatus codes), plus the FMS-era calls encoders send (releaseStream,
+ * FCPublish, FCUnpublish, getStreamLength, _checkbw) which get harmless
+ * answers.
+ *
+ * States: handshake (C0+C1) → handshake ack (C2) → chunk stream. Per stream:
+ * idle → publish-pending → publishing, or idle → play-pending → playing.
+ * Memory: the {@linkcode ChunkReader} limits, one 1537-byte handshake buffer
+ * (dropped after the handshake), and nothing per frame.
+ *
+ * @module
+ */
+import type { MediaFrame } from "../../media/frame.ts";
+import { type Amf0Value, decodeAmf0 } from "../../media/flv/mod.ts";
+import { StreamError } from "../../media/stream_error.ts";
+import { ChunkReader, type RtmpMessage } from "./chunk_reader.ts";
+import {
+  createServerHandshake,
+  HANDSHAKE_SIZE,
+  type HandshakeOptions,
+} from "./handshake.ts";
+import { MediaIngest } from "./media_ingest.ts";
+import {
+  acknowledgementMessage,
+  commandMessage,
+  MEDIA_STREAM_ID,
+  MessageType,
+  setChunkSizeMessage,
+  setPeerBandwidthMessage,
+  UserControlEvent,
+  userControlMessage,
+  windowAckSizeMessage,
+} from "./messages.ts";
+import {
+  type CommandValues,
+  parseStreamName,
+  propertyOf,
+  statusMessage,
+} from "./_session_util.ts";
+
+/** Default outgoing chunk size: large chunks mean fewer headers per frame. */
+export const DEFAULT_OUT_CHUNK_SIZE = 60000;
+/** Window Acknowledgement Size we announce (the value FMS/ffmpeg use). */
+export const DEFAULT_WINDOW_ACK_SIZE = 2_500_000;
+
+/** Options for {@linkcode RtmpSession}. */
+export interface RtmpSessionOptions {
+  /** Outgoing chunk size; default {@linkcode DEFAULT_OUT_CHUNK_SIZE}. */
+  chunkSize?: number;
+  /** Largest incoming message; see `MAX_RTMP_MESSAGE_BYTES`. */
+  maxMessageBytes?: number;
+  /** Most chunk streams; see `MAX_CHUNK_STREAMS`. */
+  maxChunkStreams?: number;
+  /** Handshake time and random source (tests). */
+  handshake?: HandshakeOptions;
+}
+
+/** What the session asks of its host. */
+export type SessionAction =
+  | { type: "send"; bytes: Uint8Array }
+  | { type: "connect"; app: string; tcUrl: string; query: URLSearchParams }
+  | {
+    type: "publish";
+    name: string;
+    query: URLSearchParams;
+    publishType: string;
+  }
+  | {
+    type: "play";
+    name: string;
+    query: URLSearchParams;
+    start: number;
+    duration: number;
+    reset: boolean;
+  }
+  | { type: "frames"; frames: MediaFrame[] }
+  | { type: "metadata"; value: Amf0Value }
+  | { type: "unpublish" }
+  | { type: "stopPlay" }
+  | { type: "decodeError"; error: StreamError };
+
+type Phase = "c0c1" | "c2" | "chunks";
+type StreamState =
+  | "idle"
+  | "publishPending"
+  | "publishing"
+  | "playPending"
+  | "playing";
+
+/**
+ * Server-side RTMP connection state machine.
+ *
+ * @example Handshake
+ * ```ts
+ * import { createClientHello, RtmpSession } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new RtmpSession();
+ * const actions = session.feed(createClientHello());
+ * assert.equal(actions[0]?.type, "send");
+ * ```
+ */
+export class RtmpSession {
+  #phase: Phase = "c0c1";
+  #hs: Uint8Array | null = new Uint8Array(HANDSHAKE_SIZE + 1);
+  #hsFill = 0;
+  #reader: ChunkReader;
+  #ingest = new MediaIngest();
+  #chunkSize: number;
+  #options: RtmpSessionOptions;
+  #state: StreamState = "idle";
+  #app = "";
+  #connectQuery = new URLSearchParams();
+  #tcUrl = "";
+  #pendingTx = 0;
+  #peerWindow = DEFAULT_WINDOW_ACK_SIZE;
+  #lastAck = 0;
+
+  /** @param options chunk size, limits, handshake randomness */
+  constructor(options: RtmpSessionOptions = {}) {
+    this.#options = options;
+    this.#chunkSize = options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
+    this.#reader = new ChunkReader({
+      ...(options.maxMessageBytes === undefined
+        ? {}
+        : { maxMessageBytes: options.maxMessageBytes }),
+      ...(options.maxChunkStreams === undefined
+        ? {}
+        : { maxChunkStreams: options.maxChunkStreams }),
+    });
+  }
+
+  /** True once the handshake is complete. */
+  get handshakeDone(): boolean {
+    return this.#phase === "chunks";
+  }
+
+  /** The application from `connect` ("" before it). */
+  get app(): string {
+    return this.#app;
+  }
+
+  /** The per-stream state. */
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  /** The outgoing chunk size (after connect). */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
+  /**
+   * Consume bytes from the client.
+   *
+   * @param bytes any number of bytes
+   * @returns the actions, in order
+   * @throws {StreamError} `Protocol`/`LimitExceeded` on a fatal violation (close the connection)
+   */
+  feed(bytes: Uint8Array): SessionAction[] {
+    const out: SessionAction[] = [];
+    let p = 0;
+    if (this.#phase !== "chunks") {
+      p = this.#handshake(bytes, out);
+      if ((this.#phase as Phase) !== "chunks" || p >= bytes.length) return out;
+    }
+    const messages = this.#reader.feed(p === 0 ? bytes : bytes.subarray(p));
+    for (const message of messages) this.#onMessage(message, out);
+    this.#maybeAck(out);
+    return out;
+  }
+
+  #handshake(bytes: Uint8Array, out: SessionAction[]): number {
+    const hs = this.#hs!;
+    const need = this.#phase === "c0c1" ? HANDSHAKE_SIZE + 1 : HANDSHAKE_SIZE;
+    const n = Math.min(need - this.#hsFill, bytes.length);
+    hs.set(bytes.subarray(0, n), this.#hsFill);
+    this.#hsFill += n;
+    if (this.#hsFill < need) return n;
+    this.#hsFill = 0;
+    if (this.#phase === "c0c1") {
+      out.push({
+        type: "send",
+        bytes: createServerHandshake(hs, this.#options.handshake),
+      });
+      this.#phase = "c2";
+      return n + this.#handshake(bytes.subarray(n), out);
+    }
+    this.#phase = "chunks";
+    this.#hs = null;
+    return n;
+  }
+
+  #maybeAck(out: SessionAction[]): void {
+    const received = this.#reader.bytesReceived;
+    if (received - this.#lastAck >= this.#peerWindow) {
+      this.#lastAck = received;
+      out.push({ type: "send", bytes: acknowledgementMessage(received) });
+    }
+  }
+
+  #onMessage(message: RtmpMessage, out: SessionAction[]): void {
+    switch (message.typeId) {
+      case MessageType.WindowAckSize:
+        if (message.payload.length >= 4) {
+          const size = new DataView(message.payload.buffer).getUint32(0);
+          if (size > 0) this.#peerWindow = size;
+        }
+        return;
+      case MessageType.UserControl:
+        return this.#onUserControl(message.payload, out);
+      case MessageType.CommandAmf0:
+        return this.#onCommand(decodeAmf0(message.payload), out);
+      case MessageType.CommandAmf3:
+        return this.#onAmf3Command(message.payload, out);
+      case MessageType.Audio:
+      case MessageType.Video:
+      case MessageType.DataAmf0:
+      case MessageType.Aggregate:
+        return this.#onMedia(message, out);
+      case MessageType.DataAmf3:
+      case MessageType.SharedObjectAmf0:
+      case MessageType.SharedObjectAmf3:
+        throw new StreamError(
+          "Unsupported",
+          `Cannot handle RTMP message type ${message.typeId}: AMF3 data and shared objects are not supported`,
+        );
+      default:
+        return; // set chunk size/abort applied by the reader; acks ignored
+    }
+  }
+
+  #onUserControl(payload: Uint8Array, out: SessionAction[]): void {
+    if (payload.length < 6) return;
+    const view = new DataView(payload.buffer, payload.byteOffset, 6);
+    if (view.getUint16(0) === UserControlEvent.PingRequest) {
+      out.push({
+        type: "send",
+        bytes: userControlMessage(
+          UserControlEvent.PingResponse,
+          view.getUint32(2),
+        ),
+      });
+    }
+  }
+
+  #onAmf3Command(payload: Uint8Array, out: SessionAction[]): void {
+    // An AMF3 command message starts with a 0x00 format byte; clients that
+    // asked for objectEncoding 3 were told 0, so only AMF0 values follow.
+    if (payload[0] !== 0) {
+      throw new StreamError(
+        "Unsupported",
+        "Cannot decode AMF3 command: only AMF0 object encoding is supported",
+      );
+    }
+    this.#onCommand(decodeAmf0(payload.subarray(1)), out);
+  }
+
+  #onMedia(message: RtmpMessage, out: SessionAction[]): void {
+    if (this.#state !== "publishing") return;
+    try {
+      const { frames, metadata } = this.#ingest.toFrames(message);
+      if (metadata !== undefined) {
+        out.push({ type: "metadata", value: metadata });
+      }
+      if (frames.length > 0) out.push({ type: "frames", frames });
+    } catch (error) {
+      if (!(error instanceof StreamError)) throw error;
+      out.push({ type: "decodeError", error });
+    }
+  }
+
+  #send(out: SessionAction[], bytes: Uint8Array): void {
+    out.push({ type: "send", bytes });
+  }
+
+  #reply(out: SessionAction[], values: Amf0Value[], streamId = 0): void {
+    this.#send(
+      out,
+      commandMessage(values, { streamId, chunkSize: this.#chunkSize }),
+    );
+  }
+
+  #onCommand(values: CommandValues, out: SessionAction[]): void {
+    const [name, tx] = values;
+    const txId = typeof tx === "number" ? tx : 0;
+    if (typeof name !== "string") {
+      throw new StreamError(
+        "Protocol",
+        "Cannot handle command: its name is not a string",
+      );
+    }
+    if (name === "connect") return this.#onConnect(txId, values[2], out);
+    if (this.#app === "" && name !== "connect") {
+      throw new StreamError(
+        "Protocol",
+        `Cannot handle command ${name}: connect has not been received`,
+      );
+    }
+    switch (name) {
+      case "createStream":
+        return this.#reply(out, ["_result", txId, null, MEDIA_STREAM_ID]);
+      case "releaseStream":
+      case "FCPublish":
+      case "FCSubscribe":
+      case "_checkbw":
+      case "checkBandwidth":
+        if (txId !== 0) this.#reply(out, ["_result", txId, null, undefined]);
+        return;
+      case "getStreamLength":
+        return this.#reply(out, ["_result", txId, null, 0]);
+      case "publish":
+        return this.#onPublish(txId, values, out);
+      case "play":
+        return this.#onPlay(txId, values, out);
+      case "FCUnpublish":
+      case "deleteStream":
+      case "closeStream":
+        return this.#onStop(out);
+      case "receiveAudio":
+      case "receiveVideo":
+      case "pause":
+      case "seek":
+      case "_result":
+      case "_error":
+      case "onBWDone":
+      case "onStatus":
+        return;
+      default:
+        if (txId !== 0) {
+          this.#reply(out, ["_error", txId, null, {
+            level: "error",
+            code: "NetConnection.Call.Failed",
+            description: `Method ${name.slice(0, 64)} is not supported`,
+          }]);
+        }
+    }
+  }
+
+  #onConnect(txId: number, object: Amf0Value, out: SessionAction[]): void {
+    if (this.#app !== "") {
+      throw new StreamError("Protocol", "Cannot connect: already connected");
+    }
+    const appValue = propertyOf(object, "app");
+    const tcValue = propertyOf(object, "tcUrl");
+    const rawApp = typeof appValue === "string" ? appValue : "";
+    const tcUrl = typeof tcValue === "string" ? tcValue : "";
+    const { name: app, query } = parseStreamName(rawApp.replace(/\/+$/, ""));
+    const tcQuery = tcUrl.indexOf("?");
+    if (tcQuery >= 0) {
+      for (const [k, v] of new URLSearchParams(tcUrl.slice(tcQuery + 1))) {
+        if (!query.has(k)) query.append(k, v);
+      }
+    }
+    this.#app = app === "" ? "_" : app;
+    this.#connectQuery = query;
+    this.#tcUrl = tcUrl;
+    this.#send(out, windowAckSizeMessage(DEFAULT_WINDOW_ACK_SIZE));
+    this.#send(out, setPeerBandwidthMessage(DEFAULT_WINDOW_ACK_SIZE));
+    this.#send(out, setChunkSizeMessage(this.#chunkSize));
+    this.#reply(out, ["_result", txId, {
+      fmsVer: "FMS/3,0,1,123",
+      capabilities: 31,
+    }, {
+      level: "status",
+      code: "NetConnection.Connect.Success",
+      description: "Connection succeeded.",
+      objectEncoding: 0, // AMF3 (3) is refused by answering AMF0
+    }]);
+    out.push({
+      type: "connect",
+      app,
+      tcUrl,
+      query: new URLSearchParams(query),
+    });
+  }
+
+  #mergedQuery(own: URLSearchParams): URLSearchParams {
+    const q = new URLSearchParams(this.#connectQuery);
+    for (const [k, v] of own) q.set(k, v);
+    return q;
+  }
+
+  #onPublish(txId: number, values: CommandValues, out: SessionAction[]): void {
+    if (this.#state !== "idle") {
+      this.#send(
+        out,
+        statusMessage(
+          "error",
+          "NetStream.Publish.BadConnection",
+          "Stream is busy",
+          this.#chunkSize,
+        ),
+      );
+      return;
+    }
+    const raw = typeof values[3] === "string" ? values[3] : "";
+    const { name, query } = parseStreamName(raw);
+    this.#state = "publishPending";
+    this.#pendingTx = txId;
+    out.push({
+      type: "publish",
+      name,
+      query: this.#mergedQuery(query),
+      publishType: typeof values[4] === "string" ? values[4] : "live",
+    });
+  }
+
+  #onPlay(txId: number, values: CommandValues, out: SessionAction[]): void {
+    if (this.#state !== "idle") {
+      this.#send(
+        out,
+        statusMessage(
+          "error",
+          "NetStream.Play.Failed",
+          "Stream is busy",
+          this.#chunkSize,
+        ),
+      );
+      return;
+    }
+    const raw = typeof values[3] === "string" ? values[3] : "";
+    const { name, query } = parseStreamName(raw);
+    this.#state = "playPending";
+    this.#pendingTx = txId;
+    out.push({
+      type: "play",
+      name,
+      query: this.#mergedQuery(query),
+      start: typeof values[4] === "number" ? values[4] : -2,
+      duration: typeof values[5] === "number" ? values[5] : -1,
+      reset: typeof values[6] === "boolean" ? values[6] : true,
+    });
+  }
+
+  #onStop(out: SessionAction[]): void {
+    const was = this.#state;
+    this.#state = "idle";
+    if (was === "publishing" || was === "publishPending") {
+      out.push({ type: "unpublish" });
+      this.#send(
+        out,
+        statusMessage(
+          "status",
+          "NetStream.Unpublish.Success",
+          "Stream unpublished",
+          this.#chunkSize,
+        ),
+      );
+    } else if (was === "playing" || was === "playPending") {
+      out.push({ type: "stopPlay" });
+    }
+  }
+
+  /**
+   * The host accepted the pending publish.
+   *
+   * @param description text for the onStatus event
+   * @returns bytes to send (Stream Begin, NetStream.Publish.Start)
+   */
+  acceptPublish(description = "Publishing"): Uint8Array[] {
+    if (this.#state !== "publishPending") return [];
+    this.#state = "publishing";
+    this.#ingest = new MediaIngest();
+    return [
+      userControlMessage(UserControlEvent.StreamBegin, MEDIA_STREAM_ID),
+      statusMessage(
+        "status",
+        "NetStream.Publish.Start",
+        description,
+        this.#chunkSize,
+      ),
+    ];
+  }
+
+  /**
+   * The host refused the pending publish; the session returns to idle.
+   *
+   * @param code e.g. `NetStream.Publish.BadName` (key busy) or `NetStream.Publish.Denied`
+   * @param description text for the onStatus event
+   * @returns bytes to send
+   */
+  refusePublish(code: string, description: string): Uint8Array[] {
+    if (this.#state !== "publishPending") return [];
+    this.#state = "idle";
+    return [statusMessage("error", code, description, this.#chunkSize)];
+  }
+
+  /**
+   * The host accepted the pending play; media follows on {@linkcode MEDIA_STREAM_ID}.
+   *
+   * @param description text for the onStatus events
+   * @returns bytes to send (Stream Begin, Play.Reset, Play.Start, |RtmpSampleAccess)
+   */
+  acceptPlay(description = "Playing"): Uint8Array[] {
+    if (this.#state !== "playPending") return [];
+    this.#state = "playing";
+    return [
+      userControlMessage(UserControlEvent.StreamIsRecorded, MEDIA_STREAM_ID),
+      userControlMessage(UserControlEvent.StreamBegin, MEDIA_STREAM_ID),
+      statusMessage(
+        "status",
+        "NetStream.Play.Reset",
+        description,
+        this.#chunkSize,
+      ),
+      statusMessage(
+        "status",
+        "NetStream.Play.Start",
+        description,
+        this.#chunkSize,
+      ),
+      commandMessage(["|RtmpSampleAccess", true, true], {
+        typeId: MessageType.DataAmf0,
+        streamId: MEDIA_STREAM_ID,
+        chunkSize: this.#chunkSize,
+      }),
+    ];
+  }
+
+  /**
+   * The host refused the pending play; the session returns to idle.
+   *
+   * @param code e.g. `NetStream.Play.StreamNotFound`
+   * @param description text for the onStatus event
+   * @returns bytes to send
+   */
+  refusePlay(code: string, description: string): Uint8Array[] {
+    if (this.#state !== "playPending") return [];
+    this.#state = "idle";
+    return [statusMessage("error", code, description, this.#chunkSize)];
+  }
+
+  /**
+   * The played stream ended (publisher left): tell the player.
+   *
+   * @returns bytes to send (Stream EOF, NetStream.Play.UnpublishNotify)
+   */
+  playEnded(): Uint8Array[] {
+    if (this.#state !== "playing") return [];
+    this.#state = "idle";
+    return [
+      statusMessage(
+        "status",
+        "NetStream.Play.UnpublishNotify",
+        "Stream ended",
+        this.#chunkSize,
+      ),
+      userControlMessage(UserControlEvent.StreamEof, MEDIA_STREAM_ID),
+    ];
+  }
+
+  /** The tcUrl from connect. */
+  get tcUrl(): string {
+    return this.#tcUrl;
+  }
+
+  /** The transaction id of the pending publish/play. */
+  get pendingTransaction(): number {
+    return this.#pendingTx;
+  }
+}
