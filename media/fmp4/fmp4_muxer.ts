@@ -36,6 +36,12 @@ const SUPPORTED: ReadonlySet<string> = new Set([
 const FIRST_VIDEO_ID = 1;
 const FIRST_AUDIO_ID = 2;
 const FIRST_EXTRA_ID = 3;
+/** Samples per AAC-LC access unit (ISO/IEC 14496-3 §4.5.2.1). */
+const AAC_FRAME_SAMPLES = 1024;
+/** Samples of the most common Opus packet (20 ms at 48 kHz, RFC 6716 §2.1.4). */
+const OPUS_PACKET_SAMPLES = 960;
+/** Frame rate assumed for a lone video sample with no timing hint. */
+const DEFAULT_FRAME_RATE = 30;
 
 /**
  * Options for {@linkcode Fmp4Muxer.mux}: the {@linkcode MuxOptions} of every
@@ -135,21 +141,26 @@ export class Fmp4Muxer implements Muxer {
     if (existing !== undefined && existing.track.config === frame.data) return;
     const id = existing?.track.id ?? this.#nextId(frame.kind);
     const track = trackFromConfig(frame, id);
+    const others = this.#ordered.filter((state) => state !== existing);
+    const ordered = [...others.map((state) => state.track), track]
+      .sort((a, b) => a.id - b.id);
+    // Build the init segment now: a malformed record fails here, leaving the muxer unchanged.
+    const init = buildInitSegment(ordered);
     if (existing !== undefined) {
       existing.track = track;
     } else {
-      this.#states.set(key, { track, count: 0, bytes: 0, lastDuration: 0 });
+      const lastDuration = defaultDuration(track);
+      this.#states.set(key, { track, count: 0, bytes: 0, lastDuration });
     }
     this.#ordered = [...this.#states.values()].sort((a, b) =>
       a.track.id - b.track.id
     );
-    this.#init = null;
+    this.#init = init;
   }
 
   /** ftyp + moov for the configured tracks, or null before any `configure()`. */
   initSegment(): Uint8Array | null {
     if (this.#ordered.length === 0) return null;
-    this.#init ??= buildInitSegment(this.tracks);
     return this.#init;
   }
 
@@ -210,6 +221,16 @@ export class Fmp4Muxer implements Muxer {
     while (used.has(id)) id++;
     return id;
   }
+}
+
+/**
+ * Duration of a lone last sample when neither `nextDts` nor an earlier sample
+ * tells it: one AAC frame (1024 samples), one 20 ms Opus packet, 1/30 s video.
+ */
+function defaultDuration(track: Fmp4Track): number {
+  if (track.codec === "aac") return AAC_FRAME_SAMPLES;
+  if (track.codec === "opus") return OPUS_PACKET_SAMPLES;
+  return Math.round(track.timescale / DEFAULT_FRAME_RATE);
 }
 
 /** Map key of a frame's track: trackId and kind (video even, audio odd). */
