@@ -1,0 +1,317 @@
+// deno-lint-ignore-file no-console -- command-line harness script: stdout/stderr are its interface
+/**
+ * Load client for the fan-out benchmark, run as its own Deno process so its CPU
+ * is never counted as server CPU. It depends on nothing in the library: viewers
+ * are the harness's own byte-counting HTTP-FLV and RTMP players.
+ *
+ * Usage: `deno run -A bench/fanout/load_client.ts '<ClientSpec JSON>'`; prints
+ * one line `RESULT <json>` on stdout. Every wait is bounded by a deadline and
+ * every viewer is closed before the process exits.
+ *
+ * Scenarios:
+ * - `baseline`: wait for the stream to be live, then measure server CPU/RSS
+ *   with no viewers.
+ * - `steady`: N viewers join within `flashMs` (flash crowd: time to first byte,
+ *   first media, first keyframe), warm up, then a measurement window (server
+ *   CPU, RSS, per-viewer bitrate and media-time progress), then `probes` extra
+ *   viewers measure join time to their first complete keyframe under load.
+ * - `stall`: N viewers read until their first keyframe, then stop reading for
+ *   `stallS`; server RSS is sampled every second; then they resume for a few
+ *   seconds to see whether the server cut them off.
+ *
+ * @module
+ */
+
+import { FlvViewer } from "./flv_viewer.ts";
+import { RtmpViewer } from "./rtmp_viewer.ts";
+import { cpuRate, type ProcSample, sampleProc } from "./proc_stats.ts";
+import type { Viewer } from "./viewer.ts";
+
+/** What the orchestrator asks the load client to do. */
+export interface ClientSpec {
+  scenario: "baseline" | "steady" | "stall";
+  protocol: "flv" | "rtmp";
+  host: string;
+  httpPort: number;
+  rtmpPort: number;
+  /** HTTP-FLV path, e.g. `/live/bench.flv`. */
+  flvPath: string;
+  app: string;
+  name: string;
+  serverPid: number;
+  viewers: number;
+  flashMs: number;
+  connectTimeoutS: number;
+  warmupS: number;
+  windowS: number;
+  probes: number;
+  stallS: number;
+}
+
+/** Median/p99/max summary of a sample set (ms unless stated). */
+export interface Summary {
+  count: number;
+  median: number;
+  p99: number;
+  max: number;
+}
+
+/** Percentile by nearest rank over a copy of `values`. */
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number =>
+    sorted.length === 0
+      ? NaN
+      : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return {
+    count: sorted.length,
+    median: at(0.5),
+    p99: at(0.99),
+    max: sorted.at(-1) ?? NaN,
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function within<T>(promise: Promise<T>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function newViewer(spec: ClientSpec, protocol = spec.protocol): Viewer {
+  return protocol === "flv"
+    ? new FlvViewer(spec.host, spec.httpPort, spec.flvPath)
+    : new RtmpViewer(spec.host, spec.rtmpPort, spec.app, spec.name);
+}
+
+function mustSample(pid: number): ProcSample {
+  const s = sampleProc(pid);
+  if (s === null) throw new Error(`Cannot sample process ${pid}: it is gone`);
+  return s;
+}
+
+async function closeAll(viewers: readonly Viewer[]): Promise<void> {
+  for (const v of viewers) v.close();
+  await within(Promise.all(viewers.map((v) => v.ended)), 5000);
+}
+
+/** Waits (bounded) until the stream delivers a keyframe to a fresh viewer. */
+async function waitLive(spec: ClientSpec): Promise<void> {
+  const deadline = performance.now() + spec.connectTimeoutS * 1000;
+  while (performance.now() < deadline) {
+    const v = newViewer(spec);
+    v.start();
+    const ok = await within(v.keyframe, 3000);
+    await closeAll([v]);
+    if (ok) return;
+    await delay(500);
+  }
+  throw new Error(
+    `Cannot start: stream not live after ${spec.connectTimeoutS} s`,
+  );
+}
+
+/** Measures a window: server and client CPU, server RSS each second. */
+async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
+  server0: ProcSample;
+  server1: ProcSample;
+  serverCpu: number;
+  clientCpu: number;
+  rssSamples: number[];
+}> {
+  const server0 = mustSample(spec.serverPid);
+  const client0 = mustSample(Deno.pid);
+  const rssSamples: number[] = [];
+  const end = server0.at + seconds * 1000;
+  while (performance.now() < end) {
+    await delay(Math.min(1000, Math.max(1, end - performance.now())));
+    rssSamples.push(mustSample(spec.serverPid).rssBytes);
+  }
+  const server1 = mustSample(spec.serverPid);
+  const client1 = mustSample(Deno.pid);
+  return {
+    server0,
+    server1,
+    serverCpu: cpuRate(server0, server1),
+    clientCpu: cpuRate(client0, client1),
+    rssSamples,
+  };
+}
+
+async function baseline(spec: ClientSpec): Promise<Record<string, unknown>> {
+  await waitLive(spec);
+  await delay(1000);
+  const w = await measureWindow(spec, spec.windowS);
+  return {
+    serverCpu: w.serverCpu,
+    clientCpu: w.clientCpu,
+    rss: summarize(w.rssSamples).median,
+  };
+}
+
+/** Starts `n` viewers spread evenly over `flashMs`. */
+async function flashCrowd(spec: ClientSpec, n: number): Promise<Viewer[]> {
+  const viewers: Viewer[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * spec.flashMs) / n;
+    const wait = due - performance.now();
+    if (wait >= 1) await delay(wait);
+    const v = newViewer(spec);
+    v.start();
+    viewers.push(v);
+  }
+  const deadline = spec.connectTimeoutS * 1000;
+  await within(
+    Promise.all(viewers.map((v) => v.keyframe.catch(() => {}))),
+    deadline,
+  );
+  return viewers;
+}
+
+function milestones(viewers: readonly Viewer[]): Record<string, unknown> {
+  const ttfb: number[] = [];
+  const media: number[] = [];
+  const key: number[] = [];
+  for (const v of viewers) {
+    if (v.firstByteAt >= 0) ttfb.push(v.firstByteAt - v.startedAt);
+    if (v.firstMediaAt >= 0) media.push(v.firstMediaAt - v.startedAt);
+    if (v.firstKeyframeAt >= 0) key.push(v.firstKeyframeAt - v.startedAt);
+  }
+  return {
+    ttfb: summarize(ttfb),
+    firstMedia: summarize(media),
+    firstKeyframe: summarize(key),
+    failed: viewers.filter((v) => v.firstKeyframeAt < 0).length,
+  };
+}
+
+async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
+  const rssBefore = mustSample(spec.serverPid).rssBytes;
+  const viewers = await flashCrowd(spec, spec.viewers);
+  const flash = milestones(viewers);
+  try {
+    await delay(spec.warmupS * 1000);
+    const bytes0 = viewers.map((v) => v.bytes);
+    const ts0 = viewers.map((v) => v.mediaTs);
+    const w = await measureWindow(spec, spec.windowS);
+    const seconds = (w.server1.at - w.server0.at) / 1000;
+    const bitrates = viewers.map((v, i) =>
+      ((v.bytes - bytes0[i]!) * 8) / seconds
+    );
+    // Media time delivered per wall-clock time: 1.0 means the viewer kept up.
+    const keepUp = viewers.map((v, i) =>
+      (v.mediaTs - ts0[i]!) / 1000 / seconds
+    );
+    const join: number[] = [];
+    const joinTtfb: number[] = [];
+    for (let i = 0; i < spec.probes; i++) {
+      const p = newViewer(spec);
+      p.start();
+      const ok = await within(p.keyframe, 10_000);
+      if (ok) {
+        join.push(p.firstKeyframeAt - p.startedAt);
+        joinTtfb.push(p.firstByteAt - p.startedAt);
+      }
+      await closeAll([p]);
+      await delay(300);
+    }
+    return {
+      ...flash,
+      errors: [
+        ...new Set(viewers.map((v) => v.error).filter((e) => e !== null)),
+      ].slice(0, 5),
+      alive: viewers.filter((v) => v.error === null).length,
+      serverCpu: w.serverCpu,
+      clientCpu: w.clientCpu,
+      rssBefore,
+      rss: summarize(w.rssSamples).median,
+      aggregateBps: bitrates.reduce((a, b) => a + b, 0),
+      bitrate: summarize(bitrates),
+      minBps: Math.min(...bitrates),
+      keepUp: summarize(keepUp),
+      minKeepUp: Math.min(...keepUp),
+      laggards: keepUp.filter((k) => k < 0.95).length,
+      join: summarize(join),
+      joinTtfb: summarize(joinTtfb),
+      joinSamples: join,
+    };
+  } finally {
+    await closeAll(viewers);
+  }
+}
+
+async function stall(spec: ClientSpec): Promise<Record<string, unknown>> {
+  const rssBefore = mustSample(spec.serverPid).rssBytes;
+  const viewers = await flashCrowd(spec, spec.viewers);
+  try {
+    for (const v of viewers) v.pause();
+    const series: number[] = [];
+    const t0 = performance.now();
+    for (let i = 1; i <= spec.stallS; i++) {
+      await delay(Math.max(1, t0 + i * 1000 - performance.now()));
+      series.push(mustSample(spec.serverPid).rssBytes);
+    }
+    const pausedBytes = viewers.map((v) => v.bytes);
+    for (const v of viewers) v.resume();
+    await delay(3000);
+    const drained = viewers.map((v, i) => v.bytes - pausedBytes[i]!);
+    return {
+      connected: viewers.filter((v) => v.firstKeyframeAt >= 0).length,
+      rssBefore,
+      series,
+      rssMax: Math.max(...series),
+      growthBytes: (series.at(-1) ?? rssBefore) - rssBefore,
+      cutOff: viewers.filter((v) => v.endedByPeer).length,
+      drainedMedian: summarize(drained).median,
+      errors: [
+        ...new Set(viewers.map((v) => v.error).filter((e) => e !== null)),
+      ].slice(0, 5),
+    };
+  } finally {
+    await closeAll(viewers);
+    await delay(2000);
+  }
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(Deno.args[0] ?? "") as ClientSpec;
+  const run = spec.scenario === "baseline"
+    ? baseline
+    : spec.scenario === "steady"
+    ? steady
+    : stall;
+  const result = await run(spec);
+  if (spec.scenario === "stall") {
+    result.rssAfter = sampleProc(spec.serverPid)?.rssBytes ?? null;
+  }
+  console.log(
+    `RESULT ${
+      JSON.stringify({
+        scenario: spec.scenario,
+        protocol: spec.protocol,
+        viewers: spec.viewers,
+        ...result,
+      })
+    }`,
+  );
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+    Deno.exit(0);
+  } catch (e) {
+    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Process CPU and memory from Linux `/proc` (proc(5)): `/proc/<pid>/stat`
+ * fields 14–15 (utime, stime, in clock ticks, all threads of the process) and
+ * `/proc/<pid>/status` `VmRSS`.
+ *
+ * @module
+ */
+
+/** USER_HZ: the unit of utime/stime; 100 on every Linux ABI Deno runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** One reading of a process's CPU time and resident memory. */
+export interface ProcSample {
+  /** `performance.now()` when read (ms). */
+  at: number;
+  /** utime + stime of the whole process, in seconds. */
+  cpuSeconds: number;
+  /** Resident set size in bytes. */
+  rssBytes: number;
+}
+
+/**
+ * Reads CPU time and RSS of `pid`.
+ *
+ * @param pid The process id.
+ * @returns The sample, or `null` when the process is gone.
+ */
+export function sampleProc(pid: number): ProcSample | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const at = performance.now();
+    // comm (field 2) may contain spaces: split after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    return {
+      at,
+      cpuSeconds: (utime + stime) / CLOCK_TICKS_PER_SECOND,
+      rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds used per wall-clock second between two samples.
+ *
+ * @param a The earlier sample.
+ * @param b The later sample.
+ * @returns Cores busy on average (1.0 = one full core).
+ */
+export function cpuRate(a: ProcSample, b: ProcSample): number {
+  return (b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000);
+}

@@ -1,0 +1,297 @@
+/**
+ * Turns the raw results of the fan-out benchmark into the markdown tables of
+ * `bench/results/fanout.md`. Every figure is the median over runs; ratios are
+ * computed within each run (same machine state) and then the median is taken.
+ *
+ * @module
+ */
+
+import type { Summary } from "./load_client.ts";
+import type { SourceStats } from "./source.ts";
+
+/** Output of the load client's `steady` scenario. */
+export interface SteadyResult {
+  protocol: "flv" | "rtmp";
+  viewers: number;
+  ttfb: Summary;
+  firstKeyframe: Summary;
+  failed: number;
+  alive: number;
+  serverCpu: number;
+  clientCpu: number;
+  rssBefore: number;
+  rss: number;
+  aggregateBps: number;
+  minBps: number;
+  minKeepUp: number;
+  laggards: number;
+  join: Summary;
+  errors: string[];
+}
+
+/** Output of the load client's `stall` scenario. */
+export interface StallResult {
+  protocol: "flv" | "rtmp";
+  viewers: number;
+  connected: number;
+  rssBefore: number;
+  series: number[];
+  rssMax: number;
+  cutOff: number;
+  rssAfter: number | null;
+}
+
+/** One server in one run. */
+export interface ServerRun {
+  kind: string;
+  run: number;
+  error: string | null;
+  baseline: { serverCpu: number; clientCpu: number; rss: number } | null;
+  steady: SteadyResult[];
+  stall: StallResult[];
+}
+
+/** Everything a report needs. */
+export interface Report {
+  command: string;
+  startedAt: string;
+  mode: string;
+  host: string;
+  source: SourceStats;
+  stallS: number;
+  windowS: number;
+  runs: ServerRun[];
+}
+
+function median(values: readonly number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+function fmt(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "–";
+}
+
+/** µs of server CPU per message per viewer, above the 0-viewer baseline. */
+export function microsPerMessage(
+  s: SteadyResult,
+  baselineCpu: number,
+  messagesPerSecond: number,
+): number {
+  return ((s.serverCpu - baselineCpu) / s.viewers / messagesPerSecond) * 1e6;
+}
+
+interface Row {
+  cpu: number;
+  us: number;
+  rssKb: number;
+  aggMbps: number;
+  minMbps: number;
+  laggards: number;
+  ttfbMed: number;
+  ttfbP99: number;
+  keyP99: number;
+  join: number;
+  failed: number;
+  clientCpu: number;
+}
+
+function rowOf(r: ServerRun, s: SteadyResult, mps: number): Row {
+  return {
+    cpu: s.serverCpu,
+    us: microsPerMessage(s, r.baseline?.serverCpu ?? 0, mps),
+    rssKb: (s.rss - s.rssBefore) / s.viewers / 1024,
+    aggMbps: s.aggregateBps / 1e6,
+    minMbps: s.minBps / 1e6,
+    laggards: s.laggards,
+    ttfbMed: s.ttfb.median,
+    ttfbP99: s.ttfb.p99,
+    keyP99: s.firstKeyframe.p99,
+    join: s.join.median,
+    failed: s.failed,
+    clientCpu: s.clientCpu,
+  };
+}
+
+function medianRow(rows: readonly Row[]): Row {
+  const pick = (k: keyof Row): number => median(rows.map((r) => r[k]));
+  return {
+    cpu: pick("cpu"),
+    us: pick("us"),
+    rssKb: pick("rssKb"),
+    aggMbps: pick("aggMbps"),
+    minMbps: pick("minMbps"),
+    laggards: pick("laggards"),
+    ttfbMed: pick("ttfbMed"),
+    ttfbP99: pick("ttfbP99"),
+    keyP99: pick("keyP99"),
+    join: pick("join"),
+    failed: pick("failed"),
+    clientCpu: pick("clientCpu"),
+  };
+}
+
+function steadyTable(
+  report: Report,
+  protocol: "flv" | "rtmp",
+  kinds: readonly string[],
+): string[] {
+  const mps = report.source.messagesPerSecond;
+  const lines = [
+    `| N | server | CPU (cores) | µs/msg/viewer | RSS/viewer (KB) | aggregate (Mbit/s) | slowest viewer (Mbit/s) | viewers behind | TTFB median / p99 (ms) | 1st keyframe p99 (ms) | join (ms) | failed | client CPU |`,
+    `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  const ns = [
+    ...new Set(
+      report.runs.flatMap((r) =>
+        r.steady.filter((s) => s.protocol === protocol).map((s) => s.viewers)
+      ),
+    ),
+  ]
+    .sort((a, b) => a - b);
+  for (const n of ns) {
+    const perKind = new Map<string, Map<number, Row>>();
+    for (const r of report.runs) {
+      const s = r.steady.find((x) =>
+        x.protocol === protocol && x.viewers === n
+      );
+      if (s === undefined) continue;
+      const m = perKind.get(r.kind) ?? new Map<number, Row>();
+      m.set(r.run, rowOf(r, s, mps));
+      perKind.set(r.kind, m);
+    }
+    for (const kind of kinds) {
+      const rows = [...(perKind.get(kind)?.values() ?? [])];
+      if (rows.length === 0) continue;
+      const m = medianRow(rows);
+      lines.push(
+        `| ${n} | ${kind} | ${fmt(m.cpu, 3)} | ${fmt(m.us, 2)} | ${
+          fmt(m.rssKb, 0)
+        } | ${fmt(m.aggMbps, 0)} | ${fmt(m.minMbps, 2)} | ${
+          fmt(m.laggards, 0)
+        } | ${fmt(m.ttfbMed, 0)} / ${fmt(m.ttfbP99, 0)} | ${
+          fmt(m.keyP99, 0)
+        } | ${fmt(m.join, 0)} | ${fmt(m.failed, 0)} | ${fmt(m.clientCpu, 2)} |`,
+      );
+    }
+    const a = perKind.get("nms");
+    const b = perKind.get("arcly");
+    if (a !== undefined && b !== undefined) {
+      const ratio = (k: keyof Row): number =>
+        median(
+          [...a.keys()].filter((run) => b.has(run)).map((run) =>
+            a.get(run)![k] / b.get(run)![k]
+          ),
+        );
+      lines.push(
+        `| ${n} | **nms ÷ arcly** | ${fmt(ratio("cpu"), 2)}× | ${
+          fmt(ratio("us"), 2)
+        }× | ${fmt(ratio("rssKb"), 2)}× | | | | ${
+          fmt(ratio("ttfbMed"), 2)
+        }× / ${fmt(ratio("ttfbP99"), 2)}× | ${fmt(ratio("keyP99"), 2)}× | ${
+          fmt(ratio("join"), 2)
+        }× | | |`,
+      );
+    }
+  }
+  return lines;
+}
+
+function stallTable(report: Report, kinds: readonly string[]): string[] {
+  const lines = [
+    `| protocol | server | viewers | RSS before (MB) | RSS when stalled (MB) | RSS after ${report.stallS} s (MB) | growth (MB) | growth/viewer/s (KB) | cut off by server | RSS after close (MB) |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  const mb = (b: number): number => b / 1048576;
+  for (const protocol of ["flv", "rtmp"] as const) {
+    for (const kind of kinds) {
+      const rs = report.runs.filter((r) => r.kind === kind).flatMap((r) =>
+        r.stall.filter((s) => s.protocol === protocol)
+      );
+      if (rs.length === 0) continue;
+      const first = median(rs.map((s) => s.series[0] ?? NaN));
+      const last = median(rs.map((s) => s.series.at(-1) ?? NaN));
+      const growth = median(
+        rs.map((s) => (s.series.at(-1) ?? NaN) - (s.series[0] ?? NaN)),
+      );
+      const perViewerPerS = median(
+        rs.map((s) =>
+          ((s.series.at(-1) ?? NaN) - (s.series[0] ?? NaN)) / s.viewers /
+          Math.max(1, s.series.length - 1) / 1024
+        ),
+      );
+      lines.push(
+        `| ${protocol} | ${kind} | ${rs[0]!.viewers} | ${
+          fmt(mb(median(rs.map((s) => s.rssBefore))))
+        } | ${fmt(mb(first))} | ${fmt(mb(last))} | ${fmt(mb(growth))} | ${
+          fmt(perViewerPerS, 0)
+        } | ${fmt(median(rs.map((s) => s.cutOff)), 0)} | ${
+          fmt(mb(median(rs.map((s) => s.rssAfter ?? NaN))))
+        } |`,
+      );
+    }
+  }
+  return lines;
+}
+
+/**
+ * Renders the markdown report.
+ *
+ * @param report Raw results.
+ * @returns Markdown text.
+ */
+export function renderReport(report: Report): string {
+  const kinds = [...new Set(report.runs.map((r) => r.kind))];
+  const src = report.source;
+  const runsPerKind = (k: string): number =>
+    report.runs.filter((r) => r.kind === k && r.error === null).length;
+  const out = [
+    `# Fan-out: arcly origin vs node-media-server`,
+    ``,
+    `Command: \`${report.command}\``,
+    ``,
+    `Started ${report.startedAt}; mode ${report.mode}; host: ${report.host}.`,
+    `Source: ${fmt(src.bitsPerSecond / 1e6, 2)} Mbit/s, ${
+      fmt(src.messagesPerSecond, 1)
+    } audio+video messages/s ` +
+    `(${src.videoTags} video + ${src.audioTags} audio tags in ${
+      fmt(src.durationS, 2)
+    } s), published in a loop with ` +
+    `\`ffmpeg -re -stream_loop -1 -c copy\`. Measurement window ${report.windowS} s after warm-up.`,
+    `Runs: ${
+      kinds.map((k) => `${k} ${runsPerKind(k)}`).join(", ")
+    }; every figure is the median over runs, ` +
+    `ratios are per run then median (nms ÷ arcly: above 1 means arcly uses less / is faster).`,
+    ``,
+    `Columns: CPU = server utime+stime per second from /proc (1.0 = one core); µs/msg/viewer = (CPU − CPU with 0 viewers) ÷ N ÷ messages/s;`,
+    `RSS/viewer = (VmRSS during the window − VmRSS before the viewers joined) ÷ N; viewers behind = viewers whose media`,
+    `timestamps advanced less than 0.95 s per wall-clock second in the window; TTFB = connect → first byte with N viewers`,
+    `joining within 0.5 s; join = one extra viewer, connect → last byte of its first complete video keyframe, with N watching;`,
+    `client CPU = the load client process (if near 1.0 the client, not the server, is the bottleneck).`,
+    ``,
+  ];
+  for (const r of report.runs.filter((x) => x.error !== null)) {
+    out.push(`- run ${r.run} ${r.kind}: **error** ${r.error}`);
+  }
+  const base = kinds.map((k) => {
+    const rs = report.runs.filter((r) => r.kind === k && r.baseline !== null);
+    return `${k} ${
+      fmt(median(rs.map((r) => r.baseline!.serverCpu)), 3)
+    } cores / ${fmt(median(rs.map((r) => r.baseline!.rss)) / 1048576)} MB`;
+  });
+  out.push(
+    `Baseline with the publisher and 0 viewers: ${base.join("; ")}.`,
+    ``,
+  );
+  out.push(`## HTTP-FLV viewers`, ``, ...steadyTable(report, "flv", kinds), ``);
+  out.push(`## RTMP viewers`, ``, ...steadyTable(report, "rtmp", kinds), ``);
+  out.push(
+    `## Stalled viewers (stop reading after their first keyframe)`,
+    ``,
+    ...stallTable(report, kinds),
+    ``,
+  );
+  return out.join("\n");
+}

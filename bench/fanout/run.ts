@@ -1,0 +1,313 @@
+// deno-lint-ignore-file no-console -- command-line harness script: stdout/stderr are its interface
+/**
+ * One-command fan-out benchmark: our origin vs node-media-server, one after the
+ * other on 127.0.0.1, same source, same load client in a separate process.
+ *
+ * ```sh
+ * deno run -A bench/fanout/run.ts --quick           # N = 10, 100; short windows; 1 run
+ * deno run -A bench/fanout/run.ts                   # N = 10, 100, 500, 1000; 3 runs
+ * deno run -A bench/fanout/run.ts --servers=nms --viewers=10 --protocols=flv --no-stall --runs=1
+ * deno run -A bench/fanout/run.ts --quick --profile # also --cpu-prof both servers
+ * ```
+ *
+ * For each run and server: start the server and the publisher, measure the
+ * 0-viewer baseline, then for each protocol and N a `steady` scenario, then a
+ * `stall` scenario per protocol; stop everything. Raw JSON goes to
+ * `bench/.scratch/runs/<stamp>/results.json`, the table to
+ * `bench/results/fanout.md` (or `--out`). Every child runs in its own process
+ * group and is killed in `finally` and on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import type { ClientSpec } from "./load_client.ts";
+import { type Child, freePort, spawnGroup, stopAll } from "./processes.ts";
+import {
+  renderReport,
+  type Report,
+  type ServerRun,
+  type StallResult,
+  type SteadyResult,
+} from "./report.ts";
+import {
+  type Server,
+  type ServerKind,
+  startArcly,
+  startNms,
+  startPublisher,
+} from "./servers.ts";
+import { ensureSource, sourceStats } from "./source.ts";
+import { summarizeProfiles } from "./profile_summary.ts";
+
+interface Settings {
+  mode: "quick" | "full";
+  runs: number;
+  servers: ServerKind[];
+  viewers: number[];
+  protocols: ("flv" | "rtmp")[];
+  stall: boolean;
+  stallViewers: number;
+  profile: boolean;
+  out: string;
+  warmupS: number;
+  windowS: number;
+  baselineS: number;
+  probes: number;
+  stallS: number;
+  connectTimeoutS: number;
+}
+
+const benchDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const scratchDir = `${benchDir}/.scratch`;
+
+function parseSettings(args: readonly string[]): Settings {
+  const flags = new Map<string, string>();
+  for (const a of args) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (m === null) throw new Error(`Cannot parse argument: ${a}`);
+    flags.set(m[1]!, m[2] ?? "true");
+  }
+  const quick = flags.has("quick");
+  const list = (k: string, d: string): string[] =>
+    (flags.get(k) ?? d).split(",").filter((x) => x !== "");
+  const num = (k: string, d: number): number => Number(flags.get(k) ?? d);
+  return {
+    mode: quick ? "quick" : "full",
+    runs: num("runs", quick ? 1 : 3),
+    servers: list("servers", "nms,arcly") as ServerKind[],
+    viewers: list("viewers", quick ? "10,100" : "10,100,500,1000").map(Number),
+    protocols: list("protocols", "flv,rtmp") as ("flv" | "rtmp")[],
+    stall: !flags.has("no-stall"),
+    stallViewers: num("stall-viewers", 50),
+    profile: flags.has("profile"),
+    out: flags.get("out") ?? `${benchDir}/results/fanout.md`,
+    warmupS: num("warmup", quick ? 2 : 3),
+    windowS: num("window", quick ? 5 : 10),
+    baselineS: num("baseline", quick ? 5 : 10),
+    probes: num("probes", 3),
+    stallS: num("stall-seconds", quick ? 15 : 60),
+    connectTimeoutS: num("connect-timeout", quick ? 20 : 30),
+  };
+}
+
+function log(message: string): void {
+  console.error(
+    `[fanout ${new Date().toISOString().slice(11, 19)}] ${message}`,
+  );
+}
+
+/** Runs one load-client scenario in its own process, bounded in time. */
+async function runClient(
+  spec: ClientSpec,
+  logPath: string,
+): Promise<Record<string, unknown>> {
+  const budgetS = spec.connectTimeoutS * 2 + spec.warmupS + spec.windowS +
+    spec.probes * 11 + spec.stallS + 30;
+  const script = new URL("./load_client.ts", import.meta.url).pathname;
+  const child: Child = spawnGroup(`client-${spec.scenario}`, "deno", [
+    "run",
+    "-A",
+    script,
+    JSON.stringify(spec),
+  ], {
+    logPath,
+    env: { RUST_BACKTRACE: "0" },
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((r) =>
+    timer = setTimeout(() => r("timeout"), budgetS * 1000)
+  );
+  const outcome = await Promise.race([child.status, timedOut]);
+  clearTimeout(timer);
+  if (outcome === "timeout") await child.stop();
+  const text = Deno.readTextFileSync(logPath);
+  const line = text.split("\n").findLast((l) => l.startsWith("RESULT "));
+  if (line === undefined) {
+    throw new Error(
+      `Cannot get a result from the load client (${
+        outcome === "timeout" ? "timed out" : "exited"
+      }): ${text.trim().split("\n").slice(-3).join(" | ")}`,
+    );
+  }
+  return JSON.parse(line.slice("RESULT ".length)) as Record<string, unknown>;
+}
+
+async function runServer(
+  settings: Settings,
+  kind: ServerKind,
+  run: number,
+  runDir: string,
+  source: string,
+): Promise<ServerRun> {
+  const result: ServerRun = {
+    kind,
+    run,
+    error: null,
+    baseline: null,
+    steady: [],
+    stall: [],
+  };
+  const dir = `${runDir}/run${run}`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const opts = {
+    scratchDir,
+    runDir: dir,
+    rtmpPort: freePort(),
+    httpPort: freePort(),
+    profileDir: settings.profile ? `${runDir}/profiles/run${run}` : null,
+  };
+  let server: Server | null = null;
+  let publisher: Child | null = null;
+  try {
+    server = kind === "nms" ? await startNms(opts) : await startArcly(opts);
+    publisher = startPublisher(
+      source,
+      server.rtmpPort,
+      `${dir}/${kind}-ffmpeg.log`,
+    );
+    const base: ClientSpec = {
+      scenario: "baseline",
+      protocol: "flv",
+      host: "127.0.0.1",
+      httpPort: server.httpPort,
+      rtmpPort: server.rtmpPort,
+      flvPath: server.flvPath,
+      app: "live",
+      name: "bench",
+      serverPid: server.child.pid,
+      viewers: 0,
+      flashMs: 500,
+      connectTimeoutS: settings.connectTimeoutS,
+      warmupS: settings.warmupS,
+      windowS: settings.baselineS,
+      probes: settings.probes,
+      stallS: settings.stallS,
+    };
+    log(
+      `run ${run} ${kind}: baseline (pid ${server.child.pid}, rtmp ${server.rtmpPort}, http ${server.httpPort})`,
+    );
+    result.baseline = await runClient(
+      base,
+      `${dir}/${kind}-baseline.log`,
+    ) as unknown as ServerRun["baseline"];
+    for (const protocol of settings.protocols) {
+      for (const n of settings.viewers) {
+        log(`run ${run} ${kind}: ${protocol} × ${n}`);
+        const spec = {
+          ...base,
+          scenario: "steady" as const,
+          protocol,
+          viewers: n,
+          windowS: settings.windowS,
+        };
+        try {
+          const r = await runClient(
+            spec,
+            `${dir}/${kind}-${protocol}-${n}.log`,
+          ) as unknown as SteadyResult;
+          result.steady.push(r);
+          log(
+            `  cpu ${r.serverCpu.toFixed(3)}, agg ${
+              (r.aggregateBps / 1e6).toFixed(0)
+            } Mbit/s, behind ${r.laggards}, ttfb p99 ${
+              r.ttfb.p99.toFixed(0)
+            } ms, join ${r.join.median.toFixed(0)} ms, client cpu ${
+              r.clientCpu.toFixed(2)
+            }`,
+          );
+        } catch (e) {
+          log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        await new Promise((r) => setTimeout(r, 2000)); // let closed sockets settle
+      }
+    }
+    if (settings.stall) {
+      for (const protocol of settings.protocols) {
+        log(
+          `run ${run} ${kind}: ${protocol} stall × ${settings.stallViewers} for ${settings.stallS} s`,
+        );
+        const spec = {
+          ...base,
+          scenario: "stall" as const,
+          protocol,
+          viewers: settings.stallViewers,
+        };
+        try {
+          result.stall.push(
+            await runClient(
+              spec,
+              `${dir}/${kind}-stall-${protocol}.log`,
+            ) as unknown as StallResult,
+          );
+        } catch (e) {
+          log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+  } catch (e) {
+    result.error = e instanceof Error ? e.message : String(e);
+    log(`run ${run} ${kind}: ${result.error}`);
+  } finally {
+    await publisher?.stop();
+    await server?.child.stop();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings(Deno.args);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const runDir = `${scratchDir}/runs/${stamp}`;
+  Deno.mkdirSync(runDir, { recursive: true });
+  const source = `${scratchDir}/source.flv`;
+  log(`mode ${settings.mode}; logs in ${runDir}`);
+  await ensureSource(source);
+  const report: Report = {
+    command: `deno run -A bench/fanout/run.ts ${Deno.args.join(" ")}`.trim(),
+    startedAt: new Date().toISOString(),
+    mode: settings.mode,
+    host:
+      `${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`,
+    source: sourceStats(source),
+    stallS: settings.stallS,
+    windowS: settings.windowS,
+    runs: [],
+  };
+  for (let run = 1; run <= settings.runs; run++) {
+    // Alternate the order so neither server always runs on a "warmer" machine.
+    const order = run % 2 === 1
+      ? settings.servers
+      : [...settings.servers].reverse();
+    for (const kind of order) {
+      report.runs.push(await runServer(settings, kind, run, runDir, source));
+      Deno.writeTextFileSync(
+        `${runDir}/results.json`,
+        JSON.stringify(report, null, 2),
+      );
+    }
+  }
+  let markdown = renderReport(report);
+  if (settings.profile) {
+    markdown += `\n${summarizeProfiles(`${runDir}/profiles`)}\n`;
+  }
+  Deno.mkdirSync(new URL(".", `file://${settings.out}`).pathname, {
+    recursive: true,
+  });
+  Deno.writeTextFileSync(settings.out, markdown);
+  log(`wrote ${settings.out} and ${runDir}/results.json`);
+}
+
+if (import.meta.main) {
+  const onSignal = (): void => {
+    log("interrupted: stopping children");
+    stopAll().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    await main();
+  } finally {
+    await stopAll();
+  }
+  Deno.exit(0);
+}
