@@ -1,0 +1,304 @@
+// LiveStream: the StreamHandle implementation. One published key = a FrameRing
+// (the broadcaster), a GopCache, per-track QoS meters, a metadata tracker and
+// the set of attached subscriptions (kept for exact counts, shutdown and the
+// stall check on engine ticks; publishing never iterates it).
+import type { MediaFrame } from "../media/frame.ts";
+import { StreamError } from "../media/stream_error.ts";
+import type { ResolvedAppSpec } from "./app_spec.ts";
+import type { Clock } from "./clock.ts";
+import type { EvictionReason } from "./errors.ts";
+import type { EventBus } from "./events.ts";
+import { GopCache } from "./gop_cache.ts";
+import type { StreamMetadata } from "./metadata.ts";
+import { QosMeter, type QosSnapshot, type TrackQos } from "./qos.ts";
+import type { StreamHandle } from "./stream_handle.ts";
+import type { StreamKey } from "./stream_key.ts";
+import type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionEnd,
+} from "./subscription.ts";
+import { FrameRing } from "./_frame_ring.ts";
+import { MetadataTracker } from "./_metadata_tracker.ts";
+import {
+  RingSubscription,
+  type SubscriptionHost,
+} from "./_ring_subscription.ts";
+
+/**
+ * Track ids per kind. Enhanced RTMP multitrack uses an 8-bit track id, so 256
+ * covers every real source while bounding the per-track tables.
+ */
+export const MAX_TRACKS_PER_KIND = 256;
+
+/** What a stream needs from its engine. */
+export interface StreamContext {
+  readonly clock: Clock;
+  readonly events: EventBus;
+  nextSubscriberId(): number;
+  onEnded(stream: LiveStream, reason: string): void;
+}
+
+interface Meters {
+  video: (QosMeter | undefined)[];
+  audio: (QosMeter | undefined)[];
+  data: (QosMeter | undefined)[];
+}
+
+export class LiveStream implements StreamHandle, SubscriptionHost {
+  readonly key: StreamKey;
+  readonly keyText: string;
+  readonly spec: ResolvedAppSpec;
+  readonly ring: FrameRing;
+  readonly gopCache: GopCache;
+  readonly clock: Clock;
+  readonly startedAt: number;
+  lastFrameAt: number;
+  hasVideo = false;
+  lastKeySeq = -1;
+  lastConfigSeq = -1;
+  readonly #context: StreamContext;
+  readonly #subs = new Set<RingSubscription>();
+  readonly #meters: Meters = { video: [], audio: [], data: [] };
+  readonly #metadata: MetadataTracker;
+  #framesIn = 0;
+  #bytesIn = 0;
+  #skipped = 0;
+  #resyncs = 0;
+  #lagErrors = 0;
+  #evictions = 0;
+  #endReason: string | undefined;
+  readonly #closed = Promise.withResolvers<void>();
+  readonly #drained = Promise.withResolvers<void>();
+
+  constructor(key: StreamKey, spec: ResolvedAppSpec, context: StreamContext) {
+    this.key = key;
+    this.keyText = key.toString();
+    this.spec = spec;
+    this.#context = context;
+    this.clock = context.clock;
+    this.ring = new FrameRing(spec.ringCapacity);
+    this.gopCache = new GopCache({
+      maxFrames: spec.gopCacheFrames,
+      maxBytes: spec.gopCacheBytes,
+      maxDurationMs: spec.gopCacheDurationMs,
+    });
+    this.#metadata = new MetadataTracker((error) =>
+      context.events.emit({ type: "decodeError", key: this.keyText, error })
+    );
+    this.startedAt = context.clock.now();
+    this.lastFrameAt = this.startedAt;
+  }
+
+  get subscriberCount(): number {
+    return this.#subs.size;
+  }
+
+  get ended(): boolean {
+    return this.#endReason !== undefined;
+  }
+
+  get endReason(): string | undefined {
+    return this.#endReason;
+  }
+
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  get drained(): Promise<void> {
+    return this.#drained.promise;
+  }
+
+  publishFrame(frame: MediaFrame): number {
+    if (this.#endReason !== undefined) {
+      throw new StreamError(
+        "Closed",
+        `Cannot publish to ${this.keyText}: the stream has ended (${this.#endReason})`,
+      );
+    }
+    const track = frame.trackId;
+    if (!(track >= 0 && track < MAX_TRACKS_PER_KIND && track % 1 === 0)) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot publish to ${this.keyText}: track id ${track} is outside 0..${
+          MAX_TRACKS_PER_KIND - 1
+        }`,
+      );
+    }
+    const seq = this.ring.head;
+    this.ring.push(frame);
+    this.gopCache.add(frame);
+    const now = this.clock.now();
+    this.lastFrameAt = now;
+    this.#framesIn++;
+    this.#bytesIn += frame.data.byteLength;
+    if (frame.config) {
+      this.lastConfigSeq = seq;
+      this.#metadata.learn(frame);
+      return this.#subs.size;
+    }
+    if (frame.kind === "video") {
+      this.hasVideo = true;
+      if (frame.keyframe) this.lastKeySeq = seq;
+    } else if (frame.kind === "audio" && !this.hasVideo) {
+      this.lastKeySeq = seq; // audio-only: every audio frame is a random access point
+    }
+    const meters = this.#meters[frame.kind];
+    let meter = meters[track];
+    if (meter === undefined) {
+      meter = meters[track] = new QosMeter();
+      this.#metadata.seen(frame);
+    }
+    meter.sample(frame.data.byteLength, now);
+    return this.#subs.size;
+  }
+
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    return this.#attach(false, options);
+  }
+
+  subscribeResilient(options: SubscribeOptions = {}): Subscription {
+    return this.#attach(true, options);
+  }
+
+  qos(): QosSnapshot {
+    const now = this.clock.now();
+    const tracks: TrackQos[] = [];
+    for (const kind of ["video", "audio", "data"] as const) {
+      this.#meters[kind].forEach((meter, trackId) => {
+        if (meter === undefined) return;
+        tracks.push({
+          kind,
+          trackId,
+          codec: this.#metadata.codecOf(kind, trackId) ?? "amf0",
+          bitrate: meter.bitrate(now),
+          fps: meter.fps(now),
+          frames: meter.totalFrames,
+          bytes: meter.totalBytes,
+        });
+      });
+    }
+    return {
+      tracks,
+      framesIn: this.#framesIn,
+      bytesIn: this.#bytesIn,
+      skippedFrames: this.#skipped,
+      resyncs: this.#resyncs,
+      lagErrors: this.#lagErrors,
+      evictions: this.#evictions,
+      subscribers: this.#subs.size,
+    };
+  }
+
+  metadataSnapshot(): StreamMetadata {
+    return this.#metadata.snapshot();
+  }
+
+  end(reason = "ended by publisher"): void {
+    if (this.#endReason !== undefined) return;
+    this.#endReason = reason;
+    this.ring.close();
+    this.#closed.resolve();
+    this.#context.onEnded(this, reason);
+    if (this.#subs.size === 0) this.#release();
+  }
+
+  /** Engine tick: evict stalled subscribers. */
+  tick(now: number): void {
+    for (const sub of this.#subs) sub.checkStall(now);
+  }
+
+  /** Shutdown deadline: evict whoever is still attached. */
+  evictAll(reason: EvictionReason): void {
+    for (const sub of [...this.#subs]) sub.evict(reason);
+  }
+
+  // SubscriptionHost callbacks.
+
+  onSkipped(count: number): void {
+    this.#skipped += count;
+  }
+
+  onResync(sub: RingSubscription, skipped: number): void {
+    this.#resyncs++;
+    this.#skipped += skipped;
+    this.#context.events.emit({
+      type: "lagResync",
+      key: this.keyText,
+      subscriberId: sub.id,
+      skipped,
+    });
+  }
+
+  onLagged(sub: RingSubscription, missed: number): void {
+    this.#lagErrors++;
+    this.#context.events.emit({
+      type: "subscriberLagged",
+      key: this.keyText,
+      subscriberId: sub.id,
+      missed,
+    });
+  }
+
+  onEvicted(sub: RingSubscription, reason: EvictionReason, lag: number): void {
+    this.#evictions++;
+    this.#context.events.emit({
+      type: "subscriberEvicted",
+      key: this.keyText,
+      subscriberId: sub.id,
+      reason,
+      lag,
+    });
+  }
+
+  detach(sub: RingSubscription, end: SubscriptionEnd): void {
+    if (!this.#subs.delete(sub)) return;
+    this.#context.events.emit({
+      type: "subscriberLeft",
+      key: this.keyText,
+      subscriberId: sub.id,
+      reason: end.reason,
+      subscribers: this.#subs.size,
+    });
+    if (this.#subs.size === 0 && this.#endReason !== undefined) {
+      this.#release();
+    }
+  }
+
+  #attach(resilient: boolean, options: SubscribeOptions): Subscription {
+    if (this.#endReason !== undefined) {
+      throw new StreamError(
+        "Closed",
+        `Cannot subscribe to ${this.keyText}: the stream has ended`,
+      );
+    }
+    if (this.#subs.size >= this.spec.maxSubscribers) {
+      throw new StreamError(
+        "LimitExceeded",
+        `Cannot subscribe to ${this.keyText}: ${this.spec.maxSubscribers} subscribers already (maxSubscribers)`,
+      );
+    }
+    const sub = new RingSubscription(
+      this,
+      this.#context.nextSubscriberId(),
+      resilient,
+      options,
+    );
+    this.#subs.add(sub);
+    this.#context.events.emit({
+      type: "subscriberJoined",
+      key: this.keyText,
+      subscriberId: sub.id,
+      resilient,
+      subscribers: this.#subs.size,
+    });
+    return sub;
+  }
+
+  #release(): void {
+    this.ring.clear();
+    this.gopCache.clear();
+    this.#drained.resolve();
+  }
+}

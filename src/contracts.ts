@@ -1,0 +1,187 @@
+/**
+ * Extension points, as small consumer-side interfaces (no singletons, each
+ * implemented by the caller): {@linkcode ProtocolHandler},
+ * {@linkcode PublishRegistry}, {@linkcode PlaybackRegistry},
+ * {@linkcode MediaSource}, {@linkcode MediaSink}, {@linkcode Transcoder},
+ * {@linkcode ClusterRelay}; and the `Muxer` type re-exported from media.
+ *
+ * `StorageBackend` is defined by the storage module (`@arcly/stream/storage`).
+ *
+ * @module
+ */
+import type { MediaFrame } from "../media/frame.ts";
+import type { Credentials } from "./auth.ts";
+import type { Engine } from "./engine.ts";
+import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
+import type { StreamKey } from "./stream_key.ts";
+
+export type { Muxer, MuxOptions } from "../media/muxer.ts";
+
+/**
+ * A protocol server run by `Engine.serve()`. `serve` starts listening,
+ * returns (resolves) only after `signal` aborted and its connections closed.
+ *
+ * @example A handler that only waits for shutdown
+ * ```ts
+ * import { Engine, type ProtocolHandler } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const idle: ProtocolHandler = {
+ *   name: "idle",
+ *   serve: (_engine, signal) =>
+ *     new Promise((resolve) => {
+ *       if (signal.aborted) resolve();
+ *       else signal.addEventListener("abort", () => resolve(), { once: true });
+ *     }),
+ * };
+ * const engine = Engine.builder().build();
+ * const controller = new AbortController();
+ * const served = engine.serve([idle], controller.signal);
+ * controller.abort();
+ * await served;
+ * assert.equal(engine.accepting, false);
+ * ```
+ */
+export interface ProtocolHandler {
+  /** Name used in events ("rtmp", "http"). */
+  readonly name: string;
+  /** Run until `signal` aborts; stop accepting then, close connections, resolve. */
+  serve(engine: Engine, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * What ingest protocols need from the engine (implemented by `Engine`).
+ *
+ * @example Code an ingest against the narrow contract
+ * ```ts
+ * import { Engine, type PublishRegistry, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * async function ingest(registry: PublishRegistry): Promise<number> {
+ *   const handle = await registry.startPublishAuthorized(StreamKey.parse("live/a"), { protocol: "test" });
+ *   registry.endPublish(handle.key);
+ *   return handle.subscriberCount;
+ * }
+ * await using engine = Engine.builder().build();
+ * assert.equal(await ingest(engine), 0);
+ * ```
+ */
+export interface PublishRegistry {
+  /** Authorize then start publishing. */
+  startPublishAuthorized(
+    key: StreamKey | string,
+    credentials: Credentials,
+  ): Promise<StreamHandle>;
+  /** End the stream of `key`, if live. */
+  endPublish(key: StreamKey | string, reason?: string): void;
+  /** The live stream of `key`. */
+  getStream(key: StreamKey | string): StreamHandle | undefined;
+}
+
+/**
+ * What egress protocols need from the engine (implemented by `Engine`).
+ *
+ * @example Code a player against the narrow contract
+ * ```ts
+ * import { Engine, type PlaybackRegistry, StreamError, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * async function play(registry: PlaybackRegistry, key: string): Promise<string> {
+ *   try {
+ *     const handle = await registry.authorizePlay(key, { protocol: "http-flv" });
+ *     return handle.key.toString();
+ *   } catch (e) {
+ *     return e instanceof StreamError ? e.code : "?";
+ *   }
+ * }
+ * await using engine = Engine.builder().build();
+ * assert.equal(await play(engine, "live/none"), "NotFound");
+ * ```
+ */
+export interface PlaybackRegistry {
+  /** Authorize then return the live stream (throws `Unauthorized`, `NotFound`). */
+  authorizePlay(
+    key: StreamKey | string,
+    credentials: Credentials,
+  ): Promise<StreamHandle>;
+  /** The live stream of `key`. */
+  getStream(key: StreamKey | string): StreamHandle | undefined;
+  /** Every live stream. */
+  streams(): StreamInfo[];
+}
+
+/**
+ * A frame producer pumped into a stream by `Engine.pumpSource()` (file
+ * reader, relay pull, test generator).
+ *
+ * @example An in-memory source
+ * ```ts
+ * import type { MediaFrame, MediaSource } from "@arcly/stream";
+ * function fromArray(name: string, frames: MediaFrame[]): MediaSource {
+ *   return { name, frames: () => frames[Symbol.iterator]() as unknown as AsyncIterable<MediaFrame> };
+ * }
+ * ```
+ */
+export interface MediaSource {
+  /** Name used in events. */
+  readonly name: string;
+  /** The frames, in decode order; stop early when `signal` aborts. */
+  frames(signal: AbortSignal): AsyncIterable<MediaFrame> | Iterable<MediaFrame>;
+}
+
+/**
+ * A frame consumer: any `WritableStream<MediaFrame>` (HLS segmenter,
+ * recorder). Wire it with `subscription.readable.pipeTo(sink)`.
+ *
+ * @example Count frames
+ * ```ts
+ * import type { MediaSink } from "@arcly/stream";
+ * let n = 0;
+ * const sink: MediaSink = new WritableStream({ write() { n++; } });
+ * ```
+ */
+export type MediaSink = WritableStream<MediaFrame>;
+
+/**
+ * Extension point: turns one stream's frames into another's (re-encode,
+ * transmux, filter). Not implemented by the library.
+ *
+ * @example A pass-through
+ * ```ts
+ * import type { Transcoder } from "@arcly/stream";
+ * const identity: Transcoder = { name: "identity", transform: (input) => input };
+ * ```
+ */
+export interface Transcoder {
+  /** Name used in events. */
+  readonly name: string;
+  /** Map an input frame stream to an output frame stream. */
+  transform(
+    input: ReadableStream<MediaFrame>,
+    signal: AbortSignal,
+  ): ReadableStream<MediaFrame>;
+}
+
+/**
+ * Extension point: announces local streams to a cluster and locates remote
+ * ones (origin/edge relaying). Not implemented by the library.
+ *
+ * @example An in-memory directory
+ * ```ts
+ * import type { ClusterRelay, StreamKey } from "@arcly/stream";
+ * const where = new Map<string, string>();
+ * const relay: ClusterRelay = {
+ *   announce: (key: StreamKey, origin: string) => { where.set(key.toString(), origin); return Promise.resolve(); },
+ *   withdraw: (key: StreamKey) => { where.delete(key.toString()); return Promise.resolve(); },
+ *   locate: (key: StreamKey) => Promise.resolve(where.get(key.toString()) ?? null),
+ * };
+ * ```
+ */
+export interface ClusterRelay {
+  /** Tell the cluster that `origin` serves `key`. */
+  announce(key: StreamKey, origin: string): Promise<void>;
+  /** Remove the announcement. */
+  withdraw(key: StreamKey): Promise<void>;
+  /** The origin URL serving `key`, or null. */
+  locate(key: StreamKey): Promise<string | null>;
+}

@@ -1,0 +1,588 @@
+/**
+ * {@linkcode Engine}: the registry of live streams and the owner of every
+ * cross-cutting service (clock, event bus, authenticator, audit, health).
+ *
+ * Data path: a protocol calls `startPublishAuthorized(key, credentials)` and
+ * gets a `StreamHandle`; it pushes frames with `publishFrame` (O(1)); players
+ * call `authorizePlay` and `subscribe()`. The engine owns a single timer (from
+ * its `Clock`), armed only while streams exist, whose `tick()` reaps idle
+ * streams and evicts stalled subscribers. Memory is bounded by
+ * `maxPublishers` × (ring capacity + GOP cache bounds) of each `AppSpec`.
+ *
+ * Lifecycle: `serve(handlers, signal)` runs protocol handlers; on abort (or
+ * `shutdown()`), the engine stops accepting (handlers see their signal), ends
+ * every stream, waits up to `shutdownDeadlineMs` for subscribers to drain,
+ * evicts the rest and resolves. No global state: engines are independent.
+ *
+ * @module
+ */
+import { StreamError } from "../media/stream_error.ts";
+import {
+  type AppSpec,
+  resolveAppSpec,
+  type ResolvedAppSpec,
+} from "./app_spec.ts";
+import { AuditPipeline } from "./audit.ts";
+import {
+  allowAll,
+  type AuthAction,
+  type Credentials,
+  type StreamAuthenticator,
+} from "./auth.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type {
+  MediaSource,
+  PlaybackRegistry,
+  ProtocolHandler,
+  PublishRegistry,
+} from "./contracts.ts";
+import { EngineBuilder, type EngineOptions } from "./engine_builder.ts";
+import { UnauthorizedError } from "./errors.ts";
+import { EventBus } from "./events.ts";
+import { HealthRegistry } from "./health.ts";
+import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
+import { StreamKey } from "./stream_key.ts";
+import { LiveStream } from "./_live_stream.ts";
+
+/** Default `maxPublishers`: a generous cap that still bounds memory. */
+const DEFAULT_MAX_PUBLISHERS = 1_000;
+/** Default idle timeout: RTMP encoders send at least a frame per second. */
+const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+/** Default shutdown drain: long enough to flush a few segments, short enough for orchestrators (SIGKILL after ~30 s). */
+const DEFAULT_SHUTDOWN_DEADLINE_MS = 5_000;
+/** Default tick: reaper and stall checks at 1 s resolution. */
+const DEFAULT_TICK_INTERVAL_MS = 1_000;
+
+/**
+ * Options of {@linkcode Engine.shutdown}.
+ *
+ * @example
+ * ```ts
+ * import type { ShutdownOptions } from "@arcly/stream";
+ * const options: ShutdownOptions = { deadlineMs: 1_000 };
+ * ```
+ */
+export interface ShutdownOptions {
+  /** Longest wait for subscribers to drain (default: the engine's `shutdownDeadlineMs`). */
+  deadlineMs?: number;
+}
+
+/**
+ * Options of {@linkcode Engine.pumpSource}.
+ *
+ * @example
+ * ```ts
+ * import type { PumpOptions } from "@arcly/stream";
+ * const options: PumpOptions = { credentials: { protocol: "file" } };
+ * ```
+ */
+export interface PumpOptions {
+  /** Stop pumping when aborted. */
+  signal?: AbortSignal;
+  /** Authorize the publish with these credentials (default: no authorization). */
+  credentials?: Credentials;
+}
+
+function toKey(key: StreamKey | string): StreamKey {
+  return typeof key === "string" ? StreamKey.parse(key) : key;
+}
+
+function positiveOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  const v = value ?? fallback;
+  if (!(v > 0) || !Number.isFinite(v)) {
+    throw new StreamError(
+      "InvalidInput",
+      `Cannot build engine: ${name} must be positive, got ${v}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * The streaming kernel.
+ *
+ * @example Publish, play, shut down
+ * ```ts
+ * import { Engine, type MediaFrame } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const engine = Engine.builder().application({ name: "live" }).build();
+ * const stream = await engine.startPublishAuthorized("live/cam", { protocol: "rtmp" });
+ * const viewer = (await engine.authorizePlay("live/cam", { protocol: "http-flv" })).subscribe();
+ * const frame: MediaFrame = { kind: "audio", codec: "aac", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(4) };
+ * stream.publishFrame(frame);
+ * assert.equal(await viewer.next(), frame);
+ * const done = engine.shutdown();
+ * assert.equal(await viewer.next(), null); // drained: the shutdown can finish
+ * await done;
+ * assert.equal(engine.streams().length, 0);
+ * ```
+ */
+export class Engine
+  implements AsyncDisposable, PublishRegistry, PlaybackRegistry {
+  /** The event bus of this engine. */
+  readonly events: EventBus = new EventBus();
+  /** Health checks of this engine (an `engine` check is registered). */
+  readonly health: HealthRegistry;
+  /** The audit pipeline (every configured sink). */
+  readonly audit: AuditPipeline;
+  /** The time source. */
+  readonly clock: Clock;
+  readonly #apps = new Map<string, ResolvedAppSpec>();
+  #openApps = true;
+  readonly #streams = new Map<string, LiveStream>();
+  readonly #auth: StreamAuthenticator;
+  readonly #maxPublishers: number;
+  readonly #idleTimeoutMs: number;
+  readonly #shutdownDeadlineMs: number;
+  readonly #tickIntervalMs: number;
+  readonly #stop = new AbortController();
+  #cancelTimer: (() => void) | undefined;
+  #nextSubscriberId = 1;
+  #shutdown: Promise<void> | undefined;
+
+  /** A fluent builder (same as `new EngineBuilder()`). */
+  static builder(): EngineBuilder {
+    return new EngineBuilder();
+  }
+
+  /**
+   * Create it.
+   *
+   * @param options configuration (see {@linkcode EngineOptions})
+   * @throws {StreamError} `InvalidInput` on an invalid limit or a duplicate app
+   */
+  constructor(options: EngineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.#auth = options.authenticator ?? allowAll;
+    this.#maxPublishers = positiveOption(
+      "maxPublishers",
+      options.maxPublishers,
+      DEFAULT_MAX_PUBLISHERS,
+    );
+    this.#idleTimeoutMs = positiveOption(
+      "idleTimeoutMs",
+      options.idleTimeoutMs,
+      DEFAULT_IDLE_TIMEOUT_MS,
+    );
+    this.#shutdownDeadlineMs = positiveOption(
+      "shutdownDeadlineMs",
+      options.shutdownDeadlineMs,
+      DEFAULT_SHUTDOWN_DEADLINE_MS,
+    );
+    this.#tickIntervalMs = positiveOption(
+      "tickIntervalMs",
+      options.tickIntervalMs,
+      DEFAULT_TICK_INTERVAL_MS,
+    );
+    for (const spec of options.applications ?? []) {
+      const resolved = resolveAppSpec(spec);
+      if (this.#apps.has(resolved.name)) {
+        throw new StreamError(
+          "InvalidInput",
+          `Cannot build engine: application ${resolved.name} is declared twice`,
+        );
+      }
+      this.#apps.set(resolved.name, resolved);
+      this.#openApps = false;
+    }
+    for (const observer of options.observers ?? []) {
+      this.events.observe(observer);
+    }
+    this.audit = new AuditPipeline(
+      options.auditSinks ?? [],
+      (error) =>
+        this.events.emit({ type: "observerError", event: "audit", error }),
+    );
+    this.health = new HealthRegistry(this.clock);
+    this.health.register({
+      name: "engine",
+      check: () => ({
+        status: this.accepting ? "pass" : "fail",
+        detail: this.accepting
+          ? `${this.#streams.size} streams`
+          : "shutting down",
+      }),
+    });
+  }
+
+  /** False once shutdown started. */
+  get accepting(): boolean {
+    return !this.#stop.signal.aborted;
+  }
+
+  /** Aborted when shutdown starts (what `serve()` hands to protocol handlers). */
+  get signal(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  /** The resolved spec of `app`, or undefined when the engine does not serve it. */
+  application(app: string): ResolvedAppSpec | undefined {
+    if (!this.#openApps) return this.#apps.get(app);
+    return this.#defaultSpec(app); // not cached: app names come from peers
+  }
+
+  /**
+   * Start publishing `key` without authorization (trusted callers).
+   *
+   * @throws {StreamError} `Closed` (shutting down), `NotFound` (unknown app),
+   * `AlreadyPublishing`, `LimitExceeded` (`maxPublishers`), `InvalidInput` (bad key)
+   */
+  startPublish(key: StreamKey | string): StreamHandle {
+    const k = toKey(key);
+    const text = k.toString();
+    if (!this.accepting) {
+      throw new StreamError(
+        "Closed",
+        `Cannot publish ${text}: the engine is shutting down`,
+      );
+    }
+    const spec = this.application(k.app);
+    if (spec === undefined) {
+      throw new StreamError(
+        "NotFound",
+        `Cannot publish ${text}: no application ${k.app}`,
+      );
+    }
+    const existing = this.#streams.get(text);
+    if (existing !== undefined) {
+      if (spec.onDuplicatePublish === "reject") {
+        throw new StreamError(
+          "AlreadyPublishing",
+          `Cannot publish ${text}: it already has a publisher`,
+        );
+      }
+      existing.end("replaced by a new publisher");
+    }
+    if (this.#streams.size >= this.#maxPublishers) {
+      throw new StreamError(
+        "LimitExceeded",
+        `Cannot publish ${text}: ${this.#maxPublishers} streams already (maxPublishers)`,
+      );
+    }
+    const stream = new LiveStream(k, spec, {
+      clock: this.clock,
+      events: this.events,
+      nextSubscriberId: () => this.#nextSubscriberId++,
+      onEnded: (s, reason) => this.#onEnded(s, reason),
+    });
+    this.#streams.set(text, stream);
+    this.audit.record({
+      type: "publishStarted",
+      at: this.clock.now(),
+      key: text,
+    });
+    this.events.emit({ type: "published", key: text });
+    this.#armTimer();
+    return stream;
+  }
+
+  /**
+   * Authorize `publish`, then start publishing. A refusal leaves no state.
+   *
+   * @throws {StreamError} `Unauthorized` (an `UnauthorizedError`), plus those of `startPublish`
+   */
+  async startPublishAuthorized(
+    key: StreamKey | string,
+    credentials: Credentials,
+  ): Promise<StreamHandle> {
+    const k = toKey(key);
+    await this.authorize("publish", k, credentials);
+    return this.startPublish(k);
+  }
+
+  /** End the stream of `key` if it is live (idempotent). */
+  endPublish(key: StreamKey | string, reason = "ended by publisher"): void {
+    this.#streams.get(toKey(key).toString())?.end(reason);
+  }
+
+  /** The live stream of `key`. */
+  getStream(key: StreamKey | string): StreamHandle | undefined {
+    return this.#streams.get(toKey(key).toString());
+  }
+
+  /**
+   * Authorize `play`, then return the live stream.
+   *
+   * @throws {StreamError} `Unauthorized` (checked first, so existence does not leak), `NotFound`
+   */
+  async authorizePlay(
+    key: StreamKey | string,
+    credentials: Credentials,
+  ): Promise<StreamHandle> {
+    const k = toKey(key);
+    await this.authorize("play", k, credentials);
+    const stream = this.#streams.get(k.toString());
+    if (stream === undefined) {
+      throw new StreamError("NotFound", `Cannot play ${k}: no such stream`);
+    }
+    return stream;
+  }
+
+  /**
+   * Ask the authenticator; on refusal (or if it throws), audit and throw.
+   * Protocols use it directly for resources that outlive a stream (HLS files).
+   *
+   * @throws {StreamError} `Unauthorized` as an `UnauthorizedError`
+   */
+  async authorize(
+    action: AuthAction,
+    key: StreamKey | string,
+    credentials: Credentials,
+  ): Promise<void> {
+    const k = toKey(key);
+    const base = {
+      at: 0,
+      action,
+      key: k.toString(),
+      protocol: credentials.protocol,
+      remoteAddr: credentials.remoteAddr,
+    };
+    let reason: string;
+    let challenge = false;
+    let cause: unknown;
+    try {
+      const decision = await this.#auth.authorize({
+        action,
+        key: k,
+        credentials,
+      });
+      if (decision.allowed) {
+        this.audit.record({
+          ...base,
+          type: "authGranted",
+          at: this.clock.now(),
+        });
+        return;
+      }
+      reason = String(decision.reason);
+      challenge = decision.challenge ?? false;
+    } catch (error) {
+      reason = "authenticator failed";
+      cause = error;
+    }
+    this.audit.record({
+      ...base,
+      type: "authRefused",
+      at: this.clock.now(),
+      reason,
+    });
+    throw new UnauthorizedError(
+      reason,
+      challenge,
+      `Cannot ${action} ${k}: ${reason}`,
+      cause,
+    );
+  }
+
+  /** Every live stream with its QoS and metadata. */
+  streams(): StreamInfo[] {
+    return [...this.#streams.values()].map((s) => ({
+      key: s.key,
+      startedAt: s.startedAt,
+      subscribers: s.subscriberCount,
+      qos: s.qos(),
+      metadata: s.metadataSnapshot(),
+    }));
+  }
+
+  /** Subscribers over every live stream. */
+  get subscriberCount(): number {
+    let n = 0;
+    for (const s of this.#streams.values()) n += s.subscriberCount;
+    return n;
+  }
+
+  /** Housekeeping (called by the engine timer; tests may call it): reap idle streams, evict stalled subscribers. */
+  tick(): void {
+    const now = this.clock.now();
+    for (const stream of [...this.#streams.values()]) {
+      if (now - stream.lastFrameAt >= this.#idleTimeoutMs) {
+        stream.end(`idle for ${Math.round(now - stream.lastFrameAt)} ms`);
+      } else {
+        stream.tick(now);
+      }
+    }
+  }
+
+  /**
+   * Publish every frame of `source` to `key`, then end the stream.
+   *
+   * @returns the number of frames published
+   */
+  async pumpSource(
+    key: StreamKey | string,
+    source: MediaSource,
+    options: PumpOptions = {},
+  ): Promise<number> {
+    const handle = options.credentials === undefined
+      ? this.startPublish(key)
+      : await this.startPublishAuthorized(key, options.credentials);
+    const signals = [this.#stop.signal];
+    if (options.signal !== undefined) signals.push(options.signal);
+    const signal = AbortSignal.any(signals);
+    let count = 0;
+    try {
+      for await (const frame of source.frames(signal)) {
+        if (signal.aborted || handle.ended) break;
+        handle.publishFrame(frame);
+        count++;
+      }
+    } catch (error) {
+      this.events.emit({ type: "handlerError", name: source.name, error });
+      throw error;
+    } finally {
+      handle.end(`source ${source.name} finished`);
+    }
+    return count;
+  }
+
+  /**
+   * Run protocol handlers until `signal` aborts or `shutdown()` is called,
+   * then shut down gracefully. Handler failures are reported as
+   * `handlerError` events and do not stop the others.
+   */
+  async serve(
+    handlers: readonly ProtocolHandler[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (!this.accepting) {
+      throw new StreamError("Closed", "Cannot serve: the engine is shut down");
+    }
+    const onAbort = (): void => void this.shutdown();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const runs = handlers.map((h) => this.#startHandler(h));
+    try {
+      if (signal?.aborted) onAbort();
+      await new Promise<void>((resolve) => {
+        if (this.#stop.signal.aborted) resolve();
+        else {this.#stop.signal.addEventListener("abort", () => resolve(), {
+            once: true,
+          });}
+      });
+      await this.shutdown();
+      await this.#within(this.#shutdownDeadlineMs, Promise.all(runs));
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** `serve(handlers)` until SIGINT or SIGTERM (SIGBREAK on Windows). */
+  async serveUntilSignal(handlers: readonly ProtocolHandler[]): Promise<void> {
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    const signals: Deno.Signal[] = Deno.build.os === "windows"
+      ? ["SIGINT", "SIGBREAK"]
+      : ["SIGINT", "SIGTERM"];
+    for (const s of signals) Deno.addSignalListener(s, onSignal);
+    try {
+      await this.serve(handlers, controller.signal);
+    } finally {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    }
+  }
+
+  /**
+   * Graceful shutdown (idempotent): stop accepting, end every stream, wait
+   * up to `deadlineMs` for subscribers to drain, evict the rest.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    this.#shutdown ??= this.#runShutdown(
+      options.deadlineMs ?? this.#shutdownDeadlineMs,
+    );
+    return this.#shutdown;
+  }
+
+  /** `shutdown()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  async #startHandler(handler: ProtocolHandler): Promise<void> {
+    try {
+      await handler.serve(this, this.#stop.signal);
+    } catch (error) {
+      this.events.emit({ type: "handlerError", name: handler.name, error });
+    }
+  }
+
+  async #runShutdown(deadlineMs: number): Promise<void> {
+    this.#stop.abort(
+      new StreamError("Closed", "Cannot serve: the engine is shutting down"),
+    );
+    const streams = [...this.#streams.values()];
+    this.events.emit({
+      type: "shutdown",
+      phase: "started",
+      streams: streams.length,
+      subscribers: this.subscriberCount,
+    });
+    for (const stream of streams) stream.end("shutdown");
+    const drained = await this.#within(
+      deadlineMs,
+      Promise.all(streams.map((s) => s.drained)),
+    );
+    const left = streams.reduce((n, s) => n + s.subscriberCount, 0);
+    if (!drained) { for (const stream of streams) stream.evictAll("shutdown"); }
+    this.events.emit({
+      type: "shutdown",
+      phase: drained ? "drained" : "deadline",
+      streams: streams.length,
+      subscribers: left,
+    });
+    this.#stopTimer();
+  }
+
+  /** Resolve true when `work` settles within `ms` of the clock, false otherwise. */
+  async #within(ms: number, work: Promise<unknown>): Promise<boolean> {
+    let cancel: (() => void) | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      cancel = this.clock.setTimer(ms, () => resolve(false));
+    });
+    try {
+      return await Promise.race([work.then(() => true), deadline]);
+    } finally {
+      cancel?.();
+    }
+  }
+
+  #onEnded(stream: LiveStream, reason: string): void {
+    const text = stream.keyText;
+    if (this.#streams.get(text) === stream) this.#streams.delete(text);
+    this.audit.record({
+      type: "publishEnded",
+      at: this.clock.now(),
+      key: text,
+      reason,
+    });
+    this.events.emit({ type: "unpublished", key: text, reason });
+    if (this.#streams.size === 0) this.#stopTimer();
+  }
+
+  #armTimer(): void {
+    if (this.#cancelTimer !== undefined) return;
+    this.#cancelTimer = this.clock.setTimer(this.#tickIntervalMs, () => {
+      this.#cancelTimer = undefined;
+      this.tick();
+      if (this.#streams.size > 0 && this.accepting) this.#armTimer();
+    });
+  }
+
+  #stopTimer(): void {
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+  }
+
+  #defaultSpec(app: string): ResolvedAppSpec | undefined {
+    try {
+      return resolveAppSpec({ name: app } satisfies AppSpec);
+    } catch {
+      return undefined; // an app name that is not a valid key part
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * {@linkcode StreamHandle}: one live stream as seen by its publisher and its
+ * readers, and {@linkcode StreamInfo}, the listing entry of
+ * `Engine.streams()`.
+ *
+ * Data path: `publishFrame(frame)` stores the frame reference in the ring
+ * (O(1), no copy, no per-subscriber work), updates the GOP cache, the QoS
+ * meters and, for configuration frames, the metadata. Memory per stream is
+ * bounded by the ring capacity and the GOP cache limits of its `AppSpec`.
+ *
+ * @module
+ */
+import type { MediaFrame } from "../media/frame.ts";
+import type { ResolvedAppSpec } from "./app_spec.ts";
+import type { GopCache } from "./gop_cache.ts";
+import type { StreamMetadata } from "./metadata.ts";
+import type { QosSnapshot } from "./qos.ts";
+import type { StreamKey } from "./stream_key.ts";
+import type { SubscribeOptions, Subscription } from "./subscription.ts";
+
+/**
+ * A live stream: publish into it, subscribe to it, observe it.
+ *
+ * @example Publish and fan out
+ * ```ts
+ * import { Engine, type MediaFrame, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const stream = engine.startPublish(StreamKey.parse("live/cam"));
+ * const a = stream.subscribe();
+ * const b = stream.subscribeResilient();
+ * const frame: MediaFrame = { kind: "video", codec: "h264", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(8) };
+ * assert.equal(stream.publishFrame(frame), 2);
+ * assert.equal((await a.next()), frame);
+ * assert.equal((await b.next()), frame);
+ * assert.equal(stream.qos().framesIn, 1);
+ * stream.end("done");
+ * assert.equal(stream.ended, true);
+ * ```
+ */
+export interface StreamHandle {
+  /** The stream's key. */
+  readonly key: StreamKey;
+  /** The limits of its application. */
+  readonly spec: ResolvedAppSpec;
+  /** Clock milliseconds when publishing started. */
+  readonly startedAt: number;
+  /** Clock milliseconds of the last published frame (or the start). */
+  readonly lastFrameAt: number;
+  /** Subscribers attached now (exact). */
+  readonly subscriberCount: number;
+  /** True once `end()` ran (publisher left, reaped, replaced, shutdown). */
+  readonly ended: boolean;
+  /** Why it ended, once ended. */
+  readonly endReason: string | undefined;
+  /** Resolves when the stream ends. */
+  readonly closed: Promise<void>;
+  /** Resolves when the stream ended and its last subscriber left. */
+  readonly drained: Promise<void>;
+  /** Configs, script data and the frames since the last keyframe. */
+  readonly gopCache: GopCache;
+  /**
+   * Publish one frame to every subscriber. O(1): stores a reference.
+   *
+   * @returns the number of subscribers
+   * @throws {StreamError} `Closed` after `end()`; `InvalidInput` for a track id out of range
+   */
+  publishFrame(frame: MediaFrame): number;
+  /**
+   * A plain subscription: fails with `Lagged` when it falls behind.
+   *
+   * @throws {StreamError} `Closed` after `end()`; `LimitExceeded` at `maxSubscribers`
+   */
+  subscribe(options?: SubscribeOptions): Subscription;
+  /**
+   * A resilient subscription: resynchronises at the newest keyframe when it
+   * falls behind; evicted after `maxResyncs` resyncs within `resyncWindowMs`.
+   *
+   * @throws {StreamError} `Closed` after `end()`; `LimitExceeded` at `maxSubscribers`
+   */
+  subscribeResilient(options?: SubscribeOptions): Subscription;
+  /** Bitrate and fps per track over the QoS window, and counters. */
+  qos(): QosSnapshot;
+  /** What the configuration frames told about the tracks. */
+  metadataSnapshot(): StreamMetadata;
+  /**
+   * End the stream (idempotent). Subscribers drain what is in the ring, then
+   * see the end.
+   */
+  end(reason?: string): void;
+}
+
+/**
+ * One entry of `Engine.streams()`.
+ *
+ * @example
+ * ```ts
+ * import { Engine, type StreamInfo, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * engine.startPublish(StreamKey.parse("live/cam"));
+ * const [info]: StreamInfo[] = engine.streams();
+ * assert.equal(info?.key.toString(), "live/cam");
+ * assert.equal(info?.subscribers, 0);
+ * ```
+ */
+export interface StreamInfo {
+  /** The stream's key. */
+  readonly key: StreamKey;
+  /** Clock milliseconds when publishing started. */
+  readonly startedAt: number;
+  /** Subscribers attached now. */
+  readonly subscribers: number;
+  /** QoS snapshot. */
+  readonly qos: QosSnapshot;
+  /** Metadata snapshot. */
+  readonly metadata: StreamMetadata;
+}
