@@ -1,0 +1,539 @@
+/**
+ * {@linkcode HlsSegmenter}: turns a live stream of {@linkcode MediaFrame}s into
+ * HLS or LL-HLS files in a {@linkcode StorageBackend}.
+ *
+ * Data path: frames arrive through `writable` (or `push`) in decode order.
+ * Config frames go to the muxer. Media frames collect into the current part
+ * (LL-HLS) or segment; at a cut the batch is muxed once, the bytes are put to
+ * storage, the playlist state is updated, `index.m3u8` is rewritten and
+ * blocked `waitFor` calls are released. An LL-HLS segment file is the
+ * concatenation of its parts (one copy, size first).
+ *
+ * Cuts (see `_cut_policy.ts`): a segment ends at the first keyframe at or
+ * past `targetDurationMs` (or earlier when the next keyframe would overshoot
+ * EXT-X-TARGETDURATION + 0.5 s, RFC 8216bis §4.4.3.1). EXT-X-TARGETDURATION
+ * is `ceil(targetDurationMs / 1000)` and never changes.
+ *
+ * Memory is bounded by one open segment's frames and bytes plus the window's
+ * metadata; `live` playlists delete segments from storage once they have
+ * been out of the playlist for one playlist duration (RFC 8216bis §6.2.2).
+ * Storage failures are reported as `storageError` events; the stream and the
+ * in-memory playlist go on.
+ *
+ * Specification: RFC 8216bis-16 §4.4 (tags), §6.2.2 (live playlists),
+ * §6.2.5.2 (blocking playlist reload).
+ *
+ * @module
+ */
+import type { MediaFrame } from "../frame.ts";
+import type { Muxer } from "../muxer.ts";
+import { StreamError } from "../stream_error.ts";
+import { validateStorageKey } from "../storage/storage_backend.ts";
+import { CutPolicy, StreamEnd } from "./_cut_policy.ts";
+import { createMuxer } from "./_muxer_for_format.ts";
+import { SegmentWindow } from "./_segment_window.ts";
+import { concatBytes, SegmentWriter } from "./_segment_writer.ts";
+import { variantOf } from "./_variant_info.ts";
+import { Waiters } from "./_waiters.ts";
+import type {
+  HlsPlaylistKind,
+  HlsSegmenterOptions,
+  HlsSegmentState,
+} from "./hls_segmenter_options.ts";
+import { renderMasterPlaylist } from "./master_playlist.ts";
+import {
+  type HlsPart,
+  type HlsSegment,
+  renderMediaPlaylist,
+} from "./media_playlist.ts";
+
+/** A backward timestamp jump larger than this (seconds) is a publisher restart. */
+const MAX_BACKWARD_JUMP_S = 1;
+/** A forward gap larger than this (seconds) is a discontinuity, not a stall. */
+const MAX_FORWARD_GAP_S = 10;
+
+interface OpenSegment {
+  msn: number;
+  startT: number;
+  discontinuity: boolean;
+  programDateTimeMs: number;
+  mapUri: string | undefined;
+  parts: HlsPart[];
+  partBytes: Uint8Array[];
+}
+
+/**
+ * The HLS / LL-HLS packager. See the module doc for the data path.
+ *
+ * @example Package frames into a live playlist (in-test muxer)
+ * ```ts
+ * import { HlsSegmenter } from "@arcly/stream/hls";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * import type { MediaFrame, Muxer } from "@arcly/stream/media";
+ * import assert from "node:assert/strict";
+ *
+ * const muxer: Muxer = {
+ *   format: "mpegts", extension: "ts", mimeType: "video/mp2t",
+ *   configure() {}, initSegment: () => null,
+ *   mux: (frames) => new Uint8Array(frames.length * 188),
+ * };
+ * const storage = new MemoryStorage();
+ * const hls = new HlsSegmenter({ storage, muxer, prefix: "live/cam", targetDurationMs: 1000 });
+ * for (let i = 0; i < 100; i++) {
+ *   const frame: MediaFrame = {
+ *     kind: "video", codec: "h264", trackId: 0, pts: i * 40, dts: i * 40,
+ *     timescale: 1000, keyframe: i % 25 === 0, config: false, data: new Uint8Array(1),
+ *   };
+ *   await hls.push(frame);
+ * }
+ * await hls.end();
+ * assert.match(hls.playlist(), /#EXTINF:1,\nseg3.ts\n#EXT-X-ENDLIST/);
+ * assert.ok(await storage.get("live/cam/seg3.ts"));
+ * ```
+ */
+export class HlsSegmenter {
+  /** Pipe frames here: `subscription.readable.pipeTo(segmenter.writable)`. */
+  readonly writable: WritableStream<MediaFrame>;
+
+  #io: SegmentWriter;
+  #prefix: string;
+  #muxer: Muxer;
+  #ownsMuxer: boolean;
+  #format: "ts" | "fmp4";
+  #targetDurationS: number;
+  #partTargetS: number | undefined;
+  #kind: HlsPlaylistKind;
+  #wallClock: () => number;
+  #options: HlsSegmenterOptions;
+  #policy: CutPolicy;
+  #streamEnd = new StreamEnd();
+  #window: SegmentWindow;
+  #waiters = new Waiters();
+  #configs = new Map<string, MediaFrame>();
+  #open: OpenSegment | null = null;
+  #frames: MediaFrame[] = [];
+  #partStartT = 0;
+  #partIndependent = false;
+  #started = false;
+  #hasVideo = false;
+  #pendingDiscontinuity = false;
+  #lastT = 0;
+  #lastTimescale = 1000;
+  #anchor: { wallMs: number; t: number } | undefined;
+  #fragmentSequence = 0;
+  #ended = false;
+  #chain: Promise<void> = Promise.resolve();
+  #encoder = new TextEncoder();
+
+  /**
+   * @param options storage, muxer or format, prefix, durations, window
+   * @throws {StreamError} `InvalidInput` for a bad prefix or durations
+   */
+  constructor(options: HlsSegmenterOptions) {
+    validateStorageKey(options.prefix);
+    const targetMs = options.targetDurationMs ?? 2000;
+    if (
+      !(targetMs > 0) ||
+      (options.partTargetMs !== undefined && !(options.partTargetMs > 0))
+    ) {
+      throw new StreamError(
+        "InvalidInput",
+        "Cannot create HlsSegmenter: durations must be positive",
+      );
+    }
+    this.#options = options;
+    this.#io = new SegmentWriter(
+      options.storage,
+      options.prefix,
+      options.onEvent,
+    );
+    this.#prefix = options.prefix;
+    this.#ownsMuxer = options.muxer === undefined;
+    this.#muxer = options.muxer ?? createMuxer(options.format ?? "ts");
+    this.#format = this.#muxer.format === "fmp4" ? "fmp4" : "ts";
+    this.#targetDurationS = Math.ceil(targetMs / 1000);
+    this.#partTargetS = options.partTargetMs === undefined
+      ? undefined
+      : options.partTargetMs / 1000;
+    this.#kind = options.playlistType ?? "live";
+    this.#wallClock = options.wallClock ?? Date.now;
+    this.#policy = new CutPolicy(
+      targetMs / 1000,
+      this.#targetDurationS,
+      this.#partTargetS,
+    );
+    this.#window = new SegmentWindow(
+      this.#kind === "live" ? options.windowSize ?? 6 : Infinity,
+    );
+    this.writable = new WritableStream<MediaFrame>({
+      write: (frame) => this.push(frame),
+      close: () => this.end(),
+      abort: () => this.end(),
+    });
+  }
+
+  /** EXT-X-TARGETDURATION in seconds (fixed for the stream). */
+  get targetDurationS(): number {
+    return this.#targetDurationS;
+  }
+
+  /** True once `end()` ran. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Key of the media playlist in storage. */
+  get playlistKey(): string {
+    return `${this.#prefix}/index.m3u8`;
+  }
+
+  /**
+   * Add one frame (decode order). Resolves when any resulting writes are done.
+   *
+   * @param frame a config or media frame
+   * @throws {StreamError} `Closed` after `end()`
+   */
+  push(frame: MediaFrame): Promise<void> {
+    return this.#enqueue(() => this.#process(frame));
+  }
+
+  /** Close the current segment and start the next with EXT-X-DISCONTINUITY. */
+  discontinuity(): Promise<void> {
+    return this.#enqueue(() => this.#startDiscontinuity());
+  }
+
+  /** Flush the last segment and write the final playlist (EXT-X-ENDLIST). Idempotent. */
+  end(): Promise<void> {
+    if (this.#ended) return this.#chain;
+    return this.#enqueue(async () => {
+      if (this.#ended) return;
+      await this.#closeAtEnd();
+      this.#ended = true;
+      await this.#publish();
+      this.#waiters.rejectAll();
+      this.#io.emit({ type: "ended", segments: this.#window.completedCount });
+    }, true);
+  }
+
+  /**
+   * The current media playlist text.
+   *
+   * @returns the m3u8 text
+   */
+  playlist(): string {
+    return this.renderPlaylist();
+  }
+
+  /**
+   * Render the media playlist; with `skip: true` a delta update (EXT-X-SKIP)
+   * when the server advertises CAN-SKIP-UNTIL (LL-HLS live playlists).
+   *
+   * @param options `skip` for a delta update (`_HLS_skip=YES`)
+   * @returns the m3u8 text
+   */
+  renderPlaylist(options: { skip?: boolean } = {}): string {
+    const ll = this.#partTargetS !== undefined;
+    const segments: HlsSegment[] = [...this.#window.segments];
+    if (this.#open && ll) {
+      segments.push({ ...this.#open, uri: this.#segmentUri(this.#open.msn) });
+    }
+    const canSkip = ll && this.#kind === "live"
+      ? 6 * this.#targetDurationS
+      : undefined;
+    const nextPart = this.#open ? this.#open.parts.length : 0;
+    const nextMsn = this.#open ? this.#open.msn : this.#window.nextMsn;
+    return renderMediaPlaylist({
+      version: ll ? 9 : this.#format === "fmp4" ? 7 : 3,
+      targetDurationS: this.#targetDurationS,
+      mediaSequence: this.#window.mediaSequence,
+      discontinuitySequence: this.#window.discontinuitySequence,
+      playlistType: this.#kind === "live"
+        ? undefined
+        : this.#kind === "vod" && this.#ended
+        ? "VOD"
+        : "EVENT",
+      segments,
+      ended: this.#ended,
+      independentSegments: !this.#window.hasForcedCut,
+      partTargetS: this.#partTargetS,
+      preloadHintUri: ll && this.#started
+        ? this.#partUri(nextMsn, nextPart)
+        : undefined,
+      canSkipUntilS: canSkip,
+      skip: options.skip === true && canSkip !== undefined,
+      renditionReports: this.#options.renditionReports?.(),
+    });
+  }
+
+  /**
+   * The master (multivariant) playlist for this one rendition: CODECS,
+   * RESOLUTION and FRAME-RATE from the config frames, BANDWIDTH measured.
+   *
+   * @param uri the media playlist URI relative to the master
+   * @returns the m3u8 text
+   */
+  masterPlaylist(uri = "index.m3u8"): string {
+    return renderMasterPlaylist([
+      {
+        ...variantOf([...this.#configs.values()]),
+        uri,
+        bandwidth: this.#window.peakBitsPerSecond,
+        averageBandwidth: this.#window.averageBitsPerSecond,
+      },
+    ]);
+  }
+
+  /**
+   * Wait until the playlist contains segment `msn` (complete) or, with
+   * `part`, part `part` of segment `msn` (LL-HLS blocking reload).
+   *
+   * @param msn media sequence number
+   * @param part part index, or undefined for the whole segment
+   * @param signal aborts the wait
+   * @returns true when present; false on abort or when the stream ended first
+   */
+  waitFor(
+    msn: number,
+    part: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (this.#has(msn, part)) return Promise.resolve(true);
+    if (this.#ended) return Promise.resolve(false);
+    return this.#waiters.wait(msn, part, signal);
+  }
+
+  /**
+   * The last complete segment, or undefined before the first.
+   *
+   * @returns the segment as listed in the playlist
+   */
+  lastSegment(): HlsSegment | undefined {
+    return this.#window.last;
+  }
+
+  /**
+   * Whether a file name under the prefix is served, deleted, or never made.
+   *
+   * @param name a name such as `seg12.ts`, `seg12.3.m4s` or `init.mp4`
+   * @returns `live` (200), `gone` (410) or `unknown` (404)
+   */
+  segmentState(name: string): HlsSegmentState {
+    if (this.#io.isInit(name)) return "live";
+    const match = /^seg(\d+)(?:\.(\d+))?\.([a-z0-9]+)$/.exec(name);
+    if (!match || match[3] !== this.#muxer.extension) return "unknown";
+    const msn = Number(match[1]);
+    const part = match[2] === undefined ? undefined : Number(match[2]);
+    if (this.#open?.msn === msn) {
+      return part !== undefined && part < this.#open.parts.length
+        ? "live"
+        : "unknown";
+    }
+    return this.#window.stateOf(msn, part);
+  }
+
+  #enqueue(task: () => Promise<void>, allowEnded = false): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.#ended && !allowEnded) {
+        throw new StreamError(
+          "Closed",
+          `Cannot push to ${this.#prefix}: the segmenter has ended`,
+        );
+      }
+      await task();
+    };
+    const result = this.#chain.then(run);
+    this.#chain = result.catch(
+      () => {/* surfaced to the caller of this task */},
+    );
+    return result;
+  }
+
+  async #process(frame: MediaFrame): Promise<void> {
+    if (frame.config) {
+      this.#configs.set(`${frame.kind}:${frame.trackId}`, frame);
+      if (frame.kind === "video") this.#hasVideo = true;
+      this.#muxer.configure(frame);
+      return;
+    }
+    if (frame.kind === "data") return;
+    if (frame.kind === "video") this.#hasVideo = true;
+    const t = frame.dts / frame.timescale;
+    if (
+      this.#started &&
+      (t < this.#lastT - MAX_BACKWARD_JUMP_S ||
+        t > this.#lastT + MAX_FORWARD_GAP_S)
+    ) {
+      await this.#startDiscontinuity();
+    }
+    const driving = !this.#hasVideo || frame.kind === "video";
+    if (!this.#started) {
+      if (!driving || !frame.keyframe) return; // wait for a random-access point
+      this.#started = true;
+      await this.#openSegment(t);
+    } else if (driving) {
+      const start = this.#open!.startT;
+      const cut = this.#policy.decide(
+        t,
+        frame.keyframe,
+        start,
+        this.#partStartT,
+      );
+      if (cut === "segment") {
+        await this.#closeSegment(t, frame.dts, !frame.keyframe);
+        await this.#openSegment(t);
+      } else if (cut === "part") {
+        await this.#closePart(t, frame.dts);
+      }
+    }
+    if (this.#frames.length === 0) {
+      this.#partIndependent = driving && frame.keyframe;
+    }
+    this.#frames.push(frame);
+    if (driving) this.#policy.observe(t, frame.keyframe);
+    this.#lastT = Math.max(this.#lastT, t);
+    this.#streamEnd.observe(frame.kind, t);
+    this.#lastTimescale = frame.timescale;
+  }
+
+  async #startDiscontinuity(): Promise<void> {
+    await this.#closeAtEnd();
+    this.#started = false;
+    this.#pendingDiscontinuity = this.#window.completedCount > 0;
+    this.#anchor = undefined;
+    this.#lastT = 0;
+    this.#policy.restart();
+    this.#streamEnd.restart();
+    if (this.#ownsMuxer) {
+      this.#muxer = createMuxer(this.#format);
+      for (const config of this.#configs.values()) {
+        this.#muxer.configure(config);
+      }
+    }
+    this.#io.emit({ type: "discontinuity", nextMsn: this.#window.nextMsn });
+  }
+
+  async #openSegment(t: number): Promise<void> {
+    this.#anchor ??= { wallMs: this.#wallClock(), t };
+    await this.#io.writeInit(this.#muxer);
+    this.#open = {
+      msn: this.#window.nextMsn,
+      startT: t,
+      discontinuity: this.#pendingDiscontinuity,
+      programDateTimeMs: Math.round(
+        this.#anchor.wallMs + (t - this.#anchor.t) * 1000,
+      ),
+      mapUri: this.#io.initUri,
+      parts: [],
+      partBytes: [],
+    };
+    this.#pendingDiscontinuity = false;
+    this.#partStartT = t;
+    this.#frames = [];
+  }
+
+  /** Mux the collected frames; null (and a muxError event) when the muxer throws. */
+  #mux(nextDts: number): Uint8Array | null {
+    try {
+      return this.#muxer.mux(this.#frames, {
+        sequenceNumber: ++this.#fragmentSequence,
+        nextDts,
+      });
+    } catch (error) {
+      this.#io.emit({ type: "muxError", error });
+      return null;
+    }
+  }
+
+  async #closePart(endT: number, nextDts: number): Promise<void> {
+    const open = this.#open;
+    if (!open || this.#frames.length === 0) return;
+    const bytes = this.#mux(nextDts) ?? new Uint8Array(0);
+    const index = open.parts.length;
+    const uri = this.#partUri(open.msn, index);
+    await this.#io.put(uri, bytes);
+    const durationS = endT - this.#partStartT;
+    open.parts.push({ uri, durationS, independent: this.#partIndependent });
+    open.partBytes.push(bytes);
+    this.#frames = [];
+    this.#partStartT = endT;
+    await this.#publish();
+    this.#io.emit({
+      type: "part",
+      msn: open.msn,
+      part: index,
+      key: this.#io.key(uri),
+      durationS,
+      independent: open.parts[index]!.independent,
+    });
+  }
+
+  async #closeSegment(
+    endT: number,
+    nextDts: number,
+    forced = false,
+  ): Promise<void> {
+    const open = this.#open;
+    if (!open) return;
+    let bytes: Uint8Array;
+    if (this.#partTargetS !== undefined) {
+      await this.#closePart(endT, nextDts);
+      bytes = concatBytes(open.partBytes);
+    } else {
+      bytes = this.#frames.length
+        ? this.#mux(nextDts) ?? new Uint8Array(0)
+        : new Uint8Array(0);
+      this.#frames = [];
+    }
+    const uri = this.#segmentUri(open.msn);
+    await this.#io.put(uri, bytes);
+    const durationS = Math.max(0, endT - open.startT);
+    const retired = this.#window.add(
+      { ...open, uri, durationS },
+      bytes.length,
+      forced,
+    );
+    this.#open = null;
+    await this.#publish();
+    this.#io.emit({
+      type: "segment",
+      msn: open.msn,
+      key: this.#io.key(uri),
+      durationS,
+      bytes: bytes.length,
+    });
+    for (const old of retired) {
+      for (const name of [old.uri, ...old.parts.map((p) => p.uri)]) {
+        await this.#io.delete(name);
+      }
+      this.#io.emit({ type: "segmentDeleted", msn: old.msn });
+    }
+  }
+
+  async #publish(): Promise<void> {
+    await this.#io.put(
+      "index.m3u8",
+      this.#encoder.encode(this.renderPlaylist()),
+    );
+    this.#waiters.notify((msn, part) => this.#has(msn, part));
+  }
+
+  #has(msn: number, part: number | undefined): boolean {
+    if (this.#window.isComplete(msn)) return true;
+    return part !== undefined && this.#open?.msn === msn &&
+      part < this.#open.parts.length;
+  }
+
+  /** Close the open segment where its media ends (stream end, discontinuity). */
+  #closeAtEnd(): Promise<void> {
+    const endT = this.#streamEnd.endT(this.#lastT);
+    return this.#closeSegment(endT, Math.round(endT * this.#lastTimescale));
+  }
+
+  #segmentUri(msn: number): string {
+    return `seg${msn}.${this.#muxer.extension}`;
+  }
+
+  #partUri(msn: number, part: number): string {
+    return `seg${msn}.${part}.${this.#muxer.extension}`;
+  }
+}
