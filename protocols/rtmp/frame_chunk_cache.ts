@@ -73,7 +73,7 @@ export class FrameChunkCache {
   bytesOf(frame: MediaFrame): Uint8Array {
     let bytes = this.#cache.get(frame);
     if (bytes === undefined) {
-      bytes = chunkFrame(frame, this.#chunkSize);
+      bytes = chunkFrame(frame, { chunkSize: this.#chunkSize });
       this.#cache.set(frame, bytes);
       this.#built++;
     }
@@ -106,11 +106,20 @@ export class FrameChunkCache {
   }
 }
 
+/** Options for {@linkcode chunkFrame}. */
+export interface ChunkFrameOptions {
+  /** Outgoing chunk size. */
+  chunkSize: number;
+  /** Message stream id; default {@linkcode MEDIA_STREAM_ID}. */
+  streamId?: number;
+}
+
 /**
- * Build the chunk bytes of one frame (not cached).
+ * Build the chunk bytes of one frame (not cached): the FLV body on chunk
+ * stream 6 (video), 4 (audio) or 5 (data).
  *
  * @param frame the frame
- * @param chunkSize outgoing chunk size
+ * @param options chunk size and message stream id
  * @returns the chunk bytes
  * @example
  * ```ts
@@ -119,10 +128,14 @@ export class FrameChunkCache {
  *
  * const frame = { kind: "video", codec: "h264", trackId: 0, pts: 0, dts: 0,
  *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(10) } as const;
- * assert.equal(chunkFrame(frame, 128).length, 12 + 15);
+ * assert.equal(chunkFrame(frame, { chunkSize: 128 }).length, 12 + 15);
  * ```
  */
-export function chunkFrame(frame: MediaFrame, chunkSize: number): Uint8Array {
+export function chunkFrame(
+  frame: MediaFrame,
+  options: ChunkFrameOptions,
+): Uint8Array {
+  const chunkSize = options.chunkSize;
   const typeId = flvTagTypeOf(frame);
   const header: ChunkHeader = {
     csid: typeId === 9
@@ -131,7 +144,7 @@ export function chunkFrame(frame: MediaFrame, chunkSize: number): Uint8Array {
       ? ChunkStreamId.Audio
       : ChunkStreamId.Data,
     typeId,
-    streamId: MEDIA_STREAM_ID,
+    streamId: options.streamId ?? MEDIA_STREAM_ID,
     timestamp: flvTimestampOf(frame),
   };
   const bodyLength = flvBodyByteLength(frame);

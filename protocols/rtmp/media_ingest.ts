@@ -85,6 +85,7 @@ export class MediaIngest {
 
   #data(payload: Uint8Array, ts: number): IngestResult {
     const values = decodeAmf0(payload);
+    if (values[0] === "|RtmpSampleAccess") return { frames: [] }; // Flash access flags
     let data = payload;
     let rest = values;
     if (values[0] === "@setDataFrame") {

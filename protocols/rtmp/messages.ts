@@ -188,6 +188,31 @@ export function userControlMessage(event: number, value: number): Uint8Array {
 }
 
 /**
+ * User Control Set Buffer Length (event 3): the player's buffer for a stream.
+ *
+ * @param streamId the message stream id
+ * @param ms buffer length in milliseconds
+ * @returns chunk bytes
+ * @example
+ * ```ts
+ * import { setBufferLengthMessage } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ * assert.equal(setBufferLengthMessage(1, 1000).length, 22);
+ * ```
+ */
+export function setBufferLengthMessage(
+  streamId: number,
+  ms: number,
+): Uint8Array {
+  const payload = new Uint8Array(10);
+  const view = new DataView(payload.buffer);
+  view.setUint16(0, UserControlEvent.SetBufferLength);
+  view.setUint32(2, streamId >>> 0);
+  view.setUint32(6, ms >>> 0);
+  return control(MessageType.UserControl, payload);
+}
+
+/**
  * An AMF0 command or data message (type 20 or 18) as chunk bytes.
  *
  * @param values the AMF0 values (command name, transaction id, object, args…)

@@ -25,3 +25,5 @@ export * from "./timestamp_unwrapper.ts";
 export * from "./media_ingest.ts";
 export * from "./frame_chunk_cache.ts";
 export * from "./session.ts";
+export * from "./client.ts";
+export * from "./server.ts";

@@ -1,0 +1,216 @@
+/**
+ * {@linkcode RtmpHandler}: the RTMP (and RTMPS) server as a kernel
+ * `ProtocolHandler`, run by `Engine.serve`.
+ *
+ * Data path: `Deno.listen`/`Deno.listenTls` → one task per connection
+ * (`RtmpConnection`) that feeds bytes to a socket-free {@linkcode RtmpSession}
+ * and carries out its actions: publish → `engine.startPublishAuthorized` and
+ * `handle.publishFrame`, play → `engine.authorizePlay` and a resilient
+ * subscription whose batches are written as chunk bytes built once per frame
+ * per stream ({@linkcode FrameChunkCache}, shared by every player).
+ *
+ * Limits: {@linkcode RtmpHandlerOptions.maxConnections}, handshake and idle
+ * timeouts on the engine clock, the chunk reader's message/chunk-stream/
+ * reassembly caps. A client that breaks them is disconnected and reported
+ * as a `handlerError` event (name "rtmp").
+ *
+ * @module
+ */
+import type { Engine } from "../../src/engine.ts";
+import type { ProtocolHandler } from "../../src/contracts.ts";
+import type { StreamHandle } from "../../src/stream_handle.ts";
+import { StreamError } from "../../media/stream_error.ts";
+import { closeQuietly } from "./_conn_io.ts";
+import { FrameChunkCache } from "./frame_chunk_cache.ts";
+import { DEFAULT_OUT_CHUNK_SIZE } from "./session.ts";
+import { RtmpConnection } from "./server_connection.ts";
+
+/** Default connection cap: each connection costs a task and a 64 KiB read buffer. */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+/** Default time to finish the handshake and connect (slow links need a few seconds). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default time without bytes in either direction before a connection is dropped. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** Options for {@linkcode RtmpHandler}. */
+export interface RtmpHandlerOptions {
+  /** Interface to bind; default "0.0.0.0". */
+  hostname?: string;
+  /** Port; default 1935 (1936 conventionally for RTMPS); 0 picks a free port. */
+  port?: number;
+  /** Serve RTMPS with this PEM certificate chain and key. */
+  tls?: { cert: string; key: string };
+  /** Concurrent connections; default {@linkcode DEFAULT_MAX_CONNECTIONS}. */
+  maxConnections?: number;
+  /** Default {@linkcode DEFAULT_HANDSHAKE_TIMEOUT_MS}. */
+  handshakeTimeoutMs?: number;
+  /** Default {@linkcode DEFAULT_IDLE_TIMEOUT_MS}. */
+  idleTimeoutMs?: number;
+  /** Outgoing chunk size, shared by every player; default 60000. */
+  chunkSize?: number;
+  /** Largest incoming message (default `MAX_RTMP_MESSAGE_BYTES`). */
+  maxMessageBytes?: number;
+  /** Most chunk streams per connection (default `MAX_CHUNK_STREAMS`). */
+  maxChunkStreams?: number;
+}
+
+/** The address the handler listens on. */
+export interface RtmpListenAddress {
+  /** Bound interface. */
+  hostname: string;
+  /** Bound port (the real one when 0 was asked). */
+  port: number;
+}
+
+/**
+ * RTMP server for an {@linkcode Engine}.
+ *
+ * @example Serve on a free port
+ * ```ts ignore
+ * import { Engine } from "@arcly/stream";
+ * import { RtmpHandler } from "@arcly/stream/rtmp";
+ *
+ * const engine = Engine.builder().application({ name: "live" }).build();
+ * const rtmp = new RtmpHandler({ hostname: "127.0.0.1", port: 0 });
+ * const served = engine.serve([rtmp]);
+ * const { port } = await rtmp.listening;
+ * // ffmpeg -re -i in.mp4 -c copy -f flv rtmp://127.0.0.1:${port}/live/cam
+ * await engine.shutdown();
+ * await served;
+ * ```
+ */
+export class RtmpHandler implements ProtocolHandler {
+  /** "rtmp" (or "rtmps" with TLS), used in events and credentials. */
+  readonly name: string;
+  #options: RtmpHandlerOptions;
+  #listening: Promise<RtmpListenAddress>;
+  #resolveListening!: (addr: RtmpListenAddress) => void;
+  #rejectListening!: (error: unknown) => void;
+  #connections = new Set<RtmpConnection>();
+  #caches = new WeakMap<StreamHandle, FrameChunkCache>();
+  #refused = 0;
+
+  /** @param options address, TLS, limits and timeouts */
+  constructor(options: RtmpHandlerOptions = {}) {
+    this.#options = options;
+    this.name = options.tls ? "rtmps" : "rtmp";
+    this.#listening = new Promise((resolve, reject) => {
+      this.#resolveListening = resolve;
+      this.#rejectListening = reject;
+    });
+    this.#listening.catch(() => {});
+  }
+
+  /** Resolves with the bound address once `serve()` is listening. */
+  get listening(): Promise<RtmpListenAddress> {
+    return this.#listening;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Connections refused because {@linkcode RtmpHandlerOptions.maxConnections} was reached. */
+  get refusedConnections(): number {
+    return this.#refused;
+  }
+
+  /**
+   * Accept connections until `signal` aborts, then close them all.
+   *
+   * @param engine the kernel
+   * @param signal stops the server
+   * @returns resolves once every connection task has finished
+   */
+  async serve(engine: Engine, signal: AbortSignal): Promise<void> {
+    const o = this.#options;
+    let listener: Deno.Listener;
+    try {
+      const addr = { hostname: o.hostname ?? "0.0.0.0", port: o.port ?? 1935 };
+      listener = o.tls
+        ? Deno.listenTls({ ...addr, cert: o.tls.cert, key: o.tls.key })
+        : Deno.listen(addr);
+    } catch (error) {
+      this.#rejectListening(error);
+      throw error;
+    }
+    const local = listener.addr as Deno.NetAddr;
+    this.#resolveListening({ hostname: local.hostname, port: local.port });
+    const stop = (): void => {
+      try {
+        listener.close();
+      } catch (error) {
+        if (!(error instanceof Deno.errors.BadResource)) throw error;
+      }
+    };
+    signal.addEventListener("abort", stop, { once: true });
+    const tasks = new Set<Promise<void>>();
+    try {
+      while (!signal.aborted) {
+        let conn: Deno.Conn;
+        try {
+          conn = await listener.accept();
+        } catch (error) {
+          if (signal.aborted || error instanceof Deno.errors.BadResource) break;
+          engine.events.emit({ type: "handlerError", name: this.name, error });
+          continue;
+        }
+        if (
+          this.#connections.size >=
+            (o.maxConnections ?? DEFAULT_MAX_CONNECTIONS)
+        ) {
+          this.#refused++;
+          closeQuietly(conn);
+          engine.events.emit({
+            type: "handlerError",
+            name: this.name,
+            error: new StreamError(
+              "LimitExceeded",
+              `Cannot accept RTMP connection: maxConnections (${
+                o.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+              }) reached`,
+            ),
+          });
+          continue;
+        }
+        const connection = new RtmpConnection(conn, engine, {
+          protocol: this.name,
+          chunkSize: o.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
+          handshakeTimeoutMs: o.handshakeTimeoutMs ??
+            DEFAULT_HANDSHAKE_TIMEOUT_MS,
+          idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+          ...(o.maxMessageBytes === undefined
+            ? {}
+            : { maxMessageBytes: o.maxMessageBytes }),
+          ...(o.maxChunkStreams === undefined
+            ? {}
+            : { maxChunkStreams: o.maxChunkStreams }),
+          cacheFor: (handle) => this.#cacheFor(handle),
+        });
+        this.#connections.add(connection);
+        const task = connection.run().finally(() => {
+          this.#connections.delete(connection);
+          tasks.delete(task);
+        });
+        tasks.add(task);
+      }
+    } finally {
+      signal.removeEventListener("abort", stop);
+      stop();
+      for (const c of this.#connections) c.close("server shutting down");
+      await Promise.allSettled([...tasks]);
+    }
+  }
+
+  #cacheFor(handle: StreamHandle): FrameChunkCache {
+    let cache = this.#caches.get(handle);
+    if (cache === undefined) {
+      cache = new FrameChunkCache(
+        this.#options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
+      );
+      this.#caches.set(handle, cache);
+    }
+    return cache;
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * `RtmpConnection`: one accepted RTMP socket. It feeds bytes to an
+ * {@linkcode RtmpSession} and performs its actions against the engine:
+ * authorized publish (frames into the stream handle), authorized play (a
+ * resilient subscription drained in batches: `ready()` → `takeAll()` → one
+ * write of shared chunk bytes), timeouts and cleanup.
+ *
+ * Memory per connection: a 64 KiB read buffer, the session's bounded reader
+ * state, and for a player one pending batch; a player that stops reading
+ * blocks its own write, falls behind in the ring and is resynced or evicted
+ * by the kernel (eviction closes the socket), never slowing other players.
+ *
+ * @module
+ */
+import type { Credentials } from "../../src/auth.ts";
+import type { Engine } from "../../src/engine.ts";
+import type { StreamHandle } from "../../src/stream_handle.ts";
+import { StreamKey } from "../../src/stream_key.ts";
+import type { Subscription } from "../../src/subscription.ts";
+import type { MediaFrame } from "../../media/frame.ts";
+import { StreamError } from "../../media/stream_error.ts";
+import { closeQuietly, WriteQueue } from "./_conn_io.ts";
+import type { FrameChunkCache } from "./frame_chunk_cache.ts";
+import { RtmpSession, type SessionAction } from "./session.ts";
+
+/** Settings for one connection (resolved by {@linkcode RtmpHandler}). */
+export interface RtmpConnectionOptions {
+  /** "rtmp" or "rtmps". */
+  protocol: string;
+  /** Outgoing chunk size. */
+  chunkSize: number;
+  /** Time allowed for handshake + connect. */
+  handshakeTimeoutMs: number;
+  /** Time allowed without traffic. */
+  idleTimeoutMs: number;
+  /** Largest incoming message. */
+  maxMessageBytes?: number;
+  /** Most chunk streams. */
+  maxChunkStreams?: number;
+  /** The shared per-stream chunk cache. */
+  cacheFor(handle: StreamHandle): FrameChunkCache;
+}
+
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * One server-side RTMP connection (created by {@linkcode RtmpHandler}).
+ *
+ * @example
+ * ```ts ignore
+ * import { RtmpConnection } from "@arcly/stream/rtmp";
+ * // Created by RtmpHandler for each accepted socket; run() resolves when it closes.
+ * ```
+ */
+export class RtmpConnection {
+  #conn: Deno.Conn;
+  #engine: Engine;
+  #options: RtmpConnectionOptions;
+  #session: RtmpSession;
+  #queue: WriteQueue;
+  #lastActivity: number;
+  #cancelTimer: () => void = () => {};
+  #publishing: StreamHandle | null = null;
+  #subscription: Subscription | null = null;
+  #egress: Promise<void> = Promise.resolve();
+  #closed = false;
+  #remoteAddr: string | undefined;
+
+  /**
+   * @param conn the accepted socket
+   * @param engine the kernel
+   * @param options limits and the shared cache
+   */
+  constructor(conn: Deno.Conn, engine: Engine, options: RtmpConnectionOptions) {
+    this.#conn = conn;
+    this.#engine = engine;
+    this.#options = options;
+    this.#session = new RtmpSession({
+      chunkSize: options.chunkSize,
+      ...(options.maxMessageBytes === undefined
+        ? {}
+        : { maxMessageBytes: options.maxMessageBytes }),
+      ...(options.maxChunkStreams === undefined
+        ? {}
+        : { maxChunkStreams: options.maxChunkStreams }),
+    });
+    this.#lastActivity = engine.clock.now();
+    this.#queue = new WriteQueue(conn, () => {
+      this.#lastActivity = engine.clock.now();
+    });
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.#remoteAddr = addr.hostname;
+  }
+
+  /** Serve the connection until it closes. */
+  async run(): Promise<void> {
+    this.#armTimer(this.#options.handshakeTimeoutMs, () => {
+      if (this.#session.app === "") {
+        this.#violation(
+          new StreamError(
+            "Timeout",
+            "Cannot finish RTMP handshake and connect: timed out",
+          ),
+        );
+      } else this.#armIdle();
+    });
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (!this.#closed) {
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.#lastActivity = this.#engine.clock.now();
+        let actions: SessionAction[];
+        try {
+          actions = this.#session.feed(buf.subarray(0, n));
+        } catch (error) {
+          this.#violation(error);
+          break;
+        }
+        for (const action of actions) await this.#perform(action);
+      }
+    } catch (error) {
+      if (!this.#closed && !isDisconnect(error)) this.#violation(error);
+    } finally {
+      this.close("connection closed");
+      await this.#egress;
+    }
+  }
+
+  /** Close the socket and release the stream or subscription. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelTimer();
+    this.#stopPublish(reason);
+    this.#subscription?.close(reason);
+    this.#subscription = null;
+    closeQuietly(this.#conn);
+  }
+
+  #armTimer(ms: number, fn: () => void): void {
+    this.#cancelTimer();
+    this.#cancelTimer = this.#engine.clock.setTimer(ms, fn);
+  }
+
+  #armIdle(): void {
+    const idle = this.#options.idleTimeoutMs;
+    this.#armTimer(Math.max(1, idle / 2), () => {
+      if (this.#closed) return;
+      if (this.#engine.clock.now() - this.#lastActivity >= idle) {
+        this.#violation(
+          new StreamError(
+            "Timeout",
+            `Cannot keep RTMP connection: idle for ${idle} ms`,
+          ),
+        );
+      } else this.#armIdle();
+    });
+  }
+
+  #violation(error: unknown): void {
+    if (this.#closed) return;
+    this.#engine.events.emit({
+      type: "handlerError",
+      name: this.#options.protocol,
+      error: error instanceof StreamError ? error : new StreamError(
+        "Protocol",
+        `Cannot serve RTMP client ${this.#remoteAddr}: ${String(error)}`,
+        { cause: error },
+      ),
+    });
+    this.close("protocol violation");
+  }
+
+  async #send(parts: Uint8Array[]): Promise<void> {
+    if (parts.length === 0 || this.#closed) return;
+    try {
+      await this.#queue.write(...parts);
+    } catch (error) {
+      if (!this.#closed && !isDisconnect(error)) this.#violation(error);
+      this.close("write failed");
+    }
+  }
+
+  #credentials(query: URLSearchParams): Credentials {
+    const token = query.get("token");
+    return {
+      protocol: this.#options.protocol,
+      ...(this.#remoteAddr === undefined
+        ? {}
+        : { remoteAddr: this.#remoteAddr }),
+      query,
+      ...(token === null ? {} : { token }),
+    };
+  }
+
+  async #perform(action: SessionAction): Promise<void> {
+    switch (action.type) {
+      case "send":
+        return this.#send([action.bytes]);
+      case "publish":
+        return this.#publish(action.name, action.query);
+      case "play":
+        return this.#play(action.name, action.query);
+      case "frames":
+        if (this.#publishing !== null) {
+          for (const f of action.frames) this.#publishing.publishFrame(f);
+        }
+        return;
+      case "decodeError":
+        if (this.#publishing !== null) {
+          this.#engine.events.emit({
+            type: "decodeError",
+            key: this.#publishing.key.toString(),
+            error: action.error,
+          });
+        }
+        return;
+      case "unpublish":
+        return this.#stopPublish("unpublished by client");
+      case "stopPlay":
+        this.#subscription?.close("stopped by client");
+        this.#subscription = null;
+        return;
+      case "connect":
+        this.#armIdle();
+        return;
+      case "metadata":
+        return; // the data frame carries it to the kernel
+    }
+  }
+
+  #stopPublish(reason: string): void {
+    const handle = this.#publishing;
+    this.#publishing = null;
+    if (handle !== null && !handle.ended) handle.end(reason);
+  }
+
+  async #publish(name: string, query: URLSearchParams): Promise<void> {
+    let handle: StreamHandle;
+    try {
+      const key = new StreamKey(this.#session.app, name);
+      handle = await this.#engine.startPublishAuthorized(
+        key,
+        this.#credentials(query),
+      );
+    } catch (error) {
+      const e = asStreamError(error);
+      const code = e.code === "Unauthorized"
+        ? "NetStream.Publish.Denied"
+        : "NetStream.Publish.BadName";
+      return this.#send(this.#session.refusePublish(code, e.message));
+    }
+    if (this.#closed) {
+      handle.end("publisher disconnected");
+      return;
+    }
+    this.#publishing = handle;
+    handle.closed.then(() => {
+      // replaced by a new publisher, or ended by the kernel: drop this client
+      if (this.#publishing === handle) {
+        this.#publishing = null;
+        this.close(handle.endReason ?? "stream ended");
+      }
+    });
+    await this.#send(
+      this.#session.acceptPublish(`${handle.key} is now published`),
+    );
+  }
+
+  async #play(name: string, query: URLSearchParams): Promise<void> {
+    let handle: StreamHandle;
+    try {
+      const key = new StreamKey(this.#session.app, name);
+      handle = await this.#engine.authorizePlay(key, this.#credentials(query));
+    } catch (error) {
+      const e = asStreamError(error);
+      const code = e.code === "NotFound" || e.code === "InvalidInput"
+        ? "NetStream.Play.StreamNotFound"
+        : "NetStream.Play.Failed";
+      return this.#send(this.#session.refusePlay(code, e.message));
+    }
+    if (this.#closed) return;
+    const sub = handle.subscribeResilient();
+    this.#subscription = sub;
+    sub.closed.then((end) => {
+      if (end.reason === "evicted" || end.reason === "lagged") {
+        this.#violation(
+          new StreamError(
+            "Evicted",
+            `Cannot keep RTMP player of ${handle.key}: ${end.detail}`,
+          ),
+        );
+      }
+    });
+    await this.#send(this.#session.acceptPlay(`Playing ${handle.key}`));
+    this.#egress = this.#pump(sub, this.#options.cacheFor(handle));
+  }
+
+  async #pump(sub: Subscription, cache: FrameChunkCache): Promise<void> {
+    while (!this.#closed) {
+      await sub.ready();
+      const frames = sub.takeAll();
+      if (frames.length === 0) {
+        if (sub.isClosed) break;
+        continue;
+      }
+      const bytes = batchBytes(cache, frames);
+      if (bytes.length > 0) await this.#send([bytes]);
+    }
+    if (!this.#closed && this.#subscription === sub) {
+      this.#subscription = null;
+      const end = await sub.closed;
+      if (end.reason === "ended") await this.#send(this.#session.playEnded());
+    }
+  }
+}
+
+function batchBytes(cache: FrameChunkCache, frames: MediaFrame[]): Uint8Array {
+  try {
+    return cache.batchOf(frames);
+  } catch {
+    // a frame FLV cannot carry (e.g. VVC): drop it, keep the rest
+    return cache.batchOf(frames.filter((f) => {
+      try {
+        cache.bytesOf(f);
+        return true;
+      } catch {
+        return false;
+      }
+    }));
+  }
+}
+
+function asStreamError(error: unknown): StreamError {
+  return error instanceof StreamError
+    ? error
+    : new StreamError("Protocol", String(error), { cause: error });
+}
+
+function isDisconnect(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.NotConnected;
+}
