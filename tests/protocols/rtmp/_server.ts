@@ -28,7 +28,11 @@ export async function startServer(
   const engine = builder.build();
   const errors: unknown[] = [];
   engine.events.on("handlerError", (e) => errors.push(e.error));
-  const rtmp = new RtmpHandler({ hostname: "127.0.0.1", port: 0, ...options.rtmp });
+  const rtmp = new RtmpHandler({
+    hostname: "127.0.0.1",
+    port: 0,
+    ...options.rtmp,
+  });
   const served = engine.serve([rtmp]);
   const { port } = await rtmp.listening;
   return {

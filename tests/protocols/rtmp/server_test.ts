@@ -29,8 +29,10 @@ Deno.test("RtmpHandler: a client publishes, a late player gets config + GOP then
     audio(20),
     video(40, false),
   ]);
-  await until(() => server.engine.getStream("live/cam") !== undefined &&
-    server.engine.getStream("live/cam")!.gopCache.size >= 2);
+  await until(() =>
+    server.engine.getStream("live/cam") !== undefined &&
+    server.engine.getStream("live/cam")!.gopCache.size >= 2
+  );
 
   const sub = await RtmpClient.connect(server.url);
   const player = await sub.play("cam");
