@@ -58,3 +58,36 @@ export {
   type LiveHlsPlaylist,
 } from "./hls_routes.ts";
 export { type DashboardOptions, dashboardRoutes } from "./dashboard.ts";
+export { flvFileHeader, FlvTagCache } from "./flv_tag_cache.ts";
+export {
+  flvRoutes,
+  type FlvRoutesOptions,
+  type FlvStreamOpener,
+  MAX_WS_BUFFERED_BYTES,
+} from "./flv_routes.ts";
+export {
+  type ApiStream,
+  type ApiTrack,
+  type StreamsApiEngine,
+  streamsApiRoutes,
+  toApiStream,
+} from "./api_routes.ts";
+export { type HealthEngine, healthRoutes } from "./health_routes.ts";
+export {
+  type MetricsEngineView,
+  metricsRoutes,
+  PrometheusObserver,
+  type PrometheusObserverOptions,
+} from "./metrics.ts";
+export { createHttpApp, type HttpAppOptions } from "./app.ts";
+export { HttpHandler, type HttpHandlerOptions } from "./http_handler.ts";
+// The kernel's types (Engine, StreamHandle, Observer, …) appear in this
+// module's signatures; re-export them (types only) so the docs resolve.
+export type * from "../../src/mod.ts";
+export type { CodecId, MediaFrame, TrackKind } from "../../media/frame.ts";
+export {
+  BitstreamError,
+  StreamError,
+  type StreamErrorCode,
+  type StreamErrorOptions,
+} from "../../media/stream_error.ts";

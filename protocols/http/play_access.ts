@@ -98,7 +98,8 @@ export function playTokenOf(request: Request): string | undefined {
 
 /**
  * The HTTP status for an error thrown while serving a request: the
- * `StreamError` code decides (`Unauthorized` 403, `NotFound` 404,
+ * `StreamError` code decides (`Unauthorized` 403, or 401 when it carries
+ * `challenge: true`, `NotFound` 404,
  * `InvalidInput` 400, `LimitExceeded` 503, `Timeout` 503, …); anything else
  * is 500.
  *
@@ -118,11 +119,13 @@ export function playTokenOf(request: Request): string | undefined {
  */
 export function httpStatusOf(
   error: unknown,
-): 400 | 403 | 404 | 409 | 410 | 500 | 503 {
+): 400 | 401 | 403 | 404 | 409 | 410 | 500 | 503 {
   if (!(error instanceof StreamError)) return 500;
   switch (error.code) {
     case "Unauthorized":
-      return 403;
+      // An authenticator that says other credentials could work (the
+      // kernel's UnauthorizedError.challenge) asks for them: 401.
+      return "challenge" in error && error.challenge === true ? 401 : 403;
     case "NotFound":
       return 404;
     case "InvalidInput":

@@ -1,0 +1,146 @@
+/**
+ * {@linkcode createHttpApp}: the whole HTTP egress as one Hono app, composed
+ * from the route factories of this folder.
+ *
+ * URL scheme, one per stream `app/name`:
+ *
+ * | path                               | what                                    |
+ * |------------------------------------|-----------------------------------------|
+ * | `/`                                | dashboard page                          |
+ * | `/{app}/{name}/index.m3u8`         | HLS / LL-HLS playlist (blocking reload) |
+ * | `/{app}/{name}/{segment or part}`  | segments, parts, `init.mp4`             |
+ * | `/{app}/{name}.flv`                | HTTP-FLV, or WS-FLV with an upgrade     |
+ * | `/api/streams[/{app}/{name}]`      | stream statistics (JSON)                |
+ * | `/metrics`                         | Prometheus text format                  |
+ * | `/healthz`, `/readyz`              | health probes                           |
+ *
+ * Every play request (HLS, FLV, WS) is authorized by the engine's
+ * `StreamAuthenticator` with the token from `?token=` or
+ * `Authorization: Bearer`. HLS uses `engine.authorize("play", …)` because
+ * its files outlive the stream; FLV uses `engine.authorizePlay()`, which
+ * also finds the live stream.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { Credentials, Engine } from "../../src/mod.ts";
+import { addStreamsApiRoutes } from "./api_routes.ts";
+import { addDashboardRoutes, type DashboardOptions } from "./dashboard.ts";
+import { addFlvRoutes } from "./flv_routes.ts";
+import { addHealthRoutes } from "./health_routes.ts";
+import {
+  addHlsRoutes,
+  type HlsPlaylistSource,
+  type HlsStorageReader,
+} from "./hls_routes.ts";
+import type { HttpRoutes } from "./http_routes.ts";
+import { addMetricsRoutes, type PrometheusObserver } from "./metrics.ts";
+import type { PlayAccess } from "./play_access.ts";
+
+/** Options of {@linkcode createHttpApp}. */
+export interface HttpAppOptions {
+  /** Where HLS output (and recordings) are read from. */
+  storage?: HlsStorageReader;
+  /** Live HLS packagers (an `HlsPackaging`), for in-memory playlists and blocking reload. */
+  hls?: HlsPlaylistSource;
+  /** Metrics served at `/metrics` and fed with egress byte counts. */
+  metrics?: PrometheusObserver;
+  /** CORS: `true` (default) allows any origin, a string or list allows those, `false` sends no CORS headers. */
+  cors?: boolean | string | string[];
+  /** Longest hold of an LL-HLS blocking request, ms (default three target durations). */
+  blockingReloadTimeoutMs?: number;
+  /** The dashboard at `/`: `true` (default), `false`, or asset locations. */
+  dashboard?: boolean | DashboardOptions;
+}
+
+/**
+ * Build the HTTP egress app for `engine`.
+ *
+ * @param engine the engine whose streams are served
+ * @param options storage, HLS packagers, metrics, CORS, dashboard
+ * @returns the app; serve it with `Deno.serve(app.fetch)` or mount it in a
+ * host Hono app with `host.mount("/", app.fetch)`
+ *
+ * @example Health and stats without a socket
+ * ```ts
+ * import { createHttpApp } from "@arcly/stream/http";
+ * import { Engine, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * engine.startPublish(StreamKey.parse("live/cam"));
+ * const app = createHttpApp(engine);
+ * assert.equal((await app.request("/healthz")).status, 200);
+ * const { streams } = await (await app.request("/api/streams")).json();
+ * assert.equal(streams[0].key, "live/cam");
+ * assert.equal((await app.request("/live/none.flv")).status, 404);
+ * ```
+ */
+export function createHttpApp(
+  engine: Engine,
+  options: HttpAppOptions = {},
+): HttpRoutes {
+  const app = new Hono();
+  if (options.cors !== false) {
+    const origin = options.cors === undefined || options.cors === true
+      ? "*"
+      : options.cors;
+    app.use(
+      "*",
+      cors({
+        origin,
+        allowMethods: ["GET", "HEAD", "OPTIONS"],
+        allowHeaders: ["Authorization", "Range"],
+        exposeHeaders: ["Content-Length", "Content-Range", "Accept-Ranges"],
+        maxAge: 600,
+      }),
+    );
+  }
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    metrics.attach(engine);
+    addMetricsRoutes(app, metrics);
+  }
+  addHealthRoutes(app, engine);
+  addStreamsApiRoutes(app, engine);
+  if (options.dashboard !== false) {
+    addDashboardRoutes(
+      app,
+      options.dashboard === true || options.dashboard === undefined
+        ? {}
+        : options.dashboard,
+    );
+  }
+  addFlvRoutes(app, {
+    open: (access) => engine.authorizePlay(access.key, credentialsOf(access)),
+    ...(metrics !== undefined
+      ? {
+        onBytesOut: (protocol, bytes) => metrics.countBytesOut(protocol, bytes),
+      }
+      : {}),
+  });
+  addHlsRoutes(app, {
+    authorize: (access) =>
+      engine.authorize("play", access.key, credentialsOf(access)),
+    ...(options.storage !== undefined ? { storage: options.storage } : {}),
+    ...(options.hls !== undefined ? { source: options.hls } : {}),
+    ...(options.blockingReloadTimeoutMs !== undefined
+      ? { blockingReloadTimeoutMs: options.blockingReloadTimeoutMs }
+      : {}),
+  });
+  return app;
+}
+
+function credentialsOf(access: PlayAccess): Credentials {
+  const credentials: Credentials = {
+    protocol: access.protocol,
+    query: new URL(access.request.url).searchParams,
+    headers: access.request.headers,
+  };
+  if (access.token !== undefined) credentials.token = access.token;
+  if (access.remoteAddr !== undefined) {
+    credentials.remoteAddr = access.remoteAddr;
+  }
+  return credentials;
+}

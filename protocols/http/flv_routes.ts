@@ -1,0 +1,258 @@
+/**
+ * HTTP-FLV (`GET /{app}/{name}.flv`) and WebSocket-FLV (the same path with
+ * `Upgrade: websocket`) egress.
+ *
+ * Data path, per viewer: one resilient kernel subscription (replay first:
+ * config frames and the cached GOP, so playback starts at once on a
+ * keyframe), then a loop `await sub.ready(); sub.takeAll()` that turns each
+ * batch into one chunk through the stream's shared {@linkcode FlvTagCache}
+ * and hands it to the transport: one `enqueue` into a pull-based
+ * `ReadableStream` body (`highWaterMark: 0`, so the kernel ring is the only
+ * buffer) or one binary WebSocket message. A viewer that cannot keep up
+ * stops pulling; the kernel resyncs it at a newer keyframe or evicts it,
+ * which ends its response, and no other viewer waits for it. WebSocket
+ * viewers whose `bufferedAmount` passes {@linkcode MAX_WS_BUFFERED_BYTES}
+ * stop taking frames the same way.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import type { StreamHandle, Subscription } from "../../src/mod.ts";
+import { flvFileHeader, FlvTagCache } from "./flv_tag_cache.ts";
+import type { HttpRoutes } from "./http_routes.ts";
+import { decodeSafeSegment } from "./path_safety.ts";
+import {
+  httpStatusOf,
+  type PlayAccess,
+  type PlayProtocol,
+  playTokenOf,
+} from "./play_access.ts";
+import { remoteAddrOf } from "./_remote_addr.ts";
+
+/**
+ * Bytes a WebSocket viewer may have queued before the server stops taking
+ * frames for it (the kernel then resyncs or evicts it): about two seconds of
+ * a 4 Mb/s stream, enough to ride out a hiccup without hoarding memory.
+ */
+export const MAX_WS_BUFFERED_BYTES = 1 << 20;
+
+/** How often a stalled WebSocket viewer is re-checked, ms. */
+const WS_DRAIN_POLL_MS = 25;
+
+/**
+ * Opens a stream for a play request: authorizes it and returns the live
+ * stream, or rejects with a `StreamError` (`Unauthorized`, `NotFound`, …).
+ * `createHttpApp()` supplies one built on `engine.authorizePlay()`.
+ *
+ * @example Open from a map of live streams
+ * ```ts
+ * import type { FlvStreamOpener } from "@arcly/stream/http";
+ * import { StreamError, type StreamHandle } from "@arcly/stream";
+ *
+ * const live = new Map<string, StreamHandle>();
+ * const open: FlvStreamOpener = (access) => {
+ *   const handle = live.get(access.key);
+ *   return handle ? Promise.resolve(handle)
+ *     : Promise.reject(new StreamError("NotFound", `Cannot play ${access.key}: not live`));
+ * };
+ * ```
+ */
+export type FlvStreamOpener = (access: PlayAccess) => Promise<StreamHandle>;
+
+/** Options of {@linkcode flvRoutes}. */
+export interface FlvRoutesOptions {
+  /** Authorizes a request and finds its stream. */
+  open: FlvStreamOpener;
+  /** Called with the size of every chunk written (metrics). */
+  onBytesOut?: (protocol: PlayProtocol, bytes: number) => void;
+}
+
+/**
+ * Build the HTTP-FLV and WS-FLV sub-app.
+ *
+ * @param options how to open streams, and a byte counter
+ * @returns the routes
+ *
+ * @example Serve a live stream over HTTP-FLV
+ * ```ts ignore
+ * import { flvRoutes } from "@arcly/stream/http";
+ * import { Engine, StreamKey } from "@arcly/stream";
+ *
+ * const engine = Engine.builder().build();
+ * const routes = flvRoutes({
+ *   open: (access) => engine.authorizePlay(StreamKey.parse(access.key), { protocol: access.protocol }),
+ * });
+ * Deno.serve({ port: 8080 }, routes.fetch);
+ * ```
+ */
+export function flvRoutes(options: FlvRoutesOptions): HttpRoutes {
+  const app = new Hono();
+  addFlvRoutes(app, options);
+  return app;
+}
+
+/**
+ * Register the routes of {@linkcode flvRoutes} on an existing Hono app.
+ *
+ * @param app the app to add routes to
+ * @param options as for {@linkcode flvRoutes}
+ */
+export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
+  const caches = new WeakMap<StreamHandle, FlvTagCache>();
+  const cacheOf = (handle: StreamHandle): FlvTagCache => {
+    let cache = caches.get(handle);
+    if (cache === undefined) {
+      cache = new FlvTagCache();
+      caches.set(handle, cache);
+    }
+    return cache;
+  };
+  app.get("/:app/:file{[^/]+\\.flv}", async (c) => {
+    const rawPath = new URL(c.req.url).pathname.split("/");
+    const appName = decodeSafeSegment(rawPath[1] ?? "");
+    const file = decodeSafeSegment(rawPath[2] ?? "");
+    if (appName === null || file === null || file.length <= 4) {
+      return c.text("Bad path", 400);
+    }
+    const key = `${appName}/${file.slice(0, -4)}`;
+    const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
+    const protocol: PlayProtocol = upgrade ? "ws-flv" : "http-flv";
+    let handle: StreamHandle;
+    try {
+      handle = await options.open({
+        key,
+        protocol,
+        token: playTokenOf(c.req.raw),
+        request: c.req.raw,
+        remoteAddr: remoteAddrOf(c),
+      });
+    } catch (error) {
+      return c.text("Cannot play", httpStatusOf(error));
+    }
+    let sub: Subscription;
+    try {
+      sub = handle.subscribeResilient();
+    } catch (error) {
+      return c.text("Cannot play", httpStatusOf(error));
+    }
+    const header = headerFor(handle);
+    const cache = cacheOf(handle);
+    if (upgrade) return serveWebSocket(c, sub, header, cache, options);
+    return new Response(httpBody(sub, header, cache, options), {
+      headers: {
+        "Content-Type": "video/x-flv",
+        "Cache-Control": "no-cache, no-store",
+        "X-Content-Type-Options": "nosniff",
+      },
+    });
+  });
+}
+
+function headerFor(handle: StreamHandle): Uint8Array {
+  const metadata = handle.metadataSnapshot();
+  const known = metadata.video !== undefined || metadata.audio !== undefined;
+  // Before any sequence header arrived, announce both tracks (players wait
+  // for what the header promises; most streams carry both).
+  return known
+    ? flvFileHeader(metadata.video !== undefined, metadata.audio !== undefined)
+    : flvFileHeader(true, true);
+}
+
+/** The next non-empty chunk for a viewer, or null once its subscription ended. */
+async function nextChunk(
+  sub: Subscription,
+  cache: FlvTagCache,
+): Promise<Uint8Array | null> {
+  while (true) {
+    await sub.ready();
+    let frames;
+    try {
+      frames = sub.takeAll();
+    } catch {
+      return null; // evicted: the kernel already reported it
+    }
+    if (frames.length === 0) {
+      if (sub.isClosed) return null;
+      continue;
+    }
+    const bytes = cache.batch(frames);
+    if (bytes.length > 0) return bytes;
+  }
+}
+
+function httpBody(
+  sub: Subscription,
+  header: Uint8Array,
+  cache: FlvTagCache,
+  options: FlvRoutesOptions,
+): ReadableStream<Uint8Array> {
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller): Promise<void> {
+      if (!started) {
+        started = true;
+        controller.enqueue(header);
+        options.onBytesOut?.("http-flv", header.length);
+        return;
+      }
+      const bytes = await nextChunk(sub, cache);
+      if (bytes === null) {
+        sub.close("stream ended");
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes);
+      options.onBytesOut?.("http-flv", bytes.length);
+    },
+    cancel(): void {
+      sub.close("viewer left");
+    },
+  }, { highWaterMark: 0 });
+}
+
+function serveWebSocket(
+  c: Context,
+  sub: Subscription,
+  header: Uint8Array,
+  cache: FlvTagCache,
+  options: FlvRoutesOptions,
+): Response {
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    upgraded = Deno.upgradeWebSocket(c.req.raw);
+  } catch {
+    sub.close("upgrade failed");
+    return c.text("WebSocket upgrade failed", 400);
+  }
+  const { socket, response } = upgraded;
+  socket.binaryType = "arraybuffer";
+  socket.onclose = () => sub.close("viewer left");
+  socket.onerror = () => sub.close("viewer socket error");
+  socket.onopen = () => {
+    void pumpWebSocket(socket, sub, header, cache, options);
+  };
+  return response;
+}
+
+async function pumpWebSocket(
+  socket: WebSocket,
+  sub: Subscription,
+  header: Uint8Array,
+  cache: FlvTagCache,
+  options: FlvRoutesOptions,
+): Promise<void> {
+  socket.send(header);
+  options.onBytesOut?.("ws-flv", header.length);
+  while (socket.readyState === WebSocket.OPEN && !sub.isClosed) {
+    if (socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
+      await new Promise((resolve) => setTimeout(resolve, WS_DRAIN_POLL_MS));
+      continue;
+    }
+    const bytes = await nextChunk(sub, cache);
+    if (bytes === null || socket.readyState !== WebSocket.OPEN) break;
+    socket.send(bytes);
+    options.onBytesOut?.("ws-flv", bytes.length);
+  }
+  sub.close("stream ended");
+  if (socket.readyState === WebSocket.OPEN) socket.close(1000, "stream ended");
+}

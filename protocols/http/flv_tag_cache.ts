@@ -1,0 +1,153 @@
+/**
+ * {@linkcode FlvTagCache}: the serialize-once cache of HTTP-FLV and WS-FLV.
+ *
+ * Data path: each frame of a stream becomes one complete FLV tag (11-byte
+ * header, body, PreviousTagSize; Adobe FLV spec v10.1 §E.4.1 and Enhanced
+ * RTMP v2 for the extended codecs) the first time any viewer needs it, built
+ * with one allocation by `frameToFlvTag()`. The tag is kept in a
+ * `WeakMap<MediaFrame, Uint8Array>`, so it lives exactly as long as the
+ * frame (the kernel's ring or GOP cache holds it) and every viewer writes
+ * the very same bytes. A batch of one frame is that cached tag itself (no
+ * copy, the common live case); a longer batch is concatenated once, sized
+ * first, and the result is memoised for the next viewer asking for the same
+ * run of frames. Timestamps are the stream's absolute ones, never rebased
+ * per viewer, which is what makes the bytes shareable.
+ *
+ * Memory is bounded by the frames the kernel retains plus one memoised
+ * batch per stream.
+ *
+ * @module
+ */
+import type { MediaFrame } from "../../media/frame.ts";
+import { frameToFlvTag } from "../../media/flv/mod.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** FLV file header flags (§E.2): audio present. */
+const FLAG_AUDIO = 0x04;
+/** FLV file header flags (§E.2): video present. */
+const FLAG_VIDEO = 0x01;
+
+/**
+ * The 13 bytes that start every FLV stream: signature, version 1, the
+ * audio/video flags, header size 9 and PreviousTagSize0 (Adobe FLV spec
+ * v10.1 §E.2, §E.3).
+ *
+ * @param hasVideo whether the stream carries video
+ * @param hasAudio whether the stream carries audio
+ * @returns a new 13-byte header
+ *
+ * @example
+ * ```ts
+ * import { flvFileHeader } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const header = flvFileHeader(true, true);
+ * assert.equal(new TextDecoder().decode(header.subarray(0, 3)), "FLV");
+ * assert.equal(header[4], 0x05);
+ * assert.equal(header.length, 13);
+ * ```
+ */
+export function flvFileHeader(
+  hasVideo: boolean,
+  hasAudio: boolean,
+): Uint8Array {
+  const flags = (hasVideo ? FLAG_VIDEO : 0) | (hasAudio ? FLAG_AUDIO : 0);
+  return new Uint8Array([0x46, 0x4c, 0x56, 1, flags, 0, 0, 0, 9, 0, 0, 0, 0]);
+}
+
+/**
+ * Per-stream cache of serialized FLV tags, shared by every viewer of the
+ * stream.
+ *
+ * @example Two viewers, one serialization
+ * ```ts
+ * import { FlvTagCache } from "@arcly/stream/http";
+ * import type { MediaFrame } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const cache = new FlvTagCache();
+ * const frame: MediaFrame = { kind: "audio", codec: "aac", trackId: 0, pts: 20, dts: 20,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array([1, 2]) };
+ * const a = cache.batch([frame]);
+ * const b = cache.batch([frame]);
+ * assert.equal(a, b); // the same Uint8Array
+ * assert.equal(a.length, 11 + 2 + 2 + 4);
+ * assert.equal(cache.serialized, 1);
+ * ```
+ */
+export class FlvTagCache {
+  #tags = new WeakMap<MediaFrame, Uint8Array>();
+  #memoFirst: MediaFrame | undefined;
+  #memoLast: MediaFrame | undefined;
+  #memoCount = 0;
+  #memoBytes: Uint8Array = EMPTY;
+  #serialized = 0;
+  #skipped = 0;
+
+  /** Frames serialized so far (each at most once). */
+  get serialized(): number {
+    return this.#serialized;
+  }
+
+  /** Frames FLV cannot carry (e.g. VVC), left out of the output. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * The complete FLV tag of `frame`, built on first use. A frame FLV cannot
+   * carry yields an empty array (and is counted in `skipped`).
+   *
+   * @param frame a frame of this cache's stream
+   * @returns the shared tag bytes (read-only)
+   */
+  tagOf(frame: MediaFrame): Uint8Array {
+    let tag = this.#tags.get(frame);
+    if (tag === undefined) {
+      try {
+        tag = frameToFlvTag(frame);
+        this.#serialized++;
+      } catch {
+        tag = EMPTY; // unsupported in FLV: never sent, never retried
+        this.#skipped++;
+      }
+      this.#tags.set(frame, tag);
+    }
+    return tag;
+  }
+
+  /**
+   * The bytes of a batch of frames (a viewer's `takeAll()`), as one chunk.
+   *
+   * @param frames consecutive frames of the stream, in order
+   * @returns the concatenated tags (read-only; possibly shared)
+   */
+  batch(frames: readonly MediaFrame[]): Uint8Array {
+    const count = frames.length;
+    if (count === 0) return EMPTY;
+    const first = frames[0]!;
+    if (count === 1) return this.tagOf(first);
+    const last = frames[count - 1]!;
+    if (
+      first === this.#memoFirst && last === this.#memoLast &&
+      count === this.#memoCount
+    ) {
+      return this.#memoBytes;
+    }
+    let size = 0;
+    for (const frame of frames) size += this.tagOf(frame).length;
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const frame of frames) {
+      const tag = this.tagOf(frame);
+      out.set(tag, offset);
+      offset += tag.length;
+    }
+    this.#memoFirst = first;
+    this.#memoLast = last;
+    this.#memoCount = count;
+    this.#memoBytes = out;
+    return out;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * {@linkcode HttpHandler}: the HTTP egress as a kernel `ProtocolHandler`,
+ * running `Deno.serve` (HTTP or HTTPS) until the engine's signal aborts.
+ *
+ * Shutdown: when the signal aborts, the server stops accepting and
+ * `server.shutdown()` waits for in-flight responses; the engine ends every
+ * stream at the same moment, so long-lived HTTP-FLV bodies finish on their
+ * own, and LL-HLS blocking requests are bounded by their timeout.
+ *
+ * @module
+ */
+import type { Engine, ProtocolHandler } from "../../src/mod.ts";
+import { createHttpApp, type HttpAppOptions } from "./app.ts";
+
+/** Options of {@linkcode HttpHandler}. */
+export interface HttpHandlerOptions extends HttpAppOptions {
+  /** Interface to bind; default `0.0.0.0`. */
+  hostname?: string;
+  /** TCP port; default 8080, 0 picks a free one. */
+  port?: number;
+  /** PEM certificate (with `key`): serve HTTPS. */
+  cert?: string;
+  /** PEM private key (with `cert`). */
+  key?: string;
+  /** Called once listening, with the bound address (port 0 → the real port). */
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+/**
+ * Serves {@linkcode createHttpApp} for an engine.
+ *
+ * @example Run with the engine
+ * ```ts ignore
+ * import { HttpHandler } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ *
+ * const engine = Engine.builder().build();
+ * await engine.serveUntilSignal([new HttpHandler({ port: 8080 })]);
+ * ```
+ */
+export class HttpHandler implements ProtocolHandler {
+  /** Always "http". */
+  readonly name: string = "http";
+  #options: HttpHandlerOptions;
+  #port: number | undefined;
+
+  /**
+   * Configure the handler; nothing listens until `serve()`.
+   *
+   * @param options address, TLS and app options
+   */
+  constructor(options: HttpHandlerOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The bound port once listening (useful with port 0), else undefined. */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /**
+   * Serve until `signal` aborts, then shut the server down gracefully.
+   *
+   * @param engine the engine whose streams are served
+   * @param signal aborts to stop
+   */
+  async serve(engine: Engine, signal: AbortSignal): Promise<void> {
+    const options = this.#options;
+    const app = createHttpApp(engine, options);
+    const listen = {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port ?? 8080,
+      onListen: (address: Deno.NetAddr): void => {
+        this.#port = address.port;
+        options.onListen?.({ hostname: address.hostname, port: address.port });
+      },
+    };
+    const server = options.cert !== undefined && options.key !== undefined
+      ? Deno.serve(
+        { ...listen, cert: options.cert, key: options.key },
+        app.fetch,
+      )
+      : Deno.serve(listen, app.fetch);
+    if (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    await server.shutdown();
+    await server.finished;
+  }
+}
