@@ -62,3 +62,6 @@ export * from "./qos.ts";
 export * from "./stream_handle.ts";
 export * from "./stream_key.ts";
 export * from "./subscription.ts";
+export * from "./signed_url_authenticator.ts";
+export * from "./token_authenticator.ts";
+export * from "./webhook_authenticator.ts";
