@@ -68,6 +68,7 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
   #lagErrors = 0;
   #evictions = 0;
   #endReason: string | undefined;
+  #released = false;
   readonly #closed = Promise.withResolvers<void>();
   readonly #drained = Promise.withResolvers<void>();
 
@@ -201,6 +202,7 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     this.ring.close();
     this.#closed.resolve();
     this.#context.onEnded(this, reason);
+    for (const sub of [...this.#subs]) sub.endIfDrained();
     if (this.#subs.size === 0) this.#release();
   }
 
@@ -297,6 +299,8 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
   }
 
   #release(): void {
+    if (this.#released) return;
+    this.#released = true;
     this.ring.clear();
     this.gopCache.clear();
     this.#drained.resolve();

@@ -193,6 +193,14 @@ export class RingSubscription implements Subscription {
     this.#ring.wake();
   }
 
+  /** At stream end: finish at once when nothing is left to deliver. */
+  endIfDrained(): void {
+    if (
+      this.#end === null && this.#replay === null &&
+      this.#batchPos >= this.#batch.length && this.#cursor >= this.#ring.head
+    ) this.#finish({ reason: "ended", detail: "stream ended" });
+  }
+
   /** Engine tick: evict a subscriber that lags and has not read for stallTimeoutMs. */
   checkStall(now: number): void {
     if (this.#end !== null) return;

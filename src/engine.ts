@@ -17,11 +17,7 @@
  * @module
  */
 import { StreamError } from "../media/stream_error.ts";
-import {
-  type AppSpec,
-  resolveAppSpec,
-  type ResolvedAppSpec,
-} from "./app_spec.ts";
+import type { ResolvedAppSpec } from "./app_spec.ts";
 import { AuditPipeline } from "./audit.ts";
 import {
   allowAll,
@@ -36,71 +32,30 @@ import type {
   ProtocolHandler,
   PublishRegistry,
 } from "./contracts.ts";
-import { EngineBuilder, type EngineOptions } from "./engine_builder.ts";
-import { UnauthorizedError } from "./errors.ts";
+import {
+  EngineBuilder,
+  type EngineOptions,
+  type PumpOptions,
+  type ShutdownOptions,
+} from "./engine_builder.ts";
 import { EventBus } from "./events.ts";
 import { HealthRegistry } from "./health.ts";
 import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
-import { StreamKey } from "./stream_key.ts";
+import type { StreamKey } from "./stream_key.ts";
+import { authorizeOrThrow } from "./_authorize.ts";
+import {
+  appSpecFor,
+  type EngineConfig,
+  resolveEngineConfig,
+  toKey,
+} from "./_engine_config.ts";
+import {
+  abortedPromise,
+  pumpFrames,
+  shutdownSignals,
+  withinDeadline,
+} from "./_lifecycle.ts";
 import { LiveStream } from "./_live_stream.ts";
-
-/** Default `maxPublishers`: a generous cap that still bounds memory. */
-const DEFAULT_MAX_PUBLISHERS = 1_000;
-/** Default idle timeout: RTMP encoders send at least a frame per second. */
-const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
-/** Default shutdown drain: long enough to flush a few segments, short enough for orchestrators (SIGKILL after ~30 s). */
-const DEFAULT_SHUTDOWN_DEADLINE_MS = 5_000;
-/** Default tick: reaper and stall checks at 1 s resolution. */
-const DEFAULT_TICK_INTERVAL_MS = 1_000;
-
-/**
- * Options of {@linkcode Engine.shutdown}.
- *
- * @example
- * ```ts
- * import type { ShutdownOptions } from "@arcly/stream";
- * const options: ShutdownOptions = { deadlineMs: 1_000 };
- * ```
- */
-export interface ShutdownOptions {
-  /** Longest wait for subscribers to drain (default: the engine's `shutdownDeadlineMs`). */
-  deadlineMs?: number;
-}
-
-/**
- * Options of {@linkcode Engine.pumpSource}.
- *
- * @example
- * ```ts
- * import type { PumpOptions } from "@arcly/stream";
- * const options: PumpOptions = { credentials: { protocol: "file" } };
- * ```
- */
-export interface PumpOptions {
-  /** Stop pumping when aborted. */
-  signal?: AbortSignal;
-  /** Authorize the publish with these credentials (default: no authorization). */
-  credentials?: Credentials;
-}
-
-function toKey(key: StreamKey | string): StreamKey {
-  return typeof key === "string" ? StreamKey.parse(key) : key;
-}
-
-function positiveOption(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-): number {
-  const v = value ?? fallback;
-  if (!(v > 0) || !Number.isFinite(v)) {
-    throw new StreamError(
-      "InvalidInput",
-      `Cannot build engine: ${name} must be positive, got ${v}`,
-    );
-  }
-  return v;
-}
 
 /**
  * The streaming kernel.
@@ -133,14 +88,9 @@ export class Engine
   readonly audit: AuditPipeline;
   /** The time source. */
   readonly clock: Clock;
-  readonly #apps = new Map<string, ResolvedAppSpec>();
-  #openApps = true;
   readonly #streams = new Map<string, LiveStream>();
   readonly #auth: StreamAuthenticator;
-  readonly #maxPublishers: number;
-  readonly #idleTimeoutMs: number;
-  readonly #shutdownDeadlineMs: number;
-  readonly #tickIntervalMs: number;
+  readonly #config: EngineConfig;
   readonly #stop = new AbortController();
   #cancelTimer: (() => void) | undefined;
   #nextSubscriberId = 1;
@@ -160,37 +110,7 @@ export class Engine
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.#auth = options.authenticator ?? allowAll;
-    this.#maxPublishers = positiveOption(
-      "maxPublishers",
-      options.maxPublishers,
-      DEFAULT_MAX_PUBLISHERS,
-    );
-    this.#idleTimeoutMs = positiveOption(
-      "idleTimeoutMs",
-      options.idleTimeoutMs,
-      DEFAULT_IDLE_TIMEOUT_MS,
-    );
-    this.#shutdownDeadlineMs = positiveOption(
-      "shutdownDeadlineMs",
-      options.shutdownDeadlineMs,
-      DEFAULT_SHUTDOWN_DEADLINE_MS,
-    );
-    this.#tickIntervalMs = positiveOption(
-      "tickIntervalMs",
-      options.tickIntervalMs,
-      DEFAULT_TICK_INTERVAL_MS,
-    );
-    for (const spec of options.applications ?? []) {
-      const resolved = resolveAppSpec(spec);
-      if (this.#apps.has(resolved.name)) {
-        throw new StreamError(
-          "InvalidInput",
-          `Cannot build engine: application ${resolved.name} is declared twice`,
-        );
-      }
-      this.#apps.set(resolved.name, resolved);
-      this.#openApps = false;
-    }
+    this.#config = resolveEngineConfig(options);
     for (const observer of options.observers ?? []) {
       this.events.observe(observer);
     }
@@ -223,8 +143,7 @@ export class Engine
 
   /** The resolved spec of `app`, or undefined when the engine does not serve it. */
   application(app: string): ResolvedAppSpec | undefined {
-    if (!this.#openApps) return this.#apps.get(app);
-    return this.#defaultSpec(app); // not cached: app names come from peers
+    return appSpecFor(this.#config, app);
   }
 
   /**
@@ -259,10 +178,10 @@ export class Engine
       }
       existing.end("replaced by a new publisher");
     }
-    if (this.#streams.size >= this.#maxPublishers) {
+    if (this.#streams.size >= this.#config.maxPublishers) {
       throw new StreamError(
         "LimitExceeded",
-        `Cannot publish ${text}: ${this.#maxPublishers} streams already (maxPublishers)`,
+        `Cannot publish ${text}: ${this.#config.maxPublishers} streams already (maxPublishers)`,
       );
     }
     const stream = new LiveStream(k, spec, {
@@ -335,49 +254,11 @@ export class Engine
     key: StreamKey | string,
     credentials: Credentials,
   ): Promise<void> {
-    const k = toKey(key);
-    const base = {
-      at: 0,
+    await authorizeOrThrow(this.#auth, this.audit, this.clock, {
       action,
-      key: k.toString(),
-      protocol: credentials.protocol,
-      remoteAddr: credentials.remoteAddr,
-    };
-    let reason: string;
-    let challenge = false;
-    let cause: unknown;
-    try {
-      const decision = await this.#auth.authorize({
-        action,
-        key: k,
-        credentials,
-      });
-      if (decision.allowed) {
-        this.audit.record({
-          ...base,
-          type: "authGranted",
-          at: this.clock.now(),
-        });
-        return;
-      }
-      reason = String(decision.reason);
-      challenge = decision.challenge ?? false;
-    } catch (error) {
-      reason = "authenticator failed";
-      cause = error;
-    }
-    this.audit.record({
-      ...base,
-      type: "authRefused",
-      at: this.clock.now(),
-      reason,
+      key: toKey(key),
+      credentials,
     });
-    throw new UnauthorizedError(
-      reason,
-      challenge,
-      `Cannot ${action} ${k}: ${reason}`,
-      cause,
-    );
   }
 
   /** Every live stream with its QoS and metadata. */
@@ -402,7 +283,7 @@ export class Engine
   tick(): void {
     const now = this.clock.now();
     for (const stream of [...this.#streams.values()]) {
-      if (now - stream.lastFrameAt >= this.#idleTimeoutMs) {
+      if (now - stream.lastFrameAt >= this.#config.idleTimeoutMs) {
         stream.end(`idle for ${Math.round(now - stream.lastFrameAt)} ms`);
       } else {
         stream.tick(now);
@@ -425,21 +306,12 @@ export class Engine
       : await this.startPublishAuthorized(key, options.credentials);
     const signals = [this.#stop.signal];
     if (options.signal !== undefined) signals.push(options.signal);
-    const signal = AbortSignal.any(signals);
-    let count = 0;
     try {
-      for await (const frame of source.frames(signal)) {
-        if (signal.aborted || handle.ended) break;
-        handle.publishFrame(frame);
-        count++;
-      }
+      return await pumpFrames(handle, source, AbortSignal.any(signals));
     } catch (error) {
       this.events.emit({ type: "handlerError", name: source.name, error });
       throw error;
-    } finally {
-      handle.end(`source ${source.name} finished`);
     }
-    return count;
   }
 
   /**
@@ -459,14 +331,13 @@ export class Engine
     const runs = handlers.map((h) => this.#startHandler(h));
     try {
       if (signal?.aborted) onAbort();
-      await new Promise<void>((resolve) => {
-        if (this.#stop.signal.aborted) resolve();
-        else {this.#stop.signal.addEventListener("abort", () => resolve(), {
-            once: true,
-          });}
-      });
+      await abortedPromise(this.#stop.signal);
       await this.shutdown();
-      await this.#within(this.#shutdownDeadlineMs, Promise.all(runs));
+      await withinDeadline(
+        this.clock,
+        this.#config.shutdownDeadlineMs,
+        Promise.all(runs),
+      );
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
@@ -476,9 +347,7 @@ export class Engine
   async serveUntilSignal(handlers: readonly ProtocolHandler[]): Promise<void> {
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
-    const signals: Deno.Signal[] = Deno.build.os === "windows"
-      ? ["SIGINT", "SIGBREAK"]
-      : ["SIGINT", "SIGTERM"];
+    const signals = shutdownSignals();
     for (const s of signals) Deno.addSignalListener(s, onSignal);
     try {
       await this.serve(handlers, controller.signal);
@@ -493,7 +362,7 @@ export class Engine
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     this.#shutdown ??= this.#runShutdown(
-      options.deadlineMs ?? this.#shutdownDeadlineMs,
+      options.deadlineMs ?? this.#config.shutdownDeadlineMs,
     );
     return this.#shutdown;
   }
@@ -523,7 +392,8 @@ export class Engine
       subscribers: this.subscriberCount,
     });
     for (const stream of streams) stream.end("shutdown");
-    const drained = await this.#within(
+    const drained = await withinDeadline(
+      this.clock,
       deadlineMs,
       Promise.all(streams.map((s) => s.drained)),
     );
@@ -536,19 +406,6 @@ export class Engine
       subscribers: left,
     });
     this.#stopTimer();
-  }
-
-  /** Resolve true when `work` settles within `ms` of the clock, false otherwise. */
-  async #within(ms: number, work: Promise<unknown>): Promise<boolean> {
-    let cancel: (() => void) | undefined;
-    const deadline = new Promise<false>((resolve) => {
-      cancel = this.clock.setTimer(ms, () => resolve(false));
-    });
-    try {
-      return await Promise.race([work.then(() => true), deadline]);
-    } finally {
-      cancel?.();
-    }
   }
 
   #onEnded(stream: LiveStream, reason: string): void {
@@ -566,7 +423,7 @@ export class Engine
 
   #armTimer(): void {
     if (this.#cancelTimer !== undefined) return;
-    this.#cancelTimer = this.clock.setTimer(this.#tickIntervalMs, () => {
+    this.#cancelTimer = this.clock.setTimer(this.#config.tickIntervalMs, () => {
       this.#cancelTimer = undefined;
       this.tick();
       if (this.#streams.size > 0 && this.accepting) this.#armTimer();
@@ -576,13 +433,5 @@ export class Engine
   #stopTimer(): void {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
-  }
-
-  #defaultSpec(app: string): ResolvedAppSpec | undefined {
-    try {
-      return resolveAppSpec({ name: app } satisfies AppSpec);
-    } catch {
-      return undefined; // an app name that is not a valid key part
-    }
   }
 }

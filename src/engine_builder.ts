@@ -1,12 +1,14 @@
 /**
- * {@linkcode EngineBuilder}: the fluent way to configure an `Engine`, and
- * {@linkcode EngineOptions}, the plain-object equivalent.
+ * Engine configuration: {@linkcode EngineBuilder}, the fluent way to
+ * configure an `Engine`; {@linkcode EngineOptions}, the plain-object
+ * equivalent; and the options of its lifecycle calls
+ * ({@linkcode ShutdownOptions}, {@linkcode PumpOptions}).
  *
  * @module
  */
 import type { AppSpec } from "./app_spec.ts";
 import type { AuditSink } from "./audit.ts";
-import type { StreamAuthenticator } from "./auth.ts";
+import type { Credentials, StreamAuthenticator } from "./auth.ts";
 import type { Clock } from "./clock.ts";
 import { Engine } from "./engine.ts";
 import type { Observer } from "./events.ts";
@@ -41,6 +43,36 @@ export interface EngineOptions {
   shutdownDeadlineMs?: number;
   /** Period of the engine's housekeeping tick (default 1 s). */
   tickIntervalMs?: number;
+}
+
+/**
+ * Options of {@linkcode Engine.shutdown}.
+ *
+ * @example
+ * ```ts
+ * import type { ShutdownOptions } from "@arcly/stream";
+ * const options: ShutdownOptions = { deadlineMs: 1_000 };
+ * ```
+ */
+export interface ShutdownOptions {
+  /** Longest wait for subscribers to drain (default: the engine's `shutdownDeadlineMs`). */
+  deadlineMs?: number;
+}
+
+/**
+ * Options of {@linkcode Engine.pumpSource}.
+ *
+ * @example
+ * ```ts
+ * import type { PumpOptions } from "@arcly/stream";
+ * const options: PumpOptions = { credentials: { protocol: "file" } };
+ * ```
+ */
+export interface PumpOptions {
+  /** Stop pumping when aborted. */
+  signal?: AbortSignal;
+  /** Authorize the publish with these credentials (default: no authorization). */
+  credentials?: Credentials;
 }
 
 /**
