@@ -97,37 +97,3 @@ export class CutPolicy {
     this.#lastKeyT = undefined;
   }
 }
-
-/**
- * Where the stream's media ends: per track kind, the last timestamp plus the
- * average frame interval since the last restart (averaging hides the 33/34 ms
- * alternation of millisecond timestamps).
- */
-export class StreamEnd {
-  #tracks = new Map<string, { first: number; last: number; count: number }>();
-
-  /** Record a media frame at `t` seconds. */
-  observe(kind: string, t: number): void {
-    const track = this.#tracks.get(kind);
-    if (!track) this.#tracks.set(kind, { first: t, last: t, count: 1 });
-    else if (t >= track.last) {
-      track.last = t;
-      track.count++;
-    }
-  }
-
-  /** End time in seconds of the media seen, or `fallback` before any frame. */
-  endT(fallback: number): number {
-    let end: number | undefined;
-    for (const { first, last, count } of this.#tracks.values()) {
-      const interval = count > 1 ? (last - first) / (count - 1) : 0;
-      end = Math.max(end ?? 0, last + interval);
-    }
-    return end ?? fallback;
-  }
-
-  /** Forget everything (after a discontinuity). */
-  restart(): void {
-    this.#tracks.clear();
-  }
-}

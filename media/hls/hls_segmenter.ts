@@ -29,7 +29,8 @@ import type { MediaFrame } from "../frame.ts";
 import type { Muxer } from "../muxer.ts";
 import { StreamError } from "../stream_error.ts";
 import { validateStorageKey } from "../storage/storage_backend.ts";
-import { CutPolicy, StreamEnd } from "./_cut_policy.ts";
+import { CutPolicy } from "./_cut_policy.ts";
+import { TrackTiming } from "./_track_timing.ts";
 import { createMuxer } from "./_muxer_for_format.ts";
 import { SegmentWindow } from "./_segment_window.ts";
 import { concatBytes, SegmentWriter } from "./_segment_writer.ts";
@@ -106,7 +107,7 @@ export class HlsSegmenter {
   #wallClock: () => number;
   #options: HlsSegmenterOptions;
   #policy: CutPolicy;
-  #streamEnd = new StreamEnd();
+  #timing = new TrackTiming();
   #window: SegmentWindow;
   #waiters = new Waiters();
   #configs = new Map<string, MediaFrame>();
@@ -276,6 +277,7 @@ export class HlsSegmenter {
     return renderMasterPlaylist([
       {
         ...variantOf([...this.#configs.values()]),
+        frameRate: frameRateOf(this.#timing.averageInterval("video")),
         uri,
         bandwidth: this.#window.peakBitsPerSecond,
         averageBandwidth: this.#window.averageBitsPerSecond,
@@ -391,7 +393,7 @@ export class HlsSegmenter {
     this.#frames.push(frame);
     if (driving) this.#policy.observe(t, frame.keyframe);
     this.#lastT = Math.max(this.#lastT, t);
-    this.#streamEnd.observe(frame.kind, t);
+    this.#timing.observe(frame);
     this.#lastTimescale = frame.timescale;
   }
 
@@ -402,7 +404,7 @@ export class HlsSegmenter {
     this.#anchor = undefined;
     this.#lastT = 0;
     this.#policy.restart();
-    this.#streamEnd.restart();
+    this.#timing.restart();
     if (this.#ownsMuxer) {
       this.#muxer = createMuxer(this.#format);
       for (const config of this.#configs.values()) {
@@ -434,10 +436,19 @@ export class HlsSegmenter {
   /** Mux the collected frames; null (and a muxError event) when the muxer throws. */
   #mux(nextDts: number): Uint8Array | null {
     try {
-      return this.#muxer.mux(this.#frames, {
+      // Fmp4Muxer also reads nextDtsByKind: the driving track ends exactly at
+      // the cut, the other track at its own next frame (estimated).
+      const driving = this.#drivingKind;
+      const other = driving === "video" ? "audio" : "video";
+      const options = {
         sequenceNumber: ++this.#fragmentSequence,
         nextDts,
-      });
+        nextDtsByKind: {
+          [driving]: nextDts,
+          [other]: this.#timing.nextDts(other),
+        },
+      };
+      return this.#muxer.mux(this.#frames, options);
     } catch (error) {
       this.#io.emit({ type: "muxError", error });
       return null;
@@ -525,8 +536,15 @@ export class HlsSegmenter {
 
   /** Close the open segment where its media ends (stream end, discontinuity). */
   #closeAtEnd(): Promise<void> {
-    const endT = this.#streamEnd.endT(this.#lastT);
-    return this.#closeSegment(endT, Math.round(endT * this.#lastTimescale));
+    const kind = this.#drivingKind;
+    const endT = this.#timing.endT(kind, this.#lastT);
+    const nextDts = this.#timing.nextDts(kind) ??
+      Math.round(endT * this.#lastTimescale);
+    return this.#closeSegment(endT, nextDts);
+  }
+
+  get #drivingKind(): "video" | "audio" {
+    return this.#hasVideo ? "video" : "audio";
   }
 
   #segmentUri(msn: number): string {
@@ -536,4 +554,9 @@ export class HlsSegmenter {
   #partUri(msn: number, part: number): string {
     return `seg${msn}.${part}.${this.#muxer.extension}`;
   }
+}
+
+/** Frames per second from an average interval, to 2 decimals (29.97, 30 for ms-rounded 30 fps). */
+function frameRateOf(intervalS: number): number | undefined {
+  return intervalS > 0 ? Math.round(100 / intervalS) / 100 : undefined;
 }

@@ -1,0 +1,301 @@
+/**
+ * {@linkcode RecordingSink}: records a live stream to a
+ * {@linkcode StorageBackend}, as VOD HLS (MPEG-TS or fMP4 segments) or as one
+ * file (FLV, or fragmented MP4).
+ *
+ * Data path, single file: config frames configure the muxer; at the first
+ * random-access point the muxer's init bytes (FLV header + sequence headers,
+ * or fMP4 `ftyp`+`moov`) are `put`, then frames collect into a fragment that
+ * is cut at the first keyframe past `fragmentDurationMs` and `append`ed as one
+ * complete unit (FLV tags, or one `moof`+`mdat`). A process killed mid-way
+ * leaves a file that plays up to the last complete append. `end()` appends
+ * the final fragment.
+ *
+ * Data path, HLS: an {@linkcode HlsSegmenter} with playlist type `vod` writes
+ * segments and an EVENT playlist updated per segment; `end()` turns it into a
+ * VOD playlist with EXT-X-ENDLIST.
+ *
+ * Memory: one fragment's frames (bounded by `fragmentDurationMs`, plus
+ * {@linkcode MAX_FRAGMENT_FRAMES} as a backstop for streams without
+ * keyframes). A failed append stops the file (a later append could not be
+ * parsed after a torn one) and is reported; frames are then drained.
+ *
+ * Specification: ISO/IEC 14496-12 §8.8 (movie fragments), Adobe FLV 10.1
+ * Annex E, RFC 8216bis §4.4.3.5 (VOD/EVENT playlists).
+ *
+ * @module
+ */
+import type { MediaFrame } from "../frame.ts";
+import { FlvMuxer } from "../flv/mod.ts";
+import { Fmp4Muxer } from "../fmp4/mod.ts";
+import { HlsSegmenter, type HlsSegmenterEvent } from "../hls/mod.ts";
+import type { Muxer } from "../muxer.ts";
+import { StreamError } from "../stream_error.ts";
+import { validateStorageKey } from "../storage/storage_backend.ts";
+import { FragmentTimeline } from "./_fragment_timeline.ts";
+import type {
+  RecordingEvent,
+  RecordingSinkOptions,
+} from "./recording_sink_options.ts";
+
+/**
+ * Frames buffered before a fragment is forced out even without a keyframe:
+ * 60 s of 30 fps video plus audio; bounds memory for keyframe-less streams.
+ */
+export const MAX_FRAGMENT_FRAMES = 4096;
+
+/**
+ * Records one stream. See the module doc for the data path.
+ *
+ * @example Record to a single fragmented MP4 in memory
+ * ```ts
+ * import { RecordingSink } from "@arcly/stream/recording";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * import type { MediaFrame } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const storage = new MemoryStorage();
+ * const sink = new RecordingSink({ storage, key: "rec/cam.mp4", format: "mp4" });
+ * const base = { trackId: 0, timescale: 1000, pts: 0, dts: 0 };
+ * await sink.push({ ...base, kind: "audio", codec: "aac", keyframe: true, config: true,
+ *   data: new Uint8Array([0x11, 0x90]) });
+ * for (let i = 0; i < 10; i++) {
+ *   const frame: MediaFrame = { ...base, pts: i * 21, dts: i * 21, kind: "audio",
+ *     codec: "aac", keyframe: true, config: false, data: new Uint8Array(8) };
+ *   await sink.push(frame);
+ * }
+ * await sink.end();
+ * const file = await storage.get("rec/cam.mp4");
+ * assert.equal(new TextDecoder().decode(file!.subarray(4, 8)), "ftyp");
+ * assert.equal(sink.fragments, 1);
+ * ```
+ */
+export class RecordingSink {
+  /** Pipe frames here: `subscription.readable.pipeTo(sink.writable)`. */
+  readonly writable: WritableStream<MediaFrame>;
+
+  #options: RecordingSinkOptions;
+  #hls: HlsSegmenter | undefined;
+  #muxer: Muxer | undefined;
+  #timeline: FragmentTimeline;
+  #frames: MediaFrame[] = [];
+  #started = false;
+  #stopped = false;
+  #ended = false;
+  #fragments = 0;
+  #bytes = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  /**
+   * Validate the options and prepare the muxer (or the HLS segmenter).
+   *
+   * @param options storage, key and format
+   * @throws {StreamError} `InvalidInput` for a bad key or format
+   */
+  constructor(options: RecordingSinkOptions) {
+    validateStorageKey(options.key);
+    this.#options = options;
+    const fragmentMs = options.fragmentDurationMs ??
+      (options.format.startsWith("hls") ? 6000 : 2000);
+    if (!(fragmentMs > 0)) {
+      throw new StreamError(
+        "InvalidInput",
+        "Cannot record: fragmentDurationMs must be positive",
+      );
+    }
+    this.#timeline = new FragmentTimeline(fragmentMs / 1000);
+    if (options.format === "hls-ts" || options.format === "hls-fmp4") {
+      this.#hls = new HlsSegmenter({
+        storage: options.storage,
+        prefix: options.key,
+        targetDurationMs: fragmentMs,
+        playlistType: "vod",
+        ...(options.muxer ? { muxer: options.muxer } : {
+          format: options.format === "hls-ts" ? "ts" : "fmp4",
+        }),
+        onEvent: (event) => this.#fromHls(event),
+      });
+    } else if (options.format === "flv" || options.format === "mp4") {
+      this.#muxer = options.muxer ??
+        (options.format === "flv" ? new FlvMuxer() : new Fmp4Muxer());
+    } else {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot record as ${
+          String(options.format)
+        }: supported are hls-ts, hls-fmp4, flv, mp4`,
+      );
+    }
+    this.writable = new WritableStream<MediaFrame>({
+      write: (frame) => this.push(frame),
+      close: () => this.end(),
+      abort: () => this.end(),
+    });
+  }
+
+  /** Complete fragments (single file) or segments (HLS) written so far. */
+  get fragments(): number {
+    return this.#fragments;
+  }
+
+  /** Media bytes written so far (single file: init included). */
+  get bytesWritten(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Add one frame (decode order).
+   *
+   * @param frame a config, data or media frame
+   * @throws {StreamError} `Closed` after `end()`
+   */
+  push(frame: MediaFrame): Promise<void> {
+    if (this.#ended) {
+      return Promise.reject(
+        new StreamError(
+          "Closed",
+          `Cannot record to ${this.#options.key}: the recording has ended`,
+        ),
+      );
+    }
+    if (this.#hls) return this.#hls.push(frame);
+    return this.#enqueue(() => this.#process(frame));
+  }
+
+  /** Write what is buffered and finalise the recording. Idempotent. */
+  end(): Promise<void> {
+    if (this.#ended) return this.#chain;
+    this.#ended = true;
+    if (this.#hls) {
+      this.#chain = this.#hls.end();
+      return this.#chain;
+    }
+    return this.#enqueue(async () => {
+      const endDts = this.#timeline.endDts();
+      await this.#flush(endDts);
+      this.#emit({
+        type: "finalized",
+        key: this.#options.key,
+        fragments: this.#fragments,
+      });
+    });
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const result = this.#chain.then(task);
+    this.#chain = result.catch(
+      () => {/* surfaced to the caller of this task */},
+    );
+    return result;
+  }
+
+  async #process(frame: MediaFrame): Promise<void> {
+    const muxer = this.#muxer!;
+    if (frame.config || frame.kind === "data") {
+      if (frame.kind === "data" && muxer.format !== "flv") return;
+      if (!this.#started) muxer.configure(frame);
+      else this.#frames.push(frame); // in-band config change (FLV keeps it as a tag)
+      return;
+    }
+    if (this.#stopped) return;
+    const random = this.#timeline.isRandomAccess(frame);
+    if (!this.#started) {
+      if (!random) return;
+      const init = muxer.initSegment();
+      if (init && !(await this.#write("put", init))) return;
+      this.#started = true;
+    } else if (
+      this.#frames.length >= MAX_FRAGMENT_FRAMES ||
+      (random && this.#timeline.fragmentFull(frame))
+    ) {
+      await this.#flush(frame.dts);
+    }
+    if (this.#frames.length === 0) this.#timeline.startFragment(frame);
+    this.#frames.push(frame);
+    this.#timeline.observe(frame);
+  }
+
+  async #flush(nextDts: number | undefined): Promise<void> {
+    if (this.#frames.length === 0 || this.#stopped) return;
+    const frames = this.#frames;
+    this.#frames = [];
+    let bytes: Uint8Array;
+    try {
+      bytes = this.#muxer!.mux(frames, {
+        sequenceNumber: this.#fragments + 1,
+        ...(nextDts === undefined ? {} : { nextDts }),
+      });
+    } catch (error) {
+      this.#emit({ type: "muxError", error });
+      return;
+    }
+    if (await this.#write("append", bytes)) {
+      this.#fragments++;
+      this.#emit({
+        type: "fragment",
+        key: this.#options.key,
+        bytes: bytes.length,
+        fragments: this.#fragments,
+      });
+    }
+  }
+
+  async #write(mode: "put" | "append", bytes: Uint8Array): Promise<boolean> {
+    const { storage, key } = this.#options;
+    const options = this.#options.sync ? { sync: true } : undefined;
+    try {
+      if (mode === "put") await storage.put(key, bytes, options);
+      else await storage.append(key, bytes, options);
+      this.#bytes += bytes.length;
+      return true;
+    } catch (error) {
+      this.#stopped = true;
+      this.#emit({
+        type: "storageError",
+        key,
+        error: asStorageError(error, key),
+      });
+      return false;
+    }
+  }
+
+  #fromHls(event: HlsSegmenterEvent): void {
+    if (event.type === "segment") {
+      this.#fragments++;
+      this.#bytes += event.bytes;
+      this.#emit({
+        type: "fragment",
+        key: event.key,
+        bytes: event.bytes,
+        fragments: this.#fragments,
+      });
+    } else if (event.type === "storageError") {
+      this.#emit({ type: "storageError", key: event.key, error: event.error });
+    } else if (event.type === "muxError") {
+      this.#emit({ type: "muxError", error: event.error });
+    } else if (event.type === "ended") {
+      this.#emit({
+        type: "finalized",
+        key: this.#options.key,
+        fragments: this.#fragments,
+      });
+    }
+  }
+
+  #emit(event: RecordingEvent): void {
+    try {
+      this.#options.onEvent?.(event);
+    } catch {
+      // An observer fault must not stop the recording; the observer owns its errors.
+    }
+  }
+}
+
+function asStorageError(error: unknown, key: string): StreamError {
+  if (error instanceof StreamError) return error;
+  return new StreamError(
+    "Storage",
+    `Cannot write recording ${key}: ${String(error)}`,
+    { cause: error },
+  );
+}
