@@ -198,7 +198,6 @@ function milestones(viewers: readonly Viewer[]): Record<string, unknown> {
 async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
   const rssBefore = mustSample(spec.serverPid).rssBytes;
   const viewers = await flashCrowd(spec, spec.viewers);
-  const flash = milestones(viewers);
   try {
     await delay(spec.warmupS * 1000);
     const bytes0 = viewers.map((v) => v.bytes);
@@ -209,6 +208,8 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
       ((v.bytes - bytes0[i]!) * 8) / seconds
     );
     // Media time delivered per wall-clock time: 1.0 means the viewer kept up.
+    // Milestones after the window: late joiners (SYN retries) still count.
+    const flash = milestones(viewers);
     const keepUp = viewers.map((v, i) =>
       (v.mediaTs - ts0[i]!) / 1000 / seconds
     );

@@ -1,0 +1,38 @@
+/**
+ * Our origin for the fan-out benchmark: `Engine` with one `live` application
+ * (library defaults), `RtmpHandler` and `HttpHandler` (HTTP-FLV) on 127.0.0.1.
+ * Configured like node-media-server in the comparison: no auth, no dashboard,
+ * no HLS, no recording. Connection caps are raised above the largest N (the
+ * default RTMP cap is 1,000 and the benchmark needs N + probes + publisher).
+ *
+ * Usage: `deno run -A bench/fanout/our_origin.ts --rtmp-port=1935 --http-port=8000`
+ * Stops gracefully on SIGTERM/SIGINT (so `--cpu-prof` profiles get written).
+ *
+ * @module
+ */
+
+import { Engine } from "../../src/mod.ts";
+import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
+import { HttpHandler } from "../../protocols/http/mod.ts";
+
+/** Above N = 1,000 viewers + join probes + stalled viewers + publisher. */
+const MAX_CONNECTIONS = 20_000;
+
+function flag(name: string, fallback: number): number {
+  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  return arg === undefined ? fallback : Number(arg.slice(name.length + 3));
+}
+
+const engine = Engine.builder().application({ name: "live" }).build();
+const rtmp = new RtmpHandler({
+  hostname: "127.0.0.1",
+  port: flag("rtmp-port", 1935),
+  maxConnections: MAX_CONNECTIONS,
+});
+const http = new HttpHandler({
+  hostname: "127.0.0.1",
+  port: flag("http-port", 8000),
+  dashboard: false,
+});
+await engine.serveUntilSignal([rtmp, http]);
+Deno.exit(0);
