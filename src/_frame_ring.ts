@@ -34,6 +34,20 @@ export class FrameRing {
     return this.#slots[seq % this.capacity]!;
   }
 
+  /**
+   * The `count` frames from `seq` as a new array (one native slice, two when
+   * the range wraps); the caller guarantees the range is in the ring.
+   */
+  slice(seq: number, count: number): MediaFrame[] {
+    const start = seq % this.capacity;
+    const end = start + count;
+    const slots = this.#slots as MediaFrame[];
+    if (end <= this.capacity) return slots.slice(start, end);
+    const out = slots.slice(start);
+    for (let i = 0; i < end - this.capacity; i++) out.push(slots[i]!);
+    return out;
+  }
+
   /** The shared promise resolved by the next publish, close or wake. */
   wait(): Promise<void> {
     if (this.closed) return RESOLVED;

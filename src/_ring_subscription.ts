@@ -108,6 +108,21 @@ export class RingSubscription implements Subscription {
   }
 
   takeAll(max: number = Number.POSITIVE_INFINITY): MediaFrame[] {
+    max = Math.floor(max);
+    if (!(max >= 1)) return [];
+    const ring = this.#ring;
+    const available = ring.head - this.#cursor;
+    if (
+      this.#replay === null && !this.#awaitKey && this.#end === null &&
+      this.#batchPos >= this.#batch.length && available > 0 &&
+      available <= this.#threshold
+    ) {
+      // Fast path (steady-state egress): one native slice of the ring.
+      const count = Math.min(available, max);
+      const out = ring.slice(this.#cursor, count);
+      this.#cursor += count;
+      return out;
+    }
     const out: MediaFrame[] = [];
     while (this.#batchPos < this.#batch.length && out.length < max) {
       out.push(this.#batch[this.#batchPos++]!);
