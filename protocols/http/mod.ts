@@ -85,9 +85,17 @@ export { HttpHandler, type HttpHandlerOptions } from "./http_handler.ts";
 // module's signatures; re-export them (types only) so the docs resolve.
 export type * from "../../src/mod.ts";
 export type { CodecId, MediaFrame, TrackKind } from "../../media/frame.ts";
+export type * from "../../media/storage/mod.ts";
+export type * from "../../media/hls/mod.ts";
 export {
   BitstreamError,
   StreamError,
   type StreamErrorCode,
   type StreamErrorOptions,
 } from "../../media/stream_error.ts";
+export {
+  HlsPackaging,
+  type HlsPackagingEngine,
+  type HlsPackagingOptions,
+  MAX_PACKAGED_STREAMS,
+} from "./hls_packaging.ts";

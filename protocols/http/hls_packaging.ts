@@ -1,0 +1,183 @@
+/**
+ * {@linkcode HlsPackaging}: automatic HLS / LL-HLS packaging of every stream
+ * an engine publishes.
+ *
+ * Data path: on each `published` event (and for streams already live when
+ * it starts) it opens one resilient kernel subscription, whose replay starts
+ * at the cached GOP's keyframe, and pipes `sub.readable` into a fresh
+ * `HlsSegmenter` writing under `{app}/{name}/` in storage. The pipe is
+ * pull-based, so the kernel ring is the only queue; a packager that falls
+ * behind is resynced at a keyframe like any viewer. When the stream ends the
+ * readable closes, the segmenter writes its final playlist with
+ * `EXT-X-ENDLIST`, and stays reachable through
+ * {@linkcode HlsPackaging.segmenter} (so players get the ended playlist and
+ * 410 for expired segments) until the key is published again. Memory: one
+ * segmenter (one open segment) per stream key seen, bounded by
+ * {@linkcode MAX_PACKAGED_STREAMS}.
+ *
+ * @module
+ */
+import type { StorageBackend } from "../../media/storage/mod.ts";
+import { HlsSegmenter, type HlsSegmenterEvent } from "../../media/hls/mod.ts";
+import type { EngineEvents, StreamHandle } from "../../src/mod.ts";
+import type { HlsPlaylistSource } from "./hls_routes.ts";
+
+/**
+ * Most stream keys whose (possibly ended) packager is kept. Ended packagers
+ * beyond it are forgotten oldest first; their files stay in storage.
+ */
+export const MAX_PACKAGED_STREAMS = 1024;
+
+/** What packaging needs from the engine (`Engine` satisfies it). */
+export interface HlsPackagingEngine {
+  /** The engine's event bus (`published`, `unpublished`). */
+  readonly events: {
+    on<K extends "published" | "unpublished">(
+      type: K,
+      listener: (event: EngineEvents[K]) => void,
+    ): () => void;
+  };
+  /** The live stream of a key. */
+  getStream(key: string): StreamHandle | undefined;
+  /** Every live stream (to package those already live at start). */
+  streams(): readonly { readonly key: { toString(): string } }[];
+}
+
+/** Options of {@linkcode HlsPackaging}. */
+export interface HlsPackagingOptions {
+  /** The engine whose streams are packaged. */
+  engine: HlsPackagingEngine;
+  /** Where playlists and segments are written. */
+  storage: StorageBackend;
+  /** Segment container; default `fmp4`. */
+  format?: "ts" | "fmp4";
+  /** LL-HLS partial segments and blocking reload; default true. */
+  lowLatency?: boolean;
+  /** Target segment duration, ms; default 2000. */
+  targetDurationMs?: number;
+  /** LL-HLS part target, ms; default 334 (about a third of a second, Apple's guidance). */
+  partTargetMs?: number;
+  /** Segments in the live window; default 6. */
+  windowSize?: number;
+  /** Which stream keys to package; default all. */
+  filter?: (key: string) => boolean;
+  /** Every segmenter event, with its stream key (metrics, logs). */
+  onEvent?: (key: string, event: HlsSegmenterEvent) => void;
+}
+
+/**
+ * Packages every published stream as HLS (or LL-HLS) and serves as the
+ * `hls` source of `createHttpApp()`.
+ *
+ * @example Package a stream into memory
+ * ```ts
+ * import { HlsPackaging } from "@arcly/stream/http";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * import { Engine, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * await using packaging = new HlsPackaging({ engine, storage: new MemoryStorage(), format: "ts" });
+ * engine.startPublish(StreamKey.parse("live/cam"));
+ * assert.ok(packaging.segmenter("live/cam"));
+ * ```
+ */
+export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
+  #options: HlsPackagingOptions;
+  #segmenters = new Map<string, HlsSegmenter>();
+  #pipes = new Set<Promise<void>>();
+  #off: Array<() => void> = [];
+  #closed = false;
+
+  /**
+   * Start packaging: streams already live and every later publish.
+   *
+   * @param options engine, storage and HLS settings
+   */
+  constructor(options: HlsPackagingOptions) {
+    this.#options = options;
+    this.#off.push(
+      options.engine.events.on("published", (event) => this.#start(event.key)),
+    );
+    for (const info of options.engine.streams()) {
+      this.#start(info.key.toString());
+    }
+  }
+
+  /**
+   * The packager of `key` (live, or ended and still listed), if any.
+   *
+   * @param key `app/name`
+   * @returns the segmenter, or undefined
+   */
+  segmenter(key: string): HlsSegmenter | undefined {
+    return this.#segmenters.get(key);
+  }
+
+  /** Stream keys with a packager. */
+  keys(): string[] {
+    return [...this.#segmenters.keys()];
+  }
+
+  /**
+   * Stop packaging new streams and wait for the running packagers to finish
+   * (they end with their streams).
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const off of this.#off.splice(0)) off();
+    await Promise.all([...this.#pipes]);
+  }
+
+  /** {@linkcode HlsPackaging.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #start(key: string): void {
+    const options = this.#options;
+    if (this.#closed || (options.filter && !options.filter(key))) return;
+    const handle = options.engine.getStream(key);
+    if (handle === undefined || handle.ended) return;
+    const lowLatency = options.lowLatency ?? true;
+    let segmenter: HlsSegmenter;
+    try {
+      segmenter = new HlsSegmenter({
+        storage: options.storage,
+        prefix: key,
+        format: options.format ?? "fmp4",
+        targetDurationMs: options.targetDurationMs ?? 2000,
+        windowSize: options.windowSize ?? 6,
+        ...(lowLatency ? { partTargetMs: options.partTargetMs ?? 334 } : {}),
+        onEvent: (event) => options.onEvent?.(key, event),
+      });
+    } catch (error) {
+      // A configuration the packager refuses (bad options, a muxer that is
+      // unavailable): report it; the stream itself goes on unpackaged.
+      options.onEvent?.(key, { type: "muxError", error });
+      return;
+    }
+    let sub;
+    try {
+      sub = handle.subscribeResilient();
+    } catch {
+      return; // ended or full between the event and now
+    }
+    this.#segmenters.delete(key); // re-insert: newest last
+    this.#segmenters.set(key, segmenter);
+    this.#evictOldest();
+    const pipe = sub.readable.pipeTo(segmenter.writable).catch(async () => {
+      await segmenter.end().catch(() => {});
+    });
+    this.#pipes.add(pipe);
+    void pipe.finally(() => this.#pipes.delete(pipe));
+  }
+
+  #evictOldest(): void {
+    if (this.#segmenters.size <= MAX_PACKAGED_STREAMS) return;
+    for (const [key, segmenter] of this.#segmenters) {
+      if (this.#segmenters.size <= MAX_PACKAGED_STREAMS) return;
+      if (segmenter.ended) this.#segmenters.delete(key);
+    }
+  }
+}
