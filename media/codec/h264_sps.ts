@@ -1,0 +1,336 @@
+/**
+ * H.264 sequence parameter set parsing: ITU-T H.264 §7.3.2.1.1
+ * (seq_parameter_set_data) and Annex E.1.1 (vui_parameters, up to
+ * timing_info).
+ *
+ * Data path: the NAL unit is un-escaped once (at most
+ * {@linkcode MAX_PARAMETER_SET_BYTES}) and read with a {@linkcode BitReader};
+ * the result is a small plain object. Loops driven by stream values are bounded
+ * by the syntax limits of the spec.
+ *
+ * @module
+ */
+import { BitstreamError } from "../stream_error.ts";
+import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
+
+/**
+ * Largest parameter set processed. Real SPS/PPS/VPS are well under 1 KB; the
+ * cap bounds the un-escaping work on hostile input.
+ */
+export const MAX_PARAMETER_SET_BYTES = 64 * 1024;
+
+/** Sample aspect ratios for aspect_ratio_idc 1..16 (H.264 Table E-1). */
+const SAR_TABLE: readonly (readonly [number, number])[] = [
+  [0, 0],
+  [1, 1],
+  [12, 11],
+  [10, 11],
+  [16, 11],
+  [40, 33],
+  [24, 11],
+  [20, 11],
+  [32, 11],
+  [80, 33],
+  [18, 11],
+  [15, 11],
+  [64, 33],
+  [160, 99],
+  [4, 3],
+  [3, 2],
+  [2, 1],
+]; // deno-fmt-ignore
+
+/** Profiles whose SPS carries chroma format and bit depth (H.264 §7.3.2.1.1). */
+const HIGH_PROFILES: ReadonlySet<number> = new Set([
+  100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135,
+]);
+
+/**
+ * Video usability information common to H.264 and H.265 (colour, aspect,
+ * timing).
+ *
+ * Specification: ITU-T H.264 Annex E.1.1 / ITU-T H.265 Annex E.2.1.
+ */
+export interface VideoUsability {
+  /** Sample aspect ratio numerator (1 when absent). */
+  sarWidth: number;
+  /** Sample aspect ratio denominator (1 when absent). */
+  sarHeight: number;
+  /** video_full_range_flag. */
+  fullRange: boolean;
+  /** colour_primaries (2 = unspecified when absent). */
+  colourPrimaries: number;
+  /** transfer_characteristics (2 = unspecified when absent). */
+  transferCharacteristics: number;
+  /** matrix_coefficients (2 = unspecified when absent). */
+  matrixCoefficients: number;
+  /** chroma_sample_loc_type_top_field (0 = "left" when absent). */
+  chromaSampleLocType: number;
+  /** num_units_in_tick, 0 when timing info is absent. */
+  numUnitsInTick: number;
+  /** time_scale, 0 when timing info is absent. */
+  timeScale: number;
+}
+
+/**
+ * The fields of an H.264 SPS that muxers, players and the kernel use.
+ *
+ * Specification: ITU-T H.264 §7.3.2.1.1, seq_parameter_set_data.
+ */
+export interface H264Sps extends VideoUsability {
+  /** profile_idc (66 Baseline, 77 Main, 100 High, …). */
+  profile: number;
+  /** The constraint_set0..5 flags byte, as in avcC profile_compatibility. */
+  constraintFlags: number;
+  /** level_idc (e.g. 31 for level 3.1). */
+  level: number;
+  /** seq_parameter_set_id. */
+  id: number;
+  /** chroma_format_idc: 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4. */
+  chromaFormat: number;
+  /** Luma bit depth (8..14). */
+  bitDepthLuma: number;
+  /** Chroma bit depth (8..14). */
+  bitDepthChroma: number;
+  /** max_num_ref_frames. */
+  maxRefFrames: number;
+  /** frame_mbs_only_flag (false means interlaced coding is possible). */
+  frameMbsOnly: boolean;
+  /** Display width in pixels, after cropping. */
+  width: number;
+  /** Display height in pixels, after cropping. */
+  height: number;
+  /** Frames per second from VUI timing (time_scale / (2 · num_units_in_tick)), when present. */
+  frameRate?: number;
+}
+
+/**
+ * Parses an H.264 SPS NAL unit (header byte included).
+ *
+ * @param nal the SPS NAL unit, starting with its header byte (type 7)
+ * @returns the parsed fields
+ * @throws {BitstreamError} when the unit is truncated, malformed or not an SPS
+ *
+ * @example Parse an SPS (Baseline, 64x64)
+ * ```ts
+ * import { parseH264Sps } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const sps = parseH264Sps(new Uint8Array([0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]));
+ * assert.equal(sps.profile, 66);
+ * assert.equal(sps.level, 10);
+ * assert.equal(sps.width, 64);
+ * assert.equal(sps.height, 64);
+ * ```
+ */
+export function parseH264Sps(nal: Uint8Array): H264Sps {
+  if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) {
+    throw new BitstreamError("Cannot parse H.264 SPS: not an SPS NAL unit", {
+      byteOffset: 0,
+    });
+  }
+  const r = new BitReader(
+    removeEmulationPrevention(nal.subarray(1), MAX_PARAMETER_SET_BYTES),
+  );
+  const profile = r.readBits(8);
+  const constraintFlags = r.readBits(8);
+  const level = r.readBits(8);
+  const id = checkedUe(r, 31, "seq_parameter_set_id");
+  let chromaFormat = 1;
+  let separateColourPlane = false;
+  let bitDepthLuma = 8;
+  let bitDepthChroma = 8;
+  if (HIGH_PROFILES.has(profile)) {
+    chromaFormat = checkedUe(r, 3, "chroma_format_idc");
+    if (chromaFormat === 3) separateColourPlane = r.readFlag();
+    bitDepthLuma = 8 + checkedUe(r, 6, "bit_depth_luma_minus8");
+    bitDepthChroma = 8 + checkedUe(r, 6, "bit_depth_chroma_minus8");
+    r.skip(1); // qpprime_y_zero_transform_bypass_flag
+    if (r.readFlag()) {
+      const lists = chromaFormat === 3 ? 12 : 8;
+      for (let i = 0; i < lists; i++) {
+        if (r.readFlag()) skipScalingList(r, i < 6 ? 16 : 64);
+      }
+    }
+  }
+  checkedUe(r, 12, "log2_max_frame_num_minus4");
+  const pocType = checkedUe(r, 2, "pic_order_cnt_type");
+  if (pocType === 0) {
+    checkedUe(r, 12, "log2_max_pic_order_cnt_lsb_minus4");
+  } else if (pocType === 1) {
+    r.skip(1);
+    r.readSe();
+    r.readSe();
+    const cycle = checkedUe(r, 255, "num_ref_frames_in_pic_order_cnt_cycle");
+    for (let i = 0; i < cycle; i++) r.readSe();
+  }
+  const maxRefFrames = r.readUe();
+  r.skip(1); // gaps_in_frame_num_value_allowed_flag
+  const widthMbs = checkedUe(r, 65535, "pic_width_in_mbs_minus1") + 1;
+  const heightMapUnits = checkedUe(r, 65535, "pic_height_in_map_units_minus1") +
+    1;
+  const frameMbsOnly = r.readFlag();
+  if (!frameMbsOnly) r.skip(1); // mb_adaptive_frame_field_flag
+  r.skip(1); // direct_8x8_inference_flag
+  let crop = [0, 0, 0, 0];
+  if (r.readFlag()) crop = [r.readUe(), r.readUe(), r.readUe(), r.readUe()];
+  const chromaArrayType = separateColourPlane ? 0 : chromaFormat;
+  const subWidth = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
+  const subHeight = chromaArrayType === 1 ? 2 : 1;
+  const cropX = chromaArrayType === 0 ? 1 : subWidth;
+  const cropY = (chromaArrayType === 0 ? 1 : subHeight) *
+    (frameMbsOnly ? 1 : 2);
+  const width = widthMbs * 16 - cropX * (crop[0]! + crop[1]!);
+  const height = (frameMbsOnly ? 1 : 2) * heightMapUnits * 16 -
+    cropY * (crop[2]! + crop[3]!);
+  if (width <= 0 || height <= 0) {
+    throw new BitstreamError(
+      `Cannot parse H.264 SPS: cropping leaves ${width}x${height}`,
+      { byteOffset: r.bitPosition >>> 3 },
+    );
+  }
+  const vui = r.readFlag() ? parseVui(r) : defaultVui();
+  const sps: H264Sps = {
+    profile,
+    constraintFlags,
+    level,
+    id,
+    chromaFormat,
+    bitDepthLuma,
+    bitDepthChroma,
+    maxRefFrames,
+    frameMbsOnly,
+    width,
+    height,
+    ...vui,
+  }; // deno-fmt-ignore
+  if (vui.timeScale > 0 && vui.numUnitsInTick > 0) {
+    sps.frameRate = vui.timeScale / (2 * vui.numUnitsInTick);
+  }
+  return sps;
+}
+
+/** Reads ue(v) and rejects values above the syntax maximum. */
+export function checkedUe(r: BitReader, max: number, name: string): number {
+  const value = r.readUe();
+  if (value > max) {
+    throw new BitstreamError(
+      `Cannot parse ${name}: ${value} exceeds the maximum ${max}`,
+      { byteOffset: r.bitPosition >>> 3 },
+    );
+  }
+  return value;
+}
+
+function skipScalingList(r: BitReader, size: number): void {
+  let last = 8;
+  let next = 8;
+  for (let j = 0; j < size; j++) {
+    if (next !== 0) next = (last + r.readSe() + 256) % 256;
+    last = next === 0 ? last : next;
+  }
+}
+
+/** The VUI values assumed when an SPS carries none. */
+export function defaultVui(): VideoUsability {
+  return {
+    sarWidth: 1,
+    sarHeight: 1,
+    fullRange: false,
+    colourPrimaries: 2,
+    transferCharacteristics: 2,
+    matrixCoefficients: 2,
+    chromaSampleLocType: 0,
+    numUnitsInTick: 0,
+    timeScale: 0,
+  }; // deno-fmt-ignore
+}
+
+/**
+ * Reads vui_parameters up to and including timing info (H.264 E.1.1, H.265
+ * E.2.1 share this prefix; H.265 callers handle the fields in between).
+ */
+function parseVui(r: BitReader): VideoUsability {
+  const vui = defaultVui();
+  readAspectAndColour(r, vui);
+  if (r.readFlag()) { // chroma_loc_info_present_flag
+    vui.chromaSampleLocType = checkedUe(r, 5, "chroma_sample_loc_type");
+    checkedUe(r, 5, "chroma_sample_loc_type_bottom_field");
+  }
+  if (r.readFlag()) { // timing_info_present_flag
+    vui.numUnitsInTick = r.readBits(32);
+    vui.timeScale = r.readBits(32);
+  }
+  return vui;
+}
+
+/**
+ * Reads aspect_ratio_info, overscan_info and video_signal_type (the common
+ * start of the H.264 and H.265 VUI) into `vui`.
+ */
+export function readAspectAndColour(r: BitReader, vui: VideoUsability): void {
+  if (r.readFlag()) { // aspect_ratio_info_present_flag
+    const idc = r.readBits(8);
+    if (idc === 255) {
+      vui.sarWidth = r.readBits(16);
+      vui.sarHeight = r.readBits(16);
+    } else if (idc > 0 && idc < SAR_TABLE.length) {
+      [vui.sarWidth, vui.sarHeight] = SAR_TABLE[idc]!;
+    }
+  }
+  if (r.readFlag()) r.skip(1); // overscan_info_present / appropriate
+  if (r.readFlag()) { // video_signal_type_present_flag
+    r.skip(3); // video_format
+    vui.fullRange = r.readFlag();
+    if (r.readFlag()) {
+      vui.colourPrimaries = r.readBits(8);
+      vui.transferCharacteristics = r.readBits(8);
+      vui.matrixCoefficients = r.readBits(8);
+    }
+  }
+}
+
+/**
+ * The profile name ffprobe/FFmpeg prints for an H.264 profile_idc and
+ * constraint flags byte.
+ *
+ * @param profile profile_idc
+ * @param constraintFlags the constraint_set flags byte
+ * @returns e.g. "Constrained Baseline", "High 10", or "Unknown"
+ *
+ * @example Name a profile
+ * ```ts
+ * import { h264ProfileName } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(h264ProfileName(66, 0xc0), "Constrained Baseline");
+ * assert.equal(h264ProfileName(100, 0), "High");
+ * ```
+ */
+export function h264ProfileName(
+  profile: number,
+  constraintFlags: number,
+): string {
+  const set1 = (constraintFlags & 0x40) !== 0;
+  const set3 = (constraintFlags & 0x10) !== 0;
+  switch (profile) {
+    case 66:
+      return set1 ? "Constrained Baseline" : "Baseline";
+    case 77:
+      return "Main";
+    case 88:
+      return "Extended";
+    case 100:
+      return "High";
+    case 110:
+      return set3 ? "High 10 Intra" : "High 10";
+    case 122:
+      return set3 ? "High 4:2:2 Intra" : "High 4:2:2";
+    case 244:
+      return set3 ? "High 4:4:4 Intra" : "High 4:4:4 Predictive";
+    case 44:
+      return "CAVLC 4:4:4";
+    default:
+      return "Unknown";
+  }
+}
