@@ -347,3 +347,19 @@ Deno.test("FrameRing wakes every waiter with one shared promise per publish", as
   ring.close();
   assert.equal(ring.at(0).dts, 0);
 });
+
+Deno.test("waiting subscribers share one wake-up promise (no per-subscriber allocation per frame)", async () => {
+  await using engine = engineWith({ name: "live" });
+  const stream = engine.startPublish("live/wake");
+  const subs = Array.from(
+    { length: 100 },
+    () => stream.subscribe({ replay: false }),
+  );
+  const waits = subs.map((s) => s.ready());
+  assert.equal(new Set(waits).size, 1);
+  const frame = videoFrame(0, true);
+  stream.publishFrame(frame);
+  await Promise.all(waits);
+  for (const s of subs) assert.deepEqual(s.takeAll(), [frame]);
+  for (const s of subs) s.close();
+});
