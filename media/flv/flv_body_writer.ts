@@ -29,6 +29,7 @@
  */
 import type { MediaFrame } from "../frame.ts";
 import { StreamError } from "../stream_error.ts";
+import { toMilliseconds } from "./_milliseconds.ts";
 
 const FOURCC: Readonly<Record<string, readonly number[]>> = {
   h264: [0x61, 0x76, 0x63, 0x31], // avc1
@@ -78,7 +79,7 @@ export function flvTagTypeOf(frame: MediaFrame): 8 | 9 | 18 {
  * ```
  */
 export function flvTimestampOf(frame: MediaFrame): number {
-  return toMs(frame.dts, frame.timescale);
+  return toMilliseconds(frame.dts, frame.timescale);
 }
 
 /**
@@ -252,12 +253,6 @@ function headerLength(frame: MediaFrame): number {
 }
 
 function compositionMs(frame: MediaFrame): number {
-  return toMs(frame.pts, frame.timescale) - toMs(frame.dts, frame.timescale);
-}
-
-function toMs(ticks: number, timescale: number): number {
-  if (timescale === 1000) return ticks;
-  const whole = Math.floor(ticks / timescale);
-  return whole * 1000 +
-    Math.round((ticks - whole * timescale) * 1000 / timescale);
+  return toMilliseconds(frame.pts, frame.timescale) -
+    toMilliseconds(frame.dts, frame.timescale);
 }

@@ -149,6 +149,7 @@ export class FlvMuxer implements Muxer {
   /** Always "video/x-flv". */
   readonly mimeType: string = "video/x-flv";
   #configs = new Map<string, MediaFrame>();
+  #codecs = new Map<string, string>();
   #script: MediaFrame | undefined;
   #metadata: Amf0Object;
 
@@ -163,15 +164,19 @@ export class FlvMuxer implements Muxer {
 
   /**
    * Take a config frame (sequence header) or an `amf0` data frame (used as
-   * the `onMetaData` script tag verbatim).
+   * the `onMetaData` script tag verbatim). A media frame only announces its
+   * track (for the header flags), which codecs without a config (MP3) need.
    *
    * @param frame the frame
    */
   configure(frame: MediaFrame): void {
-    if (frame.kind === "data") this.#script = frame;
-    else if (frame.config) {
-      this.#configs.set(`${frame.kind}:${frame.trackId}`, frame);
+    if (frame.kind === "data") {
+      this.#script = frame;
+      return;
     }
+    const key = `${frame.kind}:${frame.trackId}`;
+    this.#codecs.set(key, frame.codec);
+    if (frame.config) this.#configs.set(key, frame);
   }
 
   /**
@@ -182,9 +187,11 @@ export class FlvMuxer implements Muxer {
    */
   initSegment(): Uint8Array {
     let flags = 0;
+    for (const key of this.#codecs.keys()) {
+      flags |= key.startsWith("video") ? 0x01 : 0x04;
+    }
     const tags: MediaFrame[] = [this.#metadataFrame()];
     for (const frame of this.#configs.values()) {
-      flags |= frame.kind === "video" ? 0x01 : 0x04;
       tags.push({ ...frame, pts: 0, dts: 0 });
     }
     const out = new Uint8Array(FLV_HEADER_BYTES + this.byteLengthOf(tags));
@@ -259,20 +266,29 @@ export class FlvMuxer implements Muxer {
 
   #defaultMetadata(): Amf0Object {
     const meta: Amf0Object = { duration: 0 };
-    const video = this.#configs.get("video:0");
-    const audio = this.#configs.get("audio:0");
-    const videoIds: Record<string, number> = { h264: 7, h265: 12 };
-    if (video !== undefined) meta.videocodecid = videoIds[video.codec] ?? 0;
+    const video = this.#codecs.get("video:0");
+    const audio = this.#codecs.get("audio:0");
+    // Legacy ids where one exists, else the Enhanced RTMP FourCC as a number.
+    const ids: Record<string, number> = { h264: 7, aac: 10, mp3: 2 };
+    if (video !== undefined) {
+      meta.videocodecid = ids[video] ?? fourCcNumber(video);
+    }
     if (audio !== undefined) {
-      meta.audiocodecid = audio.codec === "aac"
-        ? 10
-        : audio.codec === "mp3"
-        ? 2
-        : 9;
+      meta.audiocodecid = ids[audio] ?? fourCcNumber(audio);
     }
     meta.encoder = "arcly-stream";
     return { ...meta, ...this.#metadata };
   }
+}
+
+function fourCcNumber(codec: string): number {
+  const fourCc =
+    ({ h265: "hvc1", av1: "av01", vp9: "vp09", opus: "Opus" } as Record<
+      string,
+      string
+    >)[codec] ?? "\0\0\0\0";
+  return ((fourCc.charCodeAt(0) << 24) | (fourCc.charCodeAt(1) << 16) |
+    (fourCc.charCodeAt(2) << 8) | fourCc.charCodeAt(3)) >>> 0;
 }
 
 /**

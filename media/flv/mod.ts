@@ -47,3 +47,4 @@ export * from "./amf0.ts";
 export * from "./flv_tag.ts";
 export * from "./flv_muxer.ts";
 export * from "./flv_reader.ts";
+export * from "./flv_writer.ts";

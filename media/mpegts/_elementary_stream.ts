@@ -1,0 +1,270 @@
+/**
+ * Per-track state of the MPEG-TS muxer and the conversion of one frame into
+ * the ES bytes of its PES (as a list of views, so nothing is copied before the
+ * final write).
+ *
+ * Specification: ISO/IEC 13818-1 §2.4.4.9 Table 2-34 (stream_type), Table
+ * 2-22 (stream_id); ITU-T H.222.0 Amd.3 / ISO/IEC 14496-15 (H.264/H.265 in TS:
+ * Annex B byte stream with access unit delimiters, §2.14); ISO/IEC 13818-7
+ * §6.2 (ADTS); ETSI TS 102 366-free "Opus in MPEG-TS" (opus_control_header,
+ * registration "Opus", extension descriptor 0x80); ITU-T H.264 §7.3.2.4
+ * (AUD), H.265 §7.3.2.5 (AUD).
+ *
+ * Video access units get an AUD first; at each keyframe the parameter sets
+ * from the config record (SPS/PPS, VPS/SPS/PPS) follow unless the access unit
+ * already carries them. Existing AUDs are dropped (ours replaces them).
+ *
+ * @module
+ */
+import type { CodecId, MediaFrame } from "../frame.ts";
+import { BitstreamError, StreamError } from "../stream_error.ts";
+import {
+  type AudioSpecificConfig,
+  parseAudioSpecificConfig,
+  parseAvcDecoderConfig,
+  parseHevcDecoderConfig,
+  parseOpusHead,
+} from "../codec/mod.ts";
+
+const START_CODE: Uint8Array = new Uint8Array([0, 0, 0, 1]);
+const H264_AUD: Uint8Array = new Uint8Array([0, 0, 0, 1, 0x09, 0xf0]);
+const H265_AUD: Uint8Array = new Uint8Array([0, 0, 0, 1, 0x46, 0x01, 0x50]);
+/** Largest raw AAC frame an ADTS header can describe (13-bit frame_length). */
+const MAX_ADTS_PAYLOAD = 8191 - 7;
+
+/** What the muxer knows about one track. */
+export interface TrackState {
+  readonly kind: "video" | "audio";
+  readonly codec: CodecId;
+  readonly trackId: number;
+  readonly pid: number;
+  /** stream_type for the PMT. */
+  readonly streamType: number;
+  /** PES stream_id. */
+  readonly streamId: number;
+  /** ES_info descriptors. */
+  descriptors: Uint8Array;
+  /** Parameter sets (each a view) to send before keyframes, in order. */
+  paramSets: Uint8Array[];
+  /** NAL length size of the media frames (avcC/hvcC). */
+  lengthSize: number;
+  /** AAC configuration, for the ADTS headers. */
+  asc: AudioSpecificConfig | undefined;
+}
+
+const STREAM_TYPES: Readonly<Partial<Record<CodecId, [number, number]>>> = {
+  h264: [0x1b, 0xe0],
+  h265: [0x24, 0xe0],
+  aac: [0x0f, 0xc0],
+  mp3: [0x03, 0xc0],
+  opus: [0x06, 0xbd],
+};
+
+/**
+ * Create the state for a new track.
+ *
+ * @param frame the first frame seen for the track
+ * @param pid its elementary PID
+ * @returns the state, or undefined when TS cannot carry the codec
+ */
+export function newTrack(
+  frame: MediaFrame,
+  pid: number,
+): TrackState | undefined {
+  const types = STREAM_TYPES[frame.codec];
+  if (types === undefined || frame.kind === "data") return undefined;
+  return {
+    kind: frame.kind,
+    codec: frame.codec,
+    trackId: frame.trackId,
+    pid,
+    streamType: types[0],
+    streamId: types[1],
+    descriptors: frame.codec === "opus"
+      ? opusDescriptors(2)
+      : new Uint8Array(0),
+    paramSets: [],
+    lengthSize: 4,
+    asc: undefined,
+  };
+}
+
+function opusDescriptors(channels: number): Uint8Array {
+  // registration_descriptor "Opus"; extension_descriptor (0x7F) with
+  // extension tag 0x80 and channel_config_code = channel count (families 0/1).
+  return new Uint8Array([
+    0x05,
+    4,
+    0x4f,
+    0x70,
+    0x75,
+    0x73,
+    0x7f,
+    2,
+    0x80,
+    channels,
+  ]);
+}
+
+/**
+ * Apply a config frame (avcC, hvcC, AudioSpecificConfig, OpusHead) to a track.
+ *
+ * @param track the track
+ * @param frame the config frame
+ * @throws {BitstreamError} when the record is malformed
+ */
+export function configureTrack(track: TrackState, frame: MediaFrame): void {
+  if (track.codec === "h264") {
+    const avc = parseAvcDecoderConfig(frame.data);
+    track.lengthSize = avc.lengthSize;
+    track.paramSets = [...avc.sps, ...avc.pps];
+  } else if (track.codec === "h265") {
+    const hevc = parseHevcDecoderConfig(frame.data);
+    track.lengthSize = hevc.lengthSize;
+    const sets: Uint8Array[] = [];
+    for (const type of [32, 33, 34]) {
+      for (const array of hevc.arrays) {
+        if (array.nalType === type) sets.push(...array.nalus);
+      }
+    }
+    track.paramSets = sets;
+  } else if (track.codec === "aac") {
+    track.asc = parseAudioSpecificConfig(frame.data);
+  } else if (track.codec === "opus") {
+    const head = parseOpusHead(frame.data);
+    track.descriptors = opusDescriptors(
+      head.mappingFamily <= 1 && head.channels <= 8 ? head.channels : 0x81,
+    );
+  }
+}
+
+function nalType(track: TrackState, first: number): number {
+  return track.codec === "h264" ? first & 0x1f : (first >> 1) & 0x3f;
+}
+
+/**
+ * Append the Annex B ES bytes of a video access unit to `pieces`.
+ *
+ * @param track the track (parameter sets, length size)
+ * @param frame the access unit (length-prefixed NAL units)
+ * @param pieces receives views, in order
+ * @returns the ES byte length
+ * @throws {BitstreamError} when a NAL length runs past the frame
+ */
+export function videoPieces(
+  track: TrackState,
+  frame: MediaFrame,
+  pieces: Uint8Array[],
+): number {
+  const h264 = track.codec === "h264";
+  const aud = h264 ? H264_AUD : H265_AUD;
+  const audType = h264 ? 9 : 35;
+  const spsType = h264 ? 7 : 33;
+  const data = frame.data;
+  const size = track.lengthSize;
+  pieces.push(aud);
+  let length = aud.length;
+  const setsAt = pieces.length;
+  let hasSets = false;
+  for (let pos = 0; pos < data.length;) {
+    if (pos + size > data.length) throw nalError(pos, size, data.length);
+    let n = 0;
+    for (let i = 0; i < size; i++) n = n * 256 + data[pos + i]!;
+    pos += size;
+    if (n > data.length - pos) throw nalError(pos, n, data.length);
+    if (n === 0) continue;
+    const type = nalType(track, data[pos]!);
+    if (type === spsType) hasSets = true;
+    if (type !== audType) {
+      pieces.push(START_CODE, data.subarray(pos, pos + n));
+      length += 4 + n;
+    }
+    pos += n;
+  }
+  if (frame.keyframe && !hasSets && track.paramSets.length > 0) {
+    const sets: Uint8Array[] = [];
+    for (const set of track.paramSets) {
+      sets.push(START_CODE, set);
+      length += 4 + set.length;
+    }
+    pieces.splice(setsAt, 0, ...sets);
+  }
+  return length;
+}
+
+function nalError(pos: number, need: number, total: number): BitstreamError {
+  return new BitstreamError(
+    `Cannot mux access unit: NAL length field needs ${need} bytes at ${pos}, frame has ${total}`,
+    { byteOffset: pos },
+  );
+}
+
+/**
+ * Append the ES bytes of an audio frame (ADTS for AAC, control header for
+ * Opus, raw for MP3) to `pieces`.
+ *
+ * @param track the track (AudioSpecificConfig for AAC)
+ * @param frame the audio frame
+ * @param pieces receives views, in order
+ * @returns the ES byte length
+ * @throws {StreamError} `InvalidInput` for AAC without a configuration or a frame too large for ADTS
+ */
+export function audioPieces(
+  track: TrackState,
+  frame: MediaFrame,
+  pieces: Uint8Array[],
+): number {
+  const data = frame.data;
+  if (track.codec === "aac") {
+    const asc = track.asc;
+    if (asc === undefined) {
+      throw new StreamError(
+        "InvalidInput",
+        "Cannot mux AAC frame: no AudioSpecificConfig configured for the track",
+      );
+    }
+    if (data.length > MAX_ADTS_PAYLOAD) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot mux AAC frame: ${data.length} bytes exceeds the ADTS limit ${MAX_ADTS_PAYLOAD}`,
+      );
+    }
+    pieces.push(adtsHeader(asc, data.length), data);
+    return 7 + data.length;
+  }
+  if (track.codec === "opus") {
+    const header = opusControlHeader(data.length);
+    pieces.push(header, data);
+    return header.length + data.length;
+  }
+  pieces.push(data);
+  return data.length;
+}
+
+function adtsHeader(asc: AudioSpecificConfig, payload: number): Uint8Array {
+  // ISO/IEC 13818-7 §6.2.1 adts_fixed_header + adts_variable_header, no CRC.
+  const profile = Math.max(0, Math.min(3, asc.objectType - 1));
+  const length = payload + 7;
+  const channels = asc.channelConfiguration;
+  return new Uint8Array([
+    0xff,
+    0xf1,
+    (profile << 6) | ((asc.samplingFrequencyIndex & 0x0f) << 2) |
+    (channels >> 2),
+    ((channels & 3) << 6) | (length >> 11),
+    (length >> 3) & 0xff,
+    ((length & 7) << 5) | 0x1f,
+    0xfc,
+  ]);
+}
+
+function opusControlHeader(size: number): Uint8Array {
+  // opus_control_header: prefix 0x3FF (11 bits), no trim/extension flags, then
+  // au_size as a run of 0xFF bytes plus a final byte < 255.
+  const header = new Uint8Array(2 + Math.floor(size / 255) + 1);
+  header[0] = 0x7f;
+  header[1] = 0xe0;
+  header.fill(0xff, 2, header.length - 1);
+  header[header.length - 1] = size % 255;
+  return header;
+}
