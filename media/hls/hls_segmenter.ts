@@ -127,6 +127,9 @@ export class HlsSegmenter {
   #encoder = new TextEncoder();
 
   /**
+   * Validate the options and create (or adopt) the muxer. Nothing is written
+   * until the first keyframe arrives.
+   *
    * @param options storage, muxer or format, prefix, durations, window
    * @throws {StreamError} `InvalidInput` for a bad prefix or durations
    */

@@ -121,9 +121,16 @@ export interface MediaPlaylistInput {
 }
 
 /**
- * LL-HLS parts are listed only for segments this many target durations from
- * the live edge (RFC 8216bis §4.4.4.9: "MUST NOT be removed ... less than
- * three Target Durations" — older ones add bytes and no value).
+ * LL-HLS parts are listed only for segments within this many target
+ * durations of the end of the playlist (RFC 8216bis §4.4.4.9: older partial
+ * segments are removed from the playlist; they add bytes and no value).
+ *
+ * @example
+ * ```ts
+ * import { PART_LIST_TARGET_DURATIONS } from "@arcly/stream/hls";
+ * import assert from "node:assert/strict";
+ * assert.equal(PART_LIST_TARGET_DURATIONS, 3);
+ * ```
  */
 export const PART_LIST_TARGET_DURATIONS = 3;
 

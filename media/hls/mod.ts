@@ -26,3 +26,6 @@ export * from "./hls_segmenter.ts";
 export * from "./hls_segmenter_options.ts";
 export * from "./media_playlist.ts";
 export * from "./master_playlist.ts";
+export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
+export type { Muxer, MuxOptions } from "../muxer.ts";
+export type { StreamError, StreamErrorCode } from "../stream_error.ts";

@@ -22,3 +22,6 @@
  */
 export * from "./recording_sink.ts";
 export * from "./recording_sink_options.ts";
+export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
+export type { Muxer, MuxOptions } from "../muxer.ts";
+export type { StreamError, StreamErrorCode } from "../stream_error.ts";

@@ -41,6 +41,13 @@ import type {
 /**
  * Frames buffered before a fragment is forced out even without a keyframe:
  * 60 s of 30 fps video plus audio; bounds memory for keyframe-less streams.
+ *
+ * @example
+ * ```ts
+ * import { MAX_FRAGMENT_FRAMES } from "@arcly/stream/recording";
+ * import assert from "node:assert/strict";
+ * assert.ok(MAX_FRAGMENT_FRAMES > 60 * 30);
+ * ```
  */
 export const MAX_FRAGMENT_FRAMES = 4096;
 
@@ -191,8 +198,10 @@ export class RecordingSink {
 
   async #process(frame: MediaFrame): Promise<void> {
     const muxer = this.#muxer!;
-    if (frame.config || frame.kind === "data") {
-      if (frame.kind === "data" && muxer.format !== "flv") return;
+    // Script data (a publisher's onMetaData) is not recorded: its duration
+    // and sizes describe the source, not this file. FLV writes its own.
+    if (frame.kind === "data") return;
+    if (frame.config) {
       if (!this.#started) muxer.configure(frame);
       else this.#frames.push(frame); // in-band config change (FLV keeps it as a tag)
       return;

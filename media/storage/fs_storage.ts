@@ -30,6 +30,13 @@ import {
  * Directories whose real path was checked and is cached. A live packager
  * touches a handful; the cap only bounds memory for adversarial key sets
  * (the cache is cleared when full, which costs re-checks, not correctness).
+ *
+ * @example
+ * ```ts
+ * import { MAX_CHECKED_DIRECTORIES } from "@arcly/stream/storage";
+ * import assert from "node:assert/strict";
+ * assert.ok(MAX_CHECKED_DIRECTORIES >= 1024);
+ * ```
  */
 export const MAX_CHECKED_DIRECTORIES = 4096;
 

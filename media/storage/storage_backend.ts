@@ -21,6 +21,14 @@ import { StreamError } from "../stream_error.ts";
  * Longest key accepted, in UTF-16 code units. Linux PATH_MAX is 4096 bytes and
  * the root directory takes part of it; 1024 leaves room for any sane root
  * while allowing deep `app/name/...` layouts.
+ *
+ * @example Reject an over-long key
+ * ```ts
+ * import { MAX_STORAGE_KEY_LENGTH, validateStorageKey } from "@arcly/stream/storage";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => validateStorageKey("k".repeat(MAX_STORAGE_KEY_LENGTH + 1)), { code: "InvalidInput" });
+ * ```
  */
 export const MAX_STORAGE_KEY_LENGTH = 1024;
 
@@ -28,6 +36,14 @@ export const MAX_STORAGE_KEY_LENGTH = 1024;
  * Longest single path segment, in UTF-8 bytes: NAME_MAX on Linux and macOS
  * file systems is 255 bytes, and a longer name fails with an I/O error only
  * after work was done.
+ *
+ * @example Reject an over-long segment
+ * ```ts
+ * import { MAX_STORAGE_SEGMENT_BYTES, validateStorageKey } from "@arcly/stream/storage";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => validateStorageKey("a/" + "é".repeat(MAX_STORAGE_SEGMENT_BYTES)), { code: "InvalidInput" });
+ * ```
  */
 export const MAX_STORAGE_SEGMENT_BYTES = 255;
 
