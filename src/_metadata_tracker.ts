@@ -2,6 +2,7 @@
 // (called once per config frame, never per media frame).
 import type { CodecId, MediaFrame, TrackKind } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
+import { parseCodecConfig } from "../media/codec/mod.ts";
 import type { StreamMetadata, TrackMetadata } from "./metadata.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -22,12 +23,19 @@ export class MetadataTracker {
     this.#track(frame);
   }
 
-  /** A configuration frame: record codec and parsed facts. */
+  /**
+   * A configuration frame: replace the track's facts with the parsed ones
+   * (a new sequence header may change resolution or sample rate). A record
+   * that does not parse is reported and leaves only the codec id.
+   */
   learn(frame: MediaFrame): void {
-    const track = this.#track(frame);
-    track.codec = frame.codec;
+    const track: Mutable<TrackMetadata> = {
+      kind: frame.kind,
+      trackId: frame.trackId,
+      codec: frame.codec,
+    };
     try {
-      Object.assign(track, parseConfig(frame));
+      Object.assign(track, factsOf(frame));
     } catch (error) {
       this.#onError(
         error instanceof StreamError ? error : new StreamError(
@@ -39,6 +47,7 @@ export class MetadataTracker {
         ),
       );
     }
+    this.#tracks.set(`${frame.kind}:${frame.trackId}`, track);
     this.#snapshot = undefined;
   }
 
@@ -73,7 +82,19 @@ export class MetadataTracker {
   }
 }
 
-/** Facts parsed from a configuration record (codec module wired when it lands). */
-function parseConfig(_frame: MediaFrame): Partial<TrackMetadata> {
-  return {};
+/** The facts of a configuration record, without undefined fields. */
+function factsOf(frame: MediaFrame): Partial<TrackMetadata> {
+  const info = parseCodecConfig(frame);
+  const facts: Mutable<Partial<TrackMetadata>> = {
+    codecString: info.codecString,
+  };
+  if (info.width !== undefined) facts.width = info.width;
+  if (info.height !== undefined) facts.height = info.height;
+  if (info.frameRate !== undefined) facts.frameRate = info.frameRate;
+  if (info.sampleRate !== undefined) facts.sampleRate = info.sampleRate;
+  if (info.channels !== undefined) facts.channels = info.channels;
+  if (info.bitDepth !== undefined) facts.bitDepth = info.bitDepth;
+  if (info.profile !== undefined) facts.profile = info.profile;
+  if (info.level !== undefined) facts.level = info.level;
+  return facts;
 }

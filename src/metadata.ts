@@ -1,8 +1,11 @@
 /**
  * {@linkcode StreamMetadata}: what the kernel learned about a stream's tracks
  * from its configuration frames (codec, resolution, frame rate, sample rate,
- * channels). Filled by `StreamHandle.publishFrame` on config frames only, so
- * it costs nothing per media frame.
+ * channels), parsed with `parseCodecConfig` from `@arcly/stream/codec`
+ * (avcC, hvcC, vvcC, av1C, vpcC, AudioSpecificConfig, OpusHead). Filled by
+ * `StreamHandle.publishFrame` on config frames only, so it costs nothing per
+ * media frame; a record that does not parse emits a `decodeError` event and
+ * the frame is still forwarded.
  *
  * @module
  */
@@ -37,6 +40,12 @@ export interface TrackMetadata {
   readonly sampleRate?: number;
   /** Audio channel count. */
   readonly channels?: number;
+  /** Luma bit depth (video). */
+  readonly bitDepth?: number;
+  /** Profile: profile_idc, general_profile_idc, seq_profile, VP9 profile or AAC object type. */
+  readonly profile?: number;
+  /** Level: level_idc, general_level_idc, seq_level_idx or VP9 level × 10. */
+  readonly level?: number;
 }
 
 /**

@@ -70,3 +70,25 @@ Deno.test("metadataSnapshot() lists tracks and codecs learned from the stream", 
   ]);
   stream.end();
 });
+
+Deno.test("a malformed config frame emits decodeError and is still forwarded", async () => {
+  await using engine = Engine.builder().clock(new ManualClock()).build();
+  const errors: string[] = [];
+  engine.events.on(
+    "decodeError",
+    (e) => errors.push(`${e.key} ${e.error.code}`),
+  );
+  const stream = engine.startPublish("live/bad");
+  const sub = stream.subscribe();
+  const broken = { ...videoConfig(), data: new Uint8Array([1, 0x64]) }; // truncated avcC
+  assert.equal(stream.publishFrame(broken), 1);
+  assert.deepEqual(errors, ["live/bad InvalidInput"]);
+  assert.deepEqual(sub.takeAll(), [broken]);
+  assert.deepEqual(stream.metadataSnapshot().video, {
+    kind: "video",
+    trackId: 0,
+    codec: "h264",
+  });
+  sub.close();
+  stream.end();
+});
