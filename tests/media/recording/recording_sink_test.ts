@@ -91,44 +91,46 @@ for (const format of ["mp4", "flv"] as const) {
   });
 }
 
-Deno.test({
-  name:
-    "RecordingSink hls-fmp4: EVENT playlist while running, VOD with ENDLIST at the end",
-  ignore: missing("ffprobe", "ffmpeg"),
-  async fn() {
-    await using dir = await tempDir("arcly-rec-hls-");
-    const storage = new FsStorage({ root: dir.path });
-    const sink = new RecordingSink({
-      storage,
-      key: "rec/cam",
-      format: "hls-fmp4",
-      fragmentDurationMs: 4000,
-    });
-    const frames = await sampleFrames();
-    const half = frames.findIndex((f) => f.dts >= 6000 && !f.config);
-    for (const frame of frames.slice(0, half)) await sink.push(frame);
-    const running = HLS.parse(
-      await Deno.readTextFile(`${dir.path}/rec/cam/index.m3u8`),
-    ) as HLS.types.MediaPlaylist;
-    assert.equal(running.playlistType, "EVENT");
-    assert.equal(running.endlist, false);
-    assert.equal(running.segments.length, 1);
-    for (const frame of frames.slice(half)) await sink.push(frame);
-    await sink.end();
-    const done = HLS.parse(
-      await Deno.readTextFile(`${dir.path}/rec/cam/index.m3u8`),
-    ) as HLS.types.MediaPlaylist;
-    assert.equal(done.playlistType, "VOD");
-    assert.equal(done.endlist, true);
-    assert.deepEqual(done.segments.map((s) => Math.round(s.duration)), [
-      4,
-      4,
-      2,
-    ]);
-    assert.equal(sink.fragments, 3);
-    await assertRecording(`${dir.path}/rec/cam/index.m3u8`, 10);
-  },
-});
+for (const format of ["hls-ts", "hls-fmp4"] as const) {
+  Deno.test({
+    name:
+      `RecordingSink ${format}: EVENT playlist while running, VOD with ENDLIST at the end`,
+    ignore: missing("ffprobe", "ffmpeg"),
+    async fn() {
+      await using dir = await tempDir("arcly-rec-hls-");
+      const storage = new FsStorage({ root: dir.path });
+      const sink = new RecordingSink({
+        storage,
+        key: "rec/cam",
+        format,
+        fragmentDurationMs: 4000,
+      });
+      const frames = await sampleFrames();
+      const half = frames.findIndex((f) => f.dts >= 6000 && !f.config);
+      for (const frame of frames.slice(0, half)) await sink.push(frame);
+      const running = HLS.parse(
+        await Deno.readTextFile(`${dir.path}/rec/cam/index.m3u8`),
+      ) as HLS.types.MediaPlaylist;
+      assert.equal(running.playlistType, "EVENT");
+      assert.equal(running.endlist, false);
+      assert.equal(running.segments.length, 1);
+      for (const frame of frames.slice(half)) await sink.push(frame);
+      await sink.end();
+      const done = HLS.parse(
+        await Deno.readTextFile(`${dir.path}/rec/cam/index.m3u8`),
+      ) as HLS.types.MediaPlaylist;
+      assert.equal(done.playlistType, "VOD");
+      assert.equal(done.endlist, true);
+      assert.deepEqual(done.segments.map((s) => Math.round(s.duration)), [
+        4,
+        4,
+        2,
+      ]);
+      assert.equal(sink.fragments, 3);
+      await assertRecording(`${dir.path}/rec/cam/index.m3u8`, 10);
+    },
+  });
+}
 
 Deno.test("RecordingSink reports a full disk once, stops the file and keeps draining", async () => {
   const storage = new MemoryStorage({ maxBytes: 120_000 });
