@@ -1,104 +1,70 @@
 /**
- * Internal: turn a configuration frame into an {@linkcode Fmp4Track}.
- *
- * TEMPORARY minimal parsing until `parseCodecConfig` lands in media/codec.
+ * Internal: turn a configuration frame into an {@linkcode Fmp4Track} with the
+ * codec module's {@linkcode parseCodecConfig}, and fill in a picture size the
+ * config record does not carry (VP9, AV1 without config OBUs) from the first
+ * key frame.
  *
  * @module
  */
+import {
+  Av1ObuType,
+  parseAv1SequenceHeader,
+  parseCodecConfig,
+  parseVp9FrameHeader,
+  splitAv1Obus,
+} from "../codec/mod.ts";
 import type { MediaFrame } from "../frame.ts";
 import { BitstreamError } from "../stream_error.ts";
 import type { Fmp4Track } from "./fmp4_track.ts";
 
 /** Video track timescale: 90 kHz, the MPEG clock, exact for 23.976…60 fps. */
 export const VIDEO_TIMESCALE = 90_000;
-/** Opus always runs at 48 kHz in ISOBMFF (Opus-in-ISOBMFF §4.3). */
-const OPUS_TIMESCALE = 48_000;
-
-const AAC_RATES: readonly number[] = [
-  96000,
-  88200,
-  64000,
-  48000,
-  44100,
-  32000,
-  24000,
-  22050,
-  16000,
-  12000,
-  11025,
-  8000,
-  7350,
-];
-
-function hex2(value: number): string {
-  return value.toString(16).padStart(2, "0");
-}
 
 /** Build the track description of `frame` (a config frame) under `id`. */
 export function trackFromConfig(frame: MediaFrame, id: number): Fmp4Track {
-  const data = frame.data;
-  const base = {
+  const info = parseCodecConfig(frame);
+  const video = frame.kind === "video";
+  const sampleRate = video ? 0 : info.sampleRate ?? 0;
+  return {
     id,
+    kind: video ? "video" : "audio",
     codec: frame.codec,
     sourceTrackId: frame.trackId,
-    config: data,
+    timescale: video ? VIDEO_TIMESCALE : sampleRate,
+    codecString: info.codecString,
+    width: info.width ?? 0,
+    height: info.height ?? 0,
+    sampleRate,
+    channels: video ? 0 : info.channels ?? 0,
+    config: frame.data,
   };
-  if (frame.codec === "aac") {
-    if (data.length < 2) {
-      throw new BitstreamError(
-        "Cannot read AudioSpecificConfig: under 2 bytes",
-        { byteOffset: 0 },
-      );
+}
+
+/**
+ * The picture size of a key frame when its track's config has none (VP9's
+ * vpcC never does), or null when it cannot be read.
+ */
+export function sizeFromKeyFrame(
+  frame: MediaFrame,
+): { width: number; height: number } | null {
+  try {
+    if (frame.codec === "vp9") {
+      const header = parseVp9FrameHeader(frame.data);
+      return header.keyFrame && header.width > 0
+        ? { width: header.width, height: header.height }
+        : null;
     }
-    const objectType = data[0]! >> 3;
-    const rateIndex = ((data[0]! & 7) << 1) | (data[1]! >> 7);
-    const channels = (data[1]! >> 3) & 15;
-    const sampleRate = AAC_RATES[rateIndex] ?? 48000;
-    return {
-      ...base,
-      kind: "audio",
-      timescale: sampleRate,
-      codecString: `mp4a.40.${objectType}`,
-      width: 0,
-      height: 0,
-      sampleRate,
-      channels,
-    };
+    if (frame.codec === "av1") {
+      const obu = splitAv1Obus(frame.data).find((o) =>
+        o.type === Av1ObuType.SequenceHeader
+      );
+      if (obu === undefined) return null;
+      const seq = parseAv1SequenceHeader(obu.payload);
+      return { width: seq.width, height: seq.height };
+    }
+  } catch (error) {
+    // A header the parsers reject leaves the size unknown; the frame itself is still muxed.
+    if (!(error instanceof BitstreamError)) throw error;
   }
-  if (frame.codec === "opus") {
-    return {
-      ...base,
-      kind: "audio",
-      timescale: OPUS_TIMESCALE,
-      codecString: "opus",
-      width: 0,
-      height: 0,
-      sampleRate: OPUS_TIMESCALE,
-      channels: data[9] ?? 2,
-    };
-  }
-  if (frame.codec === "h264") {
-    return {
-      ...base,
-      kind: "video",
-      timescale: VIDEO_TIMESCALE,
-      codecString: `avc1.${hex2(data[1] ?? 0)}${hex2(data[2] ?? 0)}${
-        hex2(data[3] ?? 0)
-      }`,
-      width: 0,
-      height: 0,
-      sampleRate: 0,
-      channels: 0,
-    };
-  }
-  return {
-    ...base,
-    kind: "video",
-    timescale: VIDEO_TIMESCALE,
-    codecString: frame.codec,
-    width: 0,
-    height: 0,
-    sampleRate: 0,
-    channels: 0,
-  };
+  return null;
 }

@@ -20,7 +20,7 @@ import type { Muxer, MuxOptions } from "../muxer.ts";
 import { StreamError } from "../stream_error.ts";
 import { buildFragment, type TrackState } from "./_fragment.ts";
 import { buildInitSegment } from "./_init_segment.ts";
-import { trackFromConfig } from "./_track_from_config.ts";
+import { sizeFromKeyFrame, trackFromConfig } from "./_track_from_config.ts";
 import type { Fmp4Track } from "./fmp4_track.ts";
 
 /** Codecs the fMP4 muxer writes (ISO/IEC 14496-15, AV1-ISOBMFF, VP-ISOBMFF, 14496-14, Opus-in-ISOBMFF). */
@@ -77,12 +77,18 @@ export interface Fmp4MuxOptions extends MuxOptions {
  * import assert from "node:assert/strict";
  *
  * const base = { trackId: 0, timescale: 1000, pts: 0, dts: 0 };
- * const avcC = new Uint8Array([1, 0x42, 0xc0, 0x1e, 0xff, 0xe0, 0x00]);
+ * // avcC of a 320x240 H.264 High stream (SPS + PPS), and AAC-LC 48 kHz stereo
+ * const avcC = Uint8Array.from(
+ *   ("0164000dffe100196764000dacd94141fb0110000003001000000303c0f14299600100" +
+ *     "0668ebe3cb22c0fdf8f800").match(/../g)!,
+ *   (byte) => parseInt(byte, 16),
+ * );
  * const asc = new Uint8Array([0x11, 0x90]);
  * const muxer = new Fmp4Muxer();
  * muxer.configure({ ...base, kind: "video", codec: "h264", keyframe: true, config: true, data: avcC });
  * muxer.configure({ ...base, kind: "audio", codec: "aac", keyframe: true, config: true, data: asc });
- * assert.equal(muxer.codecs, "avc1.42c01e,mp4a.40.2");
+ * assert.equal(muxer.codecs, "avc1.64000d,mp4a.40.2");
+ * assert.deepEqual(muxer.tracks.map((t) => [t.id, t.width, t.timescale]), [[1, 320, 90000], [2, 0, 48000]]);
  *
  * const frames: MediaFrame[] = [
  *   { ...base, kind: "video", codec: "h264", keyframe: true, config: false, data: new Uint8Array(8) },
@@ -158,7 +164,12 @@ export class Fmp4Muxer implements Muxer {
     this.#init = init;
   }
 
-  /** ftyp + moov for the configured tracks, or null before any `configure()`. */
+  /**
+   * ftyp + moov for the configured tracks, or null before any `configure()`.
+   * VP9's vpcC carries no picture size: it is read from the first key frame
+   * given to `mux()`, after which this returns an updated segment (fetch the
+   * init segment after the first fragment for VP9).
+   */
   initSegment(): Uint8Array | null {
     if (this.#ordered.length === 0) return null;
     return this.#init;
@@ -194,6 +205,9 @@ export class Fmp4Muxer implements Muxer {
           `Cannot mux a ${frame.codec} frame: ${frame.kind} track ${frame.trackId} is not configured`,
         );
       }
+      if (state.track.width === 0 && frame.keyframe && frame.kind === "video") {
+        this.#learnSize(state, frame);
+      }
       state.count++;
       state.bytes += frame.data.byteLength;
       stateOf[i] = state;
@@ -209,6 +223,14 @@ export class Fmp4Muxer implements Muxer {
       stateOf,
       nextDts: (kind) => byKind?.[kind] ?? options.nextDts,
     });
+  }
+
+  /** VP9 (and AV1 without config OBUs): take the picture size from the first key frame. */
+  #learnSize(state: TrackState, frame: MediaFrame): void {
+    const size = sizeFromKeyFrame(frame);
+    if (size === null) return;
+    state.track = { ...state.track, ...size };
+    this.#init = buildInitSegment(this.tracks);
   }
 
   #nextId(kind: "video" | "audio"): number {

@@ -63,8 +63,9 @@
  *
  * @module
  */
-export { Fmp4Muxer, type Fmp4MuxOptions } from "./fmp4_muxer.ts";
-export type { Fmp4Track } from "./fmp4_track.ts";
-export { MAX_BOXES_PER_LEVEL, type Mp4Box, readBoxes } from "./read_boxes.ts";
-export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
-export type { Muxer, MuxOptions } from "../muxer.ts";
+export * from "./fmp4_muxer.ts";
+export * from "./fmp4_track.ts";
+export * from "./read_boxes.ts";
+// The contract types in this module's signatures, so its docs are complete on their own.
+export * from "../frame.ts";
+export * from "../muxer.ts";

@@ -10,11 +10,21 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 
-/** Most boxes one call returns: bounds the work on hostile input. */
-export const MAX_BOXES_PER_LEVEL = 100_000;
+/**
+ * Most boxes one `readBoxes` call returns: bounds the work and the result
+ * array on hostile input (a real fragment holds a handful per level).
+ *
+ * @example
+ * ```ts
+ * import { MAX_BOXES_PER_LEVEL } from "@arcly/stream/fmp4";
+ * import assert from "node:assert/strict";
+ * assert.ok(MAX_BOXES_PER_LEVEL >= 1000);
+ * ```
+ */
+export const MAX_BOXES_PER_LEVEL: number = 100_000;
 
 /**
- * One box found by {@linkcode readBoxes}.
+ * One box ("moov", "trak", …) found by {@linkcode readBoxes}.
  *
  * @example
  * ```ts

@@ -7,6 +7,7 @@ import type { MediaFrame } from "../../media/frame.ts";
 import { Fmp4Muxer, readBoxes } from "../../media/fmp4/mod.ts";
 import { BitstreamError } from "../../media/stream_error.ts";
 import { parseFragment } from "../media/fmp4/_fragment_reader.ts";
+import { ASC_48K_STEREO, AVCC_320X240 } from "../media/fmp4/_configs.ts";
 
 const LONG = Deno.env.get("FUZZ_LONG") === "1";
 const ITERATIONS = LONG ? 200_000 : 2_000;
@@ -44,9 +45,7 @@ function config(kind: "video" | "audio"): MediaFrame {
     timescale: 1000,
     keyframe: true,
     config: true,
-    data: kind === "video"
-      ? new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0])
-      : new Uint8Array([0x11, 0x90]),
+    data: kind === "video" ? AVCC_320X240 : ASC_48K_STEREO,
   };
 }
 

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import type { MediaFrame } from "../../../media/frame.ts";
 import { Fmp4Muxer } from "../../../media/fmp4/mod.ts";
 import { parseFragment } from "./_fragment_reader.ts";
+import { AVCC_320X240 as AVCC } from "./_configs.ts";
 
 const HOUR_MS = 3_600_000;
 const AAC_FRAME_SAMPLES = 1024;
 const PAYLOAD = new Uint8Array([0]);
-const AVCC = new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0]);
 
 /** Video fps as a ratio (29.97 = 30000/1001) × AAC sample rate: every pair. */
 const CASES: ReadonlyArray<{ num: number; den: number; rate: number }> = [

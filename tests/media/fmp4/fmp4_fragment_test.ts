@@ -3,9 +3,8 @@ import type { MediaFrame } from "../../../media/frame.ts";
 import { Fmp4Muxer, readBoxes } from "../../../media/fmp4/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 import { parseFragment } from "./_fragment_reader.ts";
+import { ASC_48K_STEREO as ASC_48K, AVCC_320X240 as AVCC } from "./_configs.ts";
 
-const AVCC = new Uint8Array([1, 0x64, 0x00, 0x1f, 0xff, 0xe0, 0x00]);
-const ASC_48K = new Uint8Array([0x11, 0x90]);
 const SYNC = 0x0200_0000;
 const NON_SYNC = 0x0101_0000;
 

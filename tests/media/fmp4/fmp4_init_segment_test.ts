@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import type { MediaFrame } from "../../../media/frame.ts";
 import { Fmp4Muxer, type Mp4Box, readBoxes } from "../../../media/fmp4/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
-
-const AVCC = new Uint8Array([1, 0x64, 0x00, 0x1f, 0xff, 0xe0, 0x00]);
-const ASC_48K_STEREO = new Uint8Array([0x11, 0x90]);
+import {
+  ASC_48K_STEREO,
+  AV1C_320X240,
+  AVCC_320X240 as AVCC,
+  HVCC_320X240,
+  VPCC,
+} from "./_configs.ts";
 
 function config(
   kind: "video" | "audio",
@@ -111,7 +115,10 @@ Deno.test("Fmp4Muxer.initSegment() writes ftyp iso6/cmfc and a moov with one tra
     2,
     1,
   ]]);
-  assert.equal(muxer.codecs, "avc1.64001f,mp4a.40.2");
+  assert.equal(muxer.codecs, "avc1.64000d,mp4a.40.2");
+  // tkhd width/height (16.16) from the SPS
+  const tkhd = find(traks[0]!.body, "tkhd").body;
+  assert.deepEqual([u32(tkhd, 76) / 65536, u32(tkhd, 80) / 65536], [320, 240]);
   assert.equal(
     muxer.initSegment(),
     init,
@@ -125,6 +132,7 @@ Deno.test("Fmp4Muxer writes avc1/avcC with the config record verbatim", () => {
   const { entry, children } = sampleEntry(muxer.initSegment()!, 0);
   assert.equal(entry.type, "avc1");
   assert.equal(u16(entry.body, 6), 1, "data_reference_index");
+  assert.deepEqual([u16(entry.body, 24), u16(entry.body, 26)], [320, 240]);
   assert.equal(children[0]?.type, "avcC");
   assert.deepEqual(children[0]!.body, AVCC);
 });
@@ -184,22 +192,49 @@ Deno.test("Fmp4Muxer converts the little-endian OpusHead into a big-endian dOps"
   assert.equal(muxer.tracks[0]?.timescale, 48000);
 });
 
-Deno.test("Fmp4Muxer writes vp09/vpcC as a version 1 FullBox from either record layout", () => {
-  const record = new Uint8Array([0, 10, 0x80, 1, 1, 1, 0, 0]);
-  for (const data of [record, new Uint8Array([1, 0, 0, 0, ...record])]) {
-    const muxer = new Fmp4Muxer();
-    muxer.configure(config("video", "vp9", data));
-    const { entry, children } = sampleEntry(muxer.initSegment()!, 0);
-    assert.equal(entry.type, "vp09");
-    assert.equal(children[0]?.type, "vpcC");
-    assert.deepEqual([...children[0]!.body], [1, 0, 0, 0, ...record]);
-  }
+Deno.test("Fmp4Muxer writes vp09/vpcC as a version 1 FullBox", () => {
+  const muxer = new Fmp4Muxer();
+  muxer.configure(config("video", "vp9", VPCC));
+  const { entry, children } = sampleEntry(muxer.initSegment()!, 0);
+  assert.equal(entry.type, "vp09");
+  assert.equal(children[0]?.type, "vpcC");
+  assert.deepEqual([...children[0]!.body], [...VPCC]);
+  assert.equal(muxer.codecs, "vp09.00.20.08");
+});
+
+Deno.test("Fmp4Muxer reads the VP9 picture size from the first key frame into a new init segment", () => {
+  const muxer = new Fmp4Muxer();
+  muxer.configure(config("video", "vp9", VPCC));
+  const before = muxer.initSegment()!;
+  assert.equal(
+    u16(sampleEntry(before, 0).entry.body, 24),
+    0,
+    "vpcC has no size",
+  );
+  // a 64x64 profile 0 key frame header (VP9 §6.2)
+  const key = new Uint8Array([
+    0x82,
+    0x49,
+    0x83,
+    0x42,
+    0x00,
+    0x03,
+    0xf0,
+    0x03,
+    0xf0,
+    0x00,
+  ]);
+  muxer.mux([{ ...config("video", "vp9", key), config: false }]);
+  const after = muxer.initSegment()!;
+  assert.notEqual(after, before);
+  const { entry } = sampleEntry(after, 0);
+  assert.deepEqual([u16(entry.body, 24), u16(entry.body, 26)], [64, 64]);
+  assert.deepEqual([muxer.tracks[0]?.width, muxer.tracks[0]?.height], [64, 64]);
 });
 
 Deno.test("Fmp4Muxer writes hvc1/hvcC and av01/av1C", () => {
-  const hvcC = new Uint8Array(23);
-  hvcC[0] = 1;
-  const av1C = new Uint8Array([0x81, 0x00, 0x0c, 0x00]);
+  const hvcC = HVCC_320X240;
+  const av1C = AV1C_320X240;
   const muxer = new Fmp4Muxer();
   muxer.configure(config("video", "h265", hvcC));
   muxer.configure(config("video", "av1", av1C, 1));
@@ -210,6 +245,10 @@ Deno.test("Fmp4Muxer writes hvc1/hvcC and av01/av1C", () => {
   assert.deepEqual([hevc.entry.type, hevc.children[0]?.type], ["hvc1", "hvcC"]);
   assert.deepEqual([av1.entry.type, av1.children[0]?.type], ["av01", "av1C"]);
   assert.deepEqual(av1.children[0]!.body, av1C);
+  for (const { entry } of [hevc, av1]) {
+    assert.deepEqual([u16(entry.body, 24), u16(entry.body, 26)], [320, 240]);
+  }
+  assert.match(muxer.codecs, /^hvc1\.1\.6\.L60\.90,av01\.0\.00M\.08$/);
 });
 
 Deno.test("Fmp4Muxer.configure() gives extra tracks ids from 3 and replaces a known track's config", () => {
