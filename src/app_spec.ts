@@ -14,7 +14,7 @@ import { StreamError } from "../media/stream_error.ts";
 /**
  * Limits of one application (the `app` part of a stream key).
  *
- * @example
+ * @example Declare an application's limits
  * ```ts
  * import type { AppSpec } from "@arcly/stream";
  * const spec: AppSpec = { name: "live", gopCacheFrames: 300, maxSubscribers: 1_000 };
@@ -48,7 +48,7 @@ export interface AppSpec {
 /**
  * An `AppSpec` with every field present and validated.
  *
- * @example
+ * @example Resolve defaults
  * ```ts
  * import { resolveAppSpec, type ResolvedAppSpec } from "@arcly/stream";
  * const spec: ResolvedAppSpec = resolveAppSpec({ name: "live" });
@@ -62,7 +62,7 @@ export type ResolvedAppSpec = Readonly<Required<AppSpec>>;
  * GOP cache allows a 10 s GOP at 30 fps with audio; 16 MiB covers 10 s at
  * 12 Mbit/s.
  *
- * @example
+ * @example Read a default
  * ```ts
  * import { DEFAULT_APP_SPEC } from "@arcly/stream";
  * import assert from "node:assert/strict";
@@ -86,7 +86,7 @@ export const DEFAULT_APP_SPEC: Omit<ResolvedAppSpec, "name"> = Object.freeze({
  * Largest ring: 2^20 references is 8 MiB of pointers per stream, far above
  * any sensible live buffer.
  *
- * @example
+ * @example Check the ring cap
  * ```ts
  * import { MAX_RING_CAPACITY } from "@arcly/stream";
  * import assert from "node:assert/strict";

@@ -14,7 +14,7 @@ import type { AuthAction } from "./auth.ts";
 /**
  * One audit record (a discriminated union on `type`).
  *
- * @example
+ * @example Build a refusal record
  * ```ts
  * import type { AuditEvent } from "@arcly/stream";
  * const event: AuditEvent = {

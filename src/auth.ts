@@ -46,7 +46,7 @@ export interface Credentials {
 /**
  * The action being authorized.
  *
- * @example
+ * @example Name an action
  * ```ts
  * import type { AuthAction } from "@arcly/stream";
  * const action: AuthAction = "play";
@@ -57,7 +57,7 @@ export type AuthAction = "publish" | "play";
 /**
  * One authorization question.
  *
- * @example
+ * @example Build a publish request
  * ```ts
  * import { type AuthRequest, StreamKey } from "@arcly/stream";
  * const request: AuthRequest = {
@@ -79,7 +79,7 @@ export interface AuthRequest {
 /**
  * The answer: allowed, or refused with a reason (and whether to challenge).
  *
- * @example
+ * @example Refuse with a challenge
  * ```ts
  * import type { AuthDecision } from "@arcly/stream";
  * const refused: AuthDecision = { allowed: false, reason: "no token", challenge: true };
@@ -125,7 +125,7 @@ export interface StreamAuthenticator {
 /**
  * The default authenticator: permits everything.
  *
- * @example
+ * @example Permit a play request
  * ```ts
  * import { allowAll, StreamKey } from "@arcly/stream";
  * import assert from "node:assert/strict";

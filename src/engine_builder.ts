@@ -17,7 +17,7 @@ import type { Observer } from "./events.ts";
  * Engine configuration. Every field is optional; defaults are safe
  * (permit-all auth, no observers, system clock).
  *
- * @example
+ * @example Configure with a plain object
  * ```ts
  * import { Engine, type EngineOptions, ManualClock } from "@arcly/stream";
  * const options: EngineOptions = { clock: new ManualClock(), idleTimeoutMs: 5_000 };
@@ -48,7 +48,7 @@ export interface EngineOptions {
 /**
  * Options of {@linkcode Engine.shutdown}.
  *
- * @example
+ * @example Shorten the drain
  * ```ts
  * import type { ShutdownOptions } from "@arcly/stream";
  * const options: ShutdownOptions = { deadlineMs: 1_000 };
@@ -62,7 +62,7 @@ export interface ShutdownOptions {
 /**
  * Options of {@linkcode Engine.pumpSource}.
  *
- * @example
+ * @example Pump with credentials
  * ```ts
  * import type { PumpOptions } from "@arcly/stream";
  * const options: PumpOptions = { credentials: { protocol: "file" } };

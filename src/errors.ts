@@ -42,7 +42,7 @@ export class LaggedError extends StreamError {
 /**
  * Why a subscription was removed by the kernel.
  *
- * @example
+ * @example Name a reason
  * ```ts
  * import type { EvictionReason } from "@arcly/stream";
  * const reason: EvictionReason = "slow";

@@ -22,7 +22,7 @@ import type { MediaFrame } from "../media/frame.ts";
 /**
  * Bounds of a {@linkcode GopCache}.
  *
- * @example
+ * @example Bound a cache
  * ```ts
  * import type { GopCacheOptions } from "@arcly/stream";
  * const options: GopCacheOptions = { maxFrames: 300, maxBytes: 8 << 20, maxDurationMs: 5_000 };

@@ -13,7 +13,7 @@ import { systemClock } from "./clock.ts";
 /**
  * Health status, worst last.
  *
- * @example
+ * @example Name a status
  * ```ts
  * import type { HealthStatus } from "@arcly/stream";
  * const status: HealthStatus = "warn";
@@ -24,7 +24,7 @@ export type HealthStatus = "pass" | "warn" | "fail";
 /**
  * One check's result.
  *
- * @example
+ * @example Report a pass
  * ```ts
  * import type { HealthReport } from "@arcly/stream";
  * const report: HealthReport = { status: "pass", detail: "3 streams" };
@@ -56,7 +56,7 @@ export interface HealthCheck {
 /**
  * Every check's report and the worst status.
  *
- * @example
+ * @example An empty summary
  * ```ts
  * import type { HealthSummary } from "@arcly/stream";
  * const summary: HealthSummary = { status: "pass", checks: {} };
@@ -73,7 +73,7 @@ export interface HealthSummary {
  * How long one check may take before it is reported as `fail`. A probe
  * endpoint must answer well within a load balancer's typical 5 s timeout.
  *
- * @example
+ * @example Check the probe budget
  * ```ts
  * import { HEALTH_CHECK_TIMEOUT_MS } from "@arcly/stream";
  * import assert from "node:assert/strict";

@@ -15,7 +15,7 @@ import type { CodecId, TrackKind } from "../media/frame.ts";
  * What is known about one track. Fields other than `kind`, `trackId` and
  * `codec` appear once the configuration record was parsed.
  *
- * @example
+ * @example Describe a video track
  * ```ts
  * import type { TrackMetadata } from "@arcly/stream";
  * const video: TrackMetadata = { kind: "video", trackId: 0, codec: "h264", width: 1280, height: 720 };

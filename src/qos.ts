@@ -15,7 +15,7 @@ import type { CodecId, TrackKind } from "../media/frame.ts";
  * Buckets per window. 10 buckets of a 5 s window give 500 ms resolution,
  * smooth enough for a dashboard while staying O(1) per sample.
  *
- * @example
+ * @example Read the bucket count
  * ```ts
  * import { QOS_BUCKETS } from "@arcly/stream";
  * import assert from "node:assert/strict";
@@ -27,7 +27,7 @@ export const QOS_BUCKETS = 10;
 /**
  * Default sliding window, in milliseconds.
  *
- * @example
+ * @example Read the window
  * ```ts
  * import { QOS_WINDOW_MS } from "@arcly/stream";
  * import assert from "node:assert/strict";
@@ -125,7 +125,7 @@ export class QosMeter {
 /**
  * QoS of one track.
  *
- * @example
+ * @example Describe a track's rates
  * ```ts
  * import type { TrackQos } from "@arcly/stream";
  * const q: TrackQos = { kind: "video", trackId: 0, codec: "h264", bitrate: 2e6, fps: 30, frames: 90, bytes: 750_000 };
@@ -151,7 +151,7 @@ export interface TrackQos {
 /**
  * QoS of one stream: per-track rates and stream counters.
  *
- * @example
+ * @example Sum the bitrate
  * ```ts
  * import type { QosSnapshot } from "@arcly/stream";
  * function totalBitrate(q: QosSnapshot): number {

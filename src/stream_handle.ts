@@ -95,7 +95,7 @@ export interface StreamHandle {
 /**
  * One entry of `Engine.streams()`.
  *
- * @example
+ * @example List streams
  * ```ts
  * import { Engine, type StreamInfo, StreamKey } from "@arcly/stream";
  * import assert from "node:assert/strict";

@@ -16,7 +16,7 @@ import { StreamError } from "../media/stream_error.ts";
  * Longest app or name part. Keys become file names and URL segments; 128 is
  * well under every file system's 255-byte name limit even in UTF-8.
  *
- * @example
+ * @example Read the limit
  * ```ts
  * import { MAX_STREAM_KEY_PART_LENGTH } from "@arcly/stream";
  * import assert from "node:assert/strict";

@@ -40,7 +40,7 @@ export interface SubscribeOptions {
 /**
  * How a subscription ended.
  *
- * @example
+ * @example A clean end
  * ```ts
  * import type { SubscriptionEnd } from "@arcly/stream";
  * const end: SubscriptionEnd = { reason: "ended", detail: "publisher left" };
