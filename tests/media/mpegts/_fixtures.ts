@@ -125,6 +125,65 @@ export async function makeHevcFrames(dir: string): Promise<MediaFrame[]> {
   return frames;
 }
 
+/**
+ * 2 s of Opus (48 kHz stereo, 20 ms packets) as frames: the OpusHead config
+ * frame, then one frame per packet, read from an Ogg file made by ffmpeg.
+ */
+export async function makeOpusFrames(dir: string): Promise<MediaFrame[]> {
+  const path = `${dir}/audio.opus`;
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000",
+    "-t",
+    "2",
+    "-ac",
+    "2",
+    "-c:a",
+    "libopus",
+    "-frame_duration",
+    "20",
+    "-f",
+    "ogg",
+    path,
+  ]); // deno-fmt-ignore
+  const ogg = await Deno.readFile(path);
+  // RFC 3533 pages: "OggS", header_type, granule(8), serial, seq, crc,
+  // segment count, lacing values; packets are runs of 255-valued lacing.
+  const packets: Uint8Array[] = [];
+  let partial: number[] = [];
+  for (let p = 0; p < ogg.length;) {
+    const segments = ogg[p + 26]!;
+    let body = p + 27 + segments;
+    for (let i = 0; i < segments; i++) {
+      const lace = ogg[p + 27 + i]!;
+      partial.push(...ogg.subarray(body, body + lace));
+      body += lace;
+      if (lace < 255) packets.push(new Uint8Array(partial)), partial = [];
+    }
+    p = body;
+  }
+  const base = {
+    kind: "audio",
+    codec: "opus",
+    trackId: 0,
+    timescale: 48000,
+    keyframe: true,
+  } as const;
+  const frames: MediaFrame[] = [{
+    ...base,
+    pts: 0,
+    dts: 0,
+    config: true,
+    data: packets[0]!,
+  }];
+  packets.slice(2).forEach((data, i) =>
+    frames.push({ ...base, pts: i * 960, dts: i * 960, config: false, data })
+  );
+  return frames;
+}
+
 /** One parsed PES start seen in a transport stream. */
 export interface TsPes {
   pid: number;

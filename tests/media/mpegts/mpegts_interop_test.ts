@@ -4,7 +4,12 @@ import { readFlvFile } from "../../../media/flv/mod.ts";
 import type { MediaFrame } from "../../../media/frame.ts";
 import { MpegTsMuxer } from "../../../media/mpegts/mod.ts";
 import { ffprobe, missing, run, tempDir } from "../../_tools.ts";
-import { makeH264AacFlv, makeHevcFrames, scanTs } from "./_fixtures.ts";
+import {
+  makeH264AacFlv,
+  makeHevcFrames,
+  makeOpusFrames,
+  scanTs,
+} from "./_fixtures.ts";
 
 /** Mux in segments that start at video keyframes, like the HLS segmenter. */
 function muxSegments(
@@ -153,5 +158,30 @@ Deno.test({
     const { pes } = scanTs(ts);
     const keys = frames.filter((f) => !f.config).map((f) => f.keyframe);
     assert.deepEqual(pes.map((p) => p.randomAccess), keys);
+  },
+});
+
+Deno.test({
+  name:
+    "MpegTsMuxer carries Opus that ffprobe identifies and ffmpeg decodes cleanly",
+  ignore: missing("ffmpeg", "ffprobe"),
+  async fn() {
+    await using dir = await tempDir("arcly-ts-opus-");
+    const frames = await makeOpusFrames(dir.path);
+    assert.ok(frames.length > 90);
+    const muxer = new MpegTsMuxer();
+    const ts = new Uint8Array([
+      ...muxer.mux(frames.slice(0, 50)),
+      ...muxer.mux(frames.slice(50)),
+    ]);
+    const tsPath = `${dir.path}/out.ts`;
+    await Deno.writeFile(tsPath, ts);
+    const probe = await ffprobe(tsPath, ["-count_frames"]);
+    const a = probe.streams[0]!;
+    assert.equal(a.codec_name, "opus");
+    assert.equal(a.channels, 2);
+    assert.equal(a.sample_rate, "48000");
+    assert.equal(a.nb_read_frames, String(frames.length - 1));
+    await assertFfmpegClean(tsPath);
   },
 });
