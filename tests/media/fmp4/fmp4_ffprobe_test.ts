@@ -146,6 +146,19 @@ async function checkInterop(
     );
   }
 
+  // The whole file (what a recorder writes: init once, then every fragment)
+  // lasts as long as its tracks: at least each stream's duration, at most the
+  // latest presentation end (ffmpeg counts some durations from 0, some from start_time).
+  const fileDuration = Number(probe.format.duration);
+  const longest = Math.max(...probe.streams.map((s) => Number(s.duration)));
+  const latestEnd = Math.max(
+    ...probe.streams.map((s) => Number(s.start_time) + Number(s.duration)),
+  );
+  assert.ok(
+    fileDuration >= longest && fileDuration <= latestEnd + 0.001,
+    `file duration ${fileDuration} outside [${longest}, ${latestEnd}]`,
+  );
+
   const decode = await run("ffmpeg", [
     "-v",
     "warning",
