@@ -26,14 +26,13 @@
  * @module
  */
 import type { MediaFrame } from "../frame.ts";
-import type { Muxer } from "../muxer.ts";
 import { StreamError } from "../stream_error.ts";
 import { validateStorageKey } from "../storage/storage_backend.ts";
 import { CutPolicy } from "./_cut_policy.ts";
-import { TrackTiming } from "./_track_timing.ts";
+import { SegmentAssembler } from "./_segment_assembler.ts";
 import { createMuxer } from "./_muxer_for_format.ts";
 import { SegmentWindow } from "./_segment_window.ts";
-import { concatBytes, SegmentWriter } from "./_segment_writer.ts";
+import { SegmentWriter } from "./_segment_writer.ts";
 import { variantOf } from "./_variant_info.ts";
 import { Waiters } from "./_waiters.ts";
 import type {
@@ -42,26 +41,7 @@ import type {
   HlsSegmentState,
 } from "./hls_segmenter_options.ts";
 import { renderMasterPlaylist } from "./master_playlist.ts";
-import {
-  type HlsPart,
-  type HlsSegment,
-  renderMediaPlaylist,
-} from "./media_playlist.ts";
-
-/** A backward timestamp jump larger than this (seconds) is a publisher restart. */
-const MAX_BACKWARD_JUMP_S = 1;
-/** A forward gap larger than this (seconds) is a discontinuity, not a stall. */
-const MAX_FORWARD_GAP_S = 10;
-
-interface OpenSegment {
-  msn: number;
-  startT: number;
-  discontinuity: boolean;
-  programDateTimeMs: number;
-  mapUri: string | undefined;
-  parts: HlsPart[];
-  partBytes: Uint8Array[];
-}
+import { type HlsSegment, renderMediaPlaylist } from "./media_playlist.ts";
 
 /**
  * The HLS / LL-HLS packager. See the module doc for the data path.
@@ -98,30 +78,13 @@ export class HlsSegmenter {
 
   #io: SegmentWriter;
   #prefix: string;
-  #muxer: Muxer;
-  #ownsMuxer: boolean;
-  #format: "ts" | "fmp4";
   #targetDurationS: number;
   #partTargetS: number | undefined;
   #kind: HlsPlaylistKind;
-  #wallClock: () => number;
   #options: HlsSegmenterOptions;
-  #policy: CutPolicy;
-  #timing = new TrackTiming();
   #window: SegmentWindow;
   #waiters = new Waiters();
-  #configs = new Map<string, MediaFrame>();
-  #open: OpenSegment | null = null;
-  #frames: MediaFrame[] = [];
-  #partStartT = 0;
-  #partIndependent = false;
-  #started = false;
-  #hasVideo = false;
-  #pendingDiscontinuity = false;
-  #lastT = 0;
-  #lastTimescale = 1000;
-  #anchor: { wallMs: number; t: number } | undefined;
-  #fragmentSequence = 0;
+  #assembler: SegmentAssembler;
   #ended = false;
   #chain: Promise<void> = Promise.resolve();
   #encoder = new TextEncoder();
@@ -152,23 +115,28 @@ export class HlsSegmenter {
       options.onEvent,
     );
     this.#prefix = options.prefix;
-    this.#ownsMuxer = options.muxer === undefined;
-    this.#muxer = options.muxer ?? createMuxer(options.format ?? "ts");
-    this.#format = this.#muxer.format === "fmp4" ? "fmp4" : "ts";
     this.#targetDurationS = Math.ceil(targetMs / 1000);
     this.#partTargetS = options.partTargetMs === undefined
       ? undefined
       : options.partTargetMs / 1000;
     this.#kind = options.playlistType ?? "live";
-    this.#wallClock = options.wallClock ?? Date.now;
-    this.#policy = new CutPolicy(
-      targetMs / 1000,
-      this.#targetDurationS,
-      this.#partTargetS,
-    );
     this.#window = new SegmentWindow(
       this.#kind === "live" ? options.windowSize ?? 6 : Infinity,
     );
+    this.#assembler = new SegmentAssembler({
+      muxer: options.muxer ?? createMuxer(options.format ?? "ts"),
+      ownsMuxer: options.muxer === undefined,
+      partTargetS: this.#partTargetS,
+      policy: new CutPolicy(
+        targetMs / 1000,
+        this.#targetDurationS,
+        this.#partTargetS,
+      ),
+      window: this.#window,
+      io: this.#io,
+      wallClock: options.wallClock ?? Date.now,
+      publish: () => this.#publish(),
+    });
     this.writable = new WritableStream<MediaFrame>({
       write: (frame) => this.push(frame),
       close: () => this.end(),
@@ -198,12 +166,12 @@ export class HlsSegmenter {
    * @throws {StreamError} `Closed` after `end()`
    */
   push(frame: MediaFrame): Promise<void> {
-    return this.#enqueue(() => this.#process(frame));
+    return this.#enqueue(() => this.#assembler.process(frame));
   }
 
   /** Close the current segment and start the next with EXT-X-DISCONTINUITY. */
   discontinuity(): Promise<void> {
-    return this.#enqueue(() => this.#startDiscontinuity());
+    return this.#enqueue(() => this.#assembler.startDiscontinuity());
   }
 
   /** Flush the last segment and write the final playlist (EXT-X-ENDLIST). Idempotent. */
@@ -211,7 +179,7 @@ export class HlsSegmenter {
     if (this.#ended) return this.#chain;
     return this.#enqueue(async () => {
       if (this.#ended) return;
-      await this.#closeAtEnd();
+      await this.#assembler.closeAtEnd();
       this.#ended = true;
       await this.#publish();
       this.#waiters.rejectAll();
@@ -237,17 +205,19 @@ export class HlsSegmenter {
    */
   renderPlaylist(options: { skip?: boolean } = {}): string {
     const ll = this.#partTargetS !== undefined;
+    const assembler = this.#assembler;
+    const open = assembler.open;
     const segments: HlsSegment[] = [...this.#window.segments];
-    if (this.#open && ll) {
-      segments.push({ ...this.#open, uri: this.#segmentUri(this.#open.msn) });
+    if (open && ll) {
+      segments.push({ ...open, uri: assembler.segmentUri(open.msn) });
     }
     const canSkip = ll && this.#kind === "live"
       ? 6 * this.#targetDurationS
       : undefined;
-    const nextPart = this.#open ? this.#open.parts.length : 0;
-    const nextMsn = this.#open ? this.#open.msn : this.#window.nextMsn;
+    const nextPart = open ? open.parts.length : 0;
+    const nextMsn = open ? open.msn : this.#window.nextMsn;
     return renderMediaPlaylist({
-      version: ll ? 9 : this.#format === "fmp4" ? 7 : 3,
+      version: ll ? 9 : assembler.format === "fmp4" ? 7 : 3,
       targetDurationS: this.#targetDurationS,
       mediaSequence: this.#window.mediaSequence,
       discontinuitySequence: this.#window.discontinuitySequence,
@@ -260,8 +230,8 @@ export class HlsSegmenter {
       ended: this.#ended,
       independentSegments: !this.#window.hasForcedCut,
       partTargetS: this.#partTargetS,
-      preloadHintUri: ll && this.#started
-        ? this.#partUri(nextMsn, nextPart)
+      preloadHintUri: ll && assembler.started
+        ? assembler.partUri(nextMsn, nextPart)
         : undefined,
       canSkipUntilS: canSkip,
       skip: options.skip === true && canSkip !== undefined,
@@ -279,8 +249,8 @@ export class HlsSegmenter {
   masterPlaylist(uri = "index.m3u8"): string {
     return renderMasterPlaylist([
       {
-        ...variantOf([...this.#configs.values()]),
-        frameRate: frameRateOf(this.#timing.averageInterval("video")),
+        ...variantOf(this.#assembler.configs),
+        frameRate: frameRateOf(this.#assembler.videoIntervalS),
         uri,
         bandwidth: this.#window.peakBitsPerSecond,
         averageBandwidth: this.#window.averageBitsPerSecond,
@@ -325,11 +295,12 @@ export class HlsSegmenter {
   segmentState(name: string): HlsSegmentState {
     if (this.#io.isInit(name)) return "live";
     const match = /^seg(\d+)(?:\.(\d+))?\.([a-z0-9]+)$/.exec(name);
-    if (!match || match[3] !== this.#muxer.extension) return "unknown";
+    if (!match || match[3] !== this.#assembler.extension) return "unknown";
     const msn = Number(match[1]);
     const part = match[2] === undefined ? undefined : Number(match[2]);
-    if (this.#open?.msn === msn) {
-      return part !== undefined && part < this.#open.parts.length
+    const open = this.#assembler.open;
+    if (open?.msn === msn) {
+      return part !== undefined && part < open.parts.length
         ? "live"
         : "unknown";
     }
@@ -353,209 +324,18 @@ export class HlsSegmenter {
     return result;
   }
 
-  async #process(frame: MediaFrame): Promise<void> {
-    if (frame.config) {
-      this.#configs.set(`${frame.kind}:${frame.trackId}`, frame);
-      if (frame.kind === "video") this.#hasVideo = true;
-      this.#muxer.configure(frame);
-      return;
-    }
-    if (frame.kind === "data") return;
-    if (frame.kind === "video") this.#hasVideo = true;
-    const t = frame.dts / frame.timescale;
-    if (
-      this.#started &&
-      (t < this.#lastT - MAX_BACKWARD_JUMP_S ||
-        t > this.#lastT + MAX_FORWARD_GAP_S)
-    ) {
-      await this.#startDiscontinuity();
-    }
-    const driving = !this.#hasVideo || frame.kind === "video";
-    if (!this.#started) {
-      if (!driving || !frame.keyframe) return; // wait for a random-access point
-      this.#started = true;
-      await this.#openSegment(t);
-    } else if (driving) {
-      const start = this.#open!.startT;
-      const cut = this.#policy.decide(
-        t,
-        frame.keyframe,
-        start,
-        this.#partStartT,
-      );
-      if (cut === "segment") {
-        await this.#closeSegment(t, frame.dts, !frame.keyframe);
-        await this.#openSegment(t);
-      } else if (cut === "part") {
-        await this.#closePart(t, frame.dts);
-      }
-    }
-    if (this.#frames.length === 0) {
-      this.#partIndependent = driving && frame.keyframe;
-    }
-    this.#frames.push(frame);
-    if (driving) this.#policy.observe(t, frame.keyframe);
-    this.#lastT = Math.max(this.#lastT, t);
-    this.#timing.observe(frame);
-    this.#lastTimescale = frame.timescale;
-  }
-
-  async #startDiscontinuity(): Promise<void> {
-    await this.#closeAtEnd();
-    this.#started = false;
-    this.#pendingDiscontinuity = this.#window.completedCount > 0;
-    this.#anchor = undefined;
-    this.#lastT = 0;
-    this.#policy.restart();
-    this.#timing.restart();
-    if (this.#ownsMuxer) {
-      this.#muxer = createMuxer(this.#format);
-      for (const config of this.#configs.values()) {
-        this.#muxer.configure(config);
-      }
-    }
-    this.#io.emit({ type: "discontinuity", nextMsn: this.#window.nextMsn });
-  }
-
-  async #openSegment(t: number): Promise<void> {
-    this.#anchor ??= { wallMs: this.#wallClock(), t };
-    await this.#io.writeInit(this.#muxer);
-    this.#open = {
-      msn: this.#window.nextMsn,
-      startT: t,
-      discontinuity: this.#pendingDiscontinuity,
-      programDateTimeMs: Math.round(
-        this.#anchor.wallMs + (t - this.#anchor.t) * 1000,
-      ),
-      mapUri: this.#io.initUri,
-      parts: [],
-      partBytes: [],
-    };
-    this.#pendingDiscontinuity = false;
-    this.#partStartT = t;
-    this.#frames = [];
-  }
-
-  /** Mux the collected frames; null (and a muxError event) when the muxer throws. */
-  #mux(nextDts: number): Uint8Array | null {
-    try {
-      // Fmp4Muxer also reads nextDtsByKind: the driving track ends exactly at
-      // the cut, the other track at its own next frame (estimated).
-      const driving = this.#drivingKind;
-      const other = driving === "video" ? "audio" : "video";
-      const options = {
-        sequenceNumber: ++this.#fragmentSequence,
-        nextDts,
-        nextDtsByKind: {
-          [driving]: nextDts,
-          [other]: this.#timing.nextDts(other),
-        },
-      };
-      return this.#muxer.mux(this.#frames, options);
-    } catch (error) {
-      this.#io.emit({ type: "muxError", error });
-      return null;
-    }
-  }
-
-  async #closePart(endT: number, nextDts: number): Promise<void> {
-    const open = this.#open;
-    if (!open || this.#frames.length === 0) return;
-    const bytes = this.#mux(nextDts) ?? new Uint8Array(0);
-    const index = open.parts.length;
-    const uri = this.#partUri(open.msn, index);
-    await this.#io.put(uri, bytes);
-    const durationS = endT - this.#partStartT;
-    open.parts.push({ uri, durationS, independent: this.#partIndependent });
-    open.partBytes.push(bytes);
-    this.#frames = [];
-    this.#partStartT = endT;
-    await this.#publish();
-    this.#io.emit({
-      type: "part",
-      msn: open.msn,
-      part: index,
-      key: this.#io.key(uri),
-      durationS,
-      independent: open.parts[index]!.independent,
-    });
-  }
-
-  async #closeSegment(
-    endT: number,
-    nextDts: number,
-    forced = false,
-  ): Promise<void> {
-    const open = this.#open;
-    if (!open) return;
-    let bytes: Uint8Array;
-    if (this.#partTargetS !== undefined) {
-      await this.#closePart(endT, nextDts);
-      bytes = concatBytes(open.partBytes);
-    } else {
-      bytes = this.#frames.length
-        ? this.#mux(nextDts) ?? new Uint8Array(0)
-        : new Uint8Array(0);
-      this.#frames = [];
-    }
-    const uri = this.#segmentUri(open.msn);
-    await this.#io.put(uri, bytes);
-    const durationS = Math.max(0, endT - open.startT);
-    const retired = this.#window.add(
-      { ...open, uri, durationS },
-      bytes.length,
-      forced,
-    );
-    this.#open = null;
-    await this.#publish();
-    this.#io.emit({
-      type: "segment",
-      msn: open.msn,
-      key: this.#io.key(uri),
-      durationS,
-      bytes: bytes.length,
-    });
-    for (const old of retired) {
-      for (const name of [old.uri, ...old.parts.map((p) => p.uri)]) {
-        await this.#io.delete(name);
-      }
-      this.#io.emit({ type: "segmentDeleted", msn: old.msn });
-    }
-  }
-
   async #publish(): Promise<void> {
     await this.#io.put(
       "index.m3u8",
-      this.#encoder.encode(this.renderPlaylist()),
+      new TextEncoder().encode(this.renderPlaylist()),
     );
     this.#waiters.notify((msn, part) => this.#has(msn, part));
   }
 
   #has(msn: number, part: number | undefined): boolean {
     if (this.#window.isComplete(msn)) return true;
-    return part !== undefined && this.#open?.msn === msn &&
-      part < this.#open.parts.length;
-  }
-
-  /** Close the open segment where its media ends (stream end, discontinuity). */
-  #closeAtEnd(): Promise<void> {
-    const kind = this.#drivingKind;
-    const endT = this.#timing.endT(kind, this.#lastT);
-    const nextDts = this.#timing.nextDts(kind) ??
-      Math.round(endT * this.#lastTimescale);
-    return this.#closeSegment(endT, nextDts);
-  }
-
-  get #drivingKind(): "video" | "audio" {
-    return this.#hasVideo ? "video" : "audio";
-  }
-
-  #segmentUri(msn: number): string {
-    return `seg${msn}.${this.#muxer.extension}`;
-  }
-
-  #partUri(msn: number, part: number): string {
-    return `seg${msn}.${part}.${this.#muxer.extension}`;
+    const open = this.#assembler.open;
+    return part !== undefined && open?.msn === msn && part < open.parts.length;
   }
 }
 

@@ -1,0 +1,304 @@
+// The frame-to-segment assembly of HlsSegmenter: configures the muxer,
+// decides cuts (CutPolicy), muxes parts and segments, writes them through the
+// SegmentWriter and hands complete segments to the SegmentWindow. Memory: the
+// open segment's frames and part bytes (one segment at most).
+import type { MediaFrame } from "../frame.ts";
+import type { Muxer } from "../muxer.ts";
+import type { CutPolicy } from "./_cut_policy.ts";
+import { createMuxer } from "./_muxer_for_format.ts";
+import type { SegmentWindow } from "./_segment_window.ts";
+import { concatBytes, type SegmentWriter } from "./_segment_writer.ts";
+import { TrackTiming } from "./_track_timing.ts";
+import type { HlsPart } from "./media_playlist.ts";
+
+/** A backward timestamp jump larger than this (seconds) is a publisher restart. */
+const MAX_BACKWARD_JUMP_S = 1;
+/** A forward gap larger than this (seconds) is a discontinuity, not a stall. */
+const MAX_FORWARD_GAP_S = 10;
+
+/** The segment being filled. */
+export interface OpenSegment {
+  msn: number;
+  startT: number;
+  discontinuity: boolean;
+  programDateTimeMs: number;
+  mapUri: string | undefined;
+  parts: HlsPart[];
+  partBytes: Uint8Array[];
+}
+
+/** What the assembler needs from its HlsSegmenter. */
+export interface AssemblerContext {
+  muxer: Muxer;
+  ownsMuxer: boolean;
+  partTargetS: number | undefined;
+  policy: CutPolicy;
+  window: SegmentWindow;
+  io: SegmentWriter;
+  wallClock: () => number;
+  /** Rewrite the playlist and release waiters. */
+  publish: () => Promise<void>;
+}
+
+/** Turns frames into parts and segments. */
+export class SegmentAssembler {
+  #muxer: Muxer;
+  #ownsMuxer: boolean;
+  #format: "ts" | "fmp4";
+  #partTargetS: number | undefined;
+  #policy: CutPolicy;
+  #window: SegmentWindow;
+  #io: SegmentWriter;
+  #wallClock: () => number;
+  #publish: () => Promise<void>;
+  #timing = new TrackTiming();
+  #configs = new Map<string, MediaFrame>();
+  #open: OpenSegment | null = null;
+  #frames: MediaFrame[] = [];
+  #partStartT = 0;
+  #partIndependent = false;
+  #started = false;
+  #hasVideo = false;
+  #pendingDiscontinuity = false;
+  #lastT = 0;
+  #lastTimescale = 1000;
+  #anchor: { wallMs: number; t: number } | undefined;
+  #fragmentSequence = 0;
+
+  constructor(context: AssemblerContext) {
+    this.#muxer = context.muxer;
+    this.#ownsMuxer = context.ownsMuxer;
+    this.#format = context.muxer.format === "fmp4" ? "fmp4" : "ts";
+    this.#partTargetS = context.partTargetS;
+    this.#policy = context.policy;
+    this.#window = context.window;
+    this.#io = context.io;
+    this.#wallClock = context.wallClock;
+    this.#publish = context.publish;
+  }
+
+  /** The segment being filled, if any. */
+  get open(): OpenSegment | null {
+    return this.#open;
+  }
+
+  /** Whether a random-access point started the current run. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** The muxer's container. */
+  get format(): "ts" | "fmp4" {
+    return this.#format;
+  }
+
+  /** File extension of segments and parts. */
+  get extension(): string {
+    return this.#muxer.extension;
+  }
+
+  /** The latest config frame of each track. */
+  get configs(): MediaFrame[] {
+    return [...this.#configs.values()];
+  }
+
+  /** Average video frame interval in seconds (0 when unknown). */
+  get videoIntervalS(): number {
+    return this.#timing.averageInterval("video");
+  }
+
+  /** Take one frame: configure, or cut and collect. */
+  async process(frame: MediaFrame): Promise<void> {
+    if (frame.config) {
+      this.#configs.set(`${frame.kind}:${frame.trackId}`, frame);
+      if (frame.kind === "video") this.#hasVideo = true;
+      this.#muxer.configure(frame);
+      return;
+    }
+    if (frame.kind === "data") return;
+    if (frame.kind === "video") this.#hasVideo = true;
+    const t = frame.dts / frame.timescale;
+    if (
+      this.#started &&
+      (t < this.#lastT - MAX_BACKWARD_JUMP_S ||
+        t > this.#lastT + MAX_FORWARD_GAP_S)
+    ) {
+      await this.startDiscontinuity();
+    }
+    const driving = !this.#hasVideo || frame.kind === "video";
+    if (!this.#started) {
+      if (!driving || !frame.keyframe) return; // wait for a random-access point
+      this.#started = true;
+      await this.#openSegment(t);
+    } else if (driving) {
+      const start = this.#open!.startT;
+      const cut = this.#policy.decide(
+        t,
+        frame.keyframe,
+        start,
+        this.#partStartT,
+      );
+      if (cut === "segment") {
+        await this.#closeSegment(t, frame.dts, !frame.keyframe);
+        await this.#openSegment(t);
+      } else if (cut === "part") {
+        await this.#closePart(t, frame.dts);
+      }
+    }
+    if (this.#frames.length === 0) {
+      this.#partIndependent = driving && frame.keyframe;
+    }
+    this.#frames.push(frame);
+    if (driving) this.#policy.observe(t, frame.keyframe);
+    this.#lastT = Math.max(this.#lastT, t);
+    this.#timing.observe(frame);
+    this.#lastTimescale = frame.timescale;
+  }
+
+  /** Close the open segment; the next one starts with EXT-X-DISCONTINUITY. */
+  async startDiscontinuity(): Promise<void> {
+    await this.closeAtEnd();
+    this.#started = false;
+    this.#pendingDiscontinuity = this.#window.completedCount > 0;
+    this.#anchor = undefined;
+    this.#lastT = 0;
+    this.#policy.restart();
+    this.#timing.restart();
+    if (this.#ownsMuxer) {
+      this.#muxer = createMuxer(this.#format);
+      for (const config of this.#configs.values()) {
+        this.#muxer.configure(config);
+      }
+    }
+    this.#io.emit({ type: "discontinuity", nextMsn: this.#window.nextMsn });
+  }
+
+  async #openSegment(t: number): Promise<void> {
+    this.#anchor ??= { wallMs: this.#wallClock(), t };
+    await this.#io.writeInit(this.#muxer);
+    this.#open = {
+      msn: this.#window.nextMsn,
+      startT: t,
+      discontinuity: this.#pendingDiscontinuity,
+      programDateTimeMs: Math.round(
+        this.#anchor.wallMs + (t - this.#anchor.t) * 1000,
+      ),
+      mapUri: this.#io.initUri,
+      parts: [],
+      partBytes: [],
+    };
+    this.#pendingDiscontinuity = false;
+    this.#partStartT = t;
+    this.#frames = [];
+  }
+
+  /** Mux the collected frames; null (and a muxError event) when the muxer throws. */
+  #mux(nextDts: number): Uint8Array | null {
+    try {
+      // Fmp4Muxer also reads nextDtsByKind: the driving track ends exactly at
+      // the cut, the other track at its own next frame (estimated).
+      const driving = this.#drivingKind;
+      const other = driving === "video" ? "audio" : "video";
+      const options = {
+        sequenceNumber: ++this.#fragmentSequence,
+        nextDts,
+        nextDtsByKind: {
+          [driving]: nextDts,
+          [other]: this.#timing.nextDts(other),
+        },
+      };
+      return this.#muxer.mux(this.#frames, options);
+    } catch (error) {
+      this.#io.emit({ type: "muxError", error });
+      return null;
+    }
+  }
+
+  async #closePart(endT: number, nextDts: number): Promise<void> {
+    const open = this.#open;
+    if (!open || this.#frames.length === 0) return;
+    const bytes = this.#mux(nextDts) ?? new Uint8Array(0);
+    const index = open.parts.length;
+    const uri = this.partUri(open.msn, index);
+    await this.#io.put(uri, bytes);
+    const durationS = endT - this.#partStartT;
+    open.parts.push({ uri, durationS, independent: this.#partIndependent });
+    open.partBytes.push(bytes);
+    this.#frames = [];
+    this.#partStartT = endT;
+    await this.#publish();
+    this.#io.emit({
+      type: "part",
+      msn: open.msn,
+      part: index,
+      key: this.#io.key(uri),
+      durationS,
+      independent: open.parts[index]!.independent,
+    });
+  }
+
+  async #closeSegment(
+    endT: number,
+    nextDts: number,
+    forced = false,
+  ): Promise<void> {
+    const open = this.#open;
+    if (!open) return;
+    let bytes: Uint8Array;
+    if (this.#partTargetS !== undefined) {
+      await this.#closePart(endT, nextDts);
+      bytes = concatBytes(open.partBytes);
+    } else {
+      bytes = this.#frames.length
+        ? this.#mux(nextDts) ?? new Uint8Array(0)
+        : new Uint8Array(0);
+      this.#frames = [];
+    }
+    const uri = this.segmentUri(open.msn);
+    await this.#io.put(uri, bytes);
+    const durationS = Math.max(0, endT - open.startT);
+    const retired = this.#window.add(
+      { ...open, uri, durationS },
+      bytes.length,
+      forced,
+    );
+    this.#open = null;
+    await this.#publish();
+    this.#io.emit({
+      type: "segment",
+      msn: open.msn,
+      key: this.#io.key(uri),
+      durationS,
+      bytes: bytes.length,
+    });
+    for (const old of retired) {
+      for (const name of [old.uri, ...old.parts.map((p) => p.uri)]) {
+        await this.#io.delete(name);
+      }
+      this.#io.emit({ type: "segmentDeleted", msn: old.msn });
+    }
+  }
+
+  /** Close the open segment where its media ends (stream end, discontinuity). */
+  closeAtEnd(): Promise<void> {
+    const kind = this.#drivingKind;
+    const endT = this.#timing.endT(kind, this.#lastT);
+    const nextDts = this.#timing.nextDts(kind) ??
+      Math.round(endT * this.#lastTimescale);
+    return this.#closeSegment(endT, nextDts);
+  }
+
+  get #drivingKind(): "video" | "audio" {
+    return this.#hasVideo ? "video" : "audio";
+  }
+
+  /** File name of segment `msn`. */
+  segmentUri(msn: number): string {
+    return `seg${msn}.${this.#muxer.extension}`;
+  }
+
+  /** File name of part `part` of segment `msn`. */
+  partUri(msn: number, part: number): string {
+    return `seg${msn}.${part}.${this.#muxer.extension}`;
+  }
+}
