@@ -1,0 +1,241 @@
+/**
+ * The complete origin the CLI runs: one {@linkcode Engine} with RTMP (and
+ * RTMPS) ingest/play, HTTP egress (HLS / LL-HLS from `hlsDir`, HTTP-FLV,
+ * WebSocket-FLV, `/api/streams`, `/metrics`, health, dashboard), automatic HLS
+ * packaging, optional recording, access control, and the demo clip.
+ *
+ * Shutdown order (what Ctrl-C does): the engine stops accepting, ends every
+ * stream (HLS playlists get `EXT-X-ENDLIST`, recordings are finalised), waits
+ * for viewers to drain up to its deadline, then the packagers and recorders
+ * are awaited so nothing acknowledged is lost.
+ *
+ * @module
+ */
+import {
+  allOf,
+  Engine,
+  SignedUrlAuthenticator,
+  type StreamAuthenticator,
+  StreamKey,
+  TokenAuthenticator,
+  WebhookAuthenticator,
+} from "../mod.ts";
+import { FsStorage } from "../media/storage/mod.ts";
+import { RtmpHandler } from "../protocols/rtmp/mod.ts";
+import {
+  HlsPackaging,
+  HttpHandler,
+  PrometheusObserver,
+} from "../protocols/http/mod.ts";
+import type { OriginOptions } from "./options.ts";
+import { StreamRecorder } from "./stream_recorder.ts";
+import { loadClip, loopingClipSource } from "./demo_source.ts";
+
+/** A running origin. */
+export interface RunningOrigin {
+  /** The engine. */
+  engine: Engine;
+  /** Bound RTMP port, or null. */
+  rtmpPort: number | null;
+  /** Bound HTTP port. */
+  httpPort: number;
+  /** Stop gracefully (same as Ctrl-C). */
+  stop(): Promise<void>;
+  /** Resolves once everything has shut down. */
+  finished: Promise<void>;
+}
+
+/** Build the authenticator the flags ask for (allow-all when none). */
+export function authenticatorFor(
+  options: OriginOptions,
+): StreamAuthenticator | null {
+  const list: StreamAuthenticator[] = [];
+  if (options.publishToken !== null || options.playToken !== null) {
+    list.push(
+      new TokenAuthenticator({
+        ...(options.publishToken !== null
+          ? { publishToken: options.publishToken }
+          : {}),
+        ...(options.playToken !== null ? { playToken: options.playToken } : {}),
+      }),
+    );
+  }
+  if (options.signSecret !== null) {
+    list.push(new SignedUrlAuthenticator({ secret: options.signSecret }));
+  }
+  if (options.authWebhook !== null) {
+    list.push(new WebhookAuthenticator({ url: options.authWebhook }));
+  }
+  if (list.length === 0) return null;
+  return list.length === 1 ? list[0]! : allOf(list);
+}
+
+/** Start the origin described by `options`; `log` gets human-readable lines. */
+export async function startOrigin(
+  options: OriginOptions,
+  log: (line: string) => void,
+): Promise<RunningOrigin> {
+  const metrics = new PrometheusObserver();
+  const builder = Engine.builder()
+    .idleTimeout(options.idleTimeoutMs)
+    .observer(metrics)
+    .audit(metrics);
+  const auth = authenticatorFor(options);
+  if (auth) builder.authenticator(auth);
+  const engine = builder.build();
+  metrics.attach(engine);
+
+  await Deno.mkdir(options.hlsDir, { recursive: true });
+  const hlsStorage = new FsStorage({ root: options.hlsDir });
+  const packaging = new HlsPackaging({
+    engine,
+    storage: hlsStorage,
+    format: options.hlsFormat,
+    lowLatency: options.lowLatency,
+    targetDurationMs: options.segmentMs,
+    windowSize: options.windowSize,
+    onEvent: (key, event) => {
+      metrics.countHlsEvent(event);
+      if (event.type === "storageError") {
+        log(
+          `hls ${key}: storage error: ${
+            (event as { error?: Error }).error?.message
+          }`,
+        );
+      }
+    },
+  });
+  let recorder: StreamRecorder | null = null;
+  if (options.recordDir !== null) {
+    await Deno.mkdir(options.recordDir, { recursive: true });
+    recorder = new StreamRecorder(engine, {
+      storage: new FsStorage({ root: options.recordDir }),
+      format: options.recordFormat,
+      onRecording: (r) =>
+        log(
+          `recorded ${r.key}: ${r.fragments} fragments, ${r.bytes} bytes${
+            r.error ? ` (error: ${r.error})` : ""
+          }`,
+        ),
+    });
+  }
+
+  const tls = options.tls
+    ? {
+      cert: await Deno.readTextFile(options.tls.certFile),
+      key: await Deno.readTextFile(options.tls.keyFile),
+    }
+    : null;
+  const rtmp = options.rtmp
+    ? new RtmpHandler({
+      ...options.rtmp,
+      maxConnections: options.maxConnections,
+    })
+    : null;
+  const rtmps = options.rtmps && tls
+    ? new RtmpHandler({
+      ...options.rtmps,
+      tls,
+      maxConnections: options.maxConnections,
+    })
+    : null;
+  const http = new HttpHandler({
+    ...options.http,
+    ...(options.https && tls ? tls : {}),
+    storage: hlsStorage,
+    hls: packaging,
+    metrics,
+  });
+  const handlers = [http, ...(rtmp ? [rtmp] : []), ...(rtmps ? [rtmps] : [])];
+  const controller = new AbortController();
+  const serving = engine.serve(handlers, controller.signal);
+  const ports = await Promise.race([
+    Promise.all([http.listening, rtmp?.listening, rtmps?.listening]),
+    serving.then(() => {
+      throw new Error(
+        "Cannot start the origin: a listener stopped at once (port in use?)",
+      );
+    }),
+  ]);
+  const [httpAddr, rtmpAddr, rtmpsAddr] = ports;
+
+  const demo = options.demo
+    ? (async () => {
+      const frames = await loadClip();
+      await engine.pumpSource(
+        StreamKey.parse("live/demo"),
+        loopingClipSource(frames),
+        { signal: controller.signal },
+      );
+    })().catch((error) => {
+      if (!controller.signal.aborted) {
+        log(`demo source stopped: ${(error as Error).message}`);
+      }
+    })
+    : Promise.resolve();
+
+  const finished = (async () => {
+    await serving;
+    await demo;
+    await packaging.close();
+    await recorder?.close();
+  })();
+
+  const host = (
+    h: string,
+  ): string => (h === "0.0.0.0" || h === "::" ? "localhost" : h);
+  const scheme = options.https ? "https" : "http";
+  const web = `${scheme}://${host(httpAddr.hostname)}:${httpAddr.port}`;
+  log(`arcly-stream origin`);
+  log(`  dashboard      ${web}/`);
+  if (rtmpAddr) {
+    log(
+      `  publish (RTMP) rtmp://${
+        host(rtmpAddr.hostname)
+      }:${rtmpAddr.port}/live/<name>`,
+    );
+  }
+  if (rtmpsAddr) {
+    log(
+      `  publish (RTMPS) rtmps://${
+        host(rtmpsAddr.hostname)
+      }:${rtmpsAddr.port}/live/<name>`,
+    );
+  }
+  log(
+    `  play           ${web}/live/<name>/index.m3u8 (HLS${
+      options.lowLatency ? ", LL-HLS" : ""
+    }), ${web}/live/<name>.flv (HTTP-FLV, WebSocket-FLV)`,
+  );
+  log(`  stats          ${web}/api/streams   metrics ${web}/metrics`);
+  log(`  HLS files      ${options.hlsDir}/{app}/{name}/index.m3u8`);
+  if (options.recordDir) {
+    log(
+      `  recordings     ${options.recordDir}/{app}/{name}-{time}.${
+        options.recordFormat.replace("hls-", "")
+      }`,
+    );
+  }
+  if (options.demo) {
+    log(
+      `  demo stream    ${web}/live/demo/index.m3u8 and ${web}/live/demo.flv (looping sample clip)`,
+    );
+  }
+  if (rtmpAddr) {
+    log(
+      `  e.g. ffmpeg -re -i input.mp4 -c:v libx264 -c:a aac -f flv rtmp://${
+        host(rtmpAddr.hostname)
+      }:${rtmpAddr.port}/live/cam`,
+    );
+  }
+  return {
+    engine,
+    rtmpPort: rtmpAddr?.port ?? null,
+    httpPort: httpAddr.port,
+    stop: async () => {
+      controller.abort();
+      await finished;
+    },
+    finished,
+  };
+}
