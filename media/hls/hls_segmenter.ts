@@ -247,10 +247,13 @@ export class HlsSegmenter {
    * @returns the m3u8 text
    */
   masterPlaylist(uri = "index.m3u8"): string {
+    const variant = variantOf(this.#assembler.configs);
     return renderMasterPlaylist([
       {
-        ...variantOf(this.#assembler.configs),
-        frameRate: frameRateOf(this.#assembler.videoIntervalS),
+        ...variant,
+        // Measured rate first: it is what the player will get.
+        frameRate: frameRateOf(this.#assembler.videoIntervalS) ??
+          variant.frameRate,
         uri,
         bandwidth: this.#window.peakBitsPerSecond,
         averageBandwidth: this.#window.averageBitsPerSecond,

@@ -49,6 +49,7 @@ Deno.test({
     const variant = master.variants[0]!;
     assert.equal(variant.codecs, "avc1.4d401f,mp4a.40.2");
     assert.equal(variant.frameRate, 30);
+    assert.deepEqual(variant.resolution, { width: 640, height: 360 });
     assert.ok(
       variant.bandwidth > 100_000 && variant.bandwidth < 1_000_000,
       `${variant.bandwidth}`,
