@@ -177,7 +177,7 @@ async function ffmpegRtimeMs(): Promise<number> {
 // `deno run --allow-all bench/mux_fmp4_bench.ts` prints MB/s side by side (Deno.bench is a no-op there).
 if (import.meta.main) {
   const mb = flv.length / 1e6;
-  const runs = 9;
+  const runs = 21;
   for (let i = 0; i < 3; i++) muxAll(readFlvFile(flv).frames); // warm-up
   const muxOnly = await medianMs(runs, () => muxAll(frames));
   const demuxMux = await medianMs(runs, () => muxAll(readFlvFile(flv).frames));
