@@ -14,11 +14,8 @@ import {
   vp9CodecString,
   vp9DecoderConfigFromHeader,
 } from "../../../media/codec/mod.ts";
-import {
-  BitstreamError,
-  type CodecId,
-  type MediaFrame,
-} from "../../../media/mod.ts";
+import { type CodecId, type MediaFrame } from "../../../media/frame.ts";
+import { BitstreamError } from "../../../media/stream_error.ts";
 import {
   fixture,
   hex,

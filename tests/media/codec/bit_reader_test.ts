@@ -4,7 +4,7 @@ import {
   MAX_EXP_GOLOMB_LEADING_ZEROS,
   removeEmulationPrevention,
 } from "../../../media/codec/mod.ts";
-import { BitstreamError } from "../../../media/mod.ts";
+import { BitstreamError } from "../../../media/stream_error.ts";
 
 Deno.test("BitReader.readBits() reads across byte boundaries, up to 32 bits", () => {
   const r = new BitReader(new Uint8Array([0xab, 0xcd, 0xef, 0x12, 0x34]));

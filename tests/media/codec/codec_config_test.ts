@@ -6,12 +6,11 @@ import {
   parseCodecConfig,
 } from "../../../media/codec/mod.ts";
 import {
-  BitstreamError,
   type CodecId,
   type MediaFrame,
-  StreamError,
   type TrackKind,
-} from "../../../media/mod.ts";
+} from "../../../media/frame.ts";
+import { BitstreamError, StreamError } from "../../../media/stream_error.ts";
 
 function frame(
   kind: TrackKind,

@@ -15,7 +15,8 @@ import {
   parseHevcDecoderConfig,
   splitAnnexB,
 } from "../../../media/codec/mod.ts";
-import { BitstreamError, type MediaFrame } from "../../../media/mod.ts";
+import { type MediaFrame } from "../../../media/frame.ts";
+import { BitstreamError } from "../../../media/stream_error.ts";
 import {
   fixture,
   hex,

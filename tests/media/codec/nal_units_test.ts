@@ -6,7 +6,7 @@ import {
   splitAnnexB,
   splitLengthPrefixed,
 } from "../../../media/codec/mod.ts";
-import { BitstreamError } from "../../../media/mod.ts";
+import { BitstreamError } from "../../../media/stream_error.ts";
 import { fixture } from "./_fixtures.ts";
 
 Deno.test("splitAnnexB() handles 3- and 4-byte start codes and trailing zeros", () => {

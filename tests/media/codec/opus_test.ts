@@ -5,7 +5,8 @@ import {
   parseCodecConfig,
   parseOpusHead,
 } from "../../../media/codec/mod.ts";
-import { BitstreamError, type MediaFrame } from "../../../media/mod.ts";
+import { type MediaFrame } from "../../../media/frame.ts";
+import { BitstreamError } from "../../../media/stream_error.ts";
 import { fixture, probe } from "./_fixtures.ts";
 
 /** The OpusHead packet inside the first Ogg page (RFC 7845 §3: alone in page 1). */

@@ -9,7 +9,8 @@ import {
   vvcCodecString,
   vvcNalType,
 } from "../../../media/codec/mod.ts";
-import { BitstreamError, type MediaFrame } from "../../../media/mod.ts";
+import { type MediaFrame } from "../../../media/frame.ts";
+import { BitstreamError } from "../../../media/stream_error.ts";
 
 // No VVC encoder ships with FFmpeg 5.1, so these bitstreams are written by
 // hand from ITU-T H.266 §7.3 syntax tables.
