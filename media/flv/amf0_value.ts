@@ -124,7 +124,7 @@ export class AmfSyntaxError extends BitstreamError {
  * Deepest nesting of objects/arrays the decoder follows. RTMP commands nest
  * two or three levels; the bound keeps hostile input from exhausting the stack.
  *
- * @example
+ * @example Check the depth bound
  * ```ts
  * import { AMF0_MAX_DEPTH } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";
@@ -137,7 +137,7 @@ export const AMF0_MAX_DEPTH: number = 32;
  * Largest long string (marker 0x0C) accepted, in bytes. Real metadata strings
  * are small; this bounds the memory one value may pin.
  *
- * @example
+ * @example Check the long-string bound
  * ```ts
  * import { AMF0_MAX_LONG_STRING_BYTES } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";
@@ -151,7 +151,7 @@ export const AMF0_MAX_LONG_STRING_BYTES: number = 1 << 20;
  * `onMetaData` keyframe indexes stay well below; the bound caps the work a
  * declared count can cause.
  *
- * @example
+ * @example Check the entry bound
  * ```ts
  * import { AMF0_MAX_ENTRIES } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";
@@ -164,7 +164,7 @@ export const AMF0_MAX_ENTRIES: number = 65536;
  * Most values in one encoded message, after which decoding stops: bounds the
  * result array for hostile input made of one-byte values.
  *
- * @example
+ * @example Check the value-count bound
  * ```ts
  * import { AMF0_MAX_VALUES } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";

@@ -47,7 +47,7 @@ const FOURCC: Readonly<Record<string, readonly number[]>> = {
  * @param frame the frame
  * @returns the tag type
  *
- * @example
+ * @example Audio frames become audio tags
  * ```ts
  * import { flvTagTypeOf } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";
@@ -89,7 +89,7 @@ export function flvTimestampOf(frame: MediaFrame): number {
  * @returns the body length
  * @throws {StreamError} code `Unsupported` for codecs FLV cannot carry (vvc, mp3 config)
  *
- * @example
+ * @example Size of an H.264 body
  * ```ts
  * import { flvBodyByteLength } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";

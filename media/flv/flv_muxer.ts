@@ -45,7 +45,7 @@ const FLV_HEADER_BYTES = 13;
  * @param bodyLength the tag body length
  * @returns `11 + bodyLength + 4`
  *
- * @example
+ * @example Tag length for a 100-byte body
  * ```ts
  * import { flvTagByteLength } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";
@@ -96,7 +96,7 @@ export function encodeFlvTag(
  * @returns the tag bytes, PreviousTagSize included
  * @throws {StreamError} code `Unsupported` for codecs FLV cannot carry
  *
- * @example
+ * @example Encode an AAC sequence header tag
  * ```ts
  * import { frameToFlvTag } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";

@@ -21,7 +21,7 @@ import { flvBodyToFrames } from "./flv_tag.ts";
  * Largest tag (header + body + PreviousTagSize) the reader buffers: the 24-bit
  * DataSize field's maximum, so any valid tag fits and nothing larger is kept.
  *
- * @example
+ * @example Any valid tag fits the bound
  * ```ts
  * import { FLV_MAX_TAG_BYTES } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";

@@ -84,7 +84,7 @@ export class FlvWriterStream extends TransformStream<MediaFrame, Uint8Array> {
  * @returns the file bytes
  * @throws {StreamError} code `Unsupported` for codecs FLV cannot carry
  *
- * @example
+ * @example Write a whole file without rebasing
  * ```ts
  * import { encodeFlvFile, readFlvFile } from "@arcly/stream/flv";
  * import assert from "node:assert/strict";

@@ -57,7 +57,7 @@ import { writePat, writePmt } from "./_psi.ts";
 /**
  * Size of one transport packet (§2.4.3.2).
  *
- * @example
+ * @example Packet size
  * ```ts
  * import { MPEGTS_PACKET_BYTES } from "@arcly/stream/mpegts";
  * import assert from "node:assert/strict";

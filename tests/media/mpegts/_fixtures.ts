@@ -16,8 +16,38 @@ export async function ffmpeg(args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
 }
 
-/** A 2 s H.264 (B-frames, GOP 1 s) + AAC 44.1 kHz stereo FLV made by ffmpeg. */
+// ffmpeg runs once per test process per fixture: results are memoized here
+// (files in one cache directory removed at unload; frames are immutable).
+let cacheDir: string | undefined;
+const memo = new Map<string, Promise<unknown>>();
+
+function once<T>(key: string, make: (dir: string) => Promise<T>): Promise<T> {
+  let p = memo.get(key) as Promise<T> | undefined;
+  if (p === undefined) {
+    if (cacheDir === undefined) {
+      const dir = Deno.makeTempDirSync({ prefix: "arcly-fixtures-" });
+      cacheDir = dir;
+      globalThis.addEventListener("unload", () => {
+        try {
+          Deno.removeSync(dir, { recursive: true });
+        } catch { /* already gone */ }
+      });
+    }
+    p = make(cacheDir);
+    memo.set(key, p);
+  }
+  return p;
+}
+
+/** A 2 s H.264 (B-frames, GOP 1 s) + AAC 44.1 kHz stereo FLV made by ffmpeg, copied into `dir`. */
 export async function makeH264AacFlv(dir: string): Promise<string> {
+  const source = await once("h264_aac", writeH264AacFlv);
+  const path = `${dir}/h264_aac.flv`;
+  await Deno.copyFile(source, path);
+  return path;
+}
+
+async function writeH264AacFlv(dir: string): Promise<string> {
   const path = `${dir}/h264_aac.flv`;
   await ffmpeg([
     "-f",
@@ -57,7 +87,11 @@ export async function makeH264AacFlv(dir: string): Promise<string> {
  * 2 s of H.265 at 25 fps (no B-frames) as frames: one hvcC config frame, then
  * access units with parameter sets and AUDs stripped (the muxer must add them).
  */
-export async function makeHevcFrames(dir: string): Promise<MediaFrame[]> {
+export function makeHevcFrames(_dir?: string): Promise<MediaFrame[]> {
+  return once("hevc", hevcFrames);
+}
+
+async function hevcFrames(dir: string): Promise<MediaFrame[]> {
   const path = `${dir}/video.hevc`;
   await ffmpeg([
     "-f",
@@ -129,7 +163,11 @@ export async function makeHevcFrames(dir: string): Promise<MediaFrame[]> {
  * 2 s of Opus (48 kHz stereo, 20 ms packets) as frames: the OpusHead config
  * frame, then one frame per packet, read from an Ogg file made by ffmpeg.
  */
-export async function makeOpusFrames(dir: string): Promise<MediaFrame[]> {
+export function makeOpusFrames(_dir?: string): Promise<MediaFrame[]> {
+  return once("opus", opusFrames);
+}
+
+async function opusFrames(dir: string): Promise<MediaFrame[]> {
   const path = `${dir}/audio.opus`;
   await ffmpeg([
     "-f",
