@@ -73,27 +73,50 @@ export function rescale(value: number, from: number, to: number): number {
   return whole * to + Math.round(((value - whole * from) * to) / from);
 }
 
-/** Write moof + mdat for the frames of `plan.tracks`. */
-export function buildFragment(
-  frames: readonly MediaFrame[],
-  plan: FragmentPlan,
-): Uint8Array {
-  let moofSize = MOOF_FIXED_BYTES;
-  let mdatSize = 8;
-  for (const state of plan.tracks) {
-    const video = state.track.kind === "video";
-    moofSize += TRAF_FIXED_BYTES + (video ? 0 : 4) +
-      state.count * (video ? VIDEO_SAMPLE_BYTES : AUDIO_SAMPLE_BYTES);
-    mdatSize += state.bytes;
-  }
-  if (mdatSize > MAX_MDAT_BYTES) {
+/** Exact moof + mdat size for `tracks` (their counts and byte totals). */
+export function fragmentByteLength(tracks: readonly TrackState[]): number {
+  const moof = moofByteLength(tracks);
+  let mdat = 8;
+  for (const state of tracks) mdat += state.bytes;
+  if (mdat > MAX_MDAT_BYTES) {
     throw new StreamError(
       "LimitExceeded",
-      `Cannot mux a fragment of ${mdatSize} bytes: over the 32-bit mdat limit`,
+      `Cannot mux a fragment of ${mdat} bytes: over the 32-bit mdat limit`,
     );
   }
-  const bytes = new Uint8Array(moofSize + mdatSize);
-  const w = new BoxWriter(bytes);
+  return moof + mdat;
+}
+
+function moofByteLength(tracks: readonly TrackState[]): number {
+  let size = MOOF_FIXED_BYTES;
+  for (const state of tracks) {
+    const video = state.track.kind === "video";
+    size += TRAF_FIXED_BYTES + (video ? 0 : 4) +
+      state.count * (video ? VIDEO_SAMPLE_BYTES : AUDIO_SAMPLE_BYTES);
+  }
+  return size;
+}
+
+/**
+ * Write moof + mdat for the frames of `plan.tracks` into `dst` at `offset`,
+ * which must have {@linkcode fragmentByteLength} bytes free; returns the
+ * bytes written.
+ */
+export function writeFragment(
+  frames: readonly MediaFrame[],
+  plan: FragmentPlan,
+  dst: Uint8Array,
+  offset: number,
+): number {
+  const total = fragmentByteLength(plan.tracks);
+  if (offset < 0 || dst.length - offset < total) {
+    throw new StreamError(
+      "InvalidInput",
+      `Cannot write a ${total}-byte fragment at offset ${offset}: the destination holds ${dst.length} bytes`,
+    );
+  }
+  const moofSize = moofByteLength(plan.tracks);
+  const w = new BoxWriter(dst, offset);
   const moof = w.box(MOOF);
   w.fullBox(MFHD, 0, 0);
   w.u32(plan.sequenceNumber);
@@ -104,14 +127,14 @@ export function buildFragment(
     dataOffset += state.bytes;
   }
   w.end(moof);
-  w.u32(mdatSize);
+  w.u32(total - moofSize);
   w.u32(MDAT);
   for (const state of plan.tracks) {
     for (let i = 0; i < frames.length; i++) {
       if (plan.stateOf[i] === state) w.raw(frames[i]!.data);
     }
   }
-  return bytes;
+  return total;
 }
 
 function writeTraf(

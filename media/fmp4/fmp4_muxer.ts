@@ -18,7 +18,11 @@
 import type { MediaFrame } from "../frame.ts";
 import type { Muxer, MuxOptions } from "../muxer.ts";
 import { StreamError } from "../stream_error.ts";
-import { buildFragment, type TrackState } from "./_fragment.ts";
+import {
+  fragmentByteLength,
+  type TrackState,
+  writeFragment,
+} from "./_fragment.ts";
 import { buildInitSegment } from "./_init_segment.ts";
 import { sizeFromKeyFrame, trackFromConfig } from "./_track_from_config.ts";
 import type { Fmp4Track } from "./fmp4_track.ts";
@@ -176,15 +180,53 @@ export class Fmp4Muxer implements Muxer {
   }
 
   /**
-   * Mux frames (decode order, mixed tracks) into one moof + mdat. Config
-   * frames update the configuration; data frames are skipped. Returns an
-   * empty array when no media sample is left.
+   * Mux frames (decode order, mixed tracks) into one moof + mdat, allocated
+   * once at its exact size. Config frames update the configuration; data
+   * frames are skipped. Returns an empty array when no media sample is left.
    *
    * @throws {StreamError} `InvalidInput` for a frame of an unconfigured track,
    * a dts that goes back within a track or a negative decode time;
    * `LimitExceeded` for a fragment over 4 GiB.
    */
   mux(frames: readonly MediaFrame[], options: Fmp4MuxOptions = {}): Uint8Array {
+    const plan = this.#count(frames);
+    if (plan === null) return new Uint8Array(0);
+    const bytes = new Uint8Array(fragmentByteLength(plan.tracks));
+    this.#write(frames, plan, bytes, 0, options);
+    return bytes;
+  }
+
+  /**
+   * The exact size `mux(frames)` would return, for callers that write many
+   * fragments into one buffer with {@linkcode Fmp4Muxer.writeInto}. Config
+   * frames among `frames` are applied, as in `mux()`.
+   *
+   * @throws {StreamError} as {@linkcode Fmp4Muxer.mux}
+   */
+  byteLengthOf(frames: readonly MediaFrame[]): number {
+    const plan = this.#count(frames);
+    return plan === null ? 0 : fragmentByteLength(plan.tracks);
+  }
+
+  /**
+   * Write the fragment `mux(frames, options)` would return into `dst` at
+   * `offset`; returns the number of bytes written (0 when no media sample).
+   *
+   * @throws {StreamError} `InvalidInput` when `dst` has less than
+   * `byteLengthOf(frames)` bytes after `offset`, and as {@linkcode Fmp4Muxer.mux}
+   */
+  writeInto(
+    frames: readonly MediaFrame[],
+    dst: Uint8Array,
+    offset: number,
+    options: Fmp4MuxOptions = {},
+  ): number {
+    const plan = this.#count(frames);
+    return plan === null ? 0 : this.#write(frames, plan, dst, offset, options);
+  }
+
+  /** Count samples and bytes per track; null when there is no media sample. */
+  #count(frames: readonly MediaFrame[]): Counted | null {
     const stateOf: (TrackState | null)[] = new Array(frames.length);
     for (const state of this.#ordered) {
       state.count = 0;
@@ -213,16 +255,30 @@ export class Fmp4Muxer implements Muxer {
       stateOf[i] = state;
     }
     const tracks = this.#ordered.filter((state) => state.count > 0);
-    if (tracks.length === 0) return new Uint8Array(0);
+    return tracks.length === 0 ? null : { tracks, stateOf };
+  }
+
+  #write(
+    frames: readonly MediaFrame[],
+    counted: Counted,
+    dst: Uint8Array,
+    offset: number,
+    options: Fmp4MuxOptions,
+  ): number {
     const sequenceNumber = options.sequenceNumber ?? this.#sequence + 1;
-    this.#sequence = sequenceNumber;
     const byKind = options.nextDtsByKind;
-    return buildFragment(frames, {
-      sequenceNumber,
-      tracks,
-      stateOf,
-      nextDts: (kind) => byKind?.[kind] ?? options.nextDts,
-    });
+    const written = writeFragment(
+      frames,
+      {
+        ...counted,
+        sequenceNumber,
+        nextDts: (kind) => byKind?.[kind] ?? options.nextDts,
+      },
+      dst,
+      offset,
+    );
+    this.#sequence = sequenceNumber;
+    return written;
   }
 
   /** VP9 (and AV1 without config OBUs): take the picture size from the first key frame. */
@@ -253,6 +309,12 @@ function defaultDuration(track: Fmp4Track): number {
   if (track.codec === "aac") return AAC_FRAME_SAMPLES;
   if (track.codec === "opus") return OPUS_PACKET_SAMPLES;
   return Math.round(track.timescale / DEFAULT_FRAME_RATE);
+}
+
+/** What one counting pass over a batch found. */
+interface Counted {
+  tracks: TrackState[];
+  stateOf: (TrackState | null)[];
 }
 
 /** Map key of a frame's track: trackId and kind (video even, audio odd). */

@@ -240,3 +240,62 @@ Deno.test("Fmp4Muxer.mux() rejects unconfigured tracks, dts going back and negat
   assert.throws(() => muxer.mux([audio(50, 1), audio(40, 2)]), isInvalid);
   assert.throws(() => muxer.mux([audio(-10, 1)]), isInvalid);
 });
+
+Deno.test("Fmp4Muxer.writeInto() writes the same bytes as mux() at an offset, sized by byteLengthOf()", () => {
+  const size = configured().byteLengthOf(GOP);
+  const expected = configured().mux(GOP, { sequenceNumber: 3, nextDts: 200 });
+  assert.equal(size, expected.length);
+  const dst = new Uint8Array(size + 10).fill(0xee);
+  const written = configured().writeInto(GOP, dst, 7, {
+    sequenceNumber: 3,
+    nextDts: 200,
+  });
+  assert.equal(written, size);
+  assert.deepEqual(dst.subarray(7, 7 + size), expected);
+  assert.deepEqual(
+    [...dst.subarray(0, 7), ...dst.subarray(7 + size)],
+    new Array(10).fill(0xee),
+  );
+  assert.throws(
+    () => configured().writeInto(GOP, new Uint8Array(size - 1), 0),
+    (e: unknown) => e instanceof StreamError && e.code === "InvalidInput",
+  );
+  assert.equal(configured().byteLengthOf([]), 0);
+});
+
+Deno.test("Fmp4Muxer.mux() writes one traf per track for several audio tracks (Enhanced RTMP multitrack)", () => {
+  const muxer = configured();
+  muxer.configure({
+    ...audio(0, 0),
+    config: true,
+    trackId: 1,
+    data: new Uint8Array([0x12, 0x10]),
+  });
+  const second = (dts: number, fill: number): MediaFrame => ({
+    ...audio(dts, fill),
+    trackId: 1,
+  });
+  const frames = [
+    video(0, 0, true, 1),
+    audio(0, 2),
+    second(0, 3),
+    audio(21, 4),
+    second(23, 5),
+  ];
+  const parsed = parseFragment(muxer.mux(frames, { nextDts: 46 }));
+  assert.deepEqual(parsed.trafs.map((t) => [t.trackId, t.samples.length]), [
+    [1, 1],
+    [2, 2],
+    [3, 2],
+  ]);
+  const third = parsed.trafs[2]!;
+  assert.equal(third.baseMediaDecodeTime, 0);
+  assert.deepEqual(third.samples.map((s) => s.duration), [
+    Math.round(23 * 44.1),
+    Math.round(46 * 44.1) - Math.round(23 * 44.1),
+  ]);
+  assert.deepEqual(third.samples.map((s) => s.data), [
+    frames[2]!.data,
+    frames[4]!.data,
+  ]);
+});
