@@ -4,12 +4,16 @@ import type { Clock } from "./clock.ts";
 import type { MediaSource } from "./contracts.ts";
 import type { StreamHandle } from "./stream_handle.ts";
 
-/** Resolve true when `work` settles within `ms` on `clock`, false otherwise. */
+/**
+ * Resolve true when `work` settles within `ms` on `clock`, false otherwise.
+ * `ms <= 0` waits for nothing (no timer: works with a stopped ManualClock).
+ */
 export async function withinDeadline(
   clock: Clock,
   ms: number,
   work: Promise<unknown>,
 ): Promise<boolean> {
+  if (ms <= 0) return false;
   let cancel: (() => void) | undefined;
   const deadline = new Promise<false>((resolve) => {
     cancel = clock.setTimer(ms, () => resolve(false));

@@ -313,8 +313,9 @@ export class RingSubscription implements Subscription {
     if (host.hasVideo) {
       const key = host.lastKeySeq;
       if (key >= 0 && head - key <= this.#threshold) target = key;
-      else if (host.gopCache.anchored) replay = host.gopCache.frames();
-      else this.#awaitKey = true;
+      else if (key > from && host.gopCache.anchored) {
+        replay = host.gopCache.frames(); // the GOP from `key`, kept by the cache
+      } else this.#awaitKey = true; // already inside that GOP: wait for the next
     }
     if (host.lastConfigSeq >= from && host.lastConfigSeq < target) {
       replay = [...host.gopCache.configFrames(), ...replay];

@@ -392,16 +392,16 @@ export class Engine
       subscribers: this.subscriberCount,
     });
     for (const stream of streams) stream.end("shutdown");
-    const drained = await withinDeadline(
+    await withinDeadline(
       this.clock,
       deadlineMs,
       Promise.all(streams.map((s) => s.drained)),
     );
     const left = streams.reduce((n, s) => n + s.subscriberCount, 0);
-    if (!drained) { for (const stream of streams) stream.evictAll("shutdown"); }
+    for (const stream of streams) stream.evictAll("shutdown");
     this.events.emit({
       type: "shutdown",
-      phase: drained ? "drained" : "deadline",
+      phase: left === 0 ? "drained" : "deadline",
       streams: streams.length,
       subscribers: left,
     });

@@ -55,7 +55,10 @@ export interface EngineOptions {
  * ```
  */
 export interface ShutdownOptions {
-  /** Longest wait for subscribers to drain (default: the engine's `shutdownDeadlineMs`). */
+  /**
+   * Longest wait for subscribers to drain (default: the engine's
+   * `shutdownDeadlineMs`); 0 evicts at once, without a timer.
+   */
   deadlineMs?: number;
 }
 

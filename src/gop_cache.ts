@@ -116,8 +116,11 @@ export class GopCache {
         this.#anchored = true;
         this.#reset();
       } else if (!this.#anchored) {
+        // Mid-GOP without a keyframe: a joiner could not decode it. Drop any
+        // audio-only window too, or replay would jump from it to live.
+        if (!this.#hasVideo) this.#reset();
         this.#hasVideo = true;
-        return; // mid-GOP without a keyframe: a joiner could not decode it
+        return;
       }
     } else if (this.#hasVideo && !this.#anchored) {
       return; // video stream whose GOP overflowed: wait for the next keyframe
