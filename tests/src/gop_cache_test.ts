@@ -98,3 +98,12 @@ Deno.test("the first video keyframe turns an audio window into a keyframe-anchor
   c.clear();
   assert.deepEqual(c.replay(), []);
 });
+
+Deno.test("GopCache drops its audio window when video starts mid-GOP (regression: replay jumped from stale audio to live)", () => {
+  const c = cache();
+  c.add(audioFrame(0));
+  c.add(videoFrame(10, false));
+  c.add(audioFrame(20));
+  assert.deepEqual(c.replay(), []);
+  assert.equal(c.hasVideo, true);
+});
