@@ -19,6 +19,7 @@ export class WriteQueue {
   #tail: Promise<void> = Promise.resolve();
   #failed: unknown = undefined;
   #onWrite: (bytes: number) => void;
+  #pending = 0;
 
   constructor(conn: Deno.Conn, onWrite: (bytes: number) => void = () => {}) {
     this.#conn = conn;
@@ -27,6 +28,9 @@ export class WriteQueue {
 
   /** Queue bytes; resolves when they were handed to the socket. */
   write(...parts: Uint8Array[]): Promise<void> {
+    let size = 0;
+    for (const p of parts) size += p.length;
+    this.#pending += size;
     const next = this.#tail.then(async () => {
       if (this.#failed !== undefined) throw this.#failed;
       try {
@@ -37,10 +41,17 @@ export class WriteQueue {
       } catch (error) {
         this.#failed = error;
         throw error;
+      } finally {
+        this.#pending -= size;
       }
     });
     this.#tail = next.catch(() => {});
     return next;
+  }
+
+  /** Bytes queued or being written (what this connection holds for its peer). */
+  get pendingBytes(): number {
+    return this.#pending;
   }
 
   /** Resolves once everything queued so far is written (or failed). */

@@ -445,6 +445,7 @@ export class RtmpClient implements AsyncDisposable {
   /** Close the connection (pending calls reject with `Closed`). */
   async close(): Promise<void> {
     await this.#queue.drain();
+    this.#player?.end(); // wakes a read loop waiting for room in the player's queue
     closeQuietly(this.#conn);
     await this.#closed;
   }

@@ -111,6 +111,16 @@ export class RtmpHandler implements ProtocolHandler {
     return this.#connections.size;
   }
 
+  /**
+   * Bytes queued for writing over all connections: what the server holds for
+   * slow peers (at most one batch per player, however slow it is).
+   */
+  get pendingWriteBytes(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.pendingWriteBytes;
+    return n;
+  }
+
   /** Connections refused because {@linkcode RtmpHandlerOptions.maxConnections} was reached. */
   get refusedConnections(): number {
     return this.#refused;

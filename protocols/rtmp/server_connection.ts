@@ -92,6 +92,11 @@ export class RtmpConnection {
     this.#remoteAddr = addr.hostname;
   }
 
+  /** Bytes queued for this peer and not yet written. */
+  get pendingWriteBytes(): number {
+    return this.#queue.pendingBytes;
+  }
+
   /** Serve the connection until it closes. */
   async run(): Promise<void> {
     this.#armTimer(this.#options.handshakeTimeoutMs, () => {

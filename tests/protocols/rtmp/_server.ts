@@ -3,6 +3,7 @@
 import { Engine, type MediaFrame } from "../../../mod.ts";
 import type { AppSpec } from "../../../src/app_spec.ts";
 import type { StreamAuthenticator } from "../../../src/auth.ts";
+import type { Clock } from "../../../src/clock.ts";
 import {
   RtmpHandler,
   type RtmpHandlerOptions,
@@ -21,10 +22,12 @@ export async function startServer(
     rtmp?: RtmpHandlerOptions;
     app?: Partial<AppSpec>;
     auth?: StreamAuthenticator;
+    clock?: Clock;
   } = {},
 ): Promise<TestServer> {
   let builder = Engine.builder().application({ name: "live", ...options.app });
   if (options.auth) builder = builder.authenticator(options.auth);
+  if (options.clock) builder = builder.clock(options.clock);
   const engine = builder.build();
   const errors: unknown[] = [];
   engine.events.on("handlerError", (e) => errors.push(e.error));
