@@ -33,11 +33,54 @@ export function abortedPromise(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The signals `serveUntilSignal` turns into a graceful shutdown. */
-export function shutdownSignals(): Deno.Signal[] {
-  return Deno.build.os === "windows"
+/**
+ * Run `body` with SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows) wired to the
+ * signal it receives; the listeners are removed afterwards.
+ */
+export async function withShutdownSignals(
+  body: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    await body(controller.signal);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+/**
+ * The engine's one housekeeping timer: a one-shot clock timer re-armed after
+ * each run while `run()` returns true. Armed only while needed.
+ */
+export class HousekeepingTimer {
+  readonly #clock: Clock;
+  readonly #intervalMs: number;
+  readonly #run: () => boolean;
+  #cancel: (() => void) | undefined;
+
+  constructor(clock: Clock, intervalMs: number, run: () => boolean) {
+    this.#clock = clock;
+    this.#intervalMs = intervalMs;
+    this.#run = run;
+  }
+
+  arm(): void {
+    if (this.#cancel !== undefined) return;
+    this.#cancel = this.#clock.setTimer(this.#intervalMs, () => {
+      this.#cancel = undefined;
+      if (this.#run()) this.arm();
+    });
+  }
+
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = undefined;
+  }
 }
 
 /** Publish the frames of `source` into `handle` until done or aborted, then end it. */

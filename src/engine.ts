@@ -51,9 +51,10 @@ import {
 } from "./_engine_config.ts";
 import {
   abortedPromise,
+  HousekeepingTimer,
   pumpFrames,
-  shutdownSignals,
   withinDeadline,
+  withShutdownSignals,
 } from "./_lifecycle.ts";
 import { LiveStream } from "./_live_stream.ts";
 
@@ -92,7 +93,7 @@ export class Engine
   readonly #auth: StreamAuthenticator;
   readonly #config: EngineConfig;
   readonly #stop = new AbortController();
-  #cancelTimer: (() => void) | undefined;
+  readonly #timer: HousekeepingTimer;
   #nextSubscriberId = 1;
   #shutdown: Promise<void> | undefined;
 
@@ -111,6 +112,14 @@ export class Engine
     this.clock = options.clock ?? systemClock;
     this.#auth = options.authenticator ?? allowAll;
     this.#config = resolveEngineConfig(options);
+    this.#timer = new HousekeepingTimer(
+      this.clock,
+      this.#config.tickIntervalMs,
+      () => {
+        this.tick();
+        return this.#streams.size > 0 && this.accepting;
+      },
+    );
     for (const observer of options.observers ?? []) {
       this.events.observe(observer);
     }
@@ -197,7 +206,7 @@ export class Engine
       key: text,
     });
     this.events.emit({ type: "published", key: text });
-    this.#armTimer();
+    this.#timer.arm();
     return stream;
   }
 
@@ -344,16 +353,8 @@ export class Engine
   }
 
   /** `serve(handlers)` until SIGINT or SIGTERM (SIGBREAK on Windows). */
-  async serveUntilSignal(handlers: readonly ProtocolHandler[]): Promise<void> {
-    const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    const signals = shutdownSignals();
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
-    try {
-      await this.serve(handlers, controller.signal);
-    } finally {
-      for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    }
+  serveUntilSignal(handlers: readonly ProtocolHandler[]): Promise<void> {
+    return withShutdownSignals((signal) => this.serve(handlers, signal));
   }
 
   /**
@@ -405,7 +406,7 @@ export class Engine
       streams: streams.length,
       subscribers: left,
     });
-    this.#stopTimer();
+    this.#timer.stop();
   }
 
   #onEnded(stream: LiveStream, reason: string): void {
@@ -418,20 +419,6 @@ export class Engine
       reason,
     });
     this.events.emit({ type: "unpublished", key: text, reason });
-    if (this.#streams.size === 0) this.#stopTimer();
-  }
-
-  #armTimer(): void {
-    if (this.#cancelTimer !== undefined) return;
-    this.#cancelTimer = this.clock.setTimer(this.#config.tickIntervalMs, () => {
-      this.#cancelTimer = undefined;
-      this.tick();
-      if (this.#streams.size > 0 && this.accepting) this.#armTimer();
-    });
-  }
-
-  #stopTimer(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
+    if (this.#streams.size === 0) this.#timer.stop();
   }
 }
