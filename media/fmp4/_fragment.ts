@@ -33,9 +33,9 @@ const TFHD_DEFAULT_FLAGS = 0x000020;
 const TRUN_AUDIO = 0x000001 | 0x000100 | 0x000200;
 const TRUN_VIDEO = TRUN_AUDIO | 0x000400 | 0x000800;
 /** Sample flags: sample_depends_on 2 (independent), sync. */
-export const FLAGS_SYNC = 0x0200_0000;
+const FLAGS_SYNC = 0x0200_0000;
 /** Sample flags: sample_depends_on 1 (depends on others), sample_is_non_sync_sample. */
-export const FLAGS_NON_SYNC = 0x0101_0000;
+const FLAGS_NON_SYNC = 0x0101_0000;
 /** mfhd 16 + moof header 8; per traf: header 8, tfhd 16 (+4 audio), tfdt 20, trun 20. */
 const MOOF_FIXED_BYTES = 8 + 16;
 const TRAF_FIXED_BYTES = 8 + 16 + 20 + 20;

@@ -14,17 +14,23 @@ import {
   splitAv1Obus,
 } from "../codec/mod.ts";
 import type { MediaFrame } from "../frame.ts";
-import { BitstreamError } from "../stream_error.ts";
+import { BitstreamError, StreamError } from "../stream_error.ts";
 import type { Fmp4Track } from "./fmp4_track.ts";
 
 /** Video track timescale: 90 kHz, the MPEG clock, exact for 23.976…60 fps. */
-export const VIDEO_TIMESCALE = 90_000;
+const VIDEO_TIMESCALE = 90_000;
 
 /** Build the track description of `frame` (a config frame) under `id`. */
 export function trackFromConfig(frame: MediaFrame, id: number): Fmp4Track {
   const info = parseCodecConfig(frame);
   const video = frame.kind === "video";
   const sampleRate = video ? 0 : info.sampleRate ?? 0;
+  if (!video && sampleRate <= 0) {
+    throw new StreamError(
+      "InvalidInput",
+      `Cannot configure an fMP4 ${frame.codec} track: its config gives no sample rate`,
+    );
+  }
   return {
     id,
     kind: video ? "video" : "audio",

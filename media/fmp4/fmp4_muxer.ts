@@ -10,7 +10,8 @@
  * muxer holds no frames between calls, only per-track counters.
  *
  * Timestamps: every absolute `dts`/`pts` is converted on its own to the track
- * timescale (video 90 kHz, audio its sample rate) with {@linkcode rescale}, so
+ * timescale (video 90 kHz, audio its sample rate) by a split multiply-divide
+ * that cannot overflow, so
  * `tfdt` is exact and durations (differences of converted times) never drift.
  *
  * @module
