@@ -26,7 +26,7 @@ import {
 } from "./amf0_value.ts";
 
 export * from "./amf0_value.ts";
-export { encodeAmf0 } from "./amf0_encoder.ts";
+export * from "./amf0_encoder.ts";
 
 const UTF8_DECODER = new TextDecoder("utf-8", { fatal: true });
 

@@ -114,7 +114,20 @@ export function frameToFlvTag(frame: MediaFrame): Uint8Array {
   return out;
 }
 
-/** Options for {@linkcode FlvMuxer}. */
+/**
+ * Options for {@linkcode FlvMuxer}.
+ *
+ * @example Announce the picture size in onMetaData
+ * ```ts
+ * import { decodeAmf0, FlvMuxer, readFlvFile } from "@arcly/stream/flv";
+ * import assert from "node:assert/strict";
+ *
+ * const head = new FlvMuxer({ metadata: { width: 1280, height: 720 } }).initSegment();
+ * const [meta] = readFlvFile(head).frames;
+ * const [, array] = decodeAmf0(meta!.data) as [string, { properties: { width: number } }];
+ * assert.equal(array.properties.width, 1280);
+ * ```
+ */
 export interface FlvMuxerOptions {
   /** Extra `onMetaData` properties (width, height, framerate, …) for `initSegment()`. */
   metadata?: Amf0Object;

@@ -32,7 +32,19 @@ export const FLV_MAX_TAG_BYTES: number = 11 + 0xffffff + 4;
 /** Largest header DataOffset accepted; the v1 header is 9 bytes, later versions may add a little. */
 const MAX_DATA_OFFSET = 1024;
 
-/** What the FLV header announced. */
+/**
+ * What the FLV header announced.
+ *
+ * @example Flags of a header written for an audio-only file
+ * ```ts
+ * import { encodeFlvFile, readFlvFile } from "@arcly/stream/flv";
+ * import assert from "node:assert/strict";
+ *
+ * const file = encodeFlvFile([{ kind: "audio", codec: "mp3", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array([0xff, 0xfb]) }]);
+ * assert.deepEqual(readFlvFile(file).header, { hasAudio: true, hasVideo: false });
+ * ```
+ */
 export interface FlvHeaderInfo {
   /** The TypeFlagsAudio bit. */
   readonly hasAudio: boolean;
@@ -40,7 +52,19 @@ export interface FlvHeaderInfo {
   readonly hasVideo: boolean;
 }
 
-/** The result of {@linkcode readFlvFile}. */
+/**
+ * The result of {@linkcode readFlvFile}.
+ *
+ * @example Inspect a result
+ * ```ts
+ * import { type FlvReadResult, readFlvFile } from "@arcly/stream/flv";
+ * import assert from "node:assert/strict";
+ *
+ * const result: FlvReadResult = readFlvFile(new Uint8Array([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]));
+ * assert.equal(result.frames.length, 0);
+ * assert.equal(result.truncated, false);
+ * ```
+ */
 export interface FlvReadResult {
   /** Every frame, in file order (timescale 1000). */
   readonly frames: MediaFrame[];

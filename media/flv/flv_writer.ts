@@ -25,7 +25,18 @@ import { FlvMuxer } from "./flv_muxer.ts";
  */
 const MAX_HELD_FRAMES = 64;
 
-/** Options for {@linkcode FlvWriterStream} and {@linkcode encodeFlvFile}. */
+/**
+ * Options for {@linkcode FlvWriterStream} and {@linkcode encodeFlvFile}.
+ *
+ * @example Keep the source timestamps
+ * ```ts
+ * import { type FlvWriterOptions, FlvWriterStream } from "@arcly/stream/flv";
+ * import assert from "node:assert/strict";
+ *
+ * const options: FlvWriterOptions = { rebase: false, metadata: { title: "cam" } };
+ * assert.ok(new FlvWriterStream(options).writable instanceof WritableStream);
+ * ```
+ */
 export interface FlvWriterOptions {
   /** Shift timestamps so the first media frame is at 0 ms (default true). */
   rebase?: boolean;

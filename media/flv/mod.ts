@@ -35,14 +35,9 @@
  *
  * @module
  */
-export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
-export type { Muxer, MuxOptions } from "../muxer.ts";
-export {
-  BitstreamError,
-  StreamError,
-  type StreamErrorCode,
-  type StreamErrorOptions,
-} from "../stream_error.ts";
+export * from "../frame.ts";
+export * from "../muxer.ts";
+export * from "../stream_error.ts";
 export * from "./amf0.ts";
 export * from "./flv_tag.ts";
 export * from "./flv_muxer.ts";

@@ -19,6 +19,7 @@
 import type { CodecId, MediaFrame } from "../frame.ts";
 import { BitstreamError, StreamError } from "../stream_error.ts";
 import {
+  AAC_SAMPLE_RATES,
   type AudioSpecificConfig,
   parseAudioSpecificConfig,
   parseAvcDecoderConfig,
@@ -129,7 +130,18 @@ export function configureTrack(track: TrackState, frame: MediaFrame): void {
     }
     track.paramSets = sets;
   } else if (track.codec === "aac") {
-    track.asc = parseAudioSpecificConfig(frame.data);
+    const asc = parseAudioSpecificConfig(frame.data);
+    // ADTS has no escape for an explicit rate (index 15): map it to its index.
+    const index = asc.samplingFrequencyIndex <= 12
+      ? asc.samplingFrequencyIndex
+      : AAC_SAMPLE_RATES.indexOf(asc.sampleRate);
+    if (index < 0 || index > 12) {
+      throw new StreamError(
+        "Unsupported",
+        `Cannot mux AAC at ${asc.sampleRate} Hz into ADTS: no sampling frequency index`,
+      );
+    }
+    track.asc = { ...asc, samplingFrequencyIndex: index };
   } else if (track.codec === "opus") {
     const head = parseOpusHead(frame.data);
     track.descriptors = opusDescriptors(

@@ -30,6 +30,6 @@
  *
  * @module
  */
-export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
-export type { Muxer, MuxOptions } from "../muxer.ts";
+export * from "../frame.ts";
+export * from "../muxer.ts";
 export * from "./mpegts_muxer.ts";

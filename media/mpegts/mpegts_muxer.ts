@@ -72,7 +72,21 @@ const WRAP_33 = 2 ** 33;
 const NO_PCR_PID = 0x1fff;
 const SUPPORTED = "h264, h265, aac, mp3, opus";
 
-/** Options for {@linkcode MpegTsMuxer}. */
+/**
+ * Options for {@linkcode MpegTsMuxer}.
+ *
+ * @example Use other PIDs
+ * ```ts
+ * import { MpegTsMuxer } from "@arcly/stream/mpegts";
+ * import assert from "node:assert/strict";
+ *
+ * const muxer = new MpegTsMuxer({ pmtPid: 0x20, audioPid: 0x41 });
+ * const ts = muxer.mux([{ kind: "audio", codec: "mp3", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 90000, keyframe: true, config: false, data: new Uint8Array([0xff, 0xfb]) }]);
+ * assert.equal(((ts[188 + 1]! & 0x1f) << 8) | ts[188 + 2]!, 0x20); // PMT packet
+ * assert.equal(((ts[376 + 1]! & 0x1f) << 8) | ts[376 + 2]!, 0x41); // audio PES
+ * ```
+ */
 export interface MpegTsMuxerOptions {
   /** PID of video track 0 (default 0x100); track n uses `videoPid + 2n`. */
   videoPid?: number;

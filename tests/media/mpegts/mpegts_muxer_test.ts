@@ -335,3 +335,25 @@ Deno.test("MpegTsMuxer skips data frames and refuses what it cannot carry", () =
     (e) => e instanceof StreamError && e.code === "Unsupported",
   );
 });
+
+Deno.test("MpegTsMuxer maps an explicit AAC sampling rate to its ADTS index", () => {
+  const muxer = new MpegTsMuxer();
+  // AAC LC, samplingFrequencyIndex 15 + explicit 44100 Hz, stereo
+  muxer.configure(
+    frame("aac", {
+      config: true,
+      data: new Uint8Array([0x17, 0x80, 0x56, 0x22, 0x10]),
+    }),
+  );
+  const [pes] = demux(muxer.mux([frame("aac", { data: new Uint8Array(9) })]))
+    .get(0x101)!;
+  assert.deepEqual([...pes!.es.subarray(0, 7)], [
+    0xff,
+    0xf1,
+    0x50,
+    0x80,
+    0x02,
+    0x1f,
+    0xfc,
+  ]);
+});
