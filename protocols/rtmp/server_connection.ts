@@ -199,7 +199,7 @@ export class RtmpConnection {
     };
   }
 
-  async #perform(action: SessionAction): Promise<void> {
+  #perform(action: SessionAction): Promise<void> | void {
     switch (action.type) {
       case "send":
         return this.#send([action.bytes]);
