@@ -103,7 +103,7 @@ export class BoxWriter {
     this.#pos += bytes.byteLength;
   }
 
-  /** `count` zero bytes (the buffer is fresh, so nothing is written). */
+  /** `count` zero bytes (written: the buffer may be a reused caller buffer). */
   zeros(count: number): void {
     if (this.#bytes !== null) this.#bytes.fill(0, this.#pos, this.#pos + count);
     this.#pos += count;
