@@ -189,6 +189,7 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
       lagErrors: this.#lagErrors,
       evictions: this.#evictions,
       subscribers: this.#subs.size,
+      laggingSubscribers: this.#lagging(),
     };
   }
 
@@ -204,6 +205,13 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     this.#context.onEnded(this, reason);
     for (const sub of [...this.#subs]) sub.endIfDrained();
     if (this.#subs.size === 0) this.#release();
+  }
+
+  #lagging(): number {
+    const half = Math.min(this.ring.capacity, this.spec.maxLagFrames) / 2;
+    let n = 0;
+    for (const sub of this.#subs) if (sub.lag > half) n++;
+    return n;
   }
 
   /** Engine tick: evict stalled subscribers. */

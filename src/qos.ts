@@ -176,4 +176,6 @@ export interface QosSnapshot {
   readonly evictions: number;
   /** Subscribers attached now. */
   readonly subscribers: number;
+  /** Attached subscribers more than half their lag limit behind (slow consumers, now). */
+  readonly laggingSubscribers: number;
 }

@@ -49,6 +49,11 @@ Deno.test("StreamHandle.qos() reports per-track rates from the injected clock, w
   );
   assert.ok(Math.abs(audio!.bitrate - 100_000) < 4_000);
   assert.equal(qos.framesIn, 2 + 150 + 300);
+  assert.equal(qos.laggingSubscribers, 0);
+  const slow = stream.subscribe({ replay: false });
+  for (let i = 0; i < 300; i++) stream.publishFrame(audioFrame(6_000 + i));
+  assert.equal(stream.qos().laggingSubscribers, 1);
+  slow.close();
   assert.equal(engine.streams()[0]?.qos.tracks.length, 2);
   stream.end();
 });
