@@ -3,6 +3,8 @@
 // Each group compares, in the same run:
 // - "kernel takeAll": publish FRAMES frames, then every subscriber takes its
 //   batch with `takeAll()` (the egress pattern of RTMP/HTTP-FLV viewers);
+// - "kernel ready()+takeAll()": N concurrent egress loops waiting on the
+//   shared wake-up promise, then taking their batch;
 // - "kernel next()": the same, each subscriber awaiting `next()` per frame;
 // - "tee() chain" (baseline): a ReadableStream teed N-1 times, each branch
 //   read frame by frame.
@@ -76,6 +78,23 @@ for (const n of COUNTS) {
       for (const sub of taking.subs) {
         if (sub.takeAll().length !== FRAMES) throw new Error("lost frames");
       }
+    },
+  );
+
+  const egress = kernelSetup(n, `egress${n}`);
+  Deno.bench(
+    `kernel ready()+takeAll(), ${n} subscribers`,
+    { group },
+    async () => {
+      const consumers = egress.subs.map(async (sub) => {
+        let got = 0;
+        while (got < FRAMES) {
+          await sub.ready();
+          got += sub.takeAll().length;
+        }
+      });
+      for (const f of frames) egress.stream.publishFrame(f);
+      await Promise.all(consumers);
     },
   );
 
