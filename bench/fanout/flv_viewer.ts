@@ -148,6 +148,7 @@ export class FlvViewer extends Viewer {
         this.#sizeValue = 0;
         this.#inExtension = false;
         this.#http = this.#chunkLeft === 0 ? Http.Done : Http.ChunkData;
+        if (this.#http === Http.Done) this.fail("end of body"); // last-chunk: the stream ended
         return off;
       }
       if (this.#inExtension || c === 0x0d) continue;

@@ -56,11 +56,12 @@ function label(frame: CallFrame): string {
  * Self time per function of one profile, largest first.
  *
  * @param path A `.cpuprofile` file.
- * @returns Total sampled ms and the top functions with their self ms.
+ * @returns Total sampled ms, busy (non-idle) ms and the top functions with
+ * their self ms.
  */
 export function topSelfTime(
   path: string,
-): { totalMs: number; top: [string, number][] } {
+): { totalMs: number; busyMs: number; top: [string, number][] } {
   const profile = JSON.parse(Deno.readTextFileSync(path)) as CpuProfile;
   const byId = new Map<number, ProfileNode>(
     profile.nodes.map((n) => [n.id, n]),
@@ -78,7 +79,7 @@ export function topSelfTime(
   const top = [...self.entries()].filter(([k]) => k !== "(idle)").sort((a, b) =>
     b[1] - a[1]
   ).slice(0, TOP_FUNCTIONS);
-  return { totalMs: total, top };
+  return { totalMs: total, busyMs: total - (self.get("(idle)") ?? 0), top };
 }
 
 /**
@@ -90,18 +91,18 @@ export function topSelfTime(
 export function summarizeProfiles(dir: string): string {
   const out: string[] = [];
   for (const file of listProfiles(dir)) {
-    const { totalMs, top } = topSelfTime(file);
+    const { totalMs, busyMs, top } = topSelfTime(file);
     out.push(
       `### Profile ${file.slice(dir.length + 1)} (${
         (totalMs / 1000).toFixed(1)
-      } s sampled)`,
+      } s sampled, ${(busyMs / 1000).toFixed(1)} s busy)`,
       ``,
     );
-    out.push(`| self ms | % | function |`, `|---:|---:|---|`);
+    out.push(`| self ms | % of busy | function |`, `|---:|---:|---|`);
     for (const [name, ms] of top) {
       out.push(
         `| ${ms.toFixed(0)} | ${
-          (100 * ms / totalMs).toFixed(1)
+          (100 * ms / busyMs).toFixed(1)
         } | \`${name}\` |`,
       );
     }

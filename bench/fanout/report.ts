@@ -38,6 +38,8 @@ export interface StallResult {
   series: number[];
   rssMax: number;
   cutOff: number;
+  /** Median bytes a viewer read in the 3 s after resuming (what was queued for it). */
+  drainedMedian: number;
   rssAfter: number | null;
 }
 
@@ -201,8 +203,8 @@ function steadyTable(
 
 function stallTable(report: Report, kinds: readonly string[]): string[] {
   const lines = [
-    `| protocol | server | viewers | RSS before (MB) | RSS when stalled (MB) | RSS after ${report.stallS} s (MB) | growth (MB) | growth/viewer/s (KB) | cut off by server | RSS after close (MB) |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `| protocol | server | viewers | RSS before (MB) | RSS when stalled (MB) | RSS after ${report.stallS} s (MB) | growth (MB) | growth/viewer/s (KB) | queued per viewer (MB) | cut off by server | RSS after close (MB) |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   const mb = (b: number): number => b / 1048576;
   for (const protocol of ["flv", "rtmp"] as const) {
@@ -227,9 +229,9 @@ function stallTable(report: Report, kinds: readonly string[]): string[] {
           fmt(mb(median(rs.map((s) => s.rssBefore))))
         } | ${fmt(mb(first))} | ${fmt(mb(last))} | ${fmt(mb(growth))} | ${
           fmt(perViewerPerS, 0)
-        } | ${fmt(median(rs.map((s) => s.cutOff)), 0)} | ${
-          fmt(mb(median(rs.map((s) => s.rssAfter ?? NaN))))
-        } |`,
+        } | ${fmt(mb(median(rs.map((s) => s.drainedMedian))), 2)} | ${
+          fmt(median(rs.map((s) => s.cutOff)), 0)
+        } | ${fmt(mb(median(rs.map((s) => s.rssAfter ?? NaN))))} |`,
       );
     }
   }
@@ -289,6 +291,10 @@ export function renderReport(report: Report): string {
   out.push(`## RTMP viewers`, ``, ...steadyTable(report, "rtmp", kinds), ``);
   out.push(
     `## Stalled viewers (stop reading after their first keyframe)`,
+    ``,
+    `RSS sampled every second while the viewers do not read; "queued per viewer" = bytes a viewer`,
+    `read in the 3 s after it resumed (what the kernel and the server had queued for it);`,
+    `"cut off" = viewers the server disconnected.`,
     ``,
     ...stallTable(report, kinds),
     ``,

@@ -85,7 +85,7 @@ function parseSettings(args: readonly string[]): Settings {
     windowS: num("window", quick ? 5 : 10),
     baselineS: num("baseline", quick ? 5 : 10),
     probes: num("probes", 3),
-    stallS: num("stall-seconds", quick ? 15 : 60),
+    stallS: num("stall-seconds", quick ? 30 : 60),
     connectTimeoutS: num("connect-timeout", quick ? 20 : 30),
   };
 }
