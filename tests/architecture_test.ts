@@ -37,6 +37,8 @@ function relative(path: string): string {
 /** Import specifiers of a source file (static imports, re-exports, dynamic imports). */
 function specifiers(source: string): string[] {
   const out: string[] = [];
+  // Comments (doc examples import public specifiers) are not code: blank them out first.
+  source = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
   const re =
     /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
   for (const m of source.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3])!);
