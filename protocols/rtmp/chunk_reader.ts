@@ -74,6 +74,19 @@ interface ChunkStreamState {
 }
 
 const MESSAGE_HEADER_LENGTH = [11, 7, 3, 0] as const;
+/** First allocation for a message body; grows by doubling up to its declared length. */
+const INITIAL_PAYLOAD_BYTES = 64 * 1024;
+
+function grow(state: ChunkStreamState, incoming: number): void {
+  const old = state.payload!;
+  const size = Math.min(
+    state.length,
+    Math.max(old.length * 2, state.filled + incoming),
+  );
+  const next = new Uint8Array(size);
+  next.set(old.subarray(0, state.filled));
+  state.payload = next;
+}
 
 function protocolError(message: string): StreamError {
   return new StreamError("Protocol", message);
@@ -157,6 +170,7 @@ export class ChunkReader {
       if (this.#current !== null) {
         const state = this.#current;
         const n = Math.min(this.#chunkLeft, bytes.length - p);
+        if (state.filled + n > state.payload!.length) grow(state, n);
         state.payload!.set(bytes.subarray(p, p + n), state.filled);
         state.filled += n;
         this.#chunkLeft -= n;
@@ -294,7 +308,11 @@ export class ChunkReader {
           `Cannot read message of ${state.length} bytes: ${this.#assembling} bytes already in reassembly (MAX_ASSEMBLY_BYTES)`,
         );
       }
-      state.payload = new Uint8Array(state.length);
+      // Allocate what arrives, not what the header claims: a 12-byte header
+      // must not cost 16 MiB. Most messages fit the first allocation.
+      state.payload = new Uint8Array(
+        Math.min(state.length, INITIAL_PAYLOAD_BYTES),
+      );
       state.filled = 0;
       this.#assembling += state.length;
     }

@@ -119,7 +119,7 @@ export class MediaIngest {
     while (p + AGGREGATE_TAG_HEADER <= body.length) {
       const type = body[p]!;
       const size = (body[p + 1]! << 16) | (body[p + 2]! << 8) | body[p + 3]!;
-      const ts = ((body[p + 7]! << 24) | (view.getUint32(p + 3) >>> 8)) >>> 0;
+      const ts = ((body[p + 7]! << 24) | (view.getUint32(p + 4) >>> 8)) >>> 0;
       const start = p + AGGREGATE_TAG_HEADER;
       if (start + size > body.length) {
         throw new StreamError(
