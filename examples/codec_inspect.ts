@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a CLI example: printing is its output
 /**
  * codec_inspect: prints the codec string, stream metadata and per-frame
  * random-access classification of an elementary stream file.

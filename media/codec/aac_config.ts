@@ -16,7 +16,17 @@ import { BitstreamError } from "../stream_error.ts";
 import { BitReader } from "./bit_reader.ts";
 import { BitWriter } from "./_bit_writer.ts";
 
-/** Sampling frequencies for samplingFrequencyIndex 0..12 (ISO/IEC 14496-3 Table 1.18). */
+/**
+ * Sampling frequencies for samplingFrequencyIndex 0..12 (ISO/IEC 14496-3 Table 1.18).
+ *
+ * @example Look up an index
+ * ```ts
+ * import { AAC_SAMPLE_RATES } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(AAC_SAMPLE_RATES.indexOf(44100), 4);
+ * ```
+ */
 export const AAC_SAMPLE_RATES: readonly number[] = Object.freeze([
   96000,
   88200,
@@ -56,6 +66,16 @@ const GA_TYPES: ReadonlySet<number> = new Set([
  * A parsed AudioSpecificConfig.
  *
  * Specification: ISO/IEC 14496-3 §1.6.2.1, AudioSpecificConfig.
+ *
+ * @example Read a config
+ * ```ts
+ * import { type AudioSpecificConfig, parseAudioSpecificConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const asc: AudioSpecificConfig = parseAudioSpecificConfig(new Uint8Array([0x11, 0x90]));
+ * assert.equal(asc.sampleRate, 48000);
+ * assert.equal(asc.sbr, false);
+ * ```
  */
 export interface AudioSpecificConfig {
   /** The core audio object type (2 = AAC LC, also for HE-AAC, whose core is LC). */
@@ -181,7 +201,18 @@ function readFrequency(r: BitReader): [number, number] {
   return [index, rate];
 }
 
-/** Input of {@linkcode buildAudioSpecificConfig}. */
+/**
+ * Input of {@linkcode buildAudioSpecificConfig}.
+ *
+ * @example Build input
+ * ```ts
+ * import { type AudioSpecificConfigInit, buildAudioSpecificConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const init: AudioSpecificConfigInit = { objectType: 2, sampleRate: 44100, channelConfiguration: 2 };
+ * assert.deepEqual([...buildAudioSpecificConfig(init)], [0x12, 0x10]);
+ * ```
+ */
 export interface AudioSpecificConfigInit {
   /** Audio object type (2 = AAC LC). */
   objectType: number;

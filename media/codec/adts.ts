@@ -21,16 +21,46 @@
 import { BitstreamError } from "../stream_error.ts";
 import { AAC_SAMPLE_RATES, type AudioSpecificConfig } from "./aac_config.ts";
 
-/** Size of an ADTS header without CRC. */
+/**
+ * Size of an ADTS header without CRC.
+ *
+ * @example Header size
+ * ```ts
+ * import { ADTS_HEADER_BYTES } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ADTS_HEADER_BYTES, 7);
+ * ```
+ */
 export const ADTS_HEADER_BYTES = 7;
 
-/** Largest aac_frame_length (13 bits), header included. */
+/**
+ * Largest aac_frame_length (13 bits), header included.
+ *
+ * @example Largest frame
+ * ```ts
+ * import { MAX_ADTS_FRAME_BYTES } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_ADTS_FRAME_BYTES, 2 ** 13 - 1);
+ * ```
+ */
 export const MAX_ADTS_FRAME_BYTES = 8191;
 
 /**
  * A parsed ADTS header.
  *
  * Specification: ISO/IEC 13818-7 §6.2.1, adts_fixed_header + adts_variable_header.
+ *
+ * @example Read a header
+ * ```ts
+ * import { type AdtsHeader, parseAdtsHeader } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const header: AdtsHeader = parseAdtsHeader(new Uint8Array([0xff, 0xf1, 0x50, 0x80, 0x02, 0x1f, 0xfc]));
+ * assert.equal(header.headerLength, 7);
+ * assert.equal(header.mpegVersion, 4);
+ * ```
  */
 export interface AdtsHeader {
   /** 4 for MPEG-4 (ID 0), 2 for MPEG-2 (ID 1). */
@@ -170,6 +200,15 @@ export function buildAdtsHeader(
 
 /**
  * One frame of an ADTS stream: its header and a view of its raw payload.
+ *
+ * @example Payload of a frame
+ * ```ts
+ * import { type AdtsFrame, splitAdts } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const frames: AdtsFrame[] = splitAdts(new Uint8Array([0xff, 0xf1, 0x50, 0x80, 0x01, 0x1f, 0xfc, 0xaa]));
+ * assert.deepEqual([...frames[0]!.payload], [0xaa]);
+ * ```
  */
 export interface AdtsFrame {
   /** The parsed header. */

@@ -50,6 +50,16 @@ export const Av1ObuType: {
  * One OBU located in a buffer.
  *
  * Specification: AV1 §5.3.1 obu_header, §5.3.3 obu_extension_header.
+ *
+ * @example Inspect an OBU
+ * ```ts
+ * import { type Av1Obu, splitAv1Obus } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const [obu]: Av1Obu[] = splitAv1Obus(new Uint8Array([0x12, 0x00]));
+ * assert.equal(obu!.type, 2);
+ * assert.equal(obu!.payload.length, 0);
+ * ```
  */
 export interface Av1Obu {
   /** obu_type. */

@@ -25,6 +25,16 @@ import { Av1ObuType, splitAv1Obus } from "./av1_obu.ts";
  * The fields of an AV1 sequence header used for configuration and codec strings.
  *
  * Specification: AV1 §5.5.1 sequence_header_obu, §5.5.2 color_config.
+ *
+ * @example Read a sequence header
+ * ```ts
+ * import { type Av1SequenceHeader, parseAv1SequenceHeader } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const seq: Av1SequenceHeader = parseAv1SequenceHeader(new Uint8Array([0, 0, 0, 2, 0xaf, 0xff, 0x9b, 0x5f, 0x20, 0x08]));
+ * assert.equal(seq.level, 0);
+ * assert.equal(seq.subsamplingX, 1);
+ * ```
  */
 export interface Av1SequenceHeader {
   /** seq_profile (0 Main, 1 High, 2 Professional). */
@@ -210,6 +220,15 @@ function fail(r: BitReader, state: string): never {
  * A parsed av1C record.
  *
  * Specification: AV1-ISOBMFF §2.3.3, AV1CodecConfigurationRecord.
+ *
+ * @example Read an av1C
+ * ```ts
+ * import { type Av1DecoderConfig, parseAv1DecoderConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const config: Av1DecoderConfig = parseAv1DecoderConfig(new Uint8Array([0x81, 0x00, 0x0c, 0x00]));
+ * assert.equal(config.configObus.length, 0);
+ * ```
  */
 export interface Av1DecoderConfig {
   /** seq_profile. */

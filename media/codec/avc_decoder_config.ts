@@ -28,6 +28,16 @@ import { ByteCursor } from "./_byte_cursor.ts";
  * A parsed avcC record. Parameter sets are views into the input.
  *
  * Specification: ISO/IEC 14496-15 §5.3.3.1, AVCDecoderConfigurationRecord.
+ *
+ * @example Inspect a record
+ * ```ts
+ * import { type AvcDecoderConfig, parseAvcDecoderConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const config: AvcDecoderConfig = parseAvcDecoderConfig(new Uint8Array([1, 0x42, 0xc0, 0x0a, 0xff, 0xe0, 0]));
+ * assert.equal(config.sps.length, 0);
+ * assert.equal(config.spsExt.length, 0);
+ * ```
  */
 export interface AvcDecoderConfig {
   /** configurationVersion (1). */
@@ -119,7 +129,18 @@ export function parseAvcDecoderConfig(data: Uint8Array): AvcDecoderConfig {
   return config;
 }
 
-/** Input of {@linkcode buildAvcDecoderConfig}. */
+/**
+ * Input of {@linkcode buildAvcDecoderConfig}.
+ *
+ * @example Build input
+ * ```ts
+ * import { type AvcDecoderConfigInit, buildAvcDecoderConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const init: AvcDecoderConfigInit = { sps: [new Uint8Array([0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99])], pps: [new Uint8Array([0x68, 0xce, 0x3c, 0x80])], lengthSize: 4 };
+ * assert.equal(buildAvcDecoderConfig(init)[4], 0xff);
+ * ```
+ */
 export interface AvcDecoderConfigInit {
   /** SPS NAL units (at least one; the first gives profile and level). */
   sps: readonly Uint8Array[];

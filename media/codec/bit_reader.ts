@@ -16,6 +16,14 @@ import { BitstreamError } from "../stream_error.ts";
  * Longest Exp-Golomb prefix accepted: 32 leading zeros encode values up to
  * 2^32 - 2, more than any syntax element of H.264/H.265/VVC needs, and the
  * result still fits a double exactly.
+ *
+ * @example The Exp-Golomb prefix cap
+ * ```ts
+ * import { MAX_EXP_GOLOMB_LEADING_ZEROS } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_EXP_GOLOMB_LEADING_ZEROS, 32);
+ * ```
  */
 export const MAX_EXP_GOLOMB_LEADING_ZEROS = 32;
 

@@ -19,7 +19,18 @@ function dec2(value: number): string {
   return String(value).padStart(2, "0");
 }
 
-/** Fields of an `avc1.PPCCLL` string. */
+/**
+ * Fields of an `avc1.PPCCLL` string.
+ *
+ * @example From literal fields
+ * ```ts
+ * import { type AvcCodecFields, avcCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: AvcCodecFields = { profile: 100, compatibility: 0, level: 41 };
+ * assert.equal(avcCodecString(fields), "avc1.640029");
+ * ```
+ */
 export interface AvcCodecFields {
   /** profile_idc. */
   profile: number;
@@ -49,7 +60,19 @@ export function avcCodecString(fields: AvcCodecFields): string {
   }`;
 }
 
-/** Fields of an `hvc1.` string (an H.265 SPS, VPS or hvcC fits). */
+/**
+ * Fields of an `hvc1.` string (an H.265 SPS, VPS or hvcC fits).
+ *
+ * @example From literal fields
+ * ```ts
+ * import { type HevcCodecFields, hevcCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: HevcCodecFields = { profileSpace: 0, profile: 1, compatibilityFlags: 0x60000000, tier: false,
+ *   level: 120, constraintFlags: new Uint8Array(6) };
+ * assert.equal(hevcCodecString(fields), "hvc1.1.6.L120");
+ * ```
+ */
 export interface HevcCodecFields {
   /** general_profile_space. */
   profileSpace: number;
@@ -65,7 +88,20 @@ export interface HevcCodecFields {
   constraintFlags: Uint8Array;
 }
 
-/** Options of {@linkcode hevcCodecString}. */
+/**
+ * Options of {@linkcode hevcCodecString}.
+ *
+ * @example In-band parameter sets
+ * ```ts
+ * import { type HevcCodecStringOptions, hevcCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HevcCodecStringOptions = { sampleEntry: "hev1" };
+ * const fields = { profileSpace: 0, profile: 1, compatibilityFlags: 0x60000000, tier: false, level: 93,
+ *   constraintFlags: new Uint8Array([0xb0, 0, 0, 0, 0, 0]) };
+ * assert.equal(hevcCodecString(fields, options), "hev1.1.6.L93.B0");
+ * ```
+ */
 export interface HevcCodecStringOptions {
   /** Sample entry: "hvc1" (parameter sets only in hvcC; default) or "hev1" (in-band). */
   sampleEntry?: "hvc1" | "hev1";
@@ -112,7 +148,18 @@ export function hevcCodecString(
   return s;
 }
 
-/** Fields of an `av01.` string (an {@linkcode Av1SequenceHeader} fits). */
+/**
+ * Fields of an `av01.` string (an {@linkcode Av1SequenceHeader} fits).
+ *
+ * @example From literal fields
+ * ```ts
+ * import { type Av1CodecFields, av1CodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: Av1CodecFields = { profile: 0, level: 8, tier: false, bitDepth: 8 };
+ * assert.equal(av1CodecString(fields), "av01.0.08M.08");
+ * ```
+ */
 export interface Av1CodecFields {
   /** seq_profile. */
   profile: number;
@@ -175,7 +222,18 @@ export function av1CodecString(fields: Av1CodecFields): string {
   }`;
 }
 
-/** Fields of a `vp09.` string (a {@linkcode Vp9DecoderConfig} fits). */
+/**
+ * Fields of a `vp09.` string (a {@linkcode Vp9DecoderConfig} fits).
+ *
+ * @example From literal fields
+ * ```ts
+ * import { type Vp9CodecFields, vp9CodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: Vp9CodecFields = { profile: 0, level: 21, bitDepth: 8, fullRange: true };
+ * assert.equal(vp9CodecString(fields), "vp09.00.21.08.01.01.01.01.01");
+ * ```
+ */
 export interface Vp9CodecFields {
   /** Profile 0..3. */
   profile: number;
@@ -230,7 +288,18 @@ export function vp9CodecString(fields: Vp9CodecFields): string {
   }`;
 }
 
-/** Fields of an `mp4a.40.N` string (an {@linkcode AudioSpecificConfig} fits). */
+/**
+ * Fields of an `mp4a.40.N` string (an {@linkcode AudioSpecificConfig} fits).
+ *
+ * @example HE-AAC v2
+ * ```ts
+ * import { type AacCodecFields, aacCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: AacCodecFields = { objectType: 2, sbr: true, ps: true };
+ * assert.equal(aacCodecString(fields), "mp4a.40.29");
+ * ```
+ */
 export interface AacCodecFields {
   /** The core audio object type (2 = LC). */
   objectType: number;
@@ -261,7 +330,18 @@ export function aacCodecString(fields: AacCodecFields): string {
   return `mp4a.40.${n}`;
 }
 
-/** Fields of a `vvc1.` string (a {@linkcode VvcDecoderConfig} or VVC SPS fits). */
+/**
+ * Fields of a `vvc1.` string (a {@linkcode VvcDecoderConfig} or VVC SPS fits).
+ *
+ * @example From literal fields
+ * ```ts
+ * import { type VvcCodecFields, vvcCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: VvcCodecFields = { profile: 1, tier: true, level: 102 };
+ * assert.equal(vvcCodecString(fields), "vvc1.1.H102");
+ * ```
+ */
 export interface VvcCodecFields {
   /** general_profile_idc. */
   profile: number;

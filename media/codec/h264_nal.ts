@@ -18,6 +18,14 @@ import { checkedUe, MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
  * Bytes of an SEI NAL unit searched for a recovery point. Encoders put the
  * recovery point first or after a short user-data message (x264 writes ~700
  * bytes of settings text); the cap bounds the work per frame.
+ *
+ * @example The SEI scan cap
+ * ```ts
+ * import { MAX_SEI_SCAN_BYTES } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_SEI_SCAN_BYTES, 4096);
+ * ```
  */
 export const MAX_SEI_SCAN_BYTES = 4096;
 
@@ -56,6 +64,15 @@ export const H264NalType: {
  * The identifiers at the start of an H.264 PPS.
  *
  * Specification: ITU-T H.264 §7.3.2.2, pic_parameter_set_rbsp.
+ *
+ * @example Ids of a PPS
+ * ```ts
+ * import { type H264PpsIds, parseH264PpsIds } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const ids: H264PpsIds = parseH264PpsIds(new Uint8Array([0x68, 0xce, 0x3c, 0x80]));
+ * assert.equal(ids.id, 0);
+ * ```
  */
 export interface H264PpsIds {
   /** pic_parameter_set_id. */

@@ -16,6 +16,14 @@ import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
 /**
  * Largest parameter set processed. Real SPS/PPS/VPS are well under 1 KB; the
  * cap bounds the un-escaping work on hostile input.
+ *
+ * @example The parameter-set cap
+ * ```ts
+ * import { MAX_PARAMETER_SET_BYTES } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_PARAMETER_SET_BYTES, 65536);
+ * ```
  */
 export const MAX_PARAMETER_SET_BYTES = 64 * 1024;
 
@@ -50,6 +58,16 @@ const HIGH_PROFILES: ReadonlySet<number> = new Set([
  * timing).
  *
  * Specification: ITU-T H.264 Annex E.1.1 / ITU-T H.265 Annex E.2.1.
+ *
+ * @example Defaults without VUI
+ * ```ts
+ * import { parseH264Sps, type VideoUsability } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const vui: VideoUsability = parseH264Sps(new Uint8Array([0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]));
+ * assert.equal(vui.fullRange, false);
+ * assert.equal(vui.timeScale, 0);
+ * ```
  */
 export interface VideoUsability {
   /** Sample aspect ratio numerator (1 when absent). */
@@ -76,6 +94,16 @@ export interface VideoUsability {
  * The fields of an H.264 SPS that muxers, players and the kernel use.
  *
  * Specification: ITU-T H.264 §7.3.2.1.1, seq_parameter_set_data.
+ *
+ * @example Read a parsed SPS
+ * ```ts
+ * import { type H264Sps, parseH264Sps } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const sps: H264Sps = parseH264Sps(new Uint8Array([0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]));
+ * assert.equal(sps.chromaFormat, 1);
+ * assert.equal(sps.bitDepthLuma, 8);
+ * ```
  */
 export interface H264Sps extends VideoUsability {
   /** profile_idc (66 Baseline, 77 Main, 100 High, …). */

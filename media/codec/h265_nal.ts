@@ -130,6 +130,15 @@ export function isH265RandomAccess(
  * The fields of an H.265 VPS used for hvcC.
  *
  * Specification: ITU-T H.265 §7.3.2.1, video_parameter_set_rbsp.
+ *
+ * @example Use the VPS profile
+ * ```ts
+ * import type { H265Vps } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const isMain10 = (vps: H265Vps): boolean => vps.profile === 2;
+ * assert.equal(typeof isMain10, "function");
+ * ```
  */
 export interface H265Vps extends H265ProfileTierLevel {
   /** vps_video_parameter_set_id. */
@@ -176,6 +185,15 @@ export function parseH265Vps(nal: Uint8Array): H265Vps {
  * The ids and parallel-decoding tools of an H.265 PPS.
  *
  * Specification: ITU-T H.265 §7.3.2.3.1, pic_parameter_set_rbsp.
+ *
+ * @example Read PPS ids
+ * ```ts
+ * import { type H265Pps, parseH265Pps } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const pps: H265Pps = parseH265Pps(new Uint8Array([0x44, 0x01, 0xc1, 0x72, 0xb4, 0x62, 0x40]));
+ * assert.equal(pps.tilesEnabled, false);
+ * ```
  */
 export interface H265Pps {
   /** pps_pic_parameter_set_id. */

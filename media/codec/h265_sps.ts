@@ -23,6 +23,16 @@ import {
  * The general profile, tier and level of an H.265/VVC-style PTL structure.
  *
  * Specification: ITU-T H.265 §7.3.3, profile_tier_level (general part).
+ *
+ * @example Format a PTL as a codec string
+ * ```ts
+ * import { type H265ProfileTierLevel, hevcCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const ptl: H265ProfileTierLevel = { profileSpace: 0, tier: false, profile: 2, compatibilityFlags: 0x20000000,
+ *   constraintFlags: new Uint8Array([0x90, 0, 0, 0, 0, 0]), level: 120 };
+ * assert.equal(hevcCodecString(ptl), "hvc1.2.4.L120.90");
+ * ```
  */
 export interface H265ProfileTierLevel {
   /** general_profile_space (0..3). */
@@ -43,6 +53,18 @@ export interface H265ProfileTierLevel {
  * The fields of an H.265 SPS that muxers, players and the kernel use.
  *
  * Specification: ITU-T H.265 §7.3.2.2, seq_parameter_set_rbsp.
+ *
+ * @example Read size and depth
+ * ```ts
+ * import { type H265Sps, parseH265Sps } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * function describe(sps: H265Sps): string {
+ *   return `${sps.width}x${sps.height} ${sps.bitDepthLuma}-bit`;
+ * }
+ * assert.equal(typeof describe, "function");
+ * assert.equal(typeof parseH265Sps, "function");
+ * ```
  */
 export interface H265Sps extends H265ProfileTierLevel, VideoUsability {
   /** sps_video_parameter_set_id. */

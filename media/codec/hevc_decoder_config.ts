@@ -28,7 +28,18 @@ import { writeSets } from "./avc_decoder_config.ts";
 import { parseH265Pps, parseH265Vps } from "./h265_nal.ts";
 import { type H265ProfileTierLevel, parseH265Sps } from "./h265_sps.ts";
 
-/** One NAL unit array of an hvcC record. */
+/**
+ * One NAL unit array of an hvcC record.
+ *
+ * @example Find the SPS array
+ * ```ts
+ * import type { HevcNalArray } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const arrays: HevcNalArray[] = [{ nalType: 33, completeness: true, nalus: [new Uint8Array([0x42, 0x01])] }];
+ * assert.equal(arrays.find((a) => a.nalType === 33)?.nalus.length, 1);
+ * ```
+ */
 export interface HevcNalArray {
   /** NAL_unit_type of every unit in the array (32 VPS, 33 SPS, 34 PPS, 39/40 SEI). */
   nalType: number;
@@ -42,6 +53,18 @@ export interface HevcNalArray {
  * A parsed hvcC record.
  *
  * Specification: ISO/IEC 14496-15 §8.3.3.1, HEVCDecoderConfigurationRecord.
+ *
+ * @example Read the NAL length size
+ * ```ts
+ * import { type HevcDecoderConfig, parseHevcDecoderConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const config: HevcDecoderConfig = parseHevcDecoderConfig(new Uint8Array([
+ *   1, 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 0x5d, 0xf0, 0, 0xfc, 0xfd, 0xf8, 0xf8, 0, 0, 0x0f, 0,
+ * ]));
+ * assert.equal(config.lengthSize, 4);
+ * assert.equal(config.arrays.length, 0);
+ * ```
  */
 export interface HevcDecoderConfig extends H265ProfileTierLevel {
   /** configurationVersion (1). */
@@ -155,7 +178,18 @@ export function parseHevcDecoderConfig(data: Uint8Array): HevcDecoderConfig {
   }; // deno-fmt-ignore
 }
 
-/** Input of {@linkcode buildHevcDecoderConfig}. */
+/**
+ * Input of {@linkcode buildHevcDecoderConfig}.
+ *
+ * @example Build input
+ * ```ts
+ * import type { HevcDecoderConfigInit } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const init: HevcDecoderConfigInit = { vps: [], sps: [], pps: [], lengthSize: 4, complete: true };
+ * assert.equal(init.lengthSize, 4);
+ * ```
+ */
 export interface HevcDecoderConfigInit {
   /** VPS NAL units (at least one). */
   vps: readonly Uint8Array[];
@@ -181,11 +215,19 @@ export interface HevcDecoderConfigInit {
  * @throws {BitstreamError} when a parameter set cannot be parsed
  * @throws {RangeError} when a set is missing or over 65535 bytes
  *
- * @example Round trip through parse
- * ```ts ignore
+ * @example Build from x265 parameter sets and read them back
+ * ```ts
  * import { buildHevcDecoderConfig, parseHevcDecoderConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((b) => parseInt(b, 16)));
+ * const vps = hex("40010c01ffff01600000030090000003000003001e959809");
+ * const sps = hex("42010101600000030090000003000003001ea014207965959a4932bc05a02000000300200000030321");
+ * const pps = hex("4401c172b46240");
  * const hvcC = buildHevcDecoderConfig({ vps: [vps], sps: [sps], pps: [pps] });
- * const arrays = parseHevcDecoderConfig(hvcC).arrays; // VPS, SPS, PPS
+ * const config = parseHevcDecoderConfig(hvcC);
+ * assert.deepEqual(config.arrays.map((a) => a.nalType), [32, 33, 34]);
+ * assert.equal(config.level, 30);
  * ```
  */
 export function buildHevcDecoderConfig(

@@ -16,7 +16,17 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 
-/** Opus always decodes at 48 kHz (RFC 6716 §2); `pre_skip` counts 48 kHz samples. */
+/**
+ * Opus always decodes at 48 kHz (RFC 6716 §2); `pre_skip` counts 48 kHz samples.
+ *
+ * @example Opus decodes at 48 kHz
+ * ```ts
+ * import { OPUS_SAMPLE_RATE } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(OPUS_SAMPLE_RATE, 48000);
+ * ```
+ */
 export const OPUS_SAMPLE_RATE = 48000;
 
 const MAGIC = [0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64]; // "OpusHead"
@@ -25,6 +35,18 @@ const MAGIC = [0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64]; // "OpusHead"
  * A parsed OpusHead.
  *
  * Specification: RFC 7845 §5.1, Identification Header.
+ *
+ * @example Fields of a header
+ * ```ts
+ * import { type OpusHead, parseOpusHead } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const head: OpusHead = parseOpusHead(new Uint8Array([
+ *   0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64, 1, 1, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0,
+ * ]));
+ * assert.equal(head.channels, 1);
+ * assert.equal(head.coupledCount, 0);
+ * ```
  */
 export interface OpusHead {
   /** Version (major version must be 0). */

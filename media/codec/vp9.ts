@@ -25,6 +25,16 @@ import { BitReader } from "./bit_reader.ts";
  * The uncompressed header fields of one VP9 frame.
  *
  * Specification: VP9 §6.2, uncompressed_header().
+ *
+ * @example An inter frame header
+ * ```ts
+ * import { parseVp9FrameHeader, type Vp9FrameHeader } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const header: Vp9FrameHeader = parseVp9FrameHeader(new Uint8Array([0x86, 0x00]));
+ * assert.equal(header.keyFrame, false);
+ * assert.equal(header.width, 0);
+ * ```
  */
 export interface Vp9FrameHeader {
   /** Profile 0..3. */
@@ -206,6 +216,16 @@ export function isVp9KeyFrame(data: Uint8Array): boolean {
  * A VPCodecConfigurationRecord.
  *
  * Specification: VP Codec ISO Media File Format Binding §2.2.
+ *
+ * @example A configuration
+ * ```ts
+ * import { type Vp9DecoderConfig, vp9CodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const config: Vp9DecoderConfig = { profile: 0, level: 31, bitDepth: 8, chromaSubsampling: 1, fullRange: false,
+ *   colourPrimaries: 2, transferCharacteristics: 2, matrixCoefficients: 2 };
+ * assert.equal(vp9CodecString(config), "vp09.00.31.08");
+ * ```
  */
 export interface Vp9DecoderConfig {
   /** Profile 0..3. */

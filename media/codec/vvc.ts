@@ -139,6 +139,15 @@ export function isVvcRandomAccess(sample: Uint8Array, lengthSize = 4): boolean {
  * The basic fields of a VVC SPS.
  *
  * Specification: ITU-T H.266 §7.3.2.4, seq_parameter_set_rbsp.
+ *
+ * @example Describe a VVC SPS
+ * ```ts
+ * import type { VvcSps } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const sps: VvcSps = { id: 0, vpsId: 0, maxSubLayers: 1, chromaFormat: 1, profile: 1, tier: false, level: 83, width: 1920, height: 1080 };
+ * assert.equal(sps.bitDepth, undefined);
+ * ```
  */
 export interface VvcSps {
   /** sps_seq_parameter_set_id. */
@@ -240,7 +249,18 @@ function readVvcProfileTierLevel(
   return { profile, tier, level };
 }
 
-/** One NAL unit array of a vvcC record. */
+/**
+ * One NAL unit array of a vvcC record.
+ *
+ * @example An SPS array
+ * ```ts
+ * import type { VvcNalArray } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const array: VvcNalArray = { nalType: 15, completeness: true, nalus: [] };
+ * assert.equal(array.nalType, 15);
+ * ```
+ */
 export interface VvcNalArray {
   /** NAL_unit_type (14 VPS, 15 SPS, 16 PPS, …). */
   nalType: number;
@@ -254,6 +274,15 @@ export interface VvcNalArray {
  * A parsed vvcC record (the general PTL fields and NAL arrays).
  *
  * Specification: ISO/IEC 14496-15 §11.2.4.2, VvcDecoderConfigurationRecord.
+ *
+ * @example Read a record
+ * ```ts
+ * import { parseVvcDecoderConfig, type VvcDecoderConfig } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const config: VvcDecoderConfig = parseVvcDecoderConfig(new Uint8Array([0xfe, 0]));
+ * assert.equal(config.profile, 0);
+ * ```
  */
 export interface VvcDecoderConfig {
   /** NAL unit length size: 1, 2 or 4. */

@@ -5,7 +5,7 @@
 // Long mode: FUZZ_LONG=1 runs 100,000 cases per parser.
 import assert from "node:assert/strict";
 import * as codec from "../../media/codec/mod.ts";
-import { type CodecId, type MediaFrame } from "../../media/frame.ts";
+import type { CodecId, MediaFrame } from "../../media/frame.ts";
 import { StreamError } from "../../media/stream_error.ts";
 
 const CASES = Deno.env.get("FUZZ_LONG") === "1"

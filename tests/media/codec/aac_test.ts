@@ -9,7 +9,7 @@ import {
   parseCodecConfig,
   splitAdts,
 } from "../../../media/codec/mod.ts";
-import { type MediaFrame } from "../../../media/frame.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
 import { BitstreamError } from "../../../media/stream_error.ts";
 import { fixture, hex, mp4Box, probe } from "./_fixtures.ts";
 

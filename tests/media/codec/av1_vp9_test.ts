@@ -14,7 +14,7 @@ import {
   vp9CodecString,
   vp9DecoderConfigFromHeader,
 } from "../../../media/codec/mod.ts";
-import { type CodecId, type MediaFrame } from "../../../media/frame.ts";
+import type { CodecId, MediaFrame } from "../../../media/frame.ts";
 import { BitstreamError } from "../../../media/stream_error.ts";
 import {
   fixture,

@@ -5,11 +5,7 @@ import {
   isRandomAccess,
   parseCodecConfig,
 } from "../../../media/codec/mod.ts";
-import {
-  type CodecId,
-  type MediaFrame,
-  type TrackKind,
-} from "../../../media/frame.ts";
+import type { CodecId, MediaFrame, TrackKind } from "../../../media/frame.ts";
 import { BitstreamError, StreamError } from "../../../media/stream_error.ts";
 
 function frame(

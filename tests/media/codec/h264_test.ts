@@ -12,7 +12,7 @@ import {
   parseH264Sps,
   splitAnnexB,
 } from "../../../media/codec/mod.ts";
-import { type MediaFrame } from "../../../media/frame.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
 import { BitstreamError } from "../../../media/stream_error.ts";
 import {
   fixture,

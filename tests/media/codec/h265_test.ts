@@ -15,7 +15,7 @@ import {
   parseHevcDecoderConfig,
   splitAnnexB,
 } from "../../../media/codec/mod.ts";
-import { type MediaFrame } from "../../../media/frame.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
 import { BitstreamError } from "../../../media/stream_error.ts";
 import {
   fixture,

@@ -5,7 +5,7 @@ import {
   parseCodecConfig,
   parseOpusHead,
 } from "../../../media/codec/mod.ts";
-import { type MediaFrame } from "../../../media/frame.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
 import { BitstreamError } from "../../../media/stream_error.ts";
 import { fixture, probe } from "./_fixtures.ts";
 

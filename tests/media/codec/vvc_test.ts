@@ -9,7 +9,7 @@ import {
   vvcCodecString,
   vvcNalType,
 } from "../../../media/codec/mod.ts";
-import { type MediaFrame } from "../../../media/frame.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
 import { BitstreamError } from "../../../media/stream_error.ts";
 
 // No VVC encoder ships with FFmpeg 5.1, so these bitstreams are written by
