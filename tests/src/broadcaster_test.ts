@@ -12,6 +12,8 @@ import { FrameRing } from "../../src/_frame_ring.ts";
 import type { LiveStream } from "../../src/_live_stream.ts";
 import {
   assertCode,
+  audioConfig,
+  audioFrame,
   gop,
   RecordingObserver,
   videoConfig,
@@ -362,4 +364,51 @@ Deno.test("waiting subscribers share one wake-up promise (no per-subscriber allo
   await Promise.all(waits);
   for (const s of subs) assert.deepEqual(s.takeAll(), [frame]);
   for (const s of subs) s.close();
+});
+
+Deno.test("an audio-only late joiner gets the config and the recent audio window, then live, with no gap", async () => {
+  await using engine = engineWith({ name: "live", gopCacheFrames: 5 });
+  const stream = engine.startPublish("live/radio");
+  const config = audioConfig();
+  stream.publishFrame(config);
+  const audio = Array.from({ length: 20 }, (_, i) => audioFrame(i * 21));
+  for (const f of audio) stream.publishFrame(f);
+  const sub = stream.subscribe();
+  const live = audioFrame(500);
+  stream.publishFrame(live);
+  assert.deepEqual(sub.takeAll(), [config, ...audio.slice(15), live]);
+  sub.close();
+});
+
+Deno.test("a lagging resilient audio-only subscriber jumps to the head", async () => {
+  await using engine = engineWith({
+    name: "live",
+    ringCapacity: 16,
+    maxLagFrames: 8,
+  });
+  const stream = engine.startPublish("live/radio");
+  const sub = stream.subscribeResilient({ replay: false });
+  for (let i = 0; i < 12; i++) stream.publishFrame(audioFrame(i * 21));
+  assert.deepEqual(sub.takeAll(), []);
+  assert.equal(sub.resyncs, 1);
+  assert.equal(sub.skipped, 12);
+  const next = audioFrame(300);
+  stream.publishFrame(next);
+  assert.deepEqual(sub.takeAll(), [next]);
+  sub.close();
+});
+
+Deno.test("subscribing to an ended stream is refused; its handle resolves closed and drained", async () => {
+  await using engine = engineWith({ name: "live" });
+  const stream = engine.startPublish("live/gone");
+  const sub = stream.subscribe();
+  stream.publishFrame(videoFrame(0, true));
+  stream.end("bye");
+  await stream.closed;
+  assertCode(() => stream.subscribe(), "Closed");
+  assert.equal(stream.endReason, "bye");
+  assert.equal(sub.takeAll().length, 1);
+  assert.deepEqual(sub.takeAll(), []);
+  await stream.drained;
+  assert.equal(stream.subscriberCount, 0);
 });
