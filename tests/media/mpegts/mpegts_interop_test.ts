@@ -153,6 +153,8 @@ Deno.test({
     assert.equal(v.codec_name, "hevc");
     assert.equal(v.width, 64);
     assert.equal(v.nb_read_frames, "50");
+    const duration = Number(probe.format.duration);
+    assert.ok(Math.abs(duration - 2) < 0.1, `duration ${duration}`);
     await assertFfmpegClean(tsPath);
     // Keyframes carry the random access indicator.
     const { pes } = scanTs(ts);
@@ -182,6 +184,8 @@ Deno.test({
     assert.equal(a.channels, 2);
     assert.equal(a.sample_rate, "48000");
     assert.equal(a.nb_read_frames, String(frames.length - 1));
+    const duration = Number(probe.format.duration);
+    assert.ok(Math.abs(duration - 2) < 0.1, `duration ${duration}`);
     await assertFfmpegClean(tsPath);
   },
 });
