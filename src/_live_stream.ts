@@ -214,9 +214,18 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     return n;
   }
 
-  /** Engine tick: evict stalled subscribers. */
+  /** Engine tick: evict stalled subscribers, report slow ones (once per tick). */
   tick(now: number): void {
-    for (const sub of this.#subs) sub.checkStall(now);
+    for (const sub of [...this.#subs]) sub.checkStall(now);
+    const lagging = this.#lagging();
+    if (lagging > 0) {
+      this.#context.events.emit({
+        type: "subscribersLagging",
+        key: this.keyText,
+        lagging,
+        subscribers: this.#subs.size,
+      });
+    }
   }
 
   /** Shutdown deadline: evict whoever is still attached. */

@@ -68,6 +68,13 @@ export interface EngineEvents {
     readonly subscriberId: number;
     readonly skipped: number;
   };
+  /** Engine tick: some subscribers are more than half their lag limit behind (once per tick, never per frame). */
+  subscribersLagging: {
+    readonly type: "subscribersLagging";
+    readonly key: string;
+    readonly lagging: number;
+    readonly subscribers: number;
+  };
   /** A plain subscription fell behind and failed with `Lagged`. */
   subscriberLagged: {
     readonly type: "subscriberLagged";

@@ -213,7 +213,8 @@ Deno.test("a resilient subscriber that keeps lagging is evicted with a reason, a
 
 Deno.test("the engine tick evicts a subscriber that stopped reading while lagging", async () => {
   const clock = new ManualClock();
-  await using engine = Engine.builder().clock(clock)
+  const observer = new RecordingObserver();
+  await using engine = Engine.builder().clock(clock).observer(observer)
     .application({
       name: "live",
       ringCapacity: 16,
@@ -231,6 +232,17 @@ Deno.test("the engine tick evicts a subscriber that stopped reading while laggin
   }
   assert.equal(stuck.isClosed, true);
   assert.equal((await stuck.closed).error?.code, "Evicted");
+  const reports = observer.ofType("subscribersLagging");
+  assert.ok(
+    reports.length >= 1 && reports.length <= 5,
+    `${reports.length} reports`,
+  );
+  assert.deepEqual(reports[0], {
+    type: "subscribersLagging",
+    key: "live/stall",
+    lagging: 1,
+    subscribers: 2,
+  });
   assert.equal(reader.isClosed, false);
   assertCode(() => stuck.takeAll(), "Evicted"); // the error is reported once
   assert.deepEqual(stuck.takeAll(), []);
