@@ -3,12 +3,12 @@
  * the ES bytes of its PES (as a list of views, so nothing is copied before the
  * final write).
  *
- * Specification: ISO/IEC 13818-1 §2.4.4.9 Table 2-34 (stream_type), Table
- * 2-22 (stream_id); ITU-T H.222.0 Amd.3 / ISO/IEC 14496-15 (H.264/H.265 in TS:
- * Annex B byte stream with access unit delimiters, §2.14); ISO/IEC 13818-7
- * §6.2 (ADTS); ETSI TS 102 366-free "Opus in MPEG-TS" (opus_control_header,
- * registration "Opus", extension descriptor 0x80); ITU-T H.264 §7.3.2.4
- * (AUD), H.265 §7.3.2.5 (AUD).
+ * Specification: ISO/IEC 13818-1 Table 2-34 (stream_type), Table 2-22
+ * (stream_id), §2.14 (AVC) and §2.17 (HEVC) carriage as Annex B byte streams
+ * with access unit delimiters; ISO/IEC 13818-7 §6.2 (ADTS); the Opus project's
+ * "Opus in MPEG-2 TS" ETSI draft (opus_control_header, registration
+ * descriptor "Opus", extension descriptor 0x7F/0x80 with channel_config_code);
+ * ITU-T H.264 §7.3.2.4 and H.265 §7.3.2.5 (access unit delimiter).
  *
  * Video access units get an AUD first; at each keyframe the parameter sets
  * from the config record (SPS/PPS, VPS/SPS/PPS) follow unless the access unit
