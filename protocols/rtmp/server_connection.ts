@@ -271,6 +271,7 @@ export class RtmpConnection {
     await this.#send(
       this.#session.acceptPublish(`${handle.key} is now published`),
     );
+    for (const f of this.#session.takeHeldFrames()) handle.publishFrame(f);
   }
 
   async #play(name: string, query: URLSearchParams): Promise<void> {

@@ -48,6 +48,11 @@ import {
 
 /** Default outgoing chunk size: large chunks mean fewer headers per frame. */
 export const DEFAULT_OUT_CHUNK_SIZE = 60000;
+/**
+ * Frames kept while a publish awaits authorization (clients that do not wait
+ * for NetStream.Publish.Start). A few seconds of media; the rest is dropped.
+ */
+export const MAX_HELD_FRAMES = 256;
 /** Window Acknowledgement Size we announce (the value FMS/ffmpeg use). */
 export const DEFAULT_WINDOW_ACK_SIZE = 2_500_000;
 
@@ -121,6 +126,7 @@ export class RtmpSession {
   #connectQuery = new URLSearchParams();
   #tcUrl = "";
   #pendingTx = 0;
+  #held: MediaFrame[] = [];
   #peerWindow = DEFAULT_WINDOW_ACK_SIZE;
   #lastAck = 0;
 
@@ -265,9 +271,17 @@ export class RtmpSession {
   }
 
   #onMedia(message: RtmpMessage, out: SessionAction[]): void {
-    if (this.#state !== "publishing") return;
+    const pending = this.#state === "publishPending";
+    if (this.#state !== "publishing" && !pending) return;
     try {
       const { frames, metadata } = this.#ingest.toFrames(message);
+      if (pending) {
+        // media sent right behind `publish`, before the host authorized it
+        for (const f of frames) {
+          if (this.#held.length < MAX_HELD_FRAMES) this.#held.push(f);
+        }
+        return;
+      }
       if (metadata !== undefined) {
         out.push({ type: "metadata", value: metadata });
       }
@@ -406,6 +420,8 @@ export class RtmpSession {
     const { name, query } = parseStreamName(raw);
     this.#state = "publishPending";
     this.#pendingTx = txId;
+    this.#ingest = new MediaIngest();
+    this.#held = [];
     out.push({
       type: "publish",
       name,
@@ -469,7 +485,6 @@ export class RtmpSession {
   acceptPublish(description = "Publishing"): Uint8Array[] {
     if (this.#state !== "publishPending") return [];
     this.#state = "publishing";
-    this.#ingest = new MediaIngest();
     return [
       userControlMessage(UserControlEvent.StreamBegin, MEDIA_STREAM_ID),
       statusMessage(
@@ -491,6 +506,7 @@ export class RtmpSession {
   refusePublish(code: string, description: string): Uint8Array[] {
     if (this.#state !== "publishPending") return [];
     this.#state = "idle";
+    this.#held = [];
     return [statusMessage("error", code, description, this.#chunkSize)];
   }
 
@@ -556,6 +572,18 @@ export class RtmpSession {
       ),
       userControlMessage(UserControlEvent.StreamEof, MEDIA_STREAM_ID),
     ];
+  }
+
+  /**
+   * Frames that arrived between `publish` and {@linkcode RtmpSession.acceptPublish}
+   * (at most {@linkcode MAX_HELD_FRAMES}); call once after accepting.
+   *
+   * @returns the held frames, in order
+   */
+  takeHeldFrames(): MediaFrame[] {
+    const held = this.#held;
+    this.#held = [];
+    return held;
   }
 
   /** The tcUrl from connect. */
