@@ -25,7 +25,7 @@
 import { FlvViewer } from "./flv_viewer.ts";
 import { RtmpViewer } from "./rtmp_viewer.ts";
 import { cpuRate, type ProcSample, sampleProc } from "./proc_stats.ts";
-import type { Viewer } from "./viewer.ts";
+import { setReadPacing, type Viewer } from "./viewer.ts";
 
 /** What the orchestrator asks the load client to do. */
 export interface ClientSpec {
@@ -46,6 +46,8 @@ export interface ClientSpec {
   windowS: number;
   probes: number;
   stallS: number;
+  /** Read pacing after the first keyframe, ms (0 = read every write). */
+  paceMs: number;
 }
 
 /** Median/p99/max summary of a sample set (ms unless stated). */
@@ -263,6 +265,7 @@ async function stall(spec: ClientSpec): Promise<Record<string, unknown>> {
       series.push(mustSample(spec.serverPid).rssBytes);
     }
     const pausedBytes = viewers.map((v) => v.bytes);
+    setReadPacing(0); // drain at full speed: "queued per viewer" is what we read now
     for (const v of viewers) v.resume();
     await delay(3000);
     const drained = viewers.map((v, i) => v.bytes - pausedBytes[i]!);
@@ -286,6 +289,7 @@ async function stall(spec: ClientSpec): Promise<Record<string, unknown>> {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(Deno.args[0] ?? "") as ClientSpec;
+  setReadPacing(spec.paceMs);
   const run = spec.scenario === "baseline"
     ? baseline
     : spec.scenario === "steady"

@@ -238,6 +238,45 @@ function stallTable(report: Report, kinds: readonly string[]): string[] {
   return lines;
 }
 
+/** Marginal µs/msg/viewer: CPU slope between the smallest and largest N of each run. */
+function slopeLine(
+  report: Report,
+  protocol: "flv" | "rtmp",
+  kinds: readonly string[],
+): string {
+  const mps = report.source.messagesPerSecond;
+  const perKind = new Map<string, Map<number, number>>();
+  let span = "";
+  for (const r of report.runs) {
+    const ss = r.steady.filter((s) => s.protocol === protocol)
+      .sort((a, b) => a.viewers - b.viewers);
+    const lo = ss[0];
+    const hi = ss.at(-1);
+    if (lo === undefined || hi === undefined || lo === hi) continue;
+    span = `N = ${lo.viewers} → ${hi.viewers}`;
+    const us = ((hi.serverCpu - lo.serverCpu) / (hi.viewers - lo.viewers) /
+      mps) * 1e6;
+    const m = perKind.get(r.kind) ?? new Map<number, number>();
+    m.set(r.run, us);
+    perKind.set(r.kind, m);
+  }
+  if (span === "") return "";
+  const parts = kinds.map((k) =>
+    `${k} ${fmt(median([...(perKind.get(k)?.values() ?? [])]), 2)} µs`
+  );
+  const a = perKind.get("nms");
+  const b = perKind.get("arcly");
+  if (a !== undefined && b !== undefined) {
+    const ratios = [...a.keys()].filter((run) => b.has(run)).map((run) =>
+      a.get(run)! / b.get(run)!
+    );
+    parts.push(`nms ÷ arcly ${fmt(median(ratios), 2)}×`);
+  }
+  return `Marginal server CPU per message per viewer (slope ${span}, no baseline needed): ${
+    parts.join("; ")
+  }.`;
+}
+
 /**
  * Renders the markdown report.
  *
@@ -287,8 +326,22 @@ export function renderReport(report: Report): string {
     `Baseline with the publisher and 0 viewers: ${base.join("; ")}.`,
     ``,
   );
-  out.push(`## HTTP-FLV viewers`, ``, ...steadyTable(report, "flv", kinds), ``);
-  out.push(`## RTMP viewers`, ``, ...steadyTable(report, "rtmp", kinds), ``);
+  out.push(
+    `## HTTP-FLV viewers`,
+    ``,
+    ...steadyTable(report, "flv", kinds),
+    ``,
+    slopeLine(report, "flv", kinds),
+    ``,
+  );
+  out.push(
+    `## RTMP viewers`,
+    ``,
+    ...steadyTable(report, "rtmp", kinds),
+    ``,
+    slopeLine(report, "rtmp", kinds),
+    ``,
+  );
   out.push(
     `## Stalled viewers (stop reading after their first keyframe)`,
     ``,
@@ -301,3 +354,37 @@ export function renderReport(report: Report): string {
   );
   return out.join("\n");
 }
+
+/**
+ * Re-renders a report from one or more `results.json` files (runs are
+ * renumbered so several invocations merge into one median).
+ *
+ * Usage: `deno run -A bench/fanout/report.ts a/results.json b/results.json --out=bench/results/fanout.md`
+ */
+function main(args: readonly string[]): void {
+  const out = args.find((a) => a.startsWith("--out="))?.slice(6) ??
+    "bench/results/fanout.md";
+  const files = args.filter((a) => !a.startsWith("--"));
+  const reports = files.map((f) =>
+    JSON.parse(Deno.readTextFileSync(f)) as Report
+  );
+  const first = reports[0];
+  if (first === undefined) {
+    throw new Error("Cannot render: no results.json given");
+  }
+  let offset = 0;
+  const runs: ServerRun[] = [];
+  for (const r of reports) {
+    const max = Math.max(0, ...r.runs.map((x) => x.run));
+    runs.push(...r.runs.map((x) => ({ ...x, run: x.run + offset })));
+    offset += max;
+  }
+  const merged: Report = {
+    ...first,
+    command: reports.map((r) => r.command).join(" + "),
+    runs,
+  };
+  Deno.writeTextFileSync(out, renderReport(merged));
+}
+
+if (import.meta.main) main(Deno.args);

@@ -55,6 +55,7 @@ interface Settings {
   probes: number;
   stallS: number;
   connectTimeoutS: number;
+  paceMs: number;
 }
 
 const benchDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -87,6 +88,7 @@ function parseSettings(args: readonly string[]): Settings {
     probes: num("probes", 3),
     stallS: num("stall-seconds", quick ? 30 : 60),
     connectTimeoutS: num("connect-timeout", quick ? 20 : 30),
+    paceMs: num("pace", 100),
   };
 }
 
@@ -182,6 +184,7 @@ async function runServer(
       windowS: settings.baselineS,
       probes: settings.probes,
       stallS: settings.stallS,
+      paceMs: settings.paceMs,
     };
     log(
       `run ${run} ${kind}: baseline (pid ${server.child.pid}, rtmp ${server.rtmpPort}, http ${server.httpPort})`,

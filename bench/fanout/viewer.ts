@@ -12,8 +12,49 @@
  * @module
  */
 
-/** Per-viewer read buffer: large enough that a busy viewer drains its socket in few reads. */
-const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Per-viewer read buffer: one paced read (100 ms) must drain several times the
+ * stream's rate (3.2 Mbit/s ≈ 40 KB per 100 ms) so a viewer catches up after a
+ * GOP burst; 1,000 viewers × 256 KiB = 256 MiB in the load client.
+ */
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Shared read pacing: once a viewer has its first keyframe it reads at most
+ * once per tick, so 1,000 viewers cost the load client ~10 reads/s each
+ * instead of one per server write (~77/s). The kernel socket buffer (far
+ * larger than one tick of a 3.2 Mbit/s stream) absorbs the gap, so the server
+ * sees the same writable sockets and does the same work; milestones (first
+ * byte, first keyframe) are measured before pacing starts.
+ */
+class Pacer {
+  #ms: number;
+  #tick: Promise<void> | null = null;
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+  /** Resolves at the next shared tick (one timer for every viewer). */
+  next(): Promise<void> {
+    this.#tick ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        this.#tick = null;
+        resolve();
+      }, this.#ms)
+    );
+    return this.#tick;
+  }
+}
+
+let pacer: Pacer | null = null;
+
+/**
+ * Sets the read pacing of every viewer in this process.
+ *
+ * @param ms Tick in ms; 0 reads as fast as data arrives.
+ */
+export function setReadPacing(ms: number): void {
+  pacer = ms > 0 ? new Pacer(ms) : null;
+}
 
 /** What a viewer observed; all times are `performance.now()` ms, -1 when not reached. */
 export interface ViewerTimes {
@@ -177,6 +218,7 @@ export abstract class Viewer {
     try {
       while (!this.#closed) {
         if (this.#gate !== null) await this.#gate.promise;
+        if (pacer !== null && this.firstKeyframeAt >= 0) await pacer.next();
         if (this.#closed) break;
         const n = await conn.read(buf);
         if (n === null) {
