@@ -129,7 +129,10 @@ export function parseH264PpsIds(nal: Uint8Array): H264PpsIds {
 export function hasH264RecoveryPoint(nal: Uint8Array): boolean {
   const rbsp = removeEmulationPrevention(nal, MAX_SEI_SCAN_BYTES);
   let pos = 1;
-  while (pos < rbsp.length && rbsp[pos] !== 0x80) {
+  // more_rbsp_data(): stop at the final rbsp_stop_one_bit byte (0x80).
+  while (
+    pos < rbsp.length && !(pos === rbsp.length - 1 && rbsp[pos] === 0x80)
+  ) {
     let type = 0;
     while (pos < rbsp.length && rbsp[pos] === 0xff) {
       type += 255;

@@ -4,6 +4,7 @@ import {
   codecString,
   groupAccessUnits,
   h264ProfileName,
+  hasH264RecoveryPoint,
   isRandomAccess,
   joinLengthPrefixed,
   parseAvcDecoderConfig,
@@ -166,4 +167,22 @@ Deno.test("codecString() matches the avc1 string ffmpeg's HLS muxer writes for t
   const { sps, pps } = parameterSets("h264_main.h264");
   const avcC = buildAvcDecoderConfig({ sps: [sps], pps: [pps] });
   assert.equal(codecString(video(avcC, true)), expected);
+});
+
+Deno.test("hasH264RecoveryPoint() walks past a payloadType of 128 and stops at the trailing bits", () => {
+  // payloadType 128 (size 1), then recovery point (type 6, size 1), then rbsp trailing bits
+  assert.ok(
+    hasH264RecoveryPoint(
+      new Uint8Array([0x06, 0x80, 0x01, 0x00, 0x06, 0x01, 0xc4, 0x80]),
+    ),
+  );
+  assert.ok(
+    !hasH264RecoveryPoint(new Uint8Array([0x06, 0x80, 0x01, 0x00, 0x80])),
+  );
+  // payloadType 255 + 7 = 262 (extension bytes), then recovery point
+  assert.ok(
+    hasH264RecoveryPoint(
+      new Uint8Array([0x06, 0xff, 0x07, 0x00, 0x06, 0x01, 0xc4, 0x80]),
+    ),
+  );
 });
