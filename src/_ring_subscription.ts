@@ -340,6 +340,10 @@ export class RingSubscription implements Subscription {
     if (this.#end !== null) return;
     this.#end = end;
     this.#replay = null;
+    if (end.reason === "closed") {
+      this.#batch = []; // closed by its owner: nothing more is delivered
+      this.#batchPos = 0;
+    }
     this.#closed.resolve(end);
     this.#host.detach(this, end);
   }

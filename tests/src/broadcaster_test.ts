@@ -307,6 +307,17 @@ Deno.test("async iteration ends at stream end and break closes the subscription"
   assert.equal((await a.closed).reason, "ended");
 });
 
+Deno.test("close() ends next() at once, even with frames already batched", async () => {
+  await using engine = engineWith({ name: "live" });
+  const stream = engine.startPublish("live/closing");
+  const sub = stream.subscribe({ replay: false });
+  for (const f of gop(0, 5)) stream.publishFrame(f);
+  assert.ok(await sub.next());
+  sub.close();
+  assert.equal(await sub.next(), null);
+  assert.deepEqual(sub.takeAll(), []);
+});
+
 Deno.test("close() while waiting in next() resolves it with null", async () => {
   await using engine = engineWith({ name: "live" });
   const stream = engine.startPublish("live/wait");
