@@ -357,3 +357,22 @@ Deno.test("MpegTsMuxer maps an explicit AAC sampling rate to its ADTS index", ()
     0xfc,
   ]);
 });
+
+Deno.test("MpegTsMuxer gives each extra track its own PID and lists video first in the PMT", () => {
+  const muxer = new MpegTsMuxer();
+  const asc = new Uint8Array([0x12, 0x10]);
+  muxer.configure(frame("aac", { config: true, data: asc, trackId: 1 }));
+  muxer.configure(frame("aac", { config: true, data: asc }));
+  muxer.configure(frame("h264", { config: true, data: AVCC }));
+  const ts = muxer.mux([
+    frame("h264", { data: avcc([0x65, 1]) }),
+    frame("aac", { data: new Uint8Array(4) }),
+    frame("aac", { data: new Uint8Array(4), trackId: 1 }),
+  ]);
+  const pmt = ts.subarray(188);
+  const pids = [17, 22, 27].map((at) =>
+    ((pmt[at + 1]! & 0x1f) << 8) | pmt[at + 2]!
+  );
+  assert.deepEqual(pids, [0x100, 0x101, 0x103]);
+  assert.deepEqual([...demux(ts).keys()], [0x100, 0x101, 0x103]);
+});
