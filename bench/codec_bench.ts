@@ -23,7 +23,7 @@ function stream(): Uint8Array {
     "h264_high.h264",
     "h264_high422.h264",
     "h264_high10.h264",
-  ].map((name) => Deno.readFileSync(new URL(name, DATA))); // deno-fmt-ignore
+  ].map((name) => Deno.readFileSync(new URL(name, DATA)));
   const unit = parts.reduce((n, p) => n + p.length, 0);
   const copies = Math.ceil(TARGET_BYTES / unit);
   const out = new Uint8Array(copies * unit);
@@ -102,8 +102,12 @@ Deno.bench({
   fn() {
     parseH264Sps(sps);
   },
-}); // deno-fmt-ignore
+});
 
-Deno.bench({ name: "parseAvcDecoderConfig", group: "parameter sets", fn() {
-  parseAvcDecoderConfig(avcC);
-} });
+Deno.bench({
+  name: "parseAvcDecoderConfig",
+  group: "parameter sets",
+  fn() {
+    parseAvcDecoderConfig(avcC);
+  },
+});

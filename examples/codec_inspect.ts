@@ -55,7 +55,7 @@ function frameOf(
     keyframe: config,
     config,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 function annexB(data: Uint8Array, codec: "h264" | "h265"): Inspected {
@@ -84,7 +84,7 @@ function adts(data: Uint8Array): Inspected {
     objectType: h.objectType,
     sampleRate: h.sampleRate,
     channelConfiguration: h.channelConfiguration,
-  }); // deno-fmt-ignore
+  });
   return {
     format: "adts",
     config: frameOf("aac", asc, true),

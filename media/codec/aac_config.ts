@@ -169,7 +169,7 @@ export function parseAudioSpecificConfig(
     ps,
     outputSampleRate,
     frameLength,
-  }; // deno-fmt-ignore
+  };
 }
 
 function readObjectType(r: BitReader): number {

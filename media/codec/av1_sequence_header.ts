@@ -154,7 +154,7 @@ export function parseAv1SequenceHeader(payload: Uint8Array): Av1SequenceHeader {
     width,
     height,
     ...readColorConfig(r, profile),
-  }; // deno-fmt-ignore
+  };
   if (frameRate !== undefined) header.frameRate = frameRate;
   return header;
 }
@@ -170,24 +170,45 @@ type ColorConfig = Pick<
   | "transferCharacteristics"
   | "matrixCoefficients"
   | "fullRange"
->; // deno-fmt-ignore
+>;
 
 /** color_config() (§5.5.2). */
 function readColorConfig(r: BitReader, profile: number): ColorConfig {
   const high = r.readFlag();
-  const bitDepth = profile === 2 && high ? (r.readFlag() ? 12 : 10) : high ? 10 : 8;
+  const bitDepth = profile === 2 && high
+    ? (r.readFlag() ? 12 : 10)
+    : high
+    ? 10
+    : 8;
   const monochrome = profile === 1 ? false : r.readFlag();
   let [cp, tc, mc] = [2, 2, 2];
-  if (r.readFlag()) [cp, tc, mc] = [r.readBits(8), r.readBits(8), r.readBits(8)];
-  const base = { bitDepth, monochrome, colourPrimaries: cp,
-    transferCharacteristics: tc, matrixCoefficients: mc }; // deno-fmt-ignore
+  if (r.readFlag()) {
+    [cp, tc, mc] = [r.readBits(8), r.readBits(8), r.readBits(8)];
+  }
+  const base = {
+    bitDepth,
+    monochrome,
+    colourPrimaries: cp,
+    transferCharacteristics: tc,
+    matrixCoefficients: mc,
+  };
   if (monochrome) {
-    return { ...base, fullRange: r.readFlag(), subsamplingX: 1, subsamplingY: 1,
-      chromaSamplePosition: 0 }; // deno-fmt-ignore
+    return {
+      ...base,
+      fullRange: r.readFlag(),
+      subsamplingX: 1,
+      subsamplingY: 1,
+      chromaSamplePosition: 0,
+    };
   }
   if (cp === 1 && tc === 13 && mc === 0) {
-    return { ...base, fullRange: true, subsamplingX: 0, subsamplingY: 0,
-      chromaSamplePosition: 0 }; // deno-fmt-ignore
+    return {
+      ...base,
+      fullRange: true,
+      subsamplingX: 0,
+      subsamplingY: 0,
+      chromaSamplePosition: 0,
+    };
   }
   const fullRange = r.readFlag();
   let [sx, sy] = profile === 0 ? [1, 1] : profile === 1 ? [0, 0] : [1, 0];
@@ -197,8 +218,13 @@ function readColorConfig(r: BitReader, profile: number): ColorConfig {
   }
   const position = sx && sy ? r.readBits(2) : 0;
   r.skip(1); // separate_uv_delta_q
-  return { ...base, fullRange, subsamplingX: sx, subsamplingY: sy,
-    chromaSamplePosition: position }; // deno-fmt-ignore
+  return {
+    ...base,
+    fullRange,
+    subsamplingX: sx,
+    subsamplingY: sy,
+    chromaSamplePosition: position,
+  };
 }
 
 /** uvlc() (§4.10.3), capped at 32 leading zeros. */
@@ -290,7 +316,7 @@ export function parseAv1DecoderConfig(data: Uint8Array): Av1DecoderConfig {
     subsamplingY: (b2 >>> 2) & 1,
     chromaSamplePosition: b2 & 3,
     configObus: data.subarray(4),
-  }; // deno-fmt-ignore
+  };
   if ((b3 & 0x10) !== 0) config.initialPresentationDelay = (b3 & 0xf) + 1;
   return config;
 }

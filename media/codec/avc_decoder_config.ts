@@ -23,6 +23,7 @@
 import { BitstreamError } from "../stream_error.ts";
 import { parseH264Sps } from "./h264_sps.ts";
 import { ByteCursor } from "./_byte_cursor.ts";
+import { writeSets } from "./_syntax.ts";
 
 /**
  * A parsed avcC record. Parameter sets are views into the input.
@@ -119,7 +120,7 @@ export function parseAvcDecoderConfig(data: Uint8Array): AvcDecoderConfig {
     sps,
     pps,
     spsExt: [],
-  }; // deno-fmt-ignore
+  };
   if (EXT_PROFILES.has(profile) && c.left >= 4) {
     config.chromaFormat = c.u8() & 3;
     config.bitDepthLuma = (c.u8() & 7) + 8;
@@ -221,19 +222,4 @@ function checkSet(set: Uint8Array): number {
     );
   }
   return set.length;
-}
-
-/** Writes `{u16 length, bytes}*` at `pos`; returns the end offset. */
-export function writeSets(
-  out: Uint8Array,
-  pos: number,
-  sets: readonly Uint8Array[],
-): number {
-  for (const set of sets) {
-    out[pos] = set.length >>> 8;
-    out[pos + 1] = set.length & 0xff;
-    out.set(set, pos + 2);
-    pos += 2 + set.length;
-  }
-  return pos;
 }

@@ -113,7 +113,7 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
         chromaFormat: sps.chromaFormat,
         profile: sps.profile,
         level: sps.level,
-      }, sps.frameRate); // deno-fmt-ignore
+      }, sps.frameRate);
     }
     case "h265": {
       const hvcC = parseHevcDecoderConfig(data);
@@ -125,7 +125,7 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
         chromaFormat: hvcC.chromaFormat,
         profile: hvcC.profile,
         level: hvcC.level,
-      }; // deno-fmt-ignore
+      };
       if (spsArray?.nalus[0] === undefined) return base;
       const sps = parseH265Sps(spsArray.nalus[0]);
       return withRate(
@@ -147,7 +147,7 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
         chromaFormat: sub <= 1 ? 1 : sub,
         profile: vpcC.profile,
         level: vpcC.level,
-      }; // deno-fmt-ignore
+      };
     }
     case "aac": {
       const asc = parseAudioSpecificConfig(data);
@@ -157,7 +157,7 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
         profile: asc.objectType,
         sampleRate: asc.outputSampleRate,
         channels: asc.ps ? 2 : asc.channels,
-      }; // deno-fmt-ignore
+      };
     }
     case "opus": {
       const head = parseOpusHead(data);
@@ -166,7 +166,7 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
         codecString: "opus",
         sampleRate: OPUS_SAMPLE_RATE,
         channels: head.channels,
-      }; // deno-fmt-ignore
+      };
     }
     default:
       throw new StreamError(
@@ -204,7 +204,7 @@ function av1Info(data: Uint8Array): CodecConfigInfo {
       chromaFormat: chromaOf(av1C),
       profile: av1C.profile,
       level: av1C.level,
-    }; // deno-fmt-ignore
+    };
   }
   const seq = parseAv1SequenceHeader(seqObu.payload);
   return withRate({
@@ -216,7 +216,7 @@ function av1Info(data: Uint8Array): CodecConfigInfo {
     chromaFormat: chromaOf(seq),
     profile: seq.profile,
     level: seq.level,
-  }, seq.frameRate); // deno-fmt-ignore
+  }, seq.frameRate);
 }
 
 function chromaOf(
@@ -233,7 +233,7 @@ function vvcInfo(data: Uint8Array): CodecConfigInfo {
     codecString: vvcCodecString(vvcC),
     profile: vvcC.profile,
     level: vvcC.level,
-  }; // deno-fmt-ignore
+  };
   if (vvcC.chromaFormat !== undefined) info.chromaFormat = vvcC.chromaFormat;
   if (vvcC.bitDepth !== undefined) info.bitDepth = vvcC.bitDepth;
   const spsUnit = vvcC.arrays.find((a) => a.nalType === 15)?.nalus[0];
@@ -247,7 +247,7 @@ function vvcInfo(data: Uint8Array): CodecConfigInfo {
         level: sps.level,
         codecString: vvcCodecString(sps),
         chromaFormat: sps.chromaFormat,
-      }); // deno-fmt-ignore
+      });
     }
   }
   return info;

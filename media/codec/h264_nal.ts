@@ -12,7 +12,8 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
-import { checkedUe, MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
+import { MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
+import { checkedUe, forEachNalUnit } from "./_syntax.ts";
 
 /**
  * Bytes of an SEI NAL unit searched for a recovery point. Encoders put the
@@ -184,39 +185,4 @@ export function isH264RandomAccess(
     }
   });
   return found;
-}
-
-/**
- * Calls `visit(start, end)` for each non-empty NAL unit of a length-prefixed
- * sample, validating every length first.
- */
-export function forEachNalUnit(
-  sample: Uint8Array,
-  lengthSize: number,
-  visit: (start: number, end: number) => void,
-): void {
-  let pos = 0;
-  while (pos < sample.length) {
-    if (sample.length - pos < lengthSize) {
-      throw new BitstreamError(
-        `Cannot read NAL unit length: ${sample.length - pos} bytes left`,
-        { byteOffset: pos },
-      );
-    }
-    let length = 0;
-    for (let i = 0; i < lengthSize; i++) {
-      length = length * 256 + sample[pos + i]!;
-    }
-    pos += lengthSize;
-    if (length > sample.length - pos) {
-      throw new BitstreamError(
-        `Cannot read NAL unit: length ${length} exceeds the remaining ${
-          sample.length - pos
-        } bytes`,
-        { byteOffset: pos - lengthSize },
-      );
-    }
-    if (length > 0) visit(pos, pos + length);
-    pos += length;
-  }
 }

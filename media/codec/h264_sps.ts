@@ -12,6 +12,7 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
+import { checkedUe, defaultVui, readAspectAndColour } from "./_syntax.ts";
 
 /**
  * Largest parameter set processed. Real SPS/PPS/VPS are well under 1 KB; the
@@ -27,30 +28,21 @@ import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
  */
 export const MAX_PARAMETER_SET_BYTES = 64 * 1024;
 
-/** Sample aspect ratios for aspect_ratio_idc 1..16 (H.264 Table E-1). */
-const SAR_TABLE: readonly (readonly [number, number])[] = [
-  [0, 0],
-  [1, 1],
-  [12, 11],
-  [10, 11],
-  [16, 11],
-  [40, 33],
-  [24, 11],
-  [20, 11],
-  [32, 11],
-  [80, 33],
-  [18, 11],
-  [15, 11],
-  [64, 33],
-  [160, 99],
-  [4, 3],
-  [3, 2],
-  [2, 1],
-]; // deno-fmt-ignore
-
 /** Profiles whose SPS carries chroma format and bit depth (H.264 §7.3.2.1.1). */
 const HIGH_PROFILES: ReadonlySet<number> = new Set([
-  100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135,
+  100,
+  110,
+  122,
+  244,
+  44,
+  83,
+  86,
+  118,
+  128,
+  138,
+  139,
+  134,
+  135,
 ]);
 
 /**
@@ -231,23 +223,11 @@ export function parseH264Sps(nal: Uint8Array): H264Sps {
     width,
     height,
     ...vui,
-  }; // deno-fmt-ignore
+  };
   if (vui.timeScale > 0 && vui.numUnitsInTick > 0) {
     sps.frameRate = vui.timeScale / (2 * vui.numUnitsInTick);
   }
   return sps;
-}
-
-/** Reads ue(v) and rejects values above the syntax maximum. */
-export function checkedUe(r: BitReader, max: number, name: string): number {
-  const value = r.readUe();
-  if (value > max) {
-    throw new BitstreamError(
-      `Cannot parse ${name}: ${value} exceeds the maximum ${max}`,
-      { byteOffset: r.bitPosition >>> 3 },
-    );
-  }
-  return value;
 }
 
 function skipScalingList(r: BitReader, size: number): void {
@@ -257,21 +237,6 @@ function skipScalingList(r: BitReader, size: number): void {
     if (next !== 0) next = (last + r.readSe() + 256) % 256;
     last = next === 0 ? last : next;
   }
-}
-
-/** The VUI values assumed when an SPS carries none. */
-export function defaultVui(): VideoUsability {
-  return {
-    sarWidth: 1,
-    sarHeight: 1,
-    fullRange: false,
-    colourPrimaries: 2,
-    transferCharacteristics: 2,
-    matrixCoefficients: 2,
-    chromaSampleLocType: 0,
-    numUnitsInTick: 0,
-    timeScale: 0,
-  }; // deno-fmt-ignore
 }
 
 /**
@@ -290,32 +255,6 @@ function parseVui(r: BitReader): VideoUsability {
     vui.timeScale = r.readBits(32);
   }
   return vui;
-}
-
-/**
- * Reads aspect_ratio_info, overscan_info and video_signal_type (the common
- * start of the H.264 and H.265 VUI) into `vui`.
- */
-export function readAspectAndColour(r: BitReader, vui: VideoUsability): void {
-  if (r.readFlag()) { // aspect_ratio_info_present_flag
-    const idc = r.readBits(8);
-    if (idc === 255) {
-      vui.sarWidth = r.readBits(16);
-      vui.sarHeight = r.readBits(16);
-    } else if (idc > 0 && idc < SAR_TABLE.length) {
-      [vui.sarWidth, vui.sarHeight] = SAR_TABLE[idc]!;
-    }
-  }
-  if (r.readFlag()) r.skip(1); // overscan_info_present / appropriate
-  if (r.readFlag()) { // video_signal_type_present_flag
-    r.skip(3); // video_format
-    vui.fullRange = r.readFlag();
-    if (r.readFlag()) {
-      vui.colourPrimaries = r.readBits(8);
-      vui.transferCharacteristics = r.readBits(8);
-      vui.matrixCoefficients = r.readBits(8);
-    }
-  }
 }
 
 /**

@@ -10,9 +10,9 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
-import { checkedUe, MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
-import { forEachNalUnit } from "./h264_nal.ts";
+import { MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
 import { type H265ProfileTierLevel, readProfileTierLevel } from "./h265_sps.ts";
+import { checkedUe, forEachNalUnit } from "./_syntax.ts";
 
 /**
  * H.265 nal_unit_type values used by this library.

@@ -11,13 +11,8 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
-import {
-  checkedUe,
-  defaultVui,
-  MAX_PARAMETER_SET_BYTES,
-  readAspectAndColour,
-  type VideoUsability,
-} from "./h264_sps.ts";
+import { MAX_PARAMETER_SET_BYTES, type VideoUsability } from "./h264_sps.ts";
+import { checkedUe, defaultVui, readAspectAndColour } from "./_syntax.ts";
 
 /**
  * The general profile, tier and level of an H.265/VVC-style PTL structure.
@@ -125,7 +120,7 @@ export function readProfileTierLevel(
     compatibilityFlags,
     constraintFlags,
     level,
-  }; // deno-fmt-ignore
+  };
 }
 
 /**
@@ -221,7 +216,7 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
     width,
     height,
     minSpatialSegmentation,
-  }; // deno-fmt-ignore
+  };
   if (vui.timeScale > 0 && vui.numUnitsInTick > 0) {
     sps.frameRate = vui.timeScale / vui.numUnitsInTick;
   }

@@ -24,9 +24,9 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { ByteCursor } from "./_byte_cursor.ts";
-import { writeSets } from "./avc_decoder_config.ts";
 import { parseH265Pps, parseH265Vps } from "./h265_nal.ts";
 import { type H265ProfileTierLevel, parseH265Sps } from "./h265_sps.ts";
+import { writeSets } from "./_syntax.ts";
 
 /**
  * One NAL unit array of an hvcC record.
@@ -175,7 +175,7 @@ export function parseHevcDecoderConfig(data: Uint8Array): HevcDecoderConfig {
     temporalIdNested: (b21 & 4) !== 0,
     lengthSize,
     arrays,
-  }; // deno-fmt-ignore
+  };
 }
 
 /**
@@ -246,7 +246,7 @@ export function buildHevcDecoderConfig(
     compatibilityFlags: 0xffffffff,
     constraintFlags: new Uint8Array(6).fill(0xff),
     level: 0,
-  }; // deno-fmt-ignore
+  };
   let layers = 1;
   let nested = false;
   for (const unit of vps) {

@@ -101,7 +101,7 @@ export function parseVp9FrameHeader(frame: Uint8Array): Vp9FrameHeader {
     subsamplingY: 1,
     width: 0,
     height: 0,
-  }; // deno-fmt-ignore
+  };
   if (r.readFlag()) {
     header.showExistingFrame = true;
     return header;
@@ -262,7 +262,7 @@ const VP9_LEVELS: readonly (readonly [number, number, number])[] = [
   [60, 35651584, 1176502272],
   [61, 35651584, 2353004544],
   [62, 35651584, 4706009088],
-]; // deno-fmt-ignore
+];
 
 /** matrix_coefficients for each VP9 color_space (as FFmpeg maps them). */
 const VP9_MATRIX: readonly number[] = [2, 5, 1, 6, 7, 9, 2, 0];
@@ -308,7 +308,7 @@ export function vp9DecoderConfigFromHeader(
     colourPrimaries: 2,
     transferCharacteristics: 2,
     matrixCoefficients: VP9_MATRIX[header.colorSpace] ?? 2,
-  }; // deno-fmt-ignore
+  };
 }
 
 /**
@@ -374,5 +374,5 @@ export function parseVp9DecoderConfig(data: Uint8Array): Vp9DecoderConfig {
     colourPrimaries: data[7]!,
     transferCharacteristics: data[8]!,
     matrixCoefficients: data[9]!,
-  }; // deno-fmt-ignore
+  };
 }

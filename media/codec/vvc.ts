@@ -16,8 +16,8 @@
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
 import { ByteCursor } from "./_byte_cursor.ts";
-import { forEachNalUnit } from "./h264_nal.ts";
-import { checkedUe, MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
+import { MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
+import { checkedUe, forEachNalUnit } from "./_syntax.ts";
 
 /**
  * VVC nal_unit_type values used by this library.
@@ -62,7 +62,7 @@ export const VvcNalType: {
   Aud: 20,
   PrefixSei: 23,
   SuffixSei: 24,
-}); // deno-fmt-ignore
+});
 
 /**
  * The nal_unit_type of a VVC NAL unit (second header byte, bits 7..3).
@@ -220,7 +220,7 @@ export function parseVvcSps(nal: Uint8Array): VvcSps {
     ...ptl,
     width: codedWidth - subWidth * (window[0]! + window[1]!),
     height: codedHeight - subHeight * (window[2]! + window[3]!),
-  }; // deno-fmt-ignore
+  };
   if (!r.readFlag()) { // sps_subpic_info_present_flag
     sps.bitDepth = 8 + checkedUe(r, 8, "sps_bitdepth_minus8");
   }
@@ -331,7 +331,7 @@ export function parseVvcDecoderConfig(data: Uint8Array): VvcDecoderConfig {
     tier: false,
     level: 0,
     arrays: [],
-  }; // deno-fmt-ignore
+  };
   if ((b0 & 1) === 1) {
     const head = c.u16(); // ols_idx(9) num_sublayers(3) cfr(2) chroma(2)
     const subLayers = (head >>> 4) & 7;

@@ -25,7 +25,7 @@ Deno.test("examples/codec_inspect.ts prints codec strings and ffprobe's key fram
       "--allow-read",
       `${ROOT}examples/codec_inspect.ts`,
       `${DATA}${name}`,
-    ]) // deno-fmt-ignore
+    ])
   ));
   for (const [i, [name, expected]] of CASES.entries()) {
     const { code, stdout, stderr } = outputs[i]!;
@@ -51,6 +51,6 @@ Deno.test("examples/codec_inspect.ts fails cleanly on an unknown input", async (
     "--allow-read",
     `${ROOT}examples/codec_inspect.ts`,
     `${DATA}make_fixtures.sh`,
-  ]); // deno-fmt-ignore
+  ]);
   assert.notEqual(code, 0);
 });

@@ -118,7 +118,7 @@ function frame(
     keyframe: config,
     config,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 function box(data: Uint8Array, type: string): Uint8Array {

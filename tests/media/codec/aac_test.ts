@@ -24,7 +24,7 @@ function audio(data: Uint8Array): MediaFrame {
     keyframe: true,
     config: true,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 for (const name of ["aac_lc_stereo.aac", "aac_lc_mono.aac"]) {

@@ -38,7 +38,7 @@ function video(codec: CodecId, data: Uint8Array, config: boolean): MediaFrame {
     keyframe: config,
     config,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 /** Temporal units of a Section 5 stream: split at each temporal delimiter. */
@@ -111,7 +111,7 @@ Deno.test("av1CodecString() writes the long form for non-default colour", () => 
       transferCharacteristics: 16,
       matrixCoefficients: 9,
       fullRange: false,
-    }), // deno-fmt-ignore
+    }),
     "av01.0.13H.10.0.110.09.16.09.0",
   );
 });

@@ -24,7 +24,7 @@ function frame(
     keyframe: true,
     config,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 Deno.test("isRandomAccess() is true for config frames, audio and data", () => {
@@ -70,7 +70,7 @@ Deno.test("parseCodecConfig() reports HE-AAC with its output rate and codec stri
     profile: 2,
     sampleRate: 48000,
     channels: 2,
-  }); // deno-fmt-ignore
+  });
 });
 
 Deno.test("codecString() needs a config frame except for mp3 and opus", () => {

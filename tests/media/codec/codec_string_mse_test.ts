@@ -34,7 +34,7 @@ function config(codec: CodecId, data: Uint8Array): MediaFrame {
     keyframe: true,
     config: true,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 function h264(name: string): string {
@@ -68,13 +68,13 @@ function mimeTypes(): string[] {
       );
       return parseCodecConfig(config("vp9", vpcC)).codecString;
     }),
-  ]; // deno-fmt-ignore
+  ];
   const h = splitAdts(fixture("aac_lc_stereo.aac"))[0]!.header;
   const asc = buildAudioSpecificConfig({
     objectType: h.objectType,
     sampleRate: h.sampleRate,
     channelConfiguration: h.channelConfiguration,
-  }); // deno-fmt-ignore
+  });
   const audio = [parseCodecConfig(config("aac", asc)).codecString, "opus"];
   return [
     ...video.map((c) => `video/mp4; codecs="${c}"`),

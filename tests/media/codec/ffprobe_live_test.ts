@@ -18,12 +18,21 @@ const FIXTURES = [
   "aac_lc_stereo.aac",
   "aac_lc_mono.aac",
   "opus_stereo.ogg",
-]; // deno-fmt-ignore
+];
 
 const FIELDS = [
-  "codec_name", "profile", "level", "width", "height", "pix_fmt",
-  "r_frame_rate", "sample_rate", "channels", "color_range", "chroma_location",
-]; // deno-fmt-ignore
+  "codec_name",
+  "profile",
+  "level",
+  "width",
+  "height",
+  "pix_fmt",
+  "r_frame_rate",
+  "sample_rate",
+  "channels",
+  "color_range",
+  "chroma_location",
+];
 
 Deno.test({
   name: "committed ffprobe JSON matches a live ffprobe run on every fixture",

@@ -44,7 +44,7 @@ function video(data: Uint8Array, config: boolean): MediaFrame {
     keyframe: config,
     config,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 function parameterSets(name: string): { sps: Uint8Array; pps: Uint8Array } {

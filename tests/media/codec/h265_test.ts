@@ -45,7 +45,7 @@ function video(data: Uint8Array, config: boolean): MediaFrame {
     keyframe: config,
     config,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 function sets(name: string): Record<"vps" | "sps" | "pps", Uint8Array> {
@@ -151,7 +151,7 @@ Deno.test("hevcCodecString() covers profile space, high tier and zero middle byt
       tier: true,
       level: 120,
       constraintFlags,
-    }), // deno-fmt-ignore
+    }),
     "hvc1.A4.10.H120.B0.0.1",
   );
 });

@@ -29,7 +29,7 @@ function opus(data: Uint8Array): MediaFrame {
     keyframe: true,
     config: true,
     data,
-  }; // deno-fmt-ignore
+  };
 }
 
 Deno.test("parseOpusHead() matches ffprobe for a libopus Ogg file", () => {
@@ -60,7 +60,7 @@ Deno.test("buildOpusHead() round-trips family 0 and family 1 headers", () => {
     streamCount: 4,
     coupledCount: 2,
     channelMapping: new Uint8Array([0, 4, 1, 2, 3, 5]),
-  }; // deno-fmt-ignore
+  };
   const parsed = parseOpusHead(buildOpusHead(surround));
   assert.equal(parsed.outputGain, -256);
   assert.deepEqual([...parsed.channelMapping], [0, 4, 1, 2, 3, 5]);

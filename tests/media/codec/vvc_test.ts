@@ -61,13 +61,20 @@ const SPS = new Uint8Array([
     ue(2),
     "1", // no subpictures, bitdepth_minus8 = 2, stop bit
   ),
-]); // deno-fmt-ignore
+]);
 
 function video(data: Uint8Array, config: boolean): MediaFrame {
   return {
-    kind: "video", codec: "vvc", trackId: 0, pts: 0, dts: 0,
-    timescale: 1000, keyframe: config, config, data,
-  }; // deno-fmt-ignore
+    kind: "video",
+    codec: "vvc",
+    trackId: 0,
+    pts: 0,
+    dts: 0,
+    timescale: 1000,
+    keyframe: config,
+    config,
+    data,
+  };
 }
 
 Deno.test("parseVvcSps() reads ids, profile/tier/level, cropped size and bit depth", () => {
@@ -83,7 +90,7 @@ Deno.test("parseVvcSps() reads ids, profile/tier/level, cropped size and bit dep
     width: 1920,
     height: 1080,
     bitDepth: 10,
-  }); // deno-fmt-ignore
+  });
   assert.equal(vvcCodecString(sps), "vvc1.1.L83");
 });
 
@@ -97,7 +104,7 @@ Deno.test("parseCodecConfig() reads a vvcC record without PTL from its SPS", () 
     0,
     SPS.length,
     ...SPS,
-  ]); // deno-fmt-ignore
+  ]);
   const parsed = parseVvcDecoderConfig(vvcC);
   assert.equal(parsed.lengthSize, 4);
   assert.equal(parsed.arrays[0]!.nalType, 15);
@@ -125,7 +132,7 @@ Deno.test("parseVvcDecoderConfig() reads the native PTL record", () => {
     0,
     0, // 1920x1080, avg_frame_rate 0
     0, // no arrays
-  ]); // deno-fmt-ignore
+  ]);
   const config = parseVvcDecoderConfig(vvcC);
   assert.equal(config.profile, 1);
   assert.equal(config.level, 83);

@@ -1,0 +1,135 @@
+/**
+ * Internal syntax helpers shared by the H.264, H.265 and VVC parsers: bounded
+ * `ue(v)`, the common start of the VUI (H.264 Annex E.1.1 / H.265 Annex
+ * E.2.1), in-place iteration over length-prefixed NAL units, and
+ * `{u16 length, bytes}` writing for decoder configuration records.
+ *
+ * @module
+ */
+import { BitstreamError } from "../stream_error.ts";
+import type { BitReader } from "./bit_reader.ts";
+import type { VideoUsability } from "./h264_sps.ts";
+
+/** Sample aspect ratios for aspect_ratio_idc 1..16 (H.264 Table E-1). */
+const SAR_TABLE: readonly (readonly [number, number])[] = [
+  [0, 0],
+  [1, 1],
+  [12, 11],
+  [10, 11],
+  [16, 11],
+  [40, 33],
+  [24, 11],
+  [20, 11],
+  [32, 11],
+  [80, 33],
+  [18, 11],
+  [15, 11],
+  [64, 33],
+  [160, 99],
+  [4, 3],
+  [3, 2],
+  [2, 1],
+];
+
+/** Reads ue(v) and rejects values above the syntax maximum. */
+export function checkedUe(r: BitReader, max: number, name: string): number {
+  const value = r.readUe();
+  if (value > max) {
+    throw new BitstreamError(
+      `Cannot parse ${name}: ${value} exceeds the maximum ${max}`,
+      { byteOffset: r.bitPosition >>> 3 },
+    );
+  }
+  return value;
+}
+
+/** The VUI values assumed when an SPS carries none. */
+export function defaultVui(): VideoUsability {
+  return {
+    sarWidth: 1,
+    sarHeight: 1,
+    fullRange: false,
+    colourPrimaries: 2,
+    transferCharacteristics: 2,
+    matrixCoefficients: 2,
+    chromaSampleLocType: 0,
+    numUnitsInTick: 0,
+    timeScale: 0,
+  };
+}
+
+/**
+ * Reads aspect_ratio_info, overscan_info and video_signal_type (the common
+ * start of the H.264 and H.265 VUI) into `vui`.
+ */
+export function readAspectAndColour(r: BitReader, vui: VideoUsability): void {
+  if (r.readFlag()) { // aspect_ratio_info_present_flag
+    const idc = r.readBits(8);
+    if (idc === 255) {
+      vui.sarWidth = r.readBits(16);
+      vui.sarHeight = r.readBits(16);
+    } else if (idc > 0 && idc < SAR_TABLE.length) {
+      [vui.sarWidth, vui.sarHeight] = SAR_TABLE[idc]!;
+    }
+  }
+  if (r.readFlag()) r.skip(1); // overscan_info_present / appropriate
+  if (r.readFlag()) { // video_signal_type_present_flag
+    r.skip(3); // video_format
+    vui.fullRange = r.readFlag();
+    if (r.readFlag()) {
+      vui.colourPrimaries = r.readBits(8);
+      vui.transferCharacteristics = r.readBits(8);
+      vui.matrixCoefficients = r.readBits(8);
+    }
+  }
+}
+
+/**
+ * Calls `visit(start, end)` for each non-empty NAL unit of a length-prefixed
+ * sample, validating every length first.
+ */
+export function forEachNalUnit(
+  sample: Uint8Array,
+  lengthSize: number,
+  visit: (start: number, end: number) => void,
+): void {
+  let pos = 0;
+  while (pos < sample.length) {
+    if (sample.length - pos < lengthSize) {
+      throw new BitstreamError(
+        `Cannot read NAL unit length: ${sample.length - pos} bytes left`,
+        { byteOffset: pos },
+      );
+    }
+    let length = 0;
+    for (let i = 0; i < lengthSize; i++) {
+      length = length * 256 + sample[pos + i]!;
+    }
+    pos += lengthSize;
+    if (length > sample.length - pos) {
+      throw new BitstreamError(
+        `Cannot read NAL unit: length ${length} exceeds the remaining ${
+          sample.length - pos
+        } bytes`,
+        { byteOffset: pos - lengthSize },
+      );
+    }
+    if (length > 0) visit(pos, pos + length);
+    pos += length;
+  }
+}
+
+/** Writes `{u16 length, bytes}*` at `pos`; returns the end offset. */
+export function writeSets(
+  out: Uint8Array,
+  pos: number,
+  sets: readonly Uint8Array[],
+): number {
+  for (const set of sets) {
+    out[pos] = set.length >>> 8;
+    out[pos + 1] = set.length & 0xff;
+    out.set(set, pos + 2);
+    pos += 2 + set.length;
+  }
+  return pos;
+}
