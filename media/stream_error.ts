@@ -76,6 +76,8 @@ export class StreamError extends Error {
   readonly code: StreamErrorCode;
 
   /**
+   * Create an error with a stable code.
+   *
    * @param code the stable code
    * @param message "Cannot <action>: <state>"
    * @param options the cause, if any
@@ -114,6 +116,8 @@ export class BitstreamError extends StreamError {
   readonly byteOffset: number;
 
   /**
+   * Create a parser error at `options.byteOffset`.
+   *
    * @param message "Cannot <action>: <state>"
    * @param options the byte offset and cause
    */
