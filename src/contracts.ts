@@ -10,38 +10,12 @@
  * @module
  */
 import type { MediaFrame } from "../media/frame.ts";
-import type {
-  Muxer as MediaMuxer,
-  MuxOptions as MediaMuxOptions,
-} from "../media/muxer.ts";
 import type { Credentials } from "./auth.ts";
 import type { Engine } from "./engine.ts";
 import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
 import type { StreamKey } from "./stream_key.ts";
 
-/**
- * The container-writer contract, defined in `@arcly/stream/media` and
- * re-exported here so kernel users can type sinks without the media module.
- *
- * @example Accept any muxer
- * ```ts
- * import type { Muxer } from "@arcly/stream";
- * function mimeOf(muxer: Muxer): string {
- *   return muxer.mimeType;
- * }
- * ```
- */
-export type Muxer = MediaMuxer;
-/**
- * Options of `Muxer.mux`, re-exported from `@arcly/stream/media`.
- *
- * @example Number a fragment
- * ```ts
- * import type { MuxOptions } from "@arcly/stream";
- * const options: MuxOptions = { sequenceNumber: 7 };
- * ```
- */
-export type MuxOptions = MediaMuxOptions;
+export type { Muxer, MuxOptions } from "../media/muxer.ts";
 
 /**
  * A protocol server run by `Engine.serve()`. `serve` starts listening,
