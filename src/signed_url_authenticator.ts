@@ -127,7 +127,11 @@ export class SignedUrlAuthenticator implements StreamAuthenticator {
   #actions: ReadonlySet<AuthAction>;
   #now: () => number;
 
-  /** @param options the secret, the actions to protect and the clock */
+  /**
+   * Create an authenticator for one shared secret.
+   *
+   * @param options the secret, the actions to protect and the clock
+   */
   constructor(options: SignedUrlOptions) {
     checkSecret(options.secret);
     this.#secret = options.secret;

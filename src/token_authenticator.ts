@@ -53,7 +53,11 @@ export class TokenAuthenticator implements StreamAuthenticator {
   #publish: string | undefined;
   #play: string | undefined;
 
-  /** @param options the tokens */
+  /**
+   * Create an authenticator with fixed tokens.
+   *
+   * @param options the tokens
+   */
   constructor(options: TokenAuthenticatorOptions) {
     this.#publish = options.publishToken;
     this.#play = options.playToken;

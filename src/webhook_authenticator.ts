@@ -104,7 +104,11 @@ export class WebhookAuthenticator implements StreamAuthenticator {
   #headers: Record<string, string>;
   #fetch: typeof fetch;
 
-  /** @param options the hook URL, timeout, headers and fetch */
+  /**
+   * Create an authenticator that asks `options.url`.
+   *
+   * @param options the hook URL, timeout, headers and fetch
+   */
   constructor(options: WebhookAuthenticatorOptions) {
     let parsed: URL;
     try {
