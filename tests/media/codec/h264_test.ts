@@ -31,6 +31,9 @@ const H264_FIXTURES = [
   "h264_high.h264",
   "h264_high422.h264",
   "h264_high10.h264",
+  "h264_high444.h264",
+  "h264_interlaced.h264",
+  "h264_opengop.h264",
 ];
 
 function video(data: Uint8Array, config: boolean): MediaFrame {
@@ -66,6 +69,7 @@ for (const name of H264_FIXTURES) {
     assert.equal(pixFmt(sps.chromaFormat, sps.bitDepthLuma), p.pix_fmt);
     assert.equal(String(sps.bitDepthLuma), p.bits_per_raw_sample);
     assert.equal(`${sps.sarWidth}:${sps.sarHeight}`, p.sample_aspect_ratio);
+    assert.equal(sps.frameMbsOnly, p.field_order === "progressive");
     assert.equal(
       sps.chromaSampleLocType === 0 ? "left" : "?",
       p.chroma_location,
@@ -185,4 +189,18 @@ Deno.test("hasH264RecoveryPoint() walks past a payloadType of 128 and stops at t
       new Uint8Array([0x06, 0xff, 0x07, 0x00, 0x06, 0x01, 0xc4, 0x80]),
     ),
   );
+});
+
+Deno.test("isRandomAccess() finds x264 open-GOP recovery points that are not IDR", () => {
+  const aus = groupAccessUnits(
+    splitAnnexB(fixture("h264_opengop.h264")),
+    "h264",
+  );
+  const idr = aus.map((au) => au.some((u) => (u[0]! & 0x1f) === 5));
+  const keys = aus.map((au) =>
+    isRandomAccess(video(joinLengthPrefixed(au), false))
+  );
+  assert.deepEqual(idr.filter(Boolean).length, 1);
+  assert.ok(keys.filter(Boolean).length >= 3);
+  assert.deepEqual(keys, packetKeyFlags("h264_opengop.h264"));
 });

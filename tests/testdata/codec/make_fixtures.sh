@@ -18,6 +18,10 @@ video h264_main 176x100 30000/1001 4 h264_main.h264 -c:v libx264 -profile:v main
 video h264_high 64x64 25 5 h264_high.h264 -c:v libx264 -profile:v high -level 4.1 -pix_fmt yuv420p -x264-params keyint=4:open-gop=0
 video h264_high422 96x72 50 3 h264_high422.h264 -c:v libx264 -profile:v high422 -pix_fmt yuv422p
 video h264_high10 80x48 24 3 h264_high10.h264 -c:v libx264 -profile:v high10 -pix_fmt yuv420p10le
+video h264_high444 64x48 25 3 h264_high444.h264 -c:v libx264 -profile:v high444 -pix_fmt yuv444p
+# Interlaced (frame_mbs_only_flag = 0, MBAFF) and open GOP (recovery-point SEI instead of IDR).
+video h264_interlaced 160x120 25 3 h264_interlaced.h264 -c:v libx264 -pix_fmt yuv420p -flags +ildct+ilme -x264-params interlaced=1
+video h264_opengop 64x64 25 9 h264_opengop.h264 -c:v libx264 -pix_fmt yuv420p -x264-params keyint=4:min-keyint=4:open-gop=1:bframes=2:scenecut=0
 # The same H.264 stream in MP4, so tests compare buildAvcDecoderConfig() with ffmpeg's avcC.
 $FF -i h264_high.h264 -c copy h264_high.mp4
 # H.265: main and main10, Annex B and MP4 (hvcC).
