@@ -149,16 +149,16 @@ async function loopback(
   const clients = await Promise.all(
     Array.from({ length: players }, () => RtmpClient.connect(url)),
   );
-  const readers = await Promise.all(clients.map(async (c) => {
-    const player = await c.play("bench", { highWaterMark: 1024 });
-    return (async () => {
-      let n = 0;
-      for await (const f of player) {
-        if (!f.config && ++n === frameCount) break;
-      }
-      return n;
-    })();
-  }));
+  const players_ = await Promise.all(
+    clients.map((c) => c.play("bench", { highWaterMark: 1024 })),
+  );
+  const readers = players_.map(async (player) => {
+    let n = 0;
+    for await (const f of player) {
+      if (!f.config && ++n === frameCount) break;
+    }
+    return n;
+  });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < frameCount; i += 10) {

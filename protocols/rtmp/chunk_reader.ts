@@ -124,7 +124,11 @@ export class ChunkReader {
   #maxMessage: number;
   #maxStreams: number;
 
-  /** @param options limits */
+  /**
+   * Create a reader at the default chunk size (128).
+   *
+   * @param options limits
+   */
   constructor(options: ChunkReaderOptions = {}) {
     this.#maxMessage = options.maxMessageBytes ?? MAX_RTMP_MESSAGE_BYTES;
     this.#maxStreams = options.maxChunkStreams ?? MAX_CHUNK_STREAMS;

@@ -57,6 +57,8 @@ export class RtmpPublisher {
   #closed = false;
 
   /**
+   * Made by {@linkcode RtmpClient.publish}.
+   *
    * @param channel the connection
    * @param name the published name
    */
@@ -166,6 +168,8 @@ export class RtmpPlayer implements AsyncIterable<MediaFrame> {
   readonly readable: ReadableStream<MediaFrame>;
 
   /**
+   * Made by {@linkcode RtmpClient.play}.
+   *
    * @param channel the connection
    * @param highWaterMark frames queued before the read loop pauses
    */

@@ -48,7 +48,11 @@ export class FrameChunkCache {
   #chunkSize: number;
   #built = 0;
 
-  /** @param chunkSize the outgoing chunk size every player of the stream uses */
+  /**
+   * Create an empty cache for one stream.
+   *
+   * @param chunkSize the outgoing chunk size every player of the stream uses
+   */
   constructor(chunkSize: number) {
     this.#chunkSize = chunkSize;
   }

@@ -90,7 +90,11 @@ export class RtmpHandler implements ProtocolHandler {
   #caches = new WeakMap<StreamHandle, FrameChunkCache>();
   #refused = 0;
 
-  /** @param options address, TLS, limits and timeouts */
+  /**
+   * Configure the server (nothing is bound until `serve()`).
+   *
+   * @param options address, TLS, limits and timeouts
+   */
   constructor(options: RtmpHandlerOptions = {}) {
     this.#options = options;
     this.name = options.tls ? "rtmps" : "rtmp";

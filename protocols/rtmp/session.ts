@@ -30,21 +30,24 @@ import {
 import { MediaIngest } from "./media_ingest.ts";
 import {
   acknowledgementMessage,
-  commandMessage,
-  MEDIA_STREAM_ID,
   MessageType,
-  setChunkSizeMessage,
-  setPeerBandwidthMessage,
   UserControlEvent,
   userControlMessage,
-  windowAckSizeMessage,
 } from "./messages.ts";
+import { type CommandValues, statusMessage } from "./_session_util.ts";
 import {
-  type CommandValues,
-  parseStreamName,
-  propertyOf,
-  statusMessage,
-} from "./_session_util.ts";
+  commandKind,
+  parseConnect,
+  parsePlay,
+  parsePublish,
+  statelessAnswer,
+} from "./_commands.ts";
+import {
+  connectReplies,
+  playEndMessages,
+  playStartMessages,
+  publishStartMessages,
+} from "./_replies.ts";
 
 /** Default outgoing chunk size: large chunks mean fewer headers per frame. */
 export const DEFAULT_OUT_CHUNK_SIZE = 60000;
@@ -93,7 +96,8 @@ export type SessionAction =
   | { type: "decodeError"; error: StreamError };
 
 type Phase = "c0c1" | "c2" | "chunks";
-type StreamState =
+/** The per-stream state of an {@linkcode RtmpSession}. */
+export type RtmpStreamState =
   | "idle"
   | "publishPending"
   | "publishing"
@@ -121,7 +125,7 @@ export class RtmpSession {
   #ingest = new MediaIngest();
   #chunkSize: number;
   #options: RtmpSessionOptions;
-  #state: StreamState = "idle";
+  #state: RtmpStreamState = "idle";
   #app = "";
   #connectQuery = new URLSearchParams();
   #tcUrl = "";
@@ -130,7 +134,11 @@ export class RtmpSession {
   #peerWindow = DEFAULT_WINDOW_ACK_SIZE;
   #lastAck = 0;
 
-  /** @param options chunk size, limits, handshake randomness */
+  /**
+   * Create a session waiting for C0+C1.
+   *
+   * @param options chunk size, limits, handshake randomness
+   */
   constructor(options: RtmpSessionOptions = {}) {
     this.#options = options;
     this.#chunkSize = options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
@@ -155,7 +163,7 @@ export class RtmpSession {
   }
 
   /** The per-stream state. */
-  get state(): StreamState {
+  get state(): RtmpStreamState {
     return this.#state;
   }
 
@@ -296,13 +304,6 @@ export class RtmpSession {
     out.push({ type: "send", bytes });
   }
 
-  #reply(out: SessionAction[], values: Amf0Value[], streamId = 0): void {
-    this.#send(
-      out,
-      commandMessage(values, { streamId, chunkSize: this.#chunkSize }),
-    );
-  }
-
   #onCommand(values: CommandValues, out: SessionAction[]): void {
     const [name, tx] = values;
     const txId = typeof tx === "number" ? tx : 0;
@@ -312,50 +313,22 @@ export class RtmpSession {
         "Cannot handle command: its name is not a string",
       );
     }
-    if (name === "connect") return this.#onConnect(txId, values[2], out);
-    if (this.#app === "" && name !== "connect") {
+    const kind = commandKind(name);
+    if (kind === "connect") return this.#onConnect(txId, values[2], out);
+    if (this.#app === "") {
       throw new StreamError(
         "Protocol",
-        `Cannot handle command ${name}: connect has not been received`,
+        `Cannot handle command ${
+          name.slice(0, 64)
+        }: connect has not been received`,
       );
     }
-    switch (name) {
-      case "createStream":
-        return this.#reply(out, ["_result", txId, null, MEDIA_STREAM_ID]);
-      case "releaseStream":
-      case "FCPublish":
-      case "FCSubscribe":
-      case "_checkbw":
-      case "checkBandwidth":
-        if (txId !== 0) this.#reply(out, ["_result", txId, null, undefined]);
-        return;
-      case "getStreamLength":
-        return this.#reply(out, ["_result", txId, null, 0]);
-      case "publish":
-        return this.#onPublish(txId, values, out);
-      case "play":
-        return this.#onPlay(txId, values, out);
-      case "FCUnpublish":
-      case "deleteStream":
-      case "closeStream":
-        return this.#onStop(out);
-      case "receiveAudio":
-      case "receiveVideo":
-      case "pause":
-      case "seek":
-      case "_result":
-      case "_error":
-      case "onBWDone":
-      case "onStatus":
-        return;
-      default:
-        if (txId !== 0) {
-          this.#reply(out, ["_error", txId, null, {
-            level: "error",
-            code: "NetConnection.Call.Failed",
-            description: `Method ${name.slice(0, 64)} is not supported`,
-          }]);
-        }
+    if (kind === "publish") return this.#onPublish(txId, values, out);
+    if (kind === "play") return this.#onPlay(txId, values, out);
+    if (kind === "stop") return this.#onStop(out);
+    if (kind === "answered") {
+      const answer = statelessAnswer(name, txId, this.#chunkSize);
+      if (answer !== null) this.#send(out, answer);
     }
   }
 
@@ -363,32 +336,13 @@ export class RtmpSession {
     if (this.#app !== "") {
       throw new StreamError("Protocol", "Cannot connect: already connected");
     }
-    const appValue = propertyOf(object, "app");
-    const tcValue = propertyOf(object, "tcUrl");
-    const rawApp = typeof appValue === "string" ? appValue : "";
-    const tcUrl = typeof tcValue === "string" ? tcValue : "";
-    const { name: app, query } = parseStreamName(rawApp.replace(/\/+$/, ""));
-    const tcQuery = tcUrl.indexOf("?");
-    if (tcQuery >= 0) {
-      for (const [k, v] of new URLSearchParams(tcUrl.slice(tcQuery + 1))) {
-        if (!query.has(k)) query.append(k, v);
-      }
-    }
+    const { app, tcUrl, query } = parseConnect(object);
     this.#app = app === "" ? "_" : app;
     this.#connectQuery = query;
     this.#tcUrl = tcUrl;
-    this.#send(out, windowAckSizeMessage(DEFAULT_WINDOW_ACK_SIZE));
-    this.#send(out, setPeerBandwidthMessage(DEFAULT_WINDOW_ACK_SIZE));
-    this.#send(out, setChunkSizeMessage(this.#chunkSize));
-    this.#reply(out, ["_result", txId, {
-      fmsVer: "FMS/3,0,1,123",
-      capabilities: 31,
-    }, {
-      level: "status",
-      code: "NetConnection.Connect.Success",
-      description: "Connection succeeded.",
-      objectEncoding: 0, // AMF3 (3) is refused by answering AMF0
-    }]);
+    for (const bytes of connectReplies(txId, this.#chunkSize)) {
+      this.#send(out, bytes);
+    }
     out.push({
       type: "connect",
       app,
@@ -403,21 +357,18 @@ export class RtmpSession {
     return q;
   }
 
+  #busy(out: SessionAction[], code: string): boolean {
+    if (this.#state === "idle") return false;
+    this.#send(
+      out,
+      statusMessage("error", code, "Stream is busy", this.#chunkSize),
+    );
+    return true;
+  }
+
   #onPublish(txId: number, values: CommandValues, out: SessionAction[]): void {
-    if (this.#state !== "idle") {
-      this.#send(
-        out,
-        statusMessage(
-          "error",
-          "NetStream.Publish.BadConnection",
-          "Stream is busy",
-          this.#chunkSize,
-        ),
-      );
-      return;
-    }
-    const raw = typeof values[3] === "string" ? values[3] : "";
-    const { name, query } = parseStreamName(raw);
+    if (this.#busy(out, "NetStream.Publish.BadConnection")) return;
+    const { name, query, publishType } = parsePublish(values);
     this.#state = "publishPending";
     this.#pendingTx = txId;
     this.#ingest = new MediaIngest();
@@ -426,35 +377,16 @@ export class RtmpSession {
       type: "publish",
       name,
       query: this.#mergedQuery(query),
-      publishType: typeof values[4] === "string" ? values[4] : "live",
+      publishType,
     });
   }
 
   #onPlay(txId: number, values: CommandValues, out: SessionAction[]): void {
-    if (this.#state !== "idle") {
-      this.#send(
-        out,
-        statusMessage(
-          "error",
-          "NetStream.Play.Failed",
-          "Stream is busy",
-          this.#chunkSize,
-        ),
-      );
-      return;
-    }
-    const raw = typeof values[3] === "string" ? values[3] : "";
-    const { name, query } = parseStreamName(raw);
+    if (this.#busy(out, "NetStream.Play.Failed")) return;
+    const { query, ...args } = parsePlay(values);
     this.#state = "playPending";
     this.#pendingTx = txId;
-    out.push({
-      type: "play",
-      name,
-      query: this.#mergedQuery(query),
-      start: typeof values[4] === "number" ? values[4] : -2,
-      duration: typeof values[5] === "number" ? values[5] : -1,
-      reset: typeof values[6] === "boolean" ? values[6] : true,
-    });
+    out.push({ type: "play", ...args, query: this.#mergedQuery(query) });
   }
 
   #onStop(out: SessionAction[]): void {
@@ -485,15 +417,7 @@ export class RtmpSession {
   acceptPublish(description = "Publishing"): Uint8Array[] {
     if (this.#state !== "publishPending") return [];
     this.#state = "publishing";
-    return [
-      userControlMessage(UserControlEvent.StreamBegin, MEDIA_STREAM_ID),
-      statusMessage(
-        "status",
-        "NetStream.Publish.Start",
-        description,
-        this.#chunkSize,
-      ),
-    ];
+    return publishStartMessages(description, this.#chunkSize);
   }
 
   /**
@@ -519,27 +443,7 @@ export class RtmpSession {
   acceptPlay(description = "Playing"): Uint8Array[] {
     if (this.#state !== "playPending") return [];
     this.#state = "playing";
-    return [
-      userControlMessage(UserControlEvent.StreamIsRecorded, MEDIA_STREAM_ID),
-      userControlMessage(UserControlEvent.StreamBegin, MEDIA_STREAM_ID),
-      statusMessage(
-        "status",
-        "NetStream.Play.Reset",
-        description,
-        this.#chunkSize,
-      ),
-      statusMessage(
-        "status",
-        "NetStream.Play.Start",
-        description,
-        this.#chunkSize,
-      ),
-      commandMessage(["|RtmpSampleAccess", true, true], {
-        typeId: MessageType.DataAmf0,
-        streamId: MEDIA_STREAM_ID,
-        chunkSize: this.#chunkSize,
-      }),
-    ];
+    return playStartMessages(description, this.#chunkSize);
   }
 
   /**
@@ -563,15 +467,7 @@ export class RtmpSession {
   playEnded(): Uint8Array[] {
     if (this.#state !== "playing") return [];
     this.#state = "idle";
-    return [
-      statusMessage(
-        "status",
-        "NetStream.Play.UnpublishNotify",
-        "Stream ended",
-        this.#chunkSize,
-      ),
-      userControlMessage(UserControlEvent.StreamEof, MEDIA_STREAM_ID),
-    ];
+    return playEndMessages(this.#chunkSize);
   }
 
   /**

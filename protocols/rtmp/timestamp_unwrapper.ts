@@ -33,6 +33,8 @@ export class TimestampUnwrapper {
   #last = 0;
 
   /**
+   * Map the next 32-bit timestamp of the track onto the unwrapped timeline.
+   *
    * @param raw a 32-bit timestamp
    * @returns the unwrapped, monotonic timestamp
    */
