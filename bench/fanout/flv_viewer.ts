@@ -148,7 +148,10 @@ export class FlvViewer extends Viewer {
         this.#sizeValue = 0;
         this.#inExtension = false;
         this.#http = this.#chunkLeft === 0 ? Http.Done : Http.ChunkData;
-        if (this.#http === Http.Done) this.fail("end of body"); // last-chunk: the stream ended
+        if (this.#http === Http.Done) {
+          this.endedByPeer = true; // last-chunk: the server ended the body
+          this.fail("end of body");
+        }
         return off;
       }
       if (this.#inExtension || c === 0x0d) continue;

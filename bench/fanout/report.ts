@@ -356,6 +356,24 @@ export function renderReport(report: Report): string {
 }
 
 /**
+ * Appends `bench/fanout/findings.md` (hand-written: what the profiles and
+ * the runs showed) to a generated report, when that file exists.
+ *
+ * @param markdown The generated report.
+ * @returns The report with the findings section.
+ */
+export function withFindings(markdown: string): string {
+  try {
+    const notes = Deno.readTextFileSync(
+      new URL("./findings.md", import.meta.url),
+    );
+    return `${markdown}\n${notes}`;
+  } catch {
+    return markdown;
+  }
+}
+
+/**
  * Re-renders a report from one or more `results.json` files (runs are
  * renumbered so several invocations merge into one median).
  *
@@ -384,7 +402,7 @@ function main(args: readonly string[]): void {
     command: reports.map((r) => r.command).join(" + "),
     runs,
   };
-  Deno.writeTextFileSync(out, renderReport(merged));
+  Deno.writeTextFileSync(out, withFindings(renderReport(merged)));
 }
 
 if (import.meta.main) main(Deno.args);

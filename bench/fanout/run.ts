@@ -28,6 +28,7 @@ import {
   type ServerRun,
   type StallResult,
   type SteadyResult,
+  withFindings,
 } from "./report.ts";
 import {
   type Server,
@@ -291,8 +292,11 @@ async function main(): Promise<void> {
   }
   let markdown = renderReport(report);
   if (settings.profile) {
-    markdown += `\n${summarizeProfiles(`${runDir}/profiles`)}\n`;
+    markdown += `\n## CPU profiles (--cpu-prof, whole server lifetime)\n\n${
+      summarizeProfiles(`${runDir}/profiles`)
+    }\n`;
   }
+  markdown = withFindings(markdown);
   Deno.mkdirSync(new URL(".", `file://${settings.out}`).pathname, {
     recursive: true,
   });
