@@ -336,10 +336,10 @@ export class Engine
       throw new StreamError("Closed", "Cannot serve: the engine is shut down");
     }
     const onAbort = (): void => void this.shutdown();
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort(); // handlers then start with an aborted signal
+    else signal?.addEventListener("abort", onAbort, { once: true });
     const runs = handlers.map((h) => this.#startHandler(h));
     try {
-      if (signal?.aborted) onAbort();
       await abortedPromise(this.#stop.signal);
       await this.shutdown();
       await withinDeadline(

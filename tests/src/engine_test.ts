@@ -332,3 +332,55 @@ Deno.test("Engine.health reports the engine check and registered ones", async ()
   assert.equal(summary.status, "fail");
   assert.deepEqual(Object.keys(summary.checks), ["engine"]);
 });
+
+Deno.test("pumpSource() with refused credentials publishes nothing", async () => {
+  await using engine = Engine.builder().clock(new ManualClock()).authenticator(
+    tokenAuth,
+  ).build();
+  let pulled = 0;
+  await assertRejectsCode(
+    engine.pumpSource("live/file", {
+      name: "file",
+      *frames() {
+        pulled++;
+        yield videoFrame(0, true);
+      },
+    }, { credentials: { protocol: "file", token: "nope" } }),
+    "Unauthorized",
+  );
+  assert.equal(pulled, 0);
+  assert.equal(engine.getStream("live/file"), undefined);
+});
+
+Deno.test("pumpSource() stops when its signal aborts and ends the stream", async () => {
+  await using engine = Engine.builder().clock(new ManualClock()).build();
+  const controller = new AbortController();
+  let n = 0;
+  const count = await engine.pumpSource("live/gen", {
+    name: "generator",
+    *frames() {
+      for (;;) {
+        if (++n === 10) controller.abort();
+        yield audioFrame(n * 21);
+      }
+    },
+  }, { signal: controller.signal });
+  assert.equal(count, 9);
+  assert.equal(engine.getStream("live/gen"), undefined);
+});
+
+Deno.test("serve() with an already-aborted signal shuts down at once", async () => {
+  const engine = Engine.builder().clock(new ManualClock()).build();
+  const controller = new AbortController();
+  controller.abort();
+  const seen: boolean[] = [];
+  await engine.serve([{
+    name: "late",
+    serve: (_e, signal) => {
+      seen.push(signal.aborted);
+      return Promise.resolve();
+    },
+  }], controller.signal);
+  assert.deepEqual(seen, [true]);
+  assert.equal(engine.accepting, false);
+});
