@@ -15,6 +15,7 @@ const FIXTURES = [
   "h264_opengop.h264",
   "h265_main.h265",
   "h265_main10.h265",
+  "h265_rext444.h265",
   "av1.obu",
   "vp9.ivf",
   "vp9_10bit.ivf",

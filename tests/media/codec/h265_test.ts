@@ -54,7 +54,9 @@ function sets(name: string): Record<"vps" | "sps" | "pps", Uint8Array> {
   return { vps: of(32), sps: of(33), pps: of(34) };
 }
 
-for (const name of ["h265_main.h265", "h265_main10.h265"]) {
+for (
+  const name of ["h265_main.h265", "h265_main10.h265", "h265_rext444.h265"]
+) {
   Deno.test(`parseH265Sps() matches ffprobe for ${name}`, () => {
     const sps = parseH265Sps(sets(name).sps);
     const p = probe(name);
@@ -64,10 +66,12 @@ for (const name of ["h265_main.h265", "h265_main10.h265"]) {
     assert.equal(sps.height, p.height);
     assert.equal(pixFmt(sps.chromaFormat, sps.bitDepthLuma), p.pix_fmt);
     assert.equal(sps.fullRange ? "pc" : "tv", p.color_range);
-    assert.equal(
-      sps.chromaSampleLocType === 0 ? "left" : "?",
-      p.chroma_location,
-    );
+    if (p.chroma_location !== undefined) {
+      assert.equal(
+        sps.chromaSampleLocType === 0 ? "left" : "?",
+        p.chroma_location,
+      );
+    }
     assert.ok(Math.abs(sps.frameRate! - rate(p.r_frame_rate)) < 1e-9);
   });
 
@@ -106,15 +110,22 @@ for (const name of ["h265_main.h265", "h265_main10.h265"]) {
   });
 }
 
-Deno.test("buildHevcDecoderConfig() reproduces ffmpeg's hvcC byte for byte", () => {
+for (const name of ["h265_main", "h265_rext444"]) {
+  Deno.test(`buildHevcDecoderConfig() reproduces ffmpeg's hvcC byte for byte (${name})`, () => {
+    const ffmpegHvcC = mp4Box(fixture(`${name}.mp4`), "hvcC");
+    const s = sets(`${name}.h265`);
+    const built = buildHevcDecoderConfig({
+      vps: [s.vps],
+      sps: [s.sps],
+      pps: [s.pps],
+    });
+    assert.equal(hex(built), hex(ffmpegHvcC));
+  });
+}
+
+Deno.test("parseHevcDecoderConfig() reads ffmpeg's hvcC", () => {
   const ffmpegHvcC = mp4Box(fixture("h265_main.mp4"), "hvcC");
   const s = sets("h265_main.h265");
-  const built = buildHevcDecoderConfig({
-    vps: [s.vps],
-    sps: [s.sps],
-    pps: [s.pps],
-  });
-  assert.equal(hex(built), hex(ffmpegHvcC));
   const parsed = parseHevcDecoderConfig(ffmpegHvcC);
   assert.deepEqual(parsed.arrays.map((a) => a.nalType), [32, 33, 34]);
   assert.equal(hex(parsed.arrays[1]!.nalus[0]!), hex(s.sps));
@@ -128,6 +139,9 @@ Deno.test("hevcCodecString() writes the full hvc1 form for x265 main and main10"
   assert.equal(hevcCodecString(main), "hvc1.1.6.L30.90");
   const main10 = parseH265Sps(sets("h265_main10.h265").sps);
   assert.equal(hevcCodecString(main10), "hvc1.2.4.L30.90");
+  // Main 4:4:4 (RExt): compatibility flag 4, constraint bytes 9E 08 (max 8-bit, lower bit rate).
+  const rext = parseH265Sps(sets("h265_rext444.h265").sps);
+  assert.equal(hevcCodecString(rext), "hvc1.4.10.L30.9E.8");
   assert.equal(
     hevcCodecString(main, { sampleEntry: "hev1" }),
     "hev1.1.6.L30.90",

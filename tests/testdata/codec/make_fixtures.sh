@@ -28,6 +28,8 @@ $FF -i h264_high.h264 -c copy h264_high.mp4
 video h265_main 160x120 25 4 h265_main.h265 -c:v libx265 -pix_fmt yuv420p -x265-params log-level=error:keyint=2
 video h265_main10 72x40 30 3 h265_main10.h265 -c:v libx265 -pix_fmt yuv420p10le -x265-params log-level=error
 $FF -i h265_main.h265 -c copy -tag:v hvc1 h265_main.mp4
+video h265_rext444 64x64 25 2 h265_rext444.h265 -c:v libx265 -pix_fmt yuv444p -x265-params log-level=error
+$FF -i h265_rext444.h265 -c copy -tag:v hvc1 h265_rext444.mp4
 # AV1: low-overhead OBU stream (Section 5), IVF and MP4 (av1C).
 video av1 64x64 25 3 av1.obu -c:v libaom-av1 -cpu-used 8 -b:v 100k -g 2
 $FF -i av1.obu -c copy av1.mp4
