@@ -2,7 +2,9 @@
 // for an abort, and the OS signals that trigger a graceful shutdown.
 import type { Clock } from "./clock.ts";
 import type { MediaSource } from "./contracts.ts";
+import type { EventBus } from "./events.ts";
 import type { StreamHandle } from "./stream_handle.ts";
+import type { LiveStream } from "./_live_stream.ts";
 
 /**
  * Resolve true when `work` settles within `ms` on `clock`, false otherwise.
@@ -100,4 +102,38 @@ export async function pumpFrames(
     handle.end(`source ${source.name} finished`);
   }
   return count;
+}
+
+/**
+ * Shutdown's drain: end every stream, wait up to `deadlineMs` for their
+ * subscribers to read what is left, evict the rest, and report both phases.
+ */
+export async function drainStreams(
+  streams: readonly LiveStream[],
+  clock: Clock,
+  deadlineMs: number,
+  events: EventBus,
+): Promise<void> {
+  const attached = (): number =>
+    streams.reduce((n, s) => n + s.subscriberCount, 0);
+  events.emit({
+    type: "shutdown",
+    phase: "started",
+    streams: streams.length,
+    subscribers: attached(),
+  });
+  for (const stream of streams) stream.end("shutdown");
+  await withinDeadline(
+    clock,
+    deadlineMs,
+    Promise.all(streams.map((s) => s.drained)),
+  );
+  const left = attached();
+  for (const stream of streams) stream.evictAll("shutdown");
+  events.emit({
+    type: "shutdown",
+    phase: left === 0 ? "drained" : "deadline",
+    streams: streams.length,
+    subscribers: left,
+  });
 }

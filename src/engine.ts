@@ -51,6 +51,7 @@ import {
 } from "./_engine_config.ts";
 import {
   abortedPromise,
+  drainStreams,
   HousekeepingTimer,
   pumpFrames,
   withinDeadline,
@@ -385,27 +386,12 @@ export class Engine
     this.#stop.abort(
       new StreamError("Closed", "Cannot serve: the engine is shutting down"),
     );
-    const streams = [...this.#streams.values()];
-    this.events.emit({
-      type: "shutdown",
-      phase: "started",
-      streams: streams.length,
-      subscribers: this.subscriberCount,
-    });
-    for (const stream of streams) stream.end("shutdown");
-    await withinDeadline(
+    await drainStreams(
+      [...this.#streams.values()],
       this.clock,
       deadlineMs,
-      Promise.all(streams.map((s) => s.drained)),
+      this.events,
     );
-    const left = streams.reduce((n, s) => n + s.subscriberCount, 0);
-    for (const stream of streams) stream.evictAll("shutdown");
-    this.events.emit({
-      type: "shutdown",
-      phase: left === 0 ? "drained" : "deadline",
-      streams: streams.length,
-      subscribers: left,
-    });
     this.#timer.stop();
   }
 
