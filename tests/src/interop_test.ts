@@ -4,7 +4,7 @@
 // ffprobe's view of the same file.
 import assert from "node:assert/strict";
 import { Engine, ManualClock, type MediaFrame } from "../../mod.ts";
-import { readFlvFile } from "../../media/flv/mod.ts";
+import { FlvWriterStream, readFlvFile } from "../../media/flv/mod.ts";
 import { ffprobe, missing, run, tempDir } from "../_tools.ts";
 
 async function encode(dir: string): Promise<string> {
@@ -109,5 +109,52 @@ Deno.test({
       f.kind === "video"
     );
     assert.equal(firstVideo?.keyframe, true);
+  },
+});
+
+Deno.test({
+  name:
+    "a late joiner piped into an FLV file (readable.pipeTo) decodes from its first frame, per ffprobe",
+  ignore: missing("ffmpeg", "ffprobe"),
+  async fn() {
+    await using dir = await tempDir();
+    const source = await encode(dir.path);
+    const { frames } = readFlvFile(await Deno.readFile(source));
+    await using engine = Engine.builder().clock(new ManualClock()).build();
+    const stream = engine.startPublish("live/clip");
+    // Join mid-stream: 1.5 s in, in the middle of a 1 s GOP.
+    const join = frames.findIndex((f) => f.kind === "video" && f.dts >= 1500);
+    for (const f of frames.slice(0, join)) stream.publishFrame(f);
+    const sub = stream.subscribe();
+    const out = `${dir.path}/late.flv`;
+    const file = await Deno.open(out, { write: true, create: true });
+    const piped = sub.readable.pipeThrough(new FlvWriterStream()).pipeTo(
+      file.writable,
+    );
+    for (const f of frames.slice(join)) stream.publishFrame(f);
+    stream.end();
+    await piped;
+    const videoCount = (list: MediaFrame[]) =>
+      list.filter((f) => f.kind === "video" && !f.config).length;
+    const keyAt = frames.slice(0, join).findLastIndex((f) =>
+      f.kind === "video" && f.keyframe && !f.config
+    );
+    const expected = videoCount(frames.slice(keyAt));
+    // ffmpeg decodes every video frame without errors: the file starts at config + keyframe.
+    const decode = await run("ffmpeg", [
+      "-v",
+      "error",
+      "-i",
+      out,
+      "-map",
+      "0:v",
+      "-f",
+      "null",
+      "-",
+    ]);
+    assert.equal(decode.code, 0, decode.stderr);
+    assert.equal(decode.stderr.trim(), "");
+    const probe = await ffprobe(out, ["-count_frames", "-select_streams", "v"]);
+    assert.equal(Number(probe.streams[0]?.nb_read_frames), expected);
   },
 });
