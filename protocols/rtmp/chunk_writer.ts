@@ -14,7 +14,18 @@
  * @module
  */
 
-/** The header fields of one message. */
+/**
+ * The header fields of one message.
+ *
+ * @example
+ * ```ts
+ * import { type ChunkHeader, writeChunks } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const header: ChunkHeader = { csid: 3, typeId: 20, streamId: 0, timestamp: 0 };
+ * assert.equal(writeChunks(header, new Uint8Array(1), 128).length, 13);
+ * ```
+ */
 export interface ChunkHeader {
   /** Chunk stream id, 2..65599. */
   csid: number;

@@ -42,7 +42,18 @@ import {
 
 export { RtmpPlayer, RtmpPublisher } from "./client_streams.ts";
 
-/** Options for {@linkcode RtmpClient.connect}. */
+/**
+ * Options for {@linkcode RtmpClient.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { RtmpClientOptions } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RtmpClientOptions = { timeoutMs: 5000, chunkSize: 4096 };
+ * assert.equal(options.chunkSize, 4096);
+ * ```
+ */
 export interface RtmpClientOptions {
   /** Time limit for the TCP connect, handshake and each command; default 10 s. */
   timeoutMs?: number;

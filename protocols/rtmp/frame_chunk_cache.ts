@@ -110,7 +110,20 @@ export class FrameChunkCache {
   }
 }
 
-/** Options for {@linkcode chunkFrame}. */
+/**
+ * Options for {@linkcode chunkFrame}.
+ *
+ * @example
+ * ```ts
+ * import { chunkFrame, type ChunkFrameOptions } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ChunkFrameOptions = { chunkSize: 4096, streamId: 1 };
+ * const frame = { kind: "audio", codec: "aac", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(4) } as const;
+ * assert.equal(chunkFrame(frame, options).length, 12 + 6);
+ * ```
+ */
 export interface ChunkFrameOptions {
   /** Outgoing chunk size. */
   chunkSize: number;

@@ -18,9 +18,29 @@
 import { createHmac } from "node:crypto";
 import { StreamError } from "../../media/stream_error.ts";
 
-/** Size of C1/C2/S1/S2 (RTMP §5.2.3): fixed by the protocol. */
+/**
+ * Size of C1/C2/S1/S2 (RTMP §5.2.3): fixed by the protocol.
+ *
+ * @example
+ * ```ts
+ * import { HANDSHAKE_SIZE } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(HANDSHAKE_SIZE, 1536);
+ * ```
+ */
 export const HANDSHAKE_SIZE = 1536;
-/** The RTMP version byte in C0/S0 (RTMP §5.2.2). */
+/**
+ * The RTMP version byte in C0/S0 (RTMP §5.2.2).
+ *
+ * @example
+ * ```ts
+ * import { RTMP_VERSION } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(RTMP_VERSION, 3);
+ * ```
+ */
 export const RTMP_VERSION = 3;
 
 const DIGEST_LENGTH = 32;
@@ -73,10 +93,34 @@ const SERVER_VERSION = 0x04050001;
 /** The client version our client announces (Flash Player 9.0.124.2 style, as ffmpeg does). */
 const CLIENT_VERSION = 0x80000702;
 
-/** Where a digest sits in a 1536-byte C1/S1 packet, or `null` for a plain handshake. */
+/**
+ * Where a digest sits in a 1536-byte C1/S1 packet, or `null` for a plain handshake.
+ *
+ * @example
+ * ```ts
+ * import { type DigestScheme, findDigestScheme, createClientHello } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const scheme: DigestScheme | null = findDigestScheme(createClientHello().subarray(1), "client");
+ * assert.equal(scheme, 0);
+ * ```
+ */
 export type DigestScheme = 0 | 1;
 
-/** Options for {@linkcode createServerHandshake} and {@linkcode createClientHello}. */
+/**
+ * Options for {@linkcode createServerHandshake} and {@linkcode createClientHello}.
+ *
+ * @example
+ * ```ts
+ * import { createServerHandshake, type HandshakeOptions } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HandshakeOptions = { time: 1, random: (b) => b.fill(0) };
+ * const c0c1 = new Uint8Array(1537);
+ * c0c1[0] = 3;
+ * assert.equal(createServerHandshake(c0c1, options)[4], 1);
+ * ```
+ */
 export interface HandshakeOptions {
   /** The 4-byte time field to send; default 0. */
   time?: number;
@@ -238,7 +282,18 @@ export function createServerHandshake(
   return out;
 }
 
-/** Options for {@linkcode createClientHello}. */
+/**
+ * Options for {@linkcode createClientHello}.
+ *
+ * @example
+ * ```ts
+ * import { createClientHello, type ClientHelloOptions } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ClientHelloOptions = { digest: false, time: 0 };
+ * assert.equal(createClientHello(options).length, 1537);
+ * ```
+ */
 export interface ClientHelloOptions extends HandshakeOptions {
   /** Send a digest C1 (scheme 0) like Flash Player and ffmpeg; default true. */
   digest?: boolean;

@@ -24,7 +24,20 @@ import { StreamError } from "../../media/stream_error.ts";
 import type { RtmpMessage } from "./chunk_reader.ts";
 import { TimestampUnwrapper } from "./timestamp_unwrapper.ts";
 
-/** What {@linkcode MediaIngest.toFrames} returns. */
+/**
+ * What {@linkcode MediaIngest.toFrames} returns.
+ *
+ * @example
+ * ```ts
+ * import { type IngestResult, MediaIngest } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const result: IngestResult = new MediaIngest().toFrames({
+ *   csid: 4, typeId: 8, streamId: 1, timestamp: 0, payload: new Uint8Array([0xaf, 1, 9]),
+ * });
+ * assert.equal(result.frames.length, 1);
+ * ```
+ */
 export interface IngestResult {
   /** The frames in arrival order (may be empty). */
   frames: MediaFrame[];

@@ -82,6 +82,14 @@ export const ChunkStreamId = {
 /**
  * The message stream id used for every published or played stream: one id
  * for all players keeps media chunk bytes shareable between them.
+ *
+ * @example
+ * ```ts
+ * import { MEDIA_STREAM_ID } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MEDIA_STREAM_ID, 1);
+ * ```
  */
 export const MEDIA_STREAM_ID = 1;
 
@@ -242,7 +250,18 @@ export function commandMessage(
   );
 }
 
-/** Options for {@linkcode commandMessage}. */
+/**
+ * Options for {@linkcode commandMessage}.
+ *
+ * @example
+ * ```ts
+ * import { commandMessage, type CommandMessageOptions, MessageType } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CommandMessageOptions = { typeId: MessageType.DataAmf0, streamId: 1 };
+ * assert.equal(commandMessage(["onMetaData", null], options)[7], 18);
+ * ```
+ */
 export interface CommandMessageOptions {
   /** Message stream id (0 for NetConnection, the stream's id for NetStream). */
   streamId?: number;

@@ -31,10 +31,6 @@ export * from "./server.ts";
 // Types from the kernel and media that this module's signatures use;
 // re-exported (types only) so the docs resolve.
 export type * from "../../src/mod.ts";
-export type { CodecId, MediaFrame, TrackKind } from "../../media/frame.ts";
-export type { StreamError, StreamErrorCode } from "../../media/stream_error.ts";
-export type {
-  Amf0EcmaArray,
-  Amf0Object,
-  Amf0Value,
-} from "../../media/flv/mod.ts";
+export type * from "../../media/frame.ts";
+export type * from "../../media/stream_error.ts";
+export type * from "../../media/flv/amf0_value.ts";

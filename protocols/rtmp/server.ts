@@ -25,14 +25,55 @@ import { FrameChunkCache } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session.ts";
 import { RtmpConnection } from "./server_connection.ts";
 
-/** Default connection cap: each connection costs a task and a 64 KiB read buffer. */
+/**
+ * Default connection cap: each connection costs a task and a 64 KiB read buffer.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_CONNECTIONS } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_MAX_CONNECTIONS, 1000);
+ * ```
+ */
 export const DEFAULT_MAX_CONNECTIONS = 1000;
-/** Default time to finish the handshake and connect (slow links need a few seconds). */
+/**
+ * Default time to finish the handshake and connect (slow links need a few seconds).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_HANDSHAKE_TIMEOUT_MS, 10_000);
+ * ```
+ */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Default time without bytes in either direction before a connection is dropped. */
+/**
+ * Default time without bytes in either direction before a connection is dropped.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_IDLE_TIMEOUT_MS } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_IDLE_TIMEOUT_MS, 30_000);
+ * ```
+ */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
-/** Options for {@linkcode RtmpHandler}. */
+/**
+ * Options for {@linkcode RtmpHandler}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpHandler, type RtmpHandlerOptions } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RtmpHandlerOptions = { hostname: "127.0.0.1", port: 0, maxConnections: 100 };
+ * assert.equal(new RtmpHandler(options).name, "rtmp");
+ * ```
+ */
 export interface RtmpHandlerOptions {
   /** Interface to bind; default "0.0.0.0". */
   hostname?: string;
@@ -54,7 +95,18 @@ export interface RtmpHandlerOptions {
   maxChunkStreams?: number;
 }
 
-/** The address the handler listens on. */
+/**
+ * The address the handler listens on.
+ *
+ * @example
+ * ```ts
+ * import type { RtmpListenAddress } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const addr: RtmpListenAddress = { hostname: "127.0.0.1", port: 1935 };
+ * assert.equal(addr.port, 1935);
+ * ```
+ */
 export interface RtmpListenAddress {
   /** Bound interface. */
   hostname: string;

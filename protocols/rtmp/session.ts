@@ -49,17 +49,56 @@ import {
   publishStartMessages,
 } from "./_replies.ts";
 
-/** Default outgoing chunk size: large chunks mean fewer headers per frame. */
+/**
+ * Default outgoing chunk size: large chunks mean fewer headers per frame.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_OUT_CHUNK_SIZE } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_OUT_CHUNK_SIZE, 60000);
+ * ```
+ */
 export const DEFAULT_OUT_CHUNK_SIZE = 60000;
 /**
  * Frames kept while a publish awaits authorization (clients that do not wait
  * for NetStream.Publish.Start). A few seconds of media; the rest is dropped.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HELD_FRAMES } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_HELD_FRAMES, 256);
+ * ```
  */
 export const MAX_HELD_FRAMES = 256;
-/** Window Acknowledgement Size we announce (the value FMS/ffmpeg use). */
+/**
+ * Window Acknowledgement Size we announce (the value FMS/ffmpeg use).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WINDOW_ACK_SIZE } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_WINDOW_ACK_SIZE, 2_500_000);
+ * ```
+ */
 export const DEFAULT_WINDOW_ACK_SIZE = 2_500_000;
 
-/** Options for {@linkcode RtmpSession}. */
+/**
+ * Options for {@linkcode RtmpSession}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpSession, type RtmpSessionOptions } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RtmpSessionOptions = { chunkSize: 4096, maxChunkStreams: 16 };
+ * assert.equal(new RtmpSession(options).chunkSize, 4096);
+ * ```
+ */
 export interface RtmpSessionOptions {
   /** Outgoing chunk size; default {@linkcode DEFAULT_OUT_CHUNK_SIZE}. */
   chunkSize?: number;
@@ -71,7 +110,18 @@ export interface RtmpSessionOptions {
   handshake?: HandshakeOptions;
 }
 
-/** What the session asks of its host. */
+/**
+ * What the session asks of its host.
+ *
+ * @example
+ * ```ts
+ * import { createClientHello, RtmpSession, type SessionAction } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const actions: SessionAction[] = new RtmpSession().feed(createClientHello());
+ * assert.equal(actions[0]?.type, "send");
+ * ```
+ */
 export type SessionAction =
   | { type: "send"; bytes: Uint8Array }
   | { type: "connect"; app: string; tcUrl: string; query: URLSearchParams }
@@ -96,7 +146,18 @@ export type SessionAction =
   | { type: "decodeError"; error: StreamError };
 
 type Phase = "c0c1" | "c2" | "chunks";
-/** The per-stream state of an {@linkcode RtmpSession}. */
+/**
+ * The per-stream state of an {@linkcode RtmpSession}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpSession, type RtmpStreamState } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * const state: RtmpStreamState = new RtmpSession().state;
+ * assert.equal(state, "idle");
+ * ```
+ */
 export type RtmpStreamState =
   | "idle"
   | "publishPending"
