@@ -65,3 +65,4 @@ export * from "./subscription.ts";
 export * from "./signed_url_authenticator.ts";
 export * from "./token_authenticator.ts";
 export * from "./webhook_authenticator.ts";
+export * from "./rate_limiter.ts";
