@@ -50,37 +50,61 @@ function temporalUnits(data: Uint8Array): Uint8Array[] {
   return starts.map((s, i) => data.subarray(s, starts[i + 1] ?? data.length));
 }
 
-function sequenceHeaderObu(): Uint8Array {
-  return splitAv1Obus(fixture("av1.obu")).find((o) => o.type === 1)!.data;
+function sequenceHeaderObu(name = "av1.obu"): Uint8Array {
+  return splitAv1Obus(fixture(name)).find((o) => o.type === 1)!.data;
 }
 
-Deno.test("parseAv1SequenceHeader() matches ffprobe for av1.obu", () => {
-  const obu = splitAv1Obus(sequenceHeaderObu())[0]!;
-  const seq = parseAv1SequenceHeader(obu.payload);
-  const p = probe("av1.obu");
-  assert.equal(["Main", "High", "Professional"][seq.profile], p.profile);
-  assert.equal(seq.level, p.level);
-  assert.equal(seq.width, p.width);
-  assert.equal(seq.height, p.height);
-  const chroma = seq.monochrome
-    ? 0
-    : seq.subsamplingX
-    ? (seq.subsamplingY ? 1 : 2)
-    : 3;
-  assert.equal(pixFmt(chroma, seq.bitDepth), p.pix_fmt);
-  assert.equal(seq.fullRange ? "pc" : "tv", p.color_range);
+for (const name of ["av1", "av1_10bit"]) {
+  Deno.test(`parseAv1SequenceHeader() matches ffprobe for ${name}.obu`, () => {
+    const obu = splitAv1Obus(sequenceHeaderObu(`${name}.obu`))[0]!;
+    const seq = parseAv1SequenceHeader(obu.payload);
+    const p = probe(`${name}.obu`);
+    assert.equal(["Main", "High", "Professional"][seq.profile], p.profile);
+    assert.equal(seq.level, p.level);
+    assert.equal(seq.width, p.width);
+    assert.equal(seq.height, p.height);
+    const chroma = seq.monochrome
+      ? 0
+      : seq.subsamplingX
+      ? (seq.subsamplingY ? 1 : 2)
+      : 3;
+    assert.equal(pixFmt(chroma, seq.bitDepth), p.pix_fmt);
+    assert.equal(seq.fullRange ? "pc" : "tv", p.color_range);
+  });
+
+  Deno.test(`buildAv1DecoderConfig() reproduces ffmpeg's av1C byte for byte (${name})`, () => {
+    const ffmpegAv1C = mp4Box(fixture(`${name}.mp4`), "av1C");
+    const obu = sequenceHeaderObu(`${name}.obu`);
+    assert.equal(hex(buildAv1DecoderConfig(obu)), hex(ffmpegAv1C));
+    const parsed = parseAv1DecoderConfig(ffmpegAv1C);
+    assert.equal(parsed.bitDepth, name === "av1" ? 8 : 10);
+    assert.equal(parsed.subsamplingX, 1);
+    assert.equal(hex(parsed.configObus), hex(obu));
+  });
+
+  Deno.test(`isRandomAccess() agrees with ffprobe key flags for ${name}.obu`, () => {
+    const flags = temporalUnits(fixture(`${name}.obu`)).map((tu) =>
+      isRandomAccess(video("av1", tu, false))
+    );
+    assert.deepEqual(flags, packetKeyFlags(`${name}.obu`));
+  });
+}
+
+Deno.test("isRandomAccess() agrees with ffprobe key flags for AV1 in IVF", () => {
+  const flags = ivfFrames(fixture("av1.ivf")).map((tu) =>
+    isRandomAccess(video("av1", tu, false))
+  );
+  assert.deepEqual(flags, packetKeyFlags("av1.ivf"));
 });
 
-Deno.test("buildAv1DecoderConfig() reproduces ffmpeg's av1C byte for byte", () => {
-  const ffmpegAv1C = mp4Box(fixture("av1.mp4"), "av1C");
-  assert.equal(
-    hex(buildAv1DecoderConfig(sequenceHeaderObu())),
-    hex(ffmpegAv1C),
+Deno.test("parseCodecConfig() reads a 10-bit av1C as av01.0.00M.10", () => {
+  const info = parseCodecConfig(
+    video("av1", mp4Box(fixture("av1_10bit.mp4"), "av1C"), true),
   );
-  const parsed = parseAv1DecoderConfig(ffmpegAv1C);
-  assert.equal(parsed.bitDepth, 8);
-  assert.equal(parsed.subsamplingX, 1);
-  assert.equal(hex(parsed.configObus), hex(sequenceHeaderObu()));
+  assert.equal(info.codecString, "av01.0.00M.10");
+  assert.equal(info.bitDepth, 10);
+  assert.equal(info.width, 64);
+  assert.equal(info.height, 48);
 });
 
 Deno.test("parseCodecConfig() reads av1C: size, level and the av01 codec string", () => {
@@ -116,7 +140,7 @@ Deno.test("av1CodecString() writes the long form for non-default colour", () => 
   );
 });
 
-for (const name of ["vp9.ivf", "vp9_10bit.ivf"]) {
+for (const name of ["vp9.ivf", "vp9_10bit.ivf", "vp9_444.ivf"]) {
   Deno.test(`parseVp9FrameHeader() matches ffprobe for ${name}`, () => {
     const header = parseVp9FrameHeader(ivfFrames(fixture(name))[0]!);
     const p = probe(name);
@@ -137,21 +161,28 @@ for (const name of ["vp9.ivf", "vp9_10bit.ivf"]) {
   });
 }
 
-Deno.test("buildVp9DecoderConfig() reproduces ffmpeg's vpcC byte for byte", () => {
-  const ffmpegVpcC = mp4Box(fixture("vp9.mp4"), "vpcC");
-  const header = parseVp9FrameHeader(ivfFrames(fixture("vp9.ivf"))[0]!);
-  const config = vp9DecoderConfigFromHeader(
-    header,
-    rate(probe("vp9.ivf").r_frame_rate),
-  );
-  assert.equal(hex(buildVp9DecoderConfig(config)), hex(ffmpegVpcC));
-  assert.deepEqual(parseVp9DecoderConfig(ffmpegVpcC), config);
-  assert.equal(vp9CodecString(config), "vp09.00.10.08");
-  assert.equal(
-    parseCodecConfig(video("vp9", ffmpegVpcC, true)).codecString,
-    "vp09.00.10.08",
-  );
-});
+for (
+  const [name, expected] of [["vp9", "vp09.00.10.08"], [
+    "vp9_444",
+    "vp09.01.10.08.03.02.02.02.00",
+  ]]
+) {
+  Deno.test(`buildVp9DecoderConfig() reproduces ffmpeg's vpcC byte for byte (${name})`, () => {
+    const ffmpegVpcC = mp4Box(fixture(`${name}.mp4`), "vpcC");
+    const header = parseVp9FrameHeader(ivfFrames(fixture(`${name}.ivf`))[0]!);
+    const config = vp9DecoderConfigFromHeader(
+      header,
+      rate(probe(`${name}.ivf`).r_frame_rate),
+    );
+    assert.equal(hex(buildVp9DecoderConfig(config)), hex(ffmpegVpcC));
+    assert.deepEqual(parseVp9DecoderConfig(ffmpegVpcC), config);
+    assert.equal(vp9CodecString(config), expected);
+    assert.equal(
+      parseCodecConfig(video("vp9", ffmpegVpcC, true)).codecString,
+      expected,
+    );
+  });
+}
 
 Deno.test("splitVp9Superframe() splits a two-frame superframe by its index", () => {
   const a = [0x86, 1, 2];

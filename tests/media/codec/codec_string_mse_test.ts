@@ -53,15 +53,14 @@ function mimeTypes(): string[] {
       "h264_high",
       "h264_high422",
       "h264_high10",
-    ]
-      .map((n) => h264(`${n}.h264`)),
-    parseCodecConfig(config(
-      "av1",
-      buildAv1DecoderConfig(
-        splitAv1Obus(fixture("av1.obu")).find((o) => o.type === 1)!.data,
-      ),
-    )).codecString,
-    ...["vp9.ivf", "vp9_10bit.ivf"].map((n) => {
+      "h264_high444",
+    ].map((n) => h264(`${n}.h264`)),
+    ...["av1.obu", "av1_10bit.obu"].map((n) => {
+      const obus = splitAv1Obus(fixture(n));
+      const av1C = buildAv1DecoderConfig(obus.find((o) => o.type === 1)!.data);
+      return parseCodecConfig(config("av1", av1C)).codecString;
+    }),
+    ...["vp9.ivf", "vp9_10bit.ivf", "vp9_444.ivf"].map((n) => {
       const header = parseVp9FrameHeader(ivfFrames(fixture(n))[0]!);
       const vpcC = buildVp9DecoderConfig(
         vp9DecoderConfigFromHeader(header, 25),
@@ -88,7 +87,7 @@ Deno.test({
   ignore: missing("chromium"),
   async fn() {
     const types = mimeTypes();
-    assert.equal(types.length, 10);
+    assert.equal(types.length, 13);
     const controls = [
       'video/mp4; codecs="av01.0.00M.09"',
       'video/mp4; codecs="vp09.00.10.07"',

@@ -33,10 +33,15 @@ $FF -i h265_rext444.h265 -c copy -tag:v hvc1 h265_rext444.mp4
 # AV1: low-overhead OBU stream (Section 5), IVF and MP4 (av1C).
 video av1 64x64 25 3 av1.obu -c:v libaom-av1 -cpu-used 8 -b:v 100k -g 2
 $FF -i av1.obu -c copy av1.mp4
+$FF -i av1.obu -c copy av1.ivf
+video av1_10bit 64x48 30 2 av1_10bit.obu -c:v libaom-av1 -cpu-used 8 -b:v 100k -pix_fmt yuv420p10le
+$FF -i av1_10bit.obu -c copy av1_10bit.mp4
 # VP9: IVF profile 0 and profile 2 (10-bit), MP4 (vpcC).
 video vp9 64x64 25 3 vp9.ivf -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 100k -g 2
 video vp9_10bit 64x48 25 2 vp9_10bit.ivf -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 100k -pix_fmt yuv420p10le
 $FF -i vp9.ivf -c copy vp9.mp4
+video vp9_444 64x64 25 2 vp9_444.ivf -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 100k -pix_fmt yuv444p
+$FF -i vp9_444.ivf -c copy vp9_444.mp4
 # AAC (ADTS): LC stereo 44.1 kHz and mono 22.05 kHz.
 $FF -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=0.1" -ac 2 -c:a aac -b:a 64k aac_lc_stereo.aac
 $FF -f lavfi -i "sine=frequency=440:sample_rate=22050:duration=0.1" -ac 1 -c:a aac -b:a 32k aac_lc_mono.aac
