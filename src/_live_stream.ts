@@ -119,12 +119,27 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
       );
     }
     const track = frame.trackId;
-    if (!(track >= 0 && track < MAX_TRACKS_PER_KIND && track % 1 === 0)) {
+    const kind = frame.kind;
+    // Explicit branches, not `this.#meters[kind]`: a hostile kind such as
+    // "__proto__" must not reach an object lookup.
+    const meters = kind === "video"
+      ? this.#meters.video
+      : kind === "audio"
+      ? this.#meters.audio
+      : kind === "data"
+      ? this.#meters.data
+      : undefined;
+    if (
+      meters === undefined || !(frame.data instanceof Uint8Array) ||
+      !(track >= 0 && track < MAX_TRACKS_PER_KIND && track % 1 === 0)
+    ) {
       throw new StreamError(
         "InvalidInput",
-        `Cannot publish to ${this.keyText}: track id ${track} is outside 0..${
+        `Cannot publish to ${this.keyText}: not a media frame (kind ${
+          String(frame.kind)
+        }, track id ${track} of 0..${
           MAX_TRACKS_PER_KIND - 1
-        }`,
+        }, data ${frame.data?.constructor?.name})`,
       );
     }
     const seq = this.ring.head;
@@ -145,7 +160,6 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     } else if (frame.kind === "audio" && !this.hasVideo) {
       this.lastKeySeq = seq; // audio-only: every audio frame is a random access point
     }
-    const meters = this.#meters[frame.kind];
     let meter = meters[track];
     if (meter === undefined) {
       meter = meters[track] = new QosMeter();

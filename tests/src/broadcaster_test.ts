@@ -435,3 +435,28 @@ Deno.test("subscribing to an ended stream is refused; its handle resolves closed
   await stream.drained;
   assert.equal(stream.subscriberCount, 0);
 });
+
+Deno.test("publishFrame() refuses a malformed frame before it reaches anyone", async () => {
+  await using engine = engineWith({ name: "live" });
+  const stream = engine.startPublish("live/bad");
+  const sub = stream.subscribe();
+  const good = videoFrame(0, true);
+  for (
+    const bad of [
+      { ...good, trackId: -1 },
+      { ...good, trackId: 256 },
+      { ...good, trackId: 0.5 },
+      { ...good, kind: "subtitle" },
+      { ...good, kind: "__proto__" },
+      { ...good, data: [1, 2, 3] },
+    ]
+  ) {
+    assertCode(
+      () => stream.publishFrame(bad as unknown as MediaFrame),
+      "InvalidInput",
+    );
+  }
+  assert.deepEqual(sub.takeAll(), []);
+  assert.equal(stream.qos().framesIn, 0);
+  sub.close();
+});
