@@ -1,0 +1,448 @@
+// One fuzz harness for every parser and state machine (issue #9).
+//
+// fuzzTarget() feeds a target seeded random and mutated inputs (derived from
+// real-capture seeds) and enforces the contract every parser shares:
+//   - only StreamError (and subclasses such as BitstreamError) may escape;
+//     anything else is a failure, and its input is saved as a reproducer;
+//   - each input is bounded in time: an input slower than `hangMs` is re-run
+//     once (to rule out a GC pause on a busy machine) and, if slow again,
+//     flagged as a hang with its bytes in hex;
+//   - no memory growth: heapUsed is sampled after a warm-up and at the end;
+//     growth beyond `maxHeapGrowthBytes` fails the run.
+// Everything is driven by mulberry32, so (name, seed, case index) replays a
+// failure exactly: `replayCase()` rebuilds the input of one case.
+import { StreamError } from "../../media/stream_error.ts";
+
+/** A seeded uniform random source in [0, 1). */
+export type Random = () => number;
+
+/** mulberry32: a tiny seedable PRNG, good enough for mutation choices. */
+export function mulberry32(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Largest input the mutator builds: bounds memory per case. */
+export const MAX_INPUT_BYTES = 256 * 1024;
+/** Default per-input time bound; an input slower than this twice is a hang. */
+export const DEFAULT_HANG_MS = 50;
+/** Default heap growth allowed over a run (the issue's "no memory growth"). */
+export const DEFAULT_MAX_HEAP_GROWTH = 64 * 1024 * 1024;
+
+const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe] as const;
+
+/** The mutation strategies, by name (reported in failures). */
+export const STRATEGIES = [
+  "bitFlip",
+  "interestingByte",
+  "truncate",
+  "extend",
+  "splice",
+  "inflateLength",
+  "duplicateSlice",
+  "randomBytes",
+  "deleteRange",
+] as const;
+
+/** One mutation strategy name. */
+export type Strategy = typeof STRATEGIES[number];
+
+function int(random: Random, n: number): number {
+  return Math.floor(random() * n);
+}
+
+function randomBytes(random: Random, max: number): Uint8Array {
+  const out = new Uint8Array(int(random, max + 1));
+  for (let i = 0; i < out.length; i++) out[i] = int(random, 256);
+  return out;
+}
+
+/** Apply one strategy to `input` (never in place); `other` feeds splices. */
+export function applyStrategy(
+  strategy: Strategy,
+  input: Uint8Array,
+  other: Uint8Array,
+  random: Random,
+): Uint8Array {
+  const n = input.length;
+  switch (strategy) {
+    case "bitFlip": {
+      const out = input.slice();
+      for (let k = 1 + int(random, 8); k > 0 && n > 0; k--) {
+        out[int(random, n)]! ^= 1 << int(random, 8);
+      }
+      return out;
+    }
+    case "interestingByte": {
+      const out = input.slice();
+      for (let k = 1 + int(random, 4); k > 0 && n > 0; k--) {
+        out[int(random, n)] = INTERESTING[int(random, INTERESTING.length)]!;
+      }
+      return out;
+    }
+    case "truncate":
+      return input.subarray(0, int(random, n + 1));
+    case "extend": {
+      const tail = randomBytes(random, 64);
+      const out = new Uint8Array(n + tail.length);
+      out.set(input);
+      out.set(tail, n);
+      return out;
+    }
+    case "splice": {
+      const cut = int(random, n + 1);
+      const from = int(random, other.length + 1);
+      const rest = other.subarray(from);
+      const out = new Uint8Array(cut + rest.length);
+      out.set(input.subarray(0, cut));
+      out.set(rest, cut);
+      return out;
+    }
+    case "inflateLength": {
+      // Write a huge length (32/24/16-bit, big or little endian) somewhere:
+      // the classic way to make a parser allocate or loop on a bogus size.
+      const out = input.slice();
+      if (n === 0) return out;
+      const at = int(random, n);
+      const width = [4, 3, 2][int(random, 3)]!;
+      const huge = random() < 0.5 ? 0xffffffff : 0x7fffffff - int(random, 16);
+      const little = random() < 0.25;
+      for (let i = 0; i < width && at + i < n; i++) {
+        const shift = 8 * (little ? i : width - 1 - i);
+        out[at + i] = (huge >>> shift) & 0xff;
+      }
+      return out;
+    }
+    case "duplicateSlice": {
+      const start = int(random, n + 1);
+      const len = Math.min(int(random, 256), n - start);
+      const copies = 1 + int(random, 4);
+      const at = int(random, n + 1);
+      const out = new Uint8Array(n + len * copies);
+      out.set(input.subarray(0, at));
+      for (let c = 0; c < copies; c++) {
+        out.set(input.subarray(start, start + len), at + c * len);
+      }
+      out.set(input.subarray(at), at + len * copies);
+      return out;
+    }
+    case "randomBytes":
+      return randomBytes(random, 128);
+    case "deleteRange": {
+      const at = int(random, n + 1);
+      const len = Math.min(1 + int(random, 16), n - at);
+      const out = new Uint8Array(n - len);
+      out.set(input.subarray(0, at));
+      out.set(input.subarray(at + len), at);
+      return out;
+    }
+  }
+}
+
+/** A mutated input and the strategies that made it. */
+export interface Mutation {
+  /** The bytes to feed. */
+  input: Uint8Array;
+  /** Strategies applied, in order ("seed" when the seed is fed as is). */
+  strategies: string[];
+}
+
+/** Build case `index` of a run from its seeds: 1–4 stacked mutations (or the seed itself every 64th case). */
+export function mutate(
+  seeds: readonly Uint8Array[],
+  random: Random,
+  index: number,
+): Mutation {
+  const base = seeds.length === 0
+    ? new Uint8Array(0)
+    : seeds[int(random, seeds.length)]!;
+  if (index % 64 === 0) return { input: base, strategies: ["seed"] };
+  const other = seeds.length === 0 ? base : seeds[int(random, seeds.length)]!;
+  let input = base;
+  const strategies: string[] = [];
+  for (let k = 1 + int(random, 4); k > 0; k--) {
+    const strategy = STRATEGIES[int(random, STRATEGIES.length)]!;
+    input = applyStrategy(strategy, input, other, random);
+    strategies.push(strategy);
+    if (input.length > MAX_INPUT_BYTES) {
+      input = input.subarray(0, MAX_INPUT_BYTES);
+    }
+  }
+  return { input, strategies };
+}
+
+/** The per-case random source: derived from the run seed and the case index so one case replays alone. */
+export function caseRandom(seed: number, index: number): Random {
+  return mulberry32((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+}
+
+/** Rebuild the input of case `index` of a run (for replaying a reported failure). */
+export function replayCase(
+  seeds: readonly Uint8Array[],
+  seed: number,
+  index: number,
+): Mutation {
+  return mutate(seeds, caseRandom(seed, index), index);
+}
+
+/** What one target needs: seeds and a function that must only throw StreamError. */
+export interface FuzzOptions {
+  /** Target name (reports, reproducer file names). */
+  name: string;
+  /** Seed inputs (real captures, hand-made valid messages). */
+  seeds: Uint8Array[];
+  /** Feed one input. `random` is a per-case PRNG (chunk sizes, choices). */
+  run(input: Uint8Array, random: Random): void | Promise<void>;
+  /** Number of inputs; default 2,000. */
+  cases?: number;
+  /** Run seed; default a hash of the name. */
+  seed?: number;
+  /** Per-input time bound, ms; default {@linkcode DEFAULT_HANG_MS}. */
+  hangMs?: number;
+  /** Heap growth allowed, bytes; default {@linkcode DEFAULT_MAX_HEAP_GROWTH}. */
+  maxHeapGrowthBytes?: number;
+  /** Where reproducers of failures are written; default none (hex only). */
+  crashDir?: string;
+  /** Stop after this many failures; default 5. */
+  maxFailures?: number;
+  /** Progress callback every `progressEvery` cases (long mode). */
+  onProgress?: (done: number, result: FuzzResult) => void;
+  /** How often onProgress is called; default 100,000. */
+  progressEvery?: number;
+}
+
+/** One failing or hanging input. */
+export interface FuzzFailure {
+  /** Case index (replay with replayCase). */
+  index: number;
+  /** "error" (not a StreamError) or "hang". */
+  kind: "error" | "hang";
+  /** The error text and first stack lines, or the time taken. */
+  detail: string;
+  /** Strategies that built the input. */
+  strategies: string[];
+  /** The input in hex (first 512 bytes). */
+  hex: string;
+  /** The reproducer file, when crashDir was given. */
+  file?: string;
+}
+
+/** The figures of one run. */
+export interface FuzzResult {
+  /** Target name. */
+  name: string;
+  /** Run seed. */
+  seed: number;
+  /** Inputs fed. */
+  cases: number;
+  /** Inputs rejected with a StreamError. */
+  rejected: number;
+  /** Wall time of the run, ms. */
+  elapsedMs: number;
+  /** Slowest input, ms (after re-run). */
+  slowestMs: number;
+  /** Heap used after warm-up and at the end, bytes. */
+  heapStart: number;
+  /** Heap used at the end, bytes. */
+  heapEnd: number;
+  /** Highest sampled heap, bytes. */
+  heapPeak: number;
+  /** Failures and hangs (empty when clean). */
+  failures: FuzzFailure[];
+}
+
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Hex of the first 512 bytes. */
+export function toHex(bytes: Uint8Array): string {
+  const shown = bytes.subarray(0, 512);
+  let out = "";
+  for (const b of shown) out += b.toString(16).padStart(2, "0");
+  return bytes.length > shown.length ? `${out}… (${bytes.length} bytes)` : out;
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return Deno.memoryUsage().heapUsed;
+}
+
+async function timed(
+  run: FuzzOptions["run"],
+  input: Uint8Array,
+  random: Random,
+): Promise<{ ms: number; error: unknown; threw: boolean }> {
+  const t0 = performance.now();
+  try {
+    const pending = run(input, random);
+    if (pending !== undefined) await pending;
+    return { ms: performance.now() - t0, error: undefined, threw: false };
+  } catch (error) {
+    return { ms: performance.now() - t0, error, threw: true };
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const stack = (error.stack ?? "").split("\n").slice(0, 6).join("\n");
+    return stack || `${error.name}: ${error.message}`;
+  }
+  return `non-Error thrown: ${String(error)}`;
+}
+
+/**
+ * Run one target. Resolves with the figures; failures are listed in
+ * `result.failures` (use {@linkcode assertClean} in tests).
+ */
+export async function fuzzTarget(options: FuzzOptions): Promise<FuzzResult> {
+  const cases = options.cases ?? 2_000;
+  const seed = options.seed ?? hash(options.name);
+  const hangMs = options.hangMs ?? DEFAULT_HANG_MS;
+  const maxFailures = options.maxFailures ?? 5;
+  const progressEvery = options.progressEvery ?? 100_000;
+  const warmup = Math.min(cases - 1, Math.max(0, Math.floor(cases / 10)));
+  const result: FuzzResult = {
+    name: options.name,
+    seed,
+    cases: 0,
+    rejected: 0,
+    elapsedMs: 0,
+    slowestMs: 0,
+    heapStart: heapUsed(),
+    heapEnd: 0,
+    heapPeak: 0,
+    failures: [],
+  };
+  const started = performance.now();
+  for (
+    let index = 0;
+    index < cases && result.failures.length < maxFailures;
+    index++
+  ) {
+    if (index === warmup) result.heapStart = heapUsed();
+    const { input, strategies } = replayCase(options.seeds, seed, index);
+    let outcome = await timed(
+      options.run,
+      input,
+      caseRandom(seed ^ 0x5a5a, index),
+    );
+    for (let retry = 0; retry < 2 && outcome.ms > hangMs; retry++) {
+      // Re-run (keep the fastest): a GC pause or a busy core is not a hang,
+      // a real hang or super-linear blow-up is slow every time.
+      const again = await timed(
+        options.run,
+        input,
+        caseRandom(seed ^ 0x5a5a, index),
+      );
+      if (again.ms < outcome.ms) outcome = again;
+    }
+    result.cases++;
+    result.slowestMs = Math.max(result.slowestMs, outcome.ms);
+    let failure: Omit<FuzzFailure, "hex" | "strategies" | "index"> | null =
+      null;
+    if (outcome.threw && !(outcome.error instanceof StreamError)) {
+      failure = { kind: "error", detail: describe(outcome.error) };
+    } else if (outcome.ms > hangMs) {
+      failure = {
+        kind: "hang",
+        detail: `took ${outcome.ms.toFixed(1)} ms (bound ${hangMs} ms)`,
+      };
+    } else if (outcome.threw) result.rejected++;
+    if (failure) {
+      const record: FuzzFailure = {
+        index,
+        strategies,
+        hex: toHex(input),
+        ...failure,
+      };
+      if (options.crashDir) {
+        await Deno.mkdir(options.crashDir, { recursive: true });
+        const file = `${options.crashDir}/${
+          options.name.replace(/[^\w.-]+/g, "_")
+        }-${seed}-${index}.bin`;
+        await Deno.writeFile(file, input);
+        record.file = file;
+      }
+      result.failures.push(record);
+    }
+    if ((index & 255) === 255) {
+      result.heapPeak = Math.max(result.heapPeak, Deno.memoryUsage().heapUsed);
+    }
+    if (options.onProgress && (index + 1) % progressEvery === 0) {
+      result.elapsedMs = performance.now() - started;
+      options.onProgress(index + 1, result);
+    }
+  }
+  result.elapsedMs = performance.now() - started;
+  result.heapEnd = heapUsed();
+  result.heapPeak = Math.max(result.heapPeak, result.heapEnd);
+  const growth = result.heapEnd - result.heapStart;
+  if (growth > (options.maxHeapGrowthBytes ?? DEFAULT_MAX_HEAP_GROWTH)) {
+    result.failures.push({
+      index: -1,
+      kind: "error",
+      detail: `heap grew ${
+        (growth / 1048576).toFixed(1)
+      } MiB over ${result.cases} cases`,
+      strategies: [],
+      hex: "",
+    });
+  }
+  return result;
+}
+
+/** Throw a readable report when a run has failures. */
+export function assertClean(result: FuzzResult): void {
+  if (result.failures.length === 0) return;
+  const lines = result.failures.map((f) =>
+    `  case ${f.index} [${
+      f.strategies.join("+")
+    }] ${f.kind}: ${f.detail}\n    input: ${f.hex}${
+      f.file ? `\n    saved: ${f.file}` : ""
+    }`
+  );
+  throw new Error(
+    `fuzz target ${result.name} (seed ${result.seed}) failed ${result.failures.length}×:\n${
+      lines.join("\n")
+    }`,
+  );
+}
+
+/** Feed `bytes` to `feed` in random-sized pieces (1..maxChunk bytes). */
+export function feedInPieces(
+  bytes: Uint8Array,
+  random: Random,
+  maxChunk: number,
+  feed: (piece: Uint8Array) => void,
+): void {
+  for (let p = 0; p < bytes.length;) {
+    const n = 1 + int(random, maxChunk);
+    feed(bytes.subarray(p, p + n));
+    p += n;
+  }
+}
+
+/** Concatenate byte arrays (seed building only; not a hot path). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+// HTTP targets: HLS query parameters (_HLS_msn, _HLS_part, _HLS_skip) and
+// path safety, through createHttpApp(engine).request(url) on a live packaged
+// stream whose FsStorage root sits next to a canary file. Random and mutated
+// URLs must never produce a 5xx nor a body containing the canary; the pure
+// path functions must never map a URL to a key with a "." or ".." segment.
+import { readFlvFile } from "../../../media/flv/mod.ts";
+import { FsStorage, validateStorageKey } from "../../../media/storage/mod.ts";
+import {
+  createHttpApp,
+  HlsPackaging,
+  storageKeyFromPath,
+} from "../../../protocols/http/mod.ts";
+import { Engine, StreamKey } from "../../../src/mod.ts";
+import { type FuzzTargetDef, readTestFile, simple } from "./_target.ts";
+
+const CANARY = "CANARY-7f3a-outside-the-storage-root";
+const URLS = [
+  "/live/cam/index.m3u8?_HLS_msn=1&_HLS_part=0",
+  "/live/cam/index.m3u8?_HLS_msn=2&_HLS_part=1&_HLS_skip=YES",
+  "/live/cam/index.m3u8?_HLS_skip=v2&token=abc",
+  "/live/cam/index.m3u8",
+  "/live/cam/master.m3u8",
+  "/live/cam/init.mp4",
+  "/live/cam/seg0.m4s",
+  "/live/cam/seg1.0.m4s",
+  "/live/cam.flv",
+  "/api/streams/live/cam",
+  "/live/cam/..%2f..%2fcanary.txt",
+  "/live/%2e%2e/canary.txt",
+  "/live/cam/%2e%2e%2f%2e%2e%2f%2e%2e%2fcanary.txt",
+  "/..%5c..%5ccanary.txt",
+  "/healthz",
+].map((u) => new TextEncoder().encode(u));
+
+function toUrl(input: Uint8Array): URL | null {
+  const text = new TextDecoder().decode(input);
+  try {
+    return new URL(
+      text.startsWith("/") ? text : `/${text}`,
+      "http://127.0.0.1/",
+    );
+  } catch {
+    return null; // not a URL a client could send
+  }
+}
+
+async function liveFixture() {
+  const dir = await Deno.makeTempDir({ prefix: "arcly-fuzz-http-" });
+  await Deno.writeTextFile(`${dir}/canary.txt`, CANARY);
+  await Deno.mkdir(`${dir}/root`);
+  const storage = new FsStorage({ root: `${dir}/root` });
+  const engine = Engine.builder().build();
+  const packaging = new HlsPackaging({
+    engine,
+    storage,
+    format: "fmp4",
+    targetDurationMs: 1000,
+    partTargetMs: 250,
+  });
+  const app = createHttpApp(engine, {
+    storage,
+    hls: packaging,
+    blockingReloadTimeoutMs: 5,
+    dashboard: false,
+  });
+  const handle = engine.startPublish(StreamKey.parse("live/cam"));
+  const clip =
+    readFlvFile(readTestFile("../examples/assets/sample.flv")).frames;
+  for (const frame of clip) if (frame.dts < 4000) handle.publishFrame(frame);
+  for (
+    let i = 0;
+    i < 300 &&
+    (await storage.list("live/cam")).filter((k) => k.endsWith(".m4s")).length <
+      2;
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    app,
+    async close() {
+      handle.end();
+      await packaging.close();
+      await engine.shutdown({ deadlineMs: 0 });
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** All HTTP targets. */
+export function httpTargets(): FuzzTargetDef[] {
+  return [
+    {
+      name: "http.app.request",
+      seeds: URLS,
+      shortCases: 600,
+      async prepare() {
+        const fixture = await liveFixture();
+        return {
+          async run(input) {
+            const url = toUrl(input);
+            if (url === null) return;
+            const res = await fixture.app.request(url.pathname + url.search);
+            const type = res.headers.get("content-type") ?? "";
+            const body = type.includes("flv")
+              ? (await res.body?.cancel(), "")
+              : await res.text();
+            // RFC 8216bis §6.2.5.2: a blocking reload not satisfied in time may
+            // be answered 503; any other 5xx is a server fault.
+            const blockedTooLong = res.status === 503 &&
+              url.searchParams.has("_HLS_msn");
+            if (res.status >= 500 && !blockedTooLong) {
+              throw new Error(
+                `${res.status} for ${url.pathname}${url.search}: ${
+                  body.slice(0, 200)
+                }`,
+              );
+            }
+            if (body.includes(CANARY)) {
+              throw new Error(`read outside storage via ${url.pathname}`);
+            }
+          },
+          close: () => fixture.close(),
+        };
+      },
+    },
+    simple("http.storageKeyFromPath", URLS, (input) => {
+      const url = toUrl(input);
+      if (url === null) return;
+      const key = storageKeyFromPath(url.pathname);
+      validateStorageKey(key); // a mapped key must be a valid storage key (throws StreamError otherwise)
+      if (key.split("/").some((s) => s === ".." || s === ".")) {
+        throw new Error(`unsafe key ${key}`);
+      }
+    }),
+  ];
+}
