@@ -1,5 +1,7 @@
 #!/bin/sh
 # Regenerates the codec fixtures (real encoder output) and their ffprobe JSON.
+# Output is byte-for-byte reproducible with the same FFmpeg build (verified with
+# Debian FFmpeg 5.1; the Ogg file uses +bitexact for a fixed serial number).
 # Usage: sh tests/testdata/codec/make_fixtures.sh   (needs ffmpeg/ffprobe with
 # libx264, libx265, libaom, libvpx, aac, libopus). Each file is a few KB.
 set -eu
@@ -47,7 +49,7 @@ $FF -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=0.1" -ac 2 -c:a a
 $FF -f lavfi -i "sine=frequency=440:sample_rate=22050:duration=0.1" -ac 1 -c:a aac -b:a 32k aac_lc_mono.aac
 $FF -i aac_lc_stereo.aac -c copy aac_lc_stereo.m4a
 # Opus in Ogg (OpusHead in the first page).
-$FF -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=0.1" -ac 2 -c:a libopus -b:a 32k opus_stereo.ogg
+$FF -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=0.1" -ac 2 -c:a libopus -b:a 32k -fflags +bitexact opus_stereo.ogg
 # An HLS master playlist for the codec strings ffmpeg writes (avc1 + mp4a).
 rm -rf hls_tmp && mkdir hls_tmp
 $FF -f lavfi -i "testsrc2=size=176x100:rate=25" -f lavfi -i "sine=sample_rate=44100" -t 0.2 \
