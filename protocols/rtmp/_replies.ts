@@ -48,11 +48,16 @@ export function publishStartMessages(
 export function playStartMessages(
   description: string,
   chunkSize: number,
+  reset: boolean,
 ): Uint8Array[] {
   return [
     userControlMessage(UserControlEvent.StreamIsRecorded, MEDIA_STREAM_ID),
     userControlMessage(UserControlEvent.StreamBegin, MEDIA_STREAM_ID),
-    statusMessage("status", "NetStream.Play.Reset", description, chunkSize),
+    ...(reset
+      ? [
+        statusMessage("status", "NetStream.Play.Reset", description, chunkSize),
+      ]
+      : []),
     statusMessage("status", "NetStream.Play.Start", description, chunkSize),
     commandMessage(["|RtmpSampleAccess", true, true], {
       typeId: MessageType.DataAmf0,

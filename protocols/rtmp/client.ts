@@ -15,10 +15,12 @@
  *
  * @module
  */
-import type { Amf0Object, Amf0Value } from "../../media/flv/mod.ts";
+import type { Amf0Value } from "../../media/flv/mod.ts";
 import { decodeAmf0 } from "../../media/flv/mod.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly, WriteQueue } from "./_conn_io.ts";
+import { describe, isStatus, refusal, withTimeout } from "./_client_util.ts";
+import type { RtmpClientOptions } from "./client_options.ts";
 import { ChunkReader, type RtmpMessage } from "./chunk_reader.ts";
 import {
   createClientAck,
@@ -41,33 +43,6 @@ import {
 } from "./client_streams.ts";
 
 export { RtmpPlayer, RtmpPublisher } from "./client_streams.ts";
-
-/**
- * Options for {@linkcode RtmpClient.connect}.
- *
- * @example
- * ```ts
- * import type { RtmpClientOptions } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * const options: RtmpClientOptions = { timeoutMs: 5000, chunkSize: 4096 };
- * assert.equal(options.chunkSize, 4096);
- * ```
- */
-export interface RtmpClientOptions {
-  /** Time limit for the TCP connect, handshake and each command; default 10 s. */
-  timeoutMs?: number;
-  /** Outgoing chunk size; default 60000. */
-  chunkSize?: number;
-  /** CA certificates (PEM) for `rtmps://` servers with private CAs. */
-  caCerts?: string[];
-  /** Send a digest C1 (Flash Player style); default true. */
-  digestHandshake?: boolean;
-  /** Extra properties for the connect command object. */
-  connectProperties?: Amf0Object;
-  /** Aborting closes the connection. */
-  signal?: AbortSignal;
-}
 
 interface Pending {
   resolve: (values: Amf0Value[]) => void;
@@ -464,58 +439,5 @@ export class RtmpClient implements AsyncDisposable {
   /** Same as {@linkcode RtmpClient.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-}
-
-function isStatus(info: Amf0Value, code: string): boolean {
-  return info !== null && typeof info === "object" &&
-    (info as Record<string, Amf0Value>).code === code;
-}
-
-function describe(info: Amf0Value): string {
-  if (info !== null && typeof info === "object") {
-    const r = info as Record<string, Amf0Value>;
-    return `${String(r.code)}: ${String(r.description)}`;
-  }
-  return String(info);
-}
-
-function refusal(action: string, name: string, info: Amf0Value): StreamError {
-  const text = describe(info);
-  const code = /NotFound/.test(text)
-    ? "NotFound"
-    : /BadName|Busy/i.test(text)
-    ? "AlreadyPublishing"
-    : /Denied|Unauthori|Forbidden|Failed/i.test(text)
-    ? "Unauthorized"
-    : "Protocol";
-  return new StreamError(
-    code,
-    `Cannot ${action} ${name}: server answered ${text}`,
-  );
-}
-
-async function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new StreamError(
-            "Timeout",
-            `Cannot ${what}: no answer within ${ms} ms`,
-          ),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -18,13 +18,16 @@
  * @module
  */
 export * from "./handshake.ts";
+export * from "./chunk_limits.ts";
 export * from "./chunk_reader.ts";
 export * from "./chunk_writer.ts";
 export * from "./messages.ts";
 export * from "./timestamp_unwrapper.ts";
 export * from "./media_ingest.ts";
 export * from "./frame_chunk_cache.ts";
+export * from "./session_types.ts";
 export * from "./session.ts";
+export * from "./client_options.ts";
 export * from "./client.ts";
 export * from "./server.ts";
 

@@ -22,7 +22,7 @@ import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly } from "./_conn_io.ts";
 import { FrameChunkCache } from "./frame_chunk_cache.ts";
-import { DEFAULT_OUT_CHUNK_SIZE } from "./session.ts";
+import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
 import { RtmpConnection } from "./server_connection.ts";
 
 /**

@@ -21,7 +21,8 @@ import type { MediaFrame } from "../../media/frame.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly, WriteQueue } from "./_conn_io.ts";
 import type { FrameChunkCache } from "./frame_chunk_cache.ts";
-import { RtmpSession, type SessionAction } from "./session.ts";
+import { RtmpSession } from "./session.ts";
+import type { SessionAction } from "./session_types.ts";
 
 /** Settings for one connection (resolved by {@linkcode RtmpHandler}). */
 export interface RtmpConnectionOptions {

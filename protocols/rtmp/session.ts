@@ -22,12 +22,16 @@ import type { MediaFrame } from "../../media/frame.ts";
 import { type Amf0Value, decodeAmf0 } from "../../media/flv/mod.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { ChunkReader, type RtmpMessage } from "./chunk_reader.ts";
-import {
-  createServerHandshake,
-  HANDSHAKE_SIZE,
-  type HandshakeOptions,
-} from "./handshake.ts";
+import { createServerHandshake, HANDSHAKE_SIZE } from "./handshake.ts";
 import { MediaIngest } from "./media_ingest.ts";
+import {
+  DEFAULT_OUT_CHUNK_SIZE,
+  DEFAULT_WINDOW_ACK_SIZE,
+  MAX_HELD_FRAMES,
+  type RtmpSessionOptions,
+  type RtmpStreamState,
+  type SessionAction,
+} from "./session_types.ts";
 import {
   acknowledgementMessage,
   MessageType,
@@ -49,121 +53,7 @@ import {
   publishStartMessages,
 } from "./_replies.ts";
 
-/**
- * Default outgoing chunk size: large chunks mean fewer headers per frame.
- *
- * @example
- * ```ts
- * import { DEFAULT_OUT_CHUNK_SIZE } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * assert.equal(DEFAULT_OUT_CHUNK_SIZE, 60000);
- * ```
- */
-export const DEFAULT_OUT_CHUNK_SIZE = 60000;
-/**
- * Frames kept while a publish awaits authorization (clients that do not wait
- * for NetStream.Publish.Start). A few seconds of media; the rest is dropped.
- *
- * @example
- * ```ts
- * import { MAX_HELD_FRAMES } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * assert.equal(MAX_HELD_FRAMES, 256);
- * ```
- */
-export const MAX_HELD_FRAMES = 256;
-/**
- * Window Acknowledgement Size we announce (the value FMS/ffmpeg use).
- *
- * @example
- * ```ts
- * import { DEFAULT_WINDOW_ACK_SIZE } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * assert.equal(DEFAULT_WINDOW_ACK_SIZE, 2_500_000);
- * ```
- */
-export const DEFAULT_WINDOW_ACK_SIZE = 2_500_000;
-
-/**
- * Options for {@linkcode RtmpSession}.
- *
- * @example
- * ```ts
- * import { RtmpSession, type RtmpSessionOptions } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * const options: RtmpSessionOptions = { chunkSize: 4096, maxChunkStreams: 16 };
- * assert.equal(new RtmpSession(options).chunkSize, 4096);
- * ```
- */
-export interface RtmpSessionOptions {
-  /** Outgoing chunk size; default {@linkcode DEFAULT_OUT_CHUNK_SIZE}. */
-  chunkSize?: number;
-  /** Largest incoming message; see `MAX_RTMP_MESSAGE_BYTES`. */
-  maxMessageBytes?: number;
-  /** Most chunk streams; see `MAX_CHUNK_STREAMS`. */
-  maxChunkStreams?: number;
-  /** Handshake time and random source (tests). */
-  handshake?: HandshakeOptions;
-}
-
-/**
- * What the session asks of its host.
- *
- * @example
- * ```ts
- * import { createClientHello, RtmpSession, type SessionAction } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * const actions: SessionAction[] = new RtmpSession().feed(createClientHello());
- * assert.equal(actions[0]?.type, "send");
- * ```
- */
-export type SessionAction =
-  | { type: "send"; bytes: Uint8Array }
-  | { type: "connect"; app: string; tcUrl: string; query: URLSearchParams }
-  | {
-    type: "publish";
-    name: string;
-    query: URLSearchParams;
-    publishType: string;
-  }
-  | {
-    type: "play";
-    name: string;
-    query: URLSearchParams;
-    start: number;
-    duration: number;
-    reset: boolean;
-  }
-  | { type: "frames"; frames: MediaFrame[] }
-  | { type: "metadata"; value: Amf0Value }
-  | { type: "unpublish" }
-  | { type: "stopPlay" }
-  | { type: "decodeError"; error: StreamError };
-
 type Phase = "c0c1" | "c2" | "chunks";
-/**
- * The per-stream state of an {@linkcode RtmpSession}.
- *
- * @example
- * ```ts
- * import { RtmpSession, type RtmpStreamState } from "@arcly/stream/rtmp";
- * import assert from "node:assert/strict";
- *
- * const state: RtmpStreamState = new RtmpSession().state;
- * assert.equal(state, "idle");
- * ```
- */
-export type RtmpStreamState =
-  | "idle"
-  | "publishPending"
-  | "publishing"
-  | "playPending"
-  | "playing";
 
 /**
  * Server-side RTMP connection state machine.
@@ -192,6 +82,7 @@ export class RtmpSession {
   #tcUrl = "";
   #pendingTx = 0;
   #held: MediaFrame[] = [];
+  #playReset = true;
   #peerWindow = DEFAULT_WINDOW_ACK_SIZE;
   #lastAck = 0;
 
@@ -445,6 +336,7 @@ export class RtmpSession {
   #onPlay(txId: number, values: CommandValues, out: SessionAction[]): void {
     if (this.#busy(out, "NetStream.Play.Failed")) return;
     const { query, ...args } = parsePlay(values);
+    this.#playReset = args.reset;
     this.#state = "playPending";
     this.#pendingTx = txId;
     out.push({ type: "play", ...args, query: this.#mergedQuery(query) });
@@ -499,12 +391,13 @@ export class RtmpSession {
    * The host accepted the pending play; media follows on {@linkcode MEDIA_STREAM_ID}.
    *
    * @param description text for the onStatus events
-   * @returns bytes to send (Stream Begin, Play.Reset, Play.Start, |RtmpSampleAccess)
+   * @returns bytes to send (Stream Begin, Play.Reset when play asked for a
+   *   reset, Play.Start, |RtmpSampleAccess)
    */
   acceptPlay(description = "Playing"): Uint8Array[] {
     if (this.#state !== "playPending") return [];
     this.#state = "playing";
-    return playStartMessages(description, this.#chunkSize);
+    return playStartMessages(description, this.#chunkSize, this.#playReset);
   }
 
   /**

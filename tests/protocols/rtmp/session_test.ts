@@ -238,3 +238,15 @@ Deno.test("MediaIngest: aggregate messages are split into their tags with rebase
   assert.deepEqual(frames.map((f) => f.dts), [500, 523]);
   assert.deepEqual([...frames[1]!.data], [3, 4]);
 });
+
+Deno.test("RtmpSession play(reset = false) gets Play.Start without Play.Reset", () => {
+  const { session, feed, sent, accept } = connected();
+  feed(
+    commandMessage(["play", 2, null, "cam", -2, -1, false], { streamId: 1 }),
+  );
+  accept(session.acceptPlay());
+  const codes = commands(sent).filter((c) => c[0] === "onStatus").map((c) =>
+    (c[3] as Record<string, unknown>).code
+  );
+  assert.deepEqual(codes, ["NetStream.Play.Start"]);
+});
