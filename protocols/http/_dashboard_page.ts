@@ -68,7 +68,16 @@ export const DASHBOARD_HTML: string = `<!doctype html>
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
 const video = document.getElementById("player");
-const state = { key: null, via: null, player: null, error: null };
+const state = { key: null, via: null, player: null, error: null, retries: 0 };
+const MAX_RETRIES = 10;
+// A stream that just started may have no segment yet, and a publisher may
+// reconnect: retry a failed player a few times before giving up.
+function retry(p, key, via, why) {
+  state.error = why; status(why);
+  if (state.player !== p || state.retries >= MAX_RETRIES) return;
+  state.retries++;
+  setTimeout(() => { if (state.player === p) play(key, via, true); }, 1500);
+}
 window.arcly = state;
 
 function withToken(url) {
@@ -100,31 +109,42 @@ function stop() {
   video.removeAttribute("src");
   video.load();
 }
-function play(key, via) {
+function play(key, via, retrying) {
   stop();
+  if (!retrying) state.retries = 0;
   state.key = key; state.via = via; state.error = null;
   const base = "/" + key.split("/").map(encodeURIComponent).join("/");
   if (via === "flv") {
     if (!window.mpegts || !mpegts.isSupported()) { state.error = "mpegts.js unavailable"; status(state.error); return; }
     const p = mpegts.createPlayer({ type: "flv", isLive: true, url: new URL(withToken(base + ".flv"), location.href).href },
       { enableWorker: false, lazyLoad: false, liveBufferLatencyChasing: true,
-        liveBufferLatencyMaxLatency: 1.2, liveBufferLatencyMinRemain: 0.3 });
-    p.on(mpegts.Events.ERROR, (type, detail) => { state.error = type + ": " + detail; status(state.error); });
+        liveBufferLatencyMaxLatency: 0.8, liveBufferLatencyMinRemain: 0.2 });
+    p.on(mpegts.Events.ERROR, (type, detail) => retry(p, key, via, type + ": " + detail));
     p.attachMediaElement(video); p.load(); p.play();
     state.player = p;
   } else {
     const url = withToken(base + "/index.m3u8");
     if (window.Hls && Hls.isSupported()) {
-      const p = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
-      p.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) { state.error = d.type + ": " + d.details; status(state.error); } });
-      p.loadSource(url); p.attachMediaElement(video);
+      const p = new Hls({ lowLatencyMode: true, backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
+      p.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) retry(p, key, via, d.type + ": " + d.details); });
+      p.loadSource(url); p.attachMedia(video);
       state.player = p;
+      // hls.js starts on an independent part that can sit seconds behind the
+      // live edge and only speeds up when already close; jump to live once
+      // the edge is buffered.
+      const timer = setInterval(() => {
+        if (state.player !== p) { clearInterval(timer); return; }
+        const live = p.liveSyncPosition, b = video.buffered;
+        if (live && b.length && video.currentTime < live - 1.5 && b.end(b.length - 1) > live) {
+          video.currentTime = live;
+        }
+      }, 500);
     } else {
       video.src = url;
     }
     video.play().catch(() => {});
   }
-  status("playing " + key + " via " + (via === "flv" ? "HTTP-FLV (mpegts.js)" : "HLS (hls.js)"));
+  if (!retrying) status("playing " + key + " via " + (via === "flv" ? "HTTP-FLV (mpegts.js)" : "HLS (hls.js)"));
 }
 function render(list) {
   const body = document.getElementById("streams");

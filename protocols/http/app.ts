@@ -121,6 +121,11 @@ export function createHttpApp(
       : {}),
   });
   addHlsRoutes(app, {
+    ...(metrics !== undefined
+      ? {
+        onBytesOut: (protocol, bytes) => metrics.countBytesOut(protocol, bytes),
+      }
+      : {}),
     authorize: (access) =>
       engine.authorize("play", access.key, credentialsOf(access)),
     ...(options.storage !== undefined ? { storage: options.storage } : {}),

@@ -83,6 +83,7 @@ export function addDashboardRoutes(app: Hono, options: DashboardOptions): void {
     c.header("Cache-Control", "no-cache");
     return c.html(DASHBOARD_HTML);
   });
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/_assets/:file", async (c) => {
     const name = c.req.param("file");
     const asset = ASSETS[name];

@@ -10,13 +10,17 @@
  * `ReadableStream` body (`highWaterMark: 0`, so the kernel ring is the only
  * buffer) or one binary WebSocket message. A viewer that cannot keep up
  * stops pulling; the kernel resyncs it at a newer keyframe or evicts it,
- * which ends its response, and no other viewer waits for it. WebSocket
+ * which ends its response, and no other viewer waits for it. The FLV
+ * header and the replay go out as the first chunk, and the response header
+ * `X-Arcly-Start-Dts` gives the decode time (ms) of its first media frame,
+ * which players take as their time origin (so a page can measure latency). WebSocket
  * viewers whose `bufferedAmount` passes {@linkcode MAX_WS_BUFFERED_BYTES}
  * stop taking frames the same way.
  *
  * @module
  */
 import { type Context, Hono } from "hono";
+import type { MediaFrame } from "../../media/frame.ts";
 import type { StreamHandle, Subscription } from "../../src/mod.ts";
 import { flvFileHeader, FlvTagCache } from "./flv_tag_cache.ts";
 import type { HttpRoutes } from "./http_routes.ts";
@@ -135,17 +139,52 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     } catch (error) {
       return c.text("Cannot play", httpStatusOf(error));
     }
-    const header = headerFor(handle);
     const cache = cacheOf(handle);
-    if (upgrade) return serveWebSocket(c, sub, header, cache, options);
-    return new Response(httpBody(sub, header, cache, options), {
-      headers: {
-        "Content-Type": "video/x-flv",
-        "Cache-Control": "no-cache, no-store",
-        "X-Content-Type-Options": "nosniff",
-      },
-    });
+    // The replay (configs + cached GOP) is available now: send it with the
+    // file header as the first chunk, so playback can start on one read.
+    let replay: MediaFrame[] = [];
+    try {
+      replay = sub.takeAll();
+    } catch {
+      // evicted already: the loop below ends the response
+    }
+    const first = concat(headerFor(handle), cache.batch(replay));
+    if (upgrade) return serveWebSocket(c, sub, first, cache, options);
+    const headers: Record<string, string> = {
+      "Content-Type": "video/x-flv",
+      "Cache-Control": "no-cache, no-store",
+      "X-Content-Type-Options": "nosniff",
+    };
+    const startDts = firstMediaDts(replay);
+    if (startDts !== undefined) headers[START_DTS_HEADER] = String(startDts);
+    return new Response(httpBody(sub, first, cache, options), { headers });
   });
+}
+
+/**
+ * Response header carrying the decode timestamp (ms, the stream's own clock)
+ * of the first media frame in the body. Players rebase their clock on that
+ * frame, so this maps a player's `currentTime` back to stream time
+ * (latency measurement).
+ */
+const START_DTS_HEADER = "X-Arcly-Start-Dts";
+
+function firstMediaDts(frames: readonly MediaFrame[]): number | undefined {
+  let min: number | undefined;
+  for (const frame of frames) {
+    if (frame.config || frame.kind === "data") continue;
+    const ms = Math.round((frame.dts * 1000) / frame.timescale);
+    if (min === undefined || ms < min) min = ms;
+  }
+  return min;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 function headerFor(handle: StreamHandle): Uint8Array {
@@ -182,7 +221,7 @@ async function nextChunk(
 
 function httpBody(
   sub: Subscription,
-  header: Uint8Array,
+  first: Uint8Array,
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): ReadableStream<Uint8Array> {
@@ -191,8 +230,8 @@ function httpBody(
     async pull(controller): Promise<void> {
       if (!started) {
         started = true;
-        controller.enqueue(header);
-        options.onBytesOut?.("http-flv", header.length);
+        controller.enqueue(first);
+        options.onBytesOut?.("http-flv", first.length);
         return;
       }
       const bytes = await nextChunk(sub, cache);
@@ -213,7 +252,7 @@ function httpBody(
 function serveWebSocket(
   c: Context,
   sub: Subscription,
-  header: Uint8Array,
+  first: Uint8Array,
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): Response {
@@ -229,7 +268,7 @@ function serveWebSocket(
   socket.onclose = () => sub.close("viewer left");
   socket.onerror = () => sub.close("viewer socket error");
   socket.onopen = () => {
-    void pumpWebSocket(socket, sub, header, cache, options);
+    void pumpWebSocket(socket, sub, first, cache, options);
   };
   return response;
 }
@@ -237,12 +276,12 @@ function serveWebSocket(
 async function pumpWebSocket(
   socket: WebSocket,
   sub: Subscription,
-  header: Uint8Array,
+  first: Uint8Array,
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): Promise<void> {
-  socket.send(header);
-  options.onBytesOut?.("ws-flv", header.length);
+  socket.send(first);
+  options.onBytesOut?.("ws-flv", first.length);
   while (socket.readyState === WebSocket.OPEN && !sub.isClosed) {
     if (socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
       await new Promise((resolve) => setTimeout(resolve, WS_DRAIN_POLL_MS));

@@ -4,10 +4,11 @@
  *
  * Data path: on each `published` event (and for streams already live when
  * it starts) it opens one resilient kernel subscription, whose replay starts
- * at the cached GOP's keyframe, and pipes `sub.readable` into a fresh
- * `HlsSegmenter` writing under `{app}/{name}/` in storage. The pipe is
- * pull-based, so the kernel ring is the only queue; a packager that falls
- * behind is resynced at a keyframe like any viewer. When the stream ends the
+ * at the cached GOP's keyframe, and feeds it into a fresh `HlsSegmenter`
+ * writing under `{app}/{name}/` in storage, one `takeAll()` batch at a
+ * time with the segmenter's completion awaited per batch, so the kernel
+ * ring is the only queue; a packager that falls behind is resynced at a
+ * keyframe like any viewer. When the stream ends the
  * readable closes, the segmenter writes its final playlist with
  * `EXT-X-ENDLIST`, and stays reachable through
  * {@linkcode HlsPackaging.segmenter} (so players get the ended playlist and
@@ -19,7 +20,11 @@
  */
 import type { StorageBackend } from "../../media/storage/mod.ts";
 import { HlsSegmenter, type HlsSegmenterEvent } from "../../media/hls/mod.ts";
-import type { EngineEvents, StreamHandle } from "../../src/mod.ts";
+import type {
+  EngineEvents,
+  StreamHandle,
+  Subscription,
+} from "../../src/mod.ts";
 import type { HlsPlaylistSource } from "./hls_routes.ts";
 
 /**
@@ -27,6 +32,17 @@ import type { HlsPlaylistSource } from "./hls_routes.ts";
  * beyond it are forgotten oldest first; their files stay in storage.
  */
 export const MAX_PACKAGED_STREAMS = 1024;
+
+/** Codecs whose frames cannot be decoded without a configuration record. */
+const NEEDS_CONFIG: ReadonlySet<string> = new Set([
+  "h264",
+  "h265",
+  "vvc",
+  "av1",
+  "vp9",
+  "aac",
+  "opus",
+]);
 
 /** What packaging needs from the engine (`Engine` satisfies it). */
 export interface HlsPackagingEngine {
@@ -157,7 +173,7 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
       options.onEvent?.(key, { type: "muxError", error });
       return;
     }
-    let sub;
+    let sub: Subscription;
     try {
       sub = handle.subscribeResilient();
     } catch {
@@ -166,8 +182,13 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
     this.#segmenters.delete(key); // re-insert: newest last
     this.#segmenters.set(key, segmenter);
     this.#evictOldest();
-    const pipe = sub.readable.pipeTo(segmenter.writable).catch(async () => {
-      await segmenter.end().catch(() => {});
+    const pipe = pump(sub, segmenter).catch((error: unknown) => {
+      // The segmenter refused a frame (storage errors it reports itself and
+      // goes on, so this is fatal for this packager): report it; the
+      // playlist is closed so players see an end rather than a stall.
+      options.onEvent?.(key, { type: "muxError", error });
+      sub.close("packager failed");
+      return segmenter.end().catch(() => {});
     });
     this.#pipes.add(pipe);
     void pipe.finally(() => this.#pipes.delete(pipe));
@@ -180,4 +201,47 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
       if (segmenter.ended) this.#segmenters.delete(key);
     }
   }
+}
+
+/**
+ * Feed a subscription into a segmenter, one batch per wake-up: every frame
+ * of the batch is queued with `push()` and only the last is awaited, so the
+ * segmenter's own queue applies back-pressure once per batch. Empty config
+ * frames are dropped: ffmpeg's FLV muxer (notably under its `tee` muxer)
+ * sends an empty AVC sequence header before the encoder's extradata is
+ * known, and it carries no configuration. Media frames of a track whose
+ * codec needs a configuration record are held back until one arrived, so
+ * the first segment is decodable (a player cannot start on frames without
+ * their SPS/PPS).
+ */
+async function pump(
+  sub: Subscription,
+  segmenter: HlsSegmenter,
+): Promise<void> {
+  const configured = new Set<string>();
+  while (true) {
+    await sub.ready();
+    const frames = sub.takeAll();
+    if (frames.length === 0) {
+      if (sub.isClosed) break;
+      continue;
+    }
+    let last: Promise<void> | undefined;
+    for (const frame of frames) {
+      if (frame.kind === "data") {
+        last = segmenter.push(frame);
+      } else if (frame.config) {
+        if (frame.data.length === 0) continue;
+        configured.add(`${frame.kind}:${frame.trackId}`);
+        last = segmenter.push(frame);
+      } else if (
+        !NEEDS_CONFIG.has(frame.codec) ||
+        configured.has(`${frame.kind}:${frame.trackId}`)
+      ) {
+        last = segmenter.push(frame);
+      }
+    }
+    await last;
+  }
+  await segmenter.end();
 }

@@ -133,6 +133,8 @@ export interface HlsRoutesOptions {
   authorize?: PlayAuthorizer;
   /** Longest hold of a blocking request, ms; default three target durations. */
   blockingReloadTimeoutMs?: number;
+  /** Called with the body size of every playlist, segment and part served (metrics). */
+  onBytesOut?: (protocol: "hls", bytes: number) => void;
 }
 
 /** Fallback hold when a playlist has no target duration yet. */
@@ -225,7 +227,6 @@ async function livePlaylist(
       live,
       request.msn!,
       request.part,
-      c.req.raw.signal,
       timeoutMs,
     );
     if (!ok) {
@@ -236,6 +237,7 @@ async function livePlaylist(
     ? live.renderPlaylist({ skip: true })
     : live.playlist();
   if (token !== undefined) text = withTokenInUris(text, token);
+  options.onBytesOut?.("hls", text.length);
   return c.body(text, 200, {
     "Content-Type": mediaTypeOf(".m3u8"),
     "Cache-Control": PLAYLIST_CACHE_CONTROL,
@@ -269,7 +271,7 @@ async function storedFile(
       if (decision === "wait") {
         const timeoutMs = options.blockingReloadTimeoutMs ??
           DEFAULT_BLOCKING_TIMEOUT_MS;
-        if (await waitBounded(live, msn, part, c.req.raw.signal, timeoutMs)) {
+        if (await waitBounded(live, msn, part, timeoutMs)) {
           stat = await storage.stat(key);
         }
       }
@@ -289,6 +291,7 @@ async function storedFile(
     if (bytes === null) return c.text("Not found", 404);
     let text = new TextDecoder().decode(bytes);
     if (token !== undefined) text = withTokenInUris(text, token);
+    options.onBytesOut?.("hls", text.length);
     return c.body(text, 200, headers);
   }
   const range = parseRange(c.req.header("range"), stat.size);
@@ -302,29 +305,33 @@ async function storedFile(
     const bytes = await storage.getRange(key, range.start, range.end + 1);
     if (bytes === null) return c.text("Not found", 404);
     headers["Content-Range"] = `bytes ${range.start}-${range.end}/${stat.size}`;
+    options.onBytesOut?.("hls", bytes.length);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 206, headers);
   }
   const bytes = await storage.get(key);
   if (bytes === null) return c.text("Not found", 404);
+  options.onBytesOut?.("hls", bytes.length);
   return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers);
 }
 
+/**
+ * Wait for a part, at most `timeoutMs`. The hold is bounded by the timeout
+ * alone: the request's own abort signal is not watched, because Deno's
+ * server (legacy mode) aborts it after every successful response too, and a
+ * client that left costs one timer until the part arrives or time runs out.
+ */
 async function waitBounded(
   live: LiveHlsPlaylist,
   msn: number,
   part: number | undefined,
-  requestSignal: AbortSignal,
   timeoutMs: number,
 ): Promise<boolean> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const onAbort = (): void => controller.abort();
-  requestSignal.addEventListener("abort", onAbort, { once: true });
   try {
     return await live.waitFor(msn, part, controller.signal);
   } finally {
     clearTimeout(timer);
-    requestSignal.removeEventListener("abort", onAbort);
   }
 }
 

@@ -35,7 +35,11 @@ export interface HttpHandlerOptions extends HttpAppOptions {
  * import { Engine } from "@arcly/stream";
  *
  * const engine = Engine.builder().build();
- * await engine.serveUntilSignal([new HttpHandler({ port: 8080 })]);
+ * const http = new HttpHandler({ hostname: "127.0.0.1", port: 0 });
+ * const serving = engine.serveUntilSignal([http]);
+ * const { port } = await http.listening;
+ * // open http://127.0.0.1:${port}/ for the dashboard
+ * await serving;
  * ```
  */
 export class HttpHandler implements ProtocolHandler {
@@ -43,6 +47,8 @@ export class HttpHandler implements ProtocolHandler {
   readonly name: string = "http";
   #options: HttpHandlerOptions;
   #port: number | undefined;
+  #listening: PromiseWithResolvers<{ hostname: string; port: number }> = Promise
+    .withResolvers();
 
   /**
    * Configure the handler; nothing listens until `serve()`.
@@ -51,6 +57,11 @@ export class HttpHandler implements ProtocolHandler {
    */
   constructor(options: HttpHandlerOptions = {}) {
     this.#options = options;
+  }
+
+  /** Resolves with the bound address once the server listens. */
+  get listening(): Promise<{ hostname: string; port: number }> {
+    return this.#listening.promise;
   }
 
   /** The bound port once listening (useful with port 0), else undefined. */
@@ -72,7 +83,9 @@ export class HttpHandler implements ProtocolHandler {
       port: options.port ?? 8080,
       onListen: (address: Deno.NetAddr): void => {
         this.#port = address.port;
-        options.onListen?.({ hostname: address.hostname, port: address.port });
+        const bound = { hostname: address.hostname, port: address.port };
+        this.#listening.resolve(bound);
+        options.onListen?.(bound);
       },
     };
     const server = options.cert !== undefined && options.key !== undefined

@@ -85,8 +85,21 @@ export { HttpHandler, type HttpHandlerOptions } from "./http_handler.ts";
 // module's signatures; re-export them (types only) so the docs resolve.
 export type * from "../../src/mod.ts";
 export type { CodecId, MediaFrame, TrackKind } from "../../media/frame.ts";
-export type * from "../../media/storage/mod.ts";
-export type * from "../../media/hls/mod.ts";
+export type {
+  StorageBackend,
+  StorageStat,
+  WriteOptions,
+} from "../../media/storage/mod.ts";
+export type {
+  HlsPart,
+  HlsPlaylistKind,
+  HlsRenditionReport,
+  HlsSegment,
+  HlsSegmenter,
+  HlsSegmenterEvent,
+  HlsSegmenterOptions,
+  HlsSegmentState,
+} from "../../media/hls/mod.ts";
 export {
   BitstreamError,
   StreamError,
