@@ -79,11 +79,13 @@ const CONFIG_CODECS = "h264, h265, vvc, av1, vp9, aac, opus";
 
 /**
  * Parses a config frame (avcC, hvcC, vvcC, av1C, vpcC, AudioSpecificConfig,
- * OpusHead) into stream metadata and its codec string.
+ * OpusHead) into stream metadata and its codec string. The record itself must
+ * parse; when a parameter set inside it (SPS, sequence header) does not, the
+ * fields it would add (size, bit depth, frame rate) are left out instead.
  *
  * @param frame a frame with `config: true`
  * @returns the metadata
- * @throws {BitstreamError} when the record is malformed
+ * @throws {BitstreamError} when the record is malformed (or an avcC has no SPS)
  * @throws {StreamError} `Unsupported` for codecs without a config record (mp3, amf0)
  *
  * @example An AAC sequence header
@@ -103,21 +105,26 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
   switch (frame.codec) {
     case "h264": {
       const avcC = parseAvcDecoderConfig(data);
-      const sps = parseH264Sps(first(avcC.sps, "avcC has no SPS"));
-      return withRate({
+      const base: CodecConfigInfo = {
         codec: "h264",
         codecString: avcCodecString(avcC),
+        profile: avcC.profile,
+        level: avcC.level,
+      };
+      const spsUnit = first(avcC.sps, "avcC has no SPS");
+      const sps = attempt(() => parseH264Sps(spsUnit));
+      if (sps === undefined) return base;
+      return withRate({
+        ...base,
         width: sps.width,
         height: sps.height,
         bitDepth: sps.bitDepthLuma,
         chromaFormat: sps.chromaFormat,
-        profile: sps.profile,
-        level: sps.level,
       }, sps.frameRate);
     }
     case "h265": {
       const hvcC = parseHevcDecoderConfig(data);
-      const spsArray = hvcC.arrays.find((a) => a.nalType === 33);
+      const spsUnit = hvcC.arrays.find((a) => a.nalType === 33)?.nalus[0];
       const base: CodecConfigInfo = {
         codec: "h265",
         codecString: hevcCodecString(hvcC),
@@ -126,8 +133,8 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
         profile: hvcC.profile,
         level: hvcC.level,
       };
-      if (spsArray?.nalus[0] === undefined) return base;
-      const sps = parseH265Sps(spsArray.nalus[0]);
+      const sps = spsUnit && attempt(() => parseH265Sps(spsUnit));
+      if (!sps) return base;
       return withRate(
         { ...base, width: sps.width, height: sps.height },
         sps.frameRate,
@@ -186,6 +193,20 @@ function first(list: readonly Uint8Array[], state: string): Uint8Array {
   return unit;
 }
 
+/**
+ * Runs an optional refinement (an SPS or sequence header inside a record whose
+ * header already parsed): a malformed parameter set drops the fields it would
+ * add instead of failing the whole record.
+ */
+function attempt<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof StreamError) return undefined;
+    throw error;
+  }
+}
+
 function withRate(info: CodecConfigInfo, frameRate?: number): CodecConfigInfo {
   if (frameRate !== undefined && Number.isFinite(frameRate) && frameRate > 0) {
     info.frameRate = frameRate;
@@ -195,8 +216,11 @@ function withRate(info: CodecConfigInfo, frameRate?: number): CodecConfigInfo {
 
 function av1Info(data: Uint8Array): CodecConfigInfo {
   const av1C = parseAv1DecoderConfig(data);
-  const seqObu = splitAv1Obus(av1C.configObus).find((o) => o.type === 1);
-  if (seqObu === undefined) {
+  const seq = attempt(() => {
+    const obu = splitAv1Obus(av1C.configObus).find((o) => o.type === 1);
+    return obu && parseAv1SequenceHeader(obu.payload);
+  });
+  if (!seq) {
     return {
       codec: "av1",
       codecString: av1CodecString(av1C),
@@ -206,7 +230,6 @@ function av1Info(data: Uint8Array): CodecConfigInfo {
       level: av1C.level,
     };
   }
-  const seq = parseAv1SequenceHeader(seqObu.payload);
   return withRate({
     codec: "av1",
     codecString: av1CodecString(seq),
@@ -238,7 +261,8 @@ function vvcInfo(data: Uint8Array): CodecConfigInfo {
   if (vvcC.bitDepth !== undefined) info.bitDepth = vvcC.bitDepth;
   const spsUnit = vvcC.arrays.find((a) => a.nalType === 15)?.nalus[0];
   if (spsUnit !== undefined) {
-    const sps = parseVvcSps(spsUnit);
+    const sps = attempt(() => parseVvcSps(spsUnit));
+    if (sps === undefined) return info;
     info.width = sps.width;
     info.height = sps.height;
     if (vvcC.profile === 0 && sps.profile !== 0) {

@@ -99,3 +99,29 @@ Deno.test("parseCodecConfig() rejects an avcC without SPS", () => {
     BitstreamError,
   );
 });
+
+Deno.test("parseCodecConfig() keeps the record's own fields when its SPS is malformed", () => {
+  // avcC header says High 4.1; the SPS inside is truncated after level_idc.
+  const avcC = new Uint8Array([
+    1,
+    0x64,
+    0x00,
+    0x29,
+    0xff,
+    0xe1,
+    0,
+    4,
+    0x67,
+    0x64,
+    0x00,
+    0x29,
+    0,
+  ]);
+  const info = parseCodecConfig(frame("video", "h264", avcC, true));
+  assert.deepEqual(info, {
+    codec: "h264",
+    codecString: "avc1.640029",
+    profile: 100,
+    level: 41,
+  });
+});
