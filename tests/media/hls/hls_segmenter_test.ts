@@ -5,6 +5,7 @@ import {
   type HlsSegmenterEvent,
 } from "../../../media/hls/mod.ts";
 import { MemoryStorage } from "../../../media/storage/mod.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 import { avStream, pushAll, RecordingMuxer, text } from "./_fixtures.ts";
 
 type MediaPlaylist = HLS.types.MediaPlaylist;
@@ -318,4 +319,38 @@ Deno.test("HlsSegmenter rejects a bad prefix and bad durations", () => {
     () => new HlsSegmenter({ storage, muxer, prefix: "x", partTargetMs: -1 }),
     { code: "InvalidInput" },
   );
+});
+
+Deno.test("HlsSegmenter rewrites the playlist once storage recovers", async () => {
+  const inner = new MemoryStorage();
+  let failing = true;
+  const flaky = Object.assign(Object.create(inner) as MemoryStorage, {
+    put(key: string, bytes: Uint8Array) {
+      return failing
+        ? Promise.reject(
+          new StreamError("Storage", `Cannot put ${key}: disk full`),
+        )
+        : inner.put(key, bytes);
+    },
+  });
+  const events: HlsSegmenterEvent[] = [];
+  const hls = new HlsSegmenter({
+    storage: flaky,
+    muxer: new RecordingMuxer(),
+    prefix: "x/y",
+    targetDurationMs: 1000,
+    onEvent: (e) => events.push(e),
+  });
+  const frames = avStream({ seconds: 4 });
+  await pushAll(hls, frames.slice(0, 100));
+  assert.equal(await inner.get("x/y/index.m3u8"), null);
+  assert.ok(
+    events.some((e) => e.type === "storageError" && e.key === "x/y/index.m3u8"),
+  );
+  failing = false;
+  await pushAll(hls, frames.slice(100));
+  await hls.end();
+  assert.equal(await text(inner, "x/y/index.m3u8"), hls.playlist());
+  assert.equal(parseMedia(hls.playlist()).segments.length, 4);
+  assert.ok(await inner.get("x/y/seg3.ts"));
 });
