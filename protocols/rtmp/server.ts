@@ -17,6 +17,7 @@
  * @module
  */
 import type { Engine } from "../../src/engine.ts";
+import { clientKeyOf, type ConnectionGate } from "../../src/rate_limiter.ts";
 import type { ProtocolHandler } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
@@ -93,6 +94,11 @@ export interface RtmpHandlerOptions {
   maxMessageBytes?: number;
   /** Most chunk streams per connection (default `MAX_CHUNK_STREAMS`). */
   maxChunkStreams?: number;
+  /**
+   * Admission control before any per-connection cost: per-IP caps and accept
+   * rate (IPv6 grouped by /64). Can be shared with other handlers.
+   */
+  gate?: ConnectionGate;
 }
 
 /**
@@ -177,7 +183,7 @@ export class RtmpHandler implements ProtocolHandler {
     return n;
   }
 
-  /** Connections refused because {@linkcode RtmpHandlerOptions.maxConnections} was reached. */
+  /** Connections refused by {@linkcode RtmpHandlerOptions.maxConnections} or the gate. */
   get refusedConnections(): number {
     return this.#refused;
   }
@@ -240,6 +246,22 @@ export class RtmpHandler implements ProtocolHandler {
           });
           continue;
         }
+        const decision = o.gate?.admit(
+          clientKeyOf((conn.remoteAddr as Deno.NetAddr).hostname),
+        );
+        if (decision !== undefined && !decision.ok) {
+          this.#refused++;
+          closeQuietly(conn);
+          engine.events.emit({
+            type: "handlerError",
+            name: this.name,
+            error: new StreamError(
+              "LimitExceeded",
+              `Cannot accept RTMP connection: ${decision.reason}`,
+            ),
+          });
+          continue;
+        }
         const connection = new RtmpConnection(conn, engine, {
           protocol: this.name,
           chunkSize: o.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
@@ -256,6 +278,7 @@ export class RtmpHandler implements ProtocolHandler {
         });
         this.#connections.add(connection);
         const task = connection.run().finally(() => {
+          if (decision?.ok) decision.release();
           this.#connections.delete(connection);
           tasks.delete(task);
         });

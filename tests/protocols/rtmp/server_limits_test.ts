@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../../../mod.ts";
+import { ConnectionGate, ManualClock } from "../../../mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 import { RtmpClient } from "../../../protocols/rtmp/mod.ts";
 import { startServer, until, video } from "./_server.ts";
@@ -83,5 +83,20 @@ Deno.test("RtmpHandler: shutdown closes publishers and players and serve() resol
   await a.closed;
   await b.closed;
   await a.close();
+  await b.close();
+});
+
+Deno.test("RtmpHandler: a ConnectionGate caps connections per IP before any per-connection cost", async () => {
+  const gate = new ConnectionGate({ maxConnections: 10, maxPerIp: 1 });
+  await using server = await startServer({ rtmp: { gate } });
+  const a = await RtmpClient.connect(server.url);
+  await assert.rejects(() =>
+    RtmpClient.connect(server.url, { timeoutMs: 2000 })
+  );
+  assert.equal(gate.stats.maxPerIp, 1);
+  assert.equal(server.rtmp.refusedConnections, 1);
+  await a.close();
+  await until(() => gate.active === 0);
+  const b = await RtmpClient.connect(server.url);
   await b.close();
 });
