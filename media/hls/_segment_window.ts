@@ -89,7 +89,9 @@ export class SegmentWindow {
     while (this.#segments.length > this.#size) {
       const old = this.#segments.shift()!;
       this.#mediaSequence = old.msn + 1;
-      if (this.#segments[0]?.discontinuity) this.#discontinuitySequence++;
+      // RFC 8216bis §6.2.2: removing an EXT-X-DISCONTINUITY tag (it belongs
+      // to the removed segment) increments EXT-X-DISCONTINUITY-SEQUENCE.
+      if (old.discontinuity) this.#discontinuitySequence++;
       const playlistS = this.#segments.reduce(
         (sum, s) => sum + (s.durationS ?? 0),
         0,

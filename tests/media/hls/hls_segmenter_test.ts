@@ -354,3 +354,40 @@ Deno.test("HlsSegmenter rewrites the playlist once storage recovers", async () =
   assert.equal(parseMedia(hls.playlist()).segments.length, 4);
   assert.ok(await inner.get("x/y/seg3.ts"));
 });
+
+Deno.test("HlsSegmenter keeps each segment's discontinuity sequence stable across reloads", async () => {
+  const hls = new HlsSegmenter({
+    storage: new MemoryStorage(),
+    muxer: new RecordingMuxer(),
+    prefix: "x/y",
+    targetDurationMs: 1000,
+    windowSize: 3,
+  });
+  const seen = new Map<number, number>();
+  const check = () => {
+    for (const s of parseMedia(hls.playlist()).segments) {
+      const before = seen.get(s.mediaSequenceNumber);
+      if (before !== undefined) {
+        assert.equal(
+          s.discontinuitySequence,
+          before,
+          `msn ${s.mediaSequenceNumber}`,
+        );
+      }
+      seen.set(s.mediaSequenceNumber, s.discontinuitySequence);
+    }
+  };
+  for (let run = 0; run < 4; run++) {
+    for (
+      const frame of avStream({ seconds: 3, startMs: run % 2 ? 0 : 100_000 })
+    ) {
+      await hls.push(frame);
+      if (!frame.config && frame.kind === "video" && frame.keyframe) check();
+    }
+  }
+  await hls.end();
+  check();
+  assert.equal(seen.get(0), 0);
+  assert.equal(seen.get(3), 1);
+  assert.equal(seen.get(11), 3);
+});
