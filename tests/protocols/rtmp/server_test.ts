@@ -121,3 +121,23 @@ Deno.test("RtmpHandler: the authenticator sees app, name, query token and addres
   await p.close();
   await c.close();
 });
+
+Deno.test("RtmpHandler: timestamps stay monotonic across the 32-bit wrap, end to end", async () => {
+  await using server = await startServer();
+  const pub = await RtmpClient.connect(server.url);
+  const publisher = await pub.publish("wrap");
+  const base = 0xffffffff - 60;
+  await publisher.writeFrames([
+    video(base, true, { config: true }),
+    video(base, true),
+    video(base + 40, false),
+    video(base + 80, false), // 0x1_0000_0013: written as 0x13 on the wire
+  ]);
+  await until(() =>
+    (server.engine.getStream("live/wrap")?.gopCache.size ?? 0) === 3
+  );
+  const dts = server.engine.getStream("live/wrap")!.gopCache.replay()
+    .filter((f) => !f.config).map((f) => f.dts);
+  assert.deepEqual(dts, [base, base + 40, base + 80]);
+  await pub.close();
+});
