@@ -103,40 +103,36 @@ export class FsStorage implements StorageBackend {
   }
 
   /** {@inheritDoc StorageBackend.put} */
-  async put(
-    key: string,
-    bytes: Uint8Array,
-    options?: WriteOptions,
-  ): Promise<void> {
-    const path = await this.#pathFor(key, true);
-    const temp = `${dirOf(path)}/${TEMP_PREFIX}${crypto.randomUUID()}`;
-    try {
-      const file = await Deno.open(temp, {
-        write: true,
-        createNew: true,
-        mode: this.#fileMode,
-      });
+  put(key: string, bytes: Uint8Array, options?: WriteOptions): Promise<void> {
+    return this.#write("put", key, async (path) => {
+      const temp = `${dirOf(path)}/${TEMP_PREFIX}${crypto.randomUUID()}`;
       try {
-        await writeAll(file, bytes);
-        if (options?.sync) await file.syncData();
-      } finally {
-        file.close();
+        const file = await Deno.open(temp, {
+          write: true,
+          createNew: true,
+          mode: this.#fileMode,
+        });
+        try {
+          await writeAll(file, bytes);
+          if (options?.sync) await file.syncData();
+        } finally {
+          file.close();
+        }
+        await Deno.rename(temp, path);
+      } catch (error) {
+        await Deno.remove(temp).catch(() => {/* never created, or gone */});
+        throw error;
       }
-      await Deno.rename(temp, path);
-    } catch (error) {
-      await Deno.remove(temp).catch(() => {/* never created, or gone */});
-      throw storageError("put", key, error);
-    }
+    });
   }
 
   /** {@inheritDoc StorageBackend.append} */
-  async append(
+  append(
     key: string,
     bytes: Uint8Array,
     options?: WriteOptions,
   ): Promise<void> {
-    const path = await this.#pathFor(key, true);
-    try {
+    return this.#write("append to", key, async (path) => {
       const file = await Deno.open(path, {
         append: true,
         create: true,
@@ -148,8 +144,32 @@ export class FsStorage implements StorageBackend {
       } finally {
         file.close();
       }
+    });
+  }
+
+  /**
+   * Run `write` on the key's path. When its directory vanished since it was
+   * checked (NotFound), re-create it and try once more.
+   */
+  async #write(
+    action: string,
+    key: string,
+    write: (path: string) => Promise<void>,
+  ): Promise<void> {
+    let path = await this.#pathFor(key, true);
+    try {
+      return await write(path);
     } catch (error) {
-      throw storageError("append to", key, error);
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw storageError(action, key, error);
+      }
+    }
+    this.#checkedDirs.delete(dirOf(path));
+    path = await this.#pathFor(key, true);
+    try {
+      await write(path);
+    } catch (error) {
+      throw storageError(action, key, error);
     }
   }
 

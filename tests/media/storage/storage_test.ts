@@ -123,3 +123,15 @@ async function tmp(): Promise<{ path: string } & AsyncDisposable> {
     [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
   };
 }
+
+Deno.test("FsStorage re-creates a directory removed behind its back", async () => {
+  await using dir = await tmp();
+  const storage = new FsStorage({ root: dir.path });
+  await storage.put("live/cam/index.m3u8", new Uint8Array([1]));
+  await Deno.remove(`${dir.path}/live`, { recursive: true });
+  await storage.put("live/cam/index.m3u8", new Uint8Array([2]));
+  await Deno.remove(`${dir.path}/live`, { recursive: true });
+  await storage.append("live/cam/rec.flv", new Uint8Array([3]));
+  assert.deepEqual(await storage.get("live/cam/index.m3u8"), null);
+  assert.deepEqual(await storage.get("live/cam/rec.flv"), new Uint8Array([3]));
+});
