@@ -9,6 +9,7 @@
 import { BitstreamError } from "../stream_error.ts";
 import type { BitReader } from "./bit_reader.ts";
 import type { VideoUsability } from "./h264_sps.ts";
+import type { H265ProfileTierLevel } from "./h265_sps.ts";
 
 /** Sample aspect ratios for aspect_ratio_idc 1..16 (H.264 Table E-1). */
 const SAR_TABLE: readonly (readonly [number, number])[] = [
@@ -132,4 +133,41 @@ export function writeSets(
     pos += 2 + set.length;
   }
   return pos;
+}
+
+/**
+ * Reads profile_tier_level(1, maxSubLayersMinus1), returning its general part.
+ *
+ * @param r a reader positioned at the structure
+ * @param maxSubLayersMinus1 the enclosing sps/vps_max_sub_layers_minus1
+ * @returns the general profile, tier and level
+ */
+export function readProfileTierLevel(
+  r: BitReader,
+  maxSubLayersMinus1: number,
+): H265ProfileTierLevel {
+  const profileSpace = r.readBits(2);
+  const tier = r.readFlag();
+  const profile = r.readBits(5);
+  const compatibilityFlags = r.readBits(32);
+  const constraintFlags = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) constraintFlags[i] = r.readBits(8);
+  const level = r.readBits(8);
+  const present: boolean[] = [];
+  for (let i = 0; i < maxSubLayersMinus1; i++) {
+    present.push(r.readFlag(), r.readFlag());
+  }
+  if (maxSubLayersMinus1 > 0) r.skip(2 * (8 - maxSubLayersMinus1));
+  for (let i = 0; i < maxSubLayersMinus1; i++) {
+    if (present[2 * i]) r.skip(88);
+    if (present[2 * i + 1]) r.skip(8);
+  }
+  return {
+    profileSpace,
+    tier,
+    profile,
+    compatibilityFlags,
+    constraintFlags,
+    level,
+  };
 }

@@ -11,8 +11,8 @@
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
 import { MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
-import { type H265ProfileTierLevel, readProfileTierLevel } from "./h265_sps.ts";
-import { checkedUe, forEachNalUnit } from "./_syntax.ts";
+import type { H265ProfileTierLevel } from "./h265_sps.ts";
+import { checkedUe, forEachNalUnit, readProfileTierLevel } from "./_syntax.ts";
 
 /**
  * H.265 nal_unit_type values used by this library.

@@ -12,7 +12,12 @@
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
 import { MAX_PARAMETER_SET_BYTES, type VideoUsability } from "./h264_sps.ts";
-import { checkedUe, defaultVui, readAspectAndColour } from "./_syntax.ts";
+import {
+  checkedUe,
+  defaultVui,
+  readAspectAndColour,
+  readProfileTierLevel,
+} from "./_syntax.ts";
 
 /**
  * The general profile, tier and level of an H.265/VVC-style PTL structure.
@@ -84,43 +89,6 @@ export interface H265Sps extends H265ProfileTierLevel, VideoUsability {
   minSpatialSegmentation: number;
   /** Frames per second from VUI timing (time_scale / num_units_in_tick), when present. */
   frameRate?: number;
-}
-
-/**
- * Reads profile_tier_level(1, maxSubLayersMinus1), returning its general part.
- *
- * @param r a reader positioned at the structure
- * @param maxSubLayersMinus1 the enclosing sps/vps_max_sub_layers_minus1
- * @returns the general profile, tier and level
- */
-export function readProfileTierLevel(
-  r: BitReader,
-  maxSubLayersMinus1: number,
-): H265ProfileTierLevel {
-  const profileSpace = r.readBits(2);
-  const tier = r.readFlag();
-  const profile = r.readBits(5);
-  const compatibilityFlags = r.readBits(32);
-  const constraintFlags = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) constraintFlags[i] = r.readBits(8);
-  const level = r.readBits(8);
-  const present: boolean[] = [];
-  for (let i = 0; i < maxSubLayersMinus1; i++) {
-    present.push(r.readFlag(), r.readFlag());
-  }
-  if (maxSubLayersMinus1 > 0) r.skip(2 * (8 - maxSubLayersMinus1));
-  for (let i = 0; i < maxSubLayersMinus1; i++) {
-    if (present[2 * i]) r.skip(88);
-    if (present[2 * i + 1]) r.skip(8);
-  }
-  return {
-    profileSpace,
-    tier,
-    profile,
-    compatibilityFlags,
-    constraintFlags,
-    level,
-  };
 }
 
 /**

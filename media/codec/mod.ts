@@ -55,35 +55,13 @@
  *
  * @module
  */
-export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
+export * from "../frame.ts";
 export * from "./bit_reader.ts";
 export * from "./nal_units.ts";
-export {
-  h264ProfileName,
-  type H264Sps,
-  MAX_PARAMETER_SET_BYTES,
-  parseH264Sps,
-  type VideoUsability,
-} from "./h264_sps.ts";
-export {
-  H264NalType,
-  type H264PpsIds,
-  hasH264RecoveryPoint,
-  isH264RandomAccess,
-  MAX_SEI_SCAN_BYTES,
-  parseH264PpsIds,
-} from "./h264_nal.ts";
-export {
-  type AvcDecoderConfig,
-  type AvcDecoderConfigInit,
-  buildAvcDecoderConfig,
-  parseAvcDecoderConfig,
-} from "./avc_decoder_config.ts";
-export {
-  type H265ProfileTierLevel,
-  type H265Sps,
-  parseH265Sps,
-} from "./h265_sps.ts";
+export * from "./h264_sps.ts";
+export * from "./h264_nal.ts";
+export * from "./avc_decoder_config.ts";
+export * from "./h265_sps.ts";
 export * from "./h265_nal.ts";
 export * from "./hevc_decoder_config.ts";
 export * from "./vvc.ts";
