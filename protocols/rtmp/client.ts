@@ -173,7 +173,9 @@ export class RtmpClient implements AsyncDisposable {
       fourCcList: ["hvc1", "av01", "vp09", "avc1", "Opus", "mp4a"],
       ...this.#options.connectProperties,
     }]);
-    void info;
+    if (!isStatus(info ?? null, "NetConnection.Connect.Success")) {
+      throw refusal("connect to", app, info ?? null);
+    }
   }
 
   async #readExact(n: number): Promise<Uint8Array> {
