@@ -285,19 +285,23 @@ export async function neverReadingFlv(
   return clients;
 }
 
-/** Publishers that claim `prefix{i}` and then send nothing. */
+/** Publishers that claim `prefix{i}` (concurrently) and then send nothing. */
 export async function idlePublishers(
   target: Target,
   prefix: string,
   n: number,
 ): Promise<RtmpClient[]> {
   const clients: RtmpClient[] = [];
-  for (let i = 0; i < n; i++) {
-    const client = await RtmpClient.connect(
-      `rtmp://127.0.0.1:${target.rtmpPort}/live`,
+  for (let i = 0; i < n; i += BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, n - i) }, async (_, j) => {
+        const client = await RtmpClient.connect(
+          `rtmp://127.0.0.1:${target.rtmpPort}/live`,
+        );
+        clients.push(client);
+        await client.publish(`${prefix}${i + j}`);
+      }),
     );
-    await client.publish(`${prefix}${i}`);
-    clients.push(client);
   }
   return clients;
 }
