@@ -1,7 +1,22 @@
 // Private helpers of RtmpClient: onStatus inspection, refusal → StreamError
 // code mapping, and promise time limits.
 import type { Amf0Value } from "../../media/flv/mod.ts";
-import { StreamError } from "../../media/stream_error.ts";
+import { StreamError, type StreamErrorCode } from "../../media/stream_error.ts";
+
+const STREAM_ERROR_CODES: ReadonlySet<string> = new Set<StreamErrorCode>([
+  "Unauthorized",
+  "NotFound",
+  "AlreadyPublishing",
+  "Lagged",
+  "Evicted",
+  "LimitExceeded",
+  "InvalidInput",
+  "Closed",
+  "Timeout",
+  "Unsupported",
+  "Storage",
+  "Protocol",
+]);
 
 export function isStatus(info: Amf0Value, code: string): boolean {
   return info !== null && typeof info === "object" &&
@@ -22,6 +37,17 @@ export function refusal(
   info: Amf0Value,
 ): StreamError {
   const text = describe(info);
+  const description = info !== null && typeof info === "object"
+    ? String((info as Record<string, Amf0Value>).description)
+    : "";
+  // our server prefixes the kernel's error code; others get a best guess
+  const exact = /^([A-Za-z]+): /.exec(description)?.[1];
+  if (exact !== undefined && STREAM_ERROR_CODES.has(exact)) {
+    return new StreamError(
+      exact as StreamErrorCode,
+      `Cannot ${action} ${name}: server answered ${text}`,
+    );
+  }
   const code = /NotFound/.test(text)
     ? "NotFound"
     : /BadName|Busy/i.test(text)

@@ -255,7 +255,7 @@ export class RtmpConnection {
       const code = e.code === "Unauthorized"
         ? "NetStream.Publish.Denied"
         : "NetStream.Publish.BadName";
-      return this.#send(this.#session.refusePublish(code, e.message));
+      return this.#send(this.#session.refusePublish(code, describeRefusal(e)));
     }
     if (this.#closed) {
       handle.end("publisher disconnected");
@@ -285,10 +285,18 @@ export class RtmpConnection {
       const code = e.code === "NotFound" || e.code === "InvalidInput"
         ? "NetStream.Play.StreamNotFound"
         : "NetStream.Play.Failed";
-      return this.#send(this.#session.refusePlay(code, e.message));
+      return this.#send(this.#session.refusePlay(code, describeRefusal(e)));
     }
     if (this.#closed) return;
-    const sub = handle.subscribeResilient();
+    let sub: Subscription;
+    try {
+      sub = handle.subscribeResilient(); // LimitExceeded past maxSubscribers
+    } catch (error) {
+      const e = asStreamError(error);
+      return this.#send(
+        this.#session.refusePlay("NetStream.Play.Failed", describeRefusal(e)),
+      );
+    }
     this.#subscription = sub;
     sub.closed.then((end) => {
       if (end.reason === "evicted" || end.reason === "lagged") {
@@ -337,6 +345,11 @@ function batchBytes(cache: FrameChunkCache, frames: MediaFrame[]): Uint8Array {
       }
     }));
   }
+}
+
+/** "<code>: <message>", so that clients can tell refusals apart precisely. */
+function describeRefusal(error: StreamError): string {
+  return `${error.code}: ${error.message}`;
 }
 
 function asStreamError(error: unknown): StreamError {

@@ -100,3 +100,21 @@ Deno.test("RtmpHandler: a ConnectionGate caps connections per IP before any per-
   const b = await RtmpClient.connect(server.url);
   await b.close();
 });
+
+Deno.test("RtmpHandler: a play past maxSubscribers is refused with an error status, the connection stays usable", async () => {
+  await using server = await startServer({ app: { maxSubscribers: 1 } });
+  const pub = await RtmpClient.connect(server.url);
+  await (await pub.publish("cam")).write(video(0, true, { config: true }));
+  const a = await RtmpClient.connect(server.url);
+  await a.play("cam");
+  const b = await RtmpClient.connect(server.url);
+  await assert.rejects(
+    () => b.play("cam"),
+    (e: unknown) => e instanceof StreamError && e.code === "LimitExceeded",
+  );
+  await (await b.publish("other")).write(video(0, true, { config: true }));
+  assert.deepEqual(server.errors, []);
+  await a.close();
+  await b.close();
+  await pub.close();
+});
