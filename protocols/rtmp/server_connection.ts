@@ -66,6 +66,7 @@ export class RtmpConnection {
   #egress: Promise<void> = Promise.resolve();
   #closed = false;
   #remoteAddr: string | undefined;
+  #reportedUnsupported = false;
 
   /**
    * @param conn the accepted socket
@@ -312,6 +313,24 @@ export class RtmpConnection {
     this.#egress = this.#pump(sub, this.#options.cacheFor(handle));
   }
 
+  /** The batch's chunk bytes; frames FLV cannot carry (e.g. VVC) are dropped and reported once. */
+  #batchBytes(cache: FrameChunkCache, frames: MediaFrame[]): Uint8Array {
+    try {
+      return cache.batchOf(frames);
+    } catch (error) {
+      if (!(error instanceof StreamError)) throw error;
+      if (!this.#reportedUnsupported) {
+        this.#reportedUnsupported = true;
+        this.#engine.events.emit({
+          type: "handlerError",
+          name: this.#options.protocol,
+          error,
+        });
+      }
+      return cache.batchOf(frames.filter((f) => canCarry(cache, f)));
+    }
+  }
+
   async #pump(sub: Subscription, cache: FrameChunkCache): Promise<void> {
     while (!this.#closed) {
       await sub.ready();
@@ -320,7 +339,7 @@ export class RtmpConnection {
         if (sub.isClosed) break;
         continue;
       }
-      const bytes = batchBytes(cache, frames);
+      const bytes = this.#batchBytes(cache, frames);
       if (bytes.length > 0) await this.#send([bytes]);
     }
     if (!this.#closed && this.#subscription === sub) {
@@ -331,19 +350,13 @@ export class RtmpConnection {
   }
 }
 
-function batchBytes(cache: FrameChunkCache, frames: MediaFrame[]): Uint8Array {
+function canCarry(cache: FrameChunkCache, frame: MediaFrame): boolean {
   try {
-    return cache.batchOf(frames);
-  } catch {
-    // a frame FLV cannot carry (e.g. VVC): drop it, keep the rest
-    return cache.batchOf(frames.filter((f) => {
-      try {
-        cache.bytesOf(f);
-        return true;
-      } catch {
-        return false;
-      }
-    }));
+    cache.bytesOf(frame);
+    return true;
+  } catch (error) {
+    if (error instanceof StreamError) return false;
+    throw error;
   }
 }
 

@@ -105,3 +105,31 @@ Deno.test("Enhanced RTMP v2: a second AAC track (multitrack) keeps its track id"
   ];
   assert.deepEqual(summary(await roundTrip("multi", frames)), summary(frames));
 });
+
+Deno.test("RTMP play skips frames FLV cannot carry (VVC) and reports it once", async () => {
+  await using server = await startServer();
+  const handle = server.engine.startPublish("live/mixed");
+  handle.publishFrame(
+    frame("audio", "aac", 0, { config: true, bytes: [0x12, 0x10] }),
+  );
+  handle.publishFrame(
+    frame("video", "vvc", 0, { config: true, bytes: [1, 2, 3] }),
+  );
+  handle.publishFrame(frame("video", "vvc", 0, { bytes: [4] }));
+  handle.publishFrame(frame("audio", "aac", 0, { bytes: [1] }));
+  handle.publishFrame(frame("audio", "aac", 20, { bytes: [2] }));
+  const sub = await RtmpClient.connect(server.url);
+  const got: MediaFrame[] = [];
+  for await (const f of await sub.play("mixed")) {
+    got.push(f);
+    if (got.length === 3) break;
+  }
+  assert.deepEqual(got.map((f) => `${f.codec}/${f.config}/${f.dts}`), [
+    "aac/true/0",
+    "aac/false/0",
+    "aac/false/20",
+  ]);
+  assert.equal(server.errors.length, 1);
+  handle.end();
+  await sub.close();
+});
