@@ -8,6 +8,7 @@ import {
 import { readFlvFile } from "../../../media/flv/mod.ts";
 import {
   createHttpApp,
+  HttpHandler,
   PrometheusObserver,
 } from "../../../protocols/http/mod.ts";
 import { sampleFrames } from "./_fixtures.ts";
@@ -183,4 +184,28 @@ Deno.test({
     assert.ok(video[0]!.keyframe);
     assert.ok(video.at(-1)!.dts > 2400, "live frames arrived after the replay");
   },
+});
+
+Deno.test("HttpHandler serves on port 0 under engine.serve() and shuts down with it", async () => {
+  const engine = Engine.builder().build();
+  const http = new HttpHandler({
+    hostname: "127.0.0.1",
+    port: 0,
+    dashboard: false,
+  });
+  const controller = new AbortController();
+  const served = engine.serve([http], controller.signal);
+  const { port } = await http.listening;
+  assert.equal(http.port, port);
+  const handle = publishSome(engine, 500);
+  const res = await fetch(`http://127.0.0.1:${port}/live/cam.flv`);
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  assert.ok((await reader.read()).value!.length > 13);
+  // Shutdown ends the stream, so the long-lived FLV response finishes too.
+  controller.abort();
+  while (!(await reader.read()).done) { /* drain */ }
+  await served;
+  assert.ok(handle.ended);
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
 });
