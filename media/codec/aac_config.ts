@@ -62,6 +62,9 @@ const GA_TYPES: ReadonlySet<number> = new Set([
   23,
 ]);
 
+/** Error-resilient object types with the three resilience flags (§4.4.1). */
+const ER_TYPES: ReadonlySet<number> = new Set([17, 19, 20, 23]);
+
 /**
  * A parsed AudioSpecificConfig.
  *
@@ -141,11 +144,14 @@ export function parseAudioSpecificConfig(
     frameLength = r.readFlag() ? 960 : 1024;
     if (r.readFlag()) r.skip(14); // coreCoderDelay
     const extensionFlag = r.readFlag();
+    // channelConfiguration 0 is followed by a program_config_element, which
+    // this parser does not read: the fields after it (and the backward-
+    // compatible SBR/PS extension) are then not examined.
     if (channelConfiguration !== 0) {
       if (objectType === 6 || objectType === 20) r.skip(3); // layerNr
       if (extensionFlag) {
         if (objectType === 22) r.skip(16);
-        if ([17, 19, 20, 23].includes(objectType)) r.skip(3);
+        if (ER_TYPES.has(objectType)) r.skip(3); // aacSection/Scalefactor/SpectralDataResilienceFlag
         r.skip(1); // extensionFlag3
       }
       // Backward-compatible SBR/PS signalling (§1.6.6.2.3).

@@ -158,13 +158,16 @@ export function parseCodecConfig(frame: MediaFrame): CodecConfigInfo {
     }
     case "aac": {
       const asc = parseAudioSpecificConfig(data);
-      return {
+      const info: CodecConfigInfo = {
         codec: "aac",
         codecString: aacCodecString(asc),
         profile: asc.objectType,
         sampleRate: asc.outputSampleRate,
-        channels: asc.ps ? 2 : asc.channels,
       };
+      // channelConfiguration 0 (program config element) leaves the count unknown.
+      const channels = asc.ps ? 2 : asc.channels;
+      if (channels > 0) info.channels = channels;
+      return info;
     }
     case "opus": {
       const head = parseOpusHead(data);
