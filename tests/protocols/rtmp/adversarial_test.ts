@@ -205,3 +205,61 @@ Deno.test("adversarial: a player that never reads is evicted; other players get 
   await good.close();
   await stuck.close();
 });
+
+Deno.test("adversarial: a slow player is resynced at a keyframe by the kernel while a fast one gets every frame", async () => {
+  await using server = await startServer({
+    app: {
+      ringCapacity: 128,
+      maxLagFrames: 64,
+      maxResyncs: 100,
+      stallTimeoutMs: 60_000,
+    },
+  });
+  const resyncs: number[] = [];
+  server.engine.events.on("lagResync", (e) => resyncs.push(e.skipped));
+  const pub = await RtmpClient.connect(server.url);
+  const publisher = await pub.publish("cam");
+  await publisher.write(video(0, true, { config: true }));
+  const slowClient = await RtmpClient.connect(server.url);
+  const slow = await slowClient.play("cam", { highWaterMark: 4 });
+  const fastClient = await RtmpClient.connect(server.url);
+  const fast = await fastClient.play("cam");
+  const TOTAL = 600;
+  let fastCount = 0;
+  const fastDone = (async () => {
+    for await (const f of fast) {
+      if (!f.config) fastCount++;
+      if (f.dts === (TOTAL - 1) * 10) break;
+    }
+  })();
+  const slowFrames: number[] = [];
+  const slowDone = (async () => {
+    for await (const f of slow) {
+      if (!f.config) slowFrames.push(f.dts);
+      if (f.dts === (TOTAL - 1) * 10) break;
+      await new Promise((r) => setTimeout(r, 5)); // a 200 fps reader
+    }
+  })();
+  for (let i = 0; i < TOTAL; i++) {
+    await publisher.write(video(i * 10, i % 20 === 0, { size: 50_000 }));
+    if (i % 16 === 0) await until(() => fastCount >= i - 64, 5000);
+  }
+  await fastDone;
+  await slowDone;
+  assert.equal(fastCount, TOTAL);
+  assert.ok(resyncs.length > 0, "the slow player was never resynced");
+  assert.ok(slowFrames.length < TOTAL);
+  // after each gap the slow player restarts on a keyframe (every 20th frame)
+  for (let k = 1; k < slowFrames.length; k++) {
+    if (slowFrames[k]! - slowFrames[k - 1]! > 10) {
+      assert.equal(
+        (slowFrames[k]! / 10) % 20,
+        0,
+        `resumed at ${slowFrames[k]}`,
+      );
+    }
+  }
+  await pub.close();
+  await slowClient.close();
+  await fastClient.close();
+});
