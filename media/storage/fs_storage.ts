@@ -174,7 +174,7 @@ export class FsStorage implements StorageBackend {
   }
 
   /** {@inheritDoc StorageBackend.get} */
-  async get(key: string): Promise<Uint8Array | null> {
+  async get(key: string): Promise<Uint8Array<ArrayBuffer> | null> {
     const path = await this.#pathFor(key, false);
     if (path === null) return null;
     try {
@@ -190,7 +190,7 @@ export class FsStorage implements StorageBackend {
     key: string,
     start: number,
     endExclusive: number,
-  ): Promise<Uint8Array | null> {
+  ): Promise<Uint8Array<ArrayBuffer> | null> {
     checkRange(start, endExclusive);
     const path = await this.#pathFor(key, false);
     if (path === null) return null;

@@ -40,7 +40,7 @@ export interface MemoryStorageOptions {
 }
 
 interface Entry {
-  buffer: Uint8Array;
+  buffer: Uint8Array<ArrayBuffer>;
   size: number;
   mtimeMs: number;
 }
@@ -132,7 +132,7 @@ export class MemoryStorage implements StorageBackend {
   }
 
   /** {@inheritDoc StorageBackend.get} */
-  get(key: string): Promise<Uint8Array | null> {
+  get(key: string): Promise<Uint8Array<ArrayBuffer> | null> {
     try {
       validateStorageKey(key);
       const entry = this.#entries.get(key);
@@ -149,7 +149,7 @@ export class MemoryStorage implements StorageBackend {
     key: string,
     start: number,
     endExclusive: number,
-  ): Promise<Uint8Array | null> {
+  ): Promise<Uint8Array<ArrayBuffer> | null> {
     try {
       validateStorageKey(key);
       checkRange(start, endExclusive);

@@ -139,7 +139,7 @@ export interface StorageBackend {
    * @param key a valid storage key
    * @returns the bytes (read-only), or null
    */
-  get(key: string): Promise<Uint8Array | null>;
+  get(key: string): Promise<Uint8Array<ArrayBuffer> | null>;
   /**
    * Bytes `[start, min(endExclusive, size))` of the object, or null when
    * missing. A start past the end gives an empty array.
@@ -154,7 +154,7 @@ export interface StorageBackend {
     key: string,
     start: number,
     endExclusive: number,
-  ): Promise<Uint8Array | null>;
+  ): Promise<Uint8Array<ArrayBuffer> | null>;
   /**
    * Size and modification time, or null when missing.
    *
