@@ -162,6 +162,8 @@ type Listener = (event: never) => void;
 export class EventBus {
   #byType = new Map<string, Set<Listener>>();
   #observers = new Set<Observer>();
+  #queue: EngineEvent[] = [];
+  #dispatching = false;
 
   /**
    * Listen to one event type.
@@ -225,8 +227,27 @@ export class EventBus {
     return n;
   }
 
-  /** Deliver `event` to its listeners and to every observer, isolating failures. */
+  /**
+   * Deliver `event` to its listeners and to every observer, isolating
+   * failures. An event emitted while another is being delivered (a listener
+   * that subscribes, publishes or fails) is queued and delivered right after
+   * it, so every listener and observer sees events in causal order.
+   */
   emit(event: EngineEvent): void {
+    this.#queue.push(event);
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    try {
+      for (let i = 0; i < this.#queue.length; i++) {
+        this.#deliver(this.#queue[i]!);
+      }
+    } finally {
+      this.#queue.length = 0;
+      this.#dispatching = false;
+    }
+  }
+
+  #deliver(event: EngineEvent): void {
     const set = this.#byType.get(event.type);
     if (set !== undefined) {
       for (const listener of set) {

@@ -53,7 +53,8 @@ Deno.test("EventBus isolates throwing listeners and guards observerError recursi
   });
   bus.on("published", (e) => seen.push(e.key));
   bus.emit({ type: "published", key: "live/a" });
-  assert.deepEqual(seen, ["observerError", "live/a"]);
+  // The failure is reported after "published" reaches its other listeners (causal order).
+  assert.deepEqual(seen, ["live/a", "observerError"]);
   off();
   assert.equal(bus.listenerCount, 2);
 });
@@ -131,4 +132,16 @@ Deno.test("resolveAppSpec() validates limits and names", () => {
     resolveAppSpec({ name: "live", ringCapacity: 3 }).ringCapacity,
     4,
   );
+});
+
+Deno.test("EventBus delivers events emitted by a listener after the current one (causal order)", () => {
+  const bus = new EventBus();
+  const seen: string[] = [];
+  bus.observe({ onEvent: (e) => void seen.push(e.type) });
+  bus.on(
+    "published",
+    (e) => bus.emit({ type: "unpublished", key: e.key, reason: "ended" }),
+  );
+  bus.emit({ type: "published", key: "live/a" });
+  assert.deepEqual(seen, ["published", "unpublished"]);
 });
