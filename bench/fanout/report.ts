@@ -374,12 +374,31 @@ export function withFindings(markdown: string): string {
 }
 
 /**
+ * Writes the report and formats it with `deno fmt` (the repo's
+ * `deno task check` runs `deno fmt --check` on every markdown file).
+ *
+ * @param path Output file.
+ * @param markdown The report.
+ */
+export async function writeReport(
+  path: string,
+  markdown: string,
+): Promise<void> {
+  Deno.writeTextFileSync(path, markdown);
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", path],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+}
+
+/**
  * Re-renders a report from one or more `results.json` files (runs are
  * renumbered so several invocations merge into one median).
  *
  * Usage: `deno run -A bench/fanout/report.ts a/results.json b/results.json --out=bench/results/fanout.md`
  */
-function main(args: readonly string[]): void {
+async function main(args: readonly string[]): Promise<void> {
   const out = args.find((a) => a.startsWith("--out="))?.slice(6) ??
     "bench/results/fanout.md";
   const files = args.filter((a) => !a.startsWith("--"));
@@ -402,7 +421,7 @@ function main(args: readonly string[]): void {
     command: reports.map((r) => r.command).join(" + "),
     runs,
   };
-  Deno.writeTextFileSync(out, withFindings(renderReport(merged)));
+  await writeReport(out, withFindings(renderReport(merged)));
 }
 
-if (import.meta.main) main(Deno.args);
+if (import.meta.main) await main(Deno.args);

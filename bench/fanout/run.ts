@@ -29,6 +29,7 @@ import {
   type StallResult,
   type SteadyResult,
   withFindings,
+  writeReport,
 } from "./report.ts";
 import {
   type Server,
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
   Deno.mkdirSync(new URL(".", `file://${settings.out}`).pathname, {
     recursive: true,
   });
-  Deno.writeTextFileSync(settings.out, markdown);
+  await writeReport(settings.out, markdown);
   log(`wrote ${settings.out} and ${runDir}/results.json`);
 }
 
