@@ -17,6 +17,8 @@
  * Memory is bounded by one open segment's frames and bytes plus the window's
  * metadata; `live` playlists delete segments from storage once they have
  * been out of the playlist for one playlist duration (RFC 8216bis §6.2.2).
+ * `event` and `vod` playlists list every segment, so their metadata and the
+ * playlist rewritten after each segment grow linearly with the recording.
  * Storage failures are reported as `storageError` events; the stream and the
  * in-memory playlist go on.
  *
