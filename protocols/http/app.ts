@@ -8,6 +8,7 @@
  * |------------------------------------|-----------------------------------------|
  * | `/`                                | dashboard page                          |
  * | `/{app}/{name}/index.m3u8`         | HLS / LL-HLS playlist (blocking reload) |
+ * | `/{app}/{name}/master.m3u8`        | multivariant playlist (CODECS, RESOLUTION) |
  * | `/{app}/{name}/{segment or part}`  | segments, parts, `init.mp4`             |
  * | `/{app}/{name}.flv`                | HTTP-FLV, or WS-FLV with an upgrade     |
  * | `/api/streams[/{app}/{name}]`      | stream statistics (JSON)                |

@@ -1,6 +1,7 @@
 /**
- * HLS and LL-HLS egress routes: `GET /{app}/{name}/index.m3u8` and the
- * segments, parts and init segment beside it.
+ * HLS and LL-HLS egress routes: `GET /{app}/{name}/index.m3u8` (and
+ * `master.m3u8`, a multivariant playlist with CODECS and RESOLUTION, for a
+ * live packager) and the segments, parts and init segment beside it.
  *
  * Data path: the live playlist comes from the stream's packager in memory
  * (so a blocking reload answers the moment a part is published); when no
@@ -69,6 +70,8 @@ export interface LiveHlsPlaylist {
   segmentState(name: string): "live" | "gone" | "unknown";
   /** The playlist with older segments replaced by `EXT-X-SKIP` (delta update), when supported. */
   renderPlaylist?(options: { skip?: boolean }): string;
+  /** A multivariant playlist (CODECS, RESOLUTION) pointing at `uri`, when supported. */
+  masterPlaylist?(uri?: string): string;
 }
 
 /** Finds the live packager of a stream key (`app/name`). *
@@ -200,7 +203,16 @@ export function addHlsRoutes(app: Hono, options: HlsRoutesOptions): void {
       }
     }
     const live = options.source?.segmenter(streamKey);
-    if (file.endsWith(".m3u8") && live !== undefined && file === "index.m3u8") {
+    if (file === "master.m3u8" && live?.masterPlaylist !== undefined) {
+      let text = live.masterPlaylist("index.m3u8");
+      if (token !== undefined) text = withTokenInUris(text, token);
+      options.onBytesOut?.("hls", text.length);
+      return c.body(text, 200, {
+        "Content-Type": mediaTypeOf(file),
+        "Cache-Control": PLAYLIST_CACHE_CONTROL,
+      });
+    }
+    if (file === "index.m3u8" && live !== undefined) {
       return await livePlaylist(c, live, token, options);
     }
     return await storedFile(c, key, file, live, token, options);

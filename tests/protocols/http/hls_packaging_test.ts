@@ -150,3 +150,37 @@ Deno.test("LL-HLS blocking reload on a live packager returns as soon as the part
   assert.ok((await partRes.arrayBuffer()).byteLength > 0);
   handle.end();
 });
+
+Deno.test("LL-HLS _HLS_skip=YES answers a delta update (EXT-X-SKIP) once the playlist is long enough", async () => {
+  await using engine = Engine.builder().build();
+  const storage = new MemoryStorage();
+  await using packaging = new HlsPackaging({
+    engine,
+    storage,
+    format: "fmp4",
+    targetDurationMs: 1000,
+    windowSize: 12,
+  });
+  const handle = engine.startPublish(KEY);
+  let n = 0;
+  for (const f of sampleFrames()) {
+    handle.publishFrame(f);
+    if (++n % 8 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  const segmenter = packaging.segmenter("live/cam")!;
+  for (let k = 0; k < 100 && !/seg8\.m4s/.test(segmenter.playlist()); k++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const app = createHttpApp(engine, {
+    storage,
+    hls: packaging,
+    dashboard: false,
+  });
+  const full = await (await app.request("/live/cam/index.m3u8")).text();
+  const delta = await (await app.request("/live/cam/index.m3u8?_HLS_skip=YES"))
+    .text();
+  assert.match(full, /CAN-SKIP-UNTIL=/);
+  assert.match(delta, /#EXT-X-SKIP:SKIPPED-SEGMENTS=\d+/);
+  assert.ok(delta.length < full.length);
+  handle.end();
+});
