@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { posix } from "node:path";
 import {
   FsStorage,
   MemoryStorage,
@@ -134,4 +135,57 @@ Deno.test("FsStorage re-creates a directory removed behind its back", async () =
   await storage.append("live/cam/rec.flv", new Uint8Array([3]));
   assert.deepEqual(await storage.get("live/cam/index.m3u8"), null);
   assert.deepEqual(await storage.get("live/cam/rec.flv"), new Uint8Array([3]));
+});
+
+Deno.test("validateStorageKey() never accepts a key that normalizes outside the root (seeded)", () => {
+  const alphabet = [
+    "a",
+    "b",
+    ".",
+    "..",
+    "/",
+    "\\",
+    ":",
+    "\u0000",
+    "\n",
+    "é",
+    "%2e",
+    " ",
+    "~",
+  ];
+  let seed = 0x2f6b;
+  const random = () =>
+    (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  let accepted = 0;
+  for (let i = 0; i < 5000; i++) {
+    let key = "";
+    const length = 1 + Math.floor(random() * 12);
+    for (let j = 0; j < length; j++) {
+      key += alphabet[Math.floor(random() * alphabet.length)];
+    }
+    let ok: boolean;
+    try {
+      validateStorageKey(key);
+      ok = true;
+    } catch (error) {
+      assert.ok(error instanceof StreamError && error.code === "InvalidInput");
+      ok = false;
+    }
+    if (!ok) continue;
+    accepted++;
+    const resolved = posix.normalize(`/root/${key}`);
+    assert.ok(
+      resolved.startsWith("/root/") && resolved !== "/root/",
+      `accepted ${JSON.stringify(key)}`,
+    );
+    assert.equal(
+      resolved,
+      `/root/${key}`,
+      `key ${JSON.stringify(key)} is not already normal`,
+    );
+    assert.ok(
+      ![...key].some((c) => c === "\\" || c === ":" || c.charCodeAt(0) < 0x20),
+    );
+  }
+  assert.ok(accepted > 100, `only ${accepted} keys accepted`);
 });
