@@ -170,3 +170,55 @@ Deno.test({
     assert.ok(Number(v.nb_read_frames) > 10);
   },
 });
+
+Deno.test({
+  name:
+    "RtmpClient plays from ffmpeg's own RTMP listener (ffmpeg -f flv -listen 1)",
+  ignore: missing("ffmpeg"),
+  async fn() {
+    const port = freePort();
+    const server = run("ffmpeg", [
+      "-hide_banner",
+      "-loglevel",
+      "quiet",
+      "-re",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=64x64:rate=25:duration=3",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-g",
+      "25",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "flv",
+      "-listen",
+      "1",
+      `rtmp://127.0.0.1:${port}/live/x`,
+    ], { timeoutMs: 30_000 });
+    let client: RtmpClient | undefined;
+    for (let i = 0; i < 100 && client === undefined; i++) {
+      try {
+        client = await RtmpClient.connect(`rtmp://127.0.0.1:${port}/live`);
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.ok(client, "could not connect to ffmpeg -listen");
+    const kinds = new Set<string>();
+    let media = 0;
+    for await (const f of await client.play("x")) {
+      kinds.add(`${f.kind}/${f.codec}/${f.config}`);
+      if (!f.config && f.kind === "video" && ++media === 25) break;
+    }
+    await client.close();
+    await server; // ffmpeg stops on the closed socket
+    assert.ok(kinds.has("video/h264/true"), [...kinds].join());
+    assert.ok(kinds.has("data/amf0/false"));
+    assert.equal(media, 25);
+  },
+});
