@@ -10,7 +10,18 @@ import type { Clock, StreamInfo } from "../../src/mod.ts";
 import type { HttpRoutes } from "./http_routes.ts";
 import { decodeSafeSegment } from "./path_safety.ts";
 
-/** What the API reads from the engine (`Engine` satisfies it). */
+/** What the API reads from the engine (`Engine` satisfies it). *
+ * @example Any Engine fits
+ * ```ts
+ * import type { StreamsApiEngine } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const view: StreamsApiEngine = engine;
+ * assert.deepEqual(view.streams(), []);
+ * ```
+ */
 export interface StreamsApiEngine {
   /** Every live stream. */
   streams(): StreamInfo[];
@@ -18,7 +29,17 @@ export interface StreamsApiEngine {
   readonly clock: Clock;
 }
 
-/** One video or audio track in {@linkcode ApiStream}. */
+/** One video or audio track in {@linkcode ApiStream}. *
+ * @example An audio track
+ * ```ts
+ * import type { ApiTrack } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const aac: ApiTrack = { codec: "aac", codecString: "mp4a.40.2", width: null, height: null,
+ *   sampleRate: 48000, channels: 2, bitrate: 64000, fps: 46.9 };
+ * assert.equal(aac.sampleRate, 48000);
+ * ```
+ */
 export interface ApiTrack {
   /** Codec id (`h264`, `aac`, …). */
   codec: string;
@@ -38,7 +59,18 @@ export interface ApiTrack {
   fps: number;
 }
 
-/** One stream as `GET /api/streams` describes it. */
+/** One stream as `GET /api/streams` describes it. *
+ * @example Read the API
+ * ```ts
+ * import type { ApiStream } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * function label(stream: ApiStream): string {
+ *   return `${stream.key} ${stream.video?.width ?? "?"}x${stream.video?.height ?? "?"}`;
+ * }
+ * assert.equal(typeof label, "function");
+ * ```
+ */
 export interface ApiStream {
   /** `app/name`. */
   key: string;

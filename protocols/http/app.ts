@@ -39,7 +39,19 @@ import type { HttpRoutes } from "./http_routes.ts";
 import { addMetricsRoutes, type PrometheusObserver } from "./metrics.ts";
 import type { PlayAccess } from "./play_access.ts";
 
-/** Options of {@linkcode createHttpApp}. */
+/** Options of {@linkcode createHttpApp}. *
+ * @example Restrict CORS, hide the dashboard
+ * ```ts
+ * import { createHttpApp, type HttpAppOptions } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const options: HttpAppOptions = { cors: "https://example.com", dashboard: false };
+ * const app = createHttpApp(engine, options);
+ * assert.equal((await app.request("/")).status, 404);
+ * ```
+ */
 export interface HttpAppOptions {
   /** Where HLS output (and recordings) are read from. */
   storage?: HlsStorageReader;

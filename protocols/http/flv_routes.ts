@@ -37,6 +37,14 @@ import { remoteAddrOf } from "./_remote_addr.ts";
  * Bytes a WebSocket viewer may have queued before the server stops taking
  * frames for it (the kernel then resyncs or evicts it): about two seconds of
  * a 4 Mb/s stream, enough to ride out a hiccup without hoarding memory.
+ *
+ * @example The limit
+ * ```ts
+ * import { MAX_WS_BUFFERED_BYTES } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_WS_BUFFERED_BYTES, 1 << 20);
+ * ```
  */
 export const MAX_WS_BUFFERED_BYTES = 1 << 20;
 
@@ -63,7 +71,21 @@ const WS_DRAIN_POLL_MS = 25;
  */
 export type FlvStreamOpener = (access: PlayAccess) => Promise<StreamHandle>;
 
-/** Options of {@linkcode flvRoutes}. */
+/** Options of {@linkcode flvRoutes}. *
+ * @example Count bytes per protocol
+ * ```ts
+ * import type { FlvRoutesOptions } from "@arcly/stream/http";
+ * import { StreamError } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const sent = new Map<string, number>();
+ * const options: FlvRoutesOptions = {
+ *   open: (access) => Promise.reject(new StreamError("NotFound", `Cannot play ${access.key}: not live`)),
+ *   onBytesOut: (protocol, bytes) => sent.set(protocol, (sent.get(protocol) ?? 0) + bytes),
+ * };
+ * assert.equal(typeof options.open, "function");
+ * ```
+ */
 export interface FlvRoutesOptions {
   /** Authorizes a request and finds its stream. */
   open: FlvStreamOpener;

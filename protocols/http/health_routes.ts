@@ -10,7 +10,19 @@ import { Hono } from "hono";
 import type { HealthSummary } from "../../src/mod.ts";
 import type { HttpRoutes } from "./http_routes.ts";
 
-/** What the probes read (`Engine` satisfies it). */
+/** What the probes read (`Engine` satisfies it). *
+ * @example A stub for tests
+ * ```ts
+ * import { type HealthEngine, healthRoutes } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const stub: HealthEngine = {
+ *   health: { run: () => Promise.resolve({ status: "fail", checks: {} }) },
+ *   accepting: true,
+ * };
+ * assert.equal((await healthRoutes(stub).request("/healthz")).status, 503);
+ * ```
+ */
 export interface HealthEngine {
   /** The engine's health checks. */
   readonly health: { run(): Promise<HealthSummary> };

@@ -30,6 +30,14 @@ import type { HlsPlaylistSource } from "./hls_routes.ts";
 /**
  * Most stream keys whose (possibly ended) packager is kept. Ended packagers
  * beyond it are forgotten oldest first; their files stay in storage.
+ *
+ * @example The bound
+ * ```ts
+ * import { MAX_PACKAGED_STREAMS } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_PACKAGED_STREAMS, 1024);
+ * ```
  */
 export const MAX_PACKAGED_STREAMS = 1024;
 
@@ -44,7 +52,18 @@ const NEEDS_CONFIG: ReadonlySet<string> = new Set([
   "opus",
 ]);
 
-/** What packaging needs from the engine (`Engine` satisfies it). */
+/** What packaging needs from the engine (`Engine` satisfies it). *
+ * @example Any Engine fits
+ * ```ts
+ * import type { HlsPackagingEngine } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const view: HlsPackagingEngine = engine;
+ * assert.equal(view.getStream("live/cam"), undefined);
+ * ```
+ */
 export interface HlsPackagingEngine {
   /** The engine's event bus (`published`, `unpublished`). */
   readonly events: {
@@ -59,7 +78,22 @@ export interface HlsPackagingEngine {
   streams(): readonly { readonly key: { toString(): string } }[];
 }
 
-/** Options of {@linkcode HlsPackaging}. */
+/** Options of {@linkcode HlsPackaging}. *
+ * @example TS segments without LL-HLS, only for the live app
+ * ```ts
+ * import type { HlsPackagingOptions } from "@arcly/stream/http";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const options: HlsPackagingOptions = {
+ *   engine, storage: new MemoryStorage(), format: "ts", lowLatency: false,
+ *   filter: (key) => key.startsWith("live/"),
+ * };
+ * assert.equal(options.format, "ts");
+ * ```
+ */
 export interface HlsPackagingOptions {
   /** The engine whose streams are packaged. */
   engine: HlsPackagingEngine;

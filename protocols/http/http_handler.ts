@@ -12,7 +12,17 @@
 import type { Engine, ProtocolHandler } from "../../src/mod.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
 
-/** Options of {@linkcode HttpHandler}. */
+/** Options of {@linkcode HttpHandler}. *
+ * @example Loopback on a free port
+ * ```ts
+ * import { HttpHandler, type HttpHandlerOptions } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HttpHandlerOptions = { hostname: "127.0.0.1", port: 0, dashboard: false };
+ * const handler = new HttpHandler(options);
+ * assert.equal(handler.port, undefined); // not listening until serve()
+ * ```
+ */
 export interface HttpHandlerOptions extends HttpAppOptions {
   /** Interface to bind; default `0.0.0.0`. */
   hostname?: string;

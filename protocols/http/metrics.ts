@@ -26,13 +26,33 @@ import type {
 } from "../../src/mod.ts";
 import type { HttpRoutes } from "./http_routes.ts";
 
-/** What the observer reads from an engine at scrape time (`Engine` satisfies it). */
+/** What the observer reads from an engine at scrape time (`Engine` satisfies it). *
+ * @example Any Engine fits
+ * ```ts
+ * import type { MetricsEngineView } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const view: MetricsEngineView = engine;
+ * assert.deepEqual(view.streams(), []);
+ * ```
+ */
 export interface MetricsEngineView {
   /** The live streams with their QoS. */
   streams(): readonly StreamInfo[];
 }
 
-/** Options of {@linkcode PrometheusObserver}. */
+/** Options of {@linkcode PrometheusObserver}. *
+ * @example Prefix and instance label
+ * ```ts
+ * import { PrometheusObserver } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const metrics = new PrometheusObserver({ prefix: "edge_", defaultLabels: { instance: "a" } });
+ * assert.match(await metrics.metrics(), /edge_streams\{instance="a"\} 0/);
+ * ```
+ */
 export interface PrometheusObserverOptions {
   /** Metric name prefix; default `arcly_`. */
   prefix?: string;
