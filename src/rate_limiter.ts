@@ -46,6 +46,18 @@ import { StreamError } from "../media/stream_error.ts";
  * one refill period; an attacker with more source addresses (an IPv6 range)
  * only evicts the least recently used buckets, and a forgotten key starts
  * again with a full burst, never more.
+ *
+ * @example Bound a limiter below the default
+ * ```ts
+ * import { MAX_RATE_LIMITER_KEYS, RateLimiter } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const limiter = new RateLimiter({
+ *   ratePerSecond: 1, burst: 1, maxKeys: Math.min(1_000, MAX_RATE_LIMITER_KEYS),
+ * });
+ * for (let i = 0; i < 5_000; i++) limiter.tryAcquire(`10.1.${i >> 8}.${i & 255}`);
+ * assert.equal(limiter.size, 1_000);
+ * ```
  */
 export const MAX_RATE_LIMITER_KEYS = 65_536;
 
@@ -55,7 +67,19 @@ export const MAX_RATE_LIMITER_KEYS = 65_536;
  */
 const PRUNE_PER_CALL = 2;
 
-/** Options of {@linkcode RateLimiter}. */
+/**
+ * Options of {@linkcode RateLimiter}.
+ *
+ * @example Ten requests per second, bursts of twenty
+ * ```ts
+ * import { ManualClock, RateLimiter, type RateLimiterOptions } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RateLimiterOptions = { ratePerSecond: 10, burst: 20, clock: new ManualClock() };
+ * const limiter = new RateLimiter(options);
+ * assert.equal(limiter.available("192.0.2.1"), 20);
+ * ```
+ */
 export interface RateLimiterOptions {
   /** Tokens added per second to each key's bucket (> 0). */
   ratePerSecond: number;
@@ -224,7 +248,21 @@ export class RateLimiter {
   }
 }
 
-/** Why {@linkcode ConnectionGate.admit} refused a connection. */
+/**
+ * Why {@linkcode ConnectionGate.admit} refused a connection.
+ *
+ * @example Map a refusal to a log reason
+ * ```ts
+ * import type { GateRefusal } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const text: Record<GateRefusal, string> = {
+ *   maxConnections: "server full", maxPerIp: "too many from this address",
+ *   rateLimited: "connecting too fast",
+ * };
+ * assert.equal(text.maxPerIp, "too many from this address");
+ * ```
+ */
 export type GateRefusal = "maxConnections" | "maxPerIp" | "rateLimited";
 
 /**
@@ -251,14 +289,68 @@ export type GateDecision =
 /**
  * Default connections per IP. Players behind one NAT share an address, so
  * this is generous; it stops one host from taking the whole global cap.
+ *
+ * @example The per-IP default applies when `maxPerIp` is not given
+ * ```ts
+ * import { ConnectionGate, DEFAULT_MAX_CONNECTIONS_PER_IP } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const gate = new ConnectionGate({ maxConnections: 1_000, acceptBurst: 1_000 });
+ * let admitted = 0;
+ * for (let i = 0; i < 100; i++) if (gate.admit("192.0.2.8").ok) admitted++;
+ * assert.equal(admitted, DEFAULT_MAX_CONNECTIONS_PER_IP);
+ * ```
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 64;
-/** Default sustained new connections per second per IP. */
+/**
+ * Default sustained new connections per second per IP: a player reconnects
+ * or opens a few segment requests per second, an attacker hundreds.
+ *
+ * @example One second refills the default rate
+ * ```ts
+ * import {
+ *   ConnectionGate, DEFAULT_ACCEPT_BURST, DEFAULT_ACCEPTS_PER_SECOND, ManualClock,
+ * } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * const gate = new ConnectionGate({ maxConnections: 10_000, maxPerIp: 10_000, clock });
+ * const burst = Array.from({ length: 100 }, () => gate.admit("192.0.2.9"));
+ * assert.equal(burst.filter((d) => d.ok).length, DEFAULT_ACCEPT_BURST);
+ * clock.advance(1_000);
+ * const next = Array.from({ length: 100 }, () => gate.admit("192.0.2.9"));
+ * assert.equal(next.filter((d) => d.ok).length, DEFAULT_ACCEPTS_PER_SECOND);
+ * ```
+ */
 export const DEFAULT_ACCEPTS_PER_SECOND = 20;
-/** Default accept burst per IP (a page opening many segments at once). */
+/**
+ * Default accept burst per IP (a page opening many segments at once).
+ *
+ * @example Read the default
+ * ```ts
+ * import { DEFAULT_ACCEPT_BURST, DEFAULT_ACCEPTS_PER_SECOND } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(DEFAULT_ACCEPT_BURST >= DEFAULT_ACCEPTS_PER_SECOND);
+ * ```
+ */
 export const DEFAULT_ACCEPT_BURST = 40;
 
-/** Options of {@linkcode ConnectionGate}. */
+/**
+ * Options of {@linkcode ConnectionGate}.
+ *
+ * @example A gate for an RTMP ingest port
+ * ```ts
+ * import { ConnectionGate, type ConnectionGateOptions } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ConnectionGateOptions = {
+ *   maxConnections: 1_000, maxPerIp: 8, acceptsPerSecond: 5, acceptBurst: 10,
+ * };
+ * const gate = new ConnectionGate(options);
+ * assert.equal(gate.active, 0);
+ * ```
+ */
 export interface ConnectionGateOptions {
   /** Concurrent connections over all IPs (required bound on tasks and buffers). */
   maxConnections: number;
@@ -274,7 +366,23 @@ export interface ConnectionGateOptions {
   clock?: Clock;
 }
 
-/** Counts of refusals by reason (for metrics and audit). */
+/**
+ * Counts of admissions and refusals by reason (for metrics and audit).
+ *
+ * @example Export as metrics
+ * ```ts
+ * import { ConnectionGate, type GateStats } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const gate = new ConnectionGate({ maxConnections: 1 });
+ * gate.admit("192.0.2.1");
+ * gate.admit("192.0.2.2");
+ * const stats: GateStats = gate.stats;
+ * assert.deepEqual(stats, {
+ *   active: 1, admitted: 1, maxConnections: 1, maxPerIp: 0, rateLimited: 0,
+ * });
+ * ```
+ */
 export interface GateStats {
   /** Connections admitted and not yet released. */
   readonly active: number;
