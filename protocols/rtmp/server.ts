@@ -26,6 +26,9 @@ import { FrameChunkCache } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
 import { RtmpConnection } from "./server_connection.ts";
 
+/** Pause after a failed accept (EMFILE and the like) before accepting again. */
+const ACCEPT_RETRY_MS = 100;
+
 /**
  * Default connection cap: each connection costs a task and a 64 KiB read buffer.
  *
@@ -226,6 +229,10 @@ export class RtmpHandler implements ProtocolHandler {
         } catch (error) {
           if (signal.aborted || error instanceof Deno.errors.BadResource) break;
           engine.events.emit({ type: "handlerError", name: this.name, error });
+          // e.g. out of file descriptors: back off instead of spinning
+          await new Promise<void>((resolve) =>
+            engine.clock.setTimer(ACCEPT_RETRY_MS, resolve)
+          );
           continue;
         }
         if (
