@@ -35,14 +35,19 @@ export interface DashboardOptions {
   mpegtsJsPath?: string | URL;
 }
 
-/** Browser builds, by asset name, with the npm specifier that locates each. */
+/** Browser builds, by asset name: how to resolve each (literal specifiers, so tools can analyze them). */
 const ASSETS: Record<
   string,
-  { specifier: string; option: keyof DashboardOptions }
+  { path: string; resolve: () => string; option: keyof DashboardOptions }
 > = {
-  "hls.min.js": { specifier: "hls.js/dist/hls.min.js", option: "hlsJsPath" },
+  "hls.min.js": {
+    path: "hls.js/dist/hls.min.js",
+    resolve: () => import.meta.resolve("hls.js/dist/hls.min.js"),
+    option: "hlsJsPath",
+  },
   "mpegts.js": {
-    specifier: "mpegts.js/dist/mpegts.js",
+    path: "mpegts.js/dist/mpegts.js",
+    resolve: () => import.meta.resolve("mpegts.js/dist/mpegts.js"),
     option: "mpegtsJsPath",
   },
 };
@@ -90,7 +95,7 @@ export function addDashboardRoutes(app: Hono, options: DashboardOptions): void {
     if (asset === undefined) return c.notFound();
     let bytes = cache.get(name);
     if (bytes === undefined) {
-      bytes = await readAsset(asset.specifier, options[asset.option]);
+      bytes = await readAsset(asset, options[asset.option]);
       cache.set(name, bytes);
     }
     if (bytes === null) return c.notFound();
@@ -102,18 +107,18 @@ export function addDashboardRoutes(app: Hono, options: DashboardOptions): void {
 }
 
 async function readAsset(
-  specifier: string,
+  asset: { path: string; resolve: () => string },
   explicit: string | URL | undefined,
 ): Promise<Uint8Array | null> {
   const candidates: (string | URL)[] = [];
   if (explicit !== undefined) candidates.push(explicit);
   try {
-    const resolved = new URL(import.meta.resolve(specifier));
+    const resolved = new URL(asset.resolve());
     if (resolved.protocol === "file:") candidates.push(resolved);
   } catch {
     // not in the host's import map: fall through to node_modules
   }
-  candidates.push(`${Deno.cwd()}/node_modules/${specifier}`);
+  candidates.push(`${Deno.cwd()}/node_modules/${asset.path}`);
   for (const candidate of candidates) {
     try {
       return await Deno.readFile(candidate);
