@@ -26,6 +26,8 @@ export interface SteadyResult {
   minKeepUp: number;
   laggards: number;
   join: Summary;
+  /** Warm-up actually used (grows until viewers reach the live edge). */
+  warmupS: number;
   errors: string[];
 }
 
@@ -100,20 +102,25 @@ interface Row {
   clientCpu: number;
 }
 
+/** JSON turns NaN into null: read it back as NaN. */
+function n(value: number | null | undefined): number {
+  return typeof value === "number" ? value : NaN;
+}
+
 function rowOf(r: ServerRun, s: SteadyResult, mps: number): Row {
   return {
-    cpu: s.serverCpu,
+    cpu: n(s.serverCpu),
     us: microsPerMessage(s, r.baseline?.serverCpu ?? 0, mps),
-    rssKb: (s.rss - s.rssBefore) / s.viewers / 1024,
-    aggMbps: s.aggregateBps / 1e6,
-    minMbps: s.minBps / 1e6,
-    laggards: s.laggards,
-    ttfbMed: s.ttfb.median,
-    ttfbP99: s.ttfb.p99,
-    keyP99: s.firstKeyframe.p99,
-    join: s.join.median,
-    failed: s.failed,
-    clientCpu: s.clientCpu,
+    rssKb: (n(s.rss) - n(s.rssBefore)) / s.viewers / 1024,
+    aggMbps: n(s.aggregateBps) / 1e6,
+    minMbps: n(s.minBps) / 1e6,
+    laggards: n(s.laggards),
+    ttfbMed: n(s.ttfb.median),
+    ttfbP99: n(s.ttfb.p99),
+    keyP99: n(s.firstKeyframe.p99),
+    join: n(s.join.median),
+    failed: n(s.failed),
+    clientCpu: n(s.clientCpu),
   };
 }
 

@@ -106,7 +106,7 @@ async function runClient(
   logPath: string,
 ): Promise<Record<string, unknown>> {
   const budgetS = spec.connectTimeoutS * 2 + spec.warmupS + spec.windowS +
-    spec.probes * 11 + spec.stallS + 30;
+    spec.probes * 11 + spec.stallS + 50;
   const script = new URL("./load_client.ts", import.meta.url).pathname;
   const child: Child = spawnGroup(`client-${spec.scenario}`, "deno", [
     "run",
@@ -211,14 +211,16 @@ async function runServer(
             `${dir}/${kind}-${protocol}-${n}.log`,
           ) as unknown as SteadyResult;
           result.steady.push(r);
+          const f = (v: number | null, d: number): string =>
+            typeof v === "number" ? v.toFixed(d) : "–";
           log(
-            `  cpu ${r.serverCpu.toFixed(3)}, agg ${
-              (r.aggregateBps / 1e6).toFixed(0)
+            `  cpu ${f(r.serverCpu, 3)}, agg ${
+              f(r.aggregateBps / 1e6, 0)
             } Mbit/s, behind ${r.laggards}, ttfb p99 ${
-              r.ttfb.p99.toFixed(0)
-            } ms, join ${r.join.median.toFixed(0)} ms, client cpu ${
-              r.clientCpu.toFixed(2)
-            }`,
+              f(r.ttfb.p99, 0)
+            } ms, join ${f(r.join.median, 0)} ms, warm-up ${
+              f(r.warmupS, 1)
+            } s, client cpu ${f(r.clientCpu, 2)}`,
           );
         } catch (e) {
           log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
