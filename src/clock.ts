@@ -9,6 +9,13 @@
  * reapers and timeouts are exercised without sleeping. A `ManualClock` holds
  * only the timers that are armed, so its memory is bounded by them.
  *
+ * The engine wraps whatever clock it is given in a {@linkcode MonotonicClock}
+ * (one place: the `Engine` constructor), so an injected wall clock that NTP
+ * steps back cannot make idle times negative (silent streams would outlive
+ * their timeout by the size of the step) or shrink a QoS window to nothing
+ * (absurd bit rates): a backward step becomes a pause of zero length and
+ * time goes on from there.
+ *
  * @module
  */
 
@@ -148,5 +155,78 @@ export class ManualClock implements Clock {
       next.fn();
     }
     this.#now = target;
+  }
+}
+
+/**
+ * A {@linkcode Clock} whose `now()` never goes back, whatever the clock it
+ * wraps does: a backward step of the inner clock is absorbed into an offset,
+ * so time pauses at the highest value seen and then advances with the inner
+ * clock again (forward steps pass through: they cannot be told from a
+ * frozen process). Timers are the inner clock's. Memory: two numbers.
+ *
+ * @example A clock stepped back by an hour keeps counting forward
+ * ```ts
+ * import { type Clock, MonotonicClock } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * let wall = 10_000;
+ * const stepped: Clock = { now: () => wall, setTimer: () => () => {} };
+ * const clock = new MonotonicClock(stepped);
+ * assert.equal(clock.now(), 10_000);
+ * wall -= 3_600_000; // NTP steps the wall clock back
+ * assert.equal(clock.now(), 10_000);
+ * wall += 500;
+ * assert.equal(clock.now(), 10_500);
+ * ```
+ */
+export class MonotonicClock implements Clock {
+  readonly #inner: Clock;
+  #offset = 0;
+  #last = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Wrap a clock.
+   * @param inner the clock to read; its timers are used as they are
+   */
+  constructor(inner: Clock) {
+    this.#inner = inner;
+  }
+
+  /**
+   * Wrap `clock` unless it is monotonic already (`systemClock`, a
+   * `ManualClock` or a `MonotonicClock`).
+   *
+   * @param clock any clock
+   * @returns a clock whose `now()` never decreases
+   * @example Only foreign clocks are wrapped
+   * ```ts
+   * import { ManualClock, MonotonicClock, systemClock } from "@arcly/stream";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(MonotonicClock.of(systemClock), systemClock);
+   * const manual = new ManualClock();
+   * assert.equal(MonotonicClock.of(manual), manual);
+   * assert.ok(MonotonicClock.of({ now: Date.now, setTimer: () => () => {} }) instanceof MonotonicClock);
+   * ```
+   */
+  static of(clock: Clock): Clock {
+    return clock === systemClock || clock instanceof ManualClock ||
+        clock instanceof MonotonicClock
+      ? clock
+      : new MonotonicClock(clock);
+  }
+
+  /** The inner clock's time plus the backward steps absorbed so far; never decreases. */
+  now(): number {
+    const raw = this.#inner.now();
+    if (raw + this.#offset < this.#last) this.#offset = this.#last - raw;
+    this.#last = raw + this.#offset;
+    return this.#last;
+  }
+
+  /** Arm a one-shot timer on the inner clock; returns its canceller. */
+  setTimer(ms: number, fn: () => void): () => void {
+    return this.#inner.setTimer(ms, fn);
   }
 }

@@ -25,7 +25,7 @@ import {
   type Credentials,
   type StreamAuthenticator,
 } from "./auth.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, MonotonicClock, systemClock } from "./clock.ts";
 import type {
   MediaSource,
   PlaybackRegistry,
@@ -88,7 +88,7 @@ export class Engine
   readonly health: HealthRegistry;
   /** The audit pipeline (every configured sink). */
   readonly audit: AuditPipeline;
-  /** The time source. */
+  /** The time source: the configured clock, made monotonic ({@linkcode MonotonicClock.of}). */
   readonly clock: Clock;
   readonly #streams = new Map<string, LiveStream>();
   readonly #auth: StreamAuthenticator;
@@ -110,7 +110,7 @@ export class Engine
    * @throws {StreamError} `InvalidInput` on an invalid limit or a duplicate app
    */
   constructor(options: EngineOptions = {}) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = MonotonicClock.of(options.clock ?? systemClock);
     this.#auth = options.authenticator ?? allowAll;
     this.#config = resolveEngineConfig(options);
     this.#timer = new HousekeepingTimer(

@@ -150,17 +150,13 @@ Deno.test("fault: wall clock stepped back 1 h — live streams stay, a silent st
   await engine.shutdown({ deadlineMs: 0 });
 });
 
-// KNOWN LIMITATION (reported to src/, 2026-11-24): the Clock contract says
-// now() is monotonic (systemClock is performance.now(), so production never
-// steps back), but an injected wall-clock Clock that is stepped back by NTP
-// makes (a) QosMeter report a bitrate ~6000× too high (window span clamps to
-// 1 ms) and (b) the reaper wait until the clock catches up (~1 h) before
-// ending silent streams (now - lastFrameAt < 0). Clamping `now` to the
-// highest value seen would fix both. Run with ARCLY_KNOWN_BUGS=1.
+// The Clock contract says now() is monotonic (systemClock is
+// performance.now()), but an injected wall-clock Clock can be stepped back by
+// NTP; the engine wraps it in a MonotonicClock, so a backward step is a pause
+// of zero length: QoS stays plausible and silent streams are still reaped.
 Deno.test({
   name:
     "fault: a non-monotonic clock stepped back 1 h — plausible QoS and silent streams still reaped",
-  ignore: Deno.env.get("ARCLY_KNOWN_BUGS") !== "1",
   async fn() {
     const clock = new SteppedClock();
     const { engine, handles, publishAll } = liveEngine(clock);
