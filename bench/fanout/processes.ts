@@ -4,7 +4,8 @@
  * group (`setsid`, which execs in place so the pid we get is the server's pid
  * and its group id), and `stop()` signals the whole group: SIGTERM, then
  * SIGKILL after a grace period. `stopAll()` is called from `finally` and from
- * the SIGINT/SIGTERM handlers of the orchestrator.
+ * the SIGINT/SIGTERM handlers of the orchestrator; a watchdog per child kills
+ * its group if the orchestrator itself is killed with SIGKILL.
  *
  * @module
  */
@@ -95,7 +96,26 @@ export function spawnGroup(
   };
   running.add(child);
   status.then(() => running.delete(child));
+  startWatchdog(proc.pid);
   return child;
+}
+
+/**
+ * Kills the child's process group if this orchestrator dies without running
+ * its `finally` (SIGKILL, crash): a detached `sh` polls both pids once a
+ * second and exits on its own when the child ends first.
+ */
+function startWatchdog(pid: number): void {
+  const script =
+    `while kill -0 ${Deno.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; ` +
+    `kill -0 ${Deno.pid} 2>/dev/null || kill -KILL -- -${pid} 2>/dev/null`;
+  const watchdog = new Deno.Command("setsid", {
+    args: ["sh", "-c", script],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  watchdog.unref();
 }
 
 function signalGroup(pid: number, signal: Deno.Signal): void {
