@@ -3,7 +3,8 @@
  * fan-out {@linkcode AuditPipeline}.
  *
  * The engine records security-relevant decisions (authorization refusals and
- * grants, publish start/end) to its sink. Sinks are called synchronously and
+ * grants, publish start/end) to its sink, and protocols record every client
+ * they refuse or drop (`clientDropped`). Sinks are called synchronously and
  * must not block; a sink that throws is isolated by the pipeline and reported
  * through its `onError` callback (the engine routes it to the event bus).
  *
@@ -51,6 +52,20 @@ export type AuditEvent =
     readonly type: "publishEnded";
     readonly at: number;
     readonly key: string;
+    readonly reason: string;
+  }
+  | {
+    /**
+     * A protocol refused a connection (limits, rate) or dropped a client
+     * (protocol violation, timeout, eviction of a slow viewer).
+     */
+    readonly type: "clientDropped";
+    readonly at: number;
+    readonly protocol: string;
+    readonly remoteAddr: string | undefined;
+    /** The `StreamError` code of the cause (`LimitExceeded`, `Protocol`, `Timeout`, `Evicted`, …). */
+    readonly code: string;
+    /** What happened, without secrets (no query strings, no tokens). */
     readonly reason: string;
   };
 

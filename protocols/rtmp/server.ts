@@ -191,6 +191,18 @@ export class RtmpHandler implements ProtocolHandler {
     return this.#refused;
   }
 
+  #auditRefusal(engine: Engine, conn: Deno.Conn, reason: string): void {
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    engine.audit.record({
+      type: "clientDropped",
+      at: engine.clock.now(),
+      protocol: this.name,
+      remoteAddr: `${addr.hostname}:${addr.port}`,
+      code: "LimitExceeded",
+      reason: `connection refused: ${reason}`,
+    });
+  }
+
   /**
    * Accept connections until `signal` aborts, then close them all.
    *
@@ -240,6 +252,7 @@ export class RtmpHandler implements ProtocolHandler {
             (o.maxConnections ?? DEFAULT_MAX_CONNECTIONS)
         ) {
           this.#refused++;
+          this.#auditRefusal(engine, conn, "maxConnections reached");
           closeQuietly(conn);
           engine.events.emit({
             type: "handlerError",
@@ -258,6 +271,7 @@ export class RtmpHandler implements ProtocolHandler {
         );
         if (decision !== undefined && !decision.ok) {
           this.#refused++;
+          this.#auditRefusal(engine, conn, decision.reason);
           closeQuietly(conn);
           engine.events.emit({
             type: "handlerError",

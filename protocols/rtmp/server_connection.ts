@@ -167,6 +167,16 @@ export class RtmpConnection {
 
   #violation(error: unknown): void {
     if (this.#closed) return;
+    this.#engine.audit.record({
+      type: "clientDropped",
+      at: this.#engine.clock.now(),
+      protocol: this.#options.protocol,
+      remoteAddr: this.#remoteAddr,
+      code: error instanceof StreamError ? error.code : "Protocol",
+      reason: error instanceof StreamError
+        ? error.message
+        : "protocol violation",
+    });
     this.#engine.events.emit({
       type: "handlerError",
       name: this.#options.protocol,

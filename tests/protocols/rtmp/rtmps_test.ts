@@ -81,7 +81,7 @@ Deno.test({
       "-f",
       "lavfi",
       "-i",
-      "testsrc=size=64x64:rate=25:duration=2",
+      "testsrc=size=64x64:rate=25:duration=8", // outlives ffprobe even on a loaded machine
       "-c:v",
       "libx264",
       "-preset",
