@@ -57,7 +57,7 @@ Deno.test({
     await using dir = await tempDir();
     const publishing = run(
       "ffmpeg",
-      publishArgs(`${server.url}/cam?token=abc`, 4),
+      publishArgs(`${server.url}/cam?token=abc`, 10), // outlives probe + play on a loaded machine
       { timeoutMs: 30_000 },
     );
     await until(
@@ -116,7 +116,7 @@ Deno.test({
     await using dir = await tempDir();
     // produce frames: ffmpeg publishes to our server, we relay them to ffmpeg -listen
     await using server = await startServer();
-    const source = run("ffmpeg", publishArgs(`${server.url}/src`, 3), {
+    const source = run("ffmpeg", publishArgs(`${server.url}/src`, 8), { // outlives ffmpeg -listen start-up under load
       timeoutMs: 30_000,
     });
     await until(
