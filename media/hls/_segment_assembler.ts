@@ -220,13 +220,20 @@ export class SegmentAssembler {
     const bytes = this.#mux(nextDts) ?? new Uint8Array(0);
     const index = open.parts.length;
     const uri = this.partUri(open.msn, index);
-    await this.#io.put(uri, bytes);
+    const written = await this.#io.put(uri, bytes);
     const durationS = endT - this.#partStartT;
-    open.parts.push({ uri, durationS, independent: this.#partIndependent });
+    open.parts.push({
+      uri,
+      durationS,
+      independent: this.#partIndependent,
+      // A part that could not be stored is listed GAP=YES (§4.4.4.9).
+      ...(written ? {} : { gap: true }),
+    });
     open.partBytes.push(bytes);
     this.#frames = [];
     this.#partStartT = endT;
     await this.#publish();
+    if (!written) return; // the storageError event said why
     this.#io.emit({
       type: "part",
       msn: open.msn,
@@ -255,22 +262,28 @@ export class SegmentAssembler {
       this.#frames = [];
     }
     const uri = this.segmentUri(open.msn);
-    await this.#io.put(uri, bytes);
+    // A segment whose file (or init segment) could not be stored stays in
+    // the timeline as EXT-X-GAP (§4.4.4.7), so players skip it, not 404.
+    const written = await this.#io.put(uri, bytes) &&
+      (open.mapUri === undefined || await this.#io.ensureInit(open.mapUri));
     const durationS = Math.max(0, endT - open.startT);
+    const { partBytes: _bytes, ...listed } = open;
     const retired = this.#window.add(
-      { ...open, uri, durationS },
+      { ...listed, uri, durationS, ...(written ? {} : { gap: true }) },
       bytes.length,
       forced,
     );
     this.#open = null;
     await this.#publish();
-    this.#io.emit({
-      type: "segment",
-      msn: open.msn,
-      key: this.#io.key(uri),
-      durationS,
-      bytes: bytes.length,
-    });
+    if (written) {
+      this.#io.emit({
+        type: "segment",
+        msn: open.msn,
+        key: this.#io.key(uri),
+        durationS,
+        bytes: bytes.length,
+      });
+    }
     for (const old of retired) {
       for (const name of [old.uri, ...old.parts.map((p) => p.uri)]) {
         await this.#io.delete(name);

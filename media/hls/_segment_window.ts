@@ -118,8 +118,10 @@ export class SegmentWindow {
     if (msn >= this.#nextMsn) return "unknown";
     const segment = this.#segments.find((s) => s.msn === msn) ??
       this.#retained.find((r) => r.segment.msn === msn)?.segment;
-    if (!segment) return "unknown"; // skipped by a discontinuity restart
+    // Skipped by a discontinuity restart, or listed as EXT-X-GAP (never stored).
+    if (!segment || segment.gap) return "unknown";
     if (part === undefined) return "live";
-    return part < segment.parts.length ? "live" : "unknown";
+    const listed = segment.parts[part];
+    return listed !== undefined && !listed.gap ? "live" : "unknown";
   }
 }

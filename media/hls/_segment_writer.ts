@@ -58,6 +58,17 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Whether init segment `uri` is in storage; the current one is written
+   * again if its last write failed (storage came back mid-segment).
+   */
+  async ensureInit(uri: string): Promise<boolean> {
+    const init = this.#init;
+    if (init === undefined || init.uri !== uri) return true; // an older, written version
+    if (!init.written) init.written = await this.put(init.uri, init.bytes);
+    return init.written;
+  }
+
   /** Put a file; false (and a `storageError` event) on failure. */
   async put(name: string, bytes: Uint8Array): Promise<boolean> {
     const key = this.key(name);

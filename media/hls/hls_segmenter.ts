@@ -20,7 +20,9 @@
  * `event` and `vod` playlists list every segment, so their metadata and the
  * playlist rewritten after each segment grow linearly with the recording.
  * Storage failures are reported as `storageError` events; the stream and the
- * in-memory playlist go on.
+ * in-memory playlist go on, and a segment or part that could not be stored
+ * is listed with EXT-X-GAP / GAP=YES (RFC 8216bis §4.4.4.7, §4.4.4.9) so
+ * players skip it instead of fetching a 404.
  *
  * Specification: RFC 8216bis-16 §4.4 (tags), §6.2.2 (live playlists),
  * §6.2.5.2 (blocking playlist reload).
@@ -218,8 +220,10 @@ export class HlsSegmenter {
       : undefined;
     const nextPart = open ? open.parts.length : 0;
     const nextMsn = open ? open.msn : this.#window.nextMsn;
+    const version = ll ? 9 : assembler.format === "fmp4" ? 7 : 3;
     return renderMediaPlaylist({
-      version: ll ? 9 : assembler.format === "fmp4" ? 7 : 3,
+      // Validators (hls-parser, Apple's mediastreamvalidator) want 8 for EXT-X-GAP.
+      version: segments.some((s) => s.gap) ? Math.max(version, 8) : version,
       targetDurationS: this.#targetDurationS,
       mediaSequence: this.#window.mediaSequence,
       discontinuitySequence: this.#window.discontinuitySequence,
@@ -295,7 +299,8 @@ export class HlsSegmenter {
    * Whether a file name under the prefix is served, deleted, or never made.
    *
    * @param name a name such as `seg12.ts`, `seg12.3.m4s` or `init.mp4`
-   * @returns `live` (200), `gone` (410) or `unknown` (404)
+   * @returns `live` (200), `gone` (410) or `unknown` (404, also for a
+   *   segment or part listed as a GAP)
    */
   segmentState(name: string): HlsSegmentState {
     if (this.#io.isInit(name)) return "live";
@@ -305,9 +310,8 @@ export class HlsSegmenter {
     const part = match[2] === undefined ? undefined : Number(match[2]);
     const open = this.#assembler.open;
     if (open?.msn === msn) {
-      return part !== undefined && part < open.parts.length
-        ? "live"
-        : "unknown";
+      const listed = part === undefined ? undefined : open.parts[part];
+      return listed !== undefined && !listed.gap ? "live" : "unknown";
     }
     return this.#window.stateOf(msn, part);
   }

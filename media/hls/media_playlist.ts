@@ -4,7 +4,7 @@
  * into m3u8 text, with no I/O.
  *
  * Specification: RFC 8216bis (HTTP Live Streaming 2nd edition, draft 16)
- * §4.4 (playlist tags); LL-HLS tags EXT-X-PART (§4.4.4.9), EXT-X-PART-INF
+ * §4.4 (playlist tags), EXT-X-GAP (§4.4.4.7); LL-HLS tags EXT-X-PART (§4.4.4.9), EXT-X-PART-INF
  * (§4.4.3.7), EXT-X-SERVER-CONTROL (§4.4.3.8), EXT-X-PRELOAD-HINT
  * (§4.4.5.3), EXT-X-RENDITION-REPORT (§4.4.5.4), EXT-X-SKIP (§4.4.5.2).
  *
@@ -30,6 +30,8 @@ export interface HlsPart {
   readonly durationS: number;
   /** True when the part starts with a random-access point (INDEPENDENT=YES). */
   readonly independent: boolean;
+  /** True when the part is unavailable (its write failed): GAP=YES, §4.4.4.9. */
+  readonly gap?: boolean | undefined;
 }
 
 /**
@@ -59,6 +61,11 @@ export interface HlsSegment {
   readonly mapUri?: string | undefined;
   /** Partial segments (LL-HLS); empty for plain HLS. */
   readonly parts: readonly HlsPart[];
+  /**
+   * True when the segment is unavailable (its write failed): EXT-X-GAP
+   * (§4.4.4.7), and every part of it GAP=YES, so players skip it.
+   */
+  readonly gap?: boolean | undefined;
 }
 
 /**
@@ -159,8 +166,8 @@ export function formatDuration(seconds: number): string {
  * Render a media playlist (RFC 8216bis §4.4).
  *
  * Tag order: header tags, then per segment EXT-X-DISCONTINUITY, EXT-X-MAP
- * (when it changes), EXT-X-PROGRAM-DATE-TIME, EXT-X-PART lines, EXTINF and
- * the URI; then the open segment's parts, EXT-X-PRELOAD-HINT,
+ * (when it changes), EXT-X-PROGRAM-DATE-TIME, EXT-X-PART lines, EXT-X-GAP
+ * (unavailable segments, §4.4.4.7), EXTINF and the URI; then the open segment's parts, EXT-X-PRELOAD-HINT,
  * EXT-X-RENDITION-REPORT and EXT-X-ENDLIST.
  *
  * @param input the playlist state
@@ -223,7 +230,12 @@ export function renderMediaPlaylist(input: MediaPlaylistInput): string {
       );
     }
     if (i >= partsFrom) {
-      for (const part of segment.parts) lines.push(partLine(part));
+      for (const part of segment.parts) {
+        lines.push(partLine(part, segment.gap === true));
+      }
+    }
+    if (segment.gap && segment.durationS !== undefined) {
+      lines.push("#EXT-X-GAP");
     }
     if (segment.durationS !== undefined) {
       lines.push(`#EXTINF:${formatDuration(segment.durationS)},`, segment.uri);
@@ -259,11 +271,12 @@ function serverControl(input: MediaPlaylistInput): string | undefined {
     : undefined;
 }
 
-function partLine(part: HlsPart): string {
+function partLine(part: HlsPart, segmentGap: boolean): string {
   const independent = part.independent ? ",INDEPENDENT=YES" : "";
+  const gap = part.gap || segmentGap ? ",GAP=YES" : "";
   return `#EXT-X-PART:DURATION=${
     formatDuration(part.durationS)
-  },URI="${part.uri}"${independent}`;
+  },URI="${part.uri}"${independent}${gap}`;
 }
 
 /** Index of the first segment whose parts are still listed. */

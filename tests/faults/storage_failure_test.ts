@@ -175,14 +175,11 @@ Deno.test({
   },
 });
 
-// KNOWN BUG (reported to media/hls, 2026-11-24): segments whose writes failed
-// while the disk was full stay listed in the playlist without EXT-X-GAP, so
-// players get 404 for them (RFC 8216bis §4.4.4.7 says mark them GAP, or cut
-// them out behind an EXT-X-DISCONTINUITY). Run with ARCLY_KNOWN_BUGS=1.
+// Segments whose writes failed while the disk was full stay in the timeline
+// marked EXT-X-GAP (RFC 8216bis §4.4.4.7), so players skip them, not 404.
 Deno.test({
   name:
     "fault: after a disk-full episode the playlist lists no unfetchable segment",
-  ignore: Deno.env.get("ARCLY_KNOWN_BUGS") !== "1",
   async fn() {
     await storageFaultScenario("full", true);
   },

@@ -234,8 +234,15 @@ Deno.test("HlsSegmenter reports storage failures and keeps the stream and playli
   const errors = events.filter((e) => e.type === "storageError");
   assert.ok(errors.length > 0);
   for (const e of errors) assert.equal(e.error.code, "Storage");
-  assert.equal(events.filter((e) => e.type === "segment").length, 4);
-  assert.equal(parseMedia(hls.playlist()).segments.length, 4);
+  // No segment could be stored: none is reported written, all four stay in
+  // the timeline as EXT-X-GAP (RFC 8216bis §4.4.4.7) and are not served.
+  assert.equal(events.filter((e) => e.type === "segment").length, 0);
+  const listed = parseMedia(hls.playlist()).segments;
+  assert.equal(listed.length, 4);
+  assert.equal(hls.playlist().match(/#EXT-X-GAP\n#EXTINF/g)?.length, 4);
+  for (const segment of listed) {
+    assert.equal(hls.segmentState(segment.uri), "unknown");
+  }
   assert.equal(events.at(-1)?.type, "ended");
 });
 
