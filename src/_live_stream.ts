@@ -142,6 +142,13 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
         }, data ${frame.data?.constructor?.name})`,
       );
     }
+    if (frame.config && frame.data.byteLength === 0) {
+      // An empty sequence header (ffmpeg's tee muxer sends one before the real
+      // avcC) configures nothing; replaying it to late joiners would make them
+      // undecodable. Drop it; the real one follows.
+      this.lastFrameAt = this.clock.now();
+      return this.subscriberCount;
+    }
     const seq = this.ring.head;
     this.ring.push(frame);
     this.gopCache.add(frame);

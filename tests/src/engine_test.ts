@@ -384,3 +384,40 @@ Deno.test("serve() with an already-aborted signal shuts down at once", async () 
   assert.deepEqual(seen, [true]);
   assert.equal(engine.accepting, false);
 });
+
+Deno.test("StreamHandle.publishFrame() drops an empty sequence header so late joiners get the real config", () => {
+  const engine = Engine.builder().build();
+  const stream = engine.startPublish(StreamKey.parse("live/tee"));
+  const base = {
+    kind: "video",
+    codec: "h264",
+    trackId: 0,
+    pts: 0,
+    dts: 0,
+    timescale: 1000,
+  } as const;
+  stream.publishFrame({
+    ...base,
+    keyframe: true,
+    config: true,
+    data: new Uint8Array(0),
+  });
+  const real = {
+    ...base,
+    keyframe: true,
+    config: true,
+    data: new Uint8Array([1, 0x42, 0, 0x1e, 0xff]),
+  };
+  stream.publishFrame(real);
+  stream.publishFrame({
+    ...base,
+    keyframe: true,
+    config: false,
+    data: new Uint8Array(8),
+  });
+  using late = stream.subscribe();
+  const replay = late.takeAll();
+  assert.equal(replay[0], real);
+  assert.equal(replay.filter((f) => f.config).length, 1);
+  void engine.shutdown({ deadlineMs: 0 });
+});
