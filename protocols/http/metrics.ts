@@ -92,6 +92,7 @@ export class PrometheusObserver implements Observer, AuditSink {
   #segments: Counter;
   #storageErrors: Counter;
   #authFailures: Counter<"action" | "protocol">;
+  #clientsDropped: Counter<"protocol" | "code">;
   #joins: Counter;
   #decodeErrors: Counter;
 
@@ -184,6 +185,13 @@ export class PrometheusObserver implements Observer, AuditSink {
       labelNames: ["action", "protocol"],
       registers,
     });
+    this.#clientsDropped = new Counter({
+      name: `${p}clients_dropped_total`,
+      help:
+        "Clients refused at accept or dropped (violation, timeout, eviction)",
+      labelNames: ["protocol", "code"],
+      registers,
+    });
     this.#joins = new Counter({
       name: `${p}subscriber_joins_total`,
       help: "Subscriptions attached",
@@ -253,6 +261,8 @@ export class PrometheusObserver implements Observer, AuditSink {
         action: event.action,
         protocol: event.protocol,
       });
+    } else if (event.type === "clientDropped") {
+      this.#clientsDropped.inc({ protocol: event.protocol, code: event.code });
     }
   }
 

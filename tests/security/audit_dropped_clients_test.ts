@@ -95,3 +95,20 @@ Deno.test("RTMP: refused and dropped clients are audited as clientDropped, witho
     await serving;
   }
 });
+
+Deno.test("PrometheusObserver counts clientDropped audit records by protocol and code", async () => {
+  const { PrometheusObserver } = await import("../../protocols/http/mod.ts");
+  const metrics = new PrometheusObserver();
+  metrics.record({
+    type: "clientDropped",
+    at: 0,
+    protocol: "rtmp",
+    remoteAddr: "127.0.0.1:1",
+    code: "Timeout",
+    reason: "idle",
+  });
+  assert.match(
+    await metrics.metrics(),
+    /arcly_clients_dropped_total\{protocol="rtmp",code="Timeout"\} 1/,
+  );
+});
