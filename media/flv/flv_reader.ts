@@ -8,8 +8,10 @@
  *
  * Data path: complete tags are mapped in place, so frames view the bytes that
  * were pushed (no copy). Only an incomplete tail is kept between pushes; it is
- * at most one tag ({@linkcode FLV_MAX_TAG_BYTES}) and is joined with the next
- * chunk once. A truncated tail at end of input is reported, not thrown.
+ * at most one tag ({@linkcode FLV_MAX_TAG_BYTES}). Pushed pieces of that tail
+ * are only listed until the tag they start is complete, then joined once, so
+ * a tag arriving in many small chunks costs O(tag size), not O(size²). A
+ * truncated tail at end of input is reported, not thrown.
  *
  * @module
  */
@@ -93,7 +95,11 @@ export interface FlvReadResult {
  * ```
  */
 export class FlvReader {
-  #pending: Uint8Array = new Uint8Array(0);
+  /** The incomplete tail, as pushed pieces (joined only once it can be parsed). */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** Tail size at which parsing can progress (0: unknown, try every push). */
+  #need = 0;
   #header: FlvHeaderInfo | undefined;
   #consumed = 0;
 
@@ -104,7 +110,7 @@ export class FlvReader {
 
   /** Bytes held back because they do not yet form a complete tag. */
   get pendingBytes(): number {
-    return this.#pending.length;
+    return this.#pendingBytes;
   }
 
   /**
@@ -117,17 +123,25 @@ export class FlvReader {
    */
   push(chunk: Uint8Array): MediaFrame[] {
     let data = chunk;
-    if (this.#pending.length > 0) {
-      data = new Uint8Array(this.#pending.length + chunk.length);
-      data.set(this.#pending, 0);
-      data.set(chunk, this.#pending.length);
+    if (this.#pendingBytes > 0) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      // Still inside the same tag: keep the piece, copy nothing yet.
+      if (this.#pendingBytes < this.#need) return [];
+      data = new Uint8Array(this.#pendingBytes);
+      let at = 0;
+      for (const piece of this.#pending) {
+        data.set(piece, at);
+        at += piece.length;
+      }
     }
     const frames: MediaFrame[] = [];
     let pos = 0;
+    this.#need = 0;
     if (this.#header === undefined) {
       const end = this.#readHeader(data);
       if (end < 0) {
-        this.#pending = data;
+        this.#keep(data, 0);
         return frames;
       }
       pos = end;
@@ -135,7 +149,10 @@ export class FlvReader {
     while (data.length - pos >= 15) {
       const size = (data[pos + 1]! << 16) | (data[pos + 2]! << 8) |
         data[pos + 3]!;
-      if (data.length - pos < 15 + size) break;
+      if (data.length - pos < 15 + size) {
+        this.#need = 15 + size;
+        break;
+      }
       const tagType = data[pos]!;
       const timestamp = ((data[pos + 7]! << 24) | (data[pos + 4]! << 16) |
         (data[pos + 5]! << 8) | data[pos + 6]!) >>> 0;
@@ -155,10 +172,15 @@ export class FlvReader {
       pos += 15 + size;
     }
     this.#consumed += pos;
-    this.#pending = pos === data.length
-      ? new Uint8Array(0)
-      : data.subarray(pos);
+    this.#keep(data, pos);
     return frames;
+  }
+
+  #keep(data: Uint8Array, pos: number): void {
+    const rest = data.length - pos;
+    this.#pending = rest === 0 ? [] : [data.subarray(pos)];
+    this.#pendingBytes = rest;
+    if (this.#need === 0 && this.#header !== undefined) this.#need = 15;
   }
 
   /**
@@ -167,8 +189,10 @@ export class FlvReader {
    * @returns whether a partial tag (or header) was left over
    */
   finish(): { truncated: boolean } {
-    const truncated = this.#pending.length > 0 || this.#header === undefined;
-    this.#pending = new Uint8Array(0);
+    const truncated = this.#pendingBytes > 0 || this.#header === undefined;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#need = 0;
     return { truncated };
   }
 

@@ -1,0 +1,77 @@
+// Regression tests for bugs the fuzz harness and fault work found, each with
+// its input under tests/fuzz/corpus/regressions/.
+import assert from "node:assert/strict";
+import { FlvReader } from "../../media/flv/mod.ts";
+
+const REGRESSIONS = new URL("./corpus/regressions/", import.meta.url);
+
+Deno.test("regression: FlvReader takes a 16 MiB tag pushed in 16 KiB pieces in linear time", () => {
+  // flv_reader_16mib_tag_prefix.bin: FLV header, a video tag header announcing
+  // 0xfffff0 body bytes, and the AVC NALU packet header; the rest is zeros.
+  // Before the fix every push re-joined the whole pending tail (O(size²)):
+  // 52 s for this input in 16 KiB pieces, 27 s in 64 KiB pieces.
+  const prefix = Deno.readFileSync(
+    new URL("flv_reader_16mib_tag_prefix.bin", REGRESSIONS),
+  );
+  const size = (prefix[14]! << 16) | (prefix[15]! << 8) | prefix[16]!;
+  const file = new Uint8Array(13 + 11 + size + 4);
+  file.set(prefix);
+  for (let i = 29; i < 13 + 11 + size; i += 4099) file[i] = i & 0xff; // recognisable payload
+  const reader = new FlvReader();
+  const frames = [];
+  const t0 = performance.now();
+  for (let p = 0; p < file.length; p += 16_384) {
+    frames.push(...reader.push(file.subarray(p, p + 16_384)));
+    if (p + 16_384 < file.length - 4) assert.ok(reader.pendingBytes > 0);
+  }
+  const ms = performance.now() - t0;
+  assert.ok(ms < 5_000, `took ${ms.toFixed(0)} ms`);
+  assert.equal(frames.length, 1);
+  assert.equal(reader.pendingBytes, 0);
+  assert.equal(reader.finish().truncated, false);
+  const body = file.subarray(13 + 11, 13 + 11 + size);
+  assert.deepEqual(frames[0]!.data, body.subarray(5));
+});
+
+Deno.test("regression: FlvReader frames stay intact after later pushes reuse no buffer", () => {
+  // The linear-time tail must never hand out views of a buffer it writes again.
+  const prefix = Deno.readFileSync(
+    new URL("flv_reader_16mib_tag_prefix.bin", REGRESSIONS),
+  );
+  const tag = (n: number, fill: number) => {
+    const t = new Uint8Array(11 + 5 + n + 4);
+    t.set([
+      9,
+      0,
+      (5 + n) >> 8,
+      (5 + n) & 0xff,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x17,
+      1,
+      0,
+      0,
+      0,
+    ]);
+    t.fill(fill, 16, 16 + n);
+    return t;
+  };
+  const file = new Uint8Array([
+    ...prefix.subarray(0, 13),
+    ...tag(300, 1),
+    ...tag(300, 2),
+    ...tag(300, 3),
+  ]);
+  const reader = new FlvReader();
+  const frames = [];
+  for (let p = 0; p < file.length; p += 7) {
+    frames.push(...reader.push(file.slice(p, p + 7)));
+  }
+  assert.deepEqual(frames.map((f) => f.data.length), [300, 300, 300]);
+  frames.forEach((f, i) => assert.ok(f.data.every((b) => b === i + 1)));
+});
