@@ -1,5 +1,6 @@
 // Every fuzz target, in one list (the short test and the long bench share it).
 import { codecTargets } from "./codec.ts";
+import { hlsTargets } from "./hls.ts";
 import { httpTargets } from "./http.ts";
 import { mediaTargets } from "./media.ts";
 import { rtmpTargets } from "./rtmp.ts";
@@ -7,11 +8,12 @@ import type { FuzzTargetDef } from "./_target.ts";
 
 export type { FuzzTargetDef, PreparedTarget } from "./_target.ts";
 
-/** Codec, container, RTMP and HTTP targets. */
+/** Codec, container, HLS, RTMP and HTTP targets. */
 export function allTargets(): FuzzTargetDef[] {
   return [
     ...codecTargets(),
     ...mediaTargets(),
+    ...hlsTargets(),
     ...rtmpTargets(),
     ...httpTargets(),
   ];
