@@ -6,7 +6,8 @@
  * row has buttons that play the stream in the page's `<video>`: LL-HLS/HLS
  * through hls.js (`/{app}/{name}/index.m3u8`) and HTTP-FLV through mpegts.js
  * (`/{app}/{name}.flv`). `?play=app/name&via=hls|flv` starts a stream on load
- * (deep links, end-to-end tests) and `?token=…` is forwarded to every
+ * (deep links, end-to-end tests); without it the first live stream starts
+ * playing (muted) as soon as it appears. `?token=…` is forwarded to every
  * request the page makes. All stream data is written with `textContent`,
  * never as HTML.
  *
@@ -68,7 +69,7 @@ export const DASHBOARD_HTML: string = `<!doctype html>
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
 const video = document.getElementById("player");
-const state = { key: null, via: null, player: null, error: null, retries: 0 };
+const state = { key: null, via: null, player: null, error: null, retries: 0, autoplayed: false };
 const MAX_RETRIES = 10;
 // A stream that just started may have no segment yet, and a publisher may
 // reconnect: retry a failed player a few times before giving up.
@@ -175,7 +176,15 @@ function render(list) {
 async function refresh() {
   try {
     const res = await fetch(withToken("/api/streams"), { cache: "no-store" });
-    if (res.ok) render((await res.json()).streams);
+    if (res.ok) {
+      const list = (await res.json()).streams;
+      render(list);
+      // What a new user sees first: the first live stream plays at once (muted autoplay).
+      if (!state.key && !state.autoplayed && !params.get("play") && list.length) {
+        state.autoplayed = true;
+        play(list[0].key, "hls");
+      }
+    }
   } catch (_) { document.getElementById("summary").textContent = "server unreachable"; }
 }
 refresh();
