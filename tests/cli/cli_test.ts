@@ -3,6 +3,7 @@
 // closed with EXT-X-ENDLIST and the recording is complete.
 import assert from "node:assert/strict";
 import { ffprobe, missing, run, tempDir } from "../_tools.ts";
+import { launchChromium } from "../_browser.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -281,7 +282,9 @@ Deno.test({
       const body = await (await fetch(`${base}/api/streams`)).json() as {
         streams: Record<string, unknown>[];
       };
-      return body.streams.find((s) => s.key === "live/demo" && s.video !== null);
+      return body.streams.find((s) =>
+        s.key === "live/demo" && s.video !== null
+      );
     });
     assert.equal((stream.video as { width: number }).width, 640);
     const count = async () =>
@@ -297,6 +300,28 @@ Deno.test({
       return n > first ? n : undefined;
     });
     assert.ok(later > first);
+
+    // What a new user sees: the dashboard plays the demo on its own.
+    if (!missing("chromium")) {
+      await using browser = await launchChromium();
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.waitForFunction(
+        () =>
+          ((globalThis as unknown as {
+            document: {
+              querySelector(s: string): { currentTime: number } | null;
+            };
+          })
+            .document.querySelector("video")?.currentTime ?? 0) > 3,
+        null,
+        {
+          timeout: 30_000,
+        },
+      );
+      const shown = await page.textContent("body");
+      assert.match(shown ?? "", /live\/demo/);
+    }
   } finally {
     demo.child.kill("SIGINT");
     const status = await demo.done();
