@@ -155,6 +155,11 @@ export class SegmentAssembler {
     this.#lastTimescale = frame.timescale;
   }
 
+  /** Go on after another segmenter's segments: the first one is a discontinuity. */
+  continueAfter(previousSegments: number): void {
+    this.#pendingDiscontinuity = previousSegments > 0;
+  }
+
   /** Close the open segment; the next one starts with EXT-X-DISCONTINUITY. */
   async startDiscontinuity(): Promise<void> {
     await this.closeAtEnd();

@@ -19,6 +19,7 @@ export class SegmentWindow {
   #discontinuitySequence = 0;
   #deletedBelow = 0;
   #mediaClockS = 0;
+  #rateClockS = 0;
   #forcedCut = false;
   #peakBps = 0;
   #totalBytes = 0;
@@ -62,9 +63,24 @@ export class SegmentWindow {
   }
   /** Bytes over media time of every segment (AVERAGE-BANDWIDTH). */
   get averageBitsPerSecond(): number {
-    return this.#mediaClockS > 0
-      ? (this.#totalBytes * 8) / this.#mediaClockS
-      : 0;
+    return this.#rateClockS > 0 ? (this.#totalBytes * 8) / this.#rateClockS : 0;
+  }
+
+  /**
+   * Take over `previous`'s numbering and its listed and retained segments
+   * (a republish under the same prefix): sequence numbers go on, old
+   * segments slide out and are deleted as if this window had made them.
+   * Bit-rate figures start afresh (a new encoder).
+   */
+  adopt(previous: SegmentWindow): void {
+    this.#nextMsn = previous.#nextMsn;
+    this.#mediaSequence = previous.#mediaSequence;
+    this.#discontinuitySequence = previous.#discontinuitySequence;
+    this.#deletedBelow = previous.#deletedBelow;
+    this.#mediaClockS = previous.#mediaClockS;
+    this.#forcedCut = previous.#forcedCut;
+    this.#segments = [...previous.#segments];
+    this.#retained = [...previous.#retained];
   }
 
   /** Whether segment `msn` is complete. */
@@ -81,6 +97,7 @@ export class SegmentWindow {
     this.#segments.push(segment);
     this.#nextMsn = segment.msn + 1;
     this.#mediaClockS += durationS;
+    this.#rateClockS += durationS;
     this.#totalBytes += bytes;
     this.#forcedCut ||= forced;
     if (durationS >= 0.5) {

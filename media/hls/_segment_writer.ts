@@ -1,6 +1,7 @@
 // Storage I/O and event reporting for HlsSegmenter: every write and delete
 // goes through here so that a failure becomes a `storageError` event and the
-// stream goes on. Also versions the fMP4 init segment (init.mp4, init1.mp4…).
+// stream goes on. Also versions the fMP4 init segment (init.mp4, init1.mp4…),
+// across republishes too, so an init URI never names other bytes.
 import type { Muxer } from "../muxer.ts";
 import { StreamError } from "../stream_error.ts";
 import type { StorageBackend } from "../storage/storage_backend.ts";
@@ -27,6 +28,12 @@ export class SegmentWriter {
   /** URI of the current init segment (EXT-X-MAP), if the format has one. */
   get initUri(): string | undefined {
     return this.#init?.uri;
+  }
+
+  /** Go on from `previous`'s init versions (a republish under the same prefix). */
+  adopt(previous: SegmentWriter): void {
+    this.#init = previous.#init;
+    this.#initVersion = previous.#initVersion;
   }
 
   /** Whether `name` is an init segment this writer produced. */

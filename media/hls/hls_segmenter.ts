@@ -24,6 +24,12 @@
  * is listed with EXT-X-GAP / GAP=YES (RFC 8216bis §4.4.4.7, §4.4.4.9) so
  * players skip it instead of fetching a 404.
  *
+ * A republish under the same prefix passes the previous segmenter as
+ * `continueFrom`: media and discontinuity sequence numbers and init-segment
+ * versions go on, the old segments stay listed until they slide out, and the
+ * new session starts with EXT-X-DISCONTINUITY, so MEDIA-SEQUENCE never goes
+ * back and a URI (served `immutable`) never names new bytes (§6.2.1).
+ *
  * Specification: RFC 8216bis-16 §4.4 (tags), §6.2.2 (live playlists),
  * §6.2.5.2 (blocking playlist reload).
  *
@@ -90,6 +96,9 @@ export class HlsSegmenter {
   #waiters = new Waiters();
   #assembler: SegmentAssembler;
   #ended = false;
+  #endedSignal = Promise.withResolvers<void>();
+  /** `continueFrom` until its state is adopted (it serves the playlist meanwhile). */
+  #predecessor: HlsSegmenter | undefined;
   #chain: Promise<void> = Promise.resolve();
   #encoder = new TextEncoder();
 
@@ -98,7 +107,8 @@ export class HlsSegmenter {
    * until the first keyframe arrives.
    *
    * @param options storage, muxer or format, prefix, durations, window
-   * @throws {StreamError} `InvalidInput` for a bad prefix or durations
+   * @throws {StreamError} `InvalidInput` for a bad prefix or durations, or a
+   *   `continueFrom` segmenter of another prefix
    */
   constructor(options: HlsSegmenterOptions) {
     validateStorageKey(options.prefix);
@@ -141,6 +151,24 @@ export class HlsSegmenter {
       wallClock: options.wallClock ?? Date.now,
       publish: () => this.#publish(),
     });
+    const previous = options.continueFrom;
+    if (previous !== undefined) {
+      if (previous.#prefix !== options.prefix) {
+        throw new StreamError(
+          "InvalidInput",
+          `Cannot continue from ${previous.#prefix}: prefix ${options.prefix} differs`,
+        );
+      }
+      if (previous.#ended) {
+        this.#adopt(previous);
+      } else {
+        // Its last segment must be numbered before this one's first.
+        this.#predecessor = previous;
+        this.#chain = previous.#endedSignal.promise.then(() =>
+          this.#adopt(previous)
+        );
+      }
+    }
     this.writable = new WritableStream<MediaFrame>({
       write: (frame) => this.push(frame),
       close: () => this.end(),
@@ -183,11 +211,15 @@ export class HlsSegmenter {
     if (this.#ended) return this.#chain;
     return this.#enqueue(async () => {
       if (this.#ended) return;
-      await this.#assembler.closeAtEnd();
-      this.#ended = true;
-      await this.#publish();
-      this.#waiters.rejectAll();
-      this.#io.emit({ type: "ended", segments: this.#window.completedCount });
+      try {
+        await this.#assembler.closeAtEnd();
+        this.#ended = true;
+        await this.#publish();
+        this.#waiters.rejectAll();
+        this.#io.emit({ type: "ended", segments: this.#window.completedCount });
+      } finally {
+        this.#endedSignal.resolve();
+      }
     }, true);
   }
 
@@ -208,6 +240,7 @@ export class HlsSegmenter {
    * @returns the m3u8 text
    */
   renderPlaylist(options: { skip?: boolean } = {}): string {
+    if (this.#predecessor) return this.#predecessor.renderPlaylist(options);
     const ll = this.#partTargetS !== undefined;
     const assembler = this.#assembler;
     const open = assembler.open;
@@ -303,6 +336,7 @@ export class HlsSegmenter {
    *   segment or part listed as a GAP)
    */
   segmentState(name: string): HlsSegmentState {
+    if (this.#predecessor) return this.#predecessor.segmentState(name);
     if (this.#io.isInit(name)) return "live";
     const match = /^seg(\d+)(?:\.(\d+))?\.([a-z0-9]+)$/.exec(name);
     if (!match || match[3] !== this.#assembler.extension) return "unknown";
@@ -314,6 +348,14 @@ export class HlsSegmenter {
       return listed !== undefined && !listed.gap ? "live" : "unknown";
     }
     return this.#window.stateOf(msn, part);
+  }
+
+  /** Take over `previous`'s numbering, window and init versions. */
+  #adopt(previous: HlsSegmenter): void {
+    this.#window.adopt(previous.#window);
+    this.#io.adopt(previous.#io);
+    this.#assembler.continueAfter(previous.#window.completedCount);
+    this.#predecessor = undefined;
   }
 
   #enqueue(task: () => Promise<void>, allowEnded = false): Promise<void> {

@@ -7,6 +7,7 @@
 import type { Muxer } from "../muxer.ts";
 import type { StreamError } from "../stream_error.ts";
 import type { StorageBackend } from "../storage/storage_backend.ts";
+import type { HlsSegmenter } from "./hls_segmenter.ts";
 import type { HlsRenditionReport } from "./media_playlist.ts";
 
 /**
@@ -118,4 +119,14 @@ export interface HlsSegmenterOptions {
   onEvent?: (event: HlsSegmenterEvent) => void;
   /** Sibling renditions' reports (EXT-X-RENDITION-REPORT), when there is a master. */
   renditionReports?: () => readonly HlsRenditionReport[];
+  /**
+   * The segmenter of the previous session under the same `prefix` (a
+   * republish). This one goes on from its media and discontinuity sequence
+   * numbers and init-segment versions, keeps its segments listed until they
+   * slide out, and starts with EXT-X-DISCONTINUITY, so MEDIA-SEQUENCE never
+   * goes back and no URI ever names new bytes (RFC 8216bis §6.2.1, §6.2.2).
+   * Until `continueFrom` has ended, this one serves its playlist and
+   * queues frames; end it (or let its stream end) first.
+   */
+  continueFrom?: HlsSegmenter | undefined;
 }

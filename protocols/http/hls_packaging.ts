@@ -200,6 +200,9 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
         windowSize: options.windowSize ?? 6,
         ...(lowLatency ? { partTargetMs: options.partTargetMs ?? 334 } : {}),
         onEvent: (event) => options.onEvent?.(key, event),
+        // A republish goes on from the last session's sequence numbers:
+        // segment URIs (served `immutable`) never name new bytes.
+        continueFrom: this.#segmenters.get(key),
       });
     } catch (error) {
       // A configuration the packager refuses (bad options, a muxer that is

@@ -253,15 +253,13 @@ Deno.test("fault: RtmpClient socket closed abruptly mid-GOP — viewers end clea
   );
 });
 
-// KNOWN BUG (reported to protocols/http + media/hls, 2026-11-24): HlsPackaging
-// starts a fresh HlsSegmenter at MSN 0 under the same prefix on republish, so
-// seg0.m4s… are rewritten with new bytes while served `immutable` for a year,
-// and the playlist's MEDIA-SEQUENCE goes back (RFC 8216bis §6.2.1/§6.2.2).
-// Run with ARCLY_KNOWN_BUGS=1 until the fix lands.
+// On republish HlsPackaging passes the previous HlsSegmenter as
+// `continueFrom`: sequence numbers go on and the new session starts with
+// EXT-X-DISCONTINUITY, so seg*.m4s (served `immutable`) never get new bytes
+// and MEDIA-SEQUENCE never goes back (RFC 8216bis §6.2.1/§6.2.2).
 Deno.test({
   name:
     "fault: republish after a killed publisher never reuses a segment URI for new bytes",
-  ignore: Deno.env.get("ARCLY_KNOWN_BUGS") !== "1",
   async fn() {
     await using origin = await startOrigin({ storage: new MemoryStorage() });
     const client = await RtmpClient.connect(origin.rtmpUrl);
