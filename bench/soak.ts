@@ -206,6 +206,9 @@ async function flvViewer(port: number): Promise<SoakViewer> {
   const head = new Uint8Array(11);
   let skip = 13;
   let have = 0;
+  // body byte 1 of a video tag: AVCPacketType (0 = sequence header, Annex E.4.3.1)
+  let videoTs = -1;
+  let bodyPos = 0;
   const reading = (async () => {
     try {
       for (;;) {
@@ -214,6 +217,14 @@ async function flvViewer(port: number): Promise<SoakViewer> {
         let p = 0;
         while (p < value.length) {
           if (skip > 0) {
+            if (videoTs >= 0 && bodyPos <= 1) {
+              if (bodyPos === 1 && value[p] !== 0) v.dts.push(videoTs);
+              if (bodyPos === 1) videoTs = -1;
+              bodyPos++;
+              skip--;
+              p++;
+              continue;
+            }
             const n = Math.min(skip, value.length - p);
             skip -= n;
             p += n;
@@ -228,7 +239,8 @@ async function flvViewer(port: number): Promise<SoakViewer> {
           const size = (head[1]! << 16) | (head[2]! << 8) | head[3]!;
           const ts = ((head[7]! << 24) | (head[4]! << 16) | (head[5]! << 8) |
             head[6]!) >>> 0;
-          if (head[0] === 9) v.dts.push(ts); // video tag
+          videoTs = head[0] === 9 ? ts : -1; // video tag
+          bodyPos = 0;
           skip = size + 4;
         }
       }
@@ -303,7 +315,7 @@ function llHlsViewer(port: number): SoakViewer {
 }
 
 /** Frames dropped per viewer: count in the common dts window vs the best. */
-function dropped(viewers: SoakViewer[]): number[] {
+function dropped(viewers: ViewerResult[]): number[] {
   const withDts = viewers.filter((v) => v.dts.length > 0);
   if (withDts.length === 0) return [];
   const from = Math.max(...withDts.map((v) => v.dts[0]!));
@@ -315,8 +327,76 @@ function dropped(viewers: SoakViewer[]): number[] {
   return counts.map((c) => best - c);
 }
 
+// --- worker mode: viewers of one kind in their own process ---------------------
+
+interface ViewerResult {
+  kind: SoakViewer["kind"];
+  dts: number[];
+  errors: number;
+  endedEarly: boolean;
+  skipped: number;
+  parts: number;
+}
+
+if (flag("worker", "") !== "") {
+  const kind = flag("worker", "");
+  const n = Number(flag("count", "0"));
+  const rtmpPort = Number(flag("rtmp-port", "0"));
+  const httpPort = Number(flag("http-port", "0"));
+  const viewers: SoakViewer[] = [];
+  for (let i = 0; i < n; i++) {
+    viewers.push(
+      kind === "rtmp"
+        ? await rtmpViewer(rtmpPort)
+        : kind === "http-flv"
+        ? await flvViewer(httpPort)
+        : llHlsViewer(httpPort),
+    );
+  }
+  Deno.stdout.writeSync(new TextEncoder().encode("ready\n"));
+  // wait for "stop" on stdin (or its end)
+  for await (const chunk of Deno.stdin.readable) {
+    if (new TextDecoder().decode(chunk).includes("stop")) break;
+  }
+  const ended = viewers.map((v) => v.ended);
+  for (const v of viewers) await v.stop();
+  const results: ViewerResult[] = viewers.map((v, i) => ({
+    kind: v.kind,
+    dts: v.dts,
+    errors: v.errors,
+    endedEarly: ended[i]!,
+    skipped: v.skipped,
+    parts: v.parts,
+  }));
+  Deno.stdout.writeSync(
+    new TextEncoder().encode(JSON.stringify(results) + "\n"),
+  );
+  Deno.exit(0);
+}
+
+interface Worker {
+  child: Deno.ChildProcess;
+  lines: ReadableStreamDefaultReader<string>;
+}
+
+async function nextLine(
+  w: Worker,
+  buffered: { text: string },
+): Promise<string> {
+  while (!buffered.text.includes("\n")) {
+    const { done, value } = await w.lines.read();
+    if (done) throw new Error("worker exited");
+    buffered.text += value;
+  }
+  const i = buffered.text.indexOf("\n");
+  const line = buffered.text.slice(0, i);
+  buffered.text = buffered.text.slice(i + 1);
+  return line;
+}
+
 // --- run ---------------------------------------------------------------------
 
+const loadStart = Deno.loadavg()[0]!;
 const hlsDir = await Deno.makeTempDir({ prefix: "arcly-soak-" });
 const origin = await startOriginProcess(hlsDir);
 const pid = origin.child.pid;
@@ -345,14 +425,52 @@ await sleep(4_000); // first segments and parts exist
 const startedAt = performance.now();
 const before = sampleProc(pid, startedAt);
 
-const viewers: SoakViewer[] = [];
+// Viewers run in worker processes (at most 40 each) so that the clients'
+// own parsing does not starve them: the origin is what is measured.
 const rtmpN = Math.round(VIEWERS * 0.4);
 const flvN = Math.round(VIEWERS * 0.4);
 const hlsN = VIEWERS - rtmpN - flvN;
-for (let i = 0; i < rtmpN; i++) viewers.push(await rtmpViewer(origin.rtmpPort));
-for (let i = 0; i < flvN; i++) viewers.push(await flvViewer(origin.httpPort));
-for (let i = 0; i < hlsN; i++) viewers.push(llHlsViewer(origin.httpPort));
-say(`${rtmpN} RTMP + ${flvN} HTTP-FLV + ${hlsN} LL-HLS viewers connected`);
+const PER_WORKER = 40;
+const plan: [string, number][] = [];
+for (
+  const [kind, total] of [["rtmp", rtmpN], ["http-flv", flvN], [
+    "ll-hls",
+    hlsN,
+  ]] as const
+) {
+  for (let left = total; left > 0; left -= PER_WORKER) {
+    plan.push([kind, Math.min(PER_WORKER, left)]);
+  }
+}
+const workers = plan.map(([kind, count]) => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--worker",
+      kind,
+      "--count",
+      String(count),
+      "--rtmp-port",
+      String(origin.rtmpPort),
+      "--http-port",
+      String(origin.httpPort),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const w: Worker = {
+    child,
+    lines: child.stdout.pipeThrough(new TextDecoderStream()).getReader(),
+  };
+  return { w, buffered: { text: "" } };
+});
+for (const { w, buffered } of workers) await nextLine(w, buffered);
+say(
+  `${rtmpN} RTMP + ${flvN} HTTP-FLV + ${hlsN} LL-HLS viewers connected (${workers.length} worker processes)`,
+);
 
 const samples: ProcSample[] = [sampleProc(pid, startedAt)];
 const endAt = startedAt + MINUTES * 60_000;
@@ -369,9 +487,18 @@ while (performance.now() < endAt) {
   );
 }
 const withViewers = samples[samples.length - 1]!;
-const endedEarly = viewers.filter((v) => v.kind !== "ll-hls" && v.ended)
+const viewers: ViewerResult[] = [];
+for (const { w } of workers) {
+  const writer = w.child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("stop\n"));
+  await writer.close();
+}
+for (const { w, buffered } of workers) {
+  viewers.push(...JSON.parse(await nextLine(w, buffered)) as ViewerResult[]);
+  await w.child.status;
+}
+const endedEarly = viewers.filter((v) => v.kind !== "ll-hls" && v.endedEarly)
   .length;
-for (const v of viewers) await v.stop();
 await sleep(5_000);
 const after = sampleProc(pid, startedAt);
 
@@ -389,10 +516,10 @@ const warm = samples.filter((s) =>
 const rssSlope = slope(warm.map((s) => ({ x: s.atMs / 60_000, y: s.rssMiB })));
 const fast = viewers.filter((v) => v.kind !== "ll-hls");
 // per kind: RTMP counts frames, HTTP-FLV counts video tags (configs included)
-const drops = [
-  ...dropped(fast.filter((v) => v.kind === "rtmp")),
-  ...dropped(fast.filter((v) => v.kind === "http-flv")),
-];
+const rtmpDrops = dropped(fast.filter((v) => v.kind === "rtmp"));
+const flvDrops = dropped(fast.filter((v) => v.kind === "http-flv"));
+const drops = [...rtmpDrops, ...flvDrops];
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const hls = viewers.filter((v) => v.kind === "ll-hls");
 const cpuShare = (withViewers.cpuSeconds - samples[0]!.cpuSeconds) /
   ((withViewers.atMs - samples[0]!.atMs) / 1000);
@@ -400,6 +527,9 @@ const frames = fast.map((v) => v.dts.length);
 const lines = [
   `| figure | value |`,
   `|---|---|`,
+  `| machine load (1-min avg) | ${loadStart.toFixed(1)} at start, ${
+    Deno.loadavg()[0]!.toFixed(1)
+  } at end (${navigator.hardwareConcurrency} cores, shared) |`,
   `| duration | ${MINUTES} min, ${samples.length} samples every ${
     SAMPLE_EVERY_MS / 1000
   } s |`,
@@ -415,17 +545,22 @@ const lines = [
     Math.min(...warm.map((s) => s.rssMiB)).toFixed(1)
   }, max ${Math.max(...warm.map((s) => s.rssMiB)).toFixed(1)} MiB) |`,
   `| origin CPU | ${(cpuShare * 100).toFixed(1)} % of one core with viewers |`,
-  `| frames dropped, fast viewers (RTMP + HTTP-FLV) | max ${
-    Math.max(0, ...drops)
-  }, total ${
-    drops.reduce((a, b) => a + b, 0)
-  } over ${drops.length} viewers (video frames per viewer: ${
+  `| frames dropped, fast viewers | RTMP: max ${
+    Math.max(0, ...rtmpDrops)
+  }, total ${sum(rtmpDrops)} over ${rtmpDrops.length}; HTTP-FLV: max ${
+    Math.max(0, ...flvDrops)
+  }, total ${sum(flvDrops)} over ${flvDrops.length} (${
+    drops.filter((d) => d === 0).length
+  } of ${drops.length} lost none; video frames per viewer ${
     Math.min(...frames)
   }–${Math.max(...frames)}) |`,
   `| viewer errors / early ends | ${
     viewers.reduce((a, v) => a + v.errors, 0)
   } errors, ${endedEarly} fast viewers ended before the stop (of ${fast.length}) |`,
-  `| LL-HLS | ${hls.reduce((a, v) => a + v.parts, 0)} parts fetched, ${
+  `| LL-HLS | ${hls.reduce((a, v) => a + v.parts, 0)} parts fetched (${
+    (hls.reduce((a, v) => a + v.parts, 0) / Math.max(1, hls.length) /
+      (MINUTES * 60)).toFixed(2)
+  } per viewer per s), ${
     hls.reduce((a, v) => a + v.skipped, 0)
   } segments skipped, ${hls.reduce((a, v) => a + v.errors, 0)} errors |`,
   `| file descriptors | ${before.fds} before viewers, ${withViewers.fds} with viewers, ${after.fds} after (leak ${
