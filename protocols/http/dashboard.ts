@@ -38,15 +38,23 @@ export interface DashboardOptions {
 /** Browser builds, by asset name: how to resolve each (literal specifiers, so tools can analyze them). */
 const ASSETS: Record<
   string,
-  { path: string; resolve: () => string; option: keyof DashboardOptions }
+  {
+    path: string;
+    resolve: () => string;
+    option: keyof DashboardOptions;
+    /** Where a browser can fetch the same pinned build when no local copy exists (a JSR install has no node_modules). */
+    cdn: string;
+  }
 > = {
   "hls.min.js": {
     path: "hls.js/dist/hls.min.js",
+    cdn: "https://cdn.jsdelivr.net/npm/hls.js@1.7.4/dist/hls.min.js",
     resolve: () => import.meta.resolve("hls.js/dist/hls.min.js"),
     option: "hlsJsPath",
   },
   "mpegts.js": {
     path: "mpegts.js/dist/mpegts.js",
+    cdn: "https://cdn.jsdelivr.net/npm/mpegts.js@1.8.2/dist/mpegts.js",
     resolve: () => import.meta.resolve("mpegts.js/dist/mpegts.js"),
     option: "mpegtsJsPath",
   },
@@ -98,7 +106,9 @@ export function addDashboardRoutes(app: Hono, options: DashboardOptions): void {
       bytes = await readAsset(asset, options[asset.option]);
       cache.set(name, bytes);
     }
-    if (bytes === null) return c.notFound();
+    // No local copy (e.g. running from JSR without node_modules): let the
+    // browser load the same pinned version from the npm CDN.
+    if (bytes === null) return c.redirect(asset.cdn, 302);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": "text/javascript; charset=utf-8",
       "Cache-Control": "public, max-age=86400",
