@@ -2,7 +2,8 @@
 // Long-mode fuzzing (issue #9): the same targets and harness as
 // tests/fuzz/all_targets_test.ts, with ≥ 1,000,000 inputs per target.
 //
-//   deno run -A --v8-flags=--expose-gc bench/fuzz_long.ts [--cases 1000000] [--target name] [--out file.json]
+//   deno run -A --v8-flags=--expose-gc bench/fuzz_long.ts [--cases 1000000]
+//     [--target name|prefix] [--out results.jsonl] [--hang-ms 50]
 //
 // Targets run one after the other (CPU-bound); each line of output is a JSON
 // record: cases, exec/s, rejected, slowest input, heap start/end/peak,
@@ -18,6 +19,7 @@ function arg(name: string): string | undefined {
 const cases = Number(arg("cases") ?? 1_000_000);
 const only = arg("target");
 const out = arg("out");
+const hangMs = arg("hang-ms");
 const crashDir = new URL("./.scratch/fuzz-crashes", import.meta.url).pathname;
 const targets = allTargets().filter((t) =>
   only === undefined || t.name === only || t.name.startsWith(`${only}.`)
@@ -33,6 +35,7 @@ for (const target of targets) {
       run: prepared.run,
       cases,
       crashDir,
+      ...(hangMs === undefined ? {} : { hangMs: Number(hangMs) }),
       progressEvery: 250_000,
       onProgress: (done, r) =>
         console.error(
