@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as HLS from "hls-parser";
 import { HlsSegmenter } from "../../../media/hls/mod.ts";
+import { hlsRoutes } from "../../../protocols/http/mod.ts";
 import { MemoryStorage } from "../../../media/storage/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 import { FlakyStorage } from "../../faults/_flaky_storage.ts";
@@ -204,4 +205,37 @@ Deno.test("LL-HLS: a part whose write failed is GAP=YES; a failed segment marks 
   for (const uri of partGaps) assert.equal(hls.segmentState(uri), "unknown");
   assert.equal(hls.segmentState("seg1.1.ts"), "unknown", "in a GAP segment");
   assert.equal(hls.segmentState("seg0.ts"), "live");
+});
+
+Deno.test("HTTP: a GAP segment and a GAP part answer 404 at once, never 5xx", async () => {
+  const storage = new FlakyStorage(new MemoryStorage());
+  const hls = new HlsSegmenter({
+    storage,
+    muxer: new RecordingMuxer(),
+    prefix: "live/cam",
+    targetDurationMs: 1000,
+    partTargetMs: 250,
+  });
+  const frames = avStream({ seconds: 4 });
+  const at = (ms: number) => frames.findIndex((f) => !f.config && f.dts >= ms);
+  await pushAll(hls, frames.slice(0, at(1100)));
+  storage.fault = "full";
+  await pushAll(hls, frames.slice(at(1100), at(2100)));
+  storage.fault = "none";
+  await pushAll(hls, frames.slice(at(2100), at(3600)));
+  const app = hlsRoutes({
+    storage,
+    source: { segmenter: (key) => key === "live/cam" ? hls : undefined },
+    blockingReloadTimeoutMs: 5_000,
+  });
+  assert.match(hls.playlist(), /GAP=YES/);
+  for (const name of ["seg1.ts", "seg1.0.ts", "seg0.ts", "seg2.0.ts"]) {
+    const started = performance.now();
+    const res = await app.request(`/live/cam/${name}`);
+    await res.body?.cancel();
+    const gap = name.startsWith("seg1");
+    assert.equal(res.status, gap ? 404 : 200, name);
+    assert.ok(performance.now() - started < 1_000, `${name} was held`);
+  }
+  await hls.end();
 });
