@@ -6,8 +6,11 @@
 import { readFlvFile } from "../../../media/flv/mod.ts";
 import { FsStorage, validateStorageKey } from "../../../media/storage/mod.ts";
 import {
+  blockingDecision,
   createHttpApp,
   HlsPackaging,
+  parseBlockingRequest,
+  playlistPosition,
   storageKeyFromPath,
 } from "../../../protocols/http/mod.ts";
 import { Engine, StreamKey } from "../../../src/mod.ts";
@@ -31,6 +34,35 @@ const URLS = [
   "/..%5c..%5ccanary.txt",
   "/healthz",
 ].map((u) => new TextEncoder().encode(u));
+
+const QUERIES = [
+  "_HLS_msn=3&_HLS_part=1",
+  "_HLS_msn=4&_HLS_part=0&_HLS_skip=YES",
+  "_HLS_msn=2",
+  "_HLS_skip=v2",
+  "_HLS_msn=99999999999999&_HLS_part=9",
+].map((q) => new TextEncoder().encode(q));
+const LIVE_LL = [
+  "#EXTM3U",
+  "#EXT-X-VERSION:9",
+  "#EXT-X-TARGETDURATION:1",
+  "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=6,PART-HOLD-BACK=0.75",
+  "#EXT-X-PART-INF:PART-TARGET=0.25",
+  "#EXT-X-MEDIA-SEQUENCE:2",
+  '#EXT-X-MAP:URI="init.mp4"',
+  "#EXTINF:1,",
+  "seg2.m4s",
+  '#EXT-X-PART:DURATION=0.25,URI="seg3.0.m4s",INDEPENDENT=YES',
+  "#EXTINF:1,",
+  "seg3.m4s",
+  '#EXT-X-PART:DURATION=0.25,URI="seg4.0.m4s",INDEPENDENT=YES',
+  '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg4.1.m4s"',
+].join("\n");
+const POSITIONS = [
+  playlistPosition(LIVE_LL),
+  playlistPosition(`${LIVE_LL}\n#EXT-X-ENDLIST\n`),
+  playlistPosition(LIVE_LL.replace("CAN-BLOCK-RELOAD=YES,", "")),
+];
 
 function toUrl(input: Uint8Array): URL | null {
   const text = new TextDecoder().decode(input);
@@ -124,6 +156,21 @@ export function httpTargets(): FuzzTargetDef[] {
         };
       },
     },
+    simple("http.hlsBlockingQuery", QUERIES, (input) => {
+      // The query is the client's; the playlists are the segmenter's own.
+      const query = new URLSearchParams(new TextDecoder().decode(input));
+      const request = parseBlockingRequest(query);
+      if (typeof request === "string") return;
+      for (const n of [request.msn, request.part]) {
+        if (n !== undefined && !Number.isSafeInteger(n)) {
+          throw new Error(`unsafe blocking number ${n}`);
+        }
+      }
+      for (const position of POSITIONS) {
+        const decision = blockingDecision(request, position);
+        if (typeof decision !== "string") throw new Error("no decision");
+      }
+    }),
     simple("http.storageKeyFromPath", URLS, (input) => {
       const url = toUrl(input);
       if (url === null) return;
