@@ -104,7 +104,11 @@ export class EngineBuilder {
   #observers: Observer[] = [];
   #audit: AuditSink[] = [];
 
-  /** Use `clock` for time and timers. */
+  /**
+   * Use `clock` for time and timers. The engine reads it through a
+   * `MonotonicClock` (unless it is `systemClock` or a `ManualClock`), so a
+   * wall clock stepped back by NTP pauses time instead of reversing it.
+   */
   clock(clock: Clock): this {
     this.#options.clock = clock;
     return this;
