@@ -286,6 +286,7 @@ export class HlsSegmenter {
    * @returns the m3u8 text
    */
   masterPlaylist(uri = "index.m3u8"): string {
+    if (this.#predecessor) return this.#predecessor.masterPlaylist(uri);
     const variant = variantOf(this.#assembler.configs);
     return renderMasterPlaylist([
       {
@@ -325,6 +326,7 @@ export class HlsSegmenter {
    * @returns the segment as listed in the playlist
    */
   lastSegment(): HlsSegment | undefined {
+    if (this.#predecessor) return this.#predecessor.lastSegment();
     return this.#window.last;
   }
 

@@ -115,6 +115,8 @@ Deno.test("HlsSegmenter continueFrom: waits for a predecessor that has not ended
   await pushAll(first, avStream({ seconds: 2.5 }));
   const second = session(storage, new RecordingMuxer(), first);
   assert.equal(second.playlist(), first.playlist());
+  assert.equal(second.lastSegment()?.uri, "seg1.ts");
+  assert.equal(second.segmentState("seg1.ts"), "live");
   const pushed = pushAll(second, avStream({ seconds: 2.5, startMs: 5_000 }));
   await first.end(); // its open segment (seg2) is numbered first
   await pushed;
