@@ -51,6 +51,7 @@ for (const target of targets) {
       execPerSec: Math.round(result.cases / (result.elapsedMs / 1000)),
       rejected: result.rejected,
       slowestMs: Number(result.slowestMs.toFixed(2)),
+      busySkips: result.busySkips,
       heapStartMiB: Number((result.heapStart / 1048576).toFixed(1)),
       heapEndMiB: Number((result.heapEnd / 1048576).toFixed(1)),
       heapPeakMiB: Number((result.heapPeak / 1048576).toFixed(1)),

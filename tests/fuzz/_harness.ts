@@ -6,7 +6,9 @@
 //     anything else is a failure, and its input is saved as a reproducer;
 //   - each input is bounded in time: an input slower than `hangMs` is re-run
 //     up to twice (to rule out a GC pause on a busy machine) and, if every
-//     run is slow, flagged as a hang with its bytes in hex. (A synchronous
+//     run is slow while the target's first seed runs in under half the bound
+//     (the host is not simply overloaded), flagged as a hang with its bytes
+//     in hex; otherwise counted in `busySkips`. (A synchronous
 //     infinite loop cannot be preempted in-process: it would stall the run,
 //     which the caller's timeout then reports.)
 //   - no memory growth: heapUsed is sampled after a warm-up and at the end;
@@ -89,6 +91,8 @@ export interface FuzzResult {
   rejected: number;
   /** Wall time of the run, ms. */
   elapsedMs: number;
+  /** Slow inputs not counted as hangs because the first seed was slow too (busy host). */
+  busySkips: number;
   /** Slowest input, ms (after re-run). */
   slowestMs: number;
   /** Heap used after warm-up and at the end, bytes. */
@@ -164,11 +168,18 @@ export async function fuzzTarget(options: FuzzOptions): Promise<FuzzResult> {
     rejected: 0,
     elapsedMs: 0,
     slowestMs: 0,
+    busySkips: 0,
     heapStart: heapUsed(),
     heapEnd: 0,
     heapPeak: 0,
     failures: [],
   };
+  // A slow input only counts as a hang if the target's first seed is fast
+  // right now: when the seed is slow too, the host is busy (other jobs, GC).
+  const reference = options.seeds[0] ?? new Uint8Array(0);
+  const machineBusy = async () =>
+    (await timed(options.run, reference, caseRandom(seed ^ 0x5a5a, 0))).ms >
+      hangMs / 2;
   const started = performance.now();
   for (
     let index = 0;
@@ -192,12 +203,18 @@ export async function fuzzTarget(options: FuzzOptions): Promise<FuzzResult> {
       );
       if (again.ms < outcome.ms) outcome = again;
     }
+    const slowButTyped = outcome.ms > hangMs &&
+      (!outcome.threw || outcome.error instanceof StreamError);
+    const busy = slowButTyped && await machineBusy();
     result.cases++;
     result.slowestMs = Math.max(result.slowestMs, outcome.ms);
     let failure: Omit<FuzzFailure, "hex" | "strategies" | "index"> | null =
       null;
     if (outcome.threw && !(outcome.error instanceof StreamError)) {
       failure = { kind: "error", detail: describe(outcome.error) };
+    } else if (outcome.ms > hangMs && busy) {
+      result.busySkips++;
+      if (outcome.threw) result.rejected++;
     } else if (outcome.ms > hangMs) {
       failure = {
         kind: "hang",

@@ -85,3 +85,18 @@ Deno.test("fuzz harness: cases replay exactly and every strategy is used", () =>
   }
   assert.equal(mutate(seeds, mulberry32(1), 0).strategies[0], "seed");
 });
+
+Deno.test("fuzz harness: when the seed itself is slow (busy host) a slow input is not a hang", async () => {
+  const result = await fuzzTarget({
+    name: "self-test-busy",
+    seeds: [new Uint8Array([1])],
+    cases: 5,
+    hangMs: 2,
+    run() {
+      const until = performance.now() + 3;
+      while (performance.now() < until) { /* every input, seed included */ }
+    },
+  });
+  assert.deepEqual(result.failures, []);
+  assert.equal(result.busySkips, 5);
+});
