@@ -270,7 +270,10 @@ async function main(): Promise<void> {
   log(`mode ${settings.mode}; logs in ${runDir}`);
   await ensureSource(source);
   const report: Report = {
-    command: `deno run -A bench/fanout/run.ts ${Deno.args.join(" ")}`.trim(),
+    // --out only says where the table goes; it does not change a figure.
+    command: `deno run -A bench/fanout/run.ts ${
+      Deno.args.filter((a) => !a.startsWith("--out=")).join(" ")
+    }`.trim(),
     startedAt: new Date().toISOString(),
     mode: settings.mode,
     host:
