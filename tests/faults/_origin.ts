@@ -142,3 +142,25 @@ export async function playlistText(
   const res = await fetch(`${origin.httpUrl}/${key}/index.m3u8`);
   return await res.text();
 }
+
+/** `promise`, or a rejection naming `what` after `ms` (fault tests never wait forever). */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${ms} ms: ${what}`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -16,6 +16,7 @@ import {
   playlistText,
   startOrigin,
   until,
+  within,
 } from "./_origin.ts";
 
 const CLIP = readFlvFile(
@@ -187,8 +188,8 @@ Deno.test({
       assert.equal(status.signal, "SIGKILL");
       const killedAt = Date.now();
       // Clean ends, promptly (TCP close is seen at once; no idle timeout needed).
-      assert.equal(await playing, "ended");
-      assert.equal(await viewer.done, "ended");
+      assert.equal(await within(playing, 10_000, "RTMP player end"), "ended");
+      assert.equal(await within(viewer.done, 10_000, "HTTP-FLV end"), "ended");
       assert.ok(Date.now() - killedAt < 5000, "viewers ended within 5 s");
       const flv = readFlvFile(viewer.bytes());
       assert.equal(
@@ -242,7 +243,7 @@ Deno.test("fault: RtmpClient socket closed abruptly mid-GOP — viewers end clea
     "a segment",
   );
   await client.close(); // closes the TCP connection; no FCUnpublish/deleteStream is sent first
-  assert.equal(await viewer.done, "ended");
+  assert.equal(await within(viewer.done, 10_000, "HTTP-FLV end"), "ended");
   const flv = readFlvFile(viewer.bytes());
   assert.equal(flv.truncated, false);
   await until(

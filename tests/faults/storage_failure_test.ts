@@ -16,6 +16,7 @@ import {
   playlistText,
   startOrigin,
   until,
+  within,
 } from "./_origin.ts";
 
 const CLIP = readFlvFile(
@@ -120,8 +121,8 @@ async function storageFaultScenario(
   // End: viewers got every frame from where they joined, without a gap.
   await publisher.close();
   await client.close();
-  assert.equal(await viewer.done, "ended");
-  await playing;
+  assert.equal(await within(viewer.done, 10_000, "HTTP-FLV end"), "ended");
+  await within(playing, 10_000, "RTMP player end");
   await rtmpViewer.close();
   const published = videoDts(CLIP.filter((f) => f.dts < 9000));
   for (

@@ -11,7 +11,13 @@ import type { MediaFrame } from "../../media/frame.ts";
 import { MemoryStorage } from "../../media/storage/mod.ts";
 import { RtmpClient } from "../../protocols/rtmp/mod.ts";
 import { missing, run } from "../_tools.ts";
-import { flvViewer, playlistText, startOrigin, until } from "./_origin.ts";
+import {
+  flvViewer,
+  playlistText,
+  startOrigin,
+  until,
+  within,
+} from "./_origin.ts";
 
 const WRAP = 0x100000000;
 const OFFSET = WRAP - 3000; // the wrap happens 3 s into the clip
@@ -73,9 +79,9 @@ Deno.test({
     );
     await publisher.close();
     await client.close();
-    await collecting;
-    assert.equal(await viewer.done, "ended");
-    await playing;
+    await within(collecting, 10_000, "kernel subscriber end");
+    assert.equal(await within(viewer.done, 10_000, "HTTP-FLV end"), "ended");
+    await within(playing, 10_000, "RTMP player end");
     await rtmpViewer.close();
 
     for (const kind of ["video", "audio"] as const) {
