@@ -6,8 +6,10 @@
  *   fMP4, 1 s segments) in its own process, so its RSS, CPU and file
  *   descriptors are measured alone (`/proc/<pid>/status`, `/stat`, `/fd`).
  * - Publisher: `ffmpeg -re -stream_loop -1 -i examples/assets/sample.flv -c copy`.
- * - Viewers (in this process): RTMP (`RtmpClient`), HTTP-FLV (`fetch` + an FLV
- *   tag walker) and LL-HLS (a playlist poller that fetches every new part).
+ * - Viewers, 40% RTMP (`RtmpClient`), 40% HTTP-FLV (`fetch` + an FLV tag
+ *   walker) and 20% LL-HLS (a playlist poller that fetches every new part),
+ *   in worker subprocesses of at most 40 (`--worker <kind>`), so the clients'
+ *   own parsing never starves them and only the origin is measured.
  *
  * Figures: RSS samples every 10 s and the least-squares slope after warm-up;
  * frames dropped per fast viewer (RTMP/HTTP-FLV: video frames inside the

@@ -17,11 +17,15 @@ import {
   RtmpHandler,
   type RtmpHandlerOptions,
 } from "../../protocols/rtmp/mod.ts";
-import { HttpHandler } from "../../protocols/http/mod.ts";
+import {
+  HttpHandler,
+  type HttpHandlerOptions,
+} from "../../protocols/http/mod.ts";
 
 /** What a test may tune. */
 export interface HostileOriginOptions {
   rtmp?: Partial<RtmpHandlerOptions>;
+  http?: Partial<HttpHandlerOptions>;
   app?: Partial<AppSpec>;
   /** Engine idle timeout (stream reaped without frames), ms. */
   idleTimeoutMs?: number;
@@ -51,6 +55,8 @@ export interface HostileOrigin extends AsyncDisposable {
   handlerErrors: string[];
   /** Every subscriberEvicted / subscriberLagged / lagResync event, JSON. */
   slowEvents: string[];
+  /** `clientDropped` audit records so far. */
+  dropped(): number;
   /** Synthetic frames published so far. */
   published(): number;
 }
@@ -131,6 +137,7 @@ export async function startHostileOrigin(
     hostname: "127.0.0.1",
     port: 0,
     dashboard: false,
+    ...options.http,
   });
   const controller = new AbortController();
   const served = engine.serve([rtmp, http], controller.signal);
@@ -191,6 +198,7 @@ export async function startHostileOrigin(
     handlerErrors,
     slowEvents,
     published: () => count,
+    dropped: () => audit.filter((e) => e.type === "clientDropped").length,
     async [Symbol.asyncDispose]() {
       stopped = true;
       await pumping.catch(() => {});

@@ -16,6 +16,7 @@ Deno.test("hostile: chunk-size, chunk-stream-id and huge-AMF abuse is cut off wh
   viewer.meter.resetMax();
   const rssBefore = rssMiB();
   const errorsBefore = origin.handlerErrors.length;
+  const droppedBefore = origin.dropped();
   const results = await chunkAbuse(origin, REPEAT);
   for (const [name, f] of Object.entries(results)) {
     report(
@@ -36,6 +37,11 @@ Deno.test("hostile: chunk-size, chunk-stream-id and huge-AMF abuse is cut off wh
   }
   const drops = origin.handlerErrors.length - errorsBefore;
   assert.equal(drops, REPEAT * Object.keys(results).length);
+  assert.equal(
+    origin.dropped() - droppedBefore,
+    drops,
+    "a clientDropped audit each",
+  );
   assert.equal(origin.rtmp.connectionCount, 2);
   assert.ok(viewer.meter.maxGapMs < 1_000);
   assert.ok(rssMiB() - rssBefore < 96);

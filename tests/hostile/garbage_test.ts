@@ -25,6 +25,7 @@ Deno.test("hostile: garbage on the RTMP and HTTP ports is dropped while a viewer
   rtmpViewer.meter.resetMax();
   flvViewer.meter.resetMax();
   const errorsBefore = origin.handlerErrors.length;
+  const droppedBefore = origin.dropped();
 
   const { rtmp, http } = await garbageFlood(origin, N);
 
@@ -41,6 +42,11 @@ Deno.test("hostile: garbage on the RTMP and HTTP ports is dropped while a viewer
   // RTMP: one handlerError per garbage client (the trail of dropped clients).
   const drops = origin.handlerErrors.length - errorsBefore;
   assert.equal(drops, N, `handlerErrors ${drops}`);
+  assert.equal(
+    origin.dropped() - droppedBefore,
+    N,
+    "a clientDropped audit each",
+  );
   // Only the publisher and the RTMP viewer remain.
   assert.equal(origin.rtmp.connectionCount, 2);
   assert.ok(rtmpViewer.meter.maxGapMs < MAX_GAP_MS);

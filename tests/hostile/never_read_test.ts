@@ -32,6 +32,7 @@ Deno.test("hostile: players that never read are evicted; legit viewers keep ever
   flvViewer.meter.resetMax();
   const rssBefore = rssMiB();
   const errorsBefore = origin.handlerErrors.length;
+  const droppedBefore = origin.dropped();
 
   const stalled = [
     ...await neverReadingRtmp(origin, origin.legit, N),
@@ -74,6 +75,10 @@ Deno.test("hostile: players that never read are evicted; legit viewers keep ever
     "a handlerError per dropped RTMP player",
   );
   assert.equal(subscribers, 2, "only the legit viewers stay subscribed");
+  assert.ok(
+    origin.dropped() - droppedBefore >= N,
+    "a clientDropped audit per RTMP player",
+  );
   assert.ok(evictions >= N, `evictions ${evictions}`);
   // At most one batch (a GOP at worst, ~2.8 MB here) pending per stalled player.
   assert.ok(maxPending < N * 4_000_000, `pending ${maxPending}`);

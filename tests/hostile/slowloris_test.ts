@@ -45,6 +45,7 @@ Deno.test("hostile: a byte-per-200 ms RTMP handshake is closed by the handshake 
     rtmp: { handshakeTimeoutMs: 1_000 },
   });
   const errorsBefore = origin.handlerErrors.length;
+  const auditBefore = origin.audit.length;
   let closes = { clients: 0, stillOpen: 0, slowestCloseMs: 0 };
   const gaps = await withViewers(origin, async () => {
     closes = await rtmpHandshakeSlowloris(origin, CLIENTS, 5_000);
@@ -61,6 +62,11 @@ Deno.test("hostile: a byte-per-200 ms RTMP handshake is closed by the handshake 
   const timeouts = origin.handlerErrors.slice(errorsBefore)
     .filter((m) => /handshake/i.test(m)).length;
   assert.equal(timeouts, CLIENTS, "one handshake-timeout event per client");
+  const audited =
+    origin.audit.slice(auditBefore).filter((e) =>
+      e.type === "clientDropped" && e.code === "Timeout"
+    ).length;
+  assert.equal(audited, CLIENTS, "a clientDropped (Timeout) audit each");
   assert.equal(origin.rtmp.connectionCount, 2); // publisher + viewer
   assert.ok(gaps.rtmpGap < MAX_GAP_MS && gaps.flvGap < MAX_GAP_MS);
 });
