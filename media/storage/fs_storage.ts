@@ -107,17 +107,12 @@ export class FsStorage implements StorageBackend {
     return this.#write("put", key, async (path) => {
       const temp = `${dirOf(path)}/${TEMP_PREFIX}${crypto.randomUUID()}`;
       try {
-        const file = await Deno.open(temp, {
-          write: true,
-          createNew: true,
-          mode: this.#fileMode,
-        });
-        try {
-          await writeAll(file, bytes);
-          if (options?.sync) await file.syncData();
-        } finally {
-          file.close();
-        }
+        await this.#writeFile(
+          temp,
+          { write: true, createNew: true },
+          bytes,
+          options,
+        );
         await Deno.rename(temp, path);
       } catch (error) {
         await Deno.remove(temp).catch(() => {/* never created, or gone */});
@@ -132,19 +127,28 @@ export class FsStorage implements StorageBackend {
     bytes: Uint8Array,
     options?: WriteOptions,
   ): Promise<void> {
-    return this.#write("append to", key, async (path) => {
-      const file = await Deno.open(path, {
-        append: true,
-        create: true,
-        mode: this.#fileMode,
-      });
-      try {
-        await writeAll(file, bytes);
-        if (options?.sync) await file.syncData();
-      } finally {
-        file.close();
-      }
-    });
+    return this.#write(
+      "append to",
+      key,
+      (path) =>
+        this.#writeFile(path, { append: true, create: true }, bytes, options),
+    );
+  }
+
+  /** Open `path` with `open`, write all of `bytes`, optionally fsync, close. */
+  async #writeFile(
+    path: string,
+    open: Deno.OpenOptions,
+    bytes: Uint8Array,
+    options: WriteOptions | undefined,
+  ): Promise<void> {
+    const file = await Deno.open(path, { ...open, mode: this.#fileMode });
+    try {
+      await writeAll(file, bytes);
+      if (options?.sync) await file.syncData();
+    } finally {
+      file.close();
+    }
   }
 
   /**
