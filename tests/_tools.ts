@@ -109,3 +109,83 @@ export async function tempDir(
     },
   };
 }
+
+/** A running subprocess whose stdout/stderr are collected as text. */
+export interface LoggedProcess {
+  child: Deno.ChildProcess;
+  /** Everything printed on stdout so far. */
+  readonly out: string;
+  /** Everything printed on stderr so far. */
+  readonly err: string;
+  /** Resolve with the first match of `pattern` in stdout (polls; throws after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Wait for exit and for the output to be read. */
+  done(): Promise<Deno.CommandStatus>;
+  /** Send `signal` (default SIGINT, as Ctrl-C) if still running, then `done()`. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Spawn `cmd` with piped output, no stdin and clean error output (RUST_BACKTRACE=0). */
+export function spawnLogged(
+  cmd: string,
+  args: string[],
+  cwd: string,
+): LoggedProcess {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+  }).spawn();
+  let out = "";
+  let err = "";
+  const pumps = Promise.all([
+    (async () => {
+      for await (
+        const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+      ) out += chunk;
+    })(),
+    (async () => {
+      for await (
+        const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+      ) err += chunk;
+    })(),
+  ]);
+  const done = async (): Promise<Deno.CommandStatus> => {
+    const status = await child.status;
+    await pumps;
+    return status;
+  };
+  return {
+    child,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    async waitFor(
+      pattern: RegExp,
+      timeoutMs = 20_000,
+    ): Promise<RegExpMatchArray> {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const m = out.match(pattern);
+        if (m) return m;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(
+        `Timed out waiting for ${pattern}; stdout: ${out}; stderr: ${err}`,
+      );
+    },
+    done,
+    stop(signal: Deno.Signal = "SIGINT"): Promise<Deno.CommandStatus> {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      return done();
+    },
+  };
+}

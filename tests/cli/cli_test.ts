@@ -2,66 +2,11 @@
 // playback checked with ffprobe, then SIGINT and a check that the playlist is
 // closed with EXT-X-ENDLIST and the recording is complete.
 import assert from "node:assert/strict";
-import { ffprobe, missing, run, tempDir } from "../_tools.ts";
+import { ffprobe, missing, run, spawnLogged, tempDir } from "../_tools.ts";
 import { launchChromium } from "../_browser.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** Start a process and collect its stdout lines; resolves `ready` on a matching line. */
-function spawnLogged(cmd: string, args: string[], cwd: string) {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
-  }).spawn();
-  let text = "";
-  const errText: string[] = [];
-  const reading = (async () => {
-    for await (
-      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-    ) text += chunk;
-  })();
-  const readingErr = (async () => {
-    for await (
-      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-    ) errText.push(chunk);
-  })();
-  return {
-    child,
-    get out(): string {
-      return text;
-    },
-    get err(): string {
-      return errText.join("");
-    },
-    async waitFor(
-      pattern: RegExp,
-      timeoutMs = 20_000,
-    ): Promise<RegExpMatchArray> {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const m = text.match(pattern);
-        if (m) return m;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(
-        `Timed out waiting for ${pattern}; stdout: ${text}; stderr: ${
-          errText.join("")
-        }`,
-      );
-    },
-    async done(): Promise<Deno.CommandStatus> {
-      const status = await child.status;
-      await reading;
-      await readingErr;
-      return status;
-    },
-  };
-}
 
 async function poll<T>(
   what: string,

@@ -1,56 +1,9 @@
 // Each example runs as a user would run it, with `deno run`, and its effect is checked.
 import assert from "node:assert/strict";
-import { ffprobe, missing, run, tempDir } from "../_tools.ts";
+import { ffprobe, missing, run, spawnLogged, tempDir } from "../_tools.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CONFIG = `${ROOT}deno.json`;
-
-function spawn(args: string[], cwd: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
-  }).spawn();
-  let out = "";
-  let err = "";
-  const pumps = Promise.all([
-    (async () => {
-      for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) {
-        out += c;
-      }
-    })(),
-    (async () => {
-      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) {
-        err += c;
-      }
-    })(),
-  ]);
-  return {
-    child,
-    output: () => out,
-    errors: () => err,
-    async waitFor(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        const m = out.match(re);
-        if (m) return m;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`Timed out waiting for ${re}: ${out} ${err}`);
-    },
-    async stop(): Promise<Deno.CommandStatus> {
-      try {
-        child.kill("SIGINT");
-      } catch { /* gone */ }
-      const status = await child.status;
-      await pumps;
-      return status;
-    },
-  };
-}
 
 Deno.test("examples/minimal_ingest.ts pumps a source through the bus to a subscriber", async () => {
   const r = await run(Deno.execPath(), [
@@ -85,7 +38,7 @@ Deno.test({
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const example = spawn([
+  const example = spawnLogged(Deno.execPath(), [
     "run",
     "--config",
     CONFIG,
@@ -118,7 +71,7 @@ Deno.test({
   sanitizeResources: false,
 }, async () => {
   await using dir = await tempDir();
-  const example = spawn([
+  const example = spawnLogged(Deno.execPath(), [
     "run",
     "--config",
     CONFIG,
@@ -183,6 +136,6 @@ Deno.test({
     );
   } finally {
     const status = await example.stop();
-    assert.equal(status.code, 0, example.errors());
+    assert.equal(status.code, 0, example.err);
   }
 });
