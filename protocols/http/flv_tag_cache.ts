@@ -8,13 +8,15 @@
  * `WeakMap<MediaFrame, Uint8Array>`, so it lives exactly as long as the
  * frame (the kernel's ring or GOP cache holds it) and every viewer writes
  * the very same bytes. A batch of one frame is that cached tag itself (no
- * copy, the common live case); a longer batch is concatenated once, sized
- * first, and the result is memoised for the next viewer asking for the same
- * run of frames. Timestamps are the stream's absolute ones, never rebased
+ * copy); a longer batch is concatenated once, sized first, and memoised
+ * in a `WeakMap` keyed by its first frame, so every viewer asking for the
+ * same run of frames (all viewers at the live edge, woken by the same
+ * flush tick) writes the very same `Uint8Array`. Timestamps are the stream's absolute ones, never rebased
  * per viewer, which is what makes the bytes shareable.
  *
- * Memory is bounded by the frames the kernel retains plus one memoised
- * batch per stream.
+ * Memory is bounded by the frames the kernel retains plus at most one
+ * joined batch per retained frame (the run it starts), which is at most the
+ * retained frames' bytes again.
  *
  * @module
  */
@@ -78,16 +80,19 @@ export function flvFileHeader(
  */
 export class FlvTagCache {
   #tags = new WeakMap<MediaFrame, Uint8Array>();
-  #memoFirst: MediaFrame | undefined;
-  #memoLast: MediaFrame | undefined;
-  #memoCount = 0;
-  #memoBytes: Uint8Array = EMPTY;
+  #batches = new WeakMap<MediaFrame, JoinedBatch>();
+  #joined = 0;
   #serialized = 0;
   #skipped = 0;
 
   /** Frames serialized so far (each at most once). */
   get serialized(): number {
     return this.#serialized;
+  }
+
+  /** Multi-frame batches joined so far (one per distinct run of frames, not per viewer). */
+  get joined(): number {
+    return this.#joined;
   }
 
   /** Frames FLV cannot carry (e.g. VVC), left out of the output. */
@@ -129,25 +134,28 @@ export class FlvTagCache {
     const first = frames[0]!;
     if (count === 1) return this.tagOf(first);
     const last = frames[count - 1]!;
-    if (
-      first === this.#memoFirst && last === this.#memoLast &&
-      count === this.#memoCount
-    ) {
-      return this.#memoBytes;
+    const memo = this.#batches.get(first);
+    if (memo !== undefined && memo.last === last && memo.count === count) {
+      return memo.bytes;
     }
     let size = 0;
     for (const frame of frames) size += this.tagOf(frame).length;
-    const out = new Uint8Array(size);
+    const bytes = new Uint8Array(size);
     let offset = 0;
     for (const frame of frames) {
       const tag = this.tagOf(frame);
-      out.set(tag, offset);
+      bytes.set(tag, offset);
       offset += tag.length;
     }
-    this.#memoFirst = first;
-    this.#memoLast = last;
-    this.#memoCount = count;
-    this.#memoBytes = out;
-    return out;
+    this.#batches.set(first, { last, count, bytes });
+    this.#joined++;
+    return bytes;
   }
+}
+
+/** A joined batch, memoised by its first frame. */
+interface JoinedBatch {
+  last: MediaFrame;
+  count: number;
+  bytes: Uint8Array;
 }

@@ -8,8 +8,14 @@
  * Specification: Adobe RTMP 1.0 §5.3.1 (chunks), §7.1.5 (audio/video
  * messages); bodies by `writeFlvBodyInto` from `media/flv`.
  *
- * Memory: a `WeakMap` keyed by the frame, so cached bytes live exactly as
- * long as the kernel's ring or GOP cache keeps the frame.
+ * A batch of several frames (a player's `takeAll()`) is joined once and
+ * memoised by its first frame, so players at the same cursor share one
+ * `Uint8Array` per batch and one write each: no per-player copy.
+ *
+ * Memory: `WeakMap`s keyed by the frame (its chunk bytes; the joined batch
+ * it starts), so cached bytes live exactly as long as the kernel's ring or
+ * GOP cache keeps the frame; at most one joined batch per frame, so joined
+ * bytes are bounded by the ring's own bytes.
  *
  * @module
  */
@@ -45,6 +51,8 @@ import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
  */
 export class FrameChunkCache {
   #cache = new WeakMap<MediaFrame, Uint8Array>();
+  #batches = new WeakMap<MediaFrame, JoinedBatch>();
+  #joined = 0;
   #chunkSize: number;
   #built = 0;
 
@@ -67,6 +75,11 @@ export class FrameChunkCache {
     return this.#built;
   }
 
+  /** How many multi-frame batches were joined (for tests: one per distinct run of frames, not per player). */
+  get joined(): number {
+    return this.#joined;
+  }
+
   /**
    * The chunk bytes of `frame`, built on first use.
    *
@@ -85,30 +98,49 @@ export class FrameChunkCache {
   }
 
   /**
-   * Concatenate the chunk bytes of a batch into one buffer (size first,
-   * one allocation), for one write per batch.
+   * The chunk bytes of a batch, for one write per batch. One frame: its
+   * cached bytes as they are (no copy). More: the bytes joined once (size
+   * first, one allocation) and memoised by the batch's first frame, so every
+   * player whose batch is the same run of frames (all players at the live
+   * edge, woken by the same flush) writes the very same `Uint8Array`.
    *
-   * @param frames the batch
-   * @returns the bytes to write
+   * @param frames consecutive frames of this stream, in order
+   * @returns the bytes to write (shared, read-only)
+   * @throws {StreamError} `Unsupported` for codecs FLV cannot carry
    */
   batchOf(frames: readonly MediaFrame[]): Uint8Array {
-    if (frames.length === 1) return this.bytesOf(frames[0]!);
+    const count = frames.length;
+    if (count === 0) return EMPTY;
+    const first = frames[0]!;
+    if (count === 1) return this.bytesOf(first);
+    const last = frames[count - 1]!;
+    const memo = this.#batches.get(first);
+    if (memo !== undefined && memo.last === last && memo.count === count) {
+      return memo.bytes;
+    }
     let total = 0;
-    const parts: Uint8Array[] = [];
+    for (const f of frames) total += this.bytesOf(f).length;
+    const bytes = new Uint8Array(total);
+    let o = 0;
     for (const f of frames) {
       const b = this.bytesOf(f);
-      parts.push(b);
-      total += b.length;
-    }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const b of parts) {
-      out.set(b, o);
+      bytes.set(b, o);
       o += b.length;
     }
-    return out;
+    this.#batches.set(first, { last, count, bytes });
+    this.#joined++;
+    return bytes;
   }
 }
+
+/** A joined batch, memoised by its first frame. */
+interface JoinedBatch {
+  last: MediaFrame;
+  count: number;
+  bytes: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Options for {@linkcode chunkFrame}.

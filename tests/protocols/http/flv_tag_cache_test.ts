@@ -1,0 +1,68 @@
+// FlvTagCache shared batches: viewers at the same cursor get the very same
+// Uint8Array per batch (no per-viewer copy); a lagging viewer's batch is a
+// different run of frames and still carries exactly its frames.
+import assert from "node:assert/strict";
+import { readFlvFile } from "../../../media/flv/mod.ts";
+import { Engine, StreamKey, type Subscription } from "../../../src/mod.ts";
+import { FlvTagCache } from "../../../protocols/http/mod.ts";
+import { sampleFrames } from "./_fixtures.ts";
+
+const HEADER = new Uint8Array([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
+
+function parse(bytes: Uint8Array) {
+  const file = new Uint8Array(HEADER.length + bytes.length);
+  file.set(HEADER, 0);
+  file.set(bytes, HEADER.length);
+  return readFlvFile(file).frames;
+}
+
+Deno.test("FlvTagCache: 100 viewers at the same cursor share one batch object; a lagging viewer gets its own exact bytes", async () => {
+  await using engine = Engine.builder().build();
+  const handle = engine.startPublish(StreamKey.parse("live/cam"));
+  const frames = sampleFrames().filter((f) => f.dts < 3000);
+  const configs = frames.filter((f) => f.config);
+  const media = frames.filter((f) => !f.config);
+  for (const f of configs) handle.publishFrame(f);
+  handle.publishFrame(media[0]!); // a keyframe
+  const cache = new FlvTagCache();
+  const viewers: Subscription[] = [];
+  for (let i = 0; i < 100; i++) viewers.push(handle.subscribeResilient());
+  const lagging = handle.subscribeResilient();
+  for (const v of viewers) cache.batch(v.takeAll()); // replay
+  lagging.takeAll();
+  for (let tick = 0; tick < 5; tick++) {
+    for (const f of media.slice(1 + tick * 4, 5 + tick * 4)) {
+      handle.publishFrame(f);
+    }
+    const batches = viewers.map((v) => cache.batch(v.takeAll()));
+    assert.equal(batches[0]!.length > 0, true);
+    for (const b of batches) assert.equal(b, batches[0], "same Uint8Array");
+    assert.deepEqual(
+      parse(batches[0]!).map((f) => f.dts),
+      media.slice(1 + tick * 4, 5 + tick * 4).map((f) => f.dts),
+    );
+  }
+  // The lagging viewer takes all 20 frames at once: a different run.
+  const late = cache.batch(lagging.takeAll());
+  assert.deepEqual(
+    parse(late).map((f) => f.dts),
+    media.slice(1, 21).map((f) => f.dts),
+  );
+  let size = 0;
+  for (const f of media.slice(1, 21)) size += cache.tagOf(f).length;
+  assert.equal(late.length, size);
+  // 1 replay run + 5 live runs + the lagging run, not one per viewer.
+  assert.equal(cache.joined, 7);
+  assert.equal(cache.serialized, configs.length + 21);
+  for (const v of viewers) v.close();
+  lagging.close();
+  handle.end();
+});
+
+Deno.test("FlvTagCache: a batch of one frame is the cached tag itself", () => {
+  const cache = new FlvTagCache();
+  const frame = sampleFrames()[5]!;
+  assert.equal(cache.batch([frame]), cache.tagOf(frame));
+  assert.equal(cache.batch([]).length, 0);
+  assert.equal(cache.joined, 0);
+});

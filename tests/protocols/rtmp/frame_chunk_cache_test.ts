@@ -1,0 +1,55 @@
+// FrameChunkCache shared batches: players at the same cursor get the very
+// same Uint8Array per batch (no per-player copy); a lagging player's batch is
+// a different run and still the exact chunk bytes of its frames.
+import assert from "node:assert/strict";
+import type { MediaFrame } from "../../../media/frame.ts";
+import { Engine, StreamKey, type Subscription } from "../../../src/mod.ts";
+import { FrameChunkCache } from "../../../protocols/rtmp/mod.ts";
+
+function frame(i: number): MediaFrame {
+  const video = i % 2 === 0;
+  return {
+    kind: video ? "video" : "audio",
+    codec: video ? "h264" : "aac",
+    trackId: video ? 0 : 1,
+    pts: i * 20,
+    dts: i * 20,
+    timescale: 1000,
+    keyframe: !video || i === 0,
+    config: false,
+    data: new Uint8Array(video ? 300 : 40).fill(i & 0xff),
+  };
+}
+
+function joined(cache: FrameChunkCache, frames: MediaFrame[]): number[] {
+  return frames.flatMap((f) => [...cache.bytesOf(f)]);
+}
+
+Deno.test("FrameChunkCache: 100 players at the same cursor share one batch object; a lagging player gets its own exact bytes", async () => {
+  await using engine = Engine.builder().build();
+  const handle = engine.startPublish(StreamKey.parse("live/cam"));
+  const cache = new FrameChunkCache(128); // several chunks per video frame
+  handle.publishFrame(frame(0));
+  const players: Subscription[] = [];
+  for (let i = 0; i < 100; i++) players.push(handle.subscribeResilient());
+  const lagging = handle.subscribeResilient();
+  for (const p of players) cache.batchOf(p.takeAll());
+  lagging.takeAll();
+  const published: MediaFrame[] = [];
+  for (let tick = 0; tick < 5; tick++) {
+    const run = [1, 2, 3, 4].map((k) => frame(tick * 4 + k));
+    for (const f of run) handle.publishFrame(f);
+    published.push(...run);
+    const batches = players.map((p) => cache.batchOf(p.takeAll()));
+    for (const b of batches) assert.equal(b, batches[0], "same Uint8Array");
+    assert.deepEqual([...batches[0]!], joined(cache, run));
+  }
+  const late = cache.batchOf(lagging.takeAll());
+  assert.deepEqual([...late], joined(cache, published));
+  assert.equal(cache.joined, 6); // 5 live runs + the lagging run
+  assert.equal(cache.built, 21);
+  assert.equal(cache.batchOf([frame(0)]).length > 0, true);
+  for (const p of players) p.close();
+  lagging.close();
+  handle.end();
+});
