@@ -240,9 +240,22 @@ const attacks: Record<string, () => Promise<Row>> = {
           ...await neverReadingRtmp(t, "legit", 50),
           ...await neverReadingFlv(t, "legit", 50),
         ];
+        const subscribersAt = async (): Promise<number> => {
+          const res = await fetch(
+            `http://127.0.0.1:${t.httpPort}/api/streams/live/legit`,
+          );
+          const body = await res.json() as { subscribers?: number };
+          return body.subscribers ?? -1;
+        };
+        const peak = await subscribersAt();
         await sleep(20_000);
+        const left = await subscribersAt();
         for (const s of stalled) s.close();
-        return "held 20 s, then closed by the attacker";
+        return `stream subscribers ${peak} after they joined, ${left} after 20 s: ${
+          left === 2
+            ? "every never-reader evicted (2 = the legit viewers)"
+            : `${left - 2} never-readers still subscribed`
+        }`;
       },
     ),
   "idle-publishers": () =>
