@@ -4,6 +4,7 @@
 //
 //   deno run -A --v8-flags=--expose-gc bench/fuzz_long.ts [--cases 1000000]
 //     [--target name|prefix] [--out results.jsonl] [--hang-ms 50]
+//     [--max-failures 5]
 //
 // Targets run one after the other (CPU-bound); each line of output is a JSON
 // record: cases, exec/s, rejected, slowest input, heap start/end/peak,
@@ -20,6 +21,7 @@ const cases = Number(arg("cases") ?? 1_000_000);
 const only = arg("target");
 const out = arg("out");
 const hangMs = arg("hang-ms");
+const maxFailures = Number(arg("max-failures") ?? 5);
 const crashDir = new URL("./.scratch/fuzz-crashes", import.meta.url).pathname;
 const targets = allTargets().filter((t) =>
   only === undefined || t.name === only || t.name.startsWith(`${only}.`)
@@ -35,6 +37,7 @@ for (const target of targets) {
       run: prepared.run,
       cases,
       crashDir,
+      maxFailures,
       ...(hangMs === undefined ? {} : { hangMs: Number(hangMs) }),
       progressEvery: 250_000,
       onProgress: (done, r) =>
@@ -56,7 +59,8 @@ for (const target of targets) {
       heapEndMiB: Number((result.heapEnd / 1048576).toFixed(1)),
       heapPeakMiB: Number((result.heapPeak / 1048576).toFixed(1)),
       elapsedS: Number((result.elapsedMs / 1000).toFixed(1)),
-      failures: result.failures,
+      failureCount: result.failures.length,
+      failures: result.failures.slice(0, 5),
     };
     failed += result.failures.length;
     const line = JSON.stringify(record);

@@ -5,8 +5,8 @@
 //   - only StreamError (and subclasses such as BitstreamError) may escape;
 //     anything else is a failure, and its input is saved as a reproducer;
 //   - each input is bounded in time: an input slower than `hangMs` is re-run
-//     up to twice (to rule out a GC pause on a busy machine) and, if every
-//     run is slow while the target's first seed runs in under half the bound
+//     up to twice measuring process CPU time (a busy host or a GC pause is not
+//     a hang) and, if every run is slow while the target's first seed runs in under half the bound
 //     (the host is not simply overloaded), flagged as a hang with its bytes
 //     in hex; otherwise counted in `busySkips`. (A synchronous
 //     infinite loop cannot be preempted in-process: it would stall the run,
@@ -15,6 +15,7 @@
 //     growth beyond `maxHeapGrowthBytes` fails the run.
 // Everything is driven by mulberry32, so (name, seed, case index) replays a
 // failure exactly: `replayCase()` rebuilds the input of one case.
+import process from "node:process";
 import { StreamError } from "../../media/stream_error.ts";
 
 import { caseRandom, type Random, replayCase } from "./_mutations.ts";
@@ -127,18 +128,26 @@ function heapUsed(): number {
   return Deno.memoryUsage().heapUsed;
 }
 
+/** Process CPU time, ms (user + system): unlike wall time, it does not grow while the host runs other jobs. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 async function timed(
   run: FuzzOptions["run"],
   input: Uint8Array,
   random: Random,
+  clock: "wall" | "cpu" = "wall",
 ): Promise<{ ms: number; error: unknown; threw: boolean }> {
-  const t0 = performance.now();
+  const now = clock === "wall" ? () => performance.now() : cpuMs;
+  const t0 = now();
   try {
     const pending = run(input, random);
     if (pending !== undefined) await pending;
-    return { ms: performance.now() - t0, error: undefined, threw: false };
+    return { ms: now() - t0, error: undefined, threw: false };
   } catch (error) {
-    return { ms: performance.now() - t0, error, threw: true };
+    return { ms: now() - t0, error, threw: true };
   }
 }
 
@@ -178,8 +187,8 @@ export async function fuzzTarget(options: FuzzOptions): Promise<FuzzResult> {
   // right now: when the seed is slow too, the host is busy (other jobs, GC).
   const reference = options.seeds[0] ?? new Uint8Array(0);
   const machineBusy = async () =>
-    (await timed(options.run, reference, caseRandom(seed ^ 0x5a5a, 0))).ms >
-      hangMs / 2;
+    (await timed(options.run, reference, caseRandom(seed ^ 0x5a5a, 0), "cpu"))
+      .ms > hangMs / 2;
   const started = performance.now();
   for (
     let index = 0;
@@ -194,12 +203,13 @@ export async function fuzzTarget(options: FuzzOptions): Promise<FuzzResult> {
       caseRandom(seed ^ 0x5a5a, index),
     );
     for (let retry = 0; retry < 2 && outcome.ms > hangMs; retry++) {
-      // Re-run (keep the fastest): a GC pause or a busy core is not a hang,
-      // a real hang or super-linear blow-up is slow every time.
+      // Re-run on CPU time (keep the fastest): a GC pause or a busy host is
+      // not a hang, a real hang or super-linear blow-up burns CPU every time.
       const again = await timed(
         options.run,
         input,
         caseRandom(seed ^ 0x5a5a, index),
+        "cpu",
       );
       if (again.ms < outcome.ms) outcome = again;
     }
