@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { ConnectionGate, type ConnectionGateOptions } from "../mod.ts";
 import {
   type HostileOriginOptions,
   startHostileOrigin,
@@ -35,6 +36,9 @@ import {
   type Target,
 } from "../tests/hostile/_attacks.ts";
 
+import net from "node:net";
+import { RtmpClient } from "../protocols/rtmp/mod.ts";
+
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Deno.args[i + 1] : undefined;
@@ -50,8 +54,16 @@ function sleep(ms: number): Promise<void> {
 
 // --- origin mode --------------------------------------------------------------
 
+/** Origin options as JSON: a `gate` is given by its options. */
+type OriginSpec = HostileOriginOptions & {
+  gateOptions?: ConnectionGateOptions;
+};
+
 if (flag("origin") !== undefined) {
-  const options = JSON.parse(flag("origin")!) as HostileOriginOptions;
+  const { gateOptions, ...options } = JSON.parse(flag("origin")!) as OriginSpec;
+  if (gateOptions !== undefined) {
+    options.rtmp = { ...options.rtmp, gate: new ConnectionGate(gateOptions) };
+  }
   const origin = await startHostileOrigin(options);
   Deno.stdout.writeSync(
     new TextEncoder().encode(
@@ -93,7 +105,7 @@ interface Row {
 
 async function withOrigin(
   name: string,
-  options: HostileOriginOptions,
+  options: OriginSpec,
   attack: (target: Target) => Promise<string>,
 ): Promise<Row> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -181,6 +193,57 @@ function closes(
       f.slowestCloseMs.toFixed(0)
     } ms`
     : `${f.stillOpen} of ${f.clients} still open when the attacker gave up`;
+}
+
+/** Silent sockets from 127.0.0.2, then a new viewer from 127.0.0.1. */
+async function silentFloodFigures(t: Target, n: number): Promise<string> {
+  const sockets: net.Socket[] = [];
+  let closed = 0;
+  const done: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const socket = net.connect({
+      host: "127.0.0.1",
+      port: t.rtmpPort,
+      localAddress: "127.0.0.2",
+    });
+    socket.on("error", () => {});
+    done.push(
+      new Promise((resolve) =>
+        socket.once("close", () => {
+          closed++;
+          resolve();
+        })
+      ),
+    );
+    sockets.push(socket);
+  }
+  // wait until the accept loop has drained the backlog (refusals stop
+  // coming), at most 8 s: under the 10 s handshake timeout
+  await sleep(3_000);
+  let last = -1;
+  for (let i = 0; i < 4 && closed !== last; i++) {
+    last = closed;
+    await sleep(1_000);
+  }
+  const held = n - closed;
+  let viewer = "refused";
+  try {
+    const client = await RtmpClient.connect(
+      `rtmp://127.0.0.1:${t.rtmpPort}/live`,
+      { timeoutMs: 3_000 },
+    );
+    const player = await client.play("legit");
+    for await (const f of player) if (!f.config) break;
+    await client.close();
+    viewer = "played";
+  } catch {
+    // refused or timed out
+  }
+  for (const s of sockets) s.destroy();
+  await Promise.all(done);
+  return `${held} held, ${
+    n - held
+  } refused at accept; a new viewer from 127.0.0.1 ${viewer}`;
 }
 
 const attacks: Record<string, () => Promise<Row>> = {
@@ -275,6 +338,25 @@ const attacks: Record<string, () => Promise<Row>> = {
           ms.toFixed(0)
         } ms after the last claim`;
       },
+    ),
+  "ip-flood": () =>
+    withOrigin(
+      "1,500 silent sockets from 127.0.0.2, cap 1,000, no gate (handshake timeout 10 s)",
+      { rtmp: { maxConnections: 1_000, handshakeTimeoutMs: 10_000 } },
+      (t) => silentFloodFigures(t, 1_500),
+    ),
+  "ip-flood-gated": () =>
+    withOrigin(
+      "same, with a ConnectionGate (maxPerIp 64)",
+      {
+        rtmp: { maxConnections: 1_000, handshakeTimeoutMs: 10_000 },
+        gateOptions: {
+          maxConnections: 1_000,
+          maxPerIp: 64,
+          acceptBurst: 10_000,
+        },
+      },
+      (t) => silentFloodFigures(t, 1_500),
     ),
   "play-flood": () =>
     withOrigin("play floods for missing keys", {}, async (t) => {
