@@ -10,8 +10,8 @@ import { RtmpClient } from "../../protocols/rtmp/mod.ts";
 import {
   type HostileOrigin,
   report,
-  sleep,
   startHostileOrigin,
+  waitFor,
 } from "./_origin.ts";
 
 const FLOOD = 200;
@@ -40,7 +40,15 @@ async function silentFlood(port: number, from: string): Promise<Flood> {
     );
     sockets.push(socket);
   }
-  await sleep(500); // let the server accept (and refuse) them all
+  // every socket connected (in the server's backlog or accepted) or refused
+  await Promise.all(
+    sockets.map((socket) =>
+      new Promise<void>((resolve) => {
+        socket.once("connect", () => resolve());
+        socket.once("close", () => resolve());
+      })
+    ),
+  );
   return {
     open: () => FLOOD - closed.size,
     close: async () => {
@@ -48,6 +56,17 @@ async function silentFlood(port: number, from: string): Promise<Flood> {
       await Promise.all(allClosed);
     },
   };
+}
+
+/** Wait until the accept loop has taken every flood socket (admitted or refused). */
+async function accepted(origin: HostileOrigin, base: number): Promise<void> {
+  await waitFor(
+    () =>
+      origin.rtmp.connectionCount + origin.rtmp.refusedConnections - base >=
+        FLOOD,
+    10_000,
+    "accept loop drained the flood",
+  );
 }
 
 async function newViewerPlays(origin: HostileOrigin): Promise<boolean> {
@@ -71,7 +90,10 @@ Deno.test("hostile: without a gate, a silent flood from one address locks new vi
   await using origin = await startHostileOrigin({
     rtmp: { maxConnections: CAP, handshakeTimeoutMs: 10_000 },
   });
+  const base = origin.rtmp.connectionCount + origin.rtmp.refusedConnections;
   const flood = await silentFlood(origin.rtmpPort, "127.0.0.2");
+  await accepted(origin, base);
+  await waitFor(() => flood.open() <= CAP, 5_000, "refusals seen");
   const held = flood.open();
   const admitted = await newViewerPlays(origin);
   await flood.close();
@@ -93,7 +115,10 @@ Deno.test("hostile: a per-IP gate cuts the flood at maxPerIp and new viewers sti
   await using origin = await startHostileOrigin({
     rtmp: { maxConnections: CAP, handshakeTimeoutMs: 10_000, gate },
   });
+  const base = origin.rtmp.connectionCount + origin.rtmp.refusedConnections;
   const flood = await silentFlood(origin.rtmpPort, "127.0.0.2");
+  await accepted(origin, base);
+  await waitFor(() => flood.open() <= 20, 5_000, "refusals seen");
   const held = flood.open();
   const admitted = await newViewerPlays(origin);
   const stats = gate.stats;
