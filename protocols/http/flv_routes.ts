@@ -4,14 +4,21 @@
  *
  * Data path, per viewer: one resilient kernel subscription (replay first:
  * config frames and the cached GOP, so playback starts at once on a
- * keyframe), then a loop `await sub.ready(); sub.takeAll()` that turns each
- * batch into one chunk through the stream's shared {@linkcode FlvTagCache}
- * and hands it to the transport: one `enqueue` into a pull-based
+ * keyframe), then a loop `await sub.ready(); await cache.nextFlush();
+ * sub.takeAll()` that turns each batch into one chunk through the stream's
+ * shared {@linkcode FlvTagCache} and hands it to the transport. The flush
+ * tick is shared by the stream's viewers (one timer per stream, period
+ * `egressBatchMs`, default 40), so they
+ * wake together, take the same run of frames and enqueue the very same
+ * `Uint8Array` (no per-viewer copy), at most `egressBatchMs` later than the
+ * frame arrived. Each chunk is one `enqueue` into a pull-based
  * `ReadableStream` body (`highWaterMark: 0`, so the kernel ring is the only
  * buffer) or one binary WebSocket message. A viewer that cannot keep up
  * stops pulling; the kernel resyncs it at a newer keyframe or evicts it,
  * which ends its response, and no other viewer waits for it. The FLV
- * header and the replay go out as the first chunk, and the response header
+ * header and the replay go out as the first chunk, joined once and shared
+ * by every viewer joining at the same GOP position (memoised by the shared
+ * replay batch, no per-viewer copy), and the response header
  * `X-Arcly-Start-Dts` gives the decode time (ms) of its first media frame,
  * which players take as their time origin (so a page can measure latency). WebSocket
  * viewers whose `bufferedAmount` passes {@linkcode MAX_WS_BUFFERED_BYTES}
@@ -91,6 +98,12 @@ export interface FlvRoutesOptions {
   open: FlvStreamOpener;
   /** Called with the size of every chunk written (metrics). */
   onBytesOut?: (protocol: PlayProtocol, bytes: number) => void;
+  /**
+   * Shared per-stream flush period in ms (0 to 1,000; 0 writes every batch
+   * at once); default 40. Adds at most
+   * this much latency; fewer, larger writes per viewer.
+   */
+  egressBatchMs?: number;
 }
 
 /**
@@ -128,7 +141,11 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
   const cacheOf = (handle: StreamHandle): FlvTagCache => {
     let cache = caches.get(handle);
     if (cache === undefined) {
-      cache = new FlvTagCache();
+      cache = new FlvTagCache(
+        options.egressBatchMs === undefined
+          ? {}
+          : { egressBatchMs: options.egressBatchMs },
+      );
       caches.set(handle, cache);
     }
     return cache;
@@ -162,6 +179,7 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
       return c.text("Cannot play", httpStatusOf(error));
     }
     const cache = cacheOf(handle);
+    sub.closed.then(cache.joinFlush());
     // The replay (configs + cached GOP) is available now: send it with the
     // file header as the first chunk, so playback can start on one read.
     let replay: MediaFrame[] = [];
@@ -170,7 +188,8 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     } catch {
       // evicted already: the loop below ends the response
     }
-    const first = concat(headerFor(handle), cache.batch(replay));
+    // One chunk, shared by every viewer joining at the same GOP position.
+    const first = firstChunk(headerFor(handle), cache.batch(replay));
     if (upgrade) return serveWebSocket(c, sub, first, cache, options);
     const headers: Record<string, string> = {
       "Content-Type": "video/x-flv",
@@ -201,11 +220,26 @@ function firstMediaDts(frames: readonly MediaFrame[]): number | undefined {
   return min;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (b.length === 0) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+/**
+ * FLV header + replay joined, memoised by the (shared, per-stream) replay
+ * batch, so viewers joining at the same GOP position share one chunk. Weak:
+ * it lives as long as the replay batch, which lives as long as its frames.
+ */
+const firstChunks = new WeakMap<Uint8Array, Uint8Array>();
+
+/** Offset of the audio/video flags in the FLV header (§E.2). */
+const HEADER_FLAGS_AT = 4;
+
+function firstChunk(header: Uint8Array, replay: Uint8Array): Uint8Array {
+  if (replay.length === 0) return header;
+  const memo = firstChunks.get(replay);
+  if (memo !== undefined && memo[HEADER_FLAGS_AT] === header[HEADER_FLAGS_AT]) {
+    return memo;
+  }
+  const out = new Uint8Array(header.length + replay.length);
+  out.set(header, 0);
+  out.set(replay, header.length);
+  firstChunks.set(replay, out);
   return out;
 }
 
@@ -226,6 +260,7 @@ async function nextChunk(
 ): Promise<Uint8Array | null> {
   while (true) {
     await sub.ready();
+    if (!sub.isClosed) await cache.nextFlush();
     let frames;
     try {
       frames = sub.takeAll();

@@ -14,6 +14,11 @@
  * flush tick) writes the very same `Uint8Array`. Timestamps are the stream's absolute ones, never rebased
  * per viewer, which is what makes the bytes shareable.
  *
+ * Timing: the cache also holds the stream's shared flush tick
+ * (`nextFlush()`, period 40 ms unless configured): viewers wait for it after `sub.ready()`, so they all wake
+ * together, take the same run and write the same chunk, at most
+ * `egressBatchMs` later than without it.
+ *
  * Memory is bounded by the frames the kernel retains plus at most one
  * joined batch per retained frame (the run it starts), which is at most the
  * retained frames' bytes again.
@@ -22,6 +27,17 @@
  */
 import type { MediaFrame } from "../../media/frame.ts";
 import { frameToFlvTag } from "../../media/flv/mod.ts";
+import { FlushTick } from "../../src/_flush_tick.ts";
+import { systemClock } from "../../src/clock.ts";
+
+/**
+ * Default HTTP-FLV/WS-FLV flush period, ms: viewers of a stream wake on one
+ * shared tick and write what arrived since as one shared chunk. 40 ms is one
+ * frame at 25 fps: it cuts the writes per viewer from one per published
+ * frame (~75/s for 30 fps video + AAC) to at most 25/s, and adds at most
+ * 40 ms of latency.
+ */
+const DEFAULT_FLV_EGRESS_BATCH_MS = 40;
 
 const EMPTY = new Uint8Array(0);
 
@@ -80,10 +96,49 @@ export function flvFileHeader(
  */
 export class FlvTagCache {
   #tags = new WeakMap<MediaFrame, Uint8Array>();
+  #tick: FlushTick;
   #batches = new WeakMap<MediaFrame, JoinedBatch>();
   #joined = 0;
   #serialized = 0;
   #skipped = 0;
+
+  /**
+   * Create an empty cache for one stream.
+   *
+   * @param options `egressBatchMs`: the shared flush period in ms (0 to
+   *   1,000; 0 writes every batch at once); default 40
+   * @throws {StreamError} `InvalidInput` for a flush period out of range
+   */
+  constructor(options: { egressBatchMs?: number } = {}) {
+    this.#tick = new FlushTick(
+      options.egressBatchMs ?? DEFAULT_FLV_EGRESS_BATCH_MS,
+      systemClock,
+    );
+  }
+
+  /** The shared flush period, ms (0: none). */
+  get egressBatchMs(): number {
+    return this.#tick.periodMs;
+  }
+
+  /**
+   * Register a viewer of the stream for the shared flush tick.
+   *
+   * @returns `leave`, to call once when the viewer ends (idempotent)
+   */
+  joinFlush(): () => void {
+    return this.#tick.join();
+  }
+
+  /**
+   * The stream's next shared flush: the same promise for every viewer until
+   * it fires, at most `egressBatchMs` from now (at once when 0).
+   *
+   * @returns resolves at the flush
+   */
+  nextFlush(): Promise<void> {
+    return this.#tick.next();
+  }
 
   /** Frames serialized so far (each at most once). */
   get serialized(): number {

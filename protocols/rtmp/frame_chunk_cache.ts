@@ -12,6 +12,12 @@
  * memoised by its first frame, so players at the same cursor share one
  * `Uint8Array` per batch and one write each: no per-player copy.
  *
+ * Timing: the cache also holds the stream's shared flush tick
+ * (`nextFlush()`, period {@linkcode DEFAULT_RTMP_EGRESS_BATCH_MS} unless
+ * configured): players wait for it after `sub.ready()`, so they all wake
+ * together, take the same run and write the same batch, at most
+ * `egressBatchMs` later than without it.
+ *
  * Memory: `WeakMap`s keyed by the frame (its chunk bytes; the joined batch
  * it starts), so cached bytes live exactly as long as the kernel's ring or
  * GOP cache keeps the frame; at most one joined batch per frame, so joined
@@ -34,6 +40,25 @@ import {
   writeMessageHeaderInto,
 } from "./chunk_writer.ts";
 import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
+import { FlushTick } from "../../src/_flush_tick.ts";
+import { systemClock } from "../../src/clock.ts";
+
+/**
+ * Default RTMP play flush period, ms: players of a stream wake on one shared
+ * tick and write what arrived since as one shared batch. 40 ms is one frame
+ * at 25 fps: it cuts the writes per player from one per published frame
+ * (~75/s for 30 fps video + AAC) to at most 25/s, and adds at most 40 ms of
+ * latency.
+ *
+ * @example The default
+ * ```ts
+ * import { DEFAULT_RTMP_EGRESS_BATCH_MS } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 40);
+ * ```
+ */
+export const DEFAULT_RTMP_EGRESS_BATCH_MS = 40;
 
 /**
  * Chunk bytes of frames, built once per frame.
@@ -51,6 +76,7 @@ import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
  */
 export class FrameChunkCache {
   #cache = new WeakMap<MediaFrame, Uint8Array>();
+  #tick: FlushTick;
   #batches = new WeakMap<MediaFrame, JoinedBatch>();
   #joined = 0;
   #chunkSize: number;
@@ -60,9 +86,40 @@ export class FrameChunkCache {
    * Create an empty cache for one stream.
    *
    * @param chunkSize the outgoing chunk size every player of the stream uses
+   * @param egressBatchMs the shared flush period in ms (0 to 1,000; 0: write
+   *   every batch at once); default {@linkcode DEFAULT_RTMP_EGRESS_BATCH_MS}
+   * @throws {StreamError} `InvalidInput` for a flush period out of range
    */
-  constructor(chunkSize: number) {
+  constructor(
+    chunkSize: number,
+    egressBatchMs: number = DEFAULT_RTMP_EGRESS_BATCH_MS,
+  ) {
     this.#chunkSize = chunkSize;
+    this.#tick = new FlushTick(egressBatchMs, systemClock);
+  }
+
+  /** The shared flush period, ms (0: none). */
+  get egressBatchMs(): number {
+    return this.#tick.periodMs;
+  }
+
+  /**
+   * Register a player of the stream for the shared flush tick.
+   *
+   * @returns `leave`, to call once when the player ends (idempotent)
+   */
+  joinFlush(): () => void {
+    return this.#tick.join();
+  }
+
+  /**
+   * The stream's next shared flush: the same promise for every player until
+   * it fires, at most `egressBatchMs` from now (at once when 0).
+   *
+   * @returns resolves at the flush
+   */
+  nextFlush(): Promise<void> {
+    return this.#tick.next();
   }
 
   /** The chunk size the bytes are built for. */

@@ -98,6 +98,12 @@ export interface RtmpHandlerOptions {
   /** Most chunk streams per connection (default `MAX_CHUNK_STREAMS`). */
   maxChunkStreams?: number;
   /**
+   * Shared per-stream flush period for players, ms (0 to 1,000; 0 writes
+   * every batch at once); default `DEFAULT_RTMP_EGRESS_BATCH_MS` (40). Adds
+   * at most this much latency; fewer, larger, shared writes per player.
+   */
+  egressBatchMs?: number;
+  /**
    * Admission control before any per-connection cost: per-IP caps and accept
    * rate (IPv6 grouped by /64). Can be shared with other handlers.
    */
@@ -318,6 +324,7 @@ export class RtmpHandler implements ProtocolHandler {
     if (cache === undefined) {
       cache = new FrameChunkCache(
         this.#options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
+        this.#options.egressBatchMs,
       );
       this.#caches.set(handle, cache);
     }

@@ -2,8 +2,9 @@
  * `RtmpConnection`: one accepted RTMP socket. It feeds bytes to an
  * {@linkcode RtmpSession} and performs its actions against the engine:
  * authorized publish (frames into the stream handle), authorized play (a
- * resilient subscription drained in batches: `ready()` → `takeAll()` → one
- * write of shared chunk bytes), timeouts and cleanup.
+ * resilient subscription drained in batches: `ready()` → the stream's shared
+ * flush tick (at most `egressBatchMs`, so every player wakes together) →
+ * `takeAll()` → one write of shared chunk bytes), timeouts and cleanup.
  *
  * Memory per connection: a 64 KiB read buffer, the session's bounded reader
  * state, and for a player one pending batch; a player that stops reading
@@ -341,16 +342,28 @@ export class RtmpConnection {
     }
   }
 
+  /**
+   * Drain the subscription: wait for frames, then for the stream's shared
+   * flush tick (all players wake together and take the same run, so they
+   * write the same shared bytes), then one write per batch.
+   */
   async #pump(sub: Subscription, cache: FrameChunkCache): Promise<void> {
-    while (!this.#closed) {
-      await sub.ready();
-      const frames = sub.takeAll();
-      if (frames.length === 0) {
-        if (sub.isClosed) break;
-        continue;
+    const leave = cache.joinFlush();
+    sub.closed.then(leave); // a pending tick fires at once when the last player leaves
+    try {
+      while (!this.#closed) {
+        await sub.ready();
+        if (!sub.isClosed) await cache.nextFlush();
+        const frames = sub.takeAll();
+        if (frames.length === 0) {
+          if (sub.isClosed) break;
+          continue;
+        }
+        const bytes = this.#batchBytes(cache, frames);
+        if (bytes.length > 0) await this.#send([bytes]);
       }
-      const bytes = this.#batchBytes(cache, frames);
-      if (bytes.length > 0) await this.#send([bytes]);
+    } finally {
+      leave();
     }
     if (!this.#closed && this.#subscription === sub) {
       this.#subscription = null;

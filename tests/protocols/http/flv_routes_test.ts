@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { readFlvFile } from "../../../media/flv/mod.ts";
 import { Engine, type EngineEvent, StreamKey } from "../../../src/mod.ts";
-import { createHttpApp, FlvTagCache } from "../../../protocols/http/mod.ts";
+import {
+  createHttpApp,
+  flvRoutes,
+  FlvTagCache,
+} from "../../../protocols/http/mod.ts";
 import { ffprobe, missing } from "../../_tools.ts";
 import { publishPaced, readAtLeast, sampleFrames } from "./_fixtures.ts";
 
@@ -158,3 +162,79 @@ Deno.test({
     assert.equal(video.height, 360);
   },
 });
+
+Deno.test("HTTP-FLV viewers wake on one shared flush tick and enqueue the very same chunks", async () => {
+  await using engine = Engine.builder().build();
+  const handle = engine.startPublish(KEY);
+  const frames = sampleFrames();
+  for (const f of frames.filter((f) => f.config || f.dts < 200)) {
+    handle.publishFrame(f);
+  }
+  const routes = flvRoutes({
+    open: () => Promise.resolve(handle),
+    egressBatchMs: 40,
+  });
+  const VIEWERS = 20;
+  const bodies = await Promise.all(
+    Array.from(
+      { length: VIEWERS },
+      async () => (await routes.request("/live/cam.flv")).body!,
+    ),
+  );
+  const collect = async (body: ReadableStream<Uint8Array>) => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    return chunks;
+  };
+  const reading = Promise.all(bodies.map(collect));
+  // 1.2 s of media, paced in real time (about 100 frames).
+  const live = frames.filter((f) => !f.config && f.dts >= 200 && f.dts < 1400);
+  const start = performance.now();
+  for (const f of live) {
+    const wait = start + f.dts - 200 - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    handle.publishFrame(f);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  handle.end();
+  const got = await within(reading, 5_000);
+  const [first] = got;
+  for (const chunks of got) {
+    assert.equal(chunks.length, first!.length);
+    // Header + replay joined once for all, then every live chunk shared.
+    chunks.forEach((c, i) =>
+      assert.equal(c, first![i], `chunk ${i} is shared`)
+    );
+  }
+  const liveChunks = first!.length - 1;
+  assert.ok(
+    liveChunks <= Math.ceil(1300 / 40) + 2,
+    `${liveChunks} chunks for ${live.length} frames: at most one per tick`,
+  );
+  assert.ok(liveChunks < live.length / 2);
+  const all = new Uint8Array(first!.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of first!) {
+    all.set(c, at);
+    at += c.length;
+  }
+  const parsed = readFlvFile(all).frames.filter((f) => !f.config);
+  assert.deepEqual(
+    parsed.slice(-live.length).map((f) => f.dts),
+    live.map((f) => f.dts),
+    "every live frame, in order",
+  );
+});
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms} ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,128 @@
+/**
+ * {@linkcode FlushTick}: one shared egress timer per stream, so every viewer
+ * of the stream wakes at the same moment, takes the same run of frames and
+ * writes the same shared bytes (one write per viewer per tick instead of one
+ * per published frame).
+ *
+ * Data path: a viewer's egress loop does `await sub.ready()`, then
+ * `await tick.next()`, then `sub.takeAll()`. The first viewer to ask arms
+ * one timer of `periodMs`; every viewer that asks before it fires gets the
+ * very same promise, so the wake-ups and the `takeAll()` calls happen in one
+ * run of microtasks, where no new frame can arrive: all viewers at the live
+ * edge take the same range. The added latency is at most `periodMs`. With
+ * `periodMs` 0 `next()` is an already-resolved promise (no timer).
+ *
+ * Viewers `join()` when they start and call the returned `leave` when they
+ * end; when the last member leaves, a pending tick fires at once, so no timer
+ * outlives the viewers that armed it (clean shutdown, leak-free tests).
+ *
+ * Memory: one promise and one timer per stream at most, never one per viewer.
+ * Time comes from an injected {@linkcode Clock} (the kernel never calls
+ * `setTimeout` itself).
+ *
+ * @module
+ */
+import { StreamError } from "../media/stream_error.ts";
+import type { Clock } from "./clock.ts";
+
+/**
+ * Longest flush period accepted: a tick longer than a few frames would add
+ * visible latency and let a batch grow past what players buffer smoothly.
+ */
+export const MAX_FLUSH_PERIOD_MS = 1_000;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * A per-stream shared flush tick (see the module doc).
+ *
+ * @example Two viewers wake on the same tick
+ * ```ts
+ * import { FlushTick } from "./_flush_tick.ts";
+ * import { ManualClock } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * const tick = new FlushTick(40, clock);
+ * assert.equal(tick.next(), tick.next());
+ * ```
+ */
+export class FlushTick {
+  /** The period, ms; 0 means "no coalescing". */
+  readonly periodMs: number;
+  #clock: Clock;
+  #members = 0;
+  #cancel: (() => void) | undefined;
+  #pending: Promise<void> | undefined;
+  #resolve: (() => void) | undefined;
+
+  /**
+   * @param periodMs the flush period in ms, 0 to disable (0 … {@linkcode MAX_FLUSH_PERIOD_MS})
+   * @param clock where timers come from
+   * @throws {StreamError} `InvalidInput` for a period out of range
+   */
+  constructor(periodMs: number, clock: Clock) {
+    if (
+      !Number.isFinite(periodMs) || periodMs < 0 ||
+      periodMs > MAX_FLUSH_PERIOD_MS
+    ) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot create a flush tick of ${periodMs} ms: must be 0 to ${MAX_FLUSH_PERIOD_MS}`,
+      );
+    }
+    this.periodMs = periodMs;
+    this.#clock = clock;
+  }
+
+  /** Viewers currently joined. */
+  get members(): number {
+    return this.#members;
+  }
+
+  /** True while a tick is armed. */
+  get armed(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /**
+   * Register a viewer.
+   *
+   * @returns `leave` (idempotent); the last one to leave fires a pending tick at once
+   */
+  join(): () => void {
+    this.#members++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#members--;
+      if (this.#members === 0) this.#fire();
+    };
+  }
+
+  /**
+   * The next flush: the same promise for every caller until it fires.
+   *
+   * @returns resolves within `periodMs` (at once when the period is 0)
+   */
+  next(): Promise<void> {
+    if (this.periodMs === 0) return RESOLVED;
+    if (this.#pending === undefined) {
+      this.#pending = new Promise<void>((resolve) => {
+        this.#resolve = resolve;
+      });
+      this.#cancel = this.#clock.setTimer(this.periodMs, this.#fire);
+    }
+    return this.#pending;
+  }
+
+  #fire = (): void => {
+    const resolve = this.#resolve;
+    this.#cancel?.();
+    this.#cancel = undefined;
+    this.#pending = undefined;
+    this.#resolve = undefined;
+    resolve?.();
+  };
+}

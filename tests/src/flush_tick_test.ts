@@ -1,0 +1,54 @@
+// FlushTick: one shared timer per stream; every waiter gets the same promise;
+// the last member leaving fires at once; period 0 never arms a timer.
+import assert from "node:assert/strict";
+import { FlushTick, MAX_FLUSH_PERIOD_MS } from "../../src/_flush_tick.ts";
+import { ManualClock } from "../../src/mod.ts";
+import { StreamError } from "../../media/stream_error.ts";
+
+Deno.test("FlushTick: all waiters share one promise and wake together after the period", async () => {
+  const clock = new ManualClock();
+  const tick = new FlushTick(40, clock);
+  const leave = tick.join();
+  const woke: number[] = [];
+  const waits = [0, 1, 2].map((i) => tick.next().then(() => woke.push(i)));
+  assert.equal(tick.next(), tick.next());
+  assert.ok(tick.armed);
+  clock.advance(39);
+  await Promise.resolve();
+  assert.deepEqual(woke, []);
+  clock.advance(1);
+  await Promise.all(waits);
+  assert.deepEqual(woke, [0, 1, 2]);
+  assert.equal(tick.armed, false);
+  // A new wait arms a new tick.
+  const again = tick.next();
+  assert.ok(tick.armed);
+  clock.advance(40);
+  await again;
+  leave();
+});
+
+Deno.test("FlushTick: the last member leaving fires a pending tick at once; leave is idempotent", async () => {
+  const clock = new ManualClock();
+  const tick = new FlushTick(40, clock);
+  const a = tick.join();
+  const b = tick.join();
+  const wait = tick.next();
+  a();
+  a();
+  assert.equal(tick.members, 1);
+  assert.ok(tick.armed);
+  b();
+  assert.equal(tick.members, 0);
+  assert.equal(tick.armed, false);
+  await wait; // resolved without advancing the clock
+});
+
+Deno.test("FlushTick: period 0 never arms a timer; out-of-range periods are refused", async () => {
+  const tick = new FlushTick(0, new ManualClock());
+  await tick.next();
+  assert.equal(tick.armed, false);
+  for (const bad of [-1, NaN, Infinity, MAX_FLUSH_PERIOD_MS + 1]) {
+    assert.throws(() => new FlushTick(bad, new ManualClock()), StreamError);
+  }
+});
