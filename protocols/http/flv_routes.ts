@@ -16,9 +16,9 @@
  * buffer) or one binary WebSocket message. A viewer that cannot keep up
  * stops pulling; the kernel resyncs it at a newer keyframe or evicts it,
  * which ends its response, and no other viewer waits for it. The FLV
- * header and the replay go out as the first chunk, joined once and shared
- * by every viewer joining at the same GOP position (memoised by the shared
- * replay batch, no per-viewer copy), and the response header
+ * header and the replay go out first, as two chunks: the replay is a view of
+ * the stream's memoised replay run (appended to as viewers join later in
+ * the GOP), never a per-viewer copy, and the response header
  * `X-Arcly-Start-Dts` gives the decode time (ms) of its first media frame,
  * which players take as their time origin (so a page can measure latency). WebSocket
  * viewers whose `bufferedAmount` passes {@linkcode MAX_WS_BUFFERED_BYTES}
@@ -188,8 +188,9 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     } catch {
       // evicted already: the loop below ends the response
     }
-    // One chunk, shared by every viewer joining at the same GOP position.
-    const first = firstChunk(headerFor(handle), cache.batch(replay));
+    // Two chunks, no per-viewer copy: the replay bytes are shared (a view of
+    // the stream's memoised replay run).
+    const first = [headerFor(handle), cache.batch(replay)];
     if (upgrade) return serveWebSocket(c, sub, first, cache, options);
     const headers: Record<string, string> = {
       "Content-Type": "video/x-flv",
@@ -220,37 +221,22 @@ function firstMediaDts(frames: readonly MediaFrame[]): number | undefined {
   return min;
 }
 
-/**
- * FLV header + replay joined, memoised by the (shared, per-stream) replay
- * batch, so viewers joining at the same GOP position share one chunk. Weak:
- * it lives as long as the replay batch, which lives as long as its frames.
- */
-const firstChunks = new WeakMap<Uint8Array, Uint8Array>();
-
-/** Offset of the audio/video flags in the FLV header (§E.2). */
-const HEADER_FLAGS_AT = 4;
-
-function firstChunk(header: Uint8Array, replay: Uint8Array): Uint8Array {
-  if (replay.length === 0) return header;
-  const memo = firstChunks.get(replay);
-  if (memo !== undefined && memo[HEADER_FLAGS_AT] === header[HEADER_FLAGS_AT]) {
-    return memo;
-  }
-  const out = new Uint8Array(header.length + replay.length);
-  out.set(header, 0);
-  out.set(replay, header.length);
-  firstChunks.set(replay, out);
-  return out;
-}
+/** The four possible FLV file headers, built once and shared (read-only). */
+const FILE_HEADERS: readonly Uint8Array[] = [
+  flvFileHeader(false, false),
+  flvFileHeader(false, true),
+  flvFileHeader(true, false),
+  flvFileHeader(true, true),
+];
 
 function headerFor(handle: StreamHandle): Uint8Array {
   const metadata = handle.metadataSnapshot();
   const known = metadata.video !== undefined || metadata.audio !== undefined;
   // Before any sequence header arrived, announce both tracks (players wait
   // for what the header promises; most streams carry both).
-  return known
-    ? flvFileHeader(metadata.video !== undefined, metadata.audio !== undefined)
-    : flvFileHeader(true, true);
+  const video = !known || metadata.video !== undefined;
+  const audio = !known || metadata.audio !== undefined;
+  return FILE_HEADERS[(video ? 2 : 0) + (audio ? 1 : 0)]!;
 }
 
 /** The next non-empty chunk for a viewer, or null once its subscription ended. */
@@ -278,7 +264,7 @@ async function nextChunk(
 
 function httpBody(
   sub: Subscription,
-  first: Uint8Array,
+  first: readonly Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): ReadableStream<Uint8Array> {
@@ -287,8 +273,11 @@ function httpBody(
     async pull(controller): Promise<void> {
       if (!started) {
         started = true;
-        controller.enqueue(first);
-        options.onBytesOut?.("http-flv", first.length);
+        for (const bytes of first) {
+          if (bytes.length === 0) continue;
+          controller.enqueue(bytes);
+          options.onBytesOut?.("http-flv", bytes.length);
+        }
         return;
       }
       const bytes = await nextChunk(sub, cache);
@@ -309,7 +298,7 @@ function httpBody(
 function serveWebSocket(
   c: Context,
   sub: Subscription,
-  first: Uint8Array,
+  first: readonly Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): Response {
@@ -333,12 +322,15 @@ function serveWebSocket(
 async function pumpWebSocket(
   socket: WebSocket,
   sub: Subscription,
-  first: Uint8Array,
+  first: readonly Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): Promise<void> {
-  socket.send(first);
-  options.onBytesOut?.("ws-flv", first.length);
+  for (const bytes of first) {
+    if (bytes.length === 0) continue;
+    socket.send(bytes);
+    options.onBytesOut?.("ws-flv", bytes.length);
+  }
   while (socket.readyState === WebSocket.OPEN && !sub.isClosed) {
     if (socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
       await new Promise((resolve) => setTimeout(resolve, WS_DRAIN_POLL_MS));

@@ -9,7 +9,9 @@
  * frame (the kernel's ring or GOP cache holds it) and every viewer writes
  * the very same bytes. A batch of one frame is that cached tag itself (no
  * copy); a longer batch is concatenated once, sized first, and memoised
- * in a `WeakMap` keyed by its first frame, so every viewer asking for the
+ * in a `WeakMap` keyed by its first frame (append-only: a longer run from
+ * the same frame, like the replay for a later joiner, is appended in place
+ * and a shorter one is a view), so every viewer asking for the
  * same run of frames (all viewers at the live edge, woken by the same
  * flush tick) writes the very same `Uint8Array`. Timestamps are the stream's absolute ones, never rebased
  * per viewer, which is what makes the bytes shareable.
@@ -20,8 +22,10 @@
  * `egressBatchMs` later than without it.
  *
  * Memory is bounded by the frames the kernel retains plus at most one
- * joined batch per retained frame (the run it starts), which is at most the
- * retained frames' bytes again.
+ * joined run per retained frame (the run it starts), about twice the
+ * retained frames' bytes with a grown run's spare capacity; a run keyed by
+ * a long-lived config frame (every replay starts there) is replaced when
+ * the next replay diverges, so at most one stale GOP per stream.
  *
  * @module
  */
@@ -97,7 +101,7 @@ export function flvFileHeader(
 export class FlvTagCache {
   #tags = new WeakMap<MediaFrame, Uint8Array>();
   #tick: FlushTick;
-  #batches = new WeakMap<MediaFrame, JoinedBatch>();
+  #runs = new WeakMap<MediaFrame, JoinedRun>();
   #joined = 0;
   #serialized = 0;
   #skipped = 0;
@@ -178,39 +182,78 @@ export class FlvTagCache {
   }
 
   /**
-   * The bytes of a batch of frames (a viewer's `takeAll()`), as one chunk.
+   * The bytes of a batch of frames (a viewer's `takeAll()`), as one chunk:
+   * one frame's cached tag, or the tags joined once and memoised by the
+   * first frame, so every viewer taking the same run gets the same
+   * `Uint8Array`. A longer run from the same first frame (the replay of a
+   * later joiner) is appended in place; a shorter one is a view.
    *
    * @param frames consecutive frames of the stream, in order
-   * @returns the concatenated tags (read-only; possibly shared)
+   * @returns the concatenated tags (read-only; shared)
    */
   batch(frames: readonly MediaFrame[]): Uint8Array {
     const count = frames.length;
     if (count === 0) return EMPTY;
     const first = frames[0]!;
     if (count === 1) return this.tagOf(first);
-    const last = frames[count - 1]!;
-    const memo = this.#batches.get(first);
-    if (memo !== undefined && memo.last === last && memo.count === count) {
-      return memo.bytes;
+    let run = this.#runs.get(first);
+    let same = 0;
+    if (run !== undefined) {
+      const known = run.frames;
+      const n = Math.min(count, known.length);
+      while (same < n && frames[same] === known[same]) same++;
+      if (same === count) {
+        return count === known.length
+          ? run.view
+          : run.buffer.subarray(0, run.ends[count - 1]);
+      }
+      if (same < known.length) run = undefined; // diverged: a new run
     }
-    let size = 0;
-    for (const frame of frames) size += this.tagOf(frame).length;
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const frame of frames) {
-      const tag = this.tagOf(frame);
-      bytes.set(tag, offset);
-      offset += tag.length;
+    if (run === undefined) {
+      same = 0;
+      run = { frames: [], ends: [], buffer: EMPTY, length: 0, view: EMPTY };
+      this.#runs.set(first, run);
     }
-    this.#batches.set(first, { last, count, bytes });
+    let extra = 0;
+    for (let i = same; i < count; i++) extra += this.tagOf(frames[i]!).length;
+    if (run.length + extra > run.buffer.length) {
+      // Grow geometrically only when a run is extended (a replay that
+      // grows with each joiner), exact size for a fresh run.
+      const grown = new Uint8Array(
+        run.length === 0
+          ? extra
+          : Math.max(run.length + extra, run.buffer.length * 2),
+      );
+      grown.set(run.buffer.subarray(0, run.length), 0);
+      run.buffer = grown; // views handed out earlier keep the old buffer
+    }
+    for (let i = same; i < count; i++) {
+      const frame = frames[i]!;
+      const bytes = this.tagOf(frame);
+      run.buffer.set(bytes, run.length);
+      run.length += bytes.length;
+      run.frames.push(frame);
+      run.ends.push(run.length);
+    }
+    run.view = run.buffer.subarray(0, run.length);
     this.#joined++;
-    return bytes;
+    return run.view;
   }
 }
 
-/** A joined batch, memoised by its first frame. */
-interface JoinedBatch {
-  last: MediaFrame;
-  count: number;
-  bytes: Uint8Array;
+/**
+ * Joined bytes of a run of frames, memoised by its first frame. Append-only:
+ * bytes once written never change, so a view handed to a viewer stays valid
+ * when the run is extended (in place, or in a larger copy).
+ */
+interface JoinedRun {
+  /** The frames joined so far, in order. */
+  frames: MediaFrame[];
+  /** End offset of each frame's bytes in `buffer`. */
+  ends: number[];
+  /** Joined bytes in `[0, length)`; spare capacity after. */
+  buffer: Uint8Array;
+  length: number;
+  /** `buffer.subarray(0, length)`, the one object every viewer of the whole run gets. */
+  view: Uint8Array;
 }

@@ -9,8 +9,10 @@
  * messages); bodies by `writeFlvBodyInto` from `media/flv`.
  *
  * A batch of several frames (a player's `takeAll()`) is joined once and
- * memoised by its first frame, so players at the same cursor share one
- * `Uint8Array` per batch and one write each: no per-player copy.
+ * memoised by its first frame (append-only, so a longer run from the same
+ * frame extends it and a shorter one is a view), so players at the same
+ * cursor share one `Uint8Array` per batch and one write each: no per-player
+ * copy.
  *
  * Timing: the cache also holds the stream's shared flush tick
  * (`nextFlush()`, period {@linkcode DEFAULT_RTMP_EGRESS_BATCH_MS} unless
@@ -20,8 +22,11 @@
  *
  * Memory: `WeakMap`s keyed by the frame (its chunk bytes; the joined batch
  * it starts), so cached bytes live exactly as long as the kernel's ring or
- * GOP cache keeps the frame; at most one joined batch per frame, so joined
- * bytes are bounded by the ring's own bytes.
+ * GOP cache keeps the frame; at most one joined run per frame, so joined
+ * bytes are bounded by about twice the retained frames' bytes (a run's
+ * spare capacity after growth included). A run keyed by a long-lived frame
+ * (a config frame heading every replay) is replaced when the next replay
+ * diverges from it, so at most one stale GOP per stream.
  *
  * @module
  */
@@ -77,7 +82,7 @@ export const DEFAULT_RTMP_EGRESS_BATCH_MS = 40;
 export class FrameChunkCache {
   #cache = new WeakMap<MediaFrame, Uint8Array>();
   #tick: FlushTick;
-  #batches = new WeakMap<MediaFrame, JoinedBatch>();
+  #runs = new WeakMap<MediaFrame, JoinedRun>();
   #joined = 0;
   #chunkSize: number;
   #built = 0;
@@ -156,10 +161,13 @@ export class FrameChunkCache {
 
   /**
    * The chunk bytes of a batch, for one write per batch. One frame: its
-   * cached bytes as they are (no copy). More: the bytes joined once (size
-   * first, one allocation) and memoised by the batch's first frame, so every
-   * player whose batch is the same run of frames (all players at the live
-   * edge, woken by the same flush) writes the very same `Uint8Array`.
+   * cached bytes as they are (no copy). More: the bytes joined once and
+   * memoised by the batch's first frame, so every player whose batch is the
+   * same run of frames (all players at the live edge, woken by the same
+   * flush) writes the very same `Uint8Array`. A longer run from the same
+   * first frame (a replay for a later joiner, a lagging player) is appended
+   * to the memoised bytes in place and a shorter one is a view of them:
+   * never a copy per player.
    *
    * @param frames consecutive frames of this stream, in order
    * @returns the bytes to write (shared, read-only)
@@ -170,31 +178,66 @@ export class FrameChunkCache {
     if (count === 0) return EMPTY;
     const first = frames[0]!;
     if (count === 1) return this.bytesOf(first);
-    const last = frames[count - 1]!;
-    const memo = this.#batches.get(first);
-    if (memo !== undefined && memo.last === last && memo.count === count) {
-      return memo.bytes;
+    let run = this.#runs.get(first);
+    let same = 0;
+    if (run !== undefined) {
+      const known = run.frames;
+      const n = Math.min(count, known.length);
+      while (same < n && frames[same] === known[same]) same++;
+      if (same === count) {
+        return count === known.length
+          ? run.view
+          : run.buffer.subarray(0, run.ends[count - 1]);
+      }
+      if (same < known.length) run = undefined; // diverged: a new run
     }
-    let total = 0;
-    for (const f of frames) total += this.bytesOf(f).length;
-    const bytes = new Uint8Array(total);
-    let o = 0;
-    for (const f of frames) {
-      const b = this.bytesOf(f);
-      bytes.set(b, o);
-      o += b.length;
+    if (run === undefined) {
+      same = 0;
+      run = { frames: [], ends: [], buffer: EMPTY, length: 0, view: EMPTY };
+      this.#runs.set(first, run);
     }
-    this.#batches.set(first, { last, count, bytes });
+    let extra = 0;
+    for (let i = same; i < count; i++) extra += this.bytesOf(frames[i]!).length;
+    if (run.length + extra > run.buffer.length) {
+      // Grow geometrically only when a run is extended (a replay that
+      // grows with each joiner), exact size for a fresh run.
+      const grown = new Uint8Array(
+        run.length === 0
+          ? extra
+          : Math.max(run.length + extra, run.buffer.length * 2),
+      );
+      grown.set(run.buffer.subarray(0, run.length), 0);
+      run.buffer = grown; // views handed out earlier keep the old buffer
+    }
+    for (let i = same; i < count; i++) {
+      const frame = frames[i]!;
+      const bytes = this.bytesOf(frame);
+      run.buffer.set(bytes, run.length);
+      run.length += bytes.length;
+      run.frames.push(frame);
+      run.ends.push(run.length);
+    }
+    run.view = run.buffer.subarray(0, run.length);
     this.#joined++;
-    return bytes;
+    return run.view;
   }
 }
 
-/** A joined batch, memoised by its first frame. */
-interface JoinedBatch {
-  last: MediaFrame;
-  count: number;
-  bytes: Uint8Array;
+/**
+ * Joined bytes of a run of frames, memoised by its first frame. Append-only:
+ * bytes once written never change, so a view handed to a viewer stays valid
+ * when the run is extended (in place, or in a larger copy).
+ */
+interface JoinedRun {
+  /** The frames joined so far, in order. */
+  frames: MediaFrame[];
+  /** End offset of each frame's bytes in `buffer`. */
+  ends: number[];
+  /** Joined bytes in `[0, length)`; spare capacity after. */
+  buffer: Uint8Array;
+  length: number;
+  /** `buffer.subarray(0, length)`, the one object every viewer of the whole run gets. */
+  view: Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -66,3 +66,31 @@ Deno.test("FlvTagCache: a batch of one frame is the cached tag itself", () => {
   assert.equal(cache.batch([]).length, 0);
   assert.equal(cache.joined, 0);
 });
+
+Deno.test("FlvTagCache: a run extended by later joiners is appended in place; earlier views, prefixes and diverging runs stay exact", () => {
+  const cache = new FlvTagCache();
+  const frames = sampleFrames().slice(0, 60);
+  const expect = (run: readonly typeof frames[number][]) => {
+    const parts = run.map((f) => cache.tagOf(f));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  };
+  const a = cache.batch(frames.slice(0, 10));
+  const aCopy = a.slice();
+  const b = cache.batch(frames.slice(0, 25)); // a later joiner: appended
+  const c = cache.batch(frames.slice(0, 60)); // grows past capacity
+  assert.deepEqual(a, aCopy, "an earlier view is never overwritten");
+  assert.deepEqual(b, expect(frames.slice(0, 25)));
+  assert.deepEqual(c, expect(frames.slice(0, 60)));
+  assert.equal(cache.batch(frames.slice(0, 60)), c, "same run, same object");
+  assert.deepEqual(cache.batch(frames.slice(0, 7)), expect(frames.slice(0, 7)));
+  const diverged = [frames[0]!, ...frames.slice(30, 40)];
+  assert.deepEqual(cache.batch(diverged), expect(diverged));
+  assert.deepEqual(c, expect(frames.slice(0, 60)), "still intact");
+  assert.equal(cache.joined, 4); // build, append, append, rebuild
+});
