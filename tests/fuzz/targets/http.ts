@@ -175,7 +175,13 @@ export function httpTargets(): FuzzTargetDef[] {
       const url = toUrl(input);
       if (url === null) return;
       const key = storageKeyFromPath(url.pathname);
-      validateStorageKey(key); // a mapped key must be a valid storage key (throws StreamError otherwise)
+      // A key path safety accepts must be one storage accepts too: otherwise
+      // the storage call throws deep in a route (that was an HTTP 500).
+      try {
+        validateStorageKey(key);
+      } catch (error) {
+        throw new Error(`path safety accepted a key storage rejects: ${error}`);
+      }
       if (key.split("/").some((s) => s === ".." || s === ".")) {
         throw new Error(`unsafe key ${key}`);
       }
