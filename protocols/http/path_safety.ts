@@ -17,6 +17,7 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
+import { validateStorageKey } from "../../media/storage/mod.ts";
 
 /**
  * The longest storage key accepted from a URL, in UTF-16 code units. Stream
@@ -118,6 +119,14 @@ export function storageKeyFromPath(pathname: string): string {
   }
   const key = out.join("/");
   if (key.length > MAX_URL_KEY_LENGTH) throw unsafe("path is too long");
+  // Path safety and storage must agree on what a key is (e.g. a segment over
+  // the 255-byte file-name limit): refuse here, as a 4xx, what storage would
+  // refuse later.
+  try {
+    validateStorageKey(key);
+  } catch {
+    throw unsafe("the path is not a valid storage key");
+  }
   return key;
 }
 

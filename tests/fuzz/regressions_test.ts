@@ -76,16 +76,14 @@ Deno.test("regression: FlvReader frames stay intact after later pushes reuse no 
   frames.forEach((f, i) => assert.ok(f.data.every((b) => b === i + 1)));
 });
 
-// KNOWN BUG (found by http.app.request after 172k cases, reported to
-// protocols/http 2026-11-24): a URL file name longer than a storage key
-// segment may be (255 bytes) passes path safety, then FsStorage.stat() throws
-// StreamError InvalidInput inside hls_routes.ts storedFile() and the app
-// answers 500. Expected: 400 or 404. Inputs: corpus/regressions/
-// http_long_segment_500.txt (minimal) and http_long_segment_500_fuzz.bin.
-// Run with ARCLY_KNOWN_BUGS=1 until the fix lands.
+// Found by http.app.request after 172k cases: a URL file name longer than a
+// storage key segment may be (255 bytes) passed path safety, then
+// FsStorage.stat() threw StreamError InvalidInput inside hls_routes.ts and the
+// app answered 500. Fixed: storageKeyFromPath() validates the key as storage
+// will. Inputs: corpus/regressions/http_long_segment_500.txt (minimal) and
+// http_long_segment_500_fuzz.bin.
 Deno.test({
   name: "regression: an over-long file name in an HLS URL is a 4xx, not a 500",
-  ignore: Deno.env.get("ARCLY_KNOWN_BUGS") !== "1",
   async fn() {
     const { createHttpApp } = await import("../../protocols/http/mod.ts");
     const { FsStorage } = await import("../../media/storage/mod.ts");
