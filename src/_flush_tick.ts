@@ -34,6 +34,25 @@ export const MAX_FLUSH_PERIOD_MS = 1_000;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
+ * Validate a flush period (handlers call it on their options, so a bad
+ * value fails at construction, not at the first viewer).
+ *
+ * @param periodMs the period in ms
+ * @throws {StreamError} `InvalidInput` unless 0 ≤ periodMs ≤ {@linkcode MAX_FLUSH_PERIOD_MS}
+ */
+export function checkFlushPeriod(periodMs: number): void {
+  if (
+    !Number.isFinite(periodMs) || periodMs < 0 ||
+    periodMs > MAX_FLUSH_PERIOD_MS
+  ) {
+    throw new StreamError(
+      "InvalidInput",
+      `Cannot create a flush tick of ${periodMs} ms: must be 0 to ${MAX_FLUSH_PERIOD_MS}`,
+    );
+  }
+}
+
+/**
  * A per-stream shared flush tick (see the module doc).
  *
  * @example Two viewers wake on the same tick
@@ -62,15 +81,7 @@ export class FlushTick {
    * @throws {StreamError} `InvalidInput` for a period out of range
    */
   constructor(periodMs: number, clock: Clock) {
-    if (
-      !Number.isFinite(periodMs) || periodMs < 0 ||
-      periodMs > MAX_FLUSH_PERIOD_MS
-    ) {
-      throw new StreamError(
-        "InvalidInput",
-        `Cannot create a flush tick of ${periodMs} ms: must be 0 to ${MAX_FLUSH_PERIOD_MS}`,
-      );
-    }
+    checkFlushPeriod(periodMs);
     this.periodMs = periodMs;
     this.#clock = clock;
   }

@@ -29,6 +29,7 @@
 import { type Context, Hono } from "hono";
 import type { MediaFrame } from "../../media/frame.ts";
 import type { StreamHandle, Subscription } from "../../src/mod.ts";
+import { checkFlushPeriod } from "../../src/_flush_tick.ts";
 import { flvFileHeader, FlvTagCache } from "./flv_tag_cache.ts";
 import type { HttpRoutes } from "./http_routes.ts";
 import { decodeSafeSegment } from "./path_safety.ts";
@@ -109,7 +110,8 @@ export interface FlvRoutesOptions {
 /**
  * Build the HTTP-FLV and WS-FLV sub-app.
  *
- * @param options how to open streams, and a byte counter
+ * @param options how to open streams, a byte counter, the flush period
+ * @throws {StreamError} `InvalidInput` for an `egressBatchMs` outside 0…1,000
  * @returns the routes
  *
  * @example Serve a live stream over HTTP-FLV
@@ -135,8 +137,12 @@ export function flvRoutes(options: FlvRoutesOptions): HttpRoutes {
  *
  * @param app the app to add routes to
  * @param options as for {@linkcode flvRoutes}
+ * @throws {StreamError} `InvalidInput` for an `egressBatchMs` outside 0…1,000
  */
 export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
+  if (options.egressBatchMs !== undefined) {
+    checkFlushPeriod(options.egressBatchMs); // fail now, not per request
+  }
   const caches = new WeakMap<StreamHandle, FlvTagCache>();
   const cacheOf = (handle: StreamHandle): FlvTagCache => {
     let cache = caches.get(handle);

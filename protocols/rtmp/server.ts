@@ -22,6 +22,7 @@ import type { ProtocolHandler } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly } from "./_conn_io.ts";
+import { checkFlushPeriod } from "../../src/_flush_tick.ts";
 import { FrameChunkCache } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
 import { RtmpConnection } from "./server_connection.ts";
@@ -161,8 +162,12 @@ export class RtmpHandler implements ProtocolHandler {
    * Configure the server (nothing is bound until `serve()`).
    *
    * @param options address, TLS, limits and timeouts
+   * @throws {StreamError} `InvalidInput` for an `egressBatchMs` outside 0…1,000
    */
   constructor(options: RtmpHandlerOptions = {}) {
+    if (options.egressBatchMs !== undefined) {
+      checkFlushPeriod(options.egressBatchMs); // fail now, not at the first play
+    }
     this.#options = options;
     this.name = options.tls ? "rtmps" : "rtmp";
     this.#listening = new Promise((resolve, reject) => {

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { readFlvFile } from "../../../media/flv/mod.ts";
 import { Engine, StreamKey, type Subscription } from "../../../src/mod.ts";
-import { FlvTagCache } from "../../../protocols/http/mod.ts";
+import { flvRoutes, FlvTagCache } from "../../../protocols/http/mod.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 import { sampleFrames } from "./_fixtures.ts";
 
 const HEADER = new Uint8Array([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
@@ -93,4 +94,12 @@ Deno.test("FlvTagCache: a run extended by later joiners is appended in place; ea
   assert.deepEqual(cache.batch(diverged), expect(diverged));
   assert.deepEqual(c, expect(frames.slice(0, 60)), "still intact");
   assert.equal(cache.joined, 4); // build, append, append, rebuild
+});
+
+Deno.test("flvRoutes validates egressBatchMs when built, not per request", () => {
+  const open = () => Promise.reject(new Error("unused"));
+  assert.throws(() => flvRoutes({ open, egressBatchMs: 5_000 }), StreamError);
+  assert.throws(() => new FlvTagCache({ egressBatchMs: NaN }), StreamError);
+  assert.ok(flvRoutes({ open, egressBatchMs: 0 }));
+  assert.equal(new FlvTagCache().egressBatchMs, 40);
 });

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import type { MediaFrame } from "../../../media/frame.ts";
 import { Engine, StreamKey, type Subscription } from "../../../src/mod.ts";
-import { FrameChunkCache } from "../../../protocols/rtmp/mod.ts";
+import { FrameChunkCache, RtmpHandler } from "../../../protocols/rtmp/mod.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 
 function frame(i: number): MediaFrame {
   const video = i % 2 === 0;
@@ -52,4 +53,11 @@ Deno.test("FrameChunkCache: 100 players at the same cursor share one batch objec
   for (const p of players) p.close();
   lagging.close();
   handle.end();
+});
+
+Deno.test("RtmpHandler validates egressBatchMs when built, not at the first play", () => {
+  assert.throws(() => new RtmpHandler({ egressBatchMs: -1 }), StreamError);
+  assert.throws(() => new FrameChunkCache(128, 5_000), StreamError);
+  assert.equal(new RtmpHandler({ egressBatchMs: 0 }).name, "rtmp");
+  assert.equal(new FrameChunkCache(128, 0).egressBatchMs, 0);
 });
