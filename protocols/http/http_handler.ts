@@ -10,6 +10,7 @@
  * @module
  */
 import type { Engine, ProtocolHandler } from "../../src/mod.ts";
+import { clientKeyOf, type RateLimiter } from "../../src/rate_limiter.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
 
 /** Options of {@linkcode HttpHandler}. *
@@ -32,6 +33,12 @@ export interface HttpHandlerOptions extends HttpAppOptions {
   cert?: string;
   /** PEM private key (with `cert`). */
   key?: string;
+  /**
+   * Per-client request rate (IPv6 grouped by /64): a request over it is
+   * answered `429 Too Many Requests` with `Retry-After: 1` before routing,
+   * and audited as `clientDropped`. Long-lived bodies (HTTP-FLV) count once.
+   */
+  rateLimiter?: RateLimiter;
   /** Called once listening, with the bound address (port 0 → the real port). */
   onListen?: (address: { hostname: string; port: number }) => void;
 }
@@ -88,6 +95,26 @@ export class HttpHandler implements ProtocolHandler {
   async serve(engine: Engine, signal: AbortSignal): Promise<void> {
     const options = this.#options;
     const app = createHttpApp(engine, options);
+    const limiter = options.rateLimiter;
+    const handler = limiter === undefined ? app.fetch : (
+      request: Request,
+      info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    ): Response | Promise<Response> => {
+      const ip = info.remoteAddr.hostname;
+      if (limiter.tryAcquire(clientKeyOf(ip))) return app.fetch(request, info);
+      engine.audit.record({
+        type: "clientDropped",
+        at: engine.clock.now(),
+        protocol: "http",
+        remoteAddr: `${ip}:${info.remoteAddr.port}`,
+        code: "LimitExceeded",
+        reason: "request refused: rateLimited",
+      });
+      return new Response("Too Many Requests", {
+        status: 429,
+        headers: { "Retry-After": "1" },
+      });
+    };
     const listen = {
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? 8080,
@@ -101,9 +128,9 @@ export class HttpHandler implements ProtocolHandler {
     const server = options.cert !== undefined && options.key !== undefined
       ? Deno.serve(
         { ...listen, cert: options.cert, key: options.key },
-        app.fetch,
+        handler,
       )
-      : Deno.serve(listen, app.fetch);
+      : Deno.serve(listen, handler);
     if (!signal.aborted) {
       await new Promise<void>((resolve) => {
         signal.addEventListener("abort", () => resolve(), { once: true });
