@@ -24,15 +24,19 @@ function flag(name: string, fallback: number): number {
 }
 
 const engine = Engine.builder().application({ name: "live" }).build();
+/** Shared 40 ms flush tick for every viewer of a stream (opt-in; the library default is 0). */
+const EGRESS_BATCH_MS = flag("egress-batch-ms", 40);
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",
   port: flag("rtmp-port", 1935),
   maxConnections: MAX_CONNECTIONS,
+  egressBatchMs: EGRESS_BATCH_MS,
 });
 const http = new HttpHandler({
   hostname: "127.0.0.1",
   port: flag("http-port", 8000),
   dashboard: false,
+  egressBatchMs: EGRESS_BATCH_MS,
 });
 await engine.serveUntilSignal([rtmp, http]);
 Deno.exit(0);

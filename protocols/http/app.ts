@@ -63,6 +63,11 @@ export interface HttpAppOptions {
   cors?: boolean | string | string[];
   /** Longest hold of an LL-HLS blocking request, ms (default three target durations). */
   blockingReloadTimeoutMs?: number;
+  /**
+   * HTTP-FLV / WS-FLV flush period in ms (0 = write as frames arrive, the
+   * default); see `FlvRoutesOptions.egressBatchMs`.
+   */
+  egressBatchMs?: number;
   /** The dashboard at `/`: `true` (default), `false`, or asset locations. */
   dashboard?: boolean | DashboardOptions;
 }
@@ -127,6 +132,9 @@ export function createHttpApp(
   }
   addFlvRoutes(app, {
     open: (access) => engine.authorizePlay(access.key, credentialsOf(access)),
+    ...(options.egressBatchMs !== undefined
+      ? { egressBatchMs: options.egressBatchMs }
+      : {}),
     ...(metrics !== undefined
       ? {
         onBytesOut: (protocol, bytes) => metrics.countBytesOut(protocol, bytes),

@@ -8,7 +8,7 @@
  * sub.takeAll()` that turns each batch into one chunk through the stream's
  * shared {@linkcode FlvTagCache} and hands it to the transport. The flush
  * tick is shared by the stream's viewers (one timer per stream, period
- * `egressBatchMs`, default 40), so they
+ * `egressBatchMs`, default 0 = off), so they
  * wake together, take the same run of frames and enqueue the very same
  * `Uint8Array` (no per-viewer copy), at most `egressBatchMs` later than the
  * frame arrived. Each chunk is one `enqueue` into a pull-based

@@ -35,13 +35,12 @@ import { FlushTick } from "../../src/_flush_tick.ts";
 import { systemClock } from "../../src/clock.ts";
 
 /**
- * Default HTTP-FLV/WS-FLV flush period, ms: viewers of a stream wake on one
- * shared tick and write what arrived since as one shared chunk. 40 ms is one
- * frame at 25 fps: it cuts the writes per viewer from one per published
- * frame (~75/s for 30 fps video + AAC) to at most 25/s, and adds at most
- * 40 ms of latency.
+ * Default HTTP-FLV / WS-FLV flush period, ms: 0 (write as frames arrive).
+ * `egressBatchMs: 40` shares one wake-up and one batch per 40 ms among the
+ * viewers of a stream (fewer writes, ≤ 40 ms more latency); opt-in for the
+ * same burst reason as `DEFAULT_RTMP_EGRESS_BATCH_MS`.
  */
-const DEFAULT_FLV_EGRESS_BATCH_MS = 40;
+const DEFAULT_FLV_EGRESS_BATCH_MS = 0;
 
 const EMPTY = new Uint8Array(0);
 

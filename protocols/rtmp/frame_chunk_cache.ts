@@ -49,21 +49,24 @@ import { FlushTick } from "../../src/_flush_tick.ts";
 import { systemClock } from "../../src/clock.ts";
 
 /**
- * Default RTMP play flush period, ms: players of a stream wake on one shared
- * tick and write what arrived since as one shared batch. 40 ms is one frame
- * at 25 fps: it cuts the writes per player from one per published frame
- * (~75/s for 30 fps video + AAC) to at most 25/s, and adds at most 40 ms of
- * latency.
+ * Default RTMP play flush period, ms: 0, players write as soon as frames
+ * arrive. A period such as 40 ms (`egressBatchMs: 40`) makes the players of a
+ * stream wake on one shared tick and write what arrived since as one shared
+ * batch: at most 25 writes per player per second instead of one per frame
+ * (~75/s for 30 fps video + AAC), for at most 40 ms of added latency — the
+ * setting the fan-out benchmark uses. It is opt-in because a publisher that
+ * bursts more than `maxLagFrames` frames within one period (an unpaced file
+ * push) makes every player resync past that burst.
  *
  * @example The default
  * ```ts
  * import { DEFAULT_RTMP_EGRESS_BATCH_MS } from "@arcly/stream/rtmp";
  * import assert from "node:assert/strict";
  *
- * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 40);
+ * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 0);
  * ```
  */
-export const DEFAULT_RTMP_EGRESS_BATCH_MS = 40;
+export const DEFAULT_RTMP_EGRESS_BATCH_MS = 0;
 
 /**
  * Chunk bytes of frames, built once per frame.

@@ -101,5 +101,5 @@ Deno.test("flvRoutes validates egressBatchMs when built, not per request", () =>
   assert.throws(() => flvRoutes({ open, egressBatchMs: 5_000 }), StreamError);
   assert.throws(() => new FlvTagCache({ egressBatchMs: NaN }), StreamError);
   assert.ok(flvRoutes({ open, egressBatchMs: 0 }));
-  assert.equal(new FlvTagCache().egressBatchMs, 40);
+  assert.equal(new FlvTagCache().egressBatchMs, 0); // opt-in: off by default
 });
