@@ -53,6 +53,10 @@ export interface OriginOptions {
   demo: boolean;
   /** Maximum concurrent RTMP connections. */
   maxConnections: number;
+  /** Maximum concurrent RTMP connections per client IP (a `ConnectionGate`), or null for no per-IP cap. */
+  maxConnectionsPerIp: number | null;
+  /** HTTP requests per second per client IP (burst of twice that), or null for no limit. */
+  httpRate: number | null;
   /** Milliseconds without frames before a stream is reaped. */
   idleTimeoutMs: number;
   /** Print usage and exit. */
@@ -92,6 +96,8 @@ Access control (combine as needed):
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
   --max-connections N       RTMP connection limit          (default 1000)
+  --max-connections-per-ip N  RTMP connections per client IP (also rate-limits accepts)
+  --http-rate N             HTTP requests per second per client IP (429 beyond)
   --idle-timeout SECONDS    reap streams without frames    (default 10)
   -h, --help                this text
 `;
@@ -210,6 +216,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         "auth-webhook": { type: "string" },
         demo: { type: "boolean" },
         "max-connections": { type: "string" },
+        "max-connections-per-ip": { type: "string" },
+        "http-rate": { type: "string" },
         "idle-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -282,6 +290,18 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     authWebhook: v["auth-webhook"] ?? null,
     demo: v.demo ?? false,
     maxConnections: Math.floor(maxConnections),
+    maxConnectionsPerIp: v["max-connections-per-ip"] === undefined
+      ? null
+      : Math.floor(
+        positiveNumber(
+          v["max-connections-per-ip"],
+          "--max-connections-per-ip",
+          1,
+        ),
+      ),
+    httpRate: v["http-rate"] === undefined
+      ? null
+      : positiveNumber(v["http-rate"], "--http-rate", 1),
     idleTimeoutMs: Math.round(
       positiveNumber(v["idle-timeout"], "--idle-timeout", 10) * 1000,
     ),

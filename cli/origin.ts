@@ -13,7 +13,9 @@
  */
 import {
   allOf,
+  ConnectionGate,
   Engine,
+  RateLimiter,
   SignedUrlAuthenticator,
   type StreamAuthenticator,
   StreamKey,
@@ -145,6 +147,12 @@ export async function startOrigin(
     storage: hlsStorage,
     hls: packaging,
     metrics,
+    ...(options.httpRate === null ? {} : {
+      rateLimiter: new RateLimiter({
+        ratePerSecond: options.httpRate,
+        burst: Math.ceil(options.httpRate * 2),
+      }),
+    }),
   });
   const handlers = [http, ...(rtmp ? [rtmp] : []), ...(rtmps ? [rtmps] : [])];
   const controller = new AbortController();

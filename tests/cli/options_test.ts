@@ -46,6 +46,16 @@ Deno.test("parseOriginArgs() takes overrides", () => {
   assert.equal(o.publishToken, "s3cret");
   assert.equal(o.demo, true);
   assert.equal(parseOriginArgs(["--rtmp", "off"]).rtmp, null);
+  const limited = parseOriginArgs([
+    "--max-connections-per-ip",
+    "8",
+    "--http-rate",
+    "50",
+  ]);
+  assert.equal(limited.maxConnectionsPerIp, 8);
+  assert.equal(limited.httpRate, 50);
+  assert.equal(parseOriginArgs([]).maxConnectionsPerIp, null);
+  assert.equal(parseOriginArgs([]).httpRate, null);
 });
 
 Deno.test("parseOriginArgs() refuses bad flags with a UsageError naming the flag", () => {
@@ -61,6 +71,8 @@ Deno.test("parseOriginArgs() refuses bad flags with a UsageError naming the flag
     ["--https"],
     ["--auth-webhook", "ftp://x"],
     ["--record-format", "avi"],
+    ["--http-rate", "0"],
+    ["--max-connections-per-ip", "-3"],
     ["positional"],
   ];
   for (const args of bad) {
