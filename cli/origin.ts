@@ -128,18 +128,22 @@ export async function startOrigin(
       key: await Deno.readTextFile(options.tls.keyFile),
     }
     : null;
-  const rtmp = options.rtmp
-    ? new RtmpHandler({
-      ...options.rtmp,
+  // One gate for RTMP and RTMPS: a client IP's connections count across both.
+  const gate = options.maxConnectionsPerIp === null
+    ? null
+    : new ConnectionGate({
       maxConnections: options.maxConnections,
-    })
+      maxPerIp: options.maxConnectionsPerIp,
+    });
+  const limits = {
+    maxConnections: options.maxConnections,
+    ...(gate ? { gate } : {}),
+  };
+  const rtmp = options.rtmp
+    ? new RtmpHandler({ ...options.rtmp, ...limits })
     : null;
   const rtmps = options.rtmps && tls
-    ? new RtmpHandler({
-      ...options.rtmps,
-      tls,
-      maxConnections: options.maxConnections,
-    })
+    ? new RtmpHandler({ ...options.rtmps, tls, ...limits })
     : null;
   const http = new HttpHandler({
     ...options.http,
