@@ -117,13 +117,21 @@ export class RtmpConnection {
       while (!this.#closed) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
-        this.#lastActivity = this.#engine.clock.now();
+        const before = this.#session.messagesReceived;
         let actions: SessionAction[];
         try {
           actions = this.#session.feed(buf.subarray(0, n));
         } catch (error) {
           this.#violation(error);
           break;
+        }
+        // Idle means no complete message: a peer trickling bytes of a message
+        // that never completes (slowloris) is idle however often it writes.
+        if (
+          this.#session.messagesReceived !== before ||
+          !this.#session.handshakeDone
+        ) {
+          this.#lastActivity = this.#engine.clock.now();
         }
         for (const action of actions) await this.#perform(action);
       }

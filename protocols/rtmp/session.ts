@@ -73,6 +73,7 @@ export class RtmpSession {
   #hs: Uint8Array | null = new Uint8Array(HANDSHAKE_SIZE + 1);
   #hsFill = 0;
   #reader: ChunkReader;
+  #messagesReceived = 0;
   #ingest = new MediaIngest();
   #chunkSize: number;
   #options: RtmpSessionOptions;
@@ -102,6 +103,14 @@ export class RtmpSession {
         ? {}
         : { maxChunkStreams: options.maxChunkStreams }),
     });
+  }
+
+  /**
+   * Complete messages received so far. Progress is counted in messages, not
+   * bytes: a peer that trickles a message that never completes makes none.
+   */
+  get messagesReceived(): number {
+    return this.#messagesReceived;
   }
 
   /** True once the handshake is complete. */
@@ -139,6 +148,7 @@ export class RtmpSession {
       if ((this.#phase as Phase) !== "chunks" || p >= bytes.length) return out;
     }
     const messages = this.#reader.feed(p === 0 ? bytes : bytes.subarray(p));
+    this.#messagesReceived += messages.length;
     for (const message of messages) this.#onMessage(message, out);
     this.#maybeAck(out);
     return out;

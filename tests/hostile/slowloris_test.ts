@@ -87,7 +87,7 @@ Deno.test("hostile: HTTP header slowloris against Deno.serve (measured) leaves v
   assert.ok(gaps.rtmpGap < MAX_GAP_MS && gaps.flvGap < MAX_GAP_MS);
 });
 
-Deno.test("hostile: RTMP trickle after connect is held (measured); a silent client hits the idle timeout", async () => {
+Deno.test("hostile: RTMP trickle after connect and a silent client both hit the idle timeout", async () => {
   await using origin = await startHostileOrigin({
     rtmp: { idleTimeoutMs: 1_000 },
   });
@@ -97,11 +97,20 @@ Deno.test("hostile: RTMP trickle after connect is held (measured); a silent clie
   });
   report(
     `rtmp post-connect trickle x10: ${closes.stillOpen} still open after 3000 ms ` +
-      `(idleTimeoutMs 1000 counts any byte as activity); viewer max gap rtmp ${
+      `(idleTimeoutMs 1000 counts only complete messages as activity); viewer max gap rtmp ${
         gaps.rtmpGap.toFixed(0)
       } / flv ${gaps.flvGap.toFixed(0)} ms`,
   );
   assert.ok(gaps.rtmpGap < MAX_GAP_MS && gaps.flvGap < MAX_GAP_MS);
+  assert.equal(
+    closes.stillOpen,
+    0,
+    "trickling a message that never completes is idleness",
+  );
+  assert.ok(
+    closes.slowestCloseMs < 3_000,
+    `closed after ${closes.slowestCloseMs} ms`,
+  );
   const silent = await rawConnected(origin.rtmpPort);
   const t = await closedWithin(silent, 4_000);
   assert.ok(t !== null && t < 3_000, `silent client closed after ${t} ms`);
