@@ -31,6 +31,7 @@
  */
 import type { MediaFrame } from "../../media/frame.ts";
 import { frameToFlvTag } from "../../media/flv/mod.ts";
+import { JoinedRuns } from "../../src/_joined_runs.ts";
 import { FlushTick } from "../../src/_flush_tick.ts";
 import { systemClock } from "../../src/clock.ts";
 
@@ -100,8 +101,7 @@ export function flvFileHeader(
 export class FlvTagCache {
   #tags = new WeakMap<MediaFrame, Uint8Array>();
   #tick: FlushTick;
-  #runs = new WeakMap<MediaFrame, JoinedRun>();
-  #joined = 0;
+  #runs = new JoinedRuns();
   #serialized = 0;
   #skipped = 0;
 
@@ -150,7 +150,7 @@ export class FlvTagCache {
 
   /** Multi-frame batches joined so far (one per distinct run of frames, not per viewer). */
   get joined(): number {
-    return this.#joined;
+    return this.#runs.joined;
   }
 
   /** Frames FLV cannot carry (e.g. VVC), left out of the output. */
@@ -191,68 +191,8 @@ export class FlvTagCache {
    * @returns the concatenated tags (read-only; shared)
    */
   batch(frames: readonly MediaFrame[]): Uint8Array {
-    const count = frames.length;
-    if (count === 0) return EMPTY;
-    const first = frames[0]!;
-    if (count === 1) return this.tagOf(first);
-    let run = this.#runs.get(first);
-    let same = 0;
-    if (run !== undefined) {
-      const known = run.frames;
-      const n = Math.min(count, known.length);
-      while (same < n && frames[same] === known[same]) same++;
-      if (same === count) {
-        return count === known.length
-          ? run.view
-          : run.buffer.subarray(0, run.ends[count - 1]);
-      }
-      if (same < known.length) run = undefined; // diverged: a new run
-    }
-    if (run === undefined) {
-      same = 0;
-      run = { frames: [], ends: [], buffer: EMPTY, length: 0, view: EMPTY };
-      this.#runs.set(first, run);
-    }
-    let extra = 0;
-    for (let i = same; i < count; i++) extra += this.tagOf(frames[i]!).length;
-    if (run.length + extra > run.buffer.length) {
-      // Grow geometrically only when a run is extended (a replay that
-      // grows with each joiner), exact size for a fresh run.
-      const grown = new Uint8Array(
-        run.length === 0
-          ? extra
-          : Math.max(run.length + extra, run.buffer.length * 2),
-      );
-      grown.set(run.buffer.subarray(0, run.length), 0);
-      run.buffer = grown; // views handed out earlier keep the old buffer
-    }
-    for (let i = same; i < count; i++) {
-      const frame = frames[i]!;
-      const bytes = this.tagOf(frame);
-      run.buffer.set(bytes, run.length);
-      run.length += bytes.length;
-      run.frames.push(frame);
-      run.ends.push(run.length);
-    }
-    run.view = run.buffer.subarray(0, run.length);
-    this.#joined++;
-    return run.view;
+    return this.#runs.join(frames, this.#tagOf);
   }
-}
 
-/**
- * Joined bytes of a run of frames, memoised by its first frame. Append-only:
- * bytes once written never change, so a view handed to a viewer stays valid
- * when the run is extended (in place, or in a larger copy).
- */
-interface JoinedRun {
-  /** The frames joined so far, in order. */
-  frames: MediaFrame[];
-  /** End offset of each frame's bytes in `buffer`. */
-  ends: number[];
-  /** Joined bytes in `[0, length)`; spare capacity after. */
-  buffer: Uint8Array;
-  length: number;
-  /** `buffer.subarray(0, length)`, the one object every viewer of the whole run gets. */
-  view: Uint8Array;
+  #tagOf = (frame: MediaFrame): Uint8Array => this.tagOf(frame);
 }

@@ -46,6 +46,7 @@ import {
 } from "./chunk_writer.ts";
 import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
 import { FlushTick } from "../../src/_flush_tick.ts";
+import { JoinedRuns } from "../../src/_joined_runs.ts";
 import { systemClock } from "../../src/clock.ts";
 
 /**
@@ -85,8 +86,7 @@ export const DEFAULT_RTMP_EGRESS_BATCH_MS = 0;
 export class FrameChunkCache {
   #cache = new WeakMap<MediaFrame, Uint8Array>();
   #tick: FlushTick;
-  #runs = new WeakMap<MediaFrame, JoinedRun>();
-  #joined = 0;
+  #runs = new JoinedRuns();
   #chunkSize: number;
   #built = 0;
 
@@ -142,7 +142,7 @@ export class FrameChunkCache {
 
   /** How many multi-frame batches were joined (for tests: one per distinct run of frames, not per player). */
   get joined(): number {
-    return this.#joined;
+    return this.#runs.joined;
   }
 
   /**
@@ -177,73 +177,11 @@ export class FrameChunkCache {
    * @throws {StreamError} `Unsupported` for codecs FLV cannot carry
    */
   batchOf(frames: readonly MediaFrame[]): Uint8Array {
-    const count = frames.length;
-    if (count === 0) return EMPTY;
-    const first = frames[0]!;
-    if (count === 1) return this.bytesOf(first);
-    let run = this.#runs.get(first);
-    let same = 0;
-    if (run !== undefined) {
-      const known = run.frames;
-      const n = Math.min(count, known.length);
-      while (same < n && frames[same] === known[same]) same++;
-      if (same === count) {
-        return count === known.length
-          ? run.view
-          : run.buffer.subarray(0, run.ends[count - 1]);
-      }
-      if (same < known.length) run = undefined; // diverged: a new run
-    }
-    if (run === undefined) {
-      same = 0;
-      run = { frames: [], ends: [], buffer: EMPTY, length: 0, view: EMPTY };
-      this.#runs.set(first, run);
-    }
-    let extra = 0;
-    for (let i = same; i < count; i++) extra += this.bytesOf(frames[i]!).length;
-    if (run.length + extra > run.buffer.length) {
-      // Grow geometrically only when a run is extended (a replay that
-      // grows with each joiner), exact size for a fresh run.
-      const grown = new Uint8Array(
-        run.length === 0
-          ? extra
-          : Math.max(run.length + extra, run.buffer.length * 2),
-      );
-      grown.set(run.buffer.subarray(0, run.length), 0);
-      run.buffer = grown; // views handed out earlier keep the old buffer
-    }
-    for (let i = same; i < count; i++) {
-      const frame = frames[i]!;
-      const bytes = this.bytesOf(frame);
-      run.buffer.set(bytes, run.length);
-      run.length += bytes.length;
-      run.frames.push(frame);
-      run.ends.push(run.length);
-    }
-    run.view = run.buffer.subarray(0, run.length);
-    this.#joined++;
-    return run.view;
+    return this.#runs.join(frames, this.#bytesOf);
   }
-}
 
-/**
- * Joined bytes of a run of frames, memoised by its first frame. Append-only:
- * bytes once written never change, so a view handed to a viewer stays valid
- * when the run is extended (in place, or in a larger copy).
- */
-interface JoinedRun {
-  /** The frames joined so far, in order. */
-  frames: MediaFrame[];
-  /** End offset of each frame's bytes in `buffer`. */
-  ends: number[];
-  /** Joined bytes in `[0, length)`; spare capacity after. */
-  buffer: Uint8Array;
-  length: number;
-  /** `buffer.subarray(0, length)`, the one object every viewer of the whole run gets. */
-  view: Uint8Array;
+  #bytesOf = (frame: MediaFrame): Uint8Array => this.bytesOf(frame);
 }
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * Options for {@linkcode chunkFrame}.
