@@ -38,6 +38,7 @@ import {
 
 import net from "node:net";
 import { RtmpClient } from "../protocols/rtmp/mod.ts";
+import { readProcText } from "./fanout/proc_stats.ts";
 
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
@@ -86,8 +87,8 @@ interface Proc {
 }
 
 function sampleProc(pid: number): Proc {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const status = readProcText(`/proc/${pid}/status`);
+  const stat = readProcText(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return {
     rssMiB: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024,

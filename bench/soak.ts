@@ -22,6 +22,7 @@
  * @module
  */
 import { RtmpClient } from "../protocols/rtmp/mod.ts";
+import { countFds, readProcText } from "./fanout/proc_stats.ts";
 
 function flag(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
@@ -106,11 +107,10 @@ interface ProcSample {
 }
 
 function sampleProc(pid: number, startedAt: number): ProcSample {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const status = readProcText(`/proc/${pid}/status`);
+  const stat = readProcText(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  let fds = 0;
-  for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) fds++;
+  const fds = countFds(pid);
   return {
     atMs: performance.now() - startedAt,
     rssMiB: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024,

