@@ -349,9 +349,15 @@ export async function closedWithin(
   }
 }
 
-/** Resident set size of this process, MiB. */
+/**
+ * Memory this test's isolate holds, MiB: V8 heap plus external
+ * (ArrayBuffer) memory, where the origin's buffers live. Not process RSS:
+ * under `deno test --parallel` the RSS counts every test file running
+ * alongside, which made the bounds flaky.
+ */
 export function rssMiB(): number {
-  return Deno.memoryUsage().rss / (1 << 20);
+  const m = Deno.memoryUsage();
+  return (m.heapUsed + m.external) / (1 << 20);
 }
 
 /** Print one figure line for the test log (stderr; bench/hostile.ts collects the long version). */
