@@ -26,6 +26,7 @@ import { FlvViewer } from "./flv_viewer.ts";
 import { RtmpViewer } from "./rtmp_viewer.ts";
 import { cpuRate, type ProcSample, sampleProc } from "./proc_stats.ts";
 import { setReadPacing, type Viewer } from "./viewer.ts";
+import { BacklogSampler, counterDelta, readNetCounters } from "./net_stats.ts";
 
 /** What the orchestrator asks the load client to do. */
 export interface ClientSpec {
@@ -48,6 +49,8 @@ export interface ClientSpec {
   stallS: number;
   /** Read pacing after the first keyframe, ms (0 = read every write). */
   paceMs: number;
+  /** `ss` sampling period of the server's listen queue during the flash crowd, ms (0 = off). */
+  backlogSampleMs?: number;
 }
 
 /** Median/p99/max summary of a sample set (ms unless stated). */
@@ -230,7 +233,20 @@ async function warmUp(
 
 async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
   const rssBefore = mustSample(spec.serverPid).rssBytes;
+  // Accept queue: namespace-wide counters around the crowd, and the server
+  // port's own queue sampled while it connects.
+  const sampleMs = spec.backlogSampleMs ?? 50;
+  const sampler = sampleMs > 0
+    ? new BacklogSampler(
+      spec.protocol === "flv" ? spec.httpPort : spec.rtmpPort,
+      sampleMs,
+    )
+    : null;
+  const net0 = readNetCounters();
   const viewers = await flashCrowd(spec, spec.viewers);
+  const net1 = readNetCounters();
+  const backlog = await sampler?.stop() ?? null;
+  const accept = { ...counterDelta(net0, net1), backlog };
   try {
     const warmupS = await warmUp(spec, viewers);
     const bytes0 = viewers.map((v) => v.bytes);
@@ -261,6 +277,7 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
     }
     return {
       ...flash,
+      accept,
       errors: [
         ...new Set(viewers.map((v) => v.error).filter((e) => e !== null)),
       ].slice(0, 5),

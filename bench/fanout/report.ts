@@ -7,7 +7,25 @@
  */
 
 import type { Summary } from "./load_client.ts";
+import type { BacklogSummary, NetCounters } from "./net_stats.ts";
 import type { SourceStats } from "./source.ts";
+import {
+  marginalMicros,
+  median,
+  microsPerMessage,
+  renderSummary,
+} from "./summary.ts";
+
+export { microsPerMessage };
+
+/**
+ * Accept-queue evidence of one flash crowd: namespace-wide `TcpExt` counter
+ * increments (see `net_stats.ts`) and the server port's listen queue sampled
+ * with `ss` (null when not sampled).
+ */
+export interface AcceptStats extends NetCounters {
+  backlog: BacklogSummary | null;
+}
 
 /** Output of the load client's `steady` scenario. */
 export interface SteadyResult {
@@ -29,6 +47,8 @@ export interface SteadyResult {
   /** Warm-up actually used (grows until viewers reach the live edge). */
   warmupS: number;
   errors: string[];
+  /** Absent in results from before the accept-queue columns. */
+  accept?: AcceptStats;
 }
 
 /** Output of the load client's `stall` scenario. */
@@ -67,24 +87,8 @@ export interface Report {
   runs: ServerRun[];
 }
 
-function median(values: readonly number[]): number {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-}
-
 function fmt(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : "–";
-}
-
-/** µs of server CPU per message per viewer, above the 0-viewer baseline. */
-export function microsPerMessage(
-  s: SteadyResult,
-  baselineCpu: number,
-  messagesPerSecond: number,
-): number {
-  return ((s.serverCpu - baselineCpu) / s.viewers / messagesPerSecond) * 1e6;
 }
 
 interface Row {
@@ -100,6 +104,11 @@ interface Row {
   join: number;
   failed: number;
   clientCpu: number;
+  /** `TcpExt: ListenDrops` increment over the flash crowd (namespace-wide). */
+  drops: number;
+  synRetrans: number;
+  backlogPeak: number;
+  backlogLimit: number;
 }
 
 /** JSON turns NaN into null: read it back as NaN. */
@@ -121,6 +130,10 @@ function rowOf(r: ServerRun, s: SteadyResult, mps: number): Row {
     join: n(s.join.median),
     failed: n(s.failed),
     clientCpu: n(s.clientCpu),
+    drops: n(s.accept?.listenDrops),
+    synRetrans: n(s.accept?.synRetrans),
+    backlogPeak: n(s.accept?.backlog?.peak),
+    backlogLimit: n(s.accept?.backlog?.limit),
   };
 }
 
@@ -139,6 +152,10 @@ function medianRow(rows: readonly Row[]): Row {
     join: pick("join"),
     failed: pick("failed"),
     clientCpu: pick("clientCpu"),
+    drops: pick("drops"),
+    synRetrans: pick("synRetrans"),
+    backlogPeak: pick("backlogPeak"),
+    backlogLimit: pick("backlogLimit"),
   };
 }
 
@@ -149,8 +166,8 @@ function steadyTable(
 ): string[] {
   const mps = report.source.messagesPerSecond;
   const lines = [
-    `| N | server | CPU (cores) | µs/msg/viewer | RSS/viewer (KB) | aggregate (Mbit/s) | slowest viewer (Mbit/s) | viewers behind | TTFB median / p99 (ms) | 1st keyframe p99 (ms) | join (ms) | failed | client CPU |`,
-    `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `| N | server | CPU (cores) | µs/msg/viewer | RSS/viewer (KB) | aggregate (Mbit/s) | slowest viewer (Mbit/s) | viewers behind | TTFB median / p99 (ms) | 1st keyframe p99 (ms) | join (ms) | failed | accept drops | SYN retrans | listen queue peak / backlog | client CPU |`,
+    `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   const ns = [
     ...new Set(
@@ -182,7 +199,11 @@ function steadyTable(
           fmt(m.laggards, 0)
         } | ${fmt(m.ttfbMed, 0)} / ${fmt(m.ttfbP99, 0)} | ${
           fmt(m.keyP99, 0)
-        } | ${fmt(m.join, 0)} | ${fmt(m.failed, 0)} | ${fmt(m.clientCpu, 2)} |`,
+        } | ${fmt(m.join, 0)} | ${fmt(m.failed, 0)} | ${fmt(m.drops, 0)} | ${
+          fmt(m.synRetrans, 0)
+        } | ${fmt(m.backlogPeak, 0)} / ${fmt(m.backlogLimit, 0)} | ${
+          fmt(m.clientCpu, 2)
+        } |`,
       );
     }
     const a = perKind.get("nms");
@@ -201,7 +222,7 @@ function steadyTable(
           fmt(ratio("ttfbMed"), 2)
         }× / ${fmt(ratio("ttfbP99"), 2)}× | ${fmt(ratio("keyP99"), 2)}× | ${
           fmt(ratio("join"), 2)
-        }× | | |`,
+        }× | | | | | |`,
       );
     }
   }
@@ -245,7 +266,10 @@ function stallTable(report: Report, kinds: readonly string[]): string[] {
   return lines;
 }
 
-/** Marginal µs/msg/viewer: CPU slope between the smallest and largest N of each run. */
+/**
+ * Marginal µs/msg/viewer: CPU slope between the two largest N of each run
+ * (at small N the per-viewer share is below what a 10 ms tick resolves).
+ */
 function slopeLine(
   report: Report,
   protocol: "flv" | "rtmp",
@@ -257,12 +281,11 @@ function slopeLine(
   for (const r of report.runs) {
     const ss = r.steady.filter((s) => s.protocol === protocol)
       .sort((a, b) => a.viewers - b.viewers);
-    const lo = ss[0];
+    const lo = ss.at(-2);
     const hi = ss.at(-1);
     if (lo === undefined || hi === undefined || lo === hi) continue;
     span = `N = ${lo.viewers} → ${hi.viewers}`;
-    const us = ((hi.serverCpu - lo.serverCpu) / (hi.viewers - lo.viewers) /
-      mps) * 1e6;
+    const us = marginalMicros(lo, hi, mps);
     const m = perKind.get(r.kind) ?? new Map<number, number>();
     m.set(r.run, us);
     perKind.set(r.kind, m);
@@ -312,6 +335,9 @@ export function renderReport(report: Report): string {
       kinds.map((k) => `${k} ${runsPerKind(k)}`).join(", ")
     }; every figure is the median over runs, ` +
     `ratios are per run then median (nms ÷ arcly: above 1 means arcly uses less / is faster).`,
+    ``,
+    ...renderSummary(report),
+    `## Method`,
     ``,
     `Columns: CPU = server utime+stime per second from /proc (1.0 = one core); µs/msg/viewer = (CPU − CPU with 0 viewers) ÷ N ÷ messages/s;`,
     `RSS/viewer = (VmRSS during the window − VmRSS before the viewers joined) ÷ N; viewers behind = viewers whose media`,

@@ -58,6 +58,7 @@ interface Settings {
   stallS: number;
   connectTimeoutS: number;
   paceMs: number;
+  backlogSampleMs: number;
 }
 
 const benchDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -91,7 +92,43 @@ function parseSettings(args: readonly string[]): Settings {
     stallS: num("stall-seconds", quick ? 30 : 60),
     connectTimeoutS: num("connect-timeout", quick ? 20 : 30),
     paceMs: num("pace", 100),
+    backlogSampleMs: num("backlog-sample", 50),
   };
+}
+
+/**
+ * Rough wall-clock estimate of a whole invocation, in seconds, from the
+ * settings (calibrated on this 2-core host: fixed costs per scenario plus the
+ * flash crowd's connect and catch-up time, which grows with N).
+ *
+ * @param s The settings.
+ * @returns Seconds.
+ */
+export function estimateSeconds(
+  s: Pick<
+    Settings,
+    | "runs"
+    | "servers"
+    | "viewers"
+    | "protocols"
+    | "stall"
+    | "warmupS"
+    | "windowS"
+    | "baselineS"
+    | "probes"
+    | "stallS"
+  >,
+): number {
+  const startup = 8; // server + publisher + first keyframe
+  const baseline = 3 + s.baselineS;
+  // process start, flash crowd, probes (~1.5 s each), close, 2 s settle
+  const steady = (n: number): number =>
+    4 + s.warmupS + s.windowS + s.probes * 1.5 + n / 100;
+  const stall = 6 + s.stallS;
+  const perServer = startup + baseline +
+    s.protocols.length * s.viewers.reduce((a, n) => a + steady(n), 0) +
+    (s.stall ? s.protocols.length * stall : 0);
+  return s.runs * s.servers.length * perServer;
 }
 
 function log(message: string): void {
@@ -187,6 +224,7 @@ async function runServer(
       probes: settings.probes,
       stallS: settings.stallS,
       paceMs: settings.paceMs,
+      backlogSampleMs: settings.backlogSampleMs,
     };
     log(
       `run ${run} ${kind}: baseline (pid ${server.child.pid}, rtmp ${server.rtmpPort}, http ${server.httpPort})`,
@@ -220,7 +258,13 @@ async function runServer(
               f(r.ttfb.p99, 0)
             } ms, join ${f(r.join.median, 0)} ms, warm-up ${
               f(r.warmupS, 1)
-            } s, client cpu ${f(r.clientCpu, 2)}`,
+            } s, client cpu ${
+              f(r.clientCpu, 2)
+            }, failed ${r.failed}, accept drops ${
+              f(r.accept?.listenDrops ?? null, 0)
+            } (queue peak ${f(r.accept?.backlog?.peak ?? null, 0)}/${
+              f(r.accept?.backlog?.limit ?? null, 0)
+            }, SYN retrans ${f(r.accept?.synRetrans ?? null, 0)})`,
           );
         } catch (e) {
           log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -268,6 +312,17 @@ async function main(): Promise<void> {
   Deno.mkdirSync(runDir, { recursive: true });
   const source = `${scratchDir}/source.flv`;
   log(`mode ${settings.mode}; logs in ${runDir}`);
+  const eta = estimateSeconds(settings);
+  const t0 = Date.now();
+  log(
+    `${settings.runs} run(s) × ${settings.servers.join(",")} × ${
+      settings.protocols.join(",")
+    } × N = ${settings.viewers.join(",")}${
+      settings.stall ? `, ${settings.stallS} s stall` : ""
+    }: ETA ~${Math.round(eta / 60)} min (done ~${
+      new Date(t0 + eta * 1000).toISOString().slice(11, 16)
+    } UTC)`,
+  );
   await ensureSource(source);
   const report: Report = {
     // --out only says where the table goes; it does not change a figure.
@@ -307,7 +362,11 @@ async function main(): Promise<void> {
     recursive: true,
   });
   await writeReport(settings.out, markdown);
-  log(`wrote ${settings.out} and ${runDir}/results.json`);
+  log(
+    `wrote ${settings.out} and ${runDir}/results.json in ${
+      ((Date.now() - t0) / 60000).toFixed(1)
+    } min (estimated ${(eta / 60).toFixed(1)})`,
+  );
 }
 
 if (import.meta.main) {
