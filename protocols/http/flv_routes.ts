@@ -40,6 +40,12 @@ import {
   playTokenOf,
 } from "./play_access.ts";
 import { remoteAddrOf } from "./_remote_addr.ts";
+import {
+  type DirectSink,
+  isDirectHost,
+  registerDirectBody,
+} from "./_direct_body.ts";
+import { encodeFrame, OP_BINARY } from "./_websocket.ts";
 
 /**
  * Bytes a WebSocket viewer may have queued before the server stops taking
@@ -144,6 +150,17 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     checkFlushPeriod(options.egressBatchMs); // fail now, not per request
   }
   const caches = new WeakMap<StreamHandle, FlvTagCache>();
+  // WS-FLV on the origin's own server: each shared batch framed once as a
+  // binary message, the framed bytes shared by every WebSocket viewer.
+  const framed = new WeakMap<Uint8Array, Uint8Array>();
+  const wsFrame = (bytes: Uint8Array): Uint8Array => {
+    let out = framed.get(bytes);
+    if (out === undefined) {
+      out = encodeFrame(OP_BINARY, bytes);
+      framed.set(bytes, out);
+    }
+    return out;
+  };
   const cacheOf = (handle: StreamHandle): FlvTagCache => {
     let cache = caches.get(handle);
     if (cache === undefined) {
@@ -197,6 +214,17 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     // Two chunks, no per-viewer copy: the replay bytes are shared (a view of
     // the stream's memoised replay run).
     const first = [headerFor(handle), cache.batch(replay)];
+    const direct = isDirectHost(c.env);
+    if (upgrade && direct) {
+      // The origin's server answers the upgrade and runs the pump below.
+      const placeholder = new ReadableStream<Uint8Array>();
+      registerDirectBody(placeholder, {
+        kind: "websocket",
+        run: (sink) =>
+          pumpDirect(sub, first, cache, options, sink, "ws-flv", wsFrame),
+      });
+      return new Response(placeholder);
+    }
     if (upgrade) return serveWebSocket(c, sub, first, cache, options);
     const headers: Record<string, string> = {
       "Content-Type": "video/x-flv",
@@ -205,7 +233,15 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     };
     const startDts = firstMediaDts(replay);
     if (startDts !== undefined) headers[START_DTS_HEADER] = String(startDts);
-    return new Response(httpBody(sub, first, cache, options), { headers });
+    const body = httpBody(sub, first, cache, options);
+    if (direct) {
+      registerDirectBody(body, {
+        kind: "stream",
+        run: (sink) =>
+          pumpDirect(sub, first, cache, options, sink, "http-flv", same),
+      });
+    }
+    return new Response(body, { headers });
   });
 }
 
@@ -265,6 +301,47 @@ async function nextChunk(
     }
     const bytes = cache.batch(frames);
     if (bytes.length > 0) return bytes;
+  }
+}
+
+const same = (bytes: Uint8Array): Uint8Array => bytes;
+
+/**
+ * The egress loop on the origin's own server: each batch is one write of the
+ * shared bytes (framed once per batch for WebSocket). A write resolves when
+ * the socket took the bytes, so a viewer that stops reading stops taking
+ * frames; when the kernel evicts it the socket is closed, which ends a write
+ * stuck on a full socket.
+ */
+async function pumpDirect(
+  sub: Subscription,
+  first: readonly Uint8Array[],
+  cache: FlvTagCache,
+  options: FlvRoutesOptions,
+  sink: DirectSink,
+  protocol: PlayProtocol,
+  frame: (bytes: Uint8Array) => Uint8Array,
+): Promise<void> {
+  sub.closed.then((end) => {
+    if (end.reason === "evicted") sink.abort();
+  });
+  sink.peerGone.then(() => sub.close("viewer left"));
+  try {
+    for (const bytes of first) {
+      if (bytes.length === 0) continue;
+      await sink.write(frame(bytes));
+      options.onBytesOut?.(protocol, bytes.length);
+    }
+    while (true) {
+      const bytes = await nextChunk(sub, cache);
+      if (bytes === null) break;
+      await sink.write(frame(bytes));
+      options.onBytesOut?.(protocol, bytes.length);
+    }
+  } catch {
+    // the viewer's socket failed or was closed: the viewer is gone
+  } finally {
+    sub.close("stream ended");
   }
 }
 

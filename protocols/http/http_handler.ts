@@ -1,17 +1,34 @@
 /**
  * {@linkcode HttpHandler}: the HTTP egress as a kernel `ProtocolHandler`,
- * running `Deno.serve` (HTTP or HTTPS) until the engine's signal aborts.
+ * serving {@linkcode createHttpApp} (HTTP or HTTPS) until the engine's
+ * signal aborts.
  *
- * Shutdown: when the signal aborts, the server stops accepting and
- * `server.shutdown()` waits for in-flight responses; the engine ends every
- * stream at the same moment, so long-lived HTTP-FLV bodies finish on their
- * own, and LL-HLS blocking requests are bounded by their timeout.
+ * Server: by default the origin's own HTTP/1.1 server (`_http1_server.ts`):
+ * a connection cap and optional per-IP gate at accept, a deadline for the
+ * request head (slowloris), bounded heads and bodies, and HTTP-FLV/WS-FLV
+ * bodies written straight to the socket (one write per shared batch, no
+ * per-viewer stream or chunk framing). `server: "deno"` runs `Deno.serve`
+ * instead (HTTP/2 over TLS; no head deadline or connection cap).
+ *
+ * Shutdown: when the signal aborts, the server stops accepting, idle
+ * connections close, and in-flight responses get a grace period; the engine
+ * ends every stream at the same moment, so long-lived HTTP-FLV bodies finish
+ * on their own, and LL-HLS blocking requests are bounded by their timeout.
  *
  * @module
  */
 import type { Engine, ProtocolHandler } from "../../src/mod.ts";
-import { clientKeyOf, type RateLimiter } from "../../src/rate_limiter.ts";
+import {
+  clientKeyOf,
+  type ConnectionGate,
+  type RateLimiter,
+} from "../../src/rate_limiter.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
+import {
+  DEFAULT_HTTP1_LIMITS,
+  type Http1Limits,
+  Http1Server,
+} from "./_http1_server.ts";
 
 /** Options of {@linkcode HttpHandler}. *
  * @example Loopback on a free port
@@ -41,6 +58,20 @@ export interface HttpHandlerOptions extends HttpAppOptions {
   rateLimiter?: RateLimiter;
   /** Called once listening, with the bound address (port 0 → the real port). */
   onListen?: (address: { hostname: string; port: number }) => void;
+  /**
+   * `"arcly"` (default): the origin's own HTTP/1.1 server (limits below,
+   * direct HTTP-FLV writes). `"deno"`: `Deno.serve` (HTTP/2 over TLS; the
+   * limits below do not apply).
+   */
+  server?: "arcly" | "deno";
+  /** Open connections at most (default 10,000); more are closed at accept and audited. */
+  maxConnections?: number;
+  /** A request head must arrive within this, ms (default 10,000); slower clients are closed and audited. */
+  headerTimeoutMs?: number;
+  /** Longest request head, bytes (default 16 KiB; 431 past it). */
+  maxHeadBytes?: number;
+  /** Per-IP connection caps and accept rate, decided before any byte is read. */
+  gate?: ConnectionGate;
 }
 
 /**
@@ -64,6 +95,7 @@ export class HttpHandler implements ProtocolHandler {
   readonly name: string = "http";
   #options: HttpHandlerOptions;
   #port: number | undefined;
+  #server: Http1Server | undefined;
   #listening: PromiseWithResolvers<{ hostname: string; port: number }> = Promise
     .withResolvers();
 
@@ -84,6 +116,16 @@ export class HttpHandler implements ProtocolHandler {
   /** The bound port once listening (useful with port 0), else undefined. */
   get port(): number | undefined {
     return this.#port;
+  }
+
+  /** Open connections (the own server; 0 under `server: "deno"`). */
+  get connectionCount(): number {
+    return this.#server?.connectionCount ?? 0;
+  }
+
+  /** Connections refused at accept or closed for a slow or malformed head. */
+  get refusedConnections(): number {
+    return this.#server?.refusedCount ?? 0;
   }
 
   /**
@@ -115,16 +157,75 @@ export class HttpHandler implements ProtocolHandler {
         headers: { "Retry-After": "1" },
       });
     };
-    const listen = {
-      hostname: options.hostname ?? "0.0.0.0",
-      port: options.port ?? 8080,
-      onListen: (address: Deno.NetAddr): void => {
-        this.#port = address.port;
-        const bound = { hostname: address.hostname, port: address.port };
-        this.#listening.resolve(bound);
-        options.onListen?.(bound);
-      },
+    const hostname = options.hostname ?? "0.0.0.0";
+    const port = options.port ?? 8080;
+    const bound = (address: Deno.NetAddr): void => {
+      this.#port = address.port;
+      const at = { hostname: address.hostname, port: address.port };
+      this.#listening.resolve(at);
+      options.onListen?.(at);
     };
+    if (options.server === "deno") {
+      return await this.#serveDeno(handler, signal, hostname, port, bound);
+    }
+    const tls = options.cert !== undefined && options.key !== undefined;
+    const listener = tls
+      ? Deno.listenTls({
+        hostname,
+        port,
+        cert: options.cert!,
+        key: options.key!,
+        alpnProtocols: ["http/1.1"],
+      })
+      : Deno.listen({ hostname, port });
+    const limits: Http1Limits = {
+      ...DEFAULT_HTTP1_LIMITS,
+      ...(options.maxConnections !== undefined
+        ? { maxConnections: options.maxConnections }
+        : {}),
+      ...(options.headerTimeoutMs !== undefined
+        ? { headerTimeoutMs: options.headerTimeoutMs }
+        : {}),
+      ...(options.maxHeadBytes !== undefined
+        ? { maxHeadBytes: options.maxHeadBytes }
+        : {}),
+    };
+    const server = new Http1Server(listener, handler, {
+      clock: engine.clock,
+      limits,
+      tls,
+      ...(options.gate !== undefined ? { gate: options.gate } : {}),
+      hooks: {
+        onRefused: (remote, reason, code) =>
+          engine.audit.record({
+            type: "clientDropped",
+            at: engine.clock.now(),
+            protocol: tls ? "https" : "http",
+            remoteAddr: `${remote.hostname}:${remote.port}`,
+            code,
+            reason,
+          }),
+        onError: (error) =>
+          engine.events.emit({ type: "handlerError", name: this.name, error }),
+      },
+    });
+    this.#server = server;
+    bound(listener.addr as Deno.NetAddr);
+    await server.serve(signal);
+  }
+
+  async #serveDeno(
+    handler: (
+      request: Request,
+      info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    ) => Response | Promise<Response>,
+    signal: AbortSignal,
+    hostname: string,
+    port: number,
+    bound: (address: Deno.NetAddr) => void,
+  ): Promise<void> {
+    const options = this.#options;
+    const listen = { hostname, port, onListen: bound };
     const server = options.cert !== undefined && options.key !== undefined
       ? Deno.serve(
         { ...listen, cert: options.cert, key: options.key },

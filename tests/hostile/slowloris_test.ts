@@ -71,16 +71,44 @@ Deno.test("hostile: a byte-per-200 ms RTMP handshake is closed by the handshake 
   assert.ok(gaps.rtmpGap < MAX_GAP_MS && gaps.flvGap < MAX_GAP_MS);
 });
 
-Deno.test("hostile: HTTP header slowloris against Deno.serve (measured) leaves viewers unaffected", async () => {
-  await using origin = await startHostileOrigin();
-  const patienceMs = Number(Deno.env.get("HOSTILE_SLOW_MS") ?? 6_000);
+Deno.test("hostile: an HTTP header slowloris is closed by the head deadline", async () => {
+  await using origin = await startHostileOrigin({
+    http: { headerTimeoutMs: 1_000 },
+  });
+  const auditBefore = origin.audit.length;
+  let closes = { clients: 0, stillOpen: 0, slowestCloseMs: 0 };
+  const gaps = await withViewers(origin, async () => {
+    closes = await httpHeaderSlowloris(origin, CLIENTS, 5_000);
+  });
+  report(
+    `http header slowloris x${CLIENTS}: closed after ≤ ${
+      closes.slowestCloseMs.toFixed(0)
+    } ms (headerTimeoutMs 1000); viewer max gap rtmp ${
+      gaps.rtmpGap.toFixed(0)
+    } / flv ${gaps.flvGap.toFixed(0)} ms`,
+  );
+  assert.equal(closes.stillOpen, 0, "every trickling client is closed");
+  assert.ok(closes.slowestCloseMs < 2_500, `${closes.slowestCloseMs} ms`);
+  const audited =
+    origin.audit.slice(auditBefore).filter((e) =>
+      e.type === "clientDropped" && e.code === "Timeout" &&
+      e.protocol === "http"
+    ).length;
+  assert.equal(audited, CLIENTS, "a clientDropped (Timeout) audit each");
+  assert.equal(origin.http.connectionCount, 1); // the FLV viewer
+  assert.ok(gaps.rtmpGap < MAX_GAP_MS && gaps.flvGap < MAX_GAP_MS);
+});
+
+Deno.test('hostile: HTTP header slowloris against Deno.serve (server: "deno", measured) leaves viewers unaffected', async () => {
+  await using origin = await startHostileOrigin({ http: { server: "deno" } });
+  const patienceMs = Number(Deno.env.get("HOSTILE_SLOW_MS") ?? 3_000);
   let closes = { clients: 0, stillOpen: 0, slowestCloseMs: 0 };
   const gaps = await withViewers(origin, async () => {
     closes = await httpHeaderSlowloris(origin, CLIENTS, patienceMs);
   });
   report(
-    `http header slowloris x${CLIENTS}: ${closes.stillOpen} still open after ${patienceMs} ms ` +
-      `(Deno.serve: no header timeout option); viewer max gap rtmp ${
+    `http header slowloris x${CLIENTS} on Deno.serve: ${closes.stillOpen} still open after ${patienceMs} ms ` +
+      `(no header timeout option there); viewer max gap rtmp ${
         gaps.rtmpGap.toFixed(0)
       } / flv ${gaps.flvGap.toFixed(0)} ms`,
   );
