@@ -16,9 +16,11 @@ import { ensureSource, sourceStats } from "./source.ts";
 import { freePort } from "./processes.ts";
 import { summarize } from "./load_client.ts";
 import {
+  BacklogSampler,
   counterDelta,
   countersOf,
   parseNetstat,
+  parseProcNetTcpListen,
   parseSsListen,
   readNetCounters,
 } from "./net_stats.ts";
@@ -197,6 +199,39 @@ Deno.test("parseSsListen() finds the listen queue of one port", () => {
   assert.deepEqual(parseSsListen(text, 45163), { queued: 511, limit: 511 });
   assert.deepEqual(parseSsListen(text, 2024), { queued: 0, limit: 128 });
   assert.equal(parseSsListen(text, 1935), null);
+});
+
+Deno.test("parseProcNetTcpListen() reads rx_queue of the LISTEN socket on a port", () => {
+  const text = [
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "   0: 0100007F:A9B5 00000000:0000 0A 00000000:000001FF 00:00000000 00000000     0        0 884939 1",
+    "   1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 887590 1",
+    "   2: 0100007F:A9B5 0100007F:C000 01 00000000:00000010 00:00000000 00000000     0        0 887591 1",
+  ].join("\n");
+  assert.equal(parseProcNetTcpListen(text, 0xa9b5), 511);
+  assert.equal(parseProcNetTcpListen(text, 8080), 0);
+  assert.equal(parseProcNetTcpListen(text, 1935), null);
+});
+
+Deno.test("BacklogSampler sees connections waiting in a listener's accept queue", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  const sampler = new BacklogSampler(port, 20);
+  const conns: Deno.TcpConn[] = [];
+  try {
+    // Nobody accepts: each completed handshake waits in the queue.
+    for (let i = 0; i < 5; i++) {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    const summary = await sampler.stop();
+    for (const c of conns) c.close();
+    listener.close();
+    assert.equal(summary.peak, 5);
+    assert.ok(summary.limit >= 5, `limit ${summary.limit}`);
+    assert.ok(summary.samples >= 3, `samples ${summary.samples}`);
+  }
 });
 
 function steadyOf(
