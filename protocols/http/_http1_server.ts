@@ -362,11 +362,14 @@ class Connection {
       if (head === null) return false; // clean close between requests
       this.#idle = false;
       if (head.chunked) {
-        await this.#sendError(501, "chunked request bodies are not supported");
+        await this.#refuseRequest(
+          501,
+          "chunked request bodies are not supported",
+        );
         return false;
       }
       if (head.contentLength > s.limits.maxBodyBytes) {
-        await this.#sendError(
+        await this.#refuseRequest(
           413,
           `request body over ${s.limits.maxBodyBytes} bytes`,
         );
@@ -459,7 +462,7 @@ class Connection {
     const s = this.#server;
     const request = this.#toRequest(head, body);
     if (request === null) {
-      await this.#sendError(400, "bad Host or request target");
+      await this.#refuseRequest(400, "bad Host or request target");
       return false;
     }
     const completed = Promise.withResolvers<void>();
@@ -632,6 +635,17 @@ class Connection {
     return lines;
   }
 
+  /** Answer `status`, audit the refusal; the connection closes after it. */
+  async #refuseRequest(status: number, message: string): Promise<void> {
+    this.#server.dropped();
+    this.#server.hooks.onRefused(
+      this.#remote,
+      `request refused (${status}): ${message}`,
+      status === 413 ? "LimitExceeded" : "Protocol",
+    );
+    await this.#sendError(status, message);
+  }
+
   async #sendError(status: number, message: string): Promise<void> {
     const text = `${REASONS[status] ?? "Error"}: ${message}\n`;
     const body = encoder.encode(text);
@@ -656,10 +670,13 @@ class Connection {
     response: Response,
     direct: DirectBody,
   ): Promise<void> {
-    this.#buf = EMPTY; // no more request heads on this connection
+    // No more request heads on this connection; bytes already read after
+    // this head are the first WebSocket frames (or ignored for HTTP).
+    const early = this.#buf.slice(0, this.#length);
+    this.#buf = EMPTY;
     this.#length = 0;
     if (direct.kind === "websocket") {
-      return await this.#runWebSocket(request, response, direct);
+      return await this.#runWebSocket(request, response, direct, early);
     }
     if (request.method === "HEAD" || response.status !== 200) {
       // Nothing to stream: answer the head only (run() never starts).
@@ -696,6 +713,7 @@ class Connection {
     request: Request,
     response: Response,
     direct: DirectBody,
+    early: Uint8Array,
   ): Promise<void> {
     const key = request.headers.get("sec-websocket-key");
     const upgrade = request.headers.get("upgrade")?.toLowerCase();
@@ -734,10 +752,16 @@ class Connection {
       const reader = new ClientFrameReader();
       const buf = new Uint8Array(1024);
       try {
+        let pending = early;
         while (!this.#closed) {
-          const n = await this.#conn.read(buf);
-          if (n === null) break;
-          for (const frame of reader.push(buf.subarray(0, n))) {
+          if (pending.length === 0) {
+            const n = await this.#conn.read(buf);
+            if (n === null) break;
+            pending = buf.subarray(0, n);
+          }
+          const bytes = pending;
+          pending = EMPTY;
+          for (const frame of reader.push(bytes)) {
             if (frame.opcode === OP_CLOSE) {
               sendClose(1000);
               return;
@@ -755,7 +779,13 @@ class Connection {
       }
     })();
     const sink: DirectSink = {
-      write: (bytes) => send(bytes),
+      // Nothing may follow a close frame (RFC 6455 §5.5.1).
+      write: (bytes) =>
+        closeSent
+          ? Promise.reject(
+            new StreamError("Closed", "Cannot write: WebSocket closing"),
+          )
+          : send(bytes),
       abort: () => {
         gone.resolve();
         this.abort();

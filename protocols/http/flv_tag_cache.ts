@@ -16,10 +16,15 @@
  * flush tick) writes the very same `Uint8Array`. Timestamps are the stream's absolute ones, never rebased
  * per viewer, which is what makes the bytes shareable.
  *
- * Timing: the cache also holds the stream's shared flush tick
- * (`nextFlush()`, period 40 ms unless configured): viewers wait for it after `sub.ready()`, so they all wake
- * together, take the same run and write the same chunk, at most
- * `egressBatchMs` later than without it.
+ * Timing: the cache hands out the stream's shared flush tick (`nextFlush()`:
+ * `stream.egressTick(egressBatchMs)`, owned by the kernel, on the engine's
+ * clock; period 40 ms unless configured): viewers wait for it after
+ * `sub.ready()`, so they all wake together, take the same run and write the
+ * same chunk, at most `egressBatchMs` later than without it, and earlier
+ * when a burst of half the stream's lag limit arrived (the kernel fires the
+ * tick from `publishFrame`). A cache built without `stream` cannot see
+ * publishes: it keeps a private tick on the system clock with no backlog
+ * trigger, period 0 unless given.
  *
  * Memory is bounded by the frames the kernel retains plus at most one
  * joined run per retained frame (the run it starts), about twice the
@@ -34,14 +39,15 @@ import { frameToFlvTag } from "../../media/flv/mod.ts";
 import { JoinedRuns } from "../../src/_joined_runs.ts";
 import { FlushTick } from "../../src/_flush_tick.ts";
 import { systemClock } from "../../src/clock.ts";
+import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
 
 /**
- * Default HTTP-FLV / WS-FLV flush period, ms: 0 (write as frames arrive).
- * `egressBatchMs: 40` shares one wake-up and one batch per 40 ms among the
- * viewers of a stream (fewer writes, ≤ 40 ms more latency); opt-in for the
- * same burst reason as `DEFAULT_RTMP_EGRESS_BATCH_MS`.
+ * Default HTTP-FLV / WS-FLV flush period of a stream's cache, ms: 40 (one
+ * shared wake-up and one shared batch per 40 ms among the viewers of a
+ * stream: fewer writes, ≤ 40 ms more latency; a burst fires the stream's
+ * tick early, see `DEFAULT_RTMP_EGRESS_BATCH_MS`).
  */
-const DEFAULT_FLV_EGRESS_BATCH_MS = 0;
+const DEFAULT_FLV_EGRESS_BATCH_MS = 40;
 
 const EMPTY = new Uint8Array(0);
 
@@ -100,7 +106,7 @@ export function flvFileHeader(
  */
 export class FlvTagCache {
   #tags = new WeakMap<MediaFrame, Uint8Array>();
-  #tick: FlushTick;
+  #tick: EgressTick;
   #runs = new JoinedRuns();
   #serialized = 0;
   #skipped = 0;
@@ -108,15 +114,24 @@ export class FlvTagCache {
   /**
    * Create an empty cache for one stream.
    *
-   * @param options `egressBatchMs`: the shared flush period in ms (0 to
-   *   1,000; 0 writes every batch at once); default 40
+   * @param options `stream`: the stream whose shared tick
+   *   (`egressTick`) viewers wait on; `egressBatchMs`: the shared flush
+   *   period in ms (0 to 1,000; 0 writes every batch at once), default 40
+   *   with a `stream`; without one, a private tick on the system clock with
+   *   no backlog trigger and default 0
    * @throws {StreamError} `InvalidInput` for a flush period out of range
    */
-  constructor(options: { egressBatchMs?: number } = {}) {
-    this.#tick = new FlushTick(
-      options.egressBatchMs ?? DEFAULT_FLV_EGRESS_BATCH_MS,
-      systemClock,
-    );
+  constructor(
+    options: {
+      egressBatchMs?: number;
+      stream?: Pick<StreamHandle, "egressTick">;
+    } = {},
+  ) {
+    this.#tick = options.stream === undefined
+      ? new FlushTick(options.egressBatchMs ?? 0, systemClock)
+      : options.stream.egressTick(
+        options.egressBatchMs ?? DEFAULT_FLV_EGRESS_BATCH_MS,
+      );
   }
 
   /** The shared flush period, ms (0: none). */

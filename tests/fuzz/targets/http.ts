@@ -15,6 +15,24 @@ import {
 } from "../../../protocols/http/mod.ts";
 import { Engine, StreamKey } from "../../../src/mod.ts";
 import { type FuzzTargetDef, readTestFile, simple } from "./_target.ts";
+import { parseRequestHead } from "../../../protocols/http/_http1_parse.ts";
+import { ClientFrameReader } from "../../../protocols/http/_websocket.ts";
+
+const HEADS = [
+  "GET /live/cam.flv HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: x\r\nAccept: */*\r\n\r\n",
+  "GET /live/cam/index.m3u8?_HLS_msn=3 HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\n",
+  "POST /api HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+  "GET /a HTTP/1.0\nConnection: keep-alive\n\n",
+  "GET /live/cam.flv HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+].map((h) => new TextEncoder().encode(h));
+
+const WS_FRAMES = [
+  [0x89, 0x82, 1, 2, 3, 4, 0x69, 0x6b], // ping "hi"
+  [0x82, 0xfe, 0x00, 0x80, 9, 9, 9, 9, ...new Array(128).fill(7)], // binary 128
+  [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8], // close 1000
+  [0x81, 0xff, 0, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 1, 2, 3], // text, 64-bit length
+].map((f) => new Uint8Array(f));
 
 const CANARY = "CANARY-7f3a-outside-the-storage-root";
 const URLS = [
@@ -169,6 +187,35 @@ export function httpTargets(): FuzzTargetDef[] {
       for (const position of POSITIONS) {
         const decision = blockingDecision(request, position);
         if (typeof decision !== "string") throw new Error("no decision");
+      }
+    }),
+    simple("http.requestHead", HEADS, (input) => {
+      // Fed whole and then in two pieces: the same answer either way, and a
+      // parsed head never claims more bytes than it was given.
+      const limits = { maxHeadBytes: 4096, maxHeaders: 32 };
+      const whole = parseRequestHead(input, input.length, limits);
+      if (whole !== null && whole.headBytes > input.length) {
+        throw new Error("head longer than its input");
+      }
+      const cut = input.length >> 1;
+      let early = null;
+      try {
+        early = parseRequestHead(input, cut, limits);
+      } catch {
+        return; // refusing a prefix early is allowed (garbage answered at once)
+      }
+      if (
+        early !== null && whole !== null && early.headBytes !== whole.headBytes
+      ) {
+        throw new Error("a prefix parsed to a different head");
+      }
+    }),
+    simple("http.webSocketFrames", WS_FRAMES, (input) => {
+      const reader = new ClientFrameReader();
+      for (let i = 0; i < input.length; i += 7) {
+        for (const frame of reader.push(input.subarray(i, i + 7))) {
+          if (frame.payload.length > 125) throw new Error("oversized control");
+        }
       }
     }),
     simple("http.storageKeyFromPath", URLS, (input) => {
