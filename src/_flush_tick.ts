@@ -1,22 +1,38 @@
 /**
- * {@linkcode FlushTick}: one shared egress timer per stream, so every viewer
- * of the stream wakes at the same moment, takes the same run of frames and
- * writes the same shared bytes (one write per viewer per tick instead of one
- * per published frame).
+ * {@linkcode FlushTick}: one shared egress timer per stream and period, so
+ * every viewer of the stream wakes at the same moment, takes the same run of
+ * frames and writes the same shared bytes (one write per viewer per tick
+ * instead of one per published frame).
  *
- * Data path: a viewer's egress loop does `await sub.ready()`, then
- * `await tick.next()`, then `sub.takeAll()`. The first viewer to ask arms
- * one timer of `periodMs`; every viewer that asks before it fires gets the
- * very same promise, so the wake-ups and the `takeAll()` calls happen in one
- * run of microtasks, where no new frame can arrive: all viewers at the live
- * edge take the same range. The added latency is at most `periodMs`. With
- * `periodMs` 0 `next()` is an already-resolved promise (no timer).
+ * Data path: the stream (`LiveStream`, the kernel side of `StreamHandle`)
+ * owns its ticks (`handle.egressTick(periodMs)`, one per distinct period,
+ * created on first use on the engine's clock) and calls
+ * {@linkcode FlushTick.published} once per published frame. A viewer's
+ * egress loop does `await sub.ready()`, then `await tick.next()`, then
+ * `sub.takeAll()`. The first viewer to ask arms one timer of `periodMs`;
+ * every viewer that asks before it fires gets the very same promise, so the
+ * wake-ups and the `takeAll()` calls happen in one run of microtasks, where
+ * no new frame can arrive: all viewers at the live edge take the same range.
+ * The added latency is at most `periodMs`. With `periodMs` 0 `next()` is an
+ * already-resolved promise (no timer).
+ *
+ * Backlog trigger: a tick also fires early, from inside `published()`, once
+ * `backlogFrames` frames were published since the last flush (the stream
+ * uses half its lag limit, `min(ringCapacity, maxLagFrames) / 2`). A viewer
+ * at the live edge therefore never waits while a burst (an unpaced file
+ * push) piles up past the lag limit and resyncs it; half, not all, because a
+ * viewer whose previous write was still in flight misses one flush and
+ * takes two flushes' worth, which is then still within the limit. A `next()`
+ * after such a backlog built up with no tick armed resolves at once. Frames
+ * count, not bytes: lag is measured in frames. Cost per publish: one
+ * increment and one comparison per tick of the stream (one or two: the
+ * distinct periods of the handlers), never per viewer.
  *
  * Viewers `join()` when they start and call the returned `leave` when they
  * end; when the last member leaves, a pending tick fires at once, so no timer
  * outlives the viewers that armed it (clean shutdown, leak-free tests).
  *
- * Memory: one promise and one timer per stream at most, never one per viewer.
+ * Memory: one promise and one timer per tick at most, never one per viewer.
  * Time comes from an injected {@linkcode Clock} (the kernel never calls
  * `setTimeout` itself).
  *
@@ -24,6 +40,7 @@
  */
 import { StreamError } from "../media/stream_error.ts";
 import type { Clock } from "./clock.ts";
+import type { EgressTick } from "./stream_handle.ts";
 
 /**
  * Longest flush period accepted: a tick longer than a few frames would add
@@ -55,22 +72,31 @@ export function checkFlushPeriod(periodMs: number): void {
 /**
  * A per-stream shared flush tick (see the module doc).
  *
- * @example Two viewers wake on the same tick
+ * @example Two viewers wake on the same tick; a backlog fires it early
  * ```ts
  * import { FlushTick } from "./_flush_tick.ts";
  * import { ManualClock } from "./clock.ts";
  * import assert from "node:assert/strict";
  *
  * const clock = new ManualClock();
- * const tick = new FlushTick(40, clock);
- * assert.equal(tick.next(), tick.next());
+ * const tick = new FlushTick(40, clock, 2);
+ * const wait = tick.next();
+ * assert.equal(tick.next(), wait);
+ * tick.published();
+ * tick.published(); // 2 frames since the last flush: fires now
+ * assert.equal(tick.armed, false);
+ * await wait;
  * ```
  */
-export class FlushTick {
+export class FlushTick implements EgressTick {
   /** The period, ms; 0 means "no coalescing". */
   readonly periodMs: number;
+  /** Frames published since the last flush that fire it early. */
+  readonly backlogFrames: number;
   #clock: Clock;
   #members = 0;
+  #backlog = 0;
+  #early = 0;
   #cancel: (() => void) | undefined;
   #pending: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
@@ -78,11 +104,24 @@ export class FlushTick {
   /**
    * @param periodMs the flush period in ms, 0 to disable (0 … {@linkcode MAX_FLUSH_PERIOD_MS})
    * @param clock where timers come from
-   * @throws {StreamError} `InvalidInput` for a period out of range
+   * @param backlogFrames fire early once this many frames were published
+   *   since the last flush (≥ 1; default: never, for a tick nobody feeds)
+   * @throws {StreamError} `InvalidInput` for a period out of range or a backlog below 1
    */
-  constructor(periodMs: number, clock: Clock) {
+  constructor(
+    periodMs: number,
+    clock: Clock,
+    backlogFrames: number = Number.POSITIVE_INFINITY,
+  ) {
     checkFlushPeriod(periodMs);
+    if (!(backlogFrames >= 1)) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot create a flush tick with a backlog trigger of ${backlogFrames} frames: must be at least 1`,
+      );
+    }
     this.periodMs = periodMs;
+    this.backlogFrames = backlogFrames;
     this.#clock = clock;
   }
 
@@ -94,6 +133,11 @@ export class FlushTick {
   /** True while a tick is armed. */
   get armed(): boolean {
     return this.#pending !== undefined;
+  }
+
+  /** Flushes fired by the backlog trigger rather than the timer (for tests and stats). */
+  get earlyFlushes(): number {
+    return this.#early;
   }
 
   /**
@@ -115,11 +159,17 @@ export class FlushTick {
   /**
    * The next flush: the same promise for every caller until it fires.
    *
-   * @returns resolves within `periodMs` (at once when the period is 0)
+   * @returns resolves within `periodMs` (at once when the period is 0 or a
+   *   backlog of `backlogFrames` built up since the last flush)
    */
   next(): Promise<void> {
     if (this.periodMs === 0) return RESOLVED;
     if (this.#pending === undefined) {
+      if (this.#backlog >= this.backlogFrames) {
+        this.#backlog = 0;
+        this.#early++;
+        return RESOLVED;
+      }
       this.#pending = new Promise<void>((resolve) => {
         this.#resolve = resolve;
       });
@@ -128,12 +178,24 @@ export class FlushTick {
     return this.#pending;
   }
 
+  /**
+   * One frame was published to the stream (the stream calls it; O(1)):
+   * fires a pending tick once the backlog reaches `backlogFrames`.
+   */
+  published(): void {
+    if (++this.#backlog >= this.backlogFrames && this.#pending !== undefined) {
+      this.#early++;
+      this.#fire();
+    }
+  }
+
   #fire = (): void => {
     const resolve = this.#resolve;
     this.#cancel?.();
     this.#cancel = undefined;
     this.#pending = undefined;
     this.#resolve = undefined;
+    this.#backlog = 0;
     resolve?.();
   };
 }

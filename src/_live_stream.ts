@@ -2,6 +2,14 @@
 // (the broadcaster), a GopCache, per-track QoS meters, a metadata tracker and
 // the set of attached subscriptions (kept for exact counts, shutdown and the
 // stall check on engine ticks; publishing never iterates it).
+//
+// Egress ticks: the stream owns one FlushTick per distinct egress period
+// (`egressTick(periodMs)`, created on first use on the engine's clock, so a
+// ManualClock drives them in tests). publishFrame calls `published()` on each
+// (one increment and compare per tick; the ticks are the handlers' distinct
+// periods, one or two, never per viewer), which fires a tick early once half
+// the lag limit of frames arrived since its last flush: a viewer waiting at
+// the live edge cannot be pushed past the lag limit by a burst.
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
 import type { ResolvedAppSpec } from "./app_spec.ts";
@@ -11,13 +19,14 @@ import type { EventBus } from "./events.ts";
 import { GopCache } from "./gop_cache.ts";
 import type { StreamMetadata } from "./metadata.ts";
 import { QosMeter, type QosSnapshot, type TrackQos } from "./qos.ts";
-import type { StreamHandle } from "./stream_handle.ts";
+import type { EgressTick, StreamHandle } from "./stream_handle.ts";
 import type { StreamKey } from "./stream_key.ts";
 import type {
   SubscribeOptions,
   Subscription,
   SubscriptionEnd,
 } from "./subscription.ts";
+import { checkFlushPeriod, FlushTick } from "./_flush_tick.ts";
 import { FrameRing } from "./_frame_ring.ts";
 import { MetadataTracker } from "./_metadata_tracker.ts";
 import {
@@ -61,6 +70,9 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
   readonly #subs = new Set<RingSubscription>();
   readonly #meters: Meters = { video: [], audio: [], data: [] };
   readonly #metadata: MetadataTracker;
+  /** Fed on every publish (periods > 0 only). */
+  readonly #ticks: FlushTick[] = [];
+  #noTick: FlushTick | undefined;
   #framesIn = 0;
   #bytesIn = 0;
   #skipped = 0;
@@ -151,6 +163,8 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     }
     const seq = this.ring.head;
     this.ring.push(frame);
+    const ticks = this.#ticks;
+    for (let i = 0; i < ticks.length; i++) ticks[i]!.published();
     this.gopCache.add(frame);
     const now = this.clock.now();
     this.lastFrameAt = now;
@@ -182,6 +196,25 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
 
   subscribeResilient(options: SubscribeOptions = {}): Subscription {
     return this.#attach(true, options);
+  }
+
+  egressTick(periodMs: number): EgressTick {
+    return this.flushTick(periodMs);
+  }
+
+  /** `egressTick` with the concrete type (kernel-side callers and tests). */
+  flushTick(periodMs: number): FlushTick {
+    checkFlushPeriod(periodMs);
+    if (periodMs === 0) return this.#noTick ??= new FlushTick(0, this.clock);
+    for (const tick of this.#ticks) if (tick.periodMs === periodMs) return tick;
+    const limit = Math.min(this.ring.capacity, this.spec.maxLagFrames);
+    const tick = new FlushTick(
+      periodMs,
+      this.clock,
+      Math.max(1, Math.floor(limit / 2)),
+    );
+    this.#ticks.push(tick);
+    return tick;
   }
 
   qos(): QosSnapshot {

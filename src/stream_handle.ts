@@ -8,6 +8,15 @@
  * meters and, for configuration frames, the metadata. Memory per stream is
  * bounded by the ring capacity and the GOP cache limits of its `AppSpec`.
  *
+ * Egress timing: `egressTick(periodMs)` is the stream's shared flush tick
+ * for that period ({@linkcode EgressTick}; one per distinct period, created
+ * on first use on the engine's clock). Egress loops do `await sub.ready();
+ * await tick.next(); sub.takeAll()`, so the viewers of a stream wake
+ * together and write the same shared bytes; `publishFrame` feeds each tick
+ * (one increment and compare), which fires early once half the lag limit of
+ * frames arrived since the last flush, so a burst never pushes a viewer at
+ * the live edge past the lag limit while it waits.
+ *
  * @module
  */
 import type { MediaFrame } from "../media/frame.ts";
@@ -86,10 +95,62 @@ export interface StreamHandle {
   /** What the configuration frames told about the tracks. */
   metadataSnapshot(): StreamMetadata;
   /**
+   * The stream's shared egress flush tick of `periodMs` (the same object for
+   * every caller asking for that period; created on first use on the
+   * engine's clock). It fires every `periodMs` while viewers wait on it, and
+   * early once `min(ringCapacity, maxLagFrames) / 2` frames were published
+   * since its last flush.
+   *
+   * @param periodMs the flush period, 0 (no coalescing) to 1,000 ms
+   * @returns the tick
+   * @throws {StreamError} `InvalidInput` for a period out of range
+   */
+  egressTick(periodMs: number): EgressTick;
+  /**
    * End the stream (idempotent). Subscribers drain what is in the ring, then
    * see the end.
    */
   end(reason?: string): void;
+}
+
+/**
+ * A stream's shared egress flush tick (from `StreamHandle.egressTick`):
+ * every viewer that awaits `next()` before it fires gets the same promise,
+ * so they wake in one run of microtasks and take the same frames.
+ *
+ * @example One tick per period, shared by the stream's viewers
+ * ```ts
+ * import { Engine, type EgressTick, ManualClock, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * await using engine = Engine.builder().clock(clock).build();
+ * const stream = engine.startPublish(StreamKey.parse("live/cam"));
+ * const tick: EgressTick = stream.egressTick(40);
+ * assert.equal(stream.egressTick(40), tick);
+ * const leave = tick.join();
+ * const flushed = tick.next();
+ * assert.equal(tick.next(), flushed);
+ * clock.advance(40);
+ * await flushed;
+ * leave();
+ * ```
+ */
+export interface EgressTick {
+  /** The period, ms (0: `next()` resolves at once). */
+  readonly periodMs: number;
+  /**
+   * Register a viewer; call the returned `leave` once when it ends
+   * (idempotent). The last viewer leaving fires a pending tick at once, so
+   * no timer outlives its viewers.
+   */
+  join(): () => void;
+  /**
+   * The next flush: the same promise for every caller until it fires.
+   *
+   * @returns resolves within `periodMs`, or earlier after a burst
+   */
+  next(): Promise<void>;
 }
 
 /**

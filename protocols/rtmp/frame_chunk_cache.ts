@@ -14,11 +14,17 @@
  * cursor share one `Uint8Array` per batch and one write each: no per-player
  * copy.
  *
- * Timing: the cache also holds the stream's shared flush tick
- * (`nextFlush()`, period {@linkcode DEFAULT_RTMP_EGRESS_BATCH_MS} unless
- * configured): players wait for it after `sub.ready()`, so they all wake
- * together, take the same run and write the same batch, at most
- * `egressBatchMs` later than without it.
+ * Timing: the cache hands out the stream's shared flush tick
+ * (`nextFlush()`: `stream.egressTick(egressBatchMs)`, owned by the kernel,
+ * on the engine's clock; period {@linkcode DEFAULT_RTMP_EGRESS_BATCH_MS}
+ * unless configured): players wait for it after `sub.ready()`, so they all
+ * wake together, take the same run and write the same batch, at most
+ * `egressBatchMs` later than without it, and earlier when a burst of half
+ * the stream's lag limit arrived (the kernel fires the tick from
+ * `publishFrame`). A player's first batch (its replay) does not wait for
+ * the tick. A cache built without a stream cannot see publishes: it keeps
+ * a private tick on the system clock with no backlog trigger, period 0
+ * unless given.
  *
  * Memory: `WeakMap`s keyed by the frame (its chunk bytes; the joined batch
  * it starts), so cached bytes live exactly as long as the kernel's ring or
@@ -48,26 +54,27 @@ import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
 import { FlushTick } from "../../src/_flush_tick.ts";
 import { JoinedRuns } from "../../src/_joined_runs.ts";
 import { systemClock } from "../../src/clock.ts";
+import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
 
 /**
- * Default RTMP play flush period, ms: 0, players write as soon as frames
- * arrive. A period such as 40 ms (`egressBatchMs: 40`) makes the players of a
- * stream wake on one shared tick and write what arrived since as one shared
- * batch: at most 25 writes per player per second instead of one per frame
- * (~75/s for 30 fps video + AAC), for at most 40 ms of added latency — the
- * setting the fan-out benchmark uses. It is opt-in because a publisher that
- * bursts more than `maxLagFrames` frames within one period (an unpaced file
- * push) makes every player resync past that burst.
+ * Default RTMP play flush period, ms: 40. The players of a stream wake on
+ * one shared tick (the stream's `egressTick(40)`) and write what arrived
+ * since as one shared batch: at most 25 writes per player per second instead
+ * of one per frame (~77/s for 30 fps video + AAC), for at most 40 ms of added
+ * latency. A publisher burst (an unpaced file push) fires the tick early,
+ * after half the stream's lag limit in frames, so players at the live edge
+ * are never resynced by coalescing. `egressBatchMs: 0` writes every batch at
+ * once.
  *
  * @example The default
  * ```ts
  * import { DEFAULT_RTMP_EGRESS_BATCH_MS } from "@arcly/stream/rtmp";
  * import assert from "node:assert/strict";
  *
- * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 0);
+ * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 40);
  * ```
  */
-export const DEFAULT_RTMP_EGRESS_BATCH_MS = 0;
+export const DEFAULT_RTMP_EGRESS_BATCH_MS = 40;
 
 /**
  * Chunk bytes of frames, built once per frame.
@@ -85,7 +92,7 @@ export const DEFAULT_RTMP_EGRESS_BATCH_MS = 0;
  */
 export class FrameChunkCache {
   #cache = new WeakMap<MediaFrame, Uint8Array>();
-  #tick: FlushTick;
+  #tick: EgressTick;
   #runs = new JoinedRuns();
   #chunkSize: number;
   #built = 0;
@@ -96,14 +103,21 @@ export class FrameChunkCache {
    * @param chunkSize the outgoing chunk size every player of the stream uses
    * @param egressBatchMs the shared flush period in ms (0 to 1,000; 0: write
    *   every batch at once); default {@linkcode DEFAULT_RTMP_EGRESS_BATCH_MS}
+   *   with a `stream`, 0 without
+   * @param stream the stream whose shared tick (`egressTick`) players wait
+   *   on; without it, a private tick on the system clock with no backlog
+   *   trigger
    * @throws {StreamError} `InvalidInput` for a flush period out of range
    */
   constructor(
     chunkSize: number,
-    egressBatchMs: number = DEFAULT_RTMP_EGRESS_BATCH_MS,
+    egressBatchMs?: number,
+    stream?: Pick<StreamHandle, "egressTick">,
   ) {
     this.#chunkSize = chunkSize;
-    this.#tick = new FlushTick(egressBatchMs, systemClock);
+    this.#tick = stream === undefined
+      ? new FlushTick(egressBatchMs ?? 0, systemClock)
+      : stream.egressTick(egressBatchMs ?? DEFAULT_RTMP_EGRESS_BATCH_MS);
   }
 
   /** The shared flush period, ms (0: none). */

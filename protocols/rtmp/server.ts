@@ -23,7 +23,10 @@ import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly } from "./_conn_io.ts";
 import { checkFlushPeriod } from "../../src/_flush_tick.ts";
-import { FrameChunkCache } from "./frame_chunk_cache.ts";
+import {
+  DEFAULT_RTMP_EGRESS_BATCH_MS,
+  FrameChunkCache,
+} from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
 import { RtmpConnection } from "./server_connection.ts";
 
@@ -101,7 +104,9 @@ export interface RtmpHandlerOptions {
   /**
    * Shared per-stream flush period for players, ms (0 to 1,000; 0 writes
    * every batch at once); default `DEFAULT_RTMP_EGRESS_BATCH_MS` (40). Adds
-   * at most this much latency; fewer, larger, shared writes per player.
+   * at most this much latency; fewer, larger, shared writes per player. The
+   * tick is the stream's (`StreamHandle.egressTick`): it fires early after a
+   * burst of half the lag limit, and a player's first batch never waits.
    */
   egressBatchMs?: number;
   /**
@@ -329,7 +334,8 @@ export class RtmpHandler implements ProtocolHandler {
     if (cache === undefined) {
       cache = new FrameChunkCache(
         this.#options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
-        this.#options.egressBatchMs,
+        this.#options.egressBatchMs ?? DEFAULT_RTMP_EGRESS_BATCH_MS,
+        handle,
       );
       this.#caches.set(handle, cache);
     }

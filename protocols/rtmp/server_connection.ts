@@ -2,9 +2,17 @@
  * `RtmpConnection`: one accepted RTMP socket. It feeds bytes to an
  * {@linkcode RtmpSession} and performs its actions against the engine:
  * authorized publish (frames into the stream handle), authorized play (a
- * resilient subscription drained in batches: `ready()` → the stream's shared
- * flush tick (at most `egressBatchMs`, so every player wakes together) →
+ * resilient subscription: its first batch, the replay of configs and the
+ * cached GOP, goes out at once in the same write as the play replies; then
+ * batches: `ready()` → the stream's shared flush tick (at most
+ * `egressBatchMs`, earlier after a burst, so every player wakes together) →
  * `takeAll()` → one write of shared chunk bytes), timeouts and cleanup.
+ *
+ * Latency: the socket runs with Nagle off (`setNoDelay`), and the replies
+ * one read produces (connect's control messages and `_result`) go out as one
+ * write, so no small write waits for the peer's delayed ACK (40 ms on
+ * Linux); a joining player's first keyframe leaves as soon as `play` is
+ * authorized.
  *
  * Memory per connection: a 64 KiB read buffer, the session's bounded reader
  * state, and for a player one pending batch; a player that stops reading
@@ -93,6 +101,7 @@ export class RtmpConnection {
     });
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.#remoteAddr = addr.hostname;
+    noDelay(conn);
   }
 
   /** Bytes queued for this peer and not yet written. */
@@ -133,7 +142,7 @@ export class RtmpConnection {
         ) {
           this.#lastActivity = this.#engine.clock.now();
         }
-        for (const action of actions) await this.#perform(action);
+        await this.#performAll(actions);
       }
     } catch (error) {
       if (!this.#closed && !isDisconnect(error)) this.#violation(error);
@@ -218,6 +227,33 @@ export class RtmpConnection {
       query,
       ...(token === null ? {} : { token }),
     };
+  }
+
+  /**
+   * Carry out the actions of one read. Consecutive replies (connect's four
+   * control messages and `_result`, createStream's `_result`) go out as one
+   * write: one segment instead of several small ones.
+   */
+  async #performAll(actions: SessionAction[]): Promise<void> {
+    for (let i = 0; i < actions.length;) {
+      const action = actions[i++]!;
+      if (action.type !== "send") {
+        await this.#perform(action);
+        continue;
+      }
+      if (i === actions.length || actions[i]!.type !== "send") {
+        await this.#send([action.bytes]);
+        continue;
+      }
+      const parts = [action.bytes];
+      while (i < actions.length) {
+        const next = actions[i]!;
+        if (next.type !== "send") break;
+        parts.push(next.bytes);
+        i++;
+      }
+      await this.#send(parts);
+    }
   }
 
   #perform(action: SessionAction): Promise<void> | void {
@@ -328,8 +364,18 @@ export class RtmpConnection {
         );
       }
     });
-    await this.#send(this.#session.acceptPlay(`Playing ${handle.key}`));
-    this.#egress = this.#pump(sub, this.#options.cacheFor(handle));
+    // The first batch (configs + cached GOP) goes out with the play replies,
+    // at once: a joining player never waits for the stream's flush tick.
+    const cache = this.#options.cacheFor(handle);
+    const parts = this.#session.acceptPlay(`Playing ${handle.key}`);
+    try {
+      const replay = sub.takeAll();
+      if (replay.length > 0) parts.push(this.#batchBytes(cache, replay));
+    } catch {
+      // evicted already: the pump sees the closed subscription and ends
+    }
+    await this.#send(parts);
+    this.#egress = this.#pump(sub, cache);
   }
 
   /** The batch's chunk bytes; frames FLV cannot carry (e.g. VVC) are dropped and reported once. */
@@ -378,6 +424,21 @@ export class RtmpConnection {
       const end = await sub.closed;
       if (end.reason === "ended") await this.#send(this.#session.playEnded());
     }
+  }
+}
+
+/**
+ * Turn Nagle's algorithm off: RTMP writes are whole messages or batches
+ * already, and a small write held back until the peer's delayed ACK (40 ms
+ * on Linux) would add that much to every join and every tick.
+ */
+function noDelay(conn: Deno.Conn): void {
+  const tcp = conn as Partial<Deno.TcpConn>;
+  if (typeof tcp.setNoDelay !== "function") return;
+  try {
+    tcp.setNoDelay(true);
+  } catch {
+    // already closed: the first read reports it
   }
 }
 

@@ -52,3 +52,51 @@ Deno.test("FlushTick: period 0 never arms a timer; out-of-range periods are refu
     assert.throws(() => new FlushTick(bad, new ManualClock()), StreamError);
   }
 });
+
+Deno.test("FlushTick: a backlog of backlogFrames publishes fires a pending tick at once and resets the count", async () => {
+  const clock = new ManualClock();
+  const tick = new FlushTick(40, clock, 3);
+  const leave = tick.join();
+  const wait = tick.next();
+  tick.published();
+  tick.published();
+  assert.ok(tick.armed);
+  tick.published();
+  assert.equal(tick.armed, false);
+  assert.equal(clock.pendingTimers, 0); // the timer was cancelled
+  await wait;
+  assert.equal(tick.earlyFlushes, 1);
+  // The count restarted at the flush: the next tick waits for its period.
+  const again = tick.next();
+  tick.published();
+  tick.published();
+  assert.ok(tick.armed);
+  clock.advance(40);
+  await again;
+  assert.equal(tick.earlyFlushes, 1);
+  leave();
+});
+
+Deno.test("FlushTick: next() after a backlog built up with no tick armed resolves at once", async () => {
+  const clock = new ManualClock();
+  const tick = new FlushTick(40, clock, 2);
+  tick.published();
+  tick.published();
+  tick.published();
+  await tick.next(); // no clock advance
+  assert.equal(tick.armed, false);
+  assert.equal(clock.pendingTimers, 0);
+  // Backlog consumed: the next wait arms the timer again.
+  const wait = tick.next();
+  assert.ok(tick.armed);
+  clock.advance(40);
+  await wait;
+  assert.throws(() => new FlushTick(40, clock, 0), StreamError);
+});
+
+Deno.test("FlushTick: period 0 ignores the backlog (nothing to fire)", async () => {
+  const tick = new FlushTick(0, new ManualClock(), 1);
+  tick.published();
+  await tick.next();
+  assert.equal(tick.earlyFlushes, 0);
+});

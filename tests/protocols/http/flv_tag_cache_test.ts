@@ -3,7 +3,12 @@
 // different run of frames and still carries exactly its frames.
 import assert from "node:assert/strict";
 import { readFlvFile } from "../../../media/flv/mod.ts";
-import { Engine, StreamKey, type Subscription } from "../../../src/mod.ts";
+import {
+  Engine,
+  ManualClock,
+  StreamKey,
+  type Subscription,
+} from "../../../src/mod.ts";
 import { flvRoutes, FlvTagCache } from "../../../protocols/http/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 import { sampleFrames } from "./_fixtures.ts";
@@ -101,5 +106,25 @@ Deno.test("flvRoutes validates egressBatchMs when built, not per request", () =>
   assert.throws(() => flvRoutes({ open, egressBatchMs: 5_000 }), StreamError);
   assert.throws(() => new FlvTagCache({ egressBatchMs: NaN }), StreamError);
   assert.ok(flvRoutes({ open, egressBatchMs: 0 }));
-  assert.equal(new FlvTagCache().egressBatchMs, 0); // opt-in: off by default
+  // Without a stream the cache cannot see publishes (no backlog trigger): off.
+  assert.equal(new FlvTagCache().egressBatchMs, 0);
+});
+
+Deno.test("FlvTagCache: with a stream it waits on the stream's own tick (default 40 ms, engine clock)", async () => {
+  const clock = new ManualClock();
+  await using engine = Engine.builder().clock(clock).build();
+  const handle = engine.startPublish(StreamKey.parse("live/tick"));
+  const cache = new FlvTagCache({ stream: handle });
+  assert.equal(cache.egressBatchMs, 40);
+  assert.equal(
+    new FlvTagCache({ stream: handle, egressBatchMs: 0 }).egressBatchMs,
+    0,
+  );
+  const leave = cache.joinFlush();
+  const flush = cache.nextFlush();
+  assert.equal(handle.egressTick(40).next(), flush); // the very same tick
+  clock.advance(40);
+  await flush;
+  leave();
+  handle.end();
 });

@@ -3,8 +3,17 @@
 // a different run and still the exact chunk bytes of its frames.
 import assert from "node:assert/strict";
 import type { MediaFrame } from "../../../media/frame.ts";
-import { Engine, StreamKey, type Subscription } from "../../../src/mod.ts";
-import { FrameChunkCache, RtmpHandler } from "../../../protocols/rtmp/mod.ts";
+import {
+  Engine,
+  ManualClock,
+  StreamKey,
+  type Subscription,
+} from "../../../src/mod.ts";
+import {
+  DEFAULT_RTMP_EGRESS_BATCH_MS,
+  FrameChunkCache,
+  RtmpHandler,
+} from "../../../protocols/rtmp/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 
 function frame(i: number): MediaFrame {
@@ -60,4 +69,22 @@ Deno.test("RtmpHandler validates egressBatchMs when built, not at the first play
   assert.throws(() => new FrameChunkCache(128, 5_000), StreamError);
   assert.equal(new RtmpHandler({ egressBatchMs: 0 }).name, "rtmp");
   assert.equal(new FrameChunkCache(128, 0).egressBatchMs, 0);
+});
+
+Deno.test("FrameChunkCache: with a stream it waits on the stream's own tick (default 40 ms, engine clock)", async () => {
+  const clock = new ManualClock();
+  await using engine = Engine.builder().clock(clock).build();
+  const handle = engine.startPublish(StreamKey.parse("live/tick"));
+  const cache = new FrameChunkCache(128, undefined, handle);
+  assert.equal(cache.egressBatchMs, DEFAULT_RTMP_EGRESS_BATCH_MS);
+  assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 40);
+  const leave = cache.joinFlush();
+  const flush = cache.nextFlush();
+  assert.equal(handle.egressTick(40).next(), flush); // the very same tick
+  clock.advance(40); // the engine's clock drives it, not the system clock
+  await flush;
+  leave();
+  // Without a stream: a private tick, off unless asked for.
+  assert.equal(new FrameChunkCache(128).egressBatchMs, 0);
+  handle.end();
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MediaFrame } from "../../../mod.ts";
+import { ManualClock, type MediaFrame } from "../../../mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 import { RtmpClient } from "../../../protocols/rtmp/mod.ts";
 import { audio, startServer, until, video } from "./_server.ts";
@@ -59,6 +59,45 @@ Deno.test("RtmpHandler: a client publishes, a late player gets config + GOP then
   assert.equal(rest.length, 0);
   await pub.close();
   await sub.close();
+  assert.deepEqual(server.errors, []);
+});
+
+Deno.test("RtmpHandler: a joining player gets its replay at once, not at the next flush tick; live frames wait for the tick on the engine clock", async () => {
+  const clock = new ManualClock();
+  await using server = await startServer({ clock }); // default egressBatchMs 40
+  const pub = await RtmpClient.connect(server.url);
+  const publisher = await pub.publish("cam");
+  await publisher.writeFrames([
+    video(0, true, { config: true }),
+    video(0, true),
+    video(40, false),
+  ]);
+  await until(() =>
+    (server.engine.getStream("live/cam")?.gopCache.size ?? 0) >= 2
+  );
+  const sub = await RtmpClient.connect(server.url);
+  const player = await sub.play("cam");
+  const iter = player[Symbol.asyncIterator]();
+  // The clock never moves: the replay must not wait for the 40 ms tick.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const replay = await Promise.race([
+    take(iter, 3),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("replay waited")), 3_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  assert.deepEqual(replay.map((f) => f.dts), [0, 0, 40]);
+  await publisher.write(video(80, false));
+  const next = iter.next();
+  let arrived = false;
+  void next.then(() => arrived = true);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(arrived, false, "a live frame went out before its tick");
+  clock.advance(40);
+  assert.equal((await next).value?.dts, 80);
+  await sub.close();
+  await publisher.close();
+  await pub.close();
   assert.deepEqual(server.errors, []);
 });
 
