@@ -25,7 +25,10 @@ function flag(name: string, fallback: number): number {
 
 const engine = Engine.builder().application({ name: "live" }).build();
 /** Shared 40 ms flush tick for every viewer of a stream (opt-in; the library default is 0). */
-const EGRESS_BATCH_MS = flag("egress-batch-ms", 40);
+const EGRESS_BATCH_MS = flag(
+  "egress-batch-ms",
+  Number(Deno.env.get("ARCLY_EGRESS_BATCH_MS") ?? 40),
+);
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",
   port: flag("rtmp-port", 1935),
@@ -36,6 +39,9 @@ const http = new HttpHandler({
   hostname: "127.0.0.1",
   port: flag("http-port", 8000),
   dashboard: false,
+  maxConnections: MAX_CONNECTIONS,
+  // ARCLY_HTTP_SERVER=deno compares with Deno.serve (default: our own server)
+  server: Deno.env.get("ARCLY_HTTP_SERVER") === "deno" ? "deno" : "arcly",
   egressBatchMs: EGRESS_BATCH_MS,
 });
 await engine.serveUntilSignal([rtmp, http]);

@@ -691,15 +691,14 @@ class Connection {
       this.#statusAndHeaders(response) + "connection: close\r\n\r\n",
     ));
     const gone = Promise.withResolvers<void>();
+    const conn = this.#conn;
     const sink: DirectSink = {
-      write: async (bytes) => {
-        try {
-          await this.#write(bytes);
-        } catch (error) {
-          gone.resolve();
-          throw error;
-        }
-      },
+      // One op promise and one reaction per write (a failure rejects it and
+      // ends run()); partial writes finish in #write.
+      write: (bytes) =>
+        conn.write(bytes).then((n) =>
+          n < bytes.length ? this.#write(bytes.subarray(n)) : undefined
+        ),
       abort: () => {
         gone.resolve();
         this.abort();

@@ -315,7 +315,7 @@ const same = (bytes: Uint8Array): Uint8Array => bytes;
  */
 async function pumpDirect(
   sub: Subscription,
-  first: readonly Uint8Array[],
+  first: Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
   sink: DirectSink,
@@ -327,14 +327,32 @@ async function pumpDirect(
   });
   sink.peerGone.then(() => sub.close("viewer left"));
   try {
-    for (const bytes of first) {
+    const opening = [...first];
+    // The replay view pins its joined run (up to a GOP of bytes): drop it
+    // from the shared list once taken, so a long-lived viewer holds nothing.
+    first.length = 0;
+    for (const bytes of opening) {
       if (bytes.length === 0) continue;
       await sink.write(frame(bytes));
       options.onBytesOut?.(protocol, bytes.length);
     }
+    opening.length = 0;
+    // nextChunk() inlined: one async frame per viewer, not one per batch.
     while (true) {
-      const bytes = await nextChunk(sub, cache);
-      if (bytes === null) break;
+      await sub.ready();
+      if (!sub.isClosed) await cache.nextFlush();
+      let frames: MediaFrame[];
+      try {
+        frames = sub.takeAll();
+      } catch {
+        break; // evicted: the kernel already reported it
+      }
+      if (frames.length === 0) {
+        if (sub.isClosed) break;
+        continue;
+      }
+      const bytes = cache.batch(frames);
+      if (bytes.length === 0) continue;
       await sink.write(frame(bytes));
       options.onBytesOut?.(protocol, bytes.length);
     }
@@ -347,7 +365,7 @@ async function pumpDirect(
 
 function httpBody(
   sub: Subscription,
-  first: readonly Uint8Array[],
+  first: Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): ReadableStream<Uint8Array> {
@@ -361,6 +379,7 @@ function httpBody(
           controller.enqueue(bytes);
           options.onBytesOut?.("http-flv", bytes.length);
         }
+        first.length = 0; // do not pin the replay's joined run
         return;
       }
       const bytes = await nextChunk(sub, cache);
@@ -381,7 +400,7 @@ function httpBody(
 function serveWebSocket(
   c: Context,
   sub: Subscription,
-  first: readonly Uint8Array[],
+  first: Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): Response {
@@ -405,7 +424,7 @@ function serveWebSocket(
 async function pumpWebSocket(
   socket: WebSocket,
   sub: Subscription,
-  first: readonly Uint8Array[],
+  first: Uint8Array[],
   cache: FlvTagCache,
   options: FlvRoutesOptions,
 ): Promise<void> {
@@ -414,6 +433,7 @@ async function pumpWebSocket(
     socket.send(bytes);
     options.onBytesOut?.("ws-flv", bytes.length);
   }
+  first.length = 0; // do not pin the replay's joined run
   while (socket.readyState === WebSocket.OPEN && !sub.isClosed) {
     if (socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
       await new Promise((resolve) => setTimeout(resolve, WS_DRAIN_POLL_MS));

@@ -72,7 +72,16 @@ export interface HttpHandlerOptions extends HttpAppOptions {
   maxHeadBytes?: number;
   /** Per-IP connection caps and accept rate, decided before any byte is read. */
   gate?: ConnectionGate;
+  /**
+   * Listen queue length (default 4,096; the OS caps it at
+   * `net.core.somaxconn`): room for a flash crowd of viewers to wait for
+   * accept instead of being dropped (Deno's own default is 511).
+   */
+  tcpBacklog?: number;
 }
+
+/** Default listen queue of {@linkcode HttpHandler}. */
+const DEFAULT_TCP_BACKLOG = 4096;
 
 /**
  * Serves {@linkcode createHttpApp} for an engine.
@@ -169,15 +178,17 @@ export class HttpHandler implements ProtocolHandler {
       return await this.#serveDeno(handler, signal, hostname, port, bound);
     }
     const tls = options.cert !== undefined && options.key !== undefined;
+    const tcpBacklog = options.tcpBacklog ?? DEFAULT_TCP_BACKLOG;
     const listener = tls
       ? Deno.listenTls({
         hostname,
         port,
+        tcpBacklog,
         cert: options.cert!,
         key: options.key!,
         alpnProtocols: ["http/1.1"],
       })
-      : Deno.listen({ hostname, port });
+      : Deno.listen({ hostname, port, tcpBacklog });
     const limits: Http1Limits = {
       ...DEFAULT_HTTP1_LIMITS,
       ...(options.maxConnections !== undefined
