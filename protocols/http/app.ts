@@ -64,8 +64,8 @@ export interface HttpAppOptions {
   /** Longest hold of an LL-HLS blocking request, ms (default three target durations). */
   blockingReloadTimeoutMs?: number;
   /**
-   * HTTP-FLV / WS-FLV flush period in ms (0 = write as frames arrive, the
-   * default); see `FlvRoutesOptions.egressBatchMs`.
+   * HTTP-FLV / WS-FLV flush period in ms (default 40; 0 = write as frames
+   * arrive); see `FlvRoutesOptions.egressBatchMs`.
    */
   egressBatchMs?: number;
   /** The dashboard at `/`: `true` (default), `false`, or asset locations. */

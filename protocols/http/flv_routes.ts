@@ -7,8 +7,9 @@
  * keyframe), then a loop `await sub.ready(); await cache.nextFlush();
  * sub.takeAll()` that turns each batch into one chunk through the stream's
  * shared {@linkcode FlvTagCache} and hands it to the transport. The flush
- * tick is shared by the stream's viewers (one timer per stream, period
- * `egressBatchMs`, default 0 = off), so they
+ * tick is the stream's own (`StreamHandle.egressTick`: one timer per stream
+ * on the engine's clock, period `egressBatchMs`, default 40 ms, fired early
+ * when a burst of frames arrives), so they
  * wake together, take the same run of frames and enqueue the very same
  * `Uint8Array` (no per-viewer copy), at most `egressBatchMs` later than the
  * frame arrived. Each chunk is one `enqueue` into a pull-based
@@ -164,10 +165,11 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
   const cacheOf = (handle: StreamHandle): FlvTagCache => {
     let cache = caches.get(handle);
     if (cache === undefined) {
+      // The stream's own shared tick (engine clock, early flush on a burst).
       cache = new FlvTagCache(
         options.egressBatchMs === undefined
-          ? {}
-          : { egressBatchMs: options.egressBatchMs },
+          ? { stream: handle }
+          : { stream: handle, egressBatchMs: options.egressBatchMs },
       );
       caches.set(handle, cache);
     }
