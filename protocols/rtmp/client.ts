@@ -151,10 +151,10 @@ export class RtmpClient implements AsyncDisposable {
       );
     }
     const s1 = s0s1s2.subarray(1, 1 + HANDSHAKE_SIZE);
-    await this.#queue.write(
+    await this.#queue.writeParts([
       createClientAck(s1),
       setChunkSizeMessage(this.#chunkSize),
-    );
+    ]);
     this.#closed = this.#readLoop();
     const app = this.#url.pathname.split("/").filter((s) => s !== "")[0] ?? "";
     const query = this.#url.search;
@@ -316,7 +316,7 @@ export class RtmpClient implements AsyncDisposable {
     return {
       streamId,
       chunkSize: this.#chunkSize,
-      write: (...parts) => this.#queue.write(...parts),
+      write: (...parts) => this.#queue.writeParts(parts),
       send: (name, args) =>
         this.#queue.write(
           commandMessage([name, 0, null, ...args], {

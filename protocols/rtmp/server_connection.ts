@@ -210,11 +210,15 @@ export class RtmpConnection {
   async #send(parts: Uint8Array[]): Promise<void> {
     if (parts.length === 0 || this.#closed) return;
     try {
-      await this.#queue.write(...parts);
+      await this.#queue.writeParts(parts);
     } catch (error) {
-      if (!this.#closed && !isDisconnect(error)) this.#violation(error);
-      this.close("write failed");
+      this.#writeFailed(error);
     }
+  }
+
+  #writeFailed(error: unknown): void {
+    if (!this.#closed && !isDisconnect(error)) this.#violation(error);
+    this.close("write failed");
   }
 
   #credentials(query: URLSearchParams): Credentials {
@@ -414,7 +418,13 @@ export class RtmpConnection {
           continue;
         }
         const bytes = this.#batchBytes(cache, frames);
-        if (bytes.length > 0) await this.#send([bytes]);
+        if (bytes.length === 0) continue;
+        try {
+          await this.#queue.write(bytes); // no per-batch array or async frame
+        } catch (error) {
+          this.#writeFailed(error);
+          break;
+        }
       }
     } finally {
       leave();
