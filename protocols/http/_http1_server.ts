@@ -88,6 +88,20 @@ export interface Http1HandlerInfo {
   [DIRECT_HOST]: true;
 }
 
+/** The server state connections use. */
+interface ServerInternals {
+  handler: Http1Handler;
+  clock: Clock;
+  limits: Http1Limits;
+  hooks: Http1Hooks;
+  tls: boolean;
+  dropped: () => void;
+  date: () => string;
+}
+
+/** What serving one request leads to: keep the connection, close it, or run a direct body. */
+type Step = boolean | (() => Promise<void>);
+
 /** A fetch-style handler. */
 export type Http1Handler = (
   request: Request,
@@ -159,6 +173,7 @@ export class Http1Server {
   #connections = new Set<Connection>();
   #refused = 0;
   #dateSecond = -1;
+  #internals: ServerInternals | undefined;
   #date = "";
 
   constructor(
@@ -270,17 +285,9 @@ export class Http1Server {
     );
   }
 
-  /** @internal for Connection */
-  get internals(): {
-    handler: Http1Handler;
-    clock: Clock;
-    limits: Http1Limits;
-    hooks: Http1Hooks;
-    tls: boolean;
-    dropped: () => void;
-    date: () => string;
-  } {
-    return {
+  /** What every Connection shares (one object per server, not per connection). */
+  get internals(): ServerInternals {
+    this.#internals ??= {
       handler: this.#handler,
       clock: this.#clock,
       limits: this.#limits,
@@ -289,6 +296,7 @@ export class Http1Server {
       dropped: () => this.#refused++,
       date: () => this.#httpDate(),
     };
+    return this.#internals;
   }
 
   #httpDate(): string {
@@ -306,7 +314,7 @@ export class Http1Server {
 class Connection {
   #conn: Deno.Conn;
   #remote: Deno.NetAddr;
-  #server: Http1Server["internals"];
+  #server: ServerInternals;
   #buf: Uint8Array = new Uint8Array(INITIAL_HEAD_BUFFER);
   #length = 0;
   #closed = false;
@@ -336,8 +344,14 @@ class Connection {
   async run(): Promise<void> {
     try {
       while (!this.#closed && !this.#shuttingDown) {
-        const keepAlive = await this.#serveOne();
-        if (!keepAlive) break;
+        const next = await this.#serveOne();
+        if (typeof next === "function") {
+          // A direct body runs here, after the request's own frames returned:
+          // the viewer's lifetime holds no Request, Response or head.
+          await next();
+          break;
+        }
+        if (!next) break;
       }
     } catch (error) {
       if (!isDisconnect(error) && !this.#closed) throw error;
@@ -346,8 +360,11 @@ class Connection {
     }
   }
 
-  /** Serve one request; false when the connection must close after it. */
-  async #serveOne(): Promise<boolean> {
+  /**
+   * Serve one request: true to read the next one, false to close, or a
+   * direct body to run (then close).
+   */
+  async #serveOne(): Promise<Step> {
     const s = this.#server;
     this.#idle = true;
     let timedOut = false;
@@ -458,7 +475,7 @@ class Connection {
   async #respond(
     head: RequestHead,
     body: Uint8Array<ArrayBuffer>,
-  ): Promise<boolean> {
+  ): Promise<Step> {
     const s = this.#server;
     const request = this.#toRequest(head, body);
     if (request === null) {
@@ -471,6 +488,7 @@ class Connection {
       completed: completed.promise,
       [DIRECT_HOST]: true,
     };
+    let direct: DirectBody | undefined;
     try {
       let response: Response;
       try {
@@ -479,10 +497,10 @@ class Connection {
         s.hooks.onError(error);
         response = new Response("Internal Server Error", { status: 500 });
       }
-      const direct = directBodyOf(response);
+      direct = directBodyOf(response);
       if (direct !== undefined) {
-        await this.#runDirect(request, response, direct);
-        return false;
+        const start = await this.#prepareDirect(request, response, direct);
+        return () => start().finally(() => completed.resolve());
       }
       const keepAlive = head.keepAlive && !this.#shuttingDown;
       return await this.#writeResponse(
@@ -492,7 +510,7 @@ class Connection {
         keepAlive,
       );
     } finally {
-      completed.resolve();
+      if (direct === undefined) completed.resolve();
     }
   }
 
@@ -665,31 +683,54 @@ class Connection {
   }
 
   /** Hand the socket to a direct body (HTTP-FLV, WS-FLV); the connection closes after it. */
-  async #runDirect(
+  /**
+   * Everything a direct body needs from the request and response, taken
+   * now; the returned runner holds only that (and the body).
+   */
+  async #prepareDirect(
     request: Request,
     response: Response,
     direct: DirectBody,
-  ): Promise<void> {
+  ): Promise<() => Promise<void>> {
     // No more request heads on this connection; bytes already read after
     // this head are the first WebSocket frames (or ignored for HTTP).
     const early = this.#buf.slice(0, this.#length);
     this.#buf = EMPTY;
     this.#length = 0;
     if (direct.kind === "websocket") {
-      return await this.#runWebSocket(request, response, direct, early);
+      const key = request.headers.get("sec-websocket-key");
+      const upgrade = request.headers.get("upgrade")?.toLowerCase();
+      const version = request.headers.get("sec-websocket-version");
+      if (
+        request.method !== "GET" || upgrade !== "websocket" ||
+        !isWebSocketKey(key) || version !== "13"
+      ) {
+        return () => this.#refuseRequest(400, "bad WebSocket upgrade");
+      }
+      let lines =
+        `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
+        `sec-websocket-accept: ${await acceptKeyOf(key)}\r\n`;
+      for (const [name, value] of response.headers) {
+        if (!HOP_BY_HOP.has(name) && !name.startsWith("content-")) {
+          lines += `${name}: ${value}\r\n`;
+        }
+      }
+      const head = encoder.encode(lines + "\r\n");
+      return () => this.#runWebSocket(head, direct, early);
     }
+    const head = encoder.encode(
+      this.#statusAndHeaders(response) + "connection: close\r\n\r\n",
+    );
     if (request.method === "HEAD" || response.status !== 200) {
       // Nothing to stream: answer the head only (run() never starts).
-      await this.#write(encoder.encode(
-        this.#statusAndHeaders(response) + "connection: close\r\n\r\n",
-      ));
-      return;
+      return () => this.#write(head);
     }
-    // Close-delimited body (RFC 9112 §6.3, rule 8): no chunk framing, so each
-    // shared batch is written as it is.
-    await this.#write(encoder.encode(
-      this.#statusAndHeaders(response) + "connection: close\r\n\r\n",
-    ));
+    return () => this.#runStream(head, direct);
+  }
+
+  /** A close-delimited live body (RFC 9112 §6.3, rule 8): no chunk framing, each shared batch written as it is. */
+  async #runStream(head: Uint8Array, direct: DirectBody): Promise<void> {
+    await this.#write(head);
     const gone = Promise.withResolvers<void>();
     const conn = this.#conn;
     const sink: DirectSink = {
@@ -709,30 +750,11 @@ class Connection {
   }
 
   async #runWebSocket(
-    request: Request,
-    response: Response,
+    head: Uint8Array,
     direct: DirectBody,
     early: Uint8Array,
   ): Promise<void> {
-    const key = request.headers.get("sec-websocket-key");
-    const upgrade = request.headers.get("upgrade")?.toLowerCase();
-    const version = request.headers.get("sec-websocket-version");
-    if (
-      request.method !== "GET" || upgrade !== "websocket" ||
-      !isWebSocketKey(key) || version !== "13"
-    ) {
-      await this.#sendError(400, "bad WebSocket upgrade");
-      return;
-    }
-    let lines =
-      `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
-      `sec-websocket-accept: ${await acceptKeyOf(key)}\r\n`;
-    for (const [name, value] of response.headers) {
-      if (!HOP_BY_HOP.has(name) && !name.startsWith("content-")) {
-        lines += `${name}: ${value}\r\n`;
-      }
-    }
-    await this.#write(encoder.encode(lines + "\r\n"));
+    await this.#write(head);
     const gone = Promise.withResolvers<void>();
     // Writes are serialized: media batches from run(), pongs and the close from the reader.
     let tail: Promise<void> = Promise.resolve();
