@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- benchmark server script: stderr diagnostics are its interface
 /**
  * Our origin for the fan-out benchmark: `Engine` with one `live` application
  * (library defaults), `RtmpHandler` and `HttpHandler` (HTTP-FLV) on 127.0.0.1.
@@ -44,5 +45,19 @@ const http = new HttpHandler({
   server: Deno.env.get("ARCLY_HTTP_SERVER") === "deno" ? "deno" : "arcly",
   egressBatchMs: EGRESS_BATCH_MS,
 });
+if (Deno.env.get("ARCLY_BENCH_MEMLOG") === "1") {
+  // Diagnostics for the harness's RSS figures: where the memory is.
+  setInterval(() => {
+    const m = Deno.memoryUsage();
+    const mb = (n: number): string => (n / 1e6).toFixed(1);
+    console.error(
+      `mem rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${
+        mb(m.heapUsed)
+      } external ${
+        mb(m.external)
+      } http ${http.connectionCount} rtmp ${rtmp.connectionCount}`,
+    );
+  }, 2_000);
+}
 await engine.serveUntilSignal([rtmp, http]);
 Deno.exit(0);
