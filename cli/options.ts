@@ -95,8 +95,8 @@ Access control (combine as needed):
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
-  --max-connections N       RTMP connection limit          (default 1000)
-  --max-connections-per-ip N  RTMP connections per client IP (also rate-limits accepts)
+  --max-connections N       connections per listener, RTMP and HTTP (default 1000)
+  --max-connections-per-ip N  connections per client IP, RTMP and HTTP each (also rate-limits accepts)
   --http-rate N             HTTP requests per second per client IP (429 beyond)
   --idle-timeout SECONDS    reap streams without frames    (default 10)
   -h, --help                this text

@@ -145,9 +145,19 @@ export async function startOrigin(
   const rtmps = options.rtmps && tls
     ? new RtmpHandler({ ...options.rtmps, tls, ...limits })
     : null;
+  // HTTP gets its own gate: a browser's keep-alive connections and an HLS
+  // player's do not eat into the same IP's RTMP quota.
+  const httpGate = options.maxConnectionsPerIp === null
+    ? null
+    : new ConnectionGate({
+      maxConnections: options.maxConnections,
+      maxPerIp: options.maxConnectionsPerIp,
+    });
   const http = new HttpHandler({
     ...options.http,
     ...(options.https && tls ? tls : {}),
+    maxConnections: options.maxConnections,
+    ...(httpGate ? { gate: httpGate } : {}),
     storage: hlsStorage,
     hls: packaging,
     metrics,
