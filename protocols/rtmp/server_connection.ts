@@ -51,7 +51,13 @@ export interface RtmpConnectionOptions {
   cacheFor(handle: StreamHandle): FrameChunkCache;
 }
 
-const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Read buffer: players send a few hundred bytes of commands, publishers a
+ * stream, so it starts small and doubles (up to the maximum) whenever a read
+ * fills it: 500 players hold 2 MiB of read buffers, not 32 MiB.
+ */
+const READ_BUFFER_INITIAL_BYTES = 4 * 1024;
+const READ_BUFFER_MAX_BYTES = 64 * 1024;
 
 /**
  * One server-side RTMP connection (created by {@linkcode RtmpHandler}).
@@ -121,11 +127,12 @@ export class RtmpConnection {
         );
       } else this.#armIdle();
     });
-    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    let buf = new Uint8Array(READ_BUFFER_INITIAL_BYTES);
     try {
       while (!this.#closed) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
+        const full = n === buf.length && buf.length < READ_BUFFER_MAX_BYTES;
         const before = this.#session.messagesReceived;
         let actions: SessionAction[];
         try {
@@ -143,6 +150,8 @@ export class RtmpConnection {
           this.#lastActivity = this.#engine.clock.now();
         }
         await this.#performAll(actions);
+        // A fresh, larger buffer: nothing fed so far can alias the new one.
+        if (full) buf = new Uint8Array(buf.length * 2);
       }
     } catch (error) {
       if (!this.#closed && !isDisconnect(error)) this.#violation(error);
