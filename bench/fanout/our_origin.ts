@@ -13,7 +13,10 @@
  */
 
 import { Engine } from "../../src/mod.ts";
-import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
+import {
+  DEFAULT_RTMP_EGRESS_BATCH_MS,
+  RtmpHandler,
+} from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
 
 /** Above N = 1,000 viewers + join probes + stalled viewers + publisher. */
@@ -25,10 +28,13 @@ function flag(name: string, fallback: number): number {
 }
 
 const engine = Engine.builder().application({ name: "live" }).build();
-/** Shared 40 ms flush tick for every viewer of a stream (opt-in; the library default is 0). */
+/**
+ * The stream's shared flush tick for every viewer: the library default
+ * (100 ms) unless `--egress-batch-ms=` or `ARCLY_EGRESS_BATCH_MS` says otherwise.
+ */
 const EGRESS_BATCH_MS = flag(
   "egress-batch-ms",
-  Number(Deno.env.get("ARCLY_EGRESS_BATCH_MS") ?? 40),
+  Number(Deno.env.get("ARCLY_EGRESS_BATCH_MS") ?? DEFAULT_RTMP_EGRESS_BATCH_MS),
 );
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",

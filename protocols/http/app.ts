@@ -64,7 +64,7 @@ export interface HttpAppOptions {
   /** Longest hold of an LL-HLS blocking request, ms (default three target durations). */
   blockingReloadTimeoutMs?: number;
   /**
-   * HTTP-FLV / WS-FLV flush period in ms (default 40; 0 = write as frames
+   * HTTP-FLV / WS-FLV flush period in ms (default 100; 0 = write as frames
    * arrive); see `FlvRoutesOptions.egressBatchMs`.
    */
   egressBatchMs?: number;

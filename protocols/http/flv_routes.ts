@@ -8,7 +8,7 @@
  * sub.takeAll()` that turns each batch into one chunk through the stream's
  * shared {@linkcode FlvTagCache} and hands it to the transport. The flush
  * tick is the stream's own (`StreamHandle.egressTick`: one timer per stream
- * on the engine's clock, period `egressBatchMs`, default 40 ms, fired early
+ * on the engine's clock, period `egressBatchMs`, default 100 ms, fired early
  * when a burst of frames arrives), so they
  * wake together, take the same run of frames and enqueue the very same
  * `Uint8Array` (no per-viewer copy), at most `egressBatchMs` later than the
@@ -108,7 +108,7 @@ export interface FlvRoutesOptions {
   onBytesOut?: (protocol: PlayProtocol, bytes: number) => void;
   /**
    * Shared per-stream flush period in ms (0 to 1,000; 0 writes every batch
-   * at once); default 40. Adds at most
+   * at once); default 100. Adds at most
    * this much latency; fewer, larger writes per viewer.
    */
   egressBatchMs?: number;

@@ -18,7 +18,7 @@
  *
  * Timing: the cache hands out the stream's shared flush tick (`nextFlush()`:
  * `stream.egressTick(egressBatchMs)`, owned by the kernel, on the engine's
- * clock; period 40 ms unless configured): viewers wait for it after
+ * clock; period 100 ms unless configured): viewers wait for it after
  * `sub.ready()`, so they all wake together, take the same run and write the
  * same chunk, at most `egressBatchMs` later than without it, and earlier
  * when a burst of half the stream's lag limit arrived (the kernel fires the
@@ -42,12 +42,12 @@ import { systemClock } from "../../src/clock.ts";
 import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
 
 /**
- * Default HTTP-FLV / WS-FLV flush period of a stream's cache, ms: 40 (one
- * shared wake-up and one shared batch per 40 ms among the viewers of a
- * stream: fewer writes, ≤ 40 ms more latency; a burst fires the stream's
- * tick early, see `DEFAULT_RTMP_EGRESS_BATCH_MS`).
+ * Default HTTP-FLV / WS-FLV flush period of a stream's cache, ms: 100 (one
+ * shared wake-up and one shared batch per 100 ms among the viewers of a
+ * stream: fewer writes, ≤ 100 ms more latency; a burst fires the stream's
+ * tick early; why 100: see `DEFAULT_RTMP_EGRESS_BATCH_MS`).
  */
-const DEFAULT_FLV_EGRESS_BATCH_MS = 40;
+const DEFAULT_FLV_EGRESS_BATCH_MS = 100;
 
 const EMPTY = new Uint8Array(0);
 
@@ -116,7 +116,7 @@ export class FlvTagCache {
    *
    * @param options `stream`: the stream whose shared tick
    *   (`egressTick`) viewers wait on; `egressBatchMs`: the shared flush
-   *   period in ms (0 to 1,000; 0 writes every batch at once), default 40
+   *   period in ms (0 to 1,000; 0 writes every batch at once), default 100
    *   with a `stream`; without one, a private tick on the system clock with
    *   no backlog trigger and default 0
    * @throws {StreamError} `InvalidInput` for a flush period out of range

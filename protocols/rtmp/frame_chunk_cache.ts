@@ -57,11 +57,16 @@ import { systemClock } from "../../src/clock.ts";
 import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
 
 /**
- * Default RTMP play flush period, ms: 40. The players of a stream wake on
- * one shared tick (the stream's `egressTick(40)`) and write what arrived
- * since as one shared batch: at most 25 writes per player per second instead
- * of one per frame (~77/s for 30 fps video + AAC), for at most 40 ms of added
- * latency. A publisher burst (an unpaced file push) fires the tick early,
+ * Default RTMP play flush period, ms: 100. The players of a stream wake on
+ * one shared tick (the stream's `egressTick(100)`) and write what arrived
+ * since as one shared batch: at most 10 writes per player per second instead
+ * of one per frame (~77/s for 30 fps video + AAC), for at most 100 ms of
+ * added latency (SRS merges writes over 350 ms by default). Why 100 and not
+ * less: on loopback a write costs the sender the receiver's TCP work too, so
+ * per-viewer CPU is mostly writes; measured with 500 viewers of a 3.2 Mbit/s
+ * stream, a raw Deno writer of one shared batch per tick costs 0.28 ms of CPU
+ * per viewer-second at 40 ms and 0.13 ms at 100 ms (bench/RESULTS.md). A
+ * publisher burst (an unpaced file push) fires the tick early,
  * after half the stream's lag limit in frames, so players at the live edge
  * are never resynced by coalescing. `egressBatchMs: 0` writes every batch at
  * once.
@@ -71,10 +76,10 @@ import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
  * import { DEFAULT_RTMP_EGRESS_BATCH_MS } from "@arcly/stream/rtmp";
  * import assert from "node:assert/strict";
  *
- * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 40);
+ * assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 100);
  * ```
  */
-export const DEFAULT_RTMP_EGRESS_BATCH_MS = 40;
+export const DEFAULT_RTMP_EGRESS_BATCH_MS = 100;
 
 /**
  * Chunk bytes of frames, built once per frame.

@@ -103,7 +103,7 @@ export interface RtmpHandlerOptions {
   maxChunkStreams?: number;
   /**
    * Shared per-stream flush period for players, ms (0 to 1,000; 0 writes
-   * every batch at once); default `DEFAULT_RTMP_EGRESS_BATCH_MS` (40). Adds
+   * every batch at once); default `DEFAULT_RTMP_EGRESS_BATCH_MS` (100). Adds
    * at most this much latency; fewer, larger, shared writes per player. The
    * tick is the stream's (`StreamHandle.egressTick`): it fires early after a
    * burst of half the lag limit, and a player's first batch never waits.

@@ -110,20 +110,20 @@ Deno.test("flvRoutes validates egressBatchMs when built, not per request", () =>
   assert.equal(new FlvTagCache().egressBatchMs, 0);
 });
 
-Deno.test("FlvTagCache: with a stream it waits on the stream's own tick (default 40 ms, engine clock)", async () => {
+Deno.test("FlvTagCache: with a stream it waits on the stream's own tick (default 100 ms, engine clock)", async () => {
   const clock = new ManualClock();
   await using engine = Engine.builder().clock(clock).build();
   const handle = engine.startPublish(StreamKey.parse("live/tick"));
   const cache = new FlvTagCache({ stream: handle });
-  assert.equal(cache.egressBatchMs, 40);
+  assert.equal(cache.egressBatchMs, 100);
   assert.equal(
     new FlvTagCache({ stream: handle, egressBatchMs: 0 }).egressBatchMs,
     0,
   );
   const leave = cache.joinFlush();
   const flush = cache.nextFlush();
-  assert.equal(handle.egressTick(40).next(), flush); // the very same tick
-  clock.advance(40);
+  assert.equal(handle.egressTick(100).next(), flush); // the very same tick
+  clock.advance(100);
   await flush;
   leave();
   handle.end();

@@ -71,17 +71,17 @@ Deno.test("RtmpHandler validates egressBatchMs when built, not at the first play
   assert.equal(new FrameChunkCache(128, 0).egressBatchMs, 0);
 });
 
-Deno.test("FrameChunkCache: with a stream it waits on the stream's own tick (default 40 ms, engine clock)", async () => {
+Deno.test("FrameChunkCache: with a stream it waits on the stream's own tick (default 100 ms, engine clock)", async () => {
   const clock = new ManualClock();
   await using engine = Engine.builder().clock(clock).build();
   const handle = engine.startPublish(StreamKey.parse("live/tick"));
   const cache = new FrameChunkCache(128, undefined, handle);
   assert.equal(cache.egressBatchMs, DEFAULT_RTMP_EGRESS_BATCH_MS);
-  assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 40);
+  assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 100);
   const leave = cache.joinFlush();
   const flush = cache.nextFlush();
-  assert.equal(handle.egressTick(40).next(), flush); // the very same tick
-  clock.advance(40); // the engine's clock drives it, not the system clock
+  assert.equal(handle.egressTick(100).next(), flush); // the very same tick
+  clock.advance(100); // the engine's clock drives it, not the system clock
   await flush;
   leave();
   // Without a stream: a private tick, off unless asked for.

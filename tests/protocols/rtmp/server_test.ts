@@ -64,7 +64,7 @@ Deno.test("RtmpHandler: a client publishes, a late player gets config + GOP then
 
 Deno.test("RtmpHandler: a joining player gets its replay at once, not at the next flush tick; live frames wait for the tick on the engine clock", async () => {
   const clock = new ManualClock();
-  await using server = await startServer({ clock }); // default egressBatchMs 40
+  await using server = await startServer({ clock }); // default egressBatchMs 100
   const pub = await RtmpClient.connect(server.url);
   const publisher = await pub.publish("cam");
   await publisher.writeFrames([
@@ -78,7 +78,7 @@ Deno.test("RtmpHandler: a joining player gets its replay at once, not at the nex
   const sub = await RtmpClient.connect(server.url);
   const player = await sub.play("cam");
   const iter = player[Symbol.asyncIterator]();
-  // The clock never moves: the replay must not wait for the 40 ms tick.
+  // The clock never moves: the replay must not wait for the 100 ms tick.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const replay = await Promise.race([
     take(iter, 3),
@@ -93,7 +93,7 @@ Deno.test("RtmpHandler: a joining player gets its replay at once, not at the nex
   void next.then(() => arrived = true);
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(arrived, false, "a live frame went out before its tick");
-  clock.advance(40);
+  clock.advance(100);
   assert.equal((await next).value?.dts, 80);
   await sub.close();
   await publisher.close();
