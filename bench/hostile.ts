@@ -265,8 +265,14 @@ const attacks: Record<string, () => Promise<Row>> = {
     ),
   "http-slowloris": () =>
     withOrigin(
-      "500 HTTP header trickles at 1 B / 200 ms (Deno.serve)",
-      {},
+      "500 HTTP header trickles at 1 B / 200 ms (own server, headerTimeoutMs 2 s)",
+      { http: { headerTimeoutMs: 2_000 } },
+      async (t) => closes(await httpHeaderSlowloris(t, 500, 20_000)),
+    ),
+  "http-slowloris-deno": () =>
+    withOrigin(
+      "500 HTTP header trickles at 1 B / 200 ms (`server: \"deno\"`, Deno.serve)",
+      { http: { server: "deno" } },
       async (t) => closes(await httpHeaderSlowloris(t, 500, 40_000)),
     ),
   "rtmp-trickle": () =>
