@@ -114,6 +114,12 @@ export interface RtmpHandlerOptions {
    * rate (IPv6 grouped by /64). Can be shared with other handlers.
    */
   gate?: ConnectionGate;
+  /**
+   * Listen queue length (default 4,096; the OS caps it at
+   * `net.core.somaxconn`): a flash crowd of players waits for accept instead
+   * of being dropped (Deno's own default is 511).
+   */
+  tcpBacklog?: number;
 }
 
 /**
@@ -230,7 +236,11 @@ export class RtmpHandler implements ProtocolHandler {
     const o = this.#options;
     let listener: Deno.Listener;
     try {
-      const addr = { hostname: o.hostname ?? "0.0.0.0", port: o.port ?? 1935 };
+      const addr = {
+        hostname: o.hostname ?? "0.0.0.0",
+        port: o.port ?? 1935,
+        tcpBacklog: o.tcpBacklog ?? 4096,
+      };
       listener = o.tls
         ? Deno.listenTls({ ...addr, cert: o.tls.cert, key: o.tls.key })
         : Deno.listen(addr);
