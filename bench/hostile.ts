@@ -271,7 +271,7 @@ const attacks: Record<string, () => Promise<Row>> = {
     ),
   "http-slowloris-deno": () =>
     withOrigin(
-      "500 HTTP header trickles at 1 B / 200 ms (`server: \"deno\"`, Deno.serve)",
+      '500 HTTP header trickles at 1 B / 200 ms (`server: "deno"`, Deno.serve)',
       { http: { server: "deno" } },
       async (t) => closes(await httpHeaderSlowloris(t, 500, 40_000)),
     ),
