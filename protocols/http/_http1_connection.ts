@@ -1,0 +1,348 @@
+// One connection of the origin's HTTP/1.1 server: requests in order
+// (keep-alive, pipelining), each head within `headerTimeoutMs`, then maybe a
+// direct live body that owns the socket until it ends (see _http1_server.ts
+// for the whole data path).
+import { DIRECT_HOST, type DirectBody, directBodyOf } from "./_direct_body.ts";
+import { runStreamBody, runWebSocketBody } from "./_http1_direct.ts";
+import {
+  closeQuietly,
+  type ConnIo,
+  isDisconnect,
+  writeAll,
+} from "./_http1_io.ts";
+import {
+  HeadError,
+  parseRequestHead,
+  type RequestHead,
+} from "./_http1_parse.ts";
+import {
+  errorResponse,
+  statusAndHeaders,
+  upgradeHeaders,
+  writeResponse,
+} from "./_http1_response.ts";
+import type { Http1HandlerInfo, ServerInternals } from "./_http1_server.ts";
+import { acceptKeyOf, isWebSocketKey } from "./_websocket.ts";
+
+const INITIAL_HEAD_BUFFER = 2048;
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+/** What serving one request leads to: keep the connection, close it, or run a direct body. */
+type Step = boolean | (() => Promise<void>);
+
+/** One connection: requests in order, then maybe a direct body. */
+export class Connection implements ConnIo {
+  #conn: Deno.Conn;
+  #remote: Deno.NetAddr;
+  #server: ServerInternals;
+  #buf: Uint8Array = new Uint8Array(INITIAL_HEAD_BUFFER);
+  #length = 0;
+  #closed = false;
+  /** True while waiting for a request head (safe to close at shutdown). */
+  #idle = true;
+  #shuttingDown = false;
+
+  constructor(conn: Deno.Conn, remote: Deno.NetAddr, server: ServerInternals) {
+    this.#conn = conn;
+    this.#remote = remote;
+    this.#server = server;
+  }
+
+  /** The socket. */
+  get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  /** True once the socket was closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Shutdown started: close now if idle, else after the current response. */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    if (this.#idle) this.abort();
+  }
+
+  /** Close the socket now (pending reads and writes reject). */
+  abort(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeQuietly(this.#conn);
+  }
+
+  async run(): Promise<void> {
+    try {
+      while (!this.#closed && !this.#shuttingDown) {
+        const next = await this.#serveOne();
+        if (typeof next === "function") {
+          // A direct body runs here, after the request's own frames returned:
+          // the viewer's lifetime holds no Request, Response or head.
+          await next();
+          break;
+        }
+        if (!next) break;
+      }
+    } catch (error) {
+      if (!isDisconnect(error) && !this.#closed) throw error;
+    } finally {
+      this.abort();
+    }
+  }
+
+  /**
+   * Serve one request: true to read the next one, false to close, or a
+   * direct body to run (then close).
+   */
+  async #serveOne(): Promise<Step> {
+    const s = this.#server;
+    this.#idle = true;
+    let timedOut = false;
+    const cancel = s.clock.setTimer(s.limits.headerTimeoutMs, () => {
+      timedOut = true;
+      this.abort();
+    });
+    let head: RequestHead | null;
+    let body: Uint8Array<ArrayBuffer> | null = null;
+    try {
+      head = await this.#readHead();
+      if (head === null) return false; // clean close between requests
+      this.#idle = false;
+      if (head.chunked) {
+        await this.#refuseRequest(
+          501,
+          "chunked request bodies are not supported",
+        );
+        return false;
+      }
+      if (head.contentLength > s.limits.maxBodyBytes) {
+        await this.#refuseRequest(
+          413,
+          `request body over ${s.limits.maxBodyBytes} bytes`,
+        );
+        return false;
+      }
+      body = await this.#readBody(head);
+      if (body === null) return false;
+    } catch (error) {
+      if (error instanceof HeadError) {
+        s.dropped();
+        s.hooks.onRefused(
+          this.#remote,
+          `bad request head: ${error.message}`,
+          "Protocol",
+        );
+        await this.#sendError(error.status, error.message).catch(() => {});
+        return false;
+      }
+      if (timedOut) {
+        s.dropped();
+        s.hooks.onRefused(
+          this.#remote,
+          `request head not complete within ${s.limits.headerTimeoutMs} ms`,
+          "Timeout",
+        );
+        return false;
+      }
+      throw error;
+    } finally {
+      cancel();
+    }
+    return await this.#respond(head, body);
+  }
+
+  /** Read until a complete head is buffered; null on EOF before any byte. */
+  async #readHead(): Promise<RequestHead | null> {
+    const limits = this.#server.limits;
+    while (true) {
+      if (this.#length > 0) {
+        const head = parseRequestHead(this.#buf, this.#length, limits);
+        if (head !== null) return head;
+      }
+      if (this.#length === this.#buf.length) {
+        const grown = new Uint8Array(
+          Math.min(this.#buf.length * 2, limits.maxHeadBytes),
+        );
+        grown.set(this.#buf);
+        this.#buf = grown;
+      }
+      const n = await this.#conn.read(this.#buf.subarray(this.#length));
+      if (n === null) {
+        if (this.#length === 0) return null;
+        throw new HeadError(
+          400,
+          "Cannot parse request: connection closed mid-head",
+        );
+      }
+      this.#length += n;
+    }
+  }
+
+  /** The body bytes (empty when none); consumes them from the buffer. */
+  async #readBody(head: RequestHead): Promise<Uint8Array<ArrayBuffer> | null> {
+    const need = head.contentLength;
+    const available = this.#length - head.headBytes;
+    let body: Uint8Array<ArrayBuffer>;
+    if (need === 0) body = new Uint8Array(0);
+    else {
+      body = new Uint8Array(need);
+      const fromBuffer = Math.min(need, available);
+      body.set(this.#buf.subarray(head.headBytes, head.headBytes + fromBuffer));
+      let at = fromBuffer;
+      while (at < need) {
+        const n = await this.#conn.read(body.subarray(at));
+        if (n === null) return null;
+        at += n;
+      }
+    }
+    // Keep what follows (a pipelined request) at the start of the buffer.
+    const consumed = Math.min(this.#length, head.headBytes + need);
+    this.#buf.copyWithin(0, consumed, this.#length);
+    this.#length -= consumed;
+    return body;
+  }
+
+  async #respond(
+    head: RequestHead,
+    body: Uint8Array<ArrayBuffer>,
+  ): Promise<Step> {
+    const s = this.#server;
+    const request = this.#toRequest(head, body);
+    if (request === null) {
+      await this.#refuseRequest(400, "bad Host or request target");
+      return false;
+    }
+    const completed = Promise.withResolvers<void>();
+    const info: Http1HandlerInfo = {
+      remoteAddr: this.#remote,
+      completed: completed.promise,
+      [DIRECT_HOST]: true,
+    };
+    let direct: DirectBody | undefined;
+    try {
+      let response: Response;
+      try {
+        response = await s.handler(request, info);
+      } catch (error) {
+        s.hooks.onError(error);
+        response = new Response("Internal Server Error", { status: 500 });
+      }
+      direct = directBodyOf(response);
+      if (direct !== undefined) {
+        const start = await this.#prepareDirect(request, response, direct);
+        return () => start().finally(() => completed.resolve());
+      }
+      const keepAlive = head.keepAlive && !this.#shuttingDown;
+      return await writeResponse(
+        this,
+        s.date(),
+        request.method,
+        head,
+        response,
+        keepAlive,
+      );
+    } finally {
+      if (direct === undefined) completed.resolve();
+    }
+  }
+
+  #toRequest(head: RequestHead, body: Uint8Array<ArrayBuffer>): Request | null {
+    let host = "";
+    for (const [name, value] of head.headers) {
+      if (name === "host") {
+        if (host !== "") return null; // two Host fields (RFC 9112 §3.2)
+        host = value;
+      }
+    }
+    const local = this.#server.tls ? "https" : "http";
+    let url: string;
+    if (head.target.startsWith("/")) {
+      if (host === "" && head.minorVersion === 1) return null;
+      if (
+        host !== "" &&
+        !/^[A-Za-z0-9.\-_~%]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(
+          host,
+        )
+      ) {
+        return null;
+      }
+      url = `${local}://${host || "localhost"}${head.target}`;
+    } else if (/^https?:\/\//i.test(head.target)) {
+      url = head.target; // absolute-form (RFC 9112 §3.2.2)
+    } else return null;
+    let headers: Headers;
+    try {
+      headers = new Headers(head.headers);
+      const init: RequestInit = { method: head.method, headers };
+      if (body.length > 0 && head.method !== "GET" && head.method !== "HEAD") {
+        init.body = body;
+      }
+      return new Request(url, init);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Answer `status`, audit the refusal; the connection closes after it. */
+  async #refuseRequest(status: number, message: string): Promise<void> {
+    this.#server.dropped();
+    this.#server.hooks.onRefused(
+      this.#remote,
+      `request refused (${status}): ${message}`,
+      status === 413 ? "LimitExceeded" : "Protocol",
+    );
+    await this.#sendError(status, message);
+  }
+
+  #sendError(status: number, message: string): Promise<void> {
+    return this.write(errorResponse(status, message, this.#server.date()));
+  }
+
+  /** Write all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.#conn, bytes);
+  }
+
+  /**
+   * Everything a direct body needs from the request and response, taken
+   * now; the returned runner holds only that (and the body).
+   */
+  async #prepareDirect(
+    request: Request,
+    response: Response,
+    direct: DirectBody,
+  ): Promise<() => Promise<void>> {
+    // No more request heads on this connection; bytes already read after
+    // this head are the first WebSocket frames (or ignored for HTTP).
+    const early = this.#buf.slice(0, this.#length);
+    this.#buf = EMPTY;
+    this.#length = 0;
+    if (direct.kind === "websocket") {
+      const key = request.headers.get("sec-websocket-key");
+      const upgrade = request.headers.get("upgrade")?.toLowerCase();
+      const version = request.headers.get("sec-websocket-version");
+      if (
+        request.method !== "GET" || upgrade !== "websocket" ||
+        !isWebSocketKey(key) || version !== "13"
+      ) {
+        return () => this.#refuseRequest(400, "bad WebSocket upgrade");
+      }
+      const head = encoder.encode(
+        `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
+          `sec-websocket-accept: ${await acceptKeyOf(key)}\r\n` +
+          upgradeHeaders(response) + "\r\n",
+      );
+      return () => runWebSocketBody(this, head, direct, early);
+    }
+    const head = encoder.encode(
+      statusAndHeaders(response, this.#server.date()) +
+        "connection: close\r\n\r\n",
+    );
+    if (request.method === "HEAD" || response.status !== 200) {
+      // Nothing to stream: answer the head only (run() never starts).
+      return () => this.write(head);
+    }
+    return () => runStreamBody(this, head, direct);
+  }
+}

@@ -1,0 +1,126 @@
+// Direct live bodies on the origin's HTTP/1.1 server (see _direct_body.ts):
+// after the head, the connection belongs to the body's `run(sink)`.
+//
+// HTTP: a close-delimited body (RFC 9112 §6.3, rule 8), so there is no chunk
+// framing and each shared batch is written as it is: one `conn.write` per
+// batch (one op promise and one reaction; a partial write finishes with
+// writeAll). WebSocket (RFC 6455): every write is one binary message (the
+// route frames each shared batch once); writes are serialized with the pongs
+// and the close the reader sends; nothing follows a close frame; the reader
+// keeps at most one control frame and skips data frames without buffering.
+import { StreamError } from "../../media/stream_error.ts";
+import type { DirectBody, DirectSink } from "./_direct_body.ts";
+import { type ConnIo, isDisconnect, writeAll } from "./_http1_io.ts";
+import {
+  ClientFrameReader,
+  closeFrame,
+  encodeFrame,
+  OP_CLOSE,
+  OP_PING,
+  OP_PONG,
+} from "./_websocket.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** Write `head`, then run a close-delimited live body until it returns. */
+export async function runStreamBody(
+  io: ConnIo,
+  head: Uint8Array,
+  direct: DirectBody,
+): Promise<void> {
+  await io.write(head);
+  const gone = Promise.withResolvers<void>();
+  const conn = io.conn;
+  const sink: DirectSink = {
+    // A failure rejects the write and ends run().
+    write: (bytes) =>
+      conn.write(bytes).then((n) =>
+        n < bytes.length ? writeAll(conn, bytes.subarray(n)) : undefined
+      ),
+    abort: () => {
+      gone.resolve();
+      io.abort();
+    },
+    peerGone: gone.promise,
+  };
+  await direct.run(sink);
+}
+
+/**
+ * Write the 101 `head`, then run a WebSocket live body: `early` holds bytes
+ * the client sent right after its upgrade request (its first frames).
+ */
+export async function runWebSocketBody(
+  io: ConnIo,
+  head: Uint8Array,
+  direct: DirectBody,
+  early: Uint8Array,
+): Promise<void> {
+  await io.write(head);
+  const gone = Promise.withResolvers<void>();
+  // Writes are serialized: media batches from run(), pongs and the close from the reader.
+  let tail: Promise<void> = Promise.resolve();
+  const send = (frame: Uint8Array): Promise<void> => {
+    const next = tail.then(() => io.write(frame));
+    tail = next.catch(() => {});
+    return next;
+  };
+  let closeSent = false;
+  const sendClose = (code: number): void => {
+    if (closeSent) return;
+    closeSent = true;
+    send(closeFrame(code)).catch(() => {}).finally(() => gone.resolve());
+  };
+  const reading = (async () => {
+    const reader = new ClientFrameReader();
+    const buf = new Uint8Array(1024);
+    try {
+      let pending = early;
+      while (!io.closed) {
+        if (pending.length === 0) {
+          const n = await io.conn.read(buf);
+          if (n === null) break;
+          pending = buf.subarray(0, n);
+        }
+        const bytes = pending;
+        pending = EMPTY;
+        for (const frame of reader.push(bytes)) {
+          if (frame.opcode === OP_CLOSE) {
+            sendClose(1000);
+            return;
+          }
+          if (frame.opcode === OP_PING) {
+            void send(encodeFrame(OP_PONG, frame.payload)).catch(() => {});
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof StreamError) sendClose(1002);
+      else if (!isDisconnect(error)) throw error;
+    } finally {
+      gone.resolve();
+    }
+  })();
+  const sink: DirectSink = {
+    // Nothing may follow a close frame (RFC 6455 §5.5.1).
+    write: (bytes) =>
+      closeSent
+        ? Promise.reject(
+          new StreamError("Closed", "Cannot write: WebSocket closing"),
+        )
+        : send(bytes),
+    abort: () => {
+      gone.resolve();
+      io.abort();
+    },
+    peerGone: gone.promise,
+  };
+  try {
+    await direct.run(sink);
+    sendClose(1000);
+    await tail;
+  } finally {
+    io.abort();
+    await reading.catch(() => {});
+  }
+}
