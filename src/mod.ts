@@ -66,3 +66,4 @@ export * from "./signed_url_authenticator.ts";
 export * from "./token_authenticator.ts";
 export * from "./webhook_authenticator.ts";
 export * from "./rate_limiter.ts";
+export * from "./connection_gate.ts";

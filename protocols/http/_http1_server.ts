@@ -35,7 +35,8 @@
 // _http1_response.ts (response serialization), _http1_direct.ts (direct
 // HTTP and WebSocket bodies), _http1_io.ts (socket helpers).
 import type { Clock } from "../../src/clock.ts";
-import { clientKeyOf, type ConnectionGate } from "../../src/rate_limiter.ts";
+import type { ConnectionGate } from "../../src/connection_gate.ts";
+import { clientKeyOf } from "../../src/rate_limiter.ts";
 import type { DIRECT_HOST } from "./_direct_body.ts";
 import { Connection } from "./_http1_connection.ts";
 import { closeQuietly } from "./_http1_io.ts";

@@ -18,11 +18,8 @@
  * @module
  */
 import type { Engine, ProtocolHandler } from "../../src/mod.ts";
-import {
-  clientKeyOf,
-  type ConnectionGate,
-  type RateLimiter,
-} from "../../src/rate_limiter.ts";
+import type { ConnectionGate } from "../../src/connection_gate.ts";
+import { clientKeyOf, type RateLimiter } from "../../src/rate_limiter.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
 import {
   DEFAULT_HTTP1_LIMITS,

@@ -17,7 +17,8 @@
  * @module
  */
 import type { Engine } from "../../src/engine.ts";
-import { clientKeyOf, type ConnectionGate } from "../../src/rate_limiter.ts";
+import type { ConnectionGate } from "../../src/connection_gate.ts";
+import { clientKeyOf } from "../../src/rate_limiter.ts";
 import type { ProtocolHandler } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
