@@ -5,7 +5,7 @@
  * per live stream (codecs, resolution, bitrate, fps, viewers, uptime). Each
  * row has buttons that play the stream in the page's `<video>`: LL-HLS/HLS
  * through hls.js (`/{app}/{name}/index.m3u8`) and HTTP-FLV through mpegts.js
- * (`/{app}/{name}.flv`). `?play=app/name&via=hls|flv` starts a stream on load
+ * (`/{app}/{name}.flv`). `?play=app/name&via=hls|flv|ws` starts a stream on load
  * (deep links, end-to-end tests); without it the first live stream starts
  * playing (muted) as soon as it appears. `?token=…` is forwarded to every
  * request the page makes. All stream data is written with `textContent`,
@@ -115,9 +115,11 @@ function play(key, via, retrying) {
   if (!retrying) state.retries = 0;
   state.key = key; state.via = via; state.error = null;
   const base = "/" + key.split("/").map(encodeURIComponent).join("/");
-  if (via === "flv") {
+  if (via === "flv" || via === "ws") {
     if (!window.mpegts || !mpegts.isSupported()) { state.error = "mpegts.js unavailable"; status(state.error); return; }
-    const p = mpegts.createPlayer({ type: "flv", isLive: true, url: new URL(withToken(base + ".flv"), location.href).href },
+    const url = new URL(withToken(base + ".flv"), location.href);
+    if (via === "ws") url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const p = mpegts.createPlayer({ type: "flv", isLive: true, url: url.href },
       { enableWorker: false, lazyLoad: false, liveBufferLatencyChasing: true,
         liveBufferLatencyMaxLatency: 0.8, liveBufferLatencyMinRemain: 0.2 });
     p.on(mpegts.Events.ERROR, (type, detail) => retry(p, key, via, type + ": " + detail));
@@ -145,7 +147,8 @@ function play(key, via, retrying) {
     }
     video.play().catch(() => {});
   }
-  if (!retrying) status("playing " + key + " via " + (via === "flv" ? "HTTP-FLV (mpegts.js)" : "HLS (hls.js)"));
+  const names = { flv: "HTTP-FLV (mpegts.js)", ws: "WebSocket-FLV (mpegts.js)", hls: "HLS (hls.js)" };
+  if (!retrying) status("playing " + key + " via " + names[via]);
 }
 function render(list) {
   const body = document.getElementById("streams");
@@ -164,7 +167,7 @@ function render(list) {
     cell(tr, String(s.subscribers));
     cell(tr, fmtUptime(s.uptimeSeconds), "live");
     const td = cell(tr, "");
-    for (const [via, label] of [["hls", "HLS"], ["flv", "FLV"]]) {
+    for (const [via, label] of [["hls", "HLS"], ["flv", "FLV"], ["ws", "WS"]]) {
       const b = document.createElement("button");
       b.textContent = label; b.dataset.via = via;
       b.addEventListener("click", () => play(s.key, via));
@@ -189,7 +192,7 @@ async function refresh() {
 }
 refresh();
 setInterval(refresh, 2000);
-if (params.get("play")) play(params.get("play"), params.get("via") === "flv" ? "flv" : "hls");
+if (params.get("play")) play(params.get("play"), ["flv", "ws"].includes(params.get("via")) ? params.get("via") : "hls");
 </script>
 </body>
 </html>
