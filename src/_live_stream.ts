@@ -27,6 +27,9 @@ import type {
   SubscriptionEnd,
 } from "./subscription.ts";
 import { checkFlushPeriod, FlushTick } from "./_flush_tick.ts";
+
+/** Most distinct egress tick periods per stream (handlers use one or two). */
+const MAX_EGRESS_TICKS = 8;
 import { FrameRing } from "./_frame_ring.ts";
 import { MetadataTracker } from "./_metadata_tracker.ts";
 import {
@@ -207,6 +210,13 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     checkFlushPeriod(periodMs);
     if (periodMs === 0) return this.#noTick ??= new FlushTick(0, this.clock);
     for (const tick of this.#ticks) if (tick.periodMs === periodMs) return tick;
+    if (this.#ticks.length >= MAX_EGRESS_TICKS) {
+      // Each tick costs every publishFrame a compare: keep them few.
+      throw new StreamError(
+        "LimitExceeded",
+        `Cannot create an egress tick of ${periodMs} ms for ${this.keyText}: ${MAX_EGRESS_TICKS} distinct periods already in use`,
+      );
+    }
     const limit = Math.min(this.ring.capacity, this.spec.maxLagFrames);
     const tick = new FlushTick(
       periodMs,

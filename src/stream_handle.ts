@@ -103,7 +103,8 @@ export interface StreamHandle {
    *
    * @param periodMs the flush period, 0 (no coalescing) to 1,000 ms
    * @returns the tick
-   * @throws {StreamError} `InvalidInput` for a period out of range
+   * @throws {StreamError} `InvalidInput` for a period out of range,
+   *   `LimitExceeded` beyond 8 distinct periods on one stream
    */
   egressTick(periodMs: number): EgressTick;
   /**

@@ -141,3 +141,12 @@ Deno.test("egressTick: the last viewer leaving fires a pending tick, so no timer
   await wait;
   assert.equal(clock.pendingTimers, timers);
 });
+
+Deno.test("egressTick: at most 8 distinct periods per stream (each costs every publish a compare)", async () => {
+  await using engine = Engine.builder().build();
+  const stream = engine.startPublish(StreamKey.parse("live/cam"));
+  for (let period = 10; period <= 80; period += 10) stream.egressTick(period);
+  assert.equal(stream.egressTick(40), stream.egressTick(40)); // existing ones stay available
+  stream.egressTick(0); // "no coalescing" is not a tick
+  assertCode(() => stream.egressTick(90), "LimitExceeded");
+});
