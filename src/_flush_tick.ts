@@ -39,8 +39,8 @@
  * @module
  */
 import { StreamError } from "../media/stream_error.ts";
-import type { Clock } from "./clock.ts";
-import type { EgressTick } from "./stream_handle.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { EgressTick, StreamHandle } from "./stream_handle.ts";
 
 /**
  * Longest flush period accepted: a tick longer than a few frames would add
@@ -198,4 +198,26 @@ export class FlushTick implements EgressTick {
     this.#backlog = 0;
     resolve?.();
   };
+}
+
+/**
+ * The tick an egress cache of a stream waits on: the stream's own
+ * (`egressTick(periodMs ?? defaultMs)`: engine clock, early flush on bursts),
+ * or without a stream a private tick on the system clock (period default 0,
+ * no backlog trigger), for caches used on their own.
+ *
+ * @param stream the stream, if the cache has one
+ * @param periodMs the configured period, if any
+ * @param defaultMs the period with a stream when none is configured
+ * @returns the tick
+ * @throws {StreamError} `InvalidInput` for a period out of range
+ */
+export function cacheTick(
+  stream: Pick<StreamHandle, "egressTick"> | undefined,
+  periodMs: number | undefined,
+  defaultMs: number,
+): EgressTick {
+  return stream === undefined
+    ? new FlushTick(periodMs ?? 0, systemClock)
+    : stream.egressTick(periodMs ?? defaultMs);
 }

@@ -12,19 +12,12 @@
  *
  * @module
  */
-import { StreamError } from "../media/stream_error.ts";
+import { positiveOption } from "./_check_option.ts";
 import type { Clock } from "./clock.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
-function positive(value: number, name: string, min: number): number {
-  if (!Number.isFinite(value) || value < min) {
-    throw new StreamError(
-      "InvalidInput",
-      `Cannot create connection gate: ${name} must be a number ≥ ${min}, got ${value}`,
-    );
-  }
-  return value;
-}
+const positive = (value: number, name: string, min: number): number =>
+  positiveOption("connection gate", value, name, min);
 
 /**
  * Why {@linkcode ConnectionGate.admit} refused a connection.

@@ -39,7 +39,7 @@
  * @module
  */
 import { type Clock, systemClock } from "./clock.ts";
-import { StreamError } from "../media/stream_error.ts";
+import { positiveOption } from "./_check_option.ts";
 
 /**
  * Default most keys a {@linkcode RateLimiter} remembers. 65,536 buckets cost
@@ -97,15 +97,8 @@ interface Bucket {
   at: number;
 }
 
-function positive(value: number, name: string, min: number): number {
-  if (!Number.isFinite(value) || value < min) {
-    throw new StreamError(
-      "InvalidInput",
-      `Cannot create rate limiter: ${name} must be a number ≥ ${min}, got ${value}`,
-    );
-  }
-  return value;
-}
+const positive = (value: number, name: string, min: number): number =>
+  positiveOption("rate limiter", value, name, min);
 
 /**
  * A token bucket per key with bounded memory: each key may take `burst`

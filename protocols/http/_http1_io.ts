@@ -1,27 +1,7 @@
-// Socket helpers of the origin's HTTP/1.1 server: full writes over a
-// Deno.Conn (which may write partially), quiet close, and which errors mean
-// "the peer went away" rather than a fault.
-
-/** Write every byte of `bytes`, looping over partial writes. */
-export async function writeAll(
-  conn: Deno.Conn,
-  bytes: Uint8Array,
-): Promise<void> {
-  let p = 0;
-  while (p < bytes.length) {
-    p += await conn.write(p === 0 ? bytes : bytes.subarray(p));
-  }
-}
-
-/** Close a connection, ignoring "already closed". */
-export function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
-  }
-}
-
+// Socket helpers of the origin's HTTP/1.1 server: which errors mean "the
+// peer went away" rather than a fault, joining small parts, and what a
+// connection offers its writers (full writes and closes are the shared
+// ones in src/_socket_io.ts).
 /** True for the errors a peer that went away causes. */
 export function isDisconnect(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource ||

@@ -33,15 +33,14 @@
 // Files: this one (accept loop, limits, shutdown), _http1_connection.ts (one
 // connection's requests), _http1_parse.ts (request heads),
 // _http1_response.ts (response serialization), _http1_direct.ts (direct
-// HTTP and WebSocket bodies), _http1_io.ts (socket helpers).
+// HTTP and WebSocket bodies), _http1_io.ts (what a connection offers its
+// writers). The accept loop and its admission control are the kernel's
+// shared one (src/_socket_io.ts), the same the RTMP server runs.
 import type { Clock } from "../../src/clock.ts";
 import type { ConnectionGate } from "../../src/connection_gate.ts";
-import { clientKeyOf } from "../../src/rate_limiter.ts";
 import type { DIRECT_HOST } from "./_direct_body.ts";
 import { Connection } from "./_http1_connection.ts";
-import { closeQuietly } from "./_http1_io.ts";
-
-const ACCEPT_RETRY_MS = 100;
+import { acceptLoop } from "../../src/_socket_io.ts";
 
 /** Limits and timeouts of the server. */
 export interface Http1Limits {
@@ -153,59 +152,38 @@ export class Http1Server {
 
   /** Accept until `signal` aborts; then shut down (see the module doc). */
   async serve(signal: AbortSignal): Promise<void> {
-    const stop = (): void => {
-      try {
-        this.#listener.close();
-      } catch (error) {
-        if (!(error instanceof Deno.errors.BadResource)) throw error;
-      }
-    };
-    signal.addEventListener("abort", stop, { once: true });
     const tasks = new Set<Promise<void>>();
     try {
-      while (!signal.aborted) {
-        let conn: Deno.Conn;
-        try {
-          conn = await this.#listener.accept();
-        } catch (error) {
-          if (signal.aborted || error instanceof Deno.errors.BadResource) break;
-          this.#hooks.onError(error);
-          await new Promise<void>((r) =>
-            this.#clock.setTimer(ACCEPT_RETRY_MS, r)
-          );
-          continue;
-        }
-        const remote = conn.remoteAddr as Deno.NetAddr;
-        if (this.#connections.size >= this.#limits.maxConnections) {
-          this.#refuse(
-            conn,
+      await acceptLoop(this.#listener, {
+        signal,
+        clock: this.#clock,
+        maxConnections: this.#limits.maxConnections,
+        open: () => this.#connections.size,
+        ...(this.#gate !== undefined ? { gate: this.#gate } : {}),
+        tasks,
+        refused: (_conn, remote, why) => {
+          this.#refused++;
+          this.#hooks.onRefused(
             remote,
-            `maxConnections (${this.#limits.maxConnections}) reached`,
+            `connection refused: ${
+              why === "maxConnections"
+                ? `maxConnections (${this.#limits.maxConnections}) reached`
+                : why
+            }`,
+            "LimitExceeded",
           );
-          continue;
-        }
-        const decision = this.#gate?.admit(clientKeyOf(remote.hostname));
-        if (decision !== undefined && !decision.ok) {
-          this.#refuse(conn, remote, decision.reason);
-          continue;
-        }
-        // Small replies and the first bytes of a live body go out at once.
-        if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-        const connection = new Connection(conn, remote, this.internals);
-        this.#connections.add(connection);
-        const task = connection.run().catch((error) =>
-          this.#hooks.onError(error)
-        )
-          .finally(() => {
-            if (decision?.ok) decision.release();
-            this.#connections.delete(connection);
-            tasks.delete(task);
-          });
-        tasks.add(task);
-      }
+        },
+        failed: (error) => this.#hooks.onError(error),
+        admitted: (conn, remote) => {
+          // Small replies and the first bytes of a live body go out at once.
+          if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+          const connection = new Connection(conn, remote, this.internals);
+          this.#connections.add(connection);
+          return connection.run().catch((error) => this.#hooks.onError(error))
+            .finally(() => this.#connections.delete(connection));
+        },
+      });
     } finally {
-      signal.removeEventListener("abort", stop);
-      stop();
       for (const c of this.#connections) c.shutdown();
       if (tasks.size > 0) {
         let cancel = (): void => {};
@@ -218,16 +196,6 @@ export class Http1Server {
         await Promise.allSettled([...tasks]);
       }
     }
-  }
-
-  #refuse(conn: Deno.Conn, remote: Deno.NetAddr, reason: string): void {
-    this.#refused++;
-    closeQuietly(conn);
-    this.#hooks.onRefused(
-      remote,
-      `connection refused: ${reason}`,
-      "LimitExceeded",
-    );
   }
 
   /** What every Connection shares (one object per server, not per connection). */

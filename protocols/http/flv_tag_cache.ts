@@ -37,8 +37,7 @@
 import type { MediaFrame } from "../../media/frame.ts";
 import { frameToFlvTag } from "../../media/flv/mod.ts";
 import { JoinedRuns } from "../../src/_joined_runs.ts";
-import { FlushTick } from "../../src/_flush_tick.ts";
-import { systemClock } from "../../src/clock.ts";
+import { cacheTick } from "../../src/_flush_tick.ts";
 import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
 
 /**
@@ -127,11 +126,11 @@ export class FlvTagCache {
       stream?: Pick<StreamHandle, "egressTick">;
     } = {},
   ) {
-    this.#tick = options.stream === undefined
-      ? new FlushTick(options.egressBatchMs ?? 0, systemClock)
-      : options.stream.egressTick(
-        options.egressBatchMs ?? DEFAULT_FLV_EGRESS_BATCH_MS,
-      );
+    this.#tick = cacheTick(
+      options.stream,
+      options.egressBatchMs,
+      DEFAULT_FLV_EGRESS_BATCH_MS,
+    );
   }
 
   /** The shared flush period, ms (0: none). */

@@ -1,6 +1,7 @@
-// Private socket helpers for the RTMP server and client: full writes over
-// Deno.Conn (which may write partially) and a serialized write queue so that
-// control replies and media batches never interleave mid-message.
+// Private socket helpers for the RTMP server and client: a serialized write
+// queue so that control replies and media batches never interleave
+// mid-message (full writes and quiet closes are the shared ones in
+// src/_socket_io.ts).
 //
 // Hot path: a player writes one shared batch per flush tick and awaits it, so
 // the queue is almost always idle when a write comes. Then `write()` hands the
@@ -16,17 +17,6 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const SMALL_PART_BYTES = 16 * 1024;
 
 function ignore(): void {}
-
-/** Write every byte of `bytes`, looping over partial writes. */
-export async function writeAll(
-  conn: Deno.Conn,
-  bytes: Uint8Array,
-): Promise<void> {
-  let p = 0;
-  while (p < bytes.length) {
-    p += await conn.write(p === 0 ? bytes : bytes.subarray(p));
-  }
-}
 
 /** Serializes writes on one connection; the first failure sticks. */
 export class WriteQueue {
@@ -144,14 +134,5 @@ export class WriteQueue {
   #settle(size: number): void {
     this.#pending -= size;
     this.#queued--;
-  }
-}
-
-/** Close a connection, ignoring "already closed". */
-export function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
   }
 }

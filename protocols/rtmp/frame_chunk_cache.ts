@@ -51,9 +51,8 @@ import {
   writeMessageHeaderInto,
 } from "./chunk_writer.ts";
 import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
-import { FlushTick } from "../../src/_flush_tick.ts";
+import { cacheTick } from "../../src/_flush_tick.ts";
 import { JoinedRuns } from "../../src/_joined_runs.ts";
-import { systemClock } from "../../src/clock.ts";
 import type { EgressTick, StreamHandle } from "../../src/stream_handle.ts";
 
 /**
@@ -120,9 +119,7 @@ export class FrameChunkCache {
     stream?: Pick<StreamHandle, "egressTick">,
   ) {
     this.#chunkSize = chunkSize;
-    this.#tick = stream === undefined
-      ? new FlushTick(egressBatchMs ?? 0, systemClock)
-      : stream.egressTick(egressBatchMs ?? DEFAULT_RTMP_EGRESS_BATCH_MS);
+    this.#tick = cacheTick(stream, egressBatchMs, DEFAULT_RTMP_EGRESS_BATCH_MS);
   }
 
   /** The shared flush period, ms (0: none). */

@@ -18,11 +18,10 @@
  */
 import type { Engine } from "../../src/engine.ts";
 import type { ConnectionGate } from "../../src/connection_gate.ts";
-import { clientKeyOf } from "../../src/rate_limiter.ts";
+import { acceptLoop } from "../../src/_socket_io.ts";
 import type { ProtocolHandler } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
-import { closeQuietly } from "./_conn_io.ts";
 import { checkFlushPeriod } from "../../src/_flush_tick.ts";
 import {
   DEFAULT_RTMP_EGRESS_BATCH_MS,
@@ -30,9 +29,6 @@ import {
 } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
 import { RtmpConnection } from "./server_connection.ts";
-
-/** Pause after a failed accept (EMFILE and the like) before accepting again. */
-const ACCEPT_RETRY_MS = 100;
 
 /**
  * Default connection cap: each connection costs a task and a 64 KiB read buffer.
@@ -251,90 +247,60 @@ export class RtmpHandler implements ProtocolHandler {
     }
     const local = listener.addr as Deno.NetAddr;
     this.#resolveListening({ hostname: local.hostname, port: local.port });
-    const stop = (): void => {
-      try {
-        listener.close();
-      } catch (error) {
-        if (!(error instanceof Deno.errors.BadResource)) throw error;
-      }
-    };
-    signal.addEventListener("abort", stop, { once: true });
+    const maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const tasks = new Set<Promise<void>>();
     try {
-      while (!signal.aborted) {
-        let conn: Deno.Conn;
-        try {
-          conn = await listener.accept();
-        } catch (error) {
-          if (signal.aborted || error instanceof Deno.errors.BadResource) break;
-          engine.events.emit({ type: "handlerError", name: this.name, error });
-          // e.g. out of file descriptors: back off instead of spinning
-          await new Promise<void>((resolve) =>
-            engine.clock.setTimer(ACCEPT_RETRY_MS, resolve)
+      await acceptLoop(listener, {
+        signal,
+        clock: engine.clock,
+        maxConnections,
+        open: () => this.#connections.size,
+        ...(o.gate !== undefined ? { gate: o.gate } : {}),
+        tasks,
+        refused: (conn, _remote, why) => {
+          this.#refused++;
+          const reason = why === "maxConnections"
+            ? "maxConnections reached"
+            : why;
+          this.#auditRefusal(engine, conn, reason);
+          engine.events.emit({
+            type: "handlerError",
+            name: this.name,
+            error: new StreamError(
+              "LimitExceeded",
+              `Cannot accept RTMP connection: ${
+                why === "maxConnections"
+                  ? `maxConnections (${maxConnections}) reached`
+                  : why
+              }`,
+            ),
+          });
+        },
+        // e.g. out of file descriptors: the loop backs off instead of spinning
+        failed: (error) =>
+          engine.events.emit({ type: "handlerError", name: this.name, error }),
+        admitted: (conn) => {
+          const connection = new RtmpConnection(conn, engine, {
+            protocol: this.name,
+            chunkSize: o.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
+            handshakeTimeoutMs: o.handshakeTimeoutMs ??
+              DEFAULT_HANDSHAKE_TIMEOUT_MS,
+            idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+            ...(o.maxMessageBytes === undefined
+              ? {}
+              : { maxMessageBytes: o.maxMessageBytes }),
+            ...(o.maxChunkStreams === undefined
+              ? {}
+              : { maxChunkStreams: o.maxChunkStreams }),
+            cacheFor: (handle) => this.#cacheFor(handle),
+          });
+          this.#connections.add(connection);
+          return connection.run().finally(() =>
+            this.#connections.delete(connection)
           );
-          continue;
-        }
-        if (
-          this.#connections.size >=
-            (o.maxConnections ?? DEFAULT_MAX_CONNECTIONS)
-        ) {
-          this.#refused++;
-          this.#auditRefusal(engine, conn, "maxConnections reached");
-          closeQuietly(conn);
-          engine.events.emit({
-            type: "handlerError",
-            name: this.name,
-            error: new StreamError(
-              "LimitExceeded",
-              `Cannot accept RTMP connection: maxConnections (${
-                o.maxConnections ?? DEFAULT_MAX_CONNECTIONS
-              }) reached`,
-            ),
-          });
-          continue;
-        }
-        const decision = o.gate?.admit(
-          clientKeyOf((conn.remoteAddr as Deno.NetAddr).hostname),
-        );
-        if (decision !== undefined && !decision.ok) {
-          this.#refused++;
-          this.#auditRefusal(engine, conn, decision.reason);
-          closeQuietly(conn);
-          engine.events.emit({
-            type: "handlerError",
-            name: this.name,
-            error: new StreamError(
-              "LimitExceeded",
-              `Cannot accept RTMP connection: ${decision.reason}`,
-            ),
-          });
-          continue;
-        }
-        const connection = new RtmpConnection(conn, engine, {
-          protocol: this.name,
-          chunkSize: o.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
-          handshakeTimeoutMs: o.handshakeTimeoutMs ??
-            DEFAULT_HANDSHAKE_TIMEOUT_MS,
-          idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-          ...(o.maxMessageBytes === undefined
-            ? {}
-            : { maxMessageBytes: o.maxMessageBytes }),
-          ...(o.maxChunkStreams === undefined
-            ? {}
-            : { maxChunkStreams: o.maxChunkStreams }),
-          cacheFor: (handle) => this.#cacheFor(handle),
-        });
-        this.#connections.add(connection);
-        const task = connection.run().finally(() => {
-          if (decision?.ok) decision.release();
-          this.#connections.delete(connection);
-          tasks.delete(task);
-        });
-        tasks.add(task);
-      }
+        },
+      });
     } finally {
-      signal.removeEventListener("abort", stop);
-      stop();
       for (const c of this.#connections) c.close("server shutting down");
       await Promise.allSettled([...tasks]);
     }
