@@ -13,6 +13,7 @@
  */
 import { parseOriginArgs, USAGE, UsageError } from "./cli/options.ts";
 import { startOrigin } from "./cli/origin.ts";
+import { parseSignArgs, SIGN_USAGE, signedUrlFor } from "./cli/sign.ts";
 
 /**
  * Run the CLI with `args`; resolves with the process exit code.
@@ -24,10 +25,29 @@ import { startOrigin } from "./cli/origin.ts";
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  const envSecret = (): string | undefined => {
+    try {
+      return Deno.env.get("ARCLY_SIGN_SECRET");
+    } catch {
+      return undefined; // no --allow-env: only --secret counts
+    }
+  };
   const out = (line: string): void =>
     void Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
   const err = (line: string): void =>
     void Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+  // `deno task start -- --flag` passes the `--` through: accept it.
+  if (args[0] === "--") args = args.slice(1);
+  if (args[0] === "sign") {
+    try {
+      out(signedUrlFor(parseSignArgs(args.slice(1), envSecret), Date.now()));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      err(`error: ${error.message}\n\n${SIGN_USAGE}`);
+      return 2;
+    }
+  }
   let options;
   try {
     options = parseOriginArgs(args);

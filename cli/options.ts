@@ -68,6 +68,12 @@ export const USAGE: string =
   `arcly-stream origin: RTMP in; HLS, LL-HLS, HTTP-FLV, WebSocket-FLV, stats, metrics and a dashboard out.
 
 Usage: deno run <permissions> cli.ts [flags]
+       deno run cli.ts sign APP/NAME --secret S [--action play|publish] [--ttl SECONDS] [--base URL]
+
+Permissions: \`deno task start\` grants --allow-net (every address the flags name,
+the webhook and pull URLs), --allow-read=., --allow-write=./hls,./rec and
+--allow-run=ffmpeg; with --hls-dir or --record elsewhere, run
+\`deno run --allow-net --allow-read --allow-write=DIR… cli.ts …\` yourself.
 
 Listen:
   --rtmp HOST:PORT          RTMP ingest and play            (default 0.0.0.0:1935, "off" disables)

@@ -230,6 +230,18 @@ export async function startOrigin(
     }), ${web}/live/<name>.flv (HTTP-FLV, WebSocket-FLV)`,
   );
   log(`  stats          ${web}/api/streams   metrics ${web}/metrics`);
+  log(
+    `  limits         ${options.maxConnections} connections per listener${
+      options.maxConnectionsPerIp === null
+        ? ""
+        : `, ${options.maxConnectionsPerIp} per client IP`
+    } (refusals: ${web}/metrics, audit clientDropped)`,
+  );
+  if (options.signSecret !== null) {
+    log(
+      `  signed URLs    deno task start sign live/<name> --secret … --action play|publish`,
+    );
+  }
   log(`  HLS files      ${options.hlsDir}/{app}/{name}/index.m3u8`);
   if (options.recordDir) {
     log(
@@ -247,7 +259,11 @@ export async function startOrigin(
     log(
       `  e.g. ffmpeg -re -i input.mp4 -c:v libx264 -c:a aac -f flv rtmp://${
         host(rtmpAddr.hostname)
-      }:${rtmpAddr.port}/live/cam`,
+      }:${rtmpAddr.port}/live/cam${
+        options.publishToken !== null
+          ? `?token=${encodeURIComponent(options.publishToken)}`
+          : ""
+      }`,
     );
   }
   return {
