@@ -1,7 +1,7 @@
 // Engine option defaults and validation (the named limits with their whys).
 import { StreamError } from "../media/stream_error.ts";
 import { resolveAppSpec, type ResolvedAppSpec } from "./app_spec.ts";
-import type { EngineOptions } from "./engine_builder.ts";
+import type { EngineOptions } from "./engine_options.ts";
 import { StreamKey } from "./stream_key.ts";
 
 /** Default `maxPublishers`: a generous cap that still bounds memory. */

@@ -1,7 +1,9 @@
 /**
  * Extension points, as small consumer-side interfaces (no singletons, each
- * implemented by the caller): {@linkcode ProtocolHandler},
- * {@linkcode PublishRegistry}, {@linkcode PlaybackRegistry},
+ * implemented by the caller): {@linkcode ProtocolHandler} and the narrow
+ * {@linkcode StreamHost} it is served with ({@linkcode PublishRegistry},
+ * {@linkcode PlaybackRegistry} and the engine's services; `Engine`
+ * implements it, a test may fake it), {@linkcode HttpRouteProvider},
  * {@linkcode MediaSource}, {@linkcode MediaSink}, {@linkcode Transcoder},
  * {@linkcode ClusterRelay}; and the `Muxer` type re-exported from media.
  *
@@ -10,8 +12,11 @@
  * @module
  */
 import type { MediaFrame } from "../media/frame.ts";
-import type { Credentials } from "./auth.ts";
-import type { Engine } from "./engine.ts";
+import type { AuditPipeline } from "./audit.ts";
+import type { AuthAction, Credentials } from "./auth.ts";
+import type { Clock } from "./clock.ts";
+import type { EventBus } from "./events.ts";
+import type { HealthRegistry } from "./health.ts";
 import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
 import type { StreamKey } from "./stream_key.ts";
 
@@ -20,6 +25,8 @@ export type { Muxer, MuxOptions } from "../media/muxer.ts";
 /**
  * A protocol server run by `Engine.serve()`. `serve` starts listening,
  * returns (resolves) only after `signal` aborted and its connections closed.
+ * It sees the engine only through {@linkcode StreamHost}, so it can be
+ * tested against a fake host.
  *
  * @example A handler that only waits for shutdown
  * ```ts
@@ -28,7 +35,7 @@ export type { Muxer, MuxOptions } from "../media/muxer.ts";
  *
  * const idle: ProtocolHandler = {
  *   name: "idle",
- *   serve: (_engine, signal) =>
+ *   serve: (_host, signal) =>
  *     new Promise((resolve) => {
  *       if (signal.aborted) resolve();
  *       else signal.addEventListener("abort", () => resolve(), { once: true });
@@ -46,7 +53,7 @@ export interface ProtocolHandler {
   /** Name used in events ("rtmp", "http"). */
   readonly name: string;
   /** Run until `signal` aborts; stop accepting then, close connections, resolve. */
-  serve(engine: Engine, signal: AbortSignal): Promise<void>;
+  serve(host: StreamHost, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -108,6 +115,83 @@ export interface PlaybackRegistry {
   getStream(key: StreamKey | string): StreamHandle | undefined;
   /** Every live stream. */
   streams(): StreamInfo[];
+}
+
+/**
+ * What a protocol handler (and a pipeline) sees of the engine: the publish
+ * and playback registries plus the engine's clock, events, audit, health
+ * and shutdown signal. `Engine` implements it; a protocol written against
+ * it can be tested with a fake host.
+ *
+ * @example A protocol tested against the real engine through the contract
+ * ```ts
+ * import { Engine, type StreamHost } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * function describe(host: StreamHost): string {
+ *   return `${host.streams().length} streams, accepting: ${host.accepting}`;
+ * }
+ * await using engine = Engine.builder().build();
+ * assert.equal(describe(engine), "0 streams, accepting: true");
+ * ```
+ */
+export interface StreamHost extends PublishRegistry, PlaybackRegistry {
+  /** The engine's time source (every timer of a protocol comes from it). */
+  readonly clock: Clock;
+  /** Where `handlerError`, `decodeError`, … are emitted. */
+  readonly events: EventBus;
+  /** Security-relevant records (`clientDropped`, …). */
+  readonly audit: AuditPipeline;
+  /** Health checks (a protocol may register its own). */
+  readonly health: HealthRegistry;
+  /** Aborted when shutdown starts. */
+  readonly signal: AbortSignal;
+  /** False once shutdown started. */
+  readonly accepting: boolean;
+  /**
+   * Ask the authenticator (for resources that outlive a stream, such as HLS
+   * files); on refusal, audit and throw `Unauthorized`.
+   */
+  authorize(
+    action: AuthAction,
+    key: StreamKey | string,
+    credentials: Credentials,
+  ): Promise<void>;
+  /** Start publishing without authorization (trusted callers: pipelines, sources). */
+  startPublish(key: StreamKey | string): StreamHandle;
+}
+
+/**
+ * Extra HTTP routes mounted into the HTTP egress app (WHIP/WHEP,
+ * thumbnails, an operator API) by a module that must not import
+ * `protocols/http`. Providers are consulted in order before the built-in
+ * routes and CORS handling; a provider answers `null` for any request that
+ * is not its own, and handles its own CORS and `OPTIONS`.
+ *
+ * @example A provider answering one path
+ * ```ts
+ * import type { HttpRouteProvider } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const hello: HttpRouteProvider = {
+ *   name: "hello",
+ *   fetch: (request) =>
+ *     new URL(request.url).pathname === "/hello" ? new Response("hi") : null,
+ * };
+ * assert.equal(hello.fetch(new Request("http://x/other"), {}), null);
+ * ```
+ */
+export interface HttpRouteProvider {
+  /** Name used in events. */
+  readonly name: string;
+  /**
+   * Answer `request`, or return `null` (not mine: the next provider, then
+   * the built-in routes, get it).
+   */
+  fetch(
+    request: Request,
+    info: { remoteAddr?: string },
+  ): Promise<Response | null> | Response | null;
 }
 
 /**

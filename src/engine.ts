@@ -26,18 +26,15 @@ import {
   type StreamAuthenticator,
 } from "./auth.ts";
 import { type Clock, MonotonicClock, systemClock } from "./clock.ts";
+import type { MediaSource, ProtocolHandler, StreamHost } from "./contracts.ts";
 import type {
-  MediaSource,
-  PlaybackRegistry,
-  ProtocolHandler,
-  PublishRegistry,
-} from "./contracts.ts";
-import {
-  EngineBuilder,
-  type EngineOptions,
-  type PumpOptions,
-  type ShutdownOptions,
-} from "./engine_builder.ts";
+  EngineOptions,
+  PumpOptions,
+  ShutdownOptions,
+} from "./engine_options.ts";
+import type { AppSpec } from "./app_spec.ts";
+import type { AuditSink } from "./audit.ts";
+import type { Observer } from "./events.ts";
 import { EventBus } from "./events.ts";
 import { HealthRegistry } from "./health.ts";
 import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
@@ -80,8 +77,7 @@ import { LiveStream } from "./_live_stream.ts";
  * assert.equal(engine.streams().length, 0);
  * ```
  */
-export class Engine
-  implements AsyncDisposable, PublishRegistry, PlaybackRegistry {
+export class Engine implements AsyncDisposable, StreamHost {
   /** The event bus of this engine. */
   readonly events: EventBus = new EventBus();
   /** Health checks of this engine (an `engine` check is registered). */
@@ -406,5 +402,104 @@ export class Engine
     });
     this.events.emit({ type: "unpublished", key: text, reason });
     if (this.#streams.size === 0) this.#timer.stop();
+  }
+}
+
+/**
+ * Fluent configuration of an {@linkcode Engine}.
+ *
+ * @example Configure and build
+ * ```ts
+ * import { Engine, ManualClock, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * await using engine = Engine.builder()
+ *   .clock(clock)
+ *   .maxPublishers(10)
+ *   .application({ name: "live", gopCacheFrames: 300, maxSubscribers: 100 })
+ *   .idleTimeout(2_000)
+ *   .build();
+ * const stream = engine.startPublish(StreamKey.parse("live/cam"));
+ * clock.advance(3_000); // no frames: the reaper ends it
+ * assert.equal(stream.ended, true);
+ * ```
+ */
+export class EngineBuilder {
+  #options: EngineOptions = {};
+  #apps: AppSpec[] = [];
+  #observers: Observer[] = [];
+  #audit: AuditSink[] = [];
+
+  /**
+   * Use `clock` for time and timers. The engine reads it through a
+   * `MonotonicClock` (unless it is `systemClock` or a `ManualClock`), so a
+   * wall clock stepped back by NTP pauses time instead of reversing it.
+   */
+  clock(clock: Clock): this {
+    this.#options.clock = clock;
+    return this;
+  }
+
+  /** Limit the number of live streams. */
+  maxPublishers(count: number): this {
+    this.#options.maxPublishers = count;
+    return this;
+  }
+
+  /** Declare an application (call once per app). */
+  application(spec: AppSpec): this {
+    this.#apps.push(spec);
+    return this;
+  }
+
+  /** Set the authenticator. */
+  authenticator(authenticator: StreamAuthenticator): this {
+    this.#options.authenticator = authenticator;
+    return this;
+  }
+
+  /** Add an observer of every event. */
+  observer(observer: Observer): this {
+    this.#observers.push(observer);
+    return this;
+  }
+
+  /** Add an audit sink. */
+  audit(sink: AuditSink): this {
+    this.#audit.push(sink);
+    return this;
+  }
+
+  /** Milliseconds without frames before the reaper ends a stream. */
+  idleTimeout(ms: number): this {
+    this.#options.idleTimeoutMs = ms;
+    return this;
+  }
+
+  /** Longest graceful-shutdown drain, in milliseconds. */
+  shutdownDeadline(ms: number): this {
+    this.#options.shutdownDeadlineMs = ms;
+    return this;
+  }
+
+  /** Period of the housekeeping tick, in milliseconds. */
+  tickInterval(ms: number): this {
+    this.#options.tickIntervalMs = ms;
+    return this;
+  }
+
+  /**
+   * Create the engine.
+   *
+   * @throws {StreamError} `InvalidInput` on an invalid limit or duplicate app
+   */
+  build(): Engine {
+    return new Engine({
+      ...this.#options,
+      applications: [...this.#apps],
+      observers: [...this.#observers],
+      auditSinks: [...this.#audit],
+    });
   }
 }

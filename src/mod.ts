@@ -52,7 +52,7 @@ export * from "./auth.ts";
 export * from "./clock.ts";
 export * from "./contracts.ts";
 export * from "./engine.ts";
-export * from "./engine_builder.ts";
+export * from "./engine_options.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./gop_cache.ts";

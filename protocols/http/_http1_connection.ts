@@ -4,8 +4,8 @@
 // for the whole data path).
 import { DIRECT_HOST, type DirectBody, directBodyOf } from "./_direct_body.ts";
 import { runStreamBody, runWebSocketBody } from "./_http1_direct.ts";
-import { closeQuietly, writeAll } from "../../src/_socket_io.ts";
-import { type ConnIo, isDisconnect } from "./_http1_io.ts";
+import { closeQuietly, isDisconnect, writeAll } from "../net/mod.ts";
+import type { ConnIo } from "./_http1_io.ts";
 import {
   HeadError,
   parseRequestHead,

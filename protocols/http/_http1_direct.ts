@@ -10,8 +10,8 @@
 // keeps at most one control frame and skips data frames without buffering.
 import { StreamError } from "../../media/stream_error.ts";
 import type { DirectBody, DirectSink } from "./_direct_body.ts";
-import { writeAll } from "../../src/_socket_io.ts";
-import { type ConnIo, isDisconnect } from "./_http1_io.ts";
+import { isDisconnect, writeAll } from "../net/mod.ts";
+import type { ConnIo } from "./_http1_io.ts";
 import {
   ClientFrameReader,
   closeFrame,

@@ -1,18 +1,6 @@
-// Socket helpers of the origin's HTTP/1.1 server: which errors mean "the
-// peer went away" rather than a fault, joining small parts, and what a
-// connection offers its writers (full writes and closes are the shared
-// ones in src/_socket_io.ts).
-/** True for the errors a peer that went away causes. */
-export function isDisconnect(error: unknown): boolean {
-  return error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.UnexpectedEof;
-}
-
+// Socket helpers of the origin's HTTP/1.1 server: joining small parts and
+// what a connection offers its writers (full writes, closes and the one
+// isDisconnect policy are the shared ones in protocols/net/).
 /** `parts` joined into one array of `total` bytes. */
 export function concat(
   parts: readonly Uint8Array[],

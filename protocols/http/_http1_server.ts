@@ -35,12 +35,12 @@
 // _http1_response.ts (response serialization), _http1_direct.ts (direct
 // HTTP and WebSocket bodies), _http1_io.ts (what a connection offers its
 // writers). The accept loop and its admission control are the kernel's
-// shared one (src/_socket_io.ts), the same the RTMP server runs.
+// shared one (protocols/net/), the same the RTMP server runs.
 import type { Clock } from "../../src/clock.ts";
 import type { ConnectionGate } from "../../src/connection_gate.ts";
 import type { DIRECT_HOST } from "./_direct_body.ts";
 import { Connection } from "./_http1_connection.ts";
-import { acceptLoop } from "../../src/_socket_io.ts";
+import { acceptLoop } from "../net/mod.ts";
 
 /** Limits and timeouts of the server. */
 export interface Http1Limits {

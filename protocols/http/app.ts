@@ -15,6 +15,9 @@
  * | `/metrics`                         | Prometheus text format                  |
  * | `/healthz`, `/readyz`              | health probes                           |
  *
+ * Routes of other modules (`extraRoutes`, {@linkcode HttpRouteProvider}:
+ * WHIP/WHEP, thumbnails) are consulted first, in order.
+ *
  * Every play request (HLS, FLV, WS) is authorized by the engine's
  * `StreamAuthenticator` with the token from `?token=` or
  * `Authorization: Bearer`. HLS uses `engine.authorize("play", …)` because
@@ -25,7 +28,11 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import type { Credentials, Engine } from "../../src/mod.ts";
+import type {
+  Credentials,
+  HttpRouteProvider,
+  StreamHost,
+} from "../../src/mod.ts";
 import { addStreamsApiRoutes } from "./api_routes.ts";
 import { addDashboardRoutes, type DashboardOptions } from "./dashboard.ts";
 import { addFlvRoutes } from "./flv_routes.ts";
@@ -38,6 +45,7 @@ import {
 import type { HttpRoutes } from "./http_routes.ts";
 import { addMetricsRoutes, type PrometheusObserver } from "./metrics.ts";
 import type { PlayAccess } from "./play_access.ts";
+import { remoteAddrOf } from "./_remote_addr.ts";
 
 /** Options of {@linkcode createHttpApp}. *
  * @example Restrict CORS, hide the dashboard
@@ -70,6 +78,12 @@ export interface HttpAppOptions {
   egressBatchMs?: number;
   /** The dashboard at `/`: `true` (default), `false`, or asset locations. */
   dashboard?: boolean | DashboardOptions;
+  /**
+   * Routes of other modules (WHIP/WHEP, thumbnails, an operator API),
+   * consulted in order before the built-in routes and CORS: each answers
+   * its own requests (CORS and `OPTIONS` included) and `null` for the rest.
+   */
+  extraRoutes?: readonly HttpRouteProvider[];
 }
 
 /**
@@ -96,10 +110,22 @@ export interface HttpAppOptions {
  * ```
  */
 export function createHttpApp(
-  engine: Engine,
+  engine: StreamHost,
   options: HttpAppOptions = {},
 ): HttpRoutes {
   const app = new Hono();
+  const extra = options.extraRoutes ?? [];
+  if (extra.length > 0) {
+    app.use("*", async (c, next) => {
+      const remoteAddr = remoteAddrOf(c);
+      const info = remoteAddr === undefined ? {} : { remoteAddr };
+      for (const provider of extra) {
+        const response = await provider.fetch(c.req.raw, info);
+        if (response !== null) return response;
+      }
+      await next();
+    });
+  }
   if (options.cors !== false) {
     const origin = options.cors === undefined || options.cors === true
       ? "*"

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Engine, ProtocolHandler } from "../../src/mod.ts";
+import type { ProtocolHandler, StreamHost } from "../../src/mod.ts";
 import type { ConnectionGate } from "../../src/connection_gate.ts";
 import { clientKeyOf, type RateLimiter } from "../../src/rate_limiter.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
@@ -140,7 +140,7 @@ export class HttpHandler implements ProtocolHandler {
    * @param engine the engine whose streams are served
    * @param signal aborts to stop
    */
-  async serve(engine: Engine, signal: AbortSignal): Promise<void> {
+  async serve(engine: StreamHost, signal: AbortSignal): Promise<void> {
     const options = this.#options;
     const app = createHttpApp(engine, options);
     const limiter = options.rateLimiter;

@@ -1,7 +1,7 @@
 // Private socket helpers for the RTMP server and client: a serialized write
 // queue so that control replies and media batches never interleave
 // mid-message (full writes and quiet closes are the shared ones in
-// src/_socket_io.ts).
+// protocols/net/).
 //
 // Hot path: a player writes one shared batch per flush tick and awaits it, so
 // the queue is almost always idle when a write comes. Then `write()` hands the

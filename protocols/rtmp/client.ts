@@ -18,7 +18,7 @@
 import type { Amf0Value } from "../../media/flv/mod.ts";
 import { decodeAmf0 } from "../../media/flv/mod.ts";
 import { StreamError } from "../../media/stream_error.ts";
-import { closeQuietly } from "../../src/_socket_io.ts";
+import { closeQuietly } from "../net/mod.ts";
 import { WriteQueue } from "./_conn_io.ts";
 import { describe, isStatus, refusal, withTimeout } from "./_client_util.ts";
 import type { RtmpClientOptions } from "./client_options.ts";

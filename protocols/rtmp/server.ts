@@ -16,10 +16,9 @@
  *
  * @module
  */
-import type { Engine } from "../../src/engine.ts";
 import type { ConnectionGate } from "../../src/connection_gate.ts";
-import { acceptLoop } from "../../src/_socket_io.ts";
-import type { ProtocolHandler } from "../../src/contracts.ts";
+import { acceptLoop } from "../net/mod.ts";
+import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { checkFlushPeriod } from "../../src/_flush_tick.ts";
@@ -210,7 +209,7 @@ export class RtmpHandler implements ProtocolHandler {
     return this.#refused;
   }
 
-  #auditRefusal(engine: Engine, conn: Deno.Conn, reason: string): void {
+  #auditRefusal(engine: StreamHost, conn: Deno.Conn, reason: string): void {
     const addr = conn.remoteAddr as Deno.NetAddr;
     engine.audit.record({
       type: "clientDropped",
@@ -229,7 +228,7 @@ export class RtmpHandler implements ProtocolHandler {
    * @param signal stops the server
    * @returns resolves once every connection task has finished
    */
-  async serve(engine: Engine, signal: AbortSignal): Promise<void> {
+  async serve(engine: StreamHost, signal: AbortSignal): Promise<void> {
     const o = this.#options;
     let listener: Deno.Listener;
     try {

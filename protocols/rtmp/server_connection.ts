@@ -22,13 +22,13 @@
  * @module
  */
 import type { Credentials } from "../../src/auth.ts";
-import type { Engine } from "../../src/engine.ts";
+import type { StreamHost } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamKey } from "../../src/stream_key.ts";
 import type { Subscription } from "../../src/subscription.ts";
 import type { MediaFrame } from "../../media/frame.ts";
 import { StreamError } from "../../media/stream_error.ts";
-import { closeQuietly } from "../../src/_socket_io.ts";
+import { closeQuietly, isDisconnect, noDelay } from "../net/mod.ts";
 import { WriteQueue } from "./_conn_io.ts";
 import type { FrameChunkCache } from "./frame_chunk_cache.ts";
 import { RtmpSession } from "./session.ts";
@@ -71,7 +71,7 @@ const READ_BUFFER_MAX_BYTES = 64 * 1024;
  */
 export class RtmpConnection {
   #conn: Deno.Conn;
-  #engine: Engine;
+  #engine: StreamHost;
   #options: RtmpConnectionOptions;
   #session: RtmpSession;
   #queue: WriteQueue;
@@ -86,10 +86,14 @@ export class RtmpConnection {
 
   /**
    * @param conn the accepted socket
-   * @param engine the kernel
+   * @param engine the kernel, through its host contract
    * @param options limits and the shared cache
    */
-  constructor(conn: Deno.Conn, engine: Engine, options: RtmpConnectionOptions) {
+  constructor(
+    conn: Deno.Conn,
+    engine: StreamHost,
+    options: RtmpConnectionOptions,
+  ) {
     this.#conn = conn;
     this.#engine = engine;
     this.#options = options;
@@ -447,21 +451,6 @@ export class RtmpConnection {
   }
 }
 
-/**
- * Turn Nagle's algorithm off: RTMP writes are whole messages or batches
- * already, and a small write held back until the peer's delayed ACK (40 ms
- * on Linux) would add that much to every join and every tick.
- */
-function noDelay(conn: Deno.Conn): void {
-  const tcp = conn as Partial<Deno.TcpConn>;
-  if (typeof tcp.setNoDelay !== "function") return;
-  try {
-    tcp.setNoDelay(true);
-  } catch {
-    // already closed: the first read reports it
-  }
-}
-
 function canCarry(cache: FrameChunkCache, frame: MediaFrame): boolean {
   try {
     cache.bytesOf(frame);
@@ -481,12 +470,4 @@ function asStreamError(error: unknown): StreamError {
   return error instanceof StreamError
     ? error
     : new StreamError("Protocol", String(error), { cause: error });
-}
-
-function isDisconnect(error: unknown): boolean {
-  return error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.NotConnected;
 }

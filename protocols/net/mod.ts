@@ -1,0 +1,25 @@
+/**
+ * The network layer shared by protocol servers (outside the kernel, which
+ * has no sockets): the accept loop with admission control, full writes,
+ * quiet closes, one `isDisconnect` policy, and the admission policies
+ * (`ConnectionGate`, `RateLimiter`, `clientKeyOf`, socket-free, kept in the
+ * kernel and exported from `@arcly/stream` too).
+ *
+ * Protocol folders import this module (or its un-prefixed files), never
+ * each other.
+ *
+ * @module
+ */
+export { acceptLoop, type AcceptLoopOptions } from "./accept_loop.ts";
+export { closeQuietly, isDisconnect, noDelay, writeAll } from "./socket_io.ts";
+export {
+  ConnectionGate,
+  type ConnectionGateOptions,
+  type GateDecision,
+  type GateRefusal,
+} from "../../src/connection_gate.ts";
+export {
+  clientKeyOf,
+  RateLimiter,
+  type RateLimiterOptions,
+} from "../../src/rate_limiter.ts";
