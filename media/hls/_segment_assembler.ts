@@ -16,6 +16,21 @@ const MAX_BACKWARD_JUMP_S = 1;
 /** A forward gap larger than this (seconds) is a discontinuity, not a stall. */
 const MAX_FORWARD_GAP_S = 10;
 
+/**
+ * A step back of the driving track's decode time larger than this (seconds)
+ * is a restart; smaller ones are tolerated as rounding in sloppy encoders.
+ */
+const DRIVING_BACKWARD_JUMP_S = 0.1;
+
+/** Same codec and same configuration record bytes. */
+function sameConfig(a: MediaFrame, b: MediaFrame): boolean {
+  if (a.codec !== b.codec || a.data.length !== b.data.length) return false;
+  for (let i = 0; i < a.data.length; i++) {
+    if (a.data[i] !== b.data[i]) return false;
+  }
+  return true;
+}
+
 /** The segment being filled. */
 export interface OpenSegment {
   msn: number;
@@ -61,6 +76,7 @@ export class SegmentAssembler {
   #hasVideo = false;
   #pendingDiscontinuity = false;
   #lastT = 0;
+  #lastDrivingT = 0;
   #lastTimescale = 1000;
   #anchor: { wallMs: number; t: number } | undefined;
   #fragmentSequence = 0;
@@ -110,7 +126,18 @@ export class SegmentAssembler {
   /** Take one frame: configure, or cut and collect. */
   async process(frame: MediaFrame): Promise<void> {
     if (frame.config) {
-      this.#configs.set(`${frame.kind}:${frame.trackId}`, frame);
+      const id = `${frame.kind}:${frame.trackId}`;
+      const previous = this.#configs.get(id);
+      if (previous !== undefined && sameConfig(previous, frame)) return;
+      // A new configuration mid-stream (an encoder restarting at another
+      // resolution or codec): the frames after it must not land in a segment
+      // declared under the old init segment. Cut here; the next segment
+      // starts with EXT-X-DISCONTINUITY (RFC 8216bis §4.4.4.3) and, in fMP4,
+      // a new EXT-X-MAP, built by a fresh muxer (startDiscontinuity).
+      if (previous !== undefined && this.#started) {
+        await this.startDiscontinuity();
+      }
+      this.#configs.set(id, frame);
       if (frame.kind === "video") this.#hasVideo = true;
       this.#muxer.configure(frame);
       return;
@@ -118,14 +145,17 @@ export class SegmentAssembler {
     if (frame.kind === "data") return;
     if (frame.kind === "video") this.#hasVideo = true;
     const t = frame.dts / frame.timescale;
+    const driving = !this.#hasVideo || frame.kind === "video";
     if (
       this.#started &&
       (t < this.#lastT - MAX_BACKWARD_JUMP_S ||
-        t > this.#lastT + MAX_FORWARD_GAP_S)
+        t > this.#lastT + MAX_FORWARD_GAP_S ||
+        // Decode times of one track never go back: a publisher restarted
+        // (a republish within the grace period restarts at 0).
+        (driving && t < this.#lastDrivingT - DRIVING_BACKWARD_JUMP_S))
     ) {
       await this.startDiscontinuity();
     }
-    const driving = !this.#hasVideo || frame.kind === "video";
     if (!this.#started) {
       if (!driving || !frame.keyframe) return; // wait for a random-access point
       this.#started = true;
@@ -149,7 +179,10 @@ export class SegmentAssembler {
       this.#partIndependent = driving && frame.keyframe;
     }
     this.#frames.push(frame);
-    if (driving) this.#policy.observe(t, frame.keyframe);
+    if (driving) {
+      this.#policy.observe(t, frame.keyframe);
+      this.#lastDrivingT = t;
+    }
     this.#lastT = Math.max(this.#lastT, t);
     this.#timing.observe(frame);
     this.#lastTimescale = frame.timescale;
@@ -167,6 +200,7 @@ export class SegmentAssembler {
     this.#pendingDiscontinuity = this.#window.completedCount > 0;
     this.#anchor = undefined;
     this.#lastT = 0;
+    this.#lastDrivingT = 0;
     this.#policy.restart();
     this.#timing.restart();
     if (this.#ownsMuxer) {
