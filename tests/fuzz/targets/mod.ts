@@ -4,6 +4,7 @@ import { hlsTargets } from "./hls.ts";
 import { httpTargets } from "./http.ts";
 import { mediaTargets } from "./media.ts";
 import { rtmpTargets } from "./rtmp.ts";
+import { rtspTargets } from "./rtsp.ts";
 import type { FuzzTargetDef } from "./_target.ts";
 
 export type { FuzzTargetDef, PreparedTarget } from "./_target.ts";
@@ -16,5 +17,6 @@ export function allTargets(): FuzzTargetDef[] {
     ...hlsTargets(),
     ...rtmpTargets(),
     ...httpTargets(),
+    ...rtspTargets(),
   ];
 }
