@@ -41,7 +41,9 @@ export type StreamErrorCode =
   /** A storage backend failed (disk full, permission, I/O). */
   | "Storage"
   /** A network peer broke the protocol. */
-  | "Protocol";
+  | "Protocol"
+  /** A service the operation depends on (a cluster directory, an origin) cannot be reached now; retry later. */
+  | "Unavailable";
 
 /**
  * Options for {@linkcode StreamError}.
