@@ -33,3 +33,5 @@
 export * from "../frame.ts";
 export * from "../muxer.ts";
 export * from "./mpegts_muxer.ts";
+export * from "./mpegts_demuxer.ts";
+export type { StreamError, StreamErrorCode } from "../stream_error.ts";
