@@ -28,6 +28,7 @@ import {
   playlistPosition,
 } from "./hls_blocking.ts";
 import {
+  BLOCKING_PLAYLIST_CACHE_CONTROL,
   cacheControlOf,
   mediaTypeOf,
   PLAYLIST_CACHE_CONTROL,
@@ -242,7 +243,10 @@ async function livePlaylist(
       timeoutMs,
     );
     if (!ok) {
-      return c.text("Part not available in time", 503, { "Retry-After": "1" });
+      return c.text("Part not available in time", 503, {
+        "Retry-After": "1",
+        "Cache-Control": "no-store",
+      });
     }
   }
   let text = request.skip && live.renderPlaylist !== undefined
@@ -252,7 +256,11 @@ async function livePlaylist(
   options.onBytesOut?.("hls", text.length);
   return c.body(text, 200, {
     "Content-Type": mediaTypeOf(".m3u8"),
-    "Cache-Control": PLAYLIST_CACHE_CONTROL,
+    // A `_HLS_msn` answer is the playlist at that position: cacheable briefly
+    // (request collapsing in a cache); a plain reload always revalidates.
+    "Cache-Control": request.msn !== undefined
+      ? BLOCKING_PLAYLIST_CACHE_CONTROL
+      : PLAYLIST_CACHE_CONTROL,
   });
 }
 

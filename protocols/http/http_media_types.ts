@@ -22,6 +22,23 @@
  */
 export const PLAYLIST_CACHE_CONTROL = "no-cache";
 
+/**
+ * `Cache-Control` of a blocking-reload answer (`?_HLS_msn=…[&_HLS_part=…]`):
+ * the playlist as of that exact position, so the URL can be cached briefly
+ * and an HTTP cache in front of the origin (nginx `proxy_cache` with
+ * `proxy_cache_lock`) collapses every player's wait for the next part into
+ * one origin request. Short enough that a delta update never outlives the
+ * window it refers to.
+ *
+ * @example
+ * ```ts
+ * import { BLOCKING_PLAYLIST_CACHE_CONTROL } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ * assert.match(BLOCKING_PLAYLIST_CACHE_CONTROL, /max-age=\d+/);
+ * ```
+ */
+export const BLOCKING_PLAYLIST_CACHE_CONTROL = "public, max-age=6";
+
 /** `Cache-Control` of a segment, part or recording chunk: never changes. *
  * @example What cacheControlOf() returns
  * ```ts
