@@ -73,6 +73,7 @@ export class SegmentAssembler {
   #partStartT = 0;
   #partIndependent = false;
   #started = false;
+  #closing = false;
   #hasVideo = false;
   #pendingDiscontinuity = false;
   #lastT = 0;
@@ -96,6 +97,18 @@ export class SegmentAssembler {
   /** The segment being filled, if any. */
   get open(): OpenSegment | null {
     return this.#open;
+  }
+
+  /**
+   * Where the next part will be: the next one of the open segment, or part
+   * 0 of the next segment once the open one is closing (EXT-X-PRELOAD-HINT
+   * names only a part that will exist).
+   */
+  get nextPart(): { msn: number; part: number } {
+    const open = this.#open;
+    if (open === null) return { msn: this.#window.nextMsn, part: 0 };
+    if (this.#closing) return { msn: open.msn + 1, part: 0 };
+    return { msn: open.msn, part: open.parts.length };
   }
 
   /** Whether a random-access point started the current run. */
@@ -292,7 +305,14 @@ export class SegmentAssembler {
     if (!open) return;
     let bytes: Uint8Array;
     if (this.#partTargetS !== undefined) {
-      await this.#closePart(endT, nextDts);
+      // The playlist published with this last part must hint part 0 of the
+      // next segment, not a part of this one that will never come.
+      this.#closing = true;
+      try {
+        await this.#closePart(endT, nextDts);
+      } finally {
+        this.#closing = false;
+      }
       bytes = concatBytes(open.partBytes);
     } else {
       bytes = this.#frames.length

@@ -129,6 +129,16 @@ export class SegmentWindow {
     return due;
   }
 
+  /** Parts listed for complete segment `msn` (0 when it has none or left the window). */
+  partsOf(msn: number): number {
+    const last = this.#segments.at(-1);
+    // The common case (a blocking reload at the live edge) is the newest.
+    const segment = last?.msn === msn
+      ? last
+      : this.#segments.find((s) => s.msn === msn);
+    return segment?.parts.length ?? 0;
+  }
+
   /** `live`, `gone` or `unknown` for a complete segment (or one of its parts). */
   stateOf(msn: number, part: number | undefined): "live" | "gone" | "unknown" {
     if (msn < this.#deletedBelow) return "gone";

@@ -251,8 +251,7 @@ export class HlsSegmenter {
     const canSkip = ll && this.#kind === "live"
       ? 6 * this.#targetDurationS
       : undefined;
-    const nextPart = open ? open.parts.length : 0;
-    const nextMsn = open ? open.msn : this.#window.nextMsn;
+    const next = assembler.nextPart;
     const version = ll ? 9 : assembler.format === "fmp4" ? 7 : 3;
     return renderMediaPlaylist({
       // Validators (hls-parser, Apple's mediastreamvalidator) want 8 for EXT-X-GAP.
@@ -270,7 +269,7 @@ export class HlsSegmenter {
       independentSegments: !this.#window.hasForcedCut,
       partTargetS: this.#partTargetS,
       preloadHintUri: ll && assembler.started
-        ? assembler.partUri(nextMsn, nextPart)
+        ? assembler.partUri(next.msn, next.part)
         : undefined,
       canSkipUntilS: canSkip,
       skip: options.skip === true && canSkip !== undefined,
@@ -386,7 +385,12 @@ export class HlsSegmenter {
   }
 
   #has(msn: number, part: number | undefined): boolean {
-    if (this.#window.isComplete(msn)) return true;
+    if (this.#window.isComplete(msn)) {
+      // A part index past a complete segment's last part means part 0 of
+      // the next segment (RFC 8216bis §6.2.5.2).
+      const parts = part === undefined ? 0 : this.#window.partsOf(msn);
+      return parts === 0 || part! < parts || this.#has(msn + 1, 0);
+    }
     const open = this.#assembler.open;
     return part !== undefined && open?.msn === msn && part < open.parts.length;
   }

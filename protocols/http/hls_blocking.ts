@@ -12,9 +12,11 @@
  */
 
 /**
- * How far ahead of the newest part a client may ask: §6.2.5.2 says a server
- * SHOULD answer 400 when `_HLS_part` exceeds the last part by more than the
- * Advance Part Limit, which the RFC sets to 3.
+ * The Advance Part Limit when PART-TARGET is one second or more: §6.2.5.2
+ * says a server SHOULD answer 400 when `_HLS_part` exceeds the last part by
+ * more than the Advance Part Limit, which is 3 then, and 3 ÷ PART-TARGET
+ * (three seconds of parts) when PART-TARGET is under a second: see
+ * {@linkcode advancePartLimit}.
  *
  * @example The RFC value
  * ```ts
@@ -25,6 +27,30 @@
  * ```
  */
 export const ADVANCE_PART_LIMIT = 3;
+
+/**
+ * The Advance Part Limit of RFC 8216bis §6.2.5.2 for a PART-TARGET: 3 ÷
+ * PART-TARGET when it is under one second (rounded to whole parts: about 9
+ * at 334 ms), else {@linkcode ADVANCE_PART_LIMIT}.
+ *
+ * @param partTargetS `PART-TARGET` in seconds (0 when absent)
+ * @returns how many parts past the newest one a request may ask for
+ *
+ * @example Three seconds of parts
+ * ```ts
+ * import { advancePartLimit } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(advancePartLimit(0.334), 9);
+ * assert.equal(advancePartLimit(0.5), 6);
+ * assert.equal(advancePartLimit(2), 3);
+ * ```
+ */
+export function advancePartLimit(partTargetS: number): number {
+  return partTargetS > 0 && partTargetS < 1
+    ? Math.max(ADVANCE_PART_LIMIT, Math.round(3 / partTargetS))
+    : ADVANCE_PART_LIMIT;
+}
 
 /**
  * How far ahead of the newest segment a client may ask: §6.2.5.2 refuses an
@@ -74,6 +100,8 @@ export interface PlaylistPosition {
   lastMsn: number;
   /** Index of the last published part of segment `lastMsn + 1` (-1 when none). */
   lastPart: number;
+  /** Parts listed for segment `lastMsn` (0 when none or not listed). */
+  lastSegmentParts?: number;
   /** `EXT-X-TARGETDURATION` in seconds (0 when absent). */
   targetDuration: number;
   /** `PART-TARGET` of `EXT-X-PART-INF` in seconds (0 when absent). */
@@ -153,6 +181,7 @@ export function playlistPosition(text: string): PlaylistPosition {
   let sequence = 0;
   let segments = 0;
   let partsSinceSegment = 0;
+  let lastSegmentParts = 0;
   let targetDuration = 0;
   let partTarget = 0;
   let ended = false;
@@ -160,6 +189,7 @@ export function playlistPosition(text: string): PlaylistPosition {
   for (const line of text.split("\n")) {
     if (line.startsWith("#EXTINF:")) {
       segments++;
+      lastSegmentParts = partsSinceSegment;
       partsSinceSegment = 0;
     } else if (line.startsWith("#EXT-X-PART:")) {
       partsSinceSegment++;
@@ -180,6 +210,7 @@ export function playlistPosition(text: string): PlaylistPosition {
   return {
     lastMsn: sequence + segments - 1,
     lastPart: partsSinceSegment - 1,
+    lastSegmentParts,
     targetDuration,
     partTarget,
     ended,
@@ -215,25 +246,33 @@ export function blockingDecision(
   if (msn > position.lastMsn + ADVANCE_MSN_LIMIT) {
     return `_HLS_msn ${msn} is beyond the last segment ${position.lastMsn} + ${ADVANCE_MSN_LIMIT}`;
   }
-  if (part === undefined) return msn <= position.lastMsn ? "now" : "wait";
-  // Parts are numbered within their segment. In the segment in progress the
-  // limit counts from the newest part; for the segment after it (the MSN
-  // rule already capped how far) the part index must still fit a segment of
-  // ceil(target / part target) parts plus the limit.
   const inProgress = position.lastMsn + 1;
-  if (msn < inProgress) return "now";
-  if (msn === inProgress) {
-    if (part <= position.lastPart) return "now";
-    if (part - position.lastPart > ADVANCE_PART_LIMIT) {
-      return `_HLS_part ${part} is more than ${ADVANCE_PART_LIMIT} parts past ${position.lastPart}`;
+  if (part === undefined) return msn < inProgress ? "now" : "wait";
+  if (msn < position.lastMsn) return "now";
+  const lastParts = position.lastSegmentParts ?? 0;
+  if (msn === position.lastMsn) {
+    // A part index past a segment's last part means part 0 of the next
+    // segment (§6.2.5.2): wait for it unless it is already there.
+    if (lastParts === 0 || part < lastParts || position.lastPart >= 0) {
+      return "now";
     }
     return "wait";
   }
-  const perSegment = position.partTarget > 0
-    ? Math.ceil(position.targetDuration / position.partTarget)
-    : 1;
-  if (part >= perSegment + ADVANCE_PART_LIMIT) {
-    return `_HLS_part ${part} of segment ${msn} is out of range`;
+  // How many parts past the newest one the request is. Parts are numbered
+  // within their segment; the segment in progress is assumed to run to its
+  // nominal ceil(target / part target) parts before the next one starts.
+  const limit = advancePartLimit(position.partTarget);
+  let ahead = part - position.lastPart;
+  if (msn > inProgress) {
+    const perSegment = position.partTarget > 0
+      ? Math.ceil(position.targetDuration / position.partTarget)
+      : 1;
+    const restOfCurrent = Math.max(0, perSegment - 1 - position.lastPart);
+    ahead = restOfCurrent + (msn - inProgress - 1) * perSegment + part + 1;
+  }
+  if (ahead <= 0) return "now";
+  if (ahead > limit) {
+    return `_HLS_part ${part} of segment ${msn} is ${ahead} parts past the last one (Advance Part Limit ${limit})`;
   }
   return "wait";
 }

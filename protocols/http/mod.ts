@@ -44,6 +44,7 @@ export {
 export {
   ADVANCE_MSN_LIMIT,
   ADVANCE_PART_LIMIT,
+  advancePartLimit,
   blockingDecision,
   type BlockingRequest,
   parseBlockingRequest,

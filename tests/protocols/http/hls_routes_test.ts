@@ -118,7 +118,7 @@ Deno.test("hlsRoutes() answers 400 out of range and 503 after the bounded wait",
     400,
   );
   assert.equal(
-    (await app.request("/live/cam/index.m3u8?_HLS_msn=0&_HLS_part=9")).status,
+    (await app.request("/live/cam/index.m3u8?_HLS_msn=0&_HLS_part=13")).status,
     400,
   );
   assert.equal(
@@ -244,8 +244,13 @@ Deno.test("parseBlockingRequest() and blockingDecision() follow RFC 8216bis §6.
     typeof blockingDecision({ msn: 7, part: undefined, skip: false }, position),
     "string",
   );
+  // Advance Part Limit: 3 ÷ PART-TARGET = 12 parts at 0.25 s (§6.2.5.2).
   assert.equal(
-    typeof blockingDecision({ msn: 5, part: 5, skip: false }, position),
+    blockingDecision({ msn: 5, part: 5, skip: false }, position),
+    "wait",
+  );
+  assert.equal(
+    typeof blockingDecision({ msn: 5, part: 14, skip: false }, position),
     "string",
   );
   assert.equal(
