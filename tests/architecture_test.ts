@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
-const LIBRARY_DIRS = ["src", "media", "protocols"];
+const LIBRARY_DIRS = ["src", "media", "protocols", "transcode"];
 const ENTRY_POINTS = Object.values(
   (JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))) as {
     exports: Record<string, string>;
@@ -86,6 +86,15 @@ export function forbiddenEdge(from: string, to: string): string | null {
     }
     return "src/ may import only media's frame, error, muxer, codec and storage contracts";
   }
+  if (from.startsWith("transcode/")) {
+    // transcode/ drives ffmpeg around the kernel: src and media public modules only.
+    if (target.startsWith("transcode/")) return null;
+    const file = target.slice(target.lastIndexOf("/") + 1);
+    return (target.startsWith("src/") || target.startsWith("media/")) &&
+        !file.startsWith("_")
+      ? null
+      : "transcode/ may import only public modules of src/ and media/";
+  }
   if (
     from.startsWith("protocols/rtmp/") && target.startsWith("protocols/http/")
   ) return "rtmp may not import http";
@@ -113,6 +122,9 @@ Deno.test("architecture: forbiddenEdge() catches each forbidden direction", () =
   assert.ok(forbiddenEdge("src/engine.ts", "../media/hls/mod.ts"));
   assert.ok(forbiddenEdge("protocols/rtmp/a.ts", "../http/mod.ts"));
   assert.ok(forbiddenEdge("protocols/http/a.ts", "../rtmp/mod.ts"));
+  assert.ok(forbiddenEdge("transcode/a.ts", "../protocols/http/mod.ts"));
+  assert.ok(forbiddenEdge("transcode/a.ts", "../src/_live_stream.ts"));
+  assert.equal(forbiddenEdge("transcode/a.ts", "../media/flv/mod.ts"), null);
   assert.ok(forbiddenEdge("protocols/rtmp/a.ts", "hono"));
   assert.equal(forbiddenEdge("protocols/http/a.ts", "hono"), null);
   assert.equal(forbiddenEdge("src/engine.ts", "../media/frame.ts"), null);

@@ -3,6 +3,7 @@ import { codecTargets } from "./codec.ts";
 import { hlsTargets } from "./hls.ts";
 import { httpTargets } from "./http.ts";
 import { mediaTargets } from "./media.ts";
+import { mpegtsTargets } from "./mpegts.ts";
 import { rtmpTargets } from "./rtmp.ts";
 import { rtspTargets } from "./rtsp.ts";
 import type { FuzzTargetDef } from "./_target.ts";
@@ -14,6 +15,7 @@ export function allTargets(): FuzzTargetDef[] {
   return [
     ...codecTargets(),
     ...mediaTargets(),
+    ...mpegtsTargets(),
     ...hlsTargets(),
     ...rtmpTargets(),
     ...httpTargets(),

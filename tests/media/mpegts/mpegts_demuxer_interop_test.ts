@@ -6,6 +6,8 @@ import type { MediaFrame } from "../../../media/frame.ts";
 import {
   parseAudioSpecificConfig,
   parseAvcDecoderConfig,
+  parseHevcDecoderConfig,
+  parseOpusHead,
 } from "../../../media/codec/mod.ts";
 import { missing, tempDir } from "../../_tools.ts";
 import { demuxAll } from "./_demux_helpers.ts";
@@ -27,7 +29,7 @@ const X264 = [
   "-g",
   "25",
 ];
-export const X265 = [
+const X265 = [
   "-c:v",
   "libx265",
   "-preset",
@@ -101,5 +103,44 @@ Deno.test({
       }
     }
     await assertDecodesClean(frames, `${dir.path}/h264_aac.flv`, "flv");
+  },
+});
+
+Deno.test({
+  name: "demuxer interop: ffmpeg TS, H.265 (B-frames) + Opus",
+  ignore: missing("ffmpeg", "ffprobe"),
+  async fn() {
+    await using dir = await tempDir();
+    const { frames, packets } = await demuxFfmpeg(dir.path, "h265_opus", {
+      video: X265,
+      audio: ["-c:a", "libopus", "-ac", "2"],
+    });
+    assertMatchesProbe(frames, packets, "video");
+    assertMatchesProbe(frames, packets, "audio");
+    const hvcC = parseHevcDecoderConfig(
+      frames.find((f) => f.config && f.kind === "video")!.data,
+    );
+    assert.deepEqual(hvcC.arrays.map((a) => a.nalType), [32, 33, 34]);
+    const head = parseOpusHead(
+      frames.find((f) => f.config && f.kind === "audio")!.data,
+    );
+    assert.equal(head.channels, 2);
+    await assertDecodesClean(frames, `${dir.path}/h265_opus.mp4`, "mp4");
+  },
+});
+
+Deno.test({
+  name: "demuxer interop: ffmpeg TS, H.264 + MP3",
+  ignore: missing("ffmpeg", "ffprobe"),
+  async fn() {
+    await using dir = await tempDir();
+    const { frames, packets } = await demuxFfmpeg(dir.path, "h264_mp3", {
+      video: X264,
+      audio: ["-c:a", "libmp3lame", "-b:a", "128k"],
+    });
+    assertMatchesProbe(frames, packets, "video");
+    assertMatchesProbe(frames, packets, "audio");
+    assert.ok(frames.every((f) => f.kind !== "audio" || !f.config));
+    await assertDecodesClean(frames, `${dir.path}/h264_mp3.flv`, "flv");
   },
 });
