@@ -1,0 +1,132 @@
+// The bounded queue between a frame source and ffmpeg's stdin: frames are
+// serialized once into the pipe container (FLV or MPEG-TS), queued up to
+// `maxBytes`, and written in one `write` per drained batch. When the queue is
+// full, frames are dropped up to the next video keyframe (audio-only: the
+// next frame that fits) and counted; nothing is buffered without bound.
+import { FlvMuxer } from "../media/flv/mod.ts";
+import type { MediaFrame } from "../media/frame.ts";
+import { MpegTsMuxer } from "../media/mpegts/mod.ts";
+import type { PipeFormat } from "./ffmpeg_args.ts";
+
+/** Serializes frames into the container ffmpeg reads. */
+export class PipeEncoder {
+  #format: PipeFormat;
+  #flv = new FlvMuxer();
+  #ts = new MpegTsMuxer();
+  #started = false;
+  #hasVideo = false;
+
+  constructor(format: PipeFormat) {
+    this.#format = format;
+  }
+
+  /** True once a video config was seen (keyframe-aligned dropping applies). */
+  get hasVideo(): boolean {
+    return this.#hasVideo;
+  }
+
+  /** Bytes for `frame`, or null when it is held back (configs before the first media frame, script data). */
+  encode(frame: MediaFrame): Uint8Array | null {
+    if (frame.kind === "data") return null;
+    if (frame.kind === "video" && frame.config) this.#hasVideo = true;
+    if (this.#format === "mpegts") {
+      if (!frame.config) return this.#ts.mux([frame]);
+      this.#ts.configure(frame);
+      return null;
+    }
+    if (!this.#started) {
+      this.#flv.configure(frame);
+      if (frame.config) return null;
+      this.#started = true;
+      const head = this.#flv.initSegment();
+      const tag = this.#flv.mux([frame]);
+      const out = new Uint8Array(head.length + tag.length);
+      out.set(head, 0);
+      out.set(tag, head.length);
+      return out;
+    }
+    return this.#flv.mux([frame]);
+  }
+}
+
+/** Queue + drop policy + write loop. */
+export class StdinFeeder {
+  #encoder: PipeEncoder;
+  #maxBytes: number;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #dropping = false;
+  #dropped = 0;
+  #closed = false;
+  #wake: (() => void) | undefined;
+
+  constructor(format: PipeFormat, maxBytes: number) {
+    this.#encoder = new PipeEncoder(format);
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Frames dropped because the queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes waiting for ffmpeg. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Queue one frame (or drop it, see the module comment). */
+  push(frame: MediaFrame): void {
+    if (this.#closed) return;
+    const resumes = frame.config ||
+      (this.#encoder.hasVideo
+        ? frame.kind === "video" && frame.keyframe
+        : frame.kind === "audio");
+    if (this.#dropping && !resumes) {
+      this.#dropped++;
+      return;
+    }
+    const bytes = this.#encoder.encode(frame);
+    if (bytes === null) return;
+    if (this.#queued + bytes.length > this.#maxBytes && !frame.config) {
+      this.#dropping = true;
+      this.#dropped++;
+      return;
+    }
+    this.#dropping = false;
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    this.#wake?.();
+  }
+
+  /** No more frames: the write loop ends once the queue is drained. */
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  /** Write queued bytes until closed and drained, or a write fails (ffmpeg gone). */
+  async run(writer: WritableStreamDefaultWriter<Uint8Array>): Promise<void> {
+    while (true) {
+      if (this.#queue.length === 0) {
+        if (this.#closed) return;
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+        continue;
+      }
+      const parts = this.#queue.splice(0);
+      const total = this.#queued;
+      this.#queued = 0;
+      let batch = parts[0]!;
+      if (parts.length > 1) {
+        batch = new Uint8Array(total);
+        let pos = 0;
+        for (const part of parts) {
+          batch.set(part, pos);
+          pos += part.length;
+        }
+      }
+      await writer.write(batch);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * ffmpeg command lines for the three jobs: an H.264 rendition
+ * ({@linkcode renditionArgs}), an audio bridge ({@linkcode audioBridgeArgs})
+ * and a thumbnail ({@linkcode thumbnailArgs}).
+ *
+ * Every job reads one container on stdin (`pipe:0`) and writes one on
+ * stdout (`pipe:1`); progress goes to stderr as `key=value` lines
+ * (`-progress pipe:2`). Timestamps are kept (`-copyts`, passthrough frame
+ * timing, the demuxer's time base for the encoder), so a rendition's frames
+ * carry the source's PTS; keyframes are forced where the source has them
+ * (`-force_key_frames source`, no scene-cut or periodic keyframes of the
+ * encoder's own), so every rendition can cut segments at the same PTS.
+ *
+ * Data path: pure functions building `string[]`; nothing is retained.
+ *
+ * @module
+ */
+import type { PlannedRendition } from "./ladder.ts";
+
+/**
+ * Containers the transcoder can write to ffmpeg and read back.
+ *
+ * @example
+ * ```ts
+ * import type { PipeFormat } from "@arcly/stream/transcode";
+ * const format: PipeFormat = "flv";
+ * ```
+ */
+export type PipeFormat = "flv" | "mpegts";
+
+/**
+ * Options shared by the argument builders.
+ *
+ * @example
+ * ```ts
+ * import type { FfmpegArgsOptions } from "@arcly/stream/transcode";
+ * const options: FfmpegArgsOptions = { input: "flv", output: "flv", preset: "veryfast" };
+ * ```
+ */
+export interface FfmpegArgsOptions {
+  /** Container written to ffmpeg's stdin (default flv). */
+  input?: PipeFormat;
+  /** Container read from ffmpeg's stdout (default flv). */
+  output?: PipeFormat;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Encoder threads per ffmpeg (default 0: ffmpeg decides). */
+  threads?: number;
+}
+
+/** Input side: low probing (the pipe starts at a keyframe with configs), kept timestamps. */
+function inputArgs(format: PipeFormat): string[] {
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    "-loglevel",
+    "error",
+    "-progress",
+    "pipe:2",
+    "-copyts",
+    "-probesize",
+    "32768",
+    "-analyzeduration",
+    "0",
+    "-f",
+    format,
+    "-i",
+    "pipe:0",
+  ];
+}
+
+function outputArgs(format: PipeFormat): string[] {
+  return ["-flush_packets", "1", "-f", format, "pipe:1"];
+}
+
+/**
+ * The command line of one H.264 rendition: scaled to the planned size,
+ * `-tune zerolatency` (no B-frames, no lookahead), keyframes only where the
+ * source has them, audio copied.
+ *
+ * @param rendition the planned rendition
+ * @param options formats, preset, threads
+ * @returns the ffmpeg arguments
+ *
+ * @example
+ * ```ts
+ * import { renditionArgs } from "@arcly/stream/transcode";
+ * import assert from "node:assert/strict";
+ * const args = renditionArgs({ name: "480p", width: 854, height: 480, videoBitrate: 1_200_000 });
+ * assert.ok(args.includes("scale=854:480"));
+ * assert.ok(args.includes("source"));
+ * ```
+ */
+export function renditionArgs(
+  rendition: PlannedRendition,
+  options: FfmpegArgsOptions = {},
+): string[] {
+  const rate = rendition.videoBitrate;
+  return [
+    ...inputArgs(options.input ?? "flv"),
+    "-map",
+    "0:v:0",
+    "-map",
+    "0:a:0?",
+    "-c:a",
+    "copy",
+    "-vf",
+    `scale=${rendition.width}:${rendition.height}`,
+    "-c:v",
+    "libx264",
+    "-preset",
+    options.preset ?? "veryfast",
+    "-tune",
+    "zerolatency",
+    "-profile:v",
+    "high",
+    "-pix_fmt",
+    "yuv420p",
+    "-b:v",
+    String(rate),
+    "-maxrate",
+    String(Math.round(rate * 1.2)),
+    "-bufsize",
+    String(rate * 2),
+    "-threads",
+    String(options.threads ?? 0),
+    "-force_key_frames",
+    "source",
+    "-sc_threshold",
+    "0",
+    "-g",
+    "100000",
+    "-fps_mode",
+    "passthrough",
+    "-enc_time_base:v",
+    "-1",
+    ...outputArgs(options.output ?? "flv"),
+  ];
+}
+
+/**
+ * The command line of an audio bridge: the video copied, the audio
+ * re-encoded to Opus (48 kHz, for WebRTC) or AAC-LC (for HLS/FLV/RTMP).
+ *
+ * @param target the output audio codec
+ * @param options formats (Opus output needs `output: "mpegts"`; Opus input `input: "mpegts"`)
+ * @returns the ffmpeg arguments
+ *
+ * @example
+ * ```ts
+ * import { audioBridgeArgs } from "@arcly/stream/transcode";
+ * import assert from "node:assert/strict";
+ * assert.ok(audioBridgeArgs("opus", { output: "mpegts" }).includes("libopus"));
+ * ```
+ */
+export function audioBridgeArgs(
+  target: "opus" | "aac",
+  options: FfmpegArgsOptions = {},
+): string[] {
+  const audio = target === "opus"
+    ? [
+      "-c:a",
+      "libopus",
+      "-ar",
+      "48000",
+      "-b:a",
+      "96000",
+      "-application",
+      "lowdelay",
+      "-frame_duration",
+      "20",
+    ]
+    : ["-c:a", "aac", "-b:a", "128000"];
+  return [
+    ...inputArgs(options.input ?? "flv"),
+    "-map",
+    "0:v:0?",
+    "-map",
+    "0:a:0",
+    "-c:v",
+    "copy",
+    ...audio,
+    ...outputArgs(options.output ?? "flv"),
+  ];
+}
+
+/**
+ * The command line of a thumbnail: decode the first video frame, scale it
+ * to at most `maxHeight` lines (never up), write one JPEG.
+ *
+ * @param options input format and the largest height (default 360)
+ * @returns the ffmpeg arguments
+ *
+ * @example
+ * ```ts
+ * import { thumbnailArgs } from "@arcly/stream/transcode";
+ * import assert from "node:assert/strict";
+ * assert.ok(thumbnailArgs().includes("mjpeg"));
+ * ```
+ */
+export function thumbnailArgs(
+  options: { input?: PipeFormat; maxHeight?: number } = {},
+): string[] {
+  const h = options.maxHeight ?? 360;
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-f",
+    options.input ?? "mpegts",
+    "-i",
+    "pipe:0",
+    "-frames:v",
+    "1",
+    "-vf",
+    `scale=-2:'min(${h},ih)'`,
+    "-q:v",
+    "5",
+    "-f",
+    "image2",
+    "-c:v",
+    "mjpeg",
+    "pipe:1",
+  ];
+}

@@ -1,0 +1,270 @@
+/**
+ * {@linkcode FfmpegTranscoder}: the kernel's `Transcoder` contract carried
+ * out by an ffmpeg child process (`Deno.Command`; the permission can be
+ * scoped: `--allow-run=ffmpeg`).
+ *
+ * Data path: input frames are pulled from the input stream as fast as it
+ * yields them, serialized once into FLV (`FlvMuxer`) or MPEG-TS
+ * (`MpegTsMuxer`) and queued for ffmpeg's stdin, bounded by
+ * `maxQueueBytes`: when ffmpeg cannot keep up, frames are dropped up to the
+ * next keyframe and counted (`droppedFrames`), never buffered without
+ * bound. ffmpeg's stdout is read only when the output stream is pulled
+ * (back-pressure reaches ffmpeg through the pipe) and parsed by our
+ * `FlvReader` (or the caller's reader for MPEG-TS) into new frames whose
+ * `data` are views of the chunk read. stderr is parsed for progress (speed,
+ * fps, bit rate) and the last error lines.
+ *
+ * One `transform()` call is one ffmpeg run. It ends when the input ends
+ * (stdin closed, ffmpeg flushes and exits) or the signal aborts (ffmpeg is
+ * killed); a non-zero exit makes the output stream error with a
+ * `StreamError` (`Protocol`), which is what a supervisor restarts on.
+ *
+ * @module
+ */
+import { FlvReader } from "../media/flv/mod.ts";
+import type { MediaFrame } from "../media/frame.ts";
+import { StreamError } from "../media/stream_error.ts";
+import type { Transcoder } from "../src/mod.ts";
+import type { PipeFormat } from "./ffmpeg_args.ts";
+import {
+  type FfmpegProgress,
+  FfmpegProgressParser,
+} from "./ffmpeg_progress.ts";
+import { StdinFeeder } from "./_stdin_feeder.ts";
+
+/**
+ * Parses ffmpeg's stdout into frames (our `FlvReader` satisfies it; an
+ * MPEG-TS demuxer with the same `push` does too).
+ *
+ * @example
+ * ```ts
+ * import { FlvReader } from "@arcly/stream/flv";
+ * import type { FrameReader } from "@arcly/stream/transcode";
+ * const reader: FrameReader = new FlvReader();
+ * ```
+ */
+export interface FrameReader {
+  /** Parse a chunk; return the frames it completed. */
+  push(chunk: Uint8Array): MediaFrame[];
+}
+
+/**
+ * Options of {@linkcode FfmpegTranscoder}.
+ *
+ * @example
+ * ```ts
+ * import { type FfmpegTranscoderOptions, renditionArgs } from "@arcly/stream/transcode";
+ * const options: FfmpegTranscoderOptions = {
+ *   name: "live/cam~480p",
+ *   args: renditionArgs({ name: "480p", width: 854, height: 480, videoBitrate: 1_200_000 }),
+ * };
+ * ```
+ */
+export interface FfmpegTranscoderOptions {
+  /** Name used in errors and events (the derived key). */
+  name: string;
+  /** ffmpeg arguments (see `renditionArgs`, `audioBridgeArgs`). */
+  args: readonly string[];
+  /** Container written to stdin; must match the args (default flv). */
+  input?: PipeFormat;
+  /** Container read from stdout; must match the args (default flv). */
+  output?: PipeFormat;
+  /** Reader of stdout (required for `output: "mpegts"`; default `FlvReader`). */
+  createReader?: () => FrameReader;
+  /** ffmpeg binary (default `ffmpeg`, found on PATH). */
+  ffmpegPath?: string;
+  /** Bound of the stdin queue in bytes (default 8 MiB). */
+  maxQueueBytes?: number;
+  /** Every progress snapshot. */
+  onProgress?: (progress: FfmpegProgress) => void;
+}
+
+/**
+ * A `Transcoder` running ffmpeg once per `transform()`.
+ *
+ * @example Skip when ffmpeg is absent; otherwise pass AAC frames through `-c copy`
+ * ```ts
+ * import { FfmpegTranscoder } from "@arcly/stream/transcode";
+ * import assert from "node:assert/strict";
+ *
+ * const transcoder = new FfmpegTranscoder({ name: "copy", args: [
+ *   "-loglevel", "error", "-f", "flv", "-i", "pipe:0", "-c", "copy", "-f", "flv", "pipe:1"] });
+ * assert.equal(transcoder.name, "copy");
+ * assert.equal(transcoder.droppedFrames, 0);
+ * ```
+ */
+export class FfmpegTranscoder implements Transcoder {
+  /** The name given in the options. */
+  readonly name: string;
+  #options: FfmpegTranscoderOptions;
+  #feeder: StdinFeeder | undefined;
+  #progress = new FfmpegProgressParser();
+  #pid: number | undefined;
+
+  /**
+   * Configure the run (nothing starts before `transform()`).
+   *
+   * @param options arguments, formats, bounds
+   */
+  constructor(options: FfmpegTranscoderOptions) {
+    if (options.output === "mpegts" && !options.createReader) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot transcode ${options.name}: an MPEG-TS output needs createReader`,
+      );
+    }
+    this.name = options.name;
+    this.#options = options;
+  }
+
+  /** Frames dropped because ffmpeg's stdin did not keep up. */
+  get droppedFrames(): number {
+    return this.#feeder?.dropped ?? 0;
+  }
+
+  /** Bytes waiting for ffmpeg's stdin. */
+  get queuedBytes(): number {
+    return this.#feeder?.queuedBytes ?? 0;
+  }
+
+  /** The last progress snapshot of the current run. */
+  get progress(): FfmpegProgress | undefined {
+    return this.#progress.last;
+  }
+
+  /** The process id of the running ffmpeg, if any (for CPU accounting, tests). */
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  /**
+   * Start ffmpeg and return its output frames.
+   *
+   * @param input the source frames (a config frame and a keyframe first)
+   * @param signal aborts the run (ffmpeg is killed, the output closes)
+   * @returns the transcoded frames
+   * @throws {StreamError} `Unsupported` when ffmpeg cannot be started
+   */
+  transform(
+    input: ReadableStream<MediaFrame>,
+    signal: AbortSignal,
+  ): ReadableStream<MediaFrame> {
+    const o = this.#options;
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(o.ffmpegPath ?? "ffmpeg", {
+        args: [...o.args],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      throw new StreamError(
+        "Unsupported",
+        `Cannot start ffmpeg for ${o.name}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    this.#pid = child.pid;
+    this.#progress = new FfmpegProgressParser();
+    const feeder = new StdinFeeder(
+      o.input ?? "flv",
+      o.maxQueueBytes ?? 8 << 20,
+    );
+    this.#feeder = feeder;
+    let killed = false;
+    const kill = () => {
+      if (killed) return;
+      killed = true;
+      feeder.close();
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+    };
+    const onAbort = () => kill();
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) kill();
+
+    // stdin: pull the input eagerly into the bounded queue; write batches.
+    const inputReader = input.getReader();
+    const pullInput = (async () => {
+      try {
+        while (!killed) {
+          const { value, done } = await inputReader.read();
+          if (done) break;
+          feeder.push(value);
+        }
+      } catch { /* input errored: end the run like an end of input */ }
+      feeder.close();
+    })();
+    const stdin = child.stdin.getWriter();
+    const writeStdin = feeder.run(stdin).then(
+      () => stdin.close(),
+      () => {/* EPIPE: ffmpeg exited; its status tells why */},
+    ).catch(() => {});
+
+    // stderr: progress and errors.
+    const readStderr = (async () => {
+      for await (const chunk of child.stderr) {
+        for (const p of this.#progress.push(chunk)) o.onProgress?.(p);
+      }
+    })().catch(() => {});
+
+    const reader = o.createReader?.() ?? new FlvReader();
+    const stdout = child.stdout.getReader();
+    const finish = async (): Promise<Deno.CommandStatus> => {
+      signal.removeEventListener("abort", onAbort);
+      feeder.close();
+      inputReader.cancel().catch(() => {});
+      const status = await child.status;
+      await Promise.all([pullInput, writeStdin, readStderr]);
+      this.#pid = undefined;
+      return status;
+    };
+    return new ReadableStream<MediaFrame>({
+      pull: async (controller) => {
+        while (true) {
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await stdout.read();
+          } catch {
+            chunk = { done: true } as ReadableStreamReadResult<Uint8Array>;
+          }
+          if (chunk.done) {
+            const status = await finish();
+            if (!status.success && !killed) {
+              const why = this.#progress.errors.at(-1) ?? "no error output";
+              controller.error(
+                new StreamError(
+                  "Protocol",
+                  `Cannot transcode ${o.name}: ffmpeg exited with ${
+                    status.signal ?? `code ${status.code}`
+                  } (${why})`,
+                ),
+              );
+            } else controller.close();
+            return;
+          }
+          let frames: MediaFrame[];
+          try {
+            frames = reader.push(chunk.value);
+          } catch (error) {
+            kill();
+            await finish();
+            controller.error(error);
+            return;
+          }
+          if (frames.length > 0) {
+            for (const frame of frames) controller.enqueue(frame);
+            return;
+          }
+        }
+      },
+      cancel: async () => {
+        kill();
+        await stdout.cancel().catch(() => {});
+        await finish();
+      },
+    }, { highWaterMark: 0 });
+  }
+}
