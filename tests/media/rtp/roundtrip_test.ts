@@ -1,0 +1,244 @@
+// Frames → packetize → depacketize → the same frames, per codec, lossless and
+// with seeded packet loss (a frame with a lost packet, and everything after it
+// up to the next complete keyframe, is dropped: never emitted garbled).
+import assert from "node:assert/strict";
+import {
+  createDepacketizer,
+  createPacketizer,
+  parseRtpPacket,
+  type RtpFormat,
+} from "../../../media/rtp/mod.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
+import { aacFrames, h264Frames, opusFrames, rng } from "./_fixtures.ts";
+
+const LEAD = 0.2;
+
+interface Sent {
+  frame: MediaFrame;
+  packets: Uint8Array[];
+}
+
+function packetizeAll(
+  frames: MediaFrame[],
+  codec: "h264" | "h265" | "aac" | "opus",
+  options: {
+    mtu?: number;
+    clockRate?: number;
+    initialSequence?: number;
+    initialTimestamp?: number;
+  },
+): Sent[] {
+  const p = createPacketizer(codec, {
+    payloadType: 96,
+    ssrc: 1,
+    initialSequence: 0,
+    initialTimestamp: 0,
+    ...options,
+  });
+  return frames.map((frame) => ({ frame, packets: p.packetize(frame) }));
+}
+
+function run(format: RtpFormat, packets: Uint8Array[]): MediaFrame[] {
+  const d = createDepacketizer(format);
+  return packets.flatMap((b) => d.push(parseRtpPacket(b)));
+}
+
+const H264: RtpFormat = {
+  encodingName: "H264",
+  clockRate: 90000,
+  fmtp: { "packetization-mode": "1" },
+};
+
+for (const mtu of [1200, 300, 64]) {
+  Deno.test(`rtp h264: lossless round trip (mtu ${mtu}) gives the same AVCC frames, config first, monotonic DTS <= PTS`, () => {
+    const frames = h264Frames();
+    const sent = packetizeAll(frames, "h264", { mtu });
+    for (const s of sent) for (const p of s.packets) assert.ok(p.length <= mtu);
+    const out = run(H264, sent.flatMap((s) => s.packets));
+    assert.equal(out[0]!.config, true);
+    assert.deepEqual(out[0]!.data, frames[0]!.data);
+    const media = out.filter((f) => !f.config);
+    assert.equal(media.length, frames.length - 1);
+    let lastDts = -1;
+    media.forEach((f, i) => {
+      const src = frames[i + 1]!;
+      assert.deepEqual(f.data, src.data, `frame ${i}`);
+      assert.equal(f.pts, src.pts + LEAD * 90000);
+      assert.equal(f.keyframe, src.keyframe);
+      assert.equal(f.timescale, 90000);
+      assert.ok(f.dts <= f.pts && f.dts > lastDts && f.dts >= 0);
+      lastDts = f.dts;
+    });
+  });
+}
+
+Deno.test("rtp h264: the marker bit ends each access unit and SPS/PPS STAP-A precedes each IDR", () => {
+  const sent = packetizeAll(h264Frames(), "h264", { mtu: 1200 });
+  for (const { frame, packets } of sent.slice(1)) {
+    const parsed = packets.map(parseRtpPacket);
+    assert.deepEqual(
+      parsed.map((p) => p.marker),
+      parsed.map((_, i) => i === parsed.length - 1),
+    );
+    assert.equal((parsed[0]!.payload[0]! & 0x1f) === 24, frame.keyframe);
+  }
+});
+
+for (const seed of [1, 2, 3, 4, 5]) {
+  Deno.test(`rtp h264: 3% seeded packet loss (seed ${seed}) drops broken frames up to the next keyframe, never garbles`, () => {
+    const frames = h264Frames();
+    const sent = packetizeAll(frames, "h264", { mtu: 300 });
+    const random = rng(seed);
+    const lostFrame = new Set<number>();
+    const kept: Uint8Array[] = [];
+    sent.forEach((s, i) => {
+      for (const p of s.packets) {
+        if (i > 1 && random() < 0.03) lostFrame.add(i);
+        else kept.push(p);
+      }
+    });
+    const out = run(H264, kept).filter((f) => !f.config);
+    const byPts = new Map(frames.map((f, i) => [f.pts + LEAD * 90000, i]));
+    assert.ok(lostFrame.size > 0);
+    // exactly the frames whose chain back to their keyframe arrived whole
+    let expected = 0;
+    let chainOk = false;
+    frames.forEach((f, i) => {
+      if (i === 0) return;
+      if (f.keyframe) chainOk = true;
+      if (lostFrame.has(i)) chainOk = false;
+      if (chainOk) expected++;
+    });
+    assert.equal(out.length, expected);
+    assert.ok(out.length > 0);
+    for (const f of out) {
+      const i = byPts.get(f.pts);
+      assert.ok(i !== undefined && i > 0);
+      assert.deepEqual(f.data, frames[i]!.data);
+      let k = i;
+      while (!frames[k]!.keyframe) k--;
+      for (let j = k; j <= i; j++) {
+        assert.ok(
+          !lostFrame.has(j),
+          `frame ${i} emitted after lost frame ${j}`,
+        );
+      }
+    }
+  });
+}
+
+Deno.test("rtp aac: lossless round trip at mtu 1200 and fragmented at mtu 100", () => {
+  const frames = aacFrames();
+  const format: RtpFormat = {
+    encodingName: "MPEG4-GENERIC",
+    clockRate: 44100,
+    channels: 2,
+    fmtp: {
+      mode: "AAC-hbr",
+      sizelength: "13",
+      indexlength: "3",
+      indexdeltalength: "3",
+      config: "1210",
+    },
+  };
+  assert.deepEqual([...frames[0]!.data], [0x12, 0x10]);
+  for (const mtu of [1200, 100]) {
+    const out = run(
+      format,
+      packetizeAll(frames, "aac", { mtu, clockRate: 44100 }).flatMap((s) =>
+        s.packets
+      ),
+    );
+    assert.equal(out.length, frames.length);
+    out.forEach((f, i) => {
+      assert.deepEqual(f.data, frames[i]!.data);
+      assert.equal(f.config, i === 0);
+      if (i > 0) assert.equal(f.pts, frames[i]!.pts + LEAD * 44100);
+    });
+  }
+});
+
+Deno.test("rtp aac: several AUs in one packet get consecutive timestamps; a lost fragment drops only that AU", () => {
+  const d = createDepacketizer({
+    encodingName: "mpeg4-generic",
+    clockRate: 48000,
+    fmtp: {
+      config: "1190",
+      sizelength: "13",
+      indexlength: "3",
+      indexdeltalength: "3",
+    },
+  });
+  // three AUs of 2, 3, 1 bytes: headers 3 x 16 bits
+  const payload = new Uint8Array([
+    0,
+    48,
+    0,
+    2 << 3,
+    0,
+    3 << 3,
+    0,
+    1 << 3,
+    1,
+    1,
+    2,
+    2,
+    2,
+    3,
+  ]);
+  const frames = d.push({
+    marker: true,
+    payloadType: 96,
+    sequenceNumber: 1,
+    timestamp: 1000,
+    ssrc: 1,
+    csrcs: [],
+    payload,
+  });
+  assert.deepEqual(frames.map((f) => [f.config, f.pts - 9600, f.data.length]), [
+    [true, 0, 2],
+    [false, 0, 2],
+    [false, 1024, 3],
+    [false, 2048, 1],
+  ]);
+  // a 10-byte AU in two fragments; the second is lost → dropped; the next AU is fine
+  const frag = (seq: number, ts: number, body: number[], marker: boolean) =>
+    d.push({
+      marker,
+      payloadType: 96,
+      sequenceNumber: seq,
+      timestamp: ts,
+      ssrc: 1,
+      csrcs: [],
+      payload: new Uint8Array([0, 16, 0, 10 << 3, ...body]),
+    });
+  assert.deepEqual(frag(2, 4072, [1, 2, 3, 4, 5], false), []);
+  assert.deepEqual(
+    frag(4, 5096, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], true).map((f) =>
+      f.data.length
+    ),
+    [10],
+  );
+  assert.equal(d.stats.lost, 1);
+  assert.equal(d.stats.droppedFrames, 1);
+});
+
+Deno.test("rtp opus: lossless round trip across the sequence and timestamp wrap", () => {
+  const frames = opusFrames(100);
+  const sent = packetizeAll(frames, "opus", {
+    initialSequence: 65500,
+    initialTimestamp: 0xffff0000,
+  });
+  const out = run({
+    encodingName: "opus",
+    clockRate: 48000,
+    channels: 2,
+    fmtp: {},
+  }, sent.flatMap((s) => s.packets));
+  assert.equal(out.length, frames.length);
+  assert.equal(out[0]!.config, true);
+  out.slice(1).forEach((f, i) => {
+    assert.deepEqual(f.data, frames[i + 1]!.data);
+    assert.equal(f.pts, frames[i + 1]!.pts + LEAD * 48000);
+  });
+});
