@@ -122,7 +122,7 @@ export async function drainStreams(
     streams: streams.length,
     subscribers: attached(),
   });
-  for (const stream of streams) stream.end("shutdown");
+  for (const stream of streams) stream.endNow("shutdown");
   await withinDeadline(
     clock,
     deadlineMs,

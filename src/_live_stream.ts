@@ -83,6 +83,8 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
   #lagErrors = 0;
   #evictions = 0;
   #endReason: string | undefined;
+  /** The publisher left and the grace period runs (see `AppSpec.publisherGraceMs`). */
+  #away: { readonly reason: string; readonly cancel: () => void } | undefined;
   #released = false;
   readonly #closed = Promise.withResolvers<void>();
   readonly #drained = Promise.withResolvers<void>();
@@ -131,6 +133,12 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
       throw new StreamError(
         "Closed",
         `Cannot publish to ${this.keyText}: the stream has ended (${this.#endReason})`,
+      );
+    }
+    if (this.#away !== undefined) {
+      throw new StreamError(
+        "Closed",
+        `Cannot publish to ${this.keyText}: its publisher left (${this.#away.reason}); publish again to resume`,
       );
     }
     const track = frame.trackId;
@@ -261,8 +269,38 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     return this.#metadata.snapshot();
   }
 
+  /**
+   * The publisher is done. With `publisherGraceMs` > 0 the stream waits
+   * that long for a republish (`resumePublisher`) before it ends.
+   */
   end(reason = "ended by publisher"): void {
+    if (this.#endReason !== undefined || this.#away !== undefined) return;
+    const graceMs = this.spec.publisherGraceMs;
+    if (graceMs > 0) {
+      const cancel = this.clock.setTimer(graceMs, () => this.endNow(reason));
+      this.#away = { reason, cancel };
+      return;
+    }
+    this.endNow(reason);
+  }
+
+  /** True while the publisher is away within its grace period. */
+  get awaitingPublisher(): boolean {
+    return this.#away !== undefined;
+  }
+
+  /** A publish within the grace period: the same stream and subscriptions go on. */
+  resumePublisher(): void {
+    this.#away?.cancel();
+    this.#away = undefined;
+    this.lastFrameAt = this.clock.now();
+  }
+
+  /** End now, grace or not (shutdown, replace, admin, grace over). Idempotent. */
+  endNow(reason = "ended by publisher"): void {
     if (this.#endReason !== undefined) return;
+    this.#away?.cancel();
+    this.#away = undefined;
     this.#endReason = reason;
     this.ring.close();
     this.#closed.resolve();

@@ -43,6 +43,17 @@ export interface AppSpec {
   stallTimeoutMs?: number;
   /** What a second publisher on a live key does: refused, or replaces the first. */
   onDuplicatePublish?: "reject" | "replace";
+  /**
+   * How long a stream whose publisher left (`handle.end()`) stays open for
+   * a republish, in milliseconds; 0 (the default) ends it at once. Within
+   * the grace subscribers keep waiting (HLS writes no EXT-X-ENDLIST), and a
+   * publish to the same key continues the same `StreamHandle` with the same
+   * subscriptions (timestamps may restart: HLS marks a discontinuity;
+   * RTMP/FLV viewers get the new sequence headers). When it runs out the
+   * stream ends once. Shutdown, `engine.endPublish()`, a replacing
+   * publisher and the idle reaper's second strike end it at once.
+   */
+  publisherGraceMs?: number;
 }
 
 /**
@@ -80,6 +91,10 @@ export const DEFAULT_APP_SPEC: Omit<ResolvedAppSpec, "name"> = Object.freeze({
   resyncWindowMs: 10_000,
   stallTimeoutMs: 10_000,
   onDuplicatePublish: "reject",
+  // 0: a library embedder's `end()` keeps meaning "ended now" (relays,
+  // recorders and per-session billing see one session per publish); a
+  // server for encoders that reconnect (OBS, mobile) sets e.g. 10_000.
+  publisherGraceMs: 0,
 });
 
 /**
@@ -187,5 +202,17 @@ export function resolveAppSpec(spec: AppSpec): ResolvedAppSpec {
       app,
     ),
     onDuplicatePublish: mode,
+    publisherGraceMs: graceMs(spec.publisherGraceMs ?? d.publisherGraceMs, app),
   });
+}
+
+/** A non-negative whole number of milliseconds, at most a day. */
+function graceMs(value: number, app: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 86_400_000) {
+    throw new StreamError(
+      "InvalidInput",
+      `Cannot configure application ${app}: publisherGraceMs must be an integer of 0..86400000, got ${value}`,
+    );
+  }
+  return value;
 }

@@ -175,6 +175,17 @@ export class Engine implements AsyncDisposable, StreamHost {
       );
     }
     const existing = this.#streams.get(text);
+    if (existing?.awaitingPublisher) {
+      // A republish within the publisher grace period: same handle, same
+      // subscriptions; no second `published` event (packagers go on).
+      existing.resumePublisher();
+      this.audit.record({
+        type: "publishStarted",
+        at: this.clock.now(),
+        key: text,
+      });
+      return existing;
+    }
     if (existing !== undefined) {
       if (spec.onDuplicatePublish === "reject") {
         throw new StreamError(
@@ -182,7 +193,7 @@ export class Engine implements AsyncDisposable, StreamHost {
           `Cannot publish ${text}: it already has a publisher`,
         );
       }
-      existing.end("replaced by a new publisher");
+      existing.endNow("replaced by a new publisher");
     }
     if (this.#streams.size >= this.#config.maxPublishers) {
       throw new StreamError(
@@ -221,9 +232,9 @@ export class Engine implements AsyncDisposable, StreamHost {
     return this.startPublish(k);
   }
 
-  /** End the stream of `key` if it is live (idempotent). */
+  /** End the stream of `key` if it is live (idempotent), at once: no publisher grace. */
   endPublish(key: StreamKey | string, reason = "ended by publisher"): void {
-    this.#streams.get(toKey(key).toString())?.end(reason);
+    this.#streams.get(toKey(key).toString())?.endNow(reason);
   }
 
   /** The live stream of `key`. */
@@ -289,6 +300,7 @@ export class Engine implements AsyncDisposable, StreamHost {
   tick(): void {
     const now = this.clock.now();
     for (const stream of [...this.#streams.values()]) {
+      if (stream.awaitingPublisher) continue; // its grace timer ends it
       if (now - stream.lastFrameAt >= this.#config.idleTimeoutMs) {
         stream.end(`idle for ${Math.round(now - stream.lastFrameAt)} ms`);
       } else {

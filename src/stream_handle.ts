@@ -108,8 +108,10 @@ export interface StreamHandle {
    */
   egressTick(periodMs: number): EgressTick;
   /**
-   * End the stream (idempotent). Subscribers drain what is in the ring, then
-   * see the end.
+   * End the stream (idempotent): the publisher is done. Subscribers drain
+   * what is in the ring, then see the end. With the application's
+   * `publisherGraceMs` > 0 the stream first waits that long for a publish
+   * to the same key, which continues this handle (see `AppSpec`).
    */
   end(reason?: string): void;
 }
