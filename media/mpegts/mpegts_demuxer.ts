@@ -173,29 +173,41 @@ export class MpegTsDemuxer {
   push(chunk: Uint8Array): MediaFrame[] {
     const out: MediaFrame[] = [];
     this.#stats.bytes += chunk.length;
+    let data = chunk;
     let pos = 0;
-    if (this.#carryLen > 0) {
-      const need = PACKET - this.#carryLen;
-      const take = Math.min(need, chunk.length);
-      this.#carry.set(chunk.subarray(0, take), this.#carryLen);
-      this.#carryLen += take;
-      if (this.#carryLen < PACKET) return out;
+    const have = this.#carryLen;
+    if (have > 0) {
+      const need = PACKET - have;
+      if (chunk.length < need) {
+        this.#carry.set(chunk, have);
+        this.#carryLen += chunk.length;
+        return out;
+      }
       this.#carryLen = 0;
-      this.#packet(this.#carry, 0, out);
-      pos = need;
+      if (chunk.length === need || chunk[need] === 0x47) {
+        this.#carry.set(chunk.subarray(0, need), have);
+        this.#packet(this.#carry, 0, out);
+        pos = need;
+      } else {
+        // The carried sync byte was a false one: search again over both.
+        data = new Uint8Array(have + chunk.length);
+        data.set(this.#carry.subarray(0, have));
+        data.set(chunk, have);
+        pos = this.#resync(data, 0);
+      }
     }
-    const n = chunk.length;
+    const n = data.length;
     while (pos + PACKET <= n) {
-      if (chunk[pos] !== 0x47) {
-        pos = this.#resync(chunk, pos);
+      if (data[pos] !== 0x47) {
+        pos = this.#resync(data, pos);
         continue;
       }
-      this.#packet(chunk, pos, out);
+      this.#packet(data, pos, out);
       pos += PACKET;
     }
     if (pos < n) {
-      if (chunk[pos] !== 0x47) pos = this.#resync(chunk, pos);
-      this.#carry.set(chunk.subarray(pos));
+      if (data[pos] !== 0x47) pos = this.#resync(data, pos);
+      this.#carry.set(data.subarray(pos));
       this.#carryLen = n - pos;
     }
     this.#count(out);

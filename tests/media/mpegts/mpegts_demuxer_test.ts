@@ -14,6 +14,7 @@ import {
   demuxAll,
   muxSegments,
 } from "./_demux_helpers.ts";
+import { ffmpegTs } from "./_demux_interop.ts";
 
 Deno.test({
   name:
@@ -100,5 +101,33 @@ Deno.test({
       2,
       "OpusHead channel count from the descriptor",
     );
+  },
+});
+
+Deno.test({
+  name:
+    "demuxer: MP3 (and H.264 with B-frames) round trip: ffmpeg TS → demux → MpegTsMuxer → demux",
+  ignore: missing("ffmpeg"),
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/mp3.ts`;
+    await ffmpegTs(path, {
+      video: [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-bf",
+        "2",
+        "-g",
+        "25",
+      ],
+      audio: ["-c:a", "libmp3lame", "-b:a", "96k"],
+    });
+    const first = demuxAll(await Deno.readFile(path), 1316).frames;
+    assert.ok(first.some((f) => f.codec === "mp3" && f.data.length > 100));
+    const again = demuxAll(muxSegments(first), 999).frames;
+    assertConfigFirst(again);
+    assertSameMedia(first, again, "mp3 + h264");
   },
 });
