@@ -1,5 +1,5 @@
 /**
- * {@linkcode FlushTick}: one shared egress timer per stream and period, so
+ * {@linkcode StreamEgressTick}: the egress tick, one shared timer per stream and period, so
  * every viewer of the stream wakes at the same moment, takes the same run of
  * frames and writes the same shared bytes (one write per viewer per tick
  * instead of one per published frame).
@@ -7,7 +7,7 @@
  * Data path: the stream (`LiveStream`, the kernel side of `StreamHandle`)
  * owns its ticks (`handle.egressTick(periodMs)`, one per distinct period,
  * created on first use on the engine's clock) and calls
- * {@linkcode FlushTick.published} once per published frame. A viewer's
+ * {@linkcode StreamEgressTick.published} once per published frame. A viewer's
  * egress loop does `await sub.ready()`, then `await tick.next()`, then
  * `sub.takeAll()`. The first viewer to ask arms one timer of `periodMs`;
  * every viewer that asks before it fires gets the very same promise, so the
@@ -39,32 +39,49 @@
  * @module
  */
 import { StreamError } from "../media/stream_error.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import type { EgressTick, StreamHandle } from "./stream_handle.ts";
+import type { Clock } from "./clock.ts";
+import type { EgressTick } from "./stream_handle.ts";
 
 /**
- * Longest flush period accepted: a tick longer than a few frames would add
- * visible latency and let a batch grow past what players buffer smoothly.
+ * Longest egress tick accepted, ms: a tick longer than a few frames would
+ * add visible latency and let a batch grow past what players buffer smoothly.
+ *
+ * @example
+ * ```ts
+ * import { MAX_EGRESS_TICK_MS } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_EGRESS_TICK_MS, 1_000);
+ * ```
  */
-export const MAX_FLUSH_PERIOD_MS = 1_000;
+export const MAX_EGRESS_TICK_MS = 1_000;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
- * Validate a flush period (handlers call it on their options, so a bad
+ * Validate an egress tick period (handlers call it on their options, so a bad
  * value fails at construction, not at the first viewer).
  *
  * @param periodMs the period in ms
- * @throws {StreamError} `InvalidInput` unless 0 ≤ periodMs ≤ {@linkcode MAX_FLUSH_PERIOD_MS}
+ * @throws {StreamError} `InvalidInput` unless 0 ≤ periodMs ≤ {@linkcode MAX_EGRESS_TICK_MS}
+ *
+ * @example
+ * ```ts
+ * import { checkEgressTickMs } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * checkEgressTickMs(100);
+ * assert.throws(() => checkEgressTickMs(5_000));
+ * ```
  */
-export function checkFlushPeriod(periodMs: number): void {
+export function checkEgressTickMs(periodMs: number): void {
   if (
     !Number.isFinite(periodMs) || periodMs < 0 ||
-    periodMs > MAX_FLUSH_PERIOD_MS
+    periodMs > MAX_EGRESS_TICK_MS
   ) {
     throw new StreamError(
       "InvalidInput",
-      `Cannot create a flush tick of ${periodMs} ms: must be 0 to ${MAX_FLUSH_PERIOD_MS}`,
+      `Cannot create an egress tick of ${periodMs} ms: must be 0 to ${MAX_EGRESS_TICK_MS}`,
     );
   }
 }
@@ -74,12 +91,12 @@ export function checkFlushPeriod(periodMs: number): void {
  *
  * @example Two viewers wake on the same tick; a backlog fires it early
  * ```ts
- * import { FlushTick } from "./_flush_tick.ts";
+ * import { StreamEgressTick } from "./_egress_tick.ts";
  * import { ManualClock } from "./clock.ts";
  * import assert from "node:assert/strict";
  *
  * const clock = new ManualClock();
- * const tick = new FlushTick(40, clock, 2);
+ * const tick = new StreamEgressTick(40, clock, 2);
  * const wait = tick.next();
  * assert.equal(tick.next(), wait);
  * tick.published();
@@ -88,7 +105,7 @@ export function checkFlushPeriod(periodMs: number): void {
  * await wait;
  * ```
  */
-export class FlushTick implements EgressTick {
+export class StreamEgressTick implements EgressTick {
   /** The period, ms; 0 means "no coalescing". */
   readonly periodMs: number;
   /** Frames published since the last flush that fire it early. */
@@ -102,7 +119,7 @@ export class FlushTick implements EgressTick {
   #resolve: (() => void) | undefined;
 
   /**
-   * @param periodMs the flush period in ms, 0 to disable (0 … {@linkcode MAX_FLUSH_PERIOD_MS})
+   * @param periodMs the flush period in ms, 0 to disable (0 … {@linkcode MAX_EGRESS_TICK_MS})
    * @param clock where timers come from
    * @param backlogFrames fire early once this many frames were published
    *   since the last flush (≥ 1; default: never, for a tick nobody feeds)
@@ -113,11 +130,11 @@ export class FlushTick implements EgressTick {
     clock: Clock,
     backlogFrames: number = Number.POSITIVE_INFINITY,
   ) {
-    checkFlushPeriod(periodMs);
+    checkEgressTickMs(periodMs);
     if (!(backlogFrames >= 1)) {
       throw new StreamError(
         "InvalidInput",
-        `Cannot create a flush tick with a backlog trigger of ${backlogFrames} frames: must be at least 1`,
+        `Cannot create an egress tick with a backlog trigger of ${backlogFrames} frames: must be at least 1`,
       );
     }
     this.periodMs = periodMs;
@@ -198,26 +215,4 @@ export class FlushTick implements EgressTick {
     this.#backlog = 0;
     resolve?.();
   };
-}
-
-/**
- * The tick an egress cache of a stream waits on: the stream's own
- * (`egressTick(periodMs ?? defaultMs)`: engine clock, early flush on bursts),
- * or without a stream a private tick on the system clock (period default 0,
- * no backlog trigger), for caches used on their own.
- *
- * @param stream the stream, if the cache has one
- * @param periodMs the configured period, if any
- * @param defaultMs the period with a stream when none is configured
- * @returns the tick
- * @throws {StreamError} `InvalidInput` for a period out of range
- */
-export function cacheTick(
-  stream: Pick<StreamHandle, "egressTick"> | undefined,
-  periodMs: number | undefined,
-  defaultMs: number,
-): EgressTick {
-  return stream === undefined
-    ? new FlushTick(periodMs ?? 0, systemClock)
-    : stream.egressTick(periodMs ?? defaultMs);
 }

@@ -3,7 +3,7 @@
 // the set of attached subscriptions (kept for exact counts, shutdown and the
 // stall check on engine ticks; publishing never iterates it).
 //
-// Egress ticks: the stream owns one FlushTick per distinct egress period
+// Egress ticks: the stream owns one StreamEgressTick per distinct egress period
 // (`egressTick(periodMs)`, created on first use on the engine's clock, so a
 // ManualClock drives them in tests). publishFrame calls `published()` on each
 // (one increment and compare per tick; the ticks are the handlers' distinct
@@ -26,7 +26,7 @@ import type {
   Subscription,
   SubscriptionEnd,
 } from "./subscription.ts";
-import { checkFlushPeriod, FlushTick } from "./_flush_tick.ts";
+import { checkEgressTickMs, StreamEgressTick } from "./_egress_tick.ts";
 
 /** Most distinct egress tick periods per stream (handlers use one or two). */
 const MAX_EGRESS_TICKS = 8;
@@ -74,8 +74,8 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
   readonly #meters: Meters = { video: [], audio: [], data: [] };
   readonly #metadata: MetadataTracker;
   /** Fed on every publish (periods > 0 only). */
-  readonly #ticks: FlushTick[] = [];
-  #noTick: FlushTick | undefined;
+  readonly #ticks: StreamEgressTick[] = [];
+  #noTick: StreamEgressTick | undefined;
   #framesIn = 0;
   #bytesIn = 0;
   #skipped = 0;
@@ -210,13 +210,15 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
   }
 
   egressTick(periodMs: number): EgressTick {
-    return this.flushTick(periodMs);
+    return this.egressTickOf(periodMs);
   }
 
   /** `egressTick` with the concrete type (kernel-side callers and tests). */
-  flushTick(periodMs: number): FlushTick {
-    checkFlushPeriod(periodMs);
-    if (periodMs === 0) return this.#noTick ??= new FlushTick(0, this.clock);
+  egressTickOf(periodMs: number): StreamEgressTick {
+    checkEgressTickMs(periodMs);
+    if (periodMs === 0) {
+      return this.#noTick ??= new StreamEgressTick(0, this.clock);
+    }
     for (const tick of this.#ticks) if (tick.periodMs === periodMs) return tick;
     if (this.#ticks.length >= MAX_EGRESS_TICKS) {
       // Each tick costs every publishFrame a compare: keep them few.
@@ -226,7 +228,7 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
       );
     }
     const limit = Math.min(this.ring.capacity, this.spec.maxLagFrames);
-    const tick = new FlushTick(
+    const tick = new StreamEgressTick(
       periodMs,
       this.clock,
       Math.max(1, Math.floor(limit / 2)),

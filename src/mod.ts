@@ -51,6 +51,8 @@ export * from "./audit.ts";
 export * from "./auth.ts";
 export * from "./clock.ts";
 export * from "./contracts.ts";
+export * from "./egress.ts";
+export * from "./egress_cache.ts";
 export * from "./engine.ts";
 export * from "./engine_options.ts";
 export * from "./errors.ts";

@@ -12,11 +12,8 @@
  * @module
  */
 
-import { Engine } from "../../src/mod.ts";
-import {
-  DEFAULT_RTMP_EGRESS_BATCH_MS,
-  RtmpHandler,
-} from "../../protocols/rtmp/mod.ts";
+import { DEFAULT_EGRESS_TICK_MS, Engine } from "../../src/mod.ts";
+import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
 
 /** Above N = 1,000 viewers + join probes + stalled viewers + publisher. */
@@ -29,18 +26,18 @@ function flag(name: string, fallback: number): number {
 
 const engine = Engine.builder().application({ name: "live" }).build();
 /**
- * The stream's shared flush tick for every viewer: the library default
- * (100 ms) unless `--egress-batch-ms=` or `ARCLY_EGRESS_BATCH_MS` says otherwise.
+ * The stream's shared egress tick for every viewer: the library default
+ * (100 ms) unless `--egress-tick-ms=` or `ARCLY_EGRESS_TICK_MS` says otherwise.
  */
-const EGRESS_BATCH_MS = flag(
-  "egress-batch-ms",
-  Number(Deno.env.get("ARCLY_EGRESS_BATCH_MS") ?? DEFAULT_RTMP_EGRESS_BATCH_MS),
+const EGRESS_TICK_MS = flag(
+  "egress-tick-ms",
+  Number(Deno.env.get("ARCLY_EGRESS_TICK_MS") ?? DEFAULT_EGRESS_TICK_MS),
 );
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",
   port: flag("rtmp-port", 1935),
   maxConnections: MAX_CONNECTIONS,
-  egressBatchMs: EGRESS_BATCH_MS,
+  egressTickMs: EGRESS_TICK_MS,
 });
 const http = new HttpHandler({
   hostname: "127.0.0.1",
@@ -49,7 +46,7 @@ const http = new HttpHandler({
   maxConnections: MAX_CONNECTIONS,
   // ARCLY_HTTP_SERVER=deno compares with Deno.serve (default: our own server)
   server: Deno.env.get("ARCLY_HTTP_SERVER") === "deno" ? "deno" : "arcly",
-  egressBatchMs: EGRESS_BATCH_MS,
+  egressTickMs: EGRESS_TICK_MS,
 });
 if (Deno.env.get("ARCLY_BENCH_MEMLOG") === "1") {
   // Diagnostics for the harness's RSS figures: where the memory is.

@@ -1,15 +1,12 @@
 // The per-viewer egress loops of HTTP-FLV and WS-FLV (flv_routes.ts has the
-// routes and the data-path description): on the origin's own server a direct
-// body writes each shared batch straight to the socket (`pumpDirect`); under
-// any other host the same batches go through a pull-based ReadableStream body
-// (`httpBody`) or a Deno WebSocket (`serveWebSocket`).
-import type { Context } from "hono";
-import type { Subscription } from "../../src/mod.ts";
-import type { MediaFrame } from "../../media/frame.ts";
+// routes and the data-path description). Each is a short loop over the
+// kernel's egress session (`for await (const bytes of session)`): on the
+// origin's own server a direct body writes each shared batch straight to the
+// socket (`pumpDirect`); under any other host the same batches go through a
+// pull-based ReadableStream body (`httpBody`) or a Deno WebSocket
+// (`serveWebSocket`, its back-pressure poll on the injected clock).
+import type { Clock, EgressSession } from "../../src/mod.ts";
 import type { DirectSink } from "./_direct_body.ts";
-import type { FlvTagCache } from "./flv_tag_cache.ts";
-import type { FlvRoutesOptions } from "./flv_routes.ts";
-import type { PlayProtocol } from "./play_access.ts";
 
 /**
  * Bytes a WebSocket viewer may have queued before the server stops taking
@@ -29,31 +26,19 @@ export const MAX_WS_BUFFERED_BYTES = 1 << 20;
 /** How often a stalled WebSocket viewer is re-checked, ms. */
 const WS_DRAIN_POLL_MS = 25;
 
-/** The next non-empty chunk for a viewer, or null once its subscription ended. */
-async function nextChunk(
-  sub: Subscription,
-  cache: FlvTagCache,
-): Promise<Uint8Array | null> {
-  while (true) {
-    await sub.ready();
-    if (!sub.isClosed) await cache.nextFlush();
-    let frames;
-    try {
-      frames = sub.takeAll();
-    } catch {
-      return null; // evicted: the kernel already reported it
-    }
-    if (frames.length === 0) {
-      if (sub.isClosed) return null;
-      continue;
-    }
-    const bytes = cache.batch(frames);
-    if (bytes.length > 0) return bytes;
-  }
+/** One viewer: its session, the opening chunks (file header, replay), a byte counter. */
+export interface FlvViewer {
+  session: EgressSession<Uint8Array>;
+  /** Sent first; emptied once taken, so a long-lived viewer pins no replay run. */
+  first: Uint8Array[];
+  counted(bytes: number): void;
 }
 
-/** The identity framing (HTTP-FLV writes the shared batch as it is). */
-export const same = (bytes: Uint8Array): Uint8Array => bytes;
+function* opening(viewer: FlvViewer): Generator<Uint8Array> {
+  const first = [...viewer.first];
+  viewer.first.length = 0;
+  for (const bytes of first) if (bytes.length > 0) yield bytes;
+}
 
 /**
  * The egress loop on the origin's own server: each batch is one write of the
@@ -63,136 +48,112 @@ export const same = (bytes: Uint8Array): Uint8Array => bytes;
  * stuck on a full socket.
  */
 export async function pumpDirect(
-  sub: Subscription,
-  first: Uint8Array[],
-  cache: FlvTagCache,
-  options: FlvRoutesOptions,
+  viewer: FlvViewer,
   sink: DirectSink,
-  protocol: PlayProtocol,
   frame: (bytes: Uint8Array) => Uint8Array,
 ): Promise<void> {
-  sub.closed.then((end) => {
+  const { session } = viewer;
+  session.subscription.closed.then((end) => {
     if (end.reason === "evicted") sink.abort();
   });
-  sink.peerGone.then(() => sub.close("viewer left"));
+  sink.peerGone.then(() => session.close("viewer left"));
   try {
-    const opening = [...first];
-    // The replay view pins its joined run (up to a GOP of bytes): drop it
-    // from the shared list once taken, so a long-lived viewer holds nothing.
-    first.length = 0;
-    for (const bytes of opening) {
-      if (bytes.length === 0) continue;
+    for (const bytes of opening(viewer)) {
       await sink.write(frame(bytes));
-      options.onBytesOut?.(protocol, bytes.length);
+      viewer.counted(bytes.length);
     }
-    opening.length = 0;
-    // nextChunk() inlined: one async frame per viewer, not one per batch.
-    while (true) {
-      await sub.ready();
-      if (!sub.isClosed) await cache.nextFlush();
-      let frames: MediaFrame[];
-      try {
-        frames = sub.takeAll();
-      } catch {
-        break; // evicted: the kernel already reported it
-      }
-      if (frames.length === 0) {
-        if (sub.isClosed) break;
-        continue;
-      }
-      const bytes = cache.batch(frames);
-      if (bytes.length === 0) continue;
+    for await (const bytes of session) {
       await sink.write(frame(bytes));
-      options.onBytesOut?.(protocol, bytes.length);
+      viewer.counted(bytes.length);
     }
   } catch {
     // the viewer's socket failed or was closed: the viewer is gone
   } finally {
-    sub.close("stream ended");
+    session.close("stream ended");
   }
 }
 
-export function httpBody(
-  sub: Subscription,
-  first: Uint8Array[],
-  cache: FlvTagCache,
-  options: FlvRoutesOptions,
-): ReadableStream<Uint8Array> {
+/** A pull-based body (`highWaterMark: 0`: the kernel ring is the only buffer). */
+export function httpBody(viewer: FlvViewer): ReadableStream<Uint8Array> {
+  const { session } = viewer;
+  const batches = session[Symbol.asyncIterator]();
   let started = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller): Promise<void> {
       if (!started) {
         started = true;
-        for (const bytes of first) {
-          if (bytes.length === 0) continue;
+        for (const bytes of opening(viewer)) {
           controller.enqueue(bytes);
-          options.onBytesOut?.("http-flv", bytes.length);
+          viewer.counted(bytes.length);
         }
-        first.length = 0; // do not pin the replay's joined run
         return;
       }
-      const bytes = await nextChunk(sub, cache);
-      if (bytes === null) {
-        sub.close("stream ended");
+      const next = await batches.next();
+      if (next.done) {
         controller.close();
         return;
       }
-      controller.enqueue(bytes);
-      options.onBytesOut?.("http-flv", bytes.length);
+      controller.enqueue(next.value);
+      viewer.counted(next.value.length);
     },
     cancel(): void {
-      sub.close("viewer left");
+      session.close("viewer left");
     },
   }, { highWaterMark: 0 });
 }
 
+/** WS-FLV under a host other than the origin's own server (Deno.upgradeWebSocket). */
 export function serveWebSocket(
-  c: Context,
-  sub: Subscription,
-  first: Uint8Array[],
-  cache: FlvTagCache,
-  options: FlvRoutesOptions,
+  request: Request,
+  viewer: FlvViewer,
+  clock: Clock,
 ): Response {
+  const { session } = viewer;
   let upgraded: { socket: WebSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(c.req.raw);
+    upgraded = Deno.upgradeWebSocket(request);
   } catch {
-    sub.close("upgrade failed");
-    return c.text("WebSocket upgrade failed", 400);
+    session.close("upgrade failed");
+    return new Response("WebSocket upgrade failed", { status: 400 });
   }
   const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
-  socket.onclose = () => sub.close("viewer left");
-  socket.onerror = () => sub.close("viewer socket error");
-  socket.onopen = () => {
-    void pumpWebSocket(socket, sub, first, cache, options);
-  };
+  socket.onclose = () => session.close("viewer left");
+  socket.onerror = () => session.close("viewer socket error");
+  socket.onopen = () => void pumpWebSocket(socket, viewer, clock);
   return response;
 }
 
 async function pumpWebSocket(
   socket: WebSocket,
-  sub: Subscription,
-  first: Uint8Array[],
-  cache: FlvTagCache,
-  options: FlvRoutesOptions,
+  viewer: FlvViewer,
+  clock: Clock,
 ): Promise<void> {
-  for (const bytes of first) {
-    if (bytes.length === 0) continue;
+  const { session } = viewer;
+  const send = (bytes: Uint8Array): boolean => {
+    if (socket.readyState !== WebSocket.OPEN) return false;
     socket.send(bytes);
-    options.onBytesOut?.("ws-flv", bytes.length);
-  }
-  first.length = 0; // do not pin the replay's joined run
-  while (socket.readyState === WebSocket.OPEN && !sub.isClosed) {
-    if (socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
-      await new Promise((resolve) => setTimeout(resolve, WS_DRAIN_POLL_MS));
-      continue;
+    viewer.counted(bytes.length);
+    return true;
+  };
+  try {
+    for (const bytes of opening(viewer)) send(bytes);
+    for await (const bytes of session) {
+      // Back-pressure: stop taking frames while the socket holds too much.
+      while (
+        socket.readyState === WebSocket.OPEN &&
+        socket.bufferedAmount > MAX_WS_BUFFERED_BYTES
+      ) {
+        await new Promise<void>((resolve) =>
+          clock.setTimer(WS_DRAIN_POLL_MS, resolve)
+        );
+      }
+      if (!send(bytes)) break;
     }
-    const bytes = await nextChunk(sub, cache);
-    if (bytes === null || socket.readyState !== WebSocket.OPEN) break;
-    socket.send(bytes);
-    options.onBytesOut?.("ws-flv", bytes.length);
+  } finally {
+    session.close("stream ended");
+    if (socket.readyState === WebSocket.OPEN) {
+      socket.close(1000, "stream ended");
+    }
   }
-  sub.close("stream ended");
-  if (socket.readyState === WebSocket.OPEN) socket.close(1000, "stream ended");
 }

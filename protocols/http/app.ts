@@ -72,10 +72,10 @@ export interface HttpAppOptions {
   /** Longest hold of an LL-HLS blocking request, ms (default three target durations). */
   blockingReloadTimeoutMs?: number;
   /**
-   * HTTP-FLV / WS-FLV flush period in ms (default 100; 0 = write as frames
-   * arrive); see `FlvRoutesOptions.egressBatchMs`.
+   * HTTP-FLV / WS-FLV egress tick in ms (default 100; 0 = write as frames
+   * arrive); see `FlvRoutesOptions.egressTickMs`.
    */
-  egressBatchMs?: number;
+  egressTickMs?: number;
   /** The dashboard at `/`: `true` (default), `false`, or asset locations. */
   dashboard?: boolean | DashboardOptions;
   /**
@@ -158,8 +158,9 @@ export function createHttpApp(
   }
   addFlvRoutes(app, {
     open: (access) => engine.authorizePlay(access.key, credentialsOf(access)),
-    ...(options.egressBatchMs !== undefined
-      ? { egressBatchMs: options.egressBatchMs }
+    clock: engine.clock,
+    ...(options.egressTickMs !== undefined
+      ? { egressTickMs: options.egressTickMs }
       : {}),
     ...(metrics !== undefined
       ? {

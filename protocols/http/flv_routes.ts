@@ -2,16 +2,16 @@
  * HTTP-FLV (`GET /{app}/{name}.flv`) and WebSocket-FLV (the same path with
  * `Upgrade: websocket`) egress.
  *
- * Data path, per viewer: one resilient kernel subscription (replay first:
- * config frames and the cached GOP, so playback starts at once on a
- * keyframe), then a loop `await sub.ready(); await cache.nextFlush();
- * sub.takeAll()` that turns each batch into one chunk through the stream's
- * shared {@linkcode FlvTagCache} and hands it to the transport. The flush
- * tick is the stream's own (`StreamHandle.egressTick`: one timer per stream
- * on the engine's clock, period `egressBatchMs`, default 100 ms, fired early
- * when a burst of frames arrives), so they
+ * Data path, per viewer: one session of the kernel's egress seam
+ * (`JoinedEgress` with {@linkcode flvTagFormat}: a resilient subscription,
+ * replay first — config frames and the cached GOP, so playback starts at
+ * once on a keyframe — then one shared batch per egress tick), and a loop
+ * `for await (const bytes of session)` that hands each batch to the
+ * transport. The egress tick is the stream's own (`StreamHandle.egressTick`:
+ * one timer per stream on the engine's clock, period `egressTickMs`,
+ * default 100 ms, fired early when a burst of frames arrives), so viewers
  * wake together, take the same run of frames and enqueue the very same
- * `Uint8Array` (no per-viewer copy), at most `egressBatchMs` later than the
+ * `Uint8Array` (no per-viewer copy), at most `egressTickMs` later than the
  * frame arrived. Each chunk is one `enqueue` into a pull-based
  * `ReadableStream` body (`highWaterMark: 0`, so the kernel ring is the only
  * buffer) or one binary WebSocket message. A viewer that cannot keep up
@@ -29,9 +29,14 @@
  */
 import { Hono } from "hono";
 import type { MediaFrame } from "../../media/frame.ts";
-import type { StreamHandle, Subscription } from "../../src/mod.ts";
-import { checkFlushPeriod } from "../../src/_flush_tick.ts";
-import { flvFileHeader, FlvTagCache } from "./flv_tag_cache.ts";
+import {
+  type Clock,
+  type EgressSession,
+  JoinedEgress,
+  type StreamHandle,
+  systemClock,
+} from "../../src/mod.ts";
+import { flvFileHeader, flvTagFormat } from "./flv_tag_cache.ts";
 import type { HttpRoutes } from "./http_routes.ts";
 import { decodeSafeSegment } from "./path_safety.ts";
 import {
@@ -41,7 +46,12 @@ import {
   playTokenOf,
 } from "./play_access.ts";
 import { remoteAddrOf } from "./_remote_addr.ts";
-import { httpBody, pumpDirect, same, serveWebSocket } from "./_flv_egress.ts";
+import {
+  type FlvViewer,
+  httpBody,
+  pumpDirect,
+  serveWebSocket,
+} from "./_flv_egress.ts";
 
 export { MAX_WS_BUFFERED_BYTES } from "./_flv_egress.ts";
 import { isDirectHost, registerDirectBody } from "./_direct_body.ts";
@@ -88,18 +98,20 @@ export interface FlvRoutesOptions {
   /** Called with the size of every chunk written (metrics). */
   onBytesOut?: (protocol: PlayProtocol, bytes: number) => void;
   /**
-   * Shared per-stream flush period in ms (0 to 1,000; 0 writes every batch
-   * at once); default 100. Adds at most
-   * this much latency; fewer, larger writes per viewer.
+   * The egress tick in ms (0 to 1,000; 0 writes every batch at once);
+   * default 100. Adds at most this much latency; fewer, larger writes per
+   * viewer.
    */
-  egressBatchMs?: number;
+  egressTickMs?: number;
+  /** Timers of the WebSocket back-pressure poll (default the system clock; `createHttpApp` passes the engine's). */
+  clock?: Clock;
 }
 
 /**
  * Build the HTTP-FLV and WS-FLV sub-app.
  *
  * @param options how to open streams, a byte counter, the flush period
- * @throws {StreamError} `InvalidInput` for an `egressBatchMs` outside 0…1,000
+ * @throws {StreamError} `InvalidInput` for an `egressTickMs` outside 0…1,000
  * @returns the routes
  *
  * @example Serve a live stream over HTTP-FLV
@@ -125,13 +137,18 @@ export function flvRoutes(options: FlvRoutesOptions): HttpRoutes {
  *
  * @param app the app to add routes to
  * @param options as for {@linkcode flvRoutes}
- * @throws {StreamError} `InvalidInput` for an `egressBatchMs` outside 0…1,000
+ * @throws {StreamError} `InvalidInput` for an `egressTickMs` outside 0…1,000
  */
 export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
-  if (options.egressBatchMs !== undefined) {
-    checkFlushPeriod(options.egressBatchMs); // fail now, not per request
-  }
-  const caches = new WeakMap<StreamHandle, FlvTagCache>();
+  // The kernel's egress seam: one FLV tag cache per stream, the stream's
+  // egress tick (validated now, not per request).
+  const egress = new JoinedEgress(
+    flvTagFormat,
+    options.egressTickMs === undefined
+      ? {}
+      : { egressTickMs: options.egressTickMs },
+  );
+  const clock = options.clock ?? systemClock;
   // WS-FLV on the origin's own server: each shared batch framed once as a
   // binary message, the framed bytes shared by every WebSocket viewer.
   const framed = new WeakMap<Uint8Array, Uint8Array>();
@@ -143,19 +160,7 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     }
     return out;
   };
-  const cacheOf = (handle: StreamHandle): FlvTagCache => {
-    let cache = caches.get(handle);
-    if (cache === undefined) {
-      // The stream's own shared tick (engine clock, early flush on a burst).
-      cache = new FlvTagCache(
-        options.egressBatchMs === undefined
-          ? { stream: handle }
-          : { stream: handle, egressBatchMs: options.egressBatchMs },
-      );
-      caches.set(handle, cache);
-    }
-    return cache;
-  };
+  const same = (bytes: Uint8Array): Uint8Array => bytes;
   app.get("/:app/:file{[^/]+\\.flv}", async (c) => {
     const rawPath = new URL(c.req.url).pathname.split("/");
     const appName = decodeSafeSegment(rawPath[1] ?? "");
@@ -178,50 +183,47 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     } catch (error) {
       return c.text("Cannot play", httpStatusOf(error));
     }
-    let sub: Subscription;
+    let session: EgressSession<Uint8Array>;
     try {
-      sub = handle.subscribeResilient();
+      session = egress.open(handle);
     } catch (error) {
       return c.text("Cannot play", httpStatusOf(error));
     }
-    const cache = cacheOf(handle);
-    sub.closed.then(cache.joinFlush());
     // The replay (configs + cached GOP) is available now: send it with the
-    // file header as the first chunk, so playback can start on one read.
-    let replay: MediaFrame[] = [];
-    try {
-      replay = sub.takeAll();
-    } catch {
-      // evicted already: the loop below ends the response
-    }
+    // file header as the first chunks, so playback can start on one read.
     // Two chunks, no per-viewer copy: the replay bytes are shared (a view of
     // the stream's memoised replay run).
-    const first = [headerFor(handle), cache.batch(replay)];
+    const startDts = firstMediaDts(session.replayFrames);
+    const replay = session.takeReplay();
+    const viewer: FlvViewer = {
+      session,
+      first: replay === null
+        ? [headerFor(handle)]
+        : [headerFor(handle), replay],
+      counted: (bytes) => options.onBytesOut?.(protocol, bytes),
+    };
     const direct = isDirectHost(c.env);
     if (upgrade && direct) {
       // The origin's server answers the upgrade and runs the pump below.
       const placeholder = new ReadableStream<Uint8Array>();
       registerDirectBody(placeholder, {
         kind: "websocket",
-        run: (sink) =>
-          pumpDirect(sub, first, cache, options, sink, "ws-flv", wsFrame),
+        run: (sink) => pumpDirect(viewer, sink, wsFrame),
       });
       return new Response(placeholder);
     }
-    if (upgrade) return serveWebSocket(c, sub, first, cache, options);
+    if (upgrade) return serveWebSocket(c.req.raw, viewer, clock);
     const headers: Record<string, string> = {
       "Content-Type": "video/x-flv",
       "Cache-Control": "no-cache, no-store",
       "X-Content-Type-Options": "nosniff",
     };
-    const startDts = firstMediaDts(replay);
     if (startDts !== undefined) headers[START_DTS_HEADER] = String(startDts);
-    const body = httpBody(sub, first, cache, options);
+    const body = httpBody(viewer);
     if (direct) {
       registerDirectBody(body, {
         kind: "stream",
-        run: (sink) =>
-          pumpDirect(sub, first, cache, options, sink, "http-flv", same),
+        run: (sink) => pumpDirect(viewer, sink, same),
       });
     }
     return new Response(body, { headers });

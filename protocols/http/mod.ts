@@ -28,6 +28,7 @@ export {
   storageKeyFromPath,
 } from "./path_safety.ts";
 export {
+  BLOCKING_PLAYLIST_CACHE_CONTROL,
   cacheControlOf,
   mediaTypeOf,
   MUTABLE_CACHE_CONTROL,
@@ -59,7 +60,7 @@ export {
   type LiveHlsPlaylist,
 } from "./hls_routes.ts";
 export { type DashboardOptions, dashboardRoutes } from "./dashboard.ts";
-export { flvFileHeader, FlvTagCache } from "./flv_tag_cache.ts";
+export { flvFileHeader, FlvTagCache, flvTagFormat } from "./flv_tag_cache.ts";
 export {
   flvRoutes,
   type FlvRoutesOptions,

@@ -6,8 +6,9 @@
  * (`RtmpConnection`) that feeds bytes to a socket-free {@linkcode RtmpSession}
  * and carries out its actions: publish → `engine.startPublishAuthorized` and
  * `handle.publishFrame`, play → `engine.authorizePlay` and a resilient
- * subscription whose batches are written as chunk bytes built once per frame
- * per stream ({@linkcode FrameChunkCache}, shared by every player).
+ * egress session of the kernel's egress seam (`JoinedEgress` with
+ * {@linkcode rtmpChunkFormat}: chunk bytes built once per frame per stream,
+ * one shared batch per egress tick for every player).
  *
  * Limits: {@linkcode RtmpHandlerOptions.maxConnections}, handshake and idle
  * timeouts on the engine clock, the chunk reader's message/chunk-stream/
@@ -19,13 +20,9 @@
 import type { ConnectionGate } from "../../src/connection_gate.ts";
 import { acceptLoop } from "../net/mod.ts";
 import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
-import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamError } from "../../media/stream_error.ts";
-import { checkFlushPeriod } from "../../src/_flush_tick.ts";
-import {
-  DEFAULT_RTMP_EGRESS_BATCH_MS,
-  FrameChunkCache,
-} from "./frame_chunk_cache.ts";
+import { JoinedEgress } from "../../src/egress.ts";
+import { rtmpChunkFormat } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
 import { RtmpConnection } from "./server_connection.ts";
 
@@ -98,13 +95,13 @@ export interface RtmpHandlerOptions {
   /** Most chunk streams per connection (default `MAX_CHUNK_STREAMS`). */
   maxChunkStreams?: number;
   /**
-   * Shared per-stream flush period for players, ms (0 to 1,000; 0 writes
-   * every batch at once); default `DEFAULT_RTMP_EGRESS_BATCH_MS` (100). Adds
-   * at most this much latency; fewer, larger, shared writes per player. The
-   * tick is the stream's (`StreamHandle.egressTick`): it fires early after a
-   * burst of half the lag limit, and a player's first batch never waits.
+   * The egress tick for players, ms (0 to 1,000; 0 writes every batch at
+   * once); default `DEFAULT_EGRESS_TICK_MS` (100). Adds at most this much
+   * latency; fewer, larger, shared writes per player. The tick is the
+   * stream's (`StreamHandle.egressTick`): it fires early after a burst of
+   * half the lag limit, and a player's first batch never waits.
    */
-  egressBatchMs?: number;
+  egressTickMs?: number;
   /**
    * Admission control before any per-connection cost: per-IP caps and accept
    * rate (IPv6 grouped by /64). Can be shared with other handlers.
@@ -162,21 +159,37 @@ export class RtmpHandler implements ProtocolHandler {
   #resolveListening!: (addr: RtmpListenAddress) => void;
   #rejectListening!: (error: unknown) => void;
   #connections = new Set<RtmpConnection>();
-  #caches = new WeakMap<StreamHandle, FrameChunkCache>();
+  #egress: JoinedEgress;
+  #host: StreamHost | undefined;
   #refused = 0;
 
   /**
    * Configure the server (nothing is bound until `serve()`).
    *
    * @param options address, TLS, limits and timeouts
-   * @throws {StreamError} `InvalidInput` for an `egressBatchMs` outside 0…1,000
+   * @throws {StreamError} `InvalidInput` for an `egressTickMs` outside 0…1,000
    */
   constructor(options: RtmpHandlerOptions = {}) {
-    if (options.egressBatchMs !== undefined) {
-      checkFlushPeriod(options.egressBatchMs); // fail now, not at the first play
-    }
     this.#options = options;
     this.name = options.tls ? "rtmps" : "rtmp";
+    // Frames FLV cannot carry (e.g. VVC) are skipped; reported once per stream.
+    this.#egress = new JoinedEgress(
+      rtmpChunkFormat(options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE),
+      {
+        ...(options.egressTickMs !== undefined
+          ? { egressTickMs: options.egressTickMs }
+          : {}),
+        onUnsupported: (stream, frame) =>
+          this.#host?.events.emit({
+            type: "handlerError",
+            name: this.name,
+            error: new StreamError(
+              "Unsupported",
+              `Cannot play ${frame.codec} of ${stream.key} over RTMP: FLV cannot carry it (skipped)`,
+            ),
+          }),
+      },
+    );
     this.#listening = new Promise((resolve, reject) => {
       this.#resolveListening = resolve;
       this.#rejectListening = reject;
@@ -230,6 +243,7 @@ export class RtmpHandler implements ProtocolHandler {
    */
   async serve(engine: StreamHost, signal: AbortSignal): Promise<void> {
     const o = this.#options;
+    this.#host = engine;
     let listener: Deno.Listener;
     try {
       const addr = {
@@ -291,7 +305,7 @@ export class RtmpHandler implements ProtocolHandler {
             ...(o.maxChunkStreams === undefined
               ? {}
               : { maxChunkStreams: o.maxChunkStreams }),
-            cacheFor: (handle) => this.#cacheFor(handle),
+            egress: this.#egress,
           });
           this.#connections.add(connection);
           return connection.run().finally(() =>
@@ -303,18 +317,5 @@ export class RtmpHandler implements ProtocolHandler {
       for (const c of this.#connections) c.close("server shutting down");
       await Promise.allSettled([...tasks]);
     }
-  }
-
-  #cacheFor(handle: StreamHandle): FrameChunkCache {
-    let cache = this.#caches.get(handle);
-    if (cache === undefined) {
-      cache = new FrameChunkCache(
-        this.#options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
-        this.#options.egressBatchMs ?? DEFAULT_RTMP_EGRESS_BATCH_MS,
-        handle,
-      );
-      this.#caches.set(handle, cache);
-    }
-    return cache;
   }
 }

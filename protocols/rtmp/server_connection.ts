@@ -2,11 +2,10 @@
  * `RtmpConnection`: one accepted RTMP socket. It feeds bytes to an
  * {@linkcode RtmpSession} and performs its actions against the engine:
  * authorized publish (frames into the stream handle), authorized play (a
- * resilient subscription: its first batch, the replay of configs and the
- * cached GOP, goes out at once in the same write as the play replies; then
- * batches: `ready()` → the stream's shared flush tick (at most
- * `egressBatchMs`, earlier after a burst, so every player wakes together) →
- * `takeAll()` → one write of shared chunk bytes), timeouts and cleanup.
+ * session of the kernel's egress seam: its first batch, the replay of
+ * configs and the cached GOP, goes out at once in the same write as the
+ * play replies; then `for await (const bytes of session)` → one write of
+ * shared chunk bytes per egress tick), timeouts and cleanup.
  *
  * Latency: the socket runs with Nagle off (`setNoDelay`), and the replies
  * one read produces (connect's control messages and `_result`) go out as one
@@ -26,11 +25,10 @@ import type { StreamHost } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamKey } from "../../src/stream_key.ts";
 import type { Subscription } from "../../src/subscription.ts";
-import type { MediaFrame } from "../../media/frame.ts";
+import type { EgressSession, JoinedEgress } from "../../src/egress.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly, isDisconnect, noDelay } from "../net/mod.ts";
 import { WriteQueue } from "./_conn_io.ts";
-import type { FrameChunkCache } from "./frame_chunk_cache.ts";
 import { RtmpSession } from "./session.ts";
 import type { SessionAction } from "./session_types.ts";
 
@@ -48,8 +46,8 @@ export interface RtmpConnectionOptions {
   maxMessageBytes?: number;
   /** Most chunk streams. */
   maxChunkStreams?: number;
-  /** The shared per-stream chunk cache. */
-  cacheFor(handle: StreamHandle): FrameChunkCache;
+  /** The handler's RTMP chunk egress (shared caches and egress ticks). */
+  egress: JoinedEgress;
 }
 
 /**
@@ -82,7 +80,6 @@ export class RtmpConnection {
   #egress: Promise<void> = Promise.resolve();
   #closed = false;
   #remoteAddr: string | undefined;
-  #reportedUnsupported = false;
 
   /**
    * @param conn the accepted socket
@@ -362,15 +359,16 @@ export class RtmpConnection {
       return this.#send(this.#session.refusePlay(code, describeRefusal(e)));
     }
     if (this.#closed) return;
-    let sub: Subscription;
+    let session: EgressSession<Uint8Array>;
     try {
-      sub = handle.subscribeResilient(); // LimitExceeded past maxSubscribers
+      session = this.#options.egress.open(handle); // LimitExceeded past maxSubscribers
     } catch (error) {
       const e = asStreamError(error);
       return this.#send(
         this.#session.refusePlay("NetStream.Play.Failed", describeRefusal(e)),
       );
     }
+    const sub = session.subscription;
     this.#subscription = sub;
     sub.closed.then((end) => {
       if (end.reason === "evicted" || end.reason === "lagged") {
@@ -383,81 +381,31 @@ export class RtmpConnection {
       }
     });
     // The first batch (configs + cached GOP) goes out with the play replies,
-    // at once: a joining player never waits for the stream's flush tick.
-    const cache = this.#options.cacheFor(handle);
+    // at once: a joining player never waits for the stream's egress tick.
     const parts = this.#session.acceptPlay(`Playing ${handle.key}`);
-    try {
-      const replay = sub.takeAll();
-      if (replay.length > 0) parts.push(this.#batchBytes(cache, replay));
-    } catch {
-      // evicted already: the pump sees the closed subscription and ends
-    }
+    const replay = session.takeReplay();
+    if (replay !== null) parts.push(replay);
     await this.#send(parts);
-    this.#egress = this.#pump(sub, cache);
+    this.#egress = this.#pump(session);
   }
 
-  /** The batch's chunk bytes; frames FLV cannot carry (e.g. VVC) are dropped and reported once. */
-  #batchBytes(cache: FrameChunkCache, frames: MediaFrame[]): Uint8Array {
-    try {
-      return cache.batchOf(frames);
-    } catch (error) {
-      if (!(error instanceof StreamError)) throw error;
-      if (!this.#reportedUnsupported) {
-        this.#reportedUnsupported = true;
-        this.#engine.events.emit({
-          type: "handlerError",
-          name: this.#options.protocol,
-          error,
-        });
+  /** One write per shared batch of the kernel's egress session. */
+  async #pump(session: EgressSession<Uint8Array>): Promise<void> {
+    const sub = session.subscription;
+    for await (const bytes of session) {
+      if (this.#closed) break;
+      try {
+        await this.#queue.write(bytes); // no per-batch array or async frame
+      } catch (error) {
+        this.#writeFailed(error);
+        break;
       }
-      return cache.batchOf(frames.filter((f) => canCarry(cache, f)));
-    }
-  }
-
-  /**
-   * Drain the subscription: wait for frames, then for the stream's shared
-   * flush tick (all players wake together and take the same run, so they
-   * write the same shared bytes), then one write per batch.
-   */
-  async #pump(sub: Subscription, cache: FrameChunkCache): Promise<void> {
-    const leave = cache.joinFlush();
-    sub.closed.then(leave); // a pending tick fires at once when the last player leaves
-    try {
-      while (!this.#closed) {
-        await sub.ready();
-        if (!sub.isClosed) await cache.nextFlush();
-        const frames = sub.takeAll();
-        if (frames.length === 0) {
-          if (sub.isClosed) break;
-          continue;
-        }
-        const bytes = this.#batchBytes(cache, frames);
-        if (bytes.length === 0) continue;
-        try {
-          await this.#queue.write(bytes); // no per-batch array or async frame
-        } catch (error) {
-          this.#writeFailed(error);
-          break;
-        }
-      }
-    } finally {
-      leave();
     }
     if (!this.#closed && this.#subscription === sub) {
       this.#subscription = null;
       const end = await sub.closed;
       if (end.reason === "ended") await this.#send(this.#session.playEnded());
     }
-  }
-}
-
-function canCarry(cache: FrameChunkCache, frame: MediaFrame): boolean {
-  try {
-    cache.bytesOf(frame);
-    return true;
-  } catch (error) {
-    if (error instanceof StreamError) return false;
-    throw error;
   }
 }
 

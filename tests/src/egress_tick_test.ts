@@ -11,7 +11,7 @@ import {
   StreamKey,
   type Subscription,
 } from "../../mod.ts";
-import { FlushTick } from "../../src/_flush_tick.ts";
+import { StreamEgressTick } from "../../src/_egress_tick.ts";
 import { assertCode, videoFrame } from "../_fakes.ts";
 
 /** The egress loop of RTMP play / HTTP-FLV, minus the socket. */
@@ -89,7 +89,9 @@ Deno.test("egressTick: a burst of 10× the lag limit per period reaches every vi
 });
 
 Deno.test("egressTick: without the backlog trigger the same burst resyncs viewers (the f399e4b failure)", async () => {
-  const { resyncs, got } = await run((_, clock) => new FlushTick(40, clock));
+  const { resyncs, got } = await run((_, clock) =>
+    new StreamEgressTick(40, clock)
+  );
   assert.ok(resyncs > 0, "expected resyncs without the backlog trigger");
   assert.ok(got.every((n) => n < 2_000));
 });

@@ -1,13 +1,16 @@
-// FlushTick: one shared timer per stream; every waiter gets the same promise;
+// StreamEgressTick: one shared timer per stream; every waiter gets the same promise;
 // the last member leaving fires at once; period 0 never arms a timer.
 import assert from "node:assert/strict";
-import { FlushTick, MAX_FLUSH_PERIOD_MS } from "../../src/_flush_tick.ts";
+import {
+  MAX_EGRESS_TICK_MS,
+  StreamEgressTick,
+} from "../../src/_egress_tick.ts";
 import { ManualClock } from "../../src/mod.ts";
 import { StreamError } from "../../media/stream_error.ts";
 
-Deno.test("FlushTick: all waiters share one promise and wake together after the period", async () => {
+Deno.test("StreamEgressTick: all waiters share one promise and wake together after the period", async () => {
   const clock = new ManualClock();
-  const tick = new FlushTick(40, clock);
+  const tick = new StreamEgressTick(40, clock);
   const leave = tick.join();
   const woke: number[] = [];
   const waits = [0, 1, 2].map((i) => tick.next().then(() => woke.push(i)));
@@ -28,9 +31,9 @@ Deno.test("FlushTick: all waiters share one promise and wake together after the 
   leave();
 });
 
-Deno.test("FlushTick: the last member leaving fires a pending tick at once; leave is idempotent", async () => {
+Deno.test("StreamEgressTick: the last member leaving fires a pending tick at once; leave is idempotent", async () => {
   const clock = new ManualClock();
-  const tick = new FlushTick(40, clock);
+  const tick = new StreamEgressTick(40, clock);
   const a = tick.join();
   const b = tick.join();
   const wait = tick.next();
@@ -44,18 +47,21 @@ Deno.test("FlushTick: the last member leaving fires a pending tick at once; leav
   await wait; // resolved without advancing the clock
 });
 
-Deno.test("FlushTick: period 0 never arms a timer; out-of-range periods are refused", async () => {
-  const tick = new FlushTick(0, new ManualClock());
+Deno.test("StreamEgressTick: period 0 never arms a timer; out-of-range periods are refused", async () => {
+  const tick = new StreamEgressTick(0, new ManualClock());
   await tick.next();
   assert.equal(tick.armed, false);
-  for (const bad of [-1, NaN, Infinity, MAX_FLUSH_PERIOD_MS + 1]) {
-    assert.throws(() => new FlushTick(bad, new ManualClock()), StreamError);
+  for (const bad of [-1, NaN, Infinity, MAX_EGRESS_TICK_MS + 1]) {
+    assert.throws(
+      () => new StreamEgressTick(bad, new ManualClock()),
+      StreamError,
+    );
   }
 });
 
-Deno.test("FlushTick: a backlog of backlogFrames publishes fires a pending tick at once and resets the count", async () => {
+Deno.test("StreamEgressTick: a backlog of backlogFrames publishes fires a pending tick at once and resets the count", async () => {
   const clock = new ManualClock();
-  const tick = new FlushTick(40, clock, 3);
+  const tick = new StreamEgressTick(40, clock, 3);
   const leave = tick.join();
   const wait = tick.next();
   tick.published();
@@ -77,9 +83,9 @@ Deno.test("FlushTick: a backlog of backlogFrames publishes fires a pending tick 
   leave();
 });
 
-Deno.test("FlushTick: next() after a backlog built up with no tick armed resolves at once", async () => {
+Deno.test("StreamEgressTick: next() after a backlog built up with no tick armed resolves at once", async () => {
   const clock = new ManualClock();
-  const tick = new FlushTick(40, clock, 2);
+  const tick = new StreamEgressTick(40, clock, 2);
   tick.published();
   tick.published();
   tick.published();
@@ -91,11 +97,11 @@ Deno.test("FlushTick: next() after a backlog built up with no tick armed resolve
   assert.ok(tick.armed);
   clock.advance(40);
   await wait;
-  assert.throws(() => new FlushTick(40, clock, 0), StreamError);
+  assert.throws(() => new StreamEgressTick(40, clock, 0), StreamError);
 });
 
-Deno.test("FlushTick: period 0 ignores the backlog (nothing to fire)", async () => {
-  const tick = new FlushTick(0, new ManualClock(), 1);
+Deno.test("StreamEgressTick: period 0 ignores the backlog (nothing to fire)", async () => {
+  const tick = new StreamEgressTick(0, new ManualClock(), 1);
   tick.published();
   await tick.next();
   assert.equal(tick.earlyFlushes, 0);

@@ -172,7 +172,7 @@ Deno.test("HTTP-FLV viewers wake on one shared flush tick and enqueue the very s
   }
   const routes = flvRoutes({
     open: () => Promise.resolve(handle),
-    egressBatchMs: 40,
+    egressTickMs: 40,
   });
   const VIEWERS = 20;
   const bodies = await Promise.all(

@@ -3,13 +3,19 @@
 // different run of frames and still carries exactly its frames.
 import assert from "node:assert/strict";
 import { readFlvFile } from "../../../media/flv/mod.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
 import {
   Engine,
+  JoinedEgress,
   ManualClock,
   StreamKey,
   type Subscription,
 } from "../../../src/mod.ts";
-import { flvRoutes, FlvTagCache } from "../../../protocols/http/mod.ts";
+import {
+  flvRoutes,
+  FlvTagCache,
+  flvTagFormat,
+} from "../../../protocols/http/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 import { sampleFrames } from "./_fixtures.ts";
 
@@ -101,30 +107,45 @@ Deno.test("FlvTagCache: a run extended by later joiners is appended in place; ea
   assert.equal(cache.joined, 4); // build, append, append, rebuild
 });
 
-Deno.test("flvRoutes validates egressBatchMs when built, not per request", () => {
+Deno.test("flvRoutes validates egressTickMs when built, not per request", () => {
   const open = () => Promise.reject(new Error("unused"));
-  assert.throws(() => flvRoutes({ open, egressBatchMs: 5_000 }), StreamError);
-  assert.throws(() => new FlvTagCache({ egressBatchMs: NaN }), StreamError);
-  assert.ok(flvRoutes({ open, egressBatchMs: 0 }));
-  // Without a stream the cache cannot see publishes (no backlog trigger): off.
-  assert.equal(new FlvTagCache().egressBatchMs, 0);
+  assert.throws(() => flvRoutes({ open, egressTickMs: 5_000 }), StreamError);
+  assert.throws(() => flvRoutes({ open, egressTickMs: NaN }), StreamError);
+  assert.ok(flvRoutes({ open, egressTickMs: 0 }));
 });
 
-Deno.test("FlvTagCache: with a stream it waits on the stream's own tick (default 100 ms, engine clock)", async () => {
+Deno.test("FLV egress waits on the stream's own tick (default 100 ms, engine clock)", async () => {
   const clock = new ManualClock();
   await using engine = Engine.builder().clock(clock).build();
   const handle = engine.startPublish(StreamKey.parse("live/tick"));
-  const cache = new FlvTagCache({ stream: handle });
-  assert.equal(cache.egressBatchMs, 100);
+  const egress = new JoinedEgress(flvTagFormat);
+  assert.equal(egress.egressTickMs, 100);
   assert.equal(
-    new FlvTagCache({ stream: handle, egressBatchMs: 0 }).egressBatchMs,
+    new JoinedEgress(flvTagFormat, { egressTickMs: 0 }).egressTickMs,
     0,
   );
-  const leave = cache.joinFlush();
-  const flush = cache.nextFlush();
-  assert.equal(handle.egressTick(100).next(), flush); // the very same tick
-  clock.advance(100);
-  await flush;
-  leave();
+  const session = egress.open(handle);
+  const batches = session[Symbol.asyncIterator]();
+  const next = batches.next();
+  const frame: MediaFrame = {
+    kind: "audio",
+    codec: "aac",
+    trackId: 0,
+    pts: 0,
+    dts: 0,
+    timescale: 1000,
+    keyframe: true,
+    config: false,
+    data: new Uint8Array(4),
+  };
+  handle.publishFrame(frame);
+  let done = false;
+  next.then(() => done = true);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  assert.equal(done, false); // waiting on the tick
+  clock.advance(100); // the engine's clock drives it, not the system clock
+  const got = await next;
+  assert.equal(got.value, egress.cacheOf(handle).bytesOf(frame)); // the shared tag
+  session.close();
   handle.end();
 });

@@ -4,14 +4,16 @@
 import assert from "node:assert/strict";
 import type { MediaFrame } from "../../../media/frame.ts";
 import {
+  DEFAULT_EGRESS_TICK_MS,
   Engine,
+  JoinedEgress,
   ManualClock,
   StreamKey,
   type Subscription,
 } from "../../../src/mod.ts";
 import {
-  DEFAULT_RTMP_EGRESS_BATCH_MS,
   FrameChunkCache,
+  rtmpChunkFormat,
   RtmpHandler,
 } from "../../../protocols/rtmp/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
@@ -64,27 +66,40 @@ Deno.test("FrameChunkCache: 100 players at the same cursor share one batch objec
   handle.end();
 });
 
-Deno.test("RtmpHandler validates egressBatchMs when built, not at the first play", () => {
-  assert.throws(() => new RtmpHandler({ egressBatchMs: -1 }), StreamError);
-  assert.throws(() => new FrameChunkCache(128, 5_000), StreamError);
-  assert.equal(new RtmpHandler({ egressBatchMs: 0 }).name, "rtmp");
-  assert.equal(new FrameChunkCache(128, 0).egressBatchMs, 0);
+Deno.test("RtmpHandler validates egressTickMs when built, not at the first play", () => {
+  assert.throws(() => new RtmpHandler({ egressTickMs: -1 }), StreamError);
+  assert.throws(
+    () => new JoinedEgress(rtmpChunkFormat(128), { egressTickMs: 5_000 }),
+    StreamError,
+  );
+  assert.equal(new RtmpHandler({ egressTickMs: 0 }).name, "rtmp");
+  assert.equal(
+    new JoinedEgress(rtmpChunkFormat(128), { egressTickMs: 0 }).egressTickMs,
+    0,
+  );
 });
 
-Deno.test("FrameChunkCache: with a stream it waits on the stream's own tick (default 100 ms, engine clock)", async () => {
+Deno.test("RTMP egress waits on the stream's own tick (default 100 ms, engine clock); the replay does not", async () => {
   const clock = new ManualClock();
   await using engine = Engine.builder().clock(clock).build();
   const handle = engine.startPublish(StreamKey.parse("live/tick"));
-  const cache = new FrameChunkCache(128, undefined, handle);
-  assert.equal(cache.egressBatchMs, DEFAULT_RTMP_EGRESS_BATCH_MS);
-  assert.equal(DEFAULT_RTMP_EGRESS_BATCH_MS, 100);
-  const leave = cache.joinFlush();
-  const flush = cache.nextFlush();
-  assert.equal(handle.egressTick(100).next(), flush); // the very same tick
+  const first = frame(0);
+  handle.publishFrame(first);
+  const egress = new JoinedEgress(rtmpChunkFormat(128));
+  assert.equal(egress.egressTickMs, DEFAULT_EGRESS_TICK_MS);
+  assert.equal(DEFAULT_EGRESS_TICK_MS, 100);
+  const session = egress.open(handle);
+  const batches = session[Symbol.asyncIterator]();
+  const replay = await batches.next(); // at once, no tick
+  assert.equal(replay.value, egress.cacheOf(handle).bytesOf(first));
+  const next = batches.next();
+  handle.publishFrame(frame(1));
+  let done = false;
+  next.then(() => done = true);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  assert.equal(done, false); // waiting on the tick
   clock.advance(100); // the engine's clock drives it, not the system clock
-  await flush;
-  leave();
-  // Without a stream: a private tick, off unless asked for.
-  assert.equal(new FrameChunkCache(128).egressBatchMs, 0);
+  assert.ok((await next).value!.length > 0);
+  session.close();
   handle.end();
 });

@@ -64,7 +64,7 @@ Deno.test("RtmpHandler: a client publishes, a late player gets config + GOP then
 
 Deno.test("RtmpHandler: a joining player gets its replay at once, not at the next flush tick; live frames wait for the tick on the engine clock", async () => {
   const clock = new ManualClock();
-  await using server = await startServer({ clock }); // default egressBatchMs 100
+  await using server = await startServer({ clock }); // default egressTickMs 100
   const pub = await RtmpClient.connect(server.url);
   const publisher = await pub.publish("cam");
   await publisher.writeFrames([

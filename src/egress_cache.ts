@@ -1,0 +1,193 @@
+/**
+ * Serialize-once caches of the egress seam: an {@linkcode EgressFormat}
+ * turns one frame into its wire unit (an FLV tag, RTMP chunk bytes, TS
+ * packets, RTP packets), an {@linkcode EgressCache} keeps that unit per
+ * frame, and a {@linkcode JoinedEgressCache} also joins a batch of byte
+ * units into one `Uint8Array` shared by every viewer taking the same run.
+ *
+ * Data path: a frame's unit is built the first time any viewer needs it
+ * (`format.serialize(frame)`, once per frame per cache) and kept in a
+ * `WeakMap<MediaFrame, unit>`, so it lives exactly as long as the kernel's
+ * ring or GOP cache holds the frame, and every viewer writes the very same
+ * bytes. One policy for a frame the format cannot carry (e.g. VVC in FLV):
+ * `serialize` returns `null`, the frame is skipped (never retried) and
+ * counted in `skipped`. A batch of one frame is that frame's unit as it is;
+ * a longer batch is joined once and memoised by its first frame (a longer
+ * run from the same frame, the replay of a later joiner, is appended in
+ * place and a shorter one is a view): never a copy per viewer.
+ *
+ * Memory: the units of the frames the kernel retains, plus at most one
+ * joined run per retained frame (about twice the retained frames' bytes).
+ *
+ * @module
+ */
+import type { MediaFrame } from "../media/frame.ts";
+import { JoinedRuns } from "./_joined_runs.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * How one egress format serializes a frame: the only code a live format
+ * plugs into the egress seam.
+ *
+ * @example A toy format: one length byte, then the payload
+ * ```ts
+ * import type { EgressFormat, MediaFrame } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const toy: EgressFormat<Uint8Array> = {
+ *   name: "toy",
+ *   serialize: (frame: MediaFrame) =>
+ *     frame.codec === "vvc" ? null : Uint8Array.of(frame.data.length, ...frame.data),
+ * };
+ * assert.equal(toy.name, "toy");
+ * ```
+ */
+export interface EgressFormat<U> {
+  /** Name used in events and stats ("flv", "rtmp", "rtp", "mpegts"). */
+  readonly name: string;
+  /**
+   * The wire unit of `frame` (built once per frame and shared), or `null`
+   * when this format cannot carry the frame's codec: skipped and counted.
+   */
+  serialize(frame: MediaFrame): U | null;
+}
+
+/**
+ * Per-stream cache of serialized units, shared by every viewer of the
+ * stream (see the module doc).
+ *
+ * @example One serialization for two viewers; an unsupported frame is skipped
+ * ```ts
+ * import { EgressCache, type MediaFrame } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const cache = new EgressCache<number[]>({
+ *   name: "sizes",
+ *   serialize: (f) => (f.codec === "vvc" ? null : [f.data.length]),
+ * });
+ * const aac: MediaFrame = { kind: "audio", codec: "aac", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(3) };
+ * assert.equal(cache.unitOf(aac), cache.unitOf(aac));
+ * assert.equal(cache.unitOf({ ...aac, kind: "video", codec: "vvc" }), null);
+ * assert.deepEqual([cache.serialized, cache.skipped], [1, 1]);
+ * ```
+ */
+export class EgressCache<U> {
+  /** The format the units are built with. */
+  readonly format: EgressFormat<U>;
+  #units = new WeakMap<MediaFrame, U | null>();
+  #serialized = 0;
+  #skipped = 0;
+  #onSkip: ((frame: MediaFrame) => void) | undefined;
+
+  /**
+   * Create an empty cache.
+   *
+   * @param format the serializer
+   * @param onSkip told (once per frame) about a frame the format cannot carry
+   */
+  constructor(
+    format: EgressFormat<U>,
+    onSkip?: (frame: MediaFrame) => void,
+  ) {
+    this.format = format;
+    this.#onSkip = onSkip;
+  }
+
+  /** Frames serialized so far (each at most once). */
+  get serialized(): number {
+    return this.#serialized;
+  }
+
+  /** Frames the format cannot carry, left out of the output. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * The unit of `frame`, built on first use, or `null` when the format
+   * cannot carry it.
+   *
+   * @param frame a frame of this cache's stream
+   * @returns the shared unit (read-only), or null
+   */
+  unitOf(frame: MediaFrame): U | null {
+    let unit = this.#units.get(frame);
+    if (unit === undefined) {
+      unit = this.format.serialize(frame);
+      if (unit === null) {
+        this.#skipped++;
+        this.#onSkip?.(frame);
+      } else this.#serialized++;
+      this.#units.set(frame, unit);
+    }
+    return unit;
+  }
+
+  /**
+   * The units of a batch, frames the format cannot carry left out.
+   *
+   * @param frames consecutive frames of the stream
+   * @returns a new array of shared units (empty when none is carried)
+   */
+  unitsOf(frames: readonly MediaFrame[]): U[] {
+    const out: U[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      const unit = this.unitOf(frames[i]!);
+      if (unit !== null) out.push(unit);
+    }
+    return out;
+  }
+}
+
+/**
+ * An {@linkcode EgressCache} of byte units that also joins batches: every
+ * viewer taking the same run of frames gets the very same `Uint8Array`.
+ *
+ * @example Two viewers, one join
+ * ```ts
+ * import { JoinedEgressCache, type MediaFrame } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const cache = new JoinedEgressCache({ name: "raw", serialize: (f) => f.data });
+ * const frame = (n: number): MediaFrame => ({ kind: "audio", codec: "aac", trackId: 0,
+ *   pts: n, dts: n, timescale: 1000, keyframe: true, config: false, data: Uint8Array.of(n) });
+ * const run = [frame(1), frame(2)];
+ * assert.equal(cache.batch(run), cache.batch([...run]));
+ * assert.deepEqual([...cache.batch(run)], [1, 2]);
+ * assert.equal(cache.joined, 1);
+ * ```
+ */
+export class JoinedEgressCache extends EgressCache<Uint8Array> {
+  #runs = new JoinedRuns();
+
+  /** Multi-frame batches joined so far (one per distinct run of frames, not per viewer). */
+  get joined(): number {
+    return this.#runs.joined;
+  }
+
+  /**
+   * The bytes of `frame` (empty when the format cannot carry it).
+   *
+   * @param frame a frame of this cache's stream
+   * @returns the shared bytes (read-only)
+   */
+  bytesOf(frame: MediaFrame): Uint8Array {
+    return this.unitOf(frame) ?? EMPTY;
+  }
+
+  /**
+   * The bytes of a batch as one chunk: one frame's cached bytes, or the
+   * bytes joined once and memoised by the first frame (shared by every
+   * viewer taking the same run; frames the format cannot carry are empty).
+   *
+   * @param frames consecutive frames of the stream, in order
+   * @returns the joined bytes (read-only; shared)
+   */
+  batch(frames: readonly MediaFrame[]): Uint8Array {
+    return this.#runs.join(frames, this.#bytesOf);
+  }
+
+  #bytesOf = (frame: MediaFrame): Uint8Array => this.bytesOf(frame);
+}
