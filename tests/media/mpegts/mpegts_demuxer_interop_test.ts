@@ -6,10 +6,11 @@ import type { MediaFrame } from "../../../media/frame.ts";
 import {
   parseAudioSpecificConfig,
   parseAvcDecoderConfig,
+  parseCodecConfig,
   parseHevcDecoderConfig,
   parseOpusHead,
 } from "../../../media/codec/mod.ts";
-import { missing, tempDir } from "../../_tools.ts";
+import { ffprobe, missing, tempDir } from "../../_tools.ts";
 import { demuxAll } from "./_demux_helpers.ts";
 import {
   assertDecodesClean,
@@ -60,6 +61,33 @@ function assertMatchesProbe(
   }
 }
 
+/** Our config frames, parsed by media/codec, describe what ffprobe reports. */
+async function assertConfigsMatchProbe(
+  frames: readonly MediaFrame[],
+  path: string,
+): Promise<void> {
+  const probe = await ffprobe(path);
+  for (const stream of probe.streams) {
+    const kind = stream.codec_type as "video" | "audio";
+    const config = frames.find((f) => f.config && f.kind === kind);
+    if (config === undefined) continue; // MP3 has no config frame
+    const info = parseCodecConfig(config);
+    if (kind === "video") {
+      assert.deepEqual(
+        [info.width, info.height, info.level],
+        [stream.width, stream.height, stream.level],
+        "video config vs ffprobe",
+      );
+    } else {
+      assert.deepEqual(
+        [info.sampleRate, info.channels],
+        [Number(stream.sample_rate), stream.channels],
+        "audio config vs ffprobe",
+      );
+    }
+  }
+}
+
 async function demuxFfmpeg(dir: string, name: string, recipe: TsRecipe) {
   const path = `${dir}/${name}.ts`;
   await ffmpegTs(path, recipe);
@@ -71,6 +99,7 @@ async function demuxFfmpeg(dir: string, name: string, recipe: TsRecipe) {
     `${name}: no damage events`,
   );
   assert.equal(demuxer.stats.continuityErrors, 0);
+  await assertConfigsMatchProbe(frames, path);
   return { frames, packets: await probePackets(path), ts };
 }
 
