@@ -59,6 +59,14 @@ export interface OriginOptions {
   httpRate: number | null;
   /** Milliseconds without frames before a stream is reaped. */
   idleTimeoutMs: number;
+  /** Redis URL of the cluster's stream directory (`--cluster`), or null. */
+  cluster: string | null;
+  /** Edge mode: pull streams this engine does not have from their origin. */
+  edge: boolean;
+  /** An edge's fixed origin (HTTP base URL) when there is no `--cluster`, or null. */
+  origin: string | null;
+  /** The HTTP base URL others reach this origin at (default from `--http`). */
+  advertise: string | null;
   /** Print usage and exit. */
   help: boolean;
 }
@@ -98,6 +106,13 @@ Access control (combine as needed):
   --play-token T            require ?token=T to play
   --sign-secret S           require signed, expiring URLs (?expires=&sig=)
   --auth-webhook URL        POST each publish/play request to URL; 2xx allows
+
+Cluster (scale-out; see README "Scale-out"):
+  --cluster redis://HOST:PORT  stream directory: origins announce, edges locate
+  --advertise URL           this origin's HTTP base for edges (default from --http)
+  --edge                    edge mode: pull streams from their origin on demand;
+                            publishing to an edge is refused (publish to an origin)
+  --origin URL              an edge's fixed origin (HTTP base) when there is no --cluster
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -225,6 +240,10 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         "max-connections-per-ip": { type: "string" },
         "http-rate": { type: "string" },
         "idle-timeout": { type: "string" },
+        cluster: { type: "string" },
+        edge: { type: "boolean" },
+        origin: { type: "string" },
+        advertise: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -250,6 +269,27 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     throw new UsageError(
       `Cannot use --auth-webhook ${v["auth-webhook"]}: expected an http(s) URL`,
     );
+  }
+  for (const flag of ["origin", "advertise"] as const) {
+    const value = v[flag];
+    if (value !== undefined && !/^https?:\/\/[^/]+/.test(value)) {
+      throw new UsageError(
+        `Cannot use --${flag} ${value}: expected an http(s) base URL, e.g. http://10.0.0.1:8080`,
+      );
+    }
+  }
+  if (v.cluster !== undefined && !/^rediss?:\/\/[^/]+/.test(v.cluster)) {
+    throw new UsageError(
+      `Cannot use --cluster ${v.cluster}: expected redis://HOST:PORT`,
+    );
+  }
+  if (v.edge && v.cluster === undefined && v.origin === undefined) {
+    throw new UsageError(
+      "Cannot enable --edge: it needs --cluster redis://… or --origin URL",
+    );
+  }
+  if (!v.edge && v.origin !== undefined) {
+    throw new UsageError("Cannot use --origin: it is for --edge");
   }
   const segmentSeconds = positiveNumber(v.segment, "--segment", 2);
   const window = positiveNumber(v.window, "--window", 6);
@@ -311,6 +351,10 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     idleTimeoutMs: Math.round(
       positiveNumber(v["idle-timeout"], "--idle-timeout", 10) * 1000,
     ),
+    cluster: v.cluster ?? null,
+    edge: v.edge ?? false,
+    origin: v.origin ?? null,
+    advertise: v.advertise ?? null,
     help: v.help ?? false,
   };
 }

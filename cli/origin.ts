@@ -32,6 +32,7 @@ import {
 import type { OriginOptions } from "./options.ts";
 import { StreamRecorder } from "./stream_recorder.ts";
 import { loadClip, loopingClipSource } from "./demo_source.ts";
+import { edgePublishRefusal, startCluster } from "./cluster.ts";
 
 /** A running origin. */
 export interface RunningOrigin {
@@ -83,7 +84,11 @@ export async function startOrigin(
     .observer(metrics)
     .audit(metrics);
   const auth = authenticatorFor(options);
-  if (auth) builder.authenticator(auth);
+  if (options.edge) {
+    builder.authenticator(
+      auth ? allOf([edgePublishRefusal, auth]) : edgePublishRefusal,
+    );
+  } else if (auth) builder.authenticator(auth);
   const engine = builder.build();
   metrics.attach(engine);
 
@@ -196,18 +201,27 @@ export async function startOrigin(
     })
     : Promise.resolve();
 
-  const finished = (async () => {
-    await serving;
-    await demo;
-    await packaging.close();
-    await recorder?.close();
-  })();
-
   const host = (
     h: string,
   ): string => (h === "0.0.0.0" || h === "::" ? "localhost" : h);
   const scheme = options.https ? "https" : "http";
   const web = `${scheme}://${host(httpAddr.hostname)}:${httpAddr.port}`;
+  const cluster = startCluster(
+    options,
+    engine,
+    web,
+    1 + (recorder ? 1 : 0), // the HLS packager (and the recorder) are not viewers
+    log,
+  );
+
+  const finished = (async () => {
+    await serving;
+    await cluster.close();
+    await demo;
+    await packaging.close();
+    await recorder?.close();
+  })();
+
   log(`arcly-stream origin`);
   log(`  dashboard      ${web}/`);
   if (rtmpAddr) {
@@ -250,6 +264,7 @@ export async function startOrigin(
       }`,
     );
   }
+  for (const line of cluster.banner) log(line);
   if (options.demo) {
     log(
       `  demo stream    ${web}/live/demo/index.m3u8 and ${web}/live/demo.flv (looping sample clip)`,

@@ -10,3 +10,4 @@ export * from "./cluster_announcer.ts";
 export * from "./http_flv_pull.ts";
 export * from "./redis_cluster_relay.ts";
 export * from "./edge_relay.ts";
+export * from "./static_origin_relay.ts";

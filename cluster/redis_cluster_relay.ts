@@ -136,6 +136,37 @@ export class RedisClusterRelay implements ClusterRelay, AsyncDisposable {
   static async connect(
     options: RedisClusterRelayOptions,
   ): Promise<RedisClusterRelay> {
+    const relay = RedisClusterRelay.open(options);
+    try {
+      await withTimeout(
+        relay.#connecting,
+        relay.#timeoutMs,
+        "connect to Redis",
+        relay.#clock,
+      );
+    } catch (error) {
+      relay.#closed = true;
+      relay.#cancelHeartbeat?.();
+      try {
+        relay.#client.destroy();
+      } catch { /* never opened */ }
+      throw unavailable("connect to Redis", error);
+    }
+    return relay;
+  }
+
+  /**
+   * Start connecting in the background and return at once: an origin or edge
+   * starts even while Redis is away (announcements are sent by the heartbeat
+   * once it is reachable; lookups fail with `Unavailable` until then).
+   *
+   * @example
+   * ```ts ignore
+   * import { RedisClusterRelay } from "@arcly/stream/cluster";
+   * const relay = RedisClusterRelay.open({ url: "redis://127.0.0.1:6379" });
+   * ```
+   */
+  static open(options: RedisClusterRelayOptions): RedisClusterRelay {
     const timeout = options.commandTimeoutMs ?? 2_000;
     const client = createClient({
       url: options.url,
@@ -146,26 +177,17 @@ export class RedisClusterRelay implements ClusterRelay, AsyncDisposable {
         reconnectStrategy: (retries: number) =>
           Math.min(100 * 2 ** retries, 2_000),
       },
-    });
+    }) as unknown as Client;
     const relay = new RedisClusterRelay(client, options);
     client.on("error", (error: Error) => relay.#down(error));
     client.on("ready", () => relay.#up());
-    try {
-      await withTimeout(
-        client.connect(),
-        timeout,
-        "connect to Redis",
-        options.clock ?? systemClock,
-      );
-    } catch (error) {
-      try {
-        client.destroy();
-      } catch { /* never opened */ }
-      throw unavailable("connect to Redis", error);
-    }
+    relay.#connecting = client.connect();
+    relay.#connecting.catch(() => {}); // reported through "error" events
     relay.#scheduleHeartbeat();
     return relay;
   }
+
+  #connecting: Promise<unknown> = Promise.resolve();
 
   /** True while the connection to Redis is up. */
   get healthy(): boolean {

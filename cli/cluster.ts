@@ -1,0 +1,124 @@
+/**
+ * The CLI's cluster wiring (`--cluster`, `--advertise`, `--edge`,
+ * `--origin`): an origin announces every stream it publishes in the Redis
+ * directory; an edge pulls streams it does not have from their origin
+ * (`EdgeRelay`) and refuses publishers (publish to an origin). Nothing here
+ * is on the frame path.
+ *
+ * @module
+ */
+import type {
+  AuthDecision,
+  AuthRequest,
+  ClusterRelay,
+  Engine,
+  StreamAuthenticator,
+} from "../mod.ts";
+import {
+  ClusterAnnouncer,
+  EdgeRelay,
+  RedisClusterRelay,
+  StaticOriginRelay,
+} from "../cluster/mod.ts";
+import type { OriginOptions } from "./options.ts";
+
+/** The refusal an edge gives publishers. */
+export const EDGE_PUBLISH_REFUSAL =
+  "this server is an edge: publish to an origin";
+
+/** Refuses every publish (edges); plays are left to the other authenticators. */
+export const edgePublishRefusal: StreamAuthenticator = {
+  authorize(request: AuthRequest): AuthDecision {
+    return request.action === "publish"
+      ? { allowed: false, reason: EDGE_PUBLISH_REFUSAL }
+      : { allowed: true };
+  },
+};
+
+/** What {@linkcode startCluster} started. */
+export interface RunningCluster {
+  /** The edge's on-demand puller (edge mode), or null. */
+  edge: EdgeRelay | null;
+  /** The directory, or null without `--cluster`. */
+  relay: ClusterRelay | null;
+  /** Lines for the start-up banner. */
+  banner: string[];
+  /** Stop announcing/pulling and disconnect. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the cluster roles the flags ask for.
+ *
+ * @param httpBase this process's own HTTP base URL (the default `--advertise`)
+ * @param internalSubscribers subscriptions per stream that are not viewers (HLS packager, recorder)
+ */
+export function startCluster(
+  options: OriginOptions,
+  engine: Engine,
+  httpBase: string,
+  internalSubscribers: number,
+  log: (line: string) => void,
+): RunningCluster {
+  const redis = options.cluster === null ? null : RedisClusterRelay.open({
+    url: options.cluster,
+    onEvent: (event) => {
+      if (event.type === "disconnected") {
+        log(
+          `cluster: Redis unreachable (${event.error}); streams keep flowing`,
+        );
+      } else if (event.type === "connected") log("cluster: Redis connected");
+      else if (event.type === "announceFailed") {
+        log(`cluster: announce ${event.key} failed: ${event.error}`);
+      }
+    },
+  });
+  const banner: string[] = [];
+  let announcer: ClusterAnnouncer | null = null;
+  let edge: EdgeRelay | null = null;
+  const advertise = options.advertise ?? httpBase;
+  if (options.edge) {
+    const relay: ClusterRelay = redis ??
+      new StaticOriginRelay({ origin: options.origin! });
+    edge = new EdgeRelay({
+      host: engine,
+      relay,
+      internalSubscribers,
+      onEvent: (event) => {
+        if (event.type === "pullStarted") {
+          log(`edge: pulling ${event.key} from ${event.url}`);
+        } else if (event.type === "pullFailed") {
+          log(
+            `edge: pull of ${event.key} failed (${event.error}); retry in ${event.retryInMs} ms`,
+          );
+        } else log(`edge: released ${event.key} (${event.reason})`);
+      },
+    });
+    banner.push(
+      `  cluster        edge of ${
+        options.cluster ?? options.origin
+      }: streams are pulled on demand; publishing here is refused`,
+    );
+  } else if (redis !== null) {
+    announcer = new ClusterAnnouncer({
+      events: engine.events,
+      relay: redis,
+      advertise,
+      onError: (key, error) =>
+        log(`cluster: announce ${key}: ${(error as Error).message}`),
+    });
+    banner.push(
+      `  cluster        origin in ${options.cluster}, advertised as ${advertise}`,
+    );
+  }
+  return {
+    edge,
+    relay: redis,
+    banner,
+    close: async () => {
+      announcer?.close();
+      await edge?.close();
+      await redis?.close();
+    },
+  };
+}
