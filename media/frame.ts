@@ -20,6 +20,7 @@
  * | aac   | AudioSpecificConfig                     | raw AAC access unit (no ADTS header)             |
  * | opus  | OpusHead identification header          | one Opus packet                                  |
  * | mp3   | (none)                                  | one MPEG audio frame with its header             |
+ * | pcmu / pcma | (none)                            | G.711 µ-law / A-law samples, 8 kHz (RTP/RTSP; containers that cannot carry them skip them) |
  * | amf0  | (none)                                  | AMF0 script data (e.g. onMetaData), kind "data"  |
  *
  * Timestamps are integers in `timescale` ticks per second (RTMP uses 1000,
@@ -67,6 +68,8 @@ export type CodecId =
   | "aac"
   | "opus"
   | "mp3"
+  | "pcmu"
+  | "pcma"
   | "amf0";
 
 /**

@@ -7,7 +7,9 @@
 import type { CodecId } from "../frame.ts";
 import { StreamError } from "../stream_error.ts";
 import { AacDepacketizer, AacPacketizer } from "./aac.ts";
+import { G711Depacketizer, G711Packetizer } from "./g711.ts";
 import { H264Depacketizer, H264Packetizer } from "./h264.ts";
+import { H265Depacketizer, H265Packetizer } from "./h265.ts";
 import { OpusDepacketizer, OpusPacketizer } from "./opus.ts";
 import type {
   RtpDepacketizer,
@@ -21,7 +23,7 @@ import type {
  * Creates the packetizer of one stream for `codec`. Keep one per stream and
  * format: its packets (sequence numbers, SSRC) are shared by every viewer.
  *
- * @param codec h264, aac or opus
+ * @param codec h264, h265, aac, opus, pcmu or pcma
  * @param options payload type, SSRC, MTU, clock rate (required for AAC: the sample rate)
  * @returns the packetizer
  * @throws {StreamError} `Unsupported` for another codec, `InvalidInput` for bad options
@@ -48,14 +50,19 @@ export function createPacketizer(
   switch (codec) {
     case "h264":
       return new H264Packetizer(options);
+    case "h265":
+      return new H265Packetizer(options);
     case "aac":
       return new AacPacketizer(options);
+    case "pcmu":
+    case "pcma":
+      return new G711Packetizer(options);
     case "opus":
       return new OpusPacketizer(options);
     default:
       throw new StreamError(
         "Unsupported",
-        `Cannot create RTP packetizer: ${codec} is not supported (h264, aac, opus)`,
+        `Cannot create RTP packetizer: ${codec} is not supported (h264, h265, aac, opus, pcmu, pcma)`,
       );
   }
 }
@@ -88,6 +95,11 @@ export function createDepacketizer(
   switch (format.encodingName.toUpperCase()) {
     case "H264":
       return new H264Depacketizer(format, options);
+    case "H265":
+      return new H265Depacketizer(format, options);
+    case "PCMU":
+    case "PCMA":
+      return new G711Depacketizer(format, options);
     case "MPEG4-GENERIC":
       return new AacDepacketizer(format, options);
     case "OPUS":
@@ -97,7 +109,7 @@ export function createDepacketizer(
         "Unsupported",
         `Cannot create RTP depacketizer: ${
           format.encodingName.slice(0, 32)
-        } is not supported (H264, MPEG4-GENERIC, OPUS)`,
+        } is not supported (H264, H265, MPEG4-GENERIC, OPUS, PCMU, PCMA)`,
       );
   }
 }

@@ -1,7 +1,9 @@
 /**
  * RTP (RFC 3550) and its payload formats, without sockets: packet parse and
  * serialize, per-stream packetizers and depacketizers for H.264 (RFC 6184),
- * AAC (RFC 3640 mpeg4-generic) and Opus (RFC 7587).
+ * H.265 (RFC 7798), AAC (RFC 3640 mpeg4-generic), Opus (RFC 7587) and G.711
+ * (RFC 3551), RTCP reports and feedback (RFC 3550, RFC 4585), and a bounded
+ * reorder buffer ({@linkcode RtpReorderBuffer}).
  *
  * Data path: a depacketizer keeps views into the pushed packets until an
  * access unit completes, then writes the frame once (AVCC for H.264; AAC and
@@ -38,3 +40,5 @@ export * from "../frame.ts";
 export * from "./rtp_packet.ts";
 export * from "./types.ts";
 export * from "./factory.ts";
+export * from "./rtcp.ts";
+export * from "./reorder_buffer.ts";

@@ -7,9 +7,17 @@ import {
   createPacketizer,
   parseRtpPacket,
   type RtpFormat,
+  RtpReorderBuffer,
 } from "../../../media/rtp/mod.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 import type { MediaFrame } from "../../../media/frame.ts";
-import { aacFrames, h264Frames, opusFrames, rng } from "./_fixtures.ts";
+import {
+  aacFrames,
+  h264Frames,
+  h265Frames,
+  opusFrames,
+  rng,
+} from "./_fixtures.ts";
 
 const LEAD = 0.2;
 
@@ -20,7 +28,7 @@ interface Sent {
 
 function packetizeAll(
   frames: MediaFrame[],
-  codec: "h264" | "h265" | "aac" | "opus",
+  codec: "h264" | "h265" | "aac" | "opus" | "pcma",
   options: {
     mtu?: number;
     clockRate?: number;
@@ -41,6 +49,12 @@ function packetizeAll(
 function run(format: RtpFormat, packets: Uint8Array[]): MediaFrame[] {
   const d = createDepacketizer(format);
   return packets.flatMap((b) => d.push(parseRtpPacket(b)));
+}
+
+/** Our packetizers' STAP-A / AP packets carry only parameter sets: losing one is harmless when they did not change. */
+function paramSetsOnly(bytes: Uint8Array): boolean {
+  const b0 = parseRtpPacket(bytes).payload[0]!;
+  return (b0 & 0x1f) === 24 || ((b0 >> 1) & 0x3f) === 48;
 }
 
 const H264: RtpFormat = {
@@ -93,8 +107,9 @@ for (const seed of [1, 2, 3, 4, 5]) {
     const kept: Uint8Array[] = [];
     sent.forEach((s, i) => {
       for (const p of s.packets) {
-        if (i > 1 && random() < 0.03) lostFrame.add(i);
-        else kept.push(p);
+        if (i > 1 && random() < 0.03) {
+          if (!paramSetsOnly(p)) lostFrame.add(i);
+        } else kept.push(p);
       }
     });
     const out = run(H264, kept).filter((f) => !f.config);
@@ -241,4 +256,131 @@ Deno.test("rtp opus: lossless round trip across the sequence and timestamp wrap"
     assert.deepEqual(f.data, frames[i + 1]!.data);
     assert.equal(f.pts, frames[i + 1]!.pts + LEAD * 48000);
   });
+});
+
+const H265: RtpFormat = { encodingName: "H265", clockRate: 90000, fmtp: {} };
+
+Deno.test("rtp h265: lossless round trip (mtu 1200 and 100): AP with VPS/SPS/PPS before IRAP, FU, hvcC config", () => {
+  const frames = h265Frames();
+  for (const mtu of [1200, 100]) {
+    const sent = packetizeAll(frames, "h265", { mtu });
+    const out = run(H265, sent.flatMap((s) => s.packets));
+    assert.equal(out[0]!.config, true);
+    assert.deepEqual(out[0]!.data, frames[0]!.data);
+    const media = out.slice(1);
+    assert.equal(media.length, frames.length - 1);
+    media.forEach((f, i) => {
+      assert.equal(f.config, false);
+      assert.deepEqual(f.data, frames[i + 1]!.data);
+      assert.equal(f.keyframe, frames[i + 1]!.keyframe);
+    });
+    const first = parseRtpPacket(sent[1]!.packets[0]!);
+    assert.equal((first.payload[0]! >> 1) & 0x3f, 48);
+  }
+});
+
+Deno.test("rtp h265 and h264: loss plus reordering through RtpReorderBuffer never garbles", () => {
+  for (
+    const [codec, frames, format] of [["h264", h264Frames(), H264], [
+      "h265",
+      h265Frames(),
+      H265,
+    ]] as const
+  ) {
+    const sent = packetizeAll(frames, codec, { mtu: 300 });
+    const random = rng(42);
+    const lostFrame = new Set<number>();
+    const arrivals: { bytes: Uint8Array; frame: number }[] = [];
+    sent.forEach((s, i) => {
+      for (const bytes of s.packets) {
+        if (i > 1 && random() < 0.02) {
+          if (!paramSetsOnly(bytes)) lostFrame.add(i);
+        } else arrivals.push({ bytes, frame: i });
+      }
+    });
+    // swap neighbours (reorder distance up to 3)
+    for (let i = 0; i + 3 < arrivals.length; i++) {
+      if (random() < 0.1) {
+        const j = i + 1 + Math.floor(random() * 3);
+        [arrivals[i], arrivals[j]] = [arrivals[j]!, arrivals[i]!];
+      }
+    }
+    const buffer = new RtpReorderBuffer({ capacity: 16, maxDelayMs: 50 });
+    const d = createDepacketizer(format);
+    const out: MediaFrame[] = [];
+    arrivals.forEach((a, t) => {
+      for (const p of buffer.push(parseRtpPacket(a.bytes), t)) {
+        out.push(...d.push(p));
+      }
+    });
+    for (const p of buffer.flush()) out.push(...d.push(p));
+    const media = out.filter((f) => !f.config);
+    const byPts = new Map(frames.map((f, i) => [f.pts + LEAD * 90000, i]));
+    let expected = 0;
+    let chainOk = false;
+    frames.forEach((f, i) => {
+      if (i === 0) return;
+      if (f.keyframe) chainOk = true;
+      if (lostFrame.has(i)) chainOk = false;
+      if (chainOk) expected++;
+    });
+    assert.ok(buffer.stats.reordered > 0 && lostFrame.size > 0, codec);
+    assert.equal(media.length, expected, codec);
+    for (const f of media) {
+      const i = byPts.get(f.pts)!;
+      assert.deepEqual(f.data, frames[i]!.data, codec);
+    }
+  }
+});
+
+Deno.test("rtp g711: PCMU/PCMA frames split to the MTU and come back one frame per packet", () => {
+  const data = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
+  const frame: MediaFrame = {
+    kind: "audio",
+    codec: "pcma",
+    trackId: 0,
+    pts: 800,
+    dts: 800,
+    timescale: 8000,
+    keyframe: true,
+    config: false,
+    data,
+  };
+  const packets = createPacketizer("pcma", {
+    payloadType: 8,
+    mtu: 412,
+    initialTimestamp: 0,
+  }).packetize(frame);
+  assert.equal(packets.length, 3);
+  const out = run({ encodingName: "PCMA", clockRate: 8000, fmtp: {} }, packets);
+  assert.deepEqual(
+    out.map((f) => [f.codec, f.pts - LEAD * 8000, f.data.length]),
+    [["pcma", 0, 400], ["pcma", 400, 400], ["pcma", 800, 200]],
+  );
+  assert.deepEqual(out.flatMap((f) => [...f.data]), [...data]);
+});
+
+Deno.test("rtp: unsupported codecs and encodings are refused with Unsupported", () => {
+  assert.throws(
+    () => createPacketizer("mp3", { payloadType: 14 }),
+    (e) => e instanceof StreamError && e.code === "Unsupported",
+  );
+  assert.throws(
+    () =>
+      createDepacketizer({
+        encodingName: "MP4V-ES",
+        clockRate: 90000,
+        fmtp: {},
+      }),
+    (e) => e instanceof StreamError && e.code === "Unsupported",
+  );
+  assert.throws(
+    () =>
+      createDepacketizer({
+        encodingName: "MPEG4-GENERIC",
+        clockRate: 48000,
+        fmtp: {},
+      }),
+    (e) => e instanceof StreamError && e.code === "InvalidInput",
+  );
 });
