@@ -24,3 +24,6 @@ export * from "./headers.ts";
 export * from "./auth.ts";
 
 export type * from "../../media/stream_error.ts";
+export type * from "../../src/mod.ts";
+export type * from "../../media/frame.ts";
+export * from "./server.ts";

@@ -29,6 +29,8 @@ export const RTSP_REASONS: Readonly<Record<number, string>> = Object.freeze({
   405: "Method Not Allowed",
   406: "Not Acceptable",
   413: "Request Entity Too Large",
+  414: "Request-URI Too Large",
+  415: "Unsupported Media Type",
   453: "Not Enough Bandwidth",
   454: "Session Not Found",
   455: "Method Not Valid in This State",

@@ -1,0 +1,133 @@
+/**
+ * RTP as a live egress format (the kernel's egress seam): one
+ * {@linkcode RtpStreamFormat} per stream turns each frame into its complete
+ * RTP packets once (`media/rtp` packetizers: one per track, so sequence
+ * numbers, SSRC and timestamps are the stream's) and every RTSP player of
+ * the stream sends the very same packet bytes.
+ *
+ * Data path: frame → `packetize` once (the kernel's `EgressCache` keeps the
+ * {@linkcode RtpUnit} per frame) → UDP players send each packet as it is
+ * from the shared socket; TCP players write the unit's interleaved bytes for
+ * their channel (`$`, channel, length, packet), built once per channel
+ * number and kept on the unit, so players with the usual channels (0/1,
+ * 2/3) share those bytes too.
+ *
+ * Memory: the units of the frames the kernel retains (its ring and GOP
+ * cache), plus at most one interleaved copy per distinct channel number.
+ *
+ * @module
+ */
+import type { MediaFrame } from "../../media/frame.ts";
+import { createPacketizer, type RtpPacketizer } from "../../media/rtp/mod.ts";
+import { type ConfiguredMedia, mediaFromConfigs } from "../../media/sdp/mod.ts";
+import type { EgressFormat } from "../../src/egress_cache.ts";
+
+/** The packets of one frame of one track. */
+export interface RtpUnit {
+  /** Track index (its position in the DESCRIBE SDP). */
+  readonly track: number;
+  /** Complete RTP packets (shared, read-only). */
+  readonly packets: readonly Uint8Array[];
+  /** Interleaved bytes per channel, built on first use. */
+  framed?: Map<number, Uint8Array>;
+}
+
+/** One described track and its packetizer. */
+export interface RtpTrack {
+  /** The SDP media section (with codec, payload type, clock rate). */
+  readonly media: ConfiguredMedia;
+  /** The stream's packetizer for this track. */
+  readonly packetizer: RtpPacketizer;
+  /** Engine-clock time of the last packetized frame (for sender reports). */
+  lastAt: number;
+}
+
+/**
+ * The interleaved bytes of a unit for `channel` (built once per channel).
+ *
+ * @param unit the frame's packets
+ * @param channel the player's RTP channel of that track
+ * @returns `$`-framed packets, joined
+ */
+export function framedOf(unit: RtpUnit, channel: number): Uint8Array {
+  let framed = unit.framed?.get(channel);
+  if (framed !== undefined) return framed;
+  let size = 0;
+  for (const p of unit.packets) size += 4 + p.length;
+  framed = new Uint8Array(size);
+  let at = 0;
+  for (const p of unit.packets) {
+    framed[at] = 0x24;
+    framed[at + 1] = channel;
+    framed[at + 2] = p.length >> 8;
+    framed[at + 3] = p.length & 0xff;
+    framed.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  (unit.framed ??= new Map()).set(channel, framed);
+  return framed;
+}
+
+const EMPTY: readonly Uint8Array[] = [];
+
+/** The per-stream RTP serializer (see the module doc). */
+export class RtpStreamFormat implements EgressFormat<RtpUnit> {
+  readonly name = "rtp";
+  /** The described tracks, in SDP order. */
+  readonly tracks: readonly RtpTrack[];
+  #byKey = new Map<string, number>();
+  #now: () => number;
+
+  /**
+   * @param configs the stream's config frames (`gopCache.configFrames()`)
+   * @param now the engine clock
+   */
+  constructor(configs: readonly MediaFrame[], now: () => number) {
+    this.#now = now;
+    const tracks: RtpTrack[] = [];
+    for (const media of mediaFromConfigs(configs)) {
+      let packetizer: RtpPacketizer;
+      try {
+        packetizer = createPacketizer(media.codec, {
+          payloadType: media.payloadType,
+          clockRate: media.clockRate,
+        });
+      } catch {
+        continue; // described but not packetizable (H.265 until media/rtp has it)
+      }
+      const kind = media.type === "video" ? "video" : "audio";
+      this.#byKey.set(`${kind}/${media.trackId}`, tracks.length);
+      tracks.push({
+        media: { ...media, control: `trackID=${tracks.length}` },
+        packetizer,
+        lastAt: now(),
+      });
+    }
+    this.tracks = tracks;
+  }
+
+  /**
+   * The track index of a frame, if the stream's SDP has it.
+   *
+   * @param frame a frame of the stream
+   * @returns the index or undefined
+   */
+  trackOf(frame: MediaFrame): number | undefined {
+    return this.#byKey.get(`${frame.kind}/${frame.trackId}`);
+  }
+
+  /**
+   * The RTP packets of `frame` (config frames: none, remembered by the
+   * packetizer), or null for a track the SDP does not carry.
+   */
+  serialize(frame: MediaFrame): RtpUnit | null {
+    if (frame.kind === "data") return { track: -1, packets: EMPTY }; // script data: not sent
+    const index = this.trackOf(frame);
+    if (index === undefined) return null;
+    const track = this.tracks[index]!;
+    if (frame.codec !== track.media.codec) return null;
+    const packets = track.packetizer.packetize(frame);
+    if (packets.length > 0) track.lastAt = this.#now();
+    return { track: index, packets: packets.length > 0 ? packets : EMPTY };
+  }
+}

@@ -1,0 +1,138 @@
+// RTSP against real peers: ffmpeg publishes (RECORD over TCP and UDP),
+// ffmpeg/ffprobe play back over RTSP (TCP and UDP), HTTP-FLV and RTMP; an
+// RTMP-published stream plays over RTSP in ffprobe and GStreamer rtspsrc.
+import assert from "node:assert/strict";
+import { missing } from "../../_tools.ts";
+import {
+  decodeErrors,
+  probeFrames,
+  publishTestPattern,
+  startOrigin,
+  until,
+} from "./_rtsp_fixture.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name:
+    "rtsp interop: ffmpeg publishes over RTSP/TCP; ffprobe and ffmpeg play it over RTSP TCP and UDP, HTTP-FLV and RTMP with zero errors",
+  ignore: missing("ffmpeg", "ffprobe"),
+  ...opts,
+  async fn() {
+    await using origin = await startOrigin();
+    await using _pub = publishTestPattern(
+      "rtsp-tcp",
+      `${origin.rtspUrl}/live/cam`,
+    );
+    await until(
+      () => (origin.engine.getStream("live/cam")?.gopCache.size ?? 0) > 25,
+      15_000,
+      "publish",
+    );
+    const url = `${origin.rtspUrl}/live/cam`;
+    for (const transport of ["tcp", "udp"]) {
+      const probe = await probeFrames(url, ["-rtsp_transport", transport]);
+      assert.deepEqual(
+        probe.codecs.sort(),
+        ["aac", "h264"],
+        `${transport}: ${probe.stderr}`,
+      );
+      assert.ok(
+        probe.video >= 40,
+        `${transport}: ${probe.video} video frames in 3 s`,
+      );
+      assert.ok(
+        probe.audio >= 60,
+        `${transport}: ${probe.audio} audio frames in 3 s`,
+      );
+      const decoded = await decodeErrors(url, ["-rtsp_transport", transport]);
+      assert.equal(decoded.code, 0);
+      assert.equal(decoded.stderr.trim(), "", `${transport} decode errors`);
+    }
+    const flv = await probeFrames(`${origin.httpUrl}/live/cam.flv`);
+    assert.ok(
+      flv.video >= 40 && flv.audio >= 60,
+      `http-flv ${JSON.stringify(flv)}`,
+    );
+    const rtmp = await probeFrames(`${origin.rtmpUrl}/live/cam`);
+    assert.ok(
+      rtmp.video >= 40 && rtmp.audio >= 60,
+      `rtmp ${JSON.stringify(rtmp)}`,
+    );
+    assert.deepEqual(origin.errors, []);
+  },
+});
+
+Deno.test({
+  name:
+    "rtsp interop: ffmpeg publishes over RTSP/UDP (server port pair), played back over RTSP/TCP and HTTP-FLV",
+  ignore: missing("ffmpeg", "ffprobe"),
+  ...opts,
+  async fn() {
+    await using origin = await startOrigin();
+    await using _pub = publishTestPattern(
+      "rtsp-udp",
+      `${origin.rtspUrl}/live/udp`,
+    );
+    await until(
+      () => (origin.engine.getStream("live/udp")?.gopCache.size ?? 0) > 25,
+      15_000,
+      "publish",
+    );
+    const probe = await probeFrames(`${origin.rtspUrl}/live/udp`, [
+      "-rtsp_transport",
+      "tcp",
+    ]);
+    assert.ok(probe.video >= 40 && probe.audio >= 60, JSON.stringify(probe));
+    const decoded = await decodeErrors(`${origin.httpUrl}/live/udp.flv`);
+    assert.equal(decoded.stderr.trim(), "");
+    assert.deepEqual(origin.errors, []);
+  },
+});
+
+Deno.test({
+  name:
+    "rtsp interop: an RTMP-published stream plays over RTSP in ffprobe (UDP) and GStreamer rtspsrc",
+  ignore: missing("ffmpeg", "ffprobe", "gst-launch-1.0"),
+  ...opts,
+  async fn() {
+    await using origin = await startOrigin();
+    await using _pub = publishTestPattern("flv", `${origin.rtmpUrl}/live/rtmp`);
+    await until(
+      () => (origin.engine.getStream("live/rtmp")?.gopCache.size ?? 0) > 25,
+      15_000,
+      "publish",
+    );
+    const url = `${origin.rtspUrl}/live/rtmp`;
+    const probe = await probeFrames(url, ["-rtsp_transport", "udp"]);
+    assert.ok(probe.video >= 40 && probe.audio >= 60, JSON.stringify(probe));
+    const gst = new Deno.Command("gst-launch-1.0", {
+      args: [
+        "-q",
+        "rtspsrc",
+        `location=${url}`,
+        "protocols=tcp",
+        "latency=100",
+        "!",
+        "rtph264depay",
+        "!",
+        "avdec_h264",
+        "!",
+        "fakesink",
+        "num-buffers=50",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const timer = setTimeout(() => {
+      try {
+        gst.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 20_000);
+    const out = await gst.output();
+    clearTimeout(timer);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(origin.errors, []);
+  },
+});
