@@ -64,10 +64,12 @@ export async function publishPaced(
   const handle = engine.startPublish(key);
   const speed = options.speed ?? 1;
   const t0 = performance.now();
-  const first = frames.find((f) => !f.config)?.dts ?? 0;
+  const ms = (f: MediaFrame) => f.dts * 1000 / f.timescale;
+  const firstFrame = frames.find((f) => !f.config);
+  const first = firstFrame ? ms(firstFrame) : 0;
   for (const frame of frames) {
     if (options.signal?.aborted) break;
-    const due = (frame.dts - first) / speed - (performance.now() - t0);
+    const due = (ms(frame) - first) / speed - (performance.now() - t0);
     if (!frame.config && due > 2) await new Promise((r) => setTimeout(r, due));
     handle.publishFrame(frame);
     options.onFrame?.(frame, handle);
