@@ -84,6 +84,7 @@ Deno.test({
     (await storage.get("live/cam~240p/index.m3u8"))!,
   );
   assert.match(playlist, /#EXT-X-DISCONTINUITY/);
+  // deno-lint-ignore no-console -- the figure is this test's report
   console.log(
     `restart: republished ${
       backAfter.toFixed(0)
