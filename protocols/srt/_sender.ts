@@ -1,0 +1,182 @@
+/**
+ * The live-mode sending half of an SRT connection (socket-free): sequence
+ * and message numbers, the send buffer kept for retransmission, release on
+ * ACK, retransmission on NAK, and sender-side too-late drop (draft-sharabayko-srt
+ * §4.4 live mode, §4.6, §4.8).
+ *
+ * Data path: each payload becomes one datagram (header + payload, encrypted
+ * when keys are set) built once; the same bytes are re-sent on a NAK with
+ * the R flag set in place. Memory: at most `capacity` datagrams, and none
+ * older than the drop age (the peer's latency plus a margin).
+ *
+ * @module
+ */
+import {
+  seqAdd,
+  seqDiff,
+  SRT_HEADER_BYTES,
+  writeSrtDataHeader,
+} from "./packet.ts";
+import type { SrtCrypto } from "./key_material.ts";
+
+interface Entry {
+  seq: number;
+  datagram: Uint8Array;
+  origin: number; // ms when first sent
+}
+
+/** Counters of the sending half. */
+export interface SenderStats {
+  /** Data packets sent the first time. */
+  packets: number;
+  /** Payload bytes sent the first time. */
+  bytes: number;
+  /** Packets re-sent after a NAK. */
+  retransmitted: number;
+  /** Packets dropped unsent or unacknowledged (too late, buffer full). */
+  dropped: number;
+}
+
+/** Send buffer. */
+export class SrtSender {
+  #ring: (Entry | undefined)[];
+  #capacity: number;
+  #next: number; // next sequence number to send
+  #acked: number; // first sequence number not acknowledged
+  #message = 1;
+  #dropAgeMs: number;
+  #rexmitFlag: boolean;
+  readonly stats: SenderStats = {
+    packets: 0,
+    bytes: 0,
+    retransmitted: 0,
+    dropped: 0,
+  };
+
+  constructor(
+    initialSeq: number,
+    capacity: number,
+    dropAgeMs: number,
+    rexmitFlag: boolean,
+  ) {
+    this.#next = initialSeq;
+    this.#acked = initialSeq;
+    this.#capacity = capacity;
+    this.#ring = new Array(capacity);
+    this.#dropAgeMs = dropAgeMs;
+    this.#rexmitFlag = rexmitFlag;
+  }
+
+  /** Packets sent but not acknowledged. */
+  get inFlight(): number {
+    return seqDiff(this.#next, this.#acked);
+  }
+
+  /**
+   * Build the datagram of one payload and keep it for retransmission.
+   *
+   * @returns the datagram to send
+   */
+  packetize(
+    payload: Uint8Array,
+    timestampUs: number,
+    peerSocketId: number,
+    crypto: SrtCrypto | undefined,
+    now: number,
+  ): Uint8Array {
+    if (this.inFlight >= this.#capacity) {
+      this.#release(seqAdd(this.#acked, 1), true);
+    }
+    const seq = this.#next;
+    this.#next = seqAdd(seq, 1);
+    let body = payload;
+    let keyFlags = 0;
+    if (crypto !== undefined && crypto.sendKeyFlags !== 0) {
+      keyFlags = crypto.sendKeyFlags;
+      body = crypto.transform(payload, seq, keyFlags) ?? payload;
+    }
+    const datagram = new Uint8Array(SRT_HEADER_BYTES + body.length);
+    writeSrtDataHeader(datagram, 0, {
+      seq,
+      position: 3,
+      inOrder: false,
+      keyFlags,
+      retransmitted: false,
+      messageNumber: this.#message,
+      timestamp: timestampUs,
+      destinationSocketId: peerSocketId,
+    });
+    this.#message = this.#message >= 0x03ffffff ? 1 : this.#message + 1;
+    datagram.set(body, SRT_HEADER_BYTES);
+    this.#ring[seq % this.#capacity] = { seq, datagram, origin: now };
+    this.stats.packets++;
+    this.stats.bytes += payload.length;
+    return datagram;
+  }
+
+  /** Release everything before `ackSeq`. */
+  ack(ackSeq: number): void {
+    const d = seqDiff(ackSeq, this.#acked);
+    if (d <= 0 || seqDiff(ackSeq, this.#next) > 0) return;
+    this.#release(ackSeq, false);
+  }
+
+  #release(until: number, dropped: boolean): void {
+    while (seqDiff(until, this.#acked) > 0) {
+      const i = this.#acked % this.#capacity;
+      if (this.#ring[i]?.seq === this.#acked) {
+        this.#ring[i] = undefined;
+        if (dropped) this.stats.dropped++;
+      }
+      this.#acked = seqAdd(this.#acked, 1);
+    }
+  }
+
+  /**
+   * The datagrams to re-send for a NAK (R flag set), skipping what is gone.
+   */
+  retransmit(lost: readonly number[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const seq of lost) {
+      if (seqDiff(seq, this.#acked) < 0 || seqDiff(seq, this.#next) >= 0) {
+        continue;
+      }
+      const e = this.#ring[seq % this.#capacity];
+      if (e === undefined || e.seq !== seq) continue;
+      if (this.#rexmitFlag) e.datagram[4]! |= 0x04;
+      out.push(e.datagram);
+      this.stats.retransmitted++;
+    }
+    return out;
+  }
+
+  /**
+   * Up to `max` unacknowledged datagrams (R flag set): the tail-loss repair
+   * when the stream paused and no later packet will reveal a gap.
+   */
+  unacked(max: number): Uint8Array[] {
+    const lost: number[] = [];
+    for (
+      let s = this.#acked;
+      lost.length < max && seqDiff(this.#next, s) > 0;
+      s = seqAdd(s, 1)
+    ) {
+      lost.push(s);
+    }
+    return this.retransmit(lost);
+  }
+
+  /** Forget unacknowledged packets older than the drop age. */
+  tick(now: number): void {
+    while (seqDiff(this.#next, this.#acked) > 0) {
+      const e = this.#ring[this.#acked % this.#capacity];
+      if (
+        e !== undefined && e.seq === this.#acked &&
+        now - e.origin < this.#dropAgeMs
+      ) {
+        return;
+      }
+      this.#release(seqAdd(this.#acked, 1), e !== undefined);
+    }
+  }
+}

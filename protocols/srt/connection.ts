@@ -1,0 +1,416 @@
+/**
+ * {@linkcode SrtConnection}: one established SRT connection, socket-free.
+ * The host feeds it parsed packets and a periodic `tick(now)` (every ~10 ms);
+ * it answers through the `send` callback: ACKs every 10 ms with RTT and
+ * buffer fields, ACKACKs, immediate and periodic NAKs, retransmissions,
+ * keepalives, KM refresh answers, shutdown; received payloads leave through
+ * `deliver`, in order (draft-sharabayko-srt §4).
+ *
+ * Data path: a received payload is a view into its datagram (decrypted into
+ * a new buffer when encrypted) held by the bounded receive ring until its
+ * turn; a sent payload is copied once into its datagram, kept by the bounded
+ * send buffer until acknowledged or too late.
+ *
+ * @module
+ */
+import { decodeLoss, SrtReceiver } from "./_receiver.ts";
+import { SrtSender } from "./_sender.ts";
+import { type SrtCrypto, SrtKmState } from "./key_material.ts";
+import { SrtControlType, type SrtPacket, writeSrtControl } from "./packet.ts";
+
+/**
+ * Settings of an established connection (agreed by the handshake).
+ *
+ * @example
+ * ```ts
+ * import type { SrtConnectionConfig } from "@arcly/stream/srt";
+ * const config: SrtConnectionConfig = { localSocketId: 1, peerSocketId: 2, initialSeq: 0,
+ *   receiveLatencyMs: 120, sendLatencyMs: 120, startMs: 0, send: () => {} };
+ * ```
+ */
+export interface SrtConnectionConfig {
+  /** Our socket id. */
+  localSocketId: number;
+  /** The peer's socket id (destination of everything we send). */
+  peerSocketId: number;
+  /** Initial sequence number of both directions. */
+  initialSeq: number;
+  /** TSBPD latency of what we receive, ms. */
+  receiveLatencyMs: number;
+  /** TSBPD latency of what we send (the peer's), ms. */
+  sendLatencyMs: number;
+  /** Connection start on the `now` clock (timestamps count from it). */
+  startMs: number;
+  /** Sends one datagram to the peer. */
+  send: (datagram: Uint8Array) => void;
+  /** Receives payloads in order. */
+  deliver?: (payload: Uint8Array) => void;
+  /** Called once when the connection ends. */
+  onClose?: (reason: string) => void;
+  /** Keys (both directions), when encrypted. */
+  crypto?: SrtCrypto;
+  /** Close after this long without a packet from the peer; default 5,000 ms. */
+  peerIdleTimeoutMs?: number;
+  /** Receive ring, packets; default 8,192. */
+  receiveCapacity?: number;
+  /** Send buffer, packets; default 8,192. */
+  sendCapacity?: number;
+  /** Peer understands the R flag; default true. */
+  rexmitFlag?: boolean;
+}
+
+/**
+ * Counters of one connection.
+ *
+ * @example
+ * ```ts
+ * import type { SrtConnectionStats } from "@arcly/stream/srt";
+ * const lost = (s: SrtConnectionStats): number => s.receivedLost;
+ * ```
+ */
+export interface SrtConnectionStats {
+  /** Data packets received. */
+  receivedPackets: number;
+  /** Payload bytes delivered. */
+  receivedBytes: number;
+  /** Packets detected lost. */
+  receivedLost: number;
+  /** Packets skipped as too late. */
+  receivedDropped: number;
+  /** Retransmitted packets received. */
+  receivedRetransmitted: number;
+  /** Packets that could not be decrypted. */
+  undecrypted: number;
+  /** Data packets sent. */
+  sentPackets: number;
+  /** Payload bytes sent. */
+  sentBytes: number;
+  /** Packets re-sent. */
+  sentRetransmitted: number;
+  /** Packets dropped by the sender. */
+  sentDropped: number;
+  /** Smoothed round-trip time, ms. */
+  rttMs: number;
+}
+
+const ACK_INTERVAL_MS = 10;
+const KEEPALIVE_MS = 1000;
+const MAX_NAK_WORDS = 300;
+const ACK_HISTORY = 64;
+
+/** One established connection. */
+export class SrtConnection {
+  #c: SrtConnectionConfig;
+  #receiver: SrtReceiver;
+  #sender: SrtSender;
+  #crypto: SrtCrypto | undefined;
+  #closed = false;
+  #lastReceived: number;
+  #lastSent: number;
+  #lastDataSent: number;
+  #lastAckAt = -Infinity;
+  #lastAckSeq = -1;
+  #ackNumber = 1;
+  #ackTimes = new Map<number, number>();
+  #lastNakAt = -Infinity;
+  #rttUs = 100_000;
+  #rttVarUs = 50_000;
+  #undecrypted = 0;
+
+  /**
+   * Start a connection in the established state.
+   *
+   * @param config the agreed settings
+   * @param now the current time on the connection clock, ms
+   */
+  constructor(config: SrtConnectionConfig, now: number) {
+    this.#c = config;
+    this.#crypto = config.crypto;
+    this.#lastReceived = now;
+    this.#lastSent = now;
+    this.#lastDataSent = now;
+    this.#receiver = new SrtReceiver(
+      config.initialSeq,
+      config.receiveLatencyMs,
+      config.receiveCapacity ?? 8192,
+      (payload) => config.deliver?.(payload),
+    );
+    this.#sender = new SrtSender(
+      config.initialSeq,
+      config.sendCapacity ?? 8192,
+      Math.max(1000, config.sendLatencyMs * 1.25 + 20),
+      config.rexmitFlag ?? true,
+    );
+  }
+
+  /** Whether the connection ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The peer's socket id. */
+  get peerSocketId(): number {
+    return this.#c.peerSocketId;
+  }
+
+  /** Counters. */
+  get stats(): SrtConnectionStats {
+    const r = this.#receiver.stats, s = this.#sender.stats;
+    return {
+      receivedPackets: r.packets,
+      receivedBytes: r.bytes,
+      receivedLost: r.lost,
+      receivedDropped: r.dropped,
+      receivedRetransmitted: r.retransmitted,
+      undecrypted: this.#undecrypted,
+      sentPackets: s.packets,
+      sentBytes: s.bytes,
+      sentRetransmitted: s.retransmitted,
+      sentDropped: s.dropped,
+      rttMs: this.#rttUs / 1000,
+    };
+  }
+
+  /** Packets sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.#sender.inFlight;
+  }
+
+  #ts(now: number): number {
+    return Math.round((now - this.#c.startMs) * 1000) >>> 0;
+  }
+
+  #control(
+    type: number,
+    info: number,
+    cif: Uint8Array | undefined,
+    now: number,
+    subtype = 0,
+  ): void {
+    this.#lastSent = now;
+    this.#c.send(writeSrtControl({
+      type,
+      subtype,
+      info,
+      timestamp: this.#ts(now),
+      destinationSocketId: this.#c.peerSocketId,
+    }, cif));
+  }
+
+  /**
+   * Send one payload (at most 1,316 bytes in live mode).
+   *
+   * @param payload the bytes (copied)
+   * @param now the current time, ms
+   */
+  sendPayload(payload: Uint8Array, now: number): void {
+    if (this.#closed) return;
+    this.#lastSent = now;
+    this.#lastDataSent = now;
+    this.#c.send(this.#sender.packetize(
+      payload,
+      this.#ts(now),
+      this.#c.peerSocketId,
+      this.#crypto,
+      now,
+    ));
+  }
+
+  /**
+   * Take one packet addressed to this connection.
+   *
+   * @param packet the parsed packet
+   * @param now the current time, ms
+   */
+  handle(packet: SrtPacket, now: number): void {
+    if (this.#closed) return;
+    this.#lastReceived = now;
+    if (!packet.control) {
+      let payload = packet.payload;
+      if (packet.keyFlags !== 0) {
+        const clear = this.#crypto?.transform(
+          payload,
+          packet.seq,
+          packet.keyFlags,
+        );
+        if (clear == null) {
+          this.#undecrypted++;
+          return;
+        }
+        payload = clear;
+      }
+      const lost = this.#receiver.receive(
+        packet.seq,
+        packet.timestamp,
+        payload,
+        packet.retransmitted,
+        now,
+      );
+      if (lost.length > 0) {
+        const words = lost.flatMap(([a, b]) =>
+          a === b ? [a] : [(a | 0x80000000) >>> 0, b]
+        );
+        this.#control(SrtControlType.Nak, 0, words32(words), now);
+      }
+      return;
+    }
+    const v = new DataView(
+      packet.cif.buffer,
+      packet.cif.byteOffset,
+      packet.cif.byteLength,
+    );
+    switch (packet.type) {
+      case SrtControlType.Ack: {
+        if (packet.cif.length < 4) return;
+        this.#sender.ack(v.getUint32(0) & 0x7fffffff);
+        if (packet.cif.length >= 16) {
+          this.#control(
+            SrtControlType.AckAck,
+            packet.info,
+            new Uint8Array(4),
+            now,
+          );
+          const rtt = v.getUint32(4);
+          if (rtt > 0 && rtt < 10_000_000) {
+            this.#rttUs = rtt;
+            this.#rttVarUs = v.getUint32(8);
+          }
+        }
+        return;
+      }
+      case SrtControlType.AckAck: {
+        const sent = this.#ackTimes.get(packet.info);
+        if (sent === undefined) return;
+        this.#ackTimes.delete(packet.info);
+        const sample = (now - sent) * 1000;
+        this.#rttVarUs = (3 * this.#rttVarUs + Math.abs(this.#rttUs - sample)) /
+          4;
+        this.#rttUs = (7 * this.#rttUs + sample) / 8;
+        return;
+      }
+      case SrtControlType.Nak: {
+        for (const d of this.#sender.retransmit(decodeLoss(packet.cif, 1024))) {
+          this.#c.send(d);
+        }
+        this.#lastSent = now;
+        return;
+      }
+      case SrtControlType.Shutdown:
+        this.close("peer shut down", false, now);
+        return;
+      case SrtControlType.UserDefined:
+        if (packet.subtype === 3) this.#kmRefresh(packet.cif, now);
+        return;
+      default:
+        return; // keepalive, drop request, congestion warning, peer error
+    }
+  }
+
+  #kmRefresh(message: Uint8Array, now: number): void {
+    let ok = false;
+    try {
+      ok = this.#crypto?.install(message) ?? false;
+    } catch {
+      ok = false;
+    }
+    const answer = ok ? message : words32([
+      this.#crypto === undefined ? SrtKmState.NoSecret : SrtKmState.BadSecret,
+    ]);
+    this.#control(SrtControlType.UserDefined, 0, answer, now, 4);
+  }
+
+  /**
+   * Periodic work: too-late drop, ACK, periodic NAK, sender drop,
+   * keepalive, idle timeout.
+   *
+   * @param now the current time, ms
+   */
+  tick(now: number): void {
+    if (this.#closed) return;
+    if (now - this.#lastReceived > (this.#c.peerIdleTimeoutMs ?? 5000)) {
+      this.close("peer idle timeout", true, now);
+      return;
+    }
+    this.#receiver.tick(now);
+    this.#sender.tick(now);
+    const ackSeq = this.#receiver.ackSeq;
+    if (
+      now - this.#lastAckAt >= ACK_INTERVAL_MS &&
+      (ackSeq !== this.#lastAckSeq || now - this.#lastAckAt >= 100) &&
+      this.#receiver.stats.packets > 0
+    ) {
+      this.#sendAck(ackSeq, now);
+    }
+    const nakInterval = Math.max(20, (this.#rttUs + 4 * this.#rttVarUs) / 2000);
+    if (this.#receiver.lossCount > 0 && now - this.#lastNakAt >= nakInterval) {
+      this.#lastNakAt = now;
+      const words = this.#receiver.lossReport(MAX_NAK_WORDS);
+      if (words.length > 0) {
+        this.#control(SrtControlType.Nak, 0, words32(words), now);
+      }
+    }
+    const repairAfter = Math.max(
+      40,
+      (this.#rttUs + 4 * this.#rttVarUs) / 1000 + 10,
+    );
+    if (this.#sender.inFlight > 0 && now - this.#lastDataSent >= repairAfter) {
+      // nothing sent lately: a lost tail would never be NAKed
+      this.#lastDataSent = now;
+      for (const d of this.#sender.unacked(16)) this.#c.send(d);
+    }
+    if (now - this.#lastSent >= KEEPALIVE_MS) {
+      this.#control(SrtControlType.Keepalive, 0, new Uint8Array(4), now);
+    }
+  }
+
+  #sendAck(ackSeq: number, now: number): void {
+    this.#lastAckAt = now;
+    this.#lastAckSeq = ackSeq;
+    const number = this.#ackNumber;
+    this.#ackNumber = this.#ackNumber >= 0x7fffffff ? 1 : this.#ackNumber + 1;
+    this.#ackTimes.set(number, now);
+    if (this.#ackTimes.size > ACK_HISTORY) {
+      this.#ackTimes.delete(this.#ackTimes.keys().next().value!);
+    }
+    const r = this.#receiver;
+    this.#control(
+      SrtControlType.Ack,
+      number,
+      words32([
+        ackSeq,
+        Math.round(this.#rttUs),
+        Math.round(this.#rttVarUs),
+        r.available,
+        r.packetRate,
+        Math.max(r.packetRate, 1000),
+        r.byteRate,
+      ]),
+      now,
+    );
+  }
+
+  /**
+   * End the connection (idempotent).
+   *
+   * @param reason why, for `onClose`
+   * @param notifyPeer send a shutdown packet first
+   * @param now the current time, ms
+   */
+  close(reason: string, notifyPeer: boolean, now: number): void {
+    if (this.#closed) return;
+    if (notifyPeer) {
+      try {
+        this.#control(SrtControlType.Shutdown, 0, new Uint8Array(4), now);
+      } catch { /* socket gone */ }
+    }
+    this.#closed = true;
+    this.#c.onClose?.(reason);
+  }
+}
+
+function words32(words: readonly number[]): Uint8Array {
+  const out = new Uint8Array(words.length * 4);
+  const v = new DataView(out.buffer);
+  words.forEach((w, i) => v.setUint32(i * 4, w >>> 0));
+  return out;
+}

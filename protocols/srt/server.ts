@@ -1,0 +1,497 @@
+/**
+ * {@linkcode SrtHandler}: the SRT listener (live mode, caller-listener HSv5)
+ * as a kernel `ProtocolHandler`.
+ *
+ * Data path: one UDP socket (`node:dgram`) for every connection. A datagram
+ * is parsed (views, no copy; garbage counted and dropped) and routed by its
+ * destination socket id (checked against the peer address) to its
+ * {@linkcode SrtConnection}; handshakes with destination 0 go to the
+ * stateless {@linkcode SrtHandshakeResponder} (SYN cookie: nothing is
+ * allocated before a conclusion returns a valid cookie). An accepted
+ * conclusion is authorized by the engine (stream id → credentials), then
+ * the connection publishes (TS → demuxer → frames) or reads (frames → TS
+ * built once per stream → this reader's SRT packets). One timer every 10 ms
+ * runs every connection's ACK/NAK/drop/keepalive/idle work.
+ *
+ * Limits: `maxConnections` (established + pending), bounded receive and
+ * send buffers per connection, the peer idle timeout.
+ *
+ * @module
+ */
+import dgram from "node:dgram";
+import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
+import { type EgressSession, JoinedEgress } from "../../src/egress.ts";
+import { StreamError } from "../../media/stream_error.ts";
+import { SrtConnection } from "./connection.ts";
+import {
+  parseHandshake,
+  type SrtHandshake,
+  SrtHandshakeType,
+  SrtRejectReason,
+} from "./handshake.ts";
+import {
+  type SrtConclusion,
+  SrtHandshakeResponder,
+} from "./listener_handshake.ts";
+import { parseSrtPacket, SrtControlType } from "./packet.ts";
+import { parseSrtStreamId, type SrtStreamRequest } from "./stream_id.ts";
+import { SrtTsFormat } from "./ts_format.ts";
+import { publisherSink, runReader } from "./_sessions.ts";
+
+/**
+ * Options for {@linkcode SrtHandler}.
+ *
+ * @example
+ * ```ts
+ * import { SrtHandler, type SrtHandlerOptions } from "@arcly/stream/srt";
+ * import assert from "node:assert/strict";
+ * const options: SrtHandlerOptions = { hostname: "127.0.0.1", port: 0, latencyMs: 200 };
+ * assert.equal(new SrtHandler(options).name, "srt");
+ * ```
+ */
+export interface SrtHandlerOptions {
+  /** Interface to bind; default "0.0.0.0". */
+  hostname?: string;
+  /** UDP port; default 8890; 0 picks a free port. */
+  port?: number;
+  /** Passphrase (10–79 characters): when set, only encrypted callers with it are accepted. */
+  passphrase?: string;
+  /** Key length advertised to callers: 16, 24 or 32 bytes; default 16. */
+  pbKeyLen?: 16 | 24 | 32;
+  /** Our TSBPD latency, ms (the larger of both sides applies); default 120. */
+  latencyMs?: number;
+  /** Established plus pending connections; default 1,000. */
+  maxConnections?: number;
+  /** Close a connection after this long without a packet; default 5,000 ms. */
+  peerIdleTimeoutMs?: number;
+  /**
+   * Readers' egress tick, ms (0 to 1,000): the stream's shared batch period
+   * (fewer, larger shared batches; at most this much added latency);
+   * default 20, so a batch is a short burst of packets.
+   */
+  egressTickMs?: number;
+  /** Receive buffer per connection, packets; default 8,192 (≈ 10.8 MB at most). */
+  receiveBufferPackets?: number;
+  /** Send buffer per reader, packets; default 8,192. */
+  sendBufferPackets?: number;
+}
+
+/**
+ * Counters of the listener (for metrics).
+ *
+ * @example
+ * ```ts
+ * import { SrtHandler } from "@arcly/stream/srt";
+ * import assert from "node:assert/strict";
+ * assert.equal(new SrtHandler().stats.connections, 0);
+ * ```
+ */
+export interface SrtHandlerStats {
+  /** Open connections. */
+  connections: number;
+  /** Connections accepted since start. */
+  accepted: number;
+  /** Conclusions refused (reject codes sent). */
+  rejected: number;
+  /** Handshakes pending authorization. */
+  pending: number;
+  /** Datagrams that did not parse. */
+  garbage: number;
+  /** Conclusions with an invalid cookie (spoofed or stale). */
+  badCookies: number;
+  /** Datagrams for no known connection. */
+  stray: number;
+  /** Data packets received. */
+  packetsReceived: number;
+  /** Packets lost on the way in (detected). */
+  packetsLost: number;
+  /** Packets skipped as too late (in) or dropped unsent/unacked (out). */
+  packetsDropped: number;
+  /** Packets re-sent to readers. */
+  packetsRetransmitted: number;
+  /** Data packets sent. */
+  packetsSent: number;
+}
+
+interface Peer {
+  conn: SrtConnection;
+  addr: string;
+  port: number;
+  host: string;
+  peerKey: string;
+}
+
+interface Known {
+  response: Uint8Array | undefined;
+  expires: number;
+}
+
+/**
+ * SRT server for an engine (any `StreamHost`).
+ *
+ * @example Serve on a free port
+ * ```ts ignore
+ * import { Engine } from "@arcly/stream";
+ * import { SrtHandler } from "@arcly/stream/srt";
+ *
+ * const engine = Engine.builder().build();
+ * const srt = new SrtHandler({ hostname: "127.0.0.1", port: 0 });
+ * const served = engine.serve([srt]);
+ * const { port } = await srt.listening;
+ * // ffmpeg -re -i in.ts -c copy -f mpegts "srt://127.0.0.1:${port}?streamid=publish:live/cam"
+ * await engine.shutdown();
+ * await served;
+ * ```
+ */
+export class SrtHandler implements ProtocolHandler {
+  /** "srt". */
+  readonly name: string = "srt";
+  #o: SrtHandlerOptions;
+  #listening: Promise<{ hostname: string; port: number }>;
+  #resolve!: (a: { hostname: string; port: number }) => void;
+  #reject!: (e: unknown) => void;
+  #bySocket = new Map<number, Peer>();
+  #known = new Map<string, Known>();
+  #pending = 0;
+  #closedTotals = { received: 0, lost: 0, dropped: 0, rexmit: 0, sent: 0 };
+  #counts = { accepted: 0, rejected: 0, garbage: 0, badCookies: 0, stray: 0 };
+  #egress: JoinedEgress;
+
+  /**
+   * Configure the listener (nothing is bound until `serve()`).
+   *
+   * @param options address, passphrase, latency, limits
+   * @throws {StreamError} `InvalidInput` for a passphrase outside 10–79 characters or a bad `egressTickMs`
+   */
+  constructor(options: SrtHandlerOptions = {}) {
+    this.#o = options;
+    this.#egress = new JoinedEgress(() => new SrtTsFormat(), {
+      egressTickMs: options.egressTickMs ?? 20,
+    });
+    const p = options.passphrase;
+    if (p !== undefined && (p.length < 10 || p.length > 79)) {
+      throw new StreamError(
+        "InvalidInput",
+        "Cannot use SRT passphrase: it must have 10 to 79 characters",
+      );
+    }
+    this.#listening = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#listening.catch(() => {});
+  }
+
+  /** Resolves with the bound address once `serve()` is listening. */
+  get listening(): Promise<{ hostname: string; port: number }> {
+    return this.#listening;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#bySocket.size;
+  }
+
+  /** Counters. */
+  get stats(): SrtHandlerStats {
+    const t = { ...this.#closedTotals };
+    for (const p of this.#bySocket.values()) {
+      const s = p.conn.stats;
+      t.received += s.receivedPackets;
+      t.lost += s.receivedLost;
+      t.dropped += s.receivedDropped + s.sentDropped;
+      t.rexmit += s.sentRetransmitted;
+      t.sent += s.sentPackets;
+    }
+    return {
+      connections: this.#bySocket.size,
+      pending: this.#pending,
+      ...this.#counts,
+      packetsReceived: t.received,
+      packetsLost: t.lost,
+      packetsDropped: t.dropped,
+      packetsRetransmitted: t.rexmit,
+      packetsSent: t.sent,
+    };
+  }
+
+  /**
+   * Listen until `signal` aborts, then shut every connection down.
+   *
+   * @param engine the kernel
+   * @param signal stops the server
+   */
+  async serve(engine: StreamHost, signal: AbortSignal): Promise<void> {
+    const o = this.#o;
+    const hostname = o.hostname ?? "0.0.0.0";
+    const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
+    const now = () => engine.clock.now();
+    const responder = new SrtHandshakeResponder({
+      latencyMs: o.latencyMs ?? 120,
+      ...(o.passphrase !== undefined
+        ? { passphrase: o.passphrase, pbKeyLen: o.pbKeyLen ?? 16 }
+        : {}),
+    });
+    const send = (bytes: Uint8Array, port: number, host: string) => {
+      try {
+        socket.send(bytes, port, host);
+      } catch { /* socket closed */ }
+    };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(o.port ?? 8890, hostname, () => {
+          socket.off("error", reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      this.#reject(e);
+      throw e;
+    }
+    const local = socket.address();
+    this.#resolve({ hostname: local.address, port: local.port });
+    socket.on(
+      "error",
+      (error) =>
+        engine.events.emit({ type: "handlerError", name: this.name, error }),
+    );
+    socket.on("message", (buf: Uint8Array, rinfo: dgram.RemoteInfo) => {
+      // a plain view: Buffer#slice would alias where Uint8Array#slice copies
+      const msg = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      let packet;
+      try {
+        packet = parseSrtPacket(msg);
+      } catch {
+        this.#counts.garbage++;
+        return;
+      }
+      const addr = `${rinfo.address}:${rinfo.port}`;
+      if (packet.control && packet.type === SrtControlType.Handshake) {
+        let hs: SrtHandshake;
+        try {
+          hs = parseHandshake(packet.cif);
+        } catch {
+          this.#counts.garbage++;
+          return;
+        }
+        this.#onHandshake(
+          engine,
+          responder,
+          hs,
+          addr,
+          rinfo.port,
+          rinfo.address,
+          send,
+          signal,
+        );
+        return;
+      }
+      const peer = this.#bySocket.get(packet.destinationSocketId);
+      if (peer === undefined || peer.addr !== addr) {
+        this.#counts.stray++;
+        return;
+      }
+      peer.conn.handle(packet, now());
+    });
+    let stopTimer = () => {};
+    const tick = () => {
+      const t = now();
+      for (const p of this.#bySocket.values()) p.conn.tick(t);
+      for (const [k, v] of this.#known) {
+        if (v.response !== undefined && v.expires < t) this.#known.delete(k);
+      }
+      stopTimer = engine.clock.setTimer(10, tick);
+    };
+    stopTimer = engine.clock.setTimer(10, tick);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    stopTimer();
+    for (const p of [...this.#bySocket.values()]) {
+      p.conn.close("server shutting down", true, now());
+    }
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  #onHandshake(
+    engine: StreamHost,
+    responder: SrtHandshakeResponder,
+    hs: SrtHandshake,
+    addr: string,
+    port: number,
+    host: string,
+    send: (bytes: Uint8Array, port: number, host: string) => void,
+    signal: AbortSignal,
+  ): void {
+    const t = engine.clock.now();
+    const ts = Math.round(t * 1000) >>> 0;
+    if (hs.type === SrtHandshakeType.Induction) {
+      send(responder.induction(hs, addr, Date.now(), ts), port, host);
+      return;
+    }
+    if (hs.type !== SrtHandshakeType.Conclusion) return;
+    if (!responder.validCookie(addr, hs.cookie, Date.now())) {
+      this.#counts.badCookies++;
+      return;
+    }
+    const peerKey = `${addr}|${hs.socketId}`;
+    const known = this.#known.get(peerKey);
+    if (known !== undefined) {
+      if (known.response !== undefined) send(known.response, port, host);
+      return; // still authorizing
+    }
+    const refuse = (reason: number, why: string) => {
+      this.#counts.rejected++;
+      const bytes = responder.reject(hs, reason, ts);
+      this.#known.set(peerKey, { response: bytes, expires: t + 5000 });
+      send(bytes, port, host);
+      engine.audit.record({
+        type: "clientDropped",
+        at: t,
+        protocol: this.name,
+        remoteAddr: addr,
+        code: reason === SrtRejectReason.Backlog ? "LimitExceeded" : "Protocol",
+        reason: `SRT rejected (${reason}): ${why}`,
+      });
+    };
+    if (
+      this.#bySocket.size + this.#pending >= (this.#o.maxConnections ?? 1000) ||
+      signal.aborted
+    ) {
+      refuse(SrtRejectReason.Backlog, "connection limit reached");
+      return;
+    }
+    const result = responder.conclude(hs);
+    if ("reject" in result) {
+      refuse(result.reject, result.why);
+      return;
+    }
+    let request: SrtStreamRequest;
+    try {
+      request = parseSrtStreamId(result.streamId);
+    } catch (e) {
+      refuse(SrtRejectReason.BadRequest, (e as Error).message);
+      return;
+    }
+    const entry: Known = { response: undefined, expires: Infinity };
+    this.#known.set(peerKey, entry);
+    this.#pending++;
+    this.#open(
+      engine,
+      result,
+      request,
+      { addr, port, host, peerKey },
+      entry,
+      send,
+      signal,
+    )
+      .catch((e) => {
+        this.#known.delete(peerKey);
+        refuse(rejectReasonOf(e), (e as Error).message);
+      })
+      .finally(() => this.#pending--);
+  }
+
+  async #open(
+    engine: StreamHost,
+    agreed: SrtConclusion,
+    request: SrtStreamRequest,
+    where: { addr: string; port: number; host: string; peerKey: string },
+    entry: Known,
+    send: (bytes: Uint8Array, port: number, host: string) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const credentials = {
+      protocol: this.name,
+      remoteAddr: where.addr,
+      query: request.query,
+      ...(request.token !== undefined ? { token: request.token } : {}),
+    };
+    const handle = request.mode === "publish"
+      ? await engine.startPublishAuthorized(request.key, credentials)
+      : await engine.authorizePlay(request.key, credentials);
+    if (signal.aborted) {
+      if (request.mode === "publish") handle.end("server shutting down");
+      throw new StreamError(
+        "Closed",
+        "Cannot accept SRT connection: server shutting down",
+      );
+    }
+    // LimitExceeded past maxSubscribers: refused before the answer
+    const session: EgressSession<Uint8Array> | undefined =
+      request.mode === "read" ? this.#egress.open(handle) : undefined;
+    let localSocketId = 0;
+    while (localSocketId === 0 || this.#bySocket.has(localSocketId)) {
+      localSocketId = (Math.random() * 0x7fffffff) >>> 0;
+    }
+    const t = engine.clock.now();
+    const response = agreed.accept(localSocketId, Math.round(t * 1000) >>> 0);
+    entry.response = response;
+    let sink: ReturnType<typeof publisherSink> | undefined;
+    const conn: SrtConnection = new SrtConnection({
+      localSocketId,
+      peerSocketId: agreed.peerSocketId,
+      initialSeq: agreed.initialSeq,
+      receiveLatencyMs: agreed.receiveLatencyMs,
+      sendLatencyMs: agreed.sendLatencyMs,
+      startMs: t,
+      rexmitFlag: agreed.rexmitFlag,
+      ...(agreed.crypto !== undefined ? { crypto: agreed.crypto } : {}),
+      peerIdleTimeoutMs: this.#o.peerIdleTimeoutMs ?? 5000,
+      receiveCapacity: this.#o.receiveBufferPackets ?? 8192,
+      sendCapacity: this.#o.sendBufferPackets ?? 8192,
+      send: (bytes) => send(bytes, where.port, where.host),
+      deliver: (payload) => sink?.deliver(payload),
+      onClose: (reason) => {
+        this.#bySocket.delete(localSocketId);
+        entry.expires = engine.clock.now() + 5000; // answer late conclusion copies a while
+        const s = conn.stats;
+        this.#closedTotals.received += s.receivedPackets;
+        this.#closedTotals.lost += s.receivedLost;
+        this.#closedTotals.dropped += s.receivedDropped + s.sentDropped;
+        this.#closedTotals.rexmit += s.sentRetransmitted;
+        this.#closedTotals.sent += s.sentPackets;
+        sink?.end(`SRT publisher: ${reason}`);
+        session?.close("reader left");
+      },
+    }, t);
+    this.#bySocket.set(localSocketId, { conn, ...where });
+    this.#counts.accepted++;
+    send(response, where.port, where.host);
+    if (request.mode === "publish") {
+      sink = publisherSink(
+        handle,
+        (reason) => conn.close(reason, true, engine.clock.now()),
+      );
+      handle.closed.then(() =>
+        conn.close("stream ended", true, engine.clock.now())
+      );
+      return;
+    }
+    runReader(session!, conn, () => engine.clock.now())
+      .then((reason) => conn.close(reason, true, engine.clock.now()));
+  }
+}
+
+function rejectReasonOf(e: unknown): number {
+  if (!(e instanceof StreamError)) return SrtRejectReason.InternalError;
+  switch (e.code) {
+    case "Unauthorized":
+      return (e as StreamError & { challenge?: boolean }).challenge === false
+        ? SrtRejectReason.Forbidden
+        : SrtRejectReason.Unauthorized;
+    case "NotFound":
+      return SrtRejectReason.NotFound;
+    case "AlreadyPublishing":
+      return SrtRejectReason.Conflict;
+    case "InvalidInput":
+      return SrtRejectReason.BadRequest;
+    case "LimitExceeded":
+    case "Closed":
+      return SrtRejectReason.Unavailable;
+    default:
+      return SrtRejectReason.InternalError;
+  }
+}
