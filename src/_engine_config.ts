@@ -15,12 +15,18 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 5_000;
 /** Default tick: reaper and stall checks at 1 s resolution. */
 export const DEFAULT_TICK_INTERVAL_MS = 1_000;
+/** Default wait for an on-demand source's first frame (an upstream connect and a keyframe). */
+export const DEFAULT_ON_DEMAND_TIMEOUT_MS = 10_000;
+/** Default life of an on-demand stream without viewers (a player's reconnect fits in it). */
+export const DEFAULT_ON_DEMAND_GRACE_MS = 10_000;
 
 export interface EngineConfig {
   readonly maxPublishers: number;
   readonly idleTimeoutMs: number;
   readonly shutdownDeadlineMs: number;
   readonly tickIntervalMs: number;
+  readonly onDemandTimeoutMs: number;
+  readonly onDemandGraceMs: number;
   /** Declared apps; empty means "any app, with defaults". */
   readonly apps: ReadonlyMap<string, ResolvedAppSpec>;
 }
@@ -72,6 +78,16 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
       "tickIntervalMs",
       options.tickIntervalMs,
       DEFAULT_TICK_INTERVAL_MS,
+    ),
+    onDemandTimeoutMs: positive(
+      "onDemandTimeoutMs",
+      options.onDemandTimeoutMs,
+      DEFAULT_ON_DEMAND_TIMEOUT_MS,
+    ),
+    onDemandGraceMs: positive(
+      "onDemandGraceMs",
+      options.onDemandGraceMs,
+      DEFAULT_ON_DEMAND_GRACE_MS,
     ),
     apps,
   };

@@ -159,6 +159,18 @@ export interface StreamHost extends PublishRegistry, PlaybackRegistry {
   ): Promise<void>;
   /** Start publishing without authorization (trusted callers: pipelines, sources). */
   startPublish(key: StreamKey | string): StreamHandle;
+  /**
+   * Start a per-stream pipeline on every publish (the pipeline seam).
+   *
+   * @returns detach
+   */
+  attach(pipeline: StreamPipeline): () => void;
+  /**
+   * Add a provider of streams started when a viewer asks for a missing key.
+   *
+   * @returns detach
+   */
+  attachOnDemand(provider: OnDemandProvider): () => void;
 }
 
 /**
@@ -192,6 +204,97 @@ export interface HttpRouteProvider {
     request: Request,
     info: { remoteAddr?: string },
   ): Promise<Response | null> | Response | null;
+}
+
+/**
+ * What a pipeline run gets besides its stream.
+ *
+ * @example
+ * ```ts
+ * import type { PipelineContext } from "@arcly/stream";
+ * const stop = (context: PipelineContext) => context.signal.aborted;
+ * ```
+ */
+export interface PipelineContext {
+  /** The engine (publish derived streams, clock, events). */
+  readonly host: StreamHost;
+  /** Aborted when the run must stop now (shutdown deadline passed). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Per-stream work started by the engine on every publish (see the module doc).
+ *
+ * @example Count the frames of every stream
+ * ```ts
+ * import { Engine, type StreamPipeline } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const counts = new Map<string, number>();
+ * const counter: StreamPipeline = {
+ *   name: "counter",
+ *   async run(stream) {
+ *     using sub = stream.subscribe();
+ *     let n = 0;
+ *     for await (const _ of sub) n++;
+ *     counts.set(stream.key.toString(), n);
+ *   },
+ * };
+ * const engine = Engine.builder().build();
+ * engine.attach(counter);
+ * const stream = engine.startPublish("live/cam");
+ * stream.publishFrame({ kind: "audio", codec: "aac", trackId: 0, pts: 0, dts: 0,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(1) });
+ * await engine.shutdown(); // drains the pipeline
+ * assert.equal(counts.get("live/cam"), 1);
+ * ```
+ */
+export interface StreamPipeline {
+  /** Name used in events. */
+  readonly name: string;
+  /** Which streams to run for (default: every stream). */
+  accepts?(key: StreamKey): boolean;
+  /**
+   * Run for one published stream; called synchronously at publish.
+   * Resolve once drained (after the stream ended); a rejection is reported
+   * as a `handlerError` event.
+   */
+  run(stream: StreamHandle, context: PipelineContext): Promise<void> | void;
+}
+
+/**
+ * Starts a stream when a viewer asks for a key the engine does not have
+ * (`authorizePlay`, the path of every protocol's play): the engine asks each
+ * provider in order, publishes the first source offered under the key,
+ * waits (up to `onDemandTimeoutMs`) for its first frame, and ends it once
+ * no viewer watched it for `onDemandGraceMs`.
+ *
+ * @example Serve `pull/*` from a generator
+ * ```ts
+ * import type { MediaFrame, OnDemandProvider } from "@arcly/stream";
+ * const provider: OnDemandProvider = {
+ *   name: "pull",
+ *   sourceFor: (key) =>
+ *     key.app !== "pull" ? null : {
+ *       name: `pull ${key}`,
+ *       frames: async function* (signal: AbortSignal): AsyncGenerator<MediaFrame> {
+ *         // connect upstream, yield frames until signal aborts
+ *       },
+ *     },
+ * };
+ * ```
+ */
+export interface OnDemandProvider {
+  /** Name used in events. */
+  readonly name: string;
+  /**
+   * A source publishing `key`, or null when this provider does not serve
+   * it (the next provider is asked).
+   */
+  sourceFor(
+    key: StreamKey,
+    credentials: Credentials,
+  ): MediaSource | null | Promise<MediaSource | null>;
 }
 
 /**

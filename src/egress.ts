@@ -211,6 +211,8 @@ export abstract class LiveEgress<C extends EgressCache<unknown>, B> {
   #onUnsupported: LiveEgressOptions["onUnsupported"];
 
   /**
+   * Create it.
+   *
    * @param options the egress tick and the unsupported-frame report
    * @throws {StreamError} `InvalidInput` for an `egressTickMs` outside 0…1,000
    */
@@ -313,6 +315,8 @@ export class JoinedEgress extends LiveEgress<JoinedEgressCache, Uint8Array> {
   #format: FormatSource<Uint8Array>;
 
   /**
+   * Create it.
+   *
    * @param format the serializer (one instance, or one per stream)
    * @param options the egress tick and the unsupported-frame report
    * @throws {StreamError} `InvalidInput` for an `egressTickMs` outside 0…1,000
@@ -373,6 +377,8 @@ export class UnitEgress<U> extends LiveEgress<EgressCache<U>, readonly U[]> {
   #format: FormatSource<U>;
 
   /**
+   * Create it.
+   *
    * @param format the serializer (one instance, or one per stream)
    * @param options the egress tick and the unsupported-frame report
    * @throws {StreamError} `InvalidInput` for an `egressTickMs` outside 0…1,000

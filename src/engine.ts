@@ -27,14 +27,15 @@ import {
 } from "./auth.ts";
 import { type Clock, MonotonicClock, systemClock } from "./clock.ts";
 import type { MediaSource, ProtocolHandler, StreamHost } from "./contracts.ts";
-import type {
-  EngineOptions,
-  PumpOptions,
-  ShutdownOptions,
+import type { OnDemandProvider, StreamPipeline } from "./contracts.ts";
+import { PipelineRunner } from "./_pipelines.ts";
+import { OnDemandSources } from "./_on_demand.ts";
+import {
+  type EngineOptions,
+  EngineOptionsBuilder,
+  type PumpOptions,
+  type ShutdownOptions,
 } from "./engine_options.ts";
-import type { AppSpec } from "./app_spec.ts";
-import type { AuditSink } from "./audit.ts";
-import type { Observer } from "./events.ts";
 import { EventBus } from "./events.ts";
 import { HealthRegistry } from "./health.ts";
 import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
@@ -91,6 +92,8 @@ export class Engine implements AsyncDisposable, StreamHost {
   readonly #config: EngineConfig;
   readonly #stop = new AbortController();
   readonly #timer: HousekeepingTimer;
+  readonly #pipelines: PipelineRunner;
+  readonly #onDemand: OnDemandSources;
   #nextSubscriberId = 1;
   #shutdown: Promise<void> | undefined;
 
@@ -119,6 +122,19 @@ export class Engine implements AsyncDisposable, StreamHost {
     );
     for (const observer of options.observers ?? []) {
       this.events.observe(observer);
+    }
+    this.#pipelines = new PipelineRunner(this, this.events);
+    this.#onDemand = new OnDemandSources({
+      host: this,
+      clock: this.clock,
+      events: this.events,
+      timeoutMs: this.#config.onDemandTimeoutMs,
+      graceMs: this.#config.onDemandGraceMs,
+      internalSubscribers: (stream) => this.#pipelines.runningOn(stream),
+    });
+    for (const pipeline of options.pipelines ?? []) this.attach(pipeline);
+    for (const provider of options.onDemand ?? []) {
+      this.attachOnDemand(provider);
     }
     this.audit = new AuditPipeline(
       options.auditSinks ?? [],
@@ -215,6 +231,7 @@ export class Engine implements AsyncDisposable, StreamHost {
     });
     this.events.emit({ type: "published", key: text });
     this.#timer.arm();
+    this.#pipelines.published(stream);
     return stream;
   }
 
@@ -243,9 +260,33 @@ export class Engine implements AsyncDisposable, StreamHost {
   }
 
   /**
-   * Authorize `play`, then return the live stream.
+   * Start `pipeline` on every stream published from now on (and on those
+   * live now); see {@linkcode StreamPipeline}.
    *
-   * @throws {StreamError} `Unauthorized` (checked first, so existence does not leak), `NotFound`
+   * @param pipeline the per-stream work
+   * @returns detach: no new runs (running ones drain with their streams)
+   */
+  attach(pipeline: StreamPipeline): () => void {
+    return this.#pipelines.attach(pipeline, this.#streams.values());
+  }
+
+  /**
+   * Ask `provider` for a source when a viewer asks for a key that is not
+   * live; see {@linkcode OnDemandProvider}.
+   *
+   * @param provider the source provider (asked after those attached before)
+   * @returns detach
+   */
+  attachOnDemand(provider: OnDemandProvider): () => void {
+    return this.#onDemand.attach(provider);
+  }
+
+  /**
+   * Authorize `play`, then return the live stream, or one an on-demand
+   * provider starts for it (waiting up to `onDemandTimeoutMs` for its
+   * first frame).
+   *
+   * @throws {StreamError} `Unauthorized` (checked first, so existence does not leak), `NotFound`, `Timeout`
    */
   async authorizePlay(
     key: StreamKey | string,
@@ -253,7 +294,8 @@ export class Engine implements AsyncDisposable, StreamHost {
   ): Promise<StreamHandle> {
     const k = toKey(key);
     await this.authorize("play", k, credentials);
-    const stream = this.#streams.get(k.toString());
+    const stream = this.#streams.get(k.toString()) ??
+      (this.accepting ? await this.#onDemand.open(k, credentials) : undefined);
     if (stream === undefined) {
       throw new StreamError("NotFound", `Cannot play ${k}: no such stream`);
     }
@@ -307,6 +349,7 @@ export class Engine implements AsyncDisposable, StreamHost {
         stream.tick(now);
       }
     }
+    this.#onDemand.tick(now);
   }
 
   /**
@@ -391,6 +434,7 @@ export class Engine implements AsyncDisposable, StreamHost {
   }
 
   async #runShutdown(deadlineMs: number): Promise<void> {
+    const start = this.clock.now();
     this.#stop.abort(
       new StreamError("Closed", "Cannot serve: the engine is shutting down"),
     );
@@ -400,6 +444,11 @@ export class Engine implements AsyncDisposable, StreamHost {
       deadlineMs,
       this.events,
     );
+    // Pipelines finish their output (last segment, playlist, file) within
+    // what is left of the deadline; the rest are aborted.
+    const left = deadlineMs - (this.clock.now() - start);
+    await withinDeadline(this.clock, left, this.#pipelines.idle());
+    this.#pipelines.abortAll();
     this.#timer.stop();
   }
 
@@ -418,7 +467,8 @@ export class Engine implements AsyncDisposable, StreamHost {
 }
 
 /**
- * Fluent configuration of an {@linkcode Engine}.
+ * Fluent configuration of an {@linkcode Engine} (the setters are those of
+ * `EngineOptionsBuilder`).
  *
  * @example Configure and build
  * ```ts
@@ -437,81 +487,13 @@ export class Engine implements AsyncDisposable, StreamHost {
  * assert.equal(stream.ended, true);
  * ```
  */
-export class EngineBuilder {
-  #options: EngineOptions = {};
-  #apps: AppSpec[] = [];
-  #observers: Observer[] = [];
-  #audit: AuditSink[] = [];
-
-  /**
-   * Use `clock` for time and timers. The engine reads it through a
-   * `MonotonicClock` (unless it is `systemClock` or a `ManualClock`), so a
-   * wall clock stepped back by NTP pauses time instead of reversing it.
-   */
-  clock(clock: Clock): this {
-    this.#options.clock = clock;
-    return this;
-  }
-
-  /** Limit the number of live streams. */
-  maxPublishers(count: number): this {
-    this.#options.maxPublishers = count;
-    return this;
-  }
-
-  /** Declare an application (call once per app). */
-  application(spec: AppSpec): this {
-    this.#apps.push(spec);
-    return this;
-  }
-
-  /** Set the authenticator. */
-  authenticator(authenticator: StreamAuthenticator): this {
-    this.#options.authenticator = authenticator;
-    return this;
-  }
-
-  /** Add an observer of every event. */
-  observer(observer: Observer): this {
-    this.#observers.push(observer);
-    return this;
-  }
-
-  /** Add an audit sink. */
-  audit(sink: AuditSink): this {
-    this.#audit.push(sink);
-    return this;
-  }
-
-  /** Milliseconds without frames before the reaper ends a stream. */
-  idleTimeout(ms: number): this {
-    this.#options.idleTimeoutMs = ms;
-    return this;
-  }
-
-  /** Longest graceful-shutdown drain, in milliseconds. */
-  shutdownDeadline(ms: number): this {
-    this.#options.shutdownDeadlineMs = ms;
-    return this;
-  }
-
-  /** Period of the housekeeping tick, in milliseconds. */
-  tickInterval(ms: number): this {
-    this.#options.tickIntervalMs = ms;
-    return this;
-  }
-
+export class EngineBuilder extends EngineOptionsBuilder {
   /**
    * Create the engine.
    *
    * @throws {StreamError} `InvalidInput` on an invalid limit or duplicate app
    */
   build(): Engine {
-    return new Engine({
-      ...this.#options,
-      applications: [...this.#apps],
-      observers: [...this.#observers],
-      auditSinks: [...this.#audit],
-    });
+    return new Engine(this.options());
   }
 }

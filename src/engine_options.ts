@@ -1,8 +1,9 @@
 /**
- * Engine configuration as plain objects: {@linkcode EngineOptions} (what
- * `EngineBuilder` assembles) and the options of its lifecycle calls
- * ({@linkcode ShutdownOptions}, {@linkcode PumpOptions}). Types only, so the
- * engine, its builder and its helpers share them without an import cycle.
+ * Engine configuration: {@linkcode EngineOptions} (plain object), the
+ * fluent {@linkcode EngineOptionsBuilder} that `EngineBuilder` extends, and
+ * the options of the engine's lifecycle calls ({@linkcode ShutdownOptions},
+ * {@linkcode PumpOptions}). Nothing here imports the engine, so the engine,
+ * its builder and its helpers share them without an import cycle.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import type { AuditSink } from "./audit.ts";
 import type { Credentials, StreamAuthenticator } from "./auth.ts";
 import type { Clock } from "./clock.ts";
 import type { Observer } from "./events.ts";
+import type { OnDemandProvider, StreamPipeline } from "./contracts.ts";
 
 /**
  * Engine configuration. Every field is optional; defaults are safe
@@ -42,6 +44,14 @@ export interface EngineOptions {
   shutdownDeadlineMs?: number;
   /** Period of the engine's housekeeping tick (default 1 s). */
   tickIntervalMs?: number;
+  /** Per-stream pipelines started on every publish (same as `Engine.attach`). */
+  pipelines?: readonly StreamPipeline[];
+  /** Providers of streams started when a viewer asks for a missing key (same as `Engine.attachOnDemand`). */
+  onDemand?: readonly OnDemandProvider[];
+  /** Longest wait for an on-demand source's first frame (default 10 s). */
+  onDemandTimeoutMs?: number;
+  /** An on-demand stream without viewers for this long is ended (default 10 s). */
+  onDemandGraceMs?: number;
 }
 
 /**
@@ -75,4 +85,117 @@ export interface PumpOptions {
   signal?: AbortSignal;
   /** Authorize the publish with these credentials (default: no authorization). */
   credentials?: Credentials;
+}
+
+/**
+ * The fluent setters of `EngineBuilder` (declared apart from the engine, so
+ * the options module does not import it); `options()` returns the plain
+ * {@linkcode EngineOptions}.
+ *
+ * @example Configure and build
+ * ```ts
+ * import { Engine, ManualClock, StreamKey } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * await using engine = Engine.builder()
+ *   .clock(clock)
+ *   .maxPublishers(10)
+ *   .application({ name: "live", gopCacheFrames: 300, maxSubscribers: 100 })
+ *   .idleTimeout(2_000)
+ *   .build();
+ * const stream = engine.startPublish(StreamKey.parse("live/cam"));
+ * clock.advance(3_000); // no frames: the reaper ends it
+ * assert.equal(stream.ended, true);
+ * ```
+ */
+export class EngineOptionsBuilder {
+  #options: EngineOptions = {};
+  #apps: AppSpec[] = [];
+  #observers: Observer[] = [];
+  #audit: AuditSink[] = [];
+  #pipelines: StreamPipeline[] = [];
+  #onDemand: OnDemandProvider[] = [];
+
+  /**
+   * Use `clock` for time and timers. The engine reads it through a
+   * `MonotonicClock` (unless it is `systemClock` or a `ManualClock`), so a
+   * wall clock stepped back by NTP pauses time instead of reversing it.
+   */
+  clock(clock: Clock): this {
+    this.#options.clock = clock;
+    return this;
+  }
+
+  /** Limit the number of live streams. */
+  maxPublishers(count: number): this {
+    this.#options.maxPublishers = count;
+    return this;
+  }
+
+  /** Declare an application (call once per app). */
+  application(spec: AppSpec): this {
+    this.#apps.push(spec);
+    return this;
+  }
+
+  /** Set the authenticator. */
+  authenticator(authenticator: StreamAuthenticator): this {
+    this.#options.authenticator = authenticator;
+    return this;
+  }
+
+  /** Add an observer of every event. */
+  observer(observer: Observer): this {
+    this.#observers.push(observer);
+    return this;
+  }
+
+  /** Add an audit sink. */
+  audit(sink: AuditSink): this {
+    this.#audit.push(sink);
+    return this;
+  }
+
+  /** Milliseconds without frames before the reaper ends a stream. */
+  idleTimeout(ms: number): this {
+    this.#options.idleTimeoutMs = ms;
+    return this;
+  }
+
+  /** Longest graceful-shutdown drain, in milliseconds. */
+  shutdownDeadline(ms: number): this {
+    this.#options.shutdownDeadlineMs = ms;
+    return this;
+  }
+
+  /** Period of the housekeeping tick, in milliseconds. */
+  tickInterval(ms: number): this {
+    this.#options.tickIntervalMs = ms;
+    return this;
+  }
+
+  /** Add a per-stream pipeline (see `Engine.attach`). */
+  pipeline(pipeline: StreamPipeline): this {
+    this.#pipelines.push(pipeline);
+    return this;
+  }
+
+  /** Add an on-demand source provider (see `Engine.attachOnDemand`). */
+  onDemand(provider: OnDemandProvider): this {
+    this.#onDemand.push(provider);
+    return this;
+  }
+
+  /** The options collected so far (a copy). */
+  options(): EngineOptions {
+    return {
+      ...this.#options,
+      applications: [...this.#apps],
+      observers: [...this.#observers],
+      auditSinks: [...this.#audit],
+      pipelines: [...this.#pipelines],
+      onDemand: [...this.#onDemand],
+    };
+  }
 }

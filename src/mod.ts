@@ -58,6 +58,7 @@ export * from "./engine_options.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./gop_cache.ts";
+export * from "./pipeline.ts";
 export * from "./health.ts";
 export * from "./metadata.ts";
 export * from "./qos.ts";

@@ -72,6 +72,9 @@ function checkPart(kind: string, value: string): void {
  * assert.equal(key.name, "cam");
  * assert.equal(key.toString(), "live/cam");
  * assert.ok(key.equals(new StreamKey("live", "cam")));
+ * assert.equal(key.derive("720p").toString(), "live/cam~720p");
+ * assert.equal(StreamKey.parse("live/cam~opus").variant, "opus");
+ * assert.equal(StreamKey.parse("live/cam~opus").base.toString(), "live/cam");
  * assert.throws(
  *   () => StreamKey.parse("live/../etc"),
  *   (e) => e instanceof StreamError && e.code === "InvalidInput",
@@ -114,6 +117,39 @@ export class StreamKey {
       );
     }
     return new StreamKey(text.slice(0, slash), text.slice(slash + 1));
+  }
+
+  /**
+   * The derived key `{app}/{name}~{variant}` (a rendition, an audio bridge:
+   * `live/cam~720p`, `live/cam~opus`), published by a pipeline or an
+   * on-demand source beside this stream.
+   *
+   * @param variant the variant (same characters as a name, no `~`)
+   * @returns the derived key
+   * @throws {StreamError} `InvalidInput` for an empty or unsafe variant, or one with `~`
+   */
+  derive(variant: string): StreamKey {
+    if (variant.includes("~")) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot derive a stream key from ${this}: variant ${
+          JSON.stringify(variant).slice(0, 100)
+        } contains ~`,
+      );
+    }
+    return new StreamKey(this.app, `${this.base.name}~${variant}`);
+  }
+
+  /** The variant of a derived key (`live/cam~720p` → `"720p"`), else undefined. */
+  get variant(): string | undefined {
+    const at = this.name.indexOf("~");
+    return at < 0 ? undefined : this.name.slice(at + 1);
+  }
+
+  /** The key without its variant (`live/cam~720p` → `live/cam`; itself when not derived). */
+  get base(): StreamKey {
+    const at = this.name.indexOf("~");
+    return at <= 0 ? this : new StreamKey(this.app, this.name.slice(0, at));
   }
 
   /** True when both parts are equal. */
