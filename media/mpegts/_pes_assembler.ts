@@ -108,9 +108,9 @@ export function parsePes(
 }
 
 /**
- * Collects the packets of one PID into PES packets. `push` returns the
- * previous PES when a new one starts, or the current one as soon as its
- * declared PES_packet_length is reached.
+ * Collects the packets of one PID into PES packets: a PES completes at the
+ * next payload_unit_start (`finish()`), or — when `completeByLength` — as
+ * soon as its declared PES_packet_length is reached.
  */
 export class PesAssembler {
   #buf: Uint8Array;
@@ -119,13 +119,20 @@ export class PesAssembler {
   #damaged = false;
   #randomAccess = false;
   readonly #maxBytes: number;
+  readonly #completeByLength: boolean;
 
   /**
    * @param initialBytes starting buffer size
    * @param maxBytes largest PES accepted
+   * @param completeByLength complete a PES as soon as its declared length is in
    */
-  constructor(initialBytes: number, maxBytes: number) {
+  constructor(
+    initialBytes: number,
+    maxBytes: number,
+    completeByLength: boolean,
+  ) {
     this.#maxBytes = maxBytes;
+    this.#completeByLength = completeByLength;
     this.#buf = new Uint8Array(Math.min(initialBytes, maxBytes));
   }
 
@@ -179,6 +186,21 @@ export class PesAssembler {
   }
 
   /**
+   * Append the ES bytes of a PES that continues the access unit in progress
+   * (a video PES without PTS, split by the muxer); the merged PES is then
+   * read up to its end, not up to the first PES's declared length.
+   *
+   * @param es the continuation's bytes after its PES header
+   * @returns a failure when the merged PES is too large, else undefined
+   */
+  merge(es: Uint8Array): PesFailure | undefined {
+    if (!this.#active || this.#damaged || this.#len < 6) return undefined;
+    this.#buf[4] = 0;
+    this.#buf[5] = 0;
+    return this.#append(es) as PesFailure | undefined;
+  }
+
+  /**
    * Complete the PES in progress (next PUSI or end of input).
    *
    * @returns the PES, a failure, "damaged", or undefined when none
@@ -206,7 +228,7 @@ export class PesAssembler {
     }
     this.#buf.set(payload, this.#len);
     this.#len = need;
-    if (this.#len >= 6) {
+    if (this.#completeByLength && this.#len >= 6) {
       const declared = (this.#buf[4]! << 8) | this.#buf[5]!;
       if (declared !== 0 && this.#len >= 6 + declared) {
         this.#active = false;

@@ -1,7 +1,10 @@
 /**
  * MPEG-2 transport stream output: {@linkcode MpegTsMuxer} (PAT/PMT, PES with
  * PTS/DTS, PCR, continuity counters, AUD + parameter sets before IDR, AAC as
- * ADTS, Opus) for HLS segments and `.ts` recordings.
+ * ADTS, Opus) for HLS segments and `.ts` recordings. Input:
+ * {@linkcode MpegTsDemuxer} (chunks of any size → frames with their config
+ * frames; continuity errors reported and the damaged access units dropped)
+ * for SRT ingest and `.ts` files.
  *
  * Specification: ISO/IEC 13818-1 (ITU-T H.222.0).
  *

@@ -19,6 +19,12 @@
  *                    headers stripped + OpusHead)
  * ```
  *
+ * PES boundaries: an audio PES completes as soon as its PES_packet_length is
+ * in; a video PES at the next payload_unit_start of its PID (a video PES
+ * without PTS that does not start with an access unit delimiter continues
+ * the access unit in progress, as muxers that split large pictures write
+ * it). So a video frame comes out when the next one starts arriving.
+ *
  * Damage: a continuity counter jump (or transport_error_indicator, scrambled
  * payload, lost sync) drops the access unit in progress on that PID with a
  * `pesDropped` event; video then resumes at its next keyframe. Timestamps
@@ -334,6 +340,13 @@ export class MpegTsDemuxer {
       return;
     }
     if (unitStart) {
+      const es = state.es instanceof VideoEs && state.asm.active
+        ? continuation(payload, state.es.codec)
+        : undefined;
+      if (es !== undefined) {
+        this.#deliver(pid, state, state.asm.merge(es), out);
+        return;
+      }
       this.#deliver(pid, state, state.asm.finish(), out);
       this.#deliver(pid, state, state.asm.begin(payload, randomAccess), out);
     } else {
@@ -513,7 +526,7 @@ export class MpegTsDemuxer {
         },
         signature,
         es,
-        asm: new PesAssembler(video ? 64 * 1024 : 4096, max),
+        asm: new PesAssembler(video ? 64 * 1024 : 4096, max, !video),
         cc: -1,
         lastDts: NaN,
         lastDelta: 3000,
@@ -521,6 +534,31 @@ export class MpegTsDemuxer {
     }
     return next;
   }
+}
+
+/**
+ * The ES bytes of a video PES that continues the previous access unit: no
+ * PTS, and not starting with an access unit delimiter (a new access unit
+ * without PTS starts with one). Undefined when the PES starts a new unit.
+ */
+function continuation(
+  payload: Uint8Array,
+  codec: "h264" | "h265",
+): Uint8Array | undefined {
+  if (
+    payload.length < 9 || payload[0] !== 0 || payload[1] !== 0 ||
+    payload[2] !== 1 || (payload[3]! & 0xf0) !== 0xe0 ||
+    (payload[7]! & 0xc0) !== 0 || 9 + payload[8]! > payload.length
+  ) return undefined;
+  const es = payload.subarray(9 + payload[8]!);
+  let p = 0;
+  while (p < es.length && p < 4 && es[p] === 0) p++;
+  if (p >= 2 && es[p] === 1 && p + 1 < es.length) {
+    const first = es[p + 1]!;
+    const type = codec === "h264" ? first & 0x1f : (first >> 1) & 0x3f;
+    if (type === (codec === "h264" ? 9 : 35)) return undefined;
+  }
+  return es;
 }
 
 /** A 33-bit difference as a signed value in [-2^32, 2^32). */

@@ -310,3 +310,44 @@ Deno.test("demuxer: rejects a bad maxPesBytes; never throws on any byte pattern"
   }
   assert.deepEqual(d.flush(), []);
 });
+
+/** One TS packet carrying a whole (short) PES, stuffed by adaptation field. */
+function onePacket(pid: number, cc: number, pes: number[]): Uint8Array {
+  const pkt = new Uint8Array(188).fill(0xff);
+  const af = 184 - pes.length;
+  pkt.set([0x47, 0x40 | (pid >> 8), pid & 0xff, 0x30 | cc, af - 1, 0x00]);
+  pkt.set(pes, 4 + af);
+  return pkt;
+}
+
+function ptsBytes(prefix: number, v: number): number[] {
+  return [
+    (prefix << 4) | (((v / 2 ** 30) & 7) << 1) | 1,
+    (v >> 22) & 0xff,
+    ((v >> 14) & 0xfe) | 1,
+    (v >> 7) & 0xff,
+    ((v << 1) & 0xfe) | 1,
+  ];
+} // deno-fmt-ignore
+
+Deno.test("demuxer: an access unit split over two video PES (the second without PTS) is one frame", () => {
+  const idr = [0x65, ...new Array(60).fill(0).map((_, i) => ((i * 11 + 3) & 0xff) | 1)];
+  const sc = [0, 0, 0, 1];
+  const es1 = [...sc, 0x09, 0xf0, ...sc, ...SPS, ...sc, ...PPS, ...sc, ...idr.slice(0, 25)];
+  const es2 = idr.slice(25);
+  const p = [...sc, 0x09, 0xf0, ...sc, 0x41, 0x9a, 0x22, 0x33];
+  const pes1 = [0, 0, 1, 0xe0, 0, 8 + es1.length, 0x80, 0x80, 5, ...ptsBytes(2, 9000), ...es1];
+  const pes2 = [0, 0, 1, 0xe0, 0, 3 + es2.length, 0x80, 0x00, 0, ...es2];
+  const pes3 = [0, 0, 1, 0xe0, 0, 8 + p.length, 0x80, 0x80, 5, ...ptsBytes(2, 12600), ...p];
+  const head = handMade([{ pid: 0x100, streamType: 0x1b }], []);
+  const ts = concat([head, onePacket(0x100, 0, pes1), onePacket(0x100, 1, pes2), onePacket(0x100, 2, pes3)]);
+  for (const chunk of [188, 1000]) {
+    const { frames, events } = demuxAll(ts, chunk);
+    assert.deepEqual(events.filter((e) => e.type !== "programChanged"), []);
+    assert.deepEqual(frames.map((f) => [f.config, f.pts, f.keyframe]), [
+      [true, 9000, true], [false, 9000, true], [false, 12600, false],
+    ]);
+    assert.deepEqual([...frames[1]!.data], [0, 0, 0, idr.length, ...idr]);
+    assert.deepEqual([...frames[2]!.data], [0, 0, 0, 4, 0x41, 0x9a, 0x22, 0x33]);
+  }
+});
