@@ -9,7 +9,10 @@
  * is cut at the first keyframe past `fragmentDurationMs` and `append`ed as one
  * complete unit (FLV tags, or one `moof`+`mdat`). A process killed mid-way
  * leaves a file that plays up to the last complete append. `end()` appends
- * the final fragment.
+ * the final fragment. A new configuration mid-recording (an encoder
+ * restarting at another resolution) starts a new `mp4` file (`cam-1.mp4`,
+ * a `split` event), stays in-band in FLV (a new sequence header tag), and
+ * starts a new fragment set in HLS (EXT-X-DISCONTINUITY, new EXT-X-MAP).
  *
  * Data path, HLS: an {@linkcode HlsSegmenter} with playlist type `vod` writes
  * segments and an EVENT playlist updated per segment; `end()` turns it into a
@@ -85,6 +88,11 @@ export class RecordingSink {
   #hls: HlsSegmenter | undefined;
   #muxer: Muxer | undefined;
   #timeline: FragmentTimeline;
+  /** The file being written (`mp4` moves on to `-1`, `-2`… at a config change). */
+  #key: string;
+  #files = 0;
+  /** The current configuration of each track. */
+  #configs = new Map<string, MediaFrame>();
   #frames: MediaFrame[] = [];
   #started = false;
   #stopped = false;
@@ -102,6 +110,7 @@ export class RecordingSink {
   constructor(options: RecordingSinkOptions) {
     validateStorageKey(options.key);
     this.#options = options;
+    this.#key = options.key;
     const fragmentMs = options.fragmentDurationMs ??
       (options.format.startsWith("hls") ? 6000 : 2000);
     if (!(fragmentMs > 0)) {
@@ -182,7 +191,7 @@ export class RecordingSink {
       await this.#flush(endDts);
       this.#emit({
         type: "finalized",
-        key: this.#options.key,
+        key: this.#key,
         fragments: this.#fragments,
       });
     });
@@ -202,7 +211,12 @@ export class RecordingSink {
     // and sizes describe the source, not this file. FLV writes its own.
     if (frame.kind === "data") return;
     if (frame.config) {
+      const id = `${frame.kind}:${frame.trackId}`;
+      const previous = this.#configs.get(id);
+      if (previous !== undefined && sameConfig(previous, frame)) return;
+      this.#configs.set(id, frame);
       if (!this.#started) muxer.configure(frame);
+      else if (this.#options.format === "mp4") await this.#split(frame);
       else this.#frames.push(frame); // in-band config change (FLV keeps it as a tag)
       return;
     }
@@ -224,6 +238,32 @@ export class RecordingSink {
     this.#timeline.observe(frame);
   }
 
+  /**
+   * Close the current mp4 file at a configuration change and go on in the
+   * next one (`cam.mp4` → `cam-1.mp4`), whose init segment describes the
+   * new configuration; it starts at the next random-access point.
+   */
+  async #split(config: MediaFrame): Promise<void> {
+    await this.#flush(config.dts);
+    const previous = this.#key;
+    this.#emit({
+      type: "finalized",
+      key: previous,
+      fragments: this.#fragments,
+    });
+    this.#files++;
+    const key = this.#options.key;
+    const dot = key.lastIndexOf(".");
+    this.#key = dot > key.lastIndexOf("/")
+      ? `${key.slice(0, dot)}-${this.#files}${key.slice(dot)}`
+      : `${key}-${this.#files}`;
+    if (this.#options.muxer === undefined) this.#muxer = new Fmp4Muxer();
+    for (const frame of this.#configs.values()) this.#muxer!.configure(frame);
+    this.#started = false;
+    this.#stopped = false;
+    this.#emit({ type: "split", key: this.#key, previous });
+  }
+
   async #flush(nextDts: number | undefined): Promise<void> {
     if (this.#frames.length === 0 || this.#stopped) return;
     const frames = this.#frames;
@@ -242,7 +282,7 @@ export class RecordingSink {
       this.#fragments++;
       this.#emit({
         type: "fragment",
-        key: this.#options.key,
+        key: this.#key,
         bytes: bytes.length,
         fragments: this.#fragments,
       });
@@ -250,7 +290,8 @@ export class RecordingSink {
   }
 
   async #write(mode: "put" | "append", bytes: Uint8Array): Promise<boolean> {
-    const { storage, key } = this.#options;
+    const { storage } = this.#options;
+    const key = this.#key;
     const options = this.#options.sync ? { sync: true } : undefined;
     try {
       if (mode === "put") await storage.put(key, bytes, options);
@@ -298,6 +339,15 @@ export class RecordingSink {
       // An observer fault must not stop the recording; the observer owns its errors.
     }
   }
+}
+
+/** Same codec and same configuration record bytes. */
+function sameConfig(a: MediaFrame, b: MediaFrame): boolean {
+  if (a.codec !== b.codec || a.data.length !== b.data.length) return false;
+  for (let i = 0; i < a.data.length; i++) {
+    if (a.data[i] !== b.data[i]) return false;
+  }
+  return true;
 }
 
 function asStorageError(error: unknown, key: string): StreamError {

@@ -44,6 +44,18 @@ export type RecordingEvent =
   }
   /** The muxer rejected frames; they were dropped. */
   | { readonly type: "muxError"; readonly error: unknown }
+  /**
+   * A new configuration (an encoder restarting at another resolution or
+   * codec) closed the `mp4` file `previous` (playable on its own) and
+   * started `key` (`cam.mp4` → `cam-1.mp4`, `cam-2.mp4`…): one init segment
+   * cannot describe both. FLV keeps the new sequence headers in-band; HLS
+   * starts a new fragment set (EXT-X-DISCONTINUITY + a new EXT-X-MAP).
+   */
+  | {
+    readonly type: "split";
+    readonly key: string;
+    readonly previous: string;
+  }
   /** `end()` wrote the last fragment (and the VOD playlist). */
   | {
     readonly type: "finalized";
