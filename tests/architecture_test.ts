@@ -63,6 +63,11 @@ export function forbiddenEdge(from: string, to: string): string | null {
         ? null
         : "only protocols/http may import prom-client";
     }
+    if (to === "werift") {
+      return from.startsWith("protocols/webrtc/")
+        ? null
+        : "only protocols/webrtc may import werift";
+    }
     return `library code may not import the package ${to}`;
   }
   const target = relative(new URL(to, new URL(from, ROOT)).pathname);
@@ -127,6 +132,8 @@ Deno.test("architecture: forbiddenEdge() catches each forbidden direction", () =
   assert.equal(forbiddenEdge("transcode/a.ts", "../media/flv/mod.ts"), null);
   assert.ok(forbiddenEdge("protocols/rtmp/a.ts", "hono"));
   assert.equal(forbiddenEdge("protocols/http/a.ts", "hono"), null);
+  assert.ok(forbiddenEdge("protocols/http/a.ts", "werift"));
+  assert.equal(forbiddenEdge("protocols/webrtc/a.ts", "werift"), null);
   assert.equal(forbiddenEdge("src/engine.ts", "../media/frame.ts"), null);
   assert.equal(forbiddenEdge("media/flv/a.ts", "../codec/mod.ts"), null);
 });

@@ -1,0 +1,321 @@
+/**
+ * {@linkcode UdpMux}: one UDP socket for every WebRTC session (ICE-muxed,
+ * like MediaMTX's port 8189), so a server behind NAT or in a container needs
+ * one forwarded port.
+ *
+ * Data path: each datagram is read once by `node:dgram` and handed, as the
+ * same `Uint8Array`, to exactly one session's {@linkcode MuxedTransport}:
+ *
+ * - a STUN Binding request is routed by the local ufrag in its `USERNAME`
+ *   (`"<our ufrag>:<their ufrag>"`), whatever address it came from; werift's
+ *   ICE agent then checks its MESSAGE-INTEGRITY and answers only valid ones;
+ * - everything else (STUN responses, DTLS, SRTP/SRTCP) is routed by remote
+ *   address, and a remote address is bound to a session only when that
+ *   session *sends* to it (a check or a response werift chose to send), so
+ *   unauthenticated datagrams never steer traffic;
+ * - anything else is dropped and counted (`stats.dropped`).
+ *
+ * Memory is bounded by the sessions: each transport holds at most
+ * `maxAddressesPerSession` remote addresses, and closing a transport removes
+ * its routes.
+ *
+ * @module
+ */
+import dgram from "node:dgram";
+import { StreamError } from "../../media/stream_error.ts";
+import { classifyDatagram, stunBindingUsername } from "./stun_username.ts";
+
+/** A `[host, port]` pair, as werift passes addresses.
+ *
+ * @example
+ * ```ts
+ * import type { UdpAddress } from "@arcly/stream/webrtc";
+ * const addr: UdpAddress = ["127.0.0.1", 8189];
+ * ```
+ */
+export type UdpAddress = [string, number];
+
+/** Options of {@linkcode UdpMux.bind}.
+ *
+ * @example
+ * ```ts
+ * import type { UdpMuxOptions } from "@arcly/stream/webrtc";
+ * const options: UdpMuxOptions = { hostname: "127.0.0.1", port: 0 };
+ * ```
+ */
+export interface UdpMuxOptions {
+  /** Address to bind (default "0.0.0.0"). */
+  hostname?: string;
+  /** Port to bind (default 8189; 0 picks a free one). */
+  port?: number;
+  /** Remote addresses one session may use (default 8). */
+  maxAddressesPerSession?: number;
+}
+
+/** Counters of a {@linkcode UdpMux}.
+ *
+ * @example
+ * ```ts
+ * import type { UdpMuxStats } from "@arcly/stream/webrtc";
+ * const stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0 };
+ * ```
+ */
+export interface UdpMuxStats {
+  /** Datagrams read from the socket. */
+  received: number;
+  /** Datagrams handed to a session. */
+  routed: number;
+  /** Datagrams that matched no session (garbage, stale, unknown ufrag). */
+  dropped: number;
+  /** Datagrams sent. */
+  sent: number;
+}
+
+/**
+ * One session's view of the shared socket, shaped like werift's
+ * `UdpTransport` (`onData`, `send`, `close`, `address`).
+ *
+ * @example
+ * ```ts
+ * import { UdpMux } from "@arcly/stream/webrtc";
+ * import assert from "node:assert/strict";
+ *
+ * const mux = await UdpMux.bind({ hostname: "127.0.0.1", port: 0 });
+ * const transport = mux.createTransport();
+ * assert.equal(transport.port, mux.port);
+ * await transport.close();
+ * await mux.close();
+ * ```
+ */
+export class MuxedTransport {
+  /** Transport type, as werift expects. */
+  readonly type = "udp";
+  /** Set by werift: called with each datagram routed here. */
+  onData: (data: Uint8Array, addr: UdpAddress) => void = () => {};
+  /** True after {@linkcode MuxedTransport.close}. */
+  closed = false;
+  /** Called once when closed. */
+  onClose: (() => void) | undefined;
+  readonly #mux: UdpMux;
+  readonly #addresses = new Set<string>();
+
+  /** Created by {@linkcode UdpMux.createTransport}. */
+  constructor(mux: UdpMux) {
+    this.#mux = mux;
+  }
+
+  /** Send a datagram to `addr` (binds `addr` to this session). */
+  send = (data: Uint8Array, addr?: UdpAddress): Promise<void> => {
+    if (this.closed || !addr) return Promise.resolve();
+    this.#mux._bindAddress(this, addr, this.#addresses);
+    this.#mux._send(data, addr);
+    return Promise.resolve();
+  };
+
+  /** Stop receiving; the shared socket stays open. */
+  close = (): Promise<void> => {
+    if (!this.closed) {
+      this.closed = true;
+      this.#mux._release(this, this.#addresses);
+      this.onClose?.();
+    }
+    return Promise.resolve();
+  };
+
+  /** The shared socket's local address. */
+  get address(): { address: string; port: number; family: string } {
+    return {
+      address: this.#mux.hostname,
+      port: this.#mux.port,
+      family: "IPv4",
+    };
+  }
+  /** IP family of the socket (4). */
+  get addressFamily(): number {
+    return 4;
+  }
+  /** Local host. */
+  get host(): string {
+    return this.#mux.hostname;
+  }
+  /** Local port (the shared port). */
+  get port(): number {
+    return this.#mux.port;
+  }
+}
+
+/**
+ * The shared WebRTC UDP socket and its routing tables.
+ *
+ * @example Bind on a free port and count a garbage datagram
+ * ```ts
+ * import { UdpMux } from "@arcly/stream/webrtc";
+ * import dgram from "node:dgram";
+ * import assert from "node:assert/strict";
+ *
+ * const mux = await UdpMux.bind({ hostname: "127.0.0.1", port: 0 });
+ * const client = dgram.createSocket("udp4");
+ * client.send(new Uint8Array([0xff, 1, 2]), mux.port, "127.0.0.1");
+ * for (let i = 0; i < 100 && mux.stats.dropped === 0; i++) await new Promise((r) => setTimeout(r, 10));
+ * assert.equal(mux.stats.dropped, 1);
+ * client.close();
+ * await mux.close();
+ * ```
+ */
+export class UdpMux {
+  readonly #socket: dgram.Socket;
+  readonly #byUfrag = new Map<string, MuxedTransport>();
+  readonly #byAddress = new Map<string, MuxedTransport>();
+  readonly #maxAddresses: number;
+  readonly #hostname: string;
+  #port = 0;
+  /** Counters. */
+  readonly stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0 };
+
+  private constructor(socket: dgram.Socket, hostname: string, max: number) {
+    this.#socket = socket;
+    this.#hostname = hostname;
+    this.#maxAddresses = max;
+    socket.on("message", (data: Uint8Array, info: dgram.RemoteInfo) => {
+      this.#receive(data, info.address, info.port);
+    });
+    socket.on("error", () => {/* per-datagram errors (ICMP) are not fatal */});
+  }
+
+  /** Bind the shared socket. Throws `StreamError` `InvalidInput` on bad options. */
+  static async bind(options: UdpMuxOptions = {}): Promise<UdpMux> {
+    const hostname = options.hostname ?? "0.0.0.0";
+    const port = options.port ?? 8189;
+    const max = options.maxAddressesPerSession ?? 8;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot bind WebRTC UDP: port ${port} is not 0..65535`,
+      );
+    }
+    const socket = dgram.createSocket({ type: "udp4" });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind({ port, address: hostname }, () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+    const mux = new UdpMux(socket, hostname, max);
+    mux.#port = socket.address().port;
+    return mux;
+  }
+
+  /** Bound address. */
+  get hostname(): string {
+    return this.#hostname;
+  }
+  /** Bound port. */
+  get port(): number {
+    return this.#port;
+  }
+  /** Live transports (sessions) registered by ufrag. */
+  get sessionCount(): number {
+    return this.#byUfrag.size;
+  }
+  /** Remote addresses bound to sessions. */
+  get addressCount(): number {
+    return this.#byAddress.size;
+  }
+
+  /** A new transport for one session; route to it with {@linkcode UdpMux.register}. */
+  createTransport(): MuxedTransport {
+    return new MuxedTransport(this);
+  }
+
+  /** Route STUN Binding requests for local ufrag `ufrag` to `transport`. */
+  register(ufrag: string, transport: MuxedTransport): void {
+    if (transport.closed) return;
+    if (this.#byUfrag.has(ufrag)) {
+      throw new StreamError(
+        "InvalidInput",
+        `Cannot register ICE ufrag ${ufrag}: already in use`,
+      );
+    }
+    this.#byUfrag.set(ufrag, transport);
+    const previous = transport.onClose;
+    transport.onClose = () => {
+      if (this.#byUfrag.get(ufrag) === transport) this.#byUfrag.delete(ufrag);
+      previous?.();
+    };
+  }
+
+  /** Close the socket (sessions should be closed first). */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+
+  #receive(data: Uint8Array, host: string, port: number): void {
+    this.stats.received++;
+    const addrKey = `${host}:${port}`;
+    let target: MuxedTransport | undefined;
+    if (
+      classifyDatagram(data) === "stun" && data.length >= 20 && data[1] === 1 &&
+      data[0] === 0
+    ) {
+      try {
+        const username = stunBindingUsername(data);
+        const local = username?.split(":")[0];
+        target = local === undefined ? undefined : this.#byUfrag.get(local);
+      } catch {
+        target = undefined;
+      }
+    } else {
+      target = this.#byAddress.get(addrKey);
+    }
+    if (!target || target.closed) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats.routed++;
+    try {
+      target.onData(data, [host, port]);
+    } catch {
+      // a session's handler error never reaches the socket loop
+    }
+  }
+
+  /** @internal Bind `addr` to `transport` (it sent there). */
+  _bindAddress(
+    transport: MuxedTransport,
+    addr: UdpAddress,
+    owned: Set<string>,
+  ): void {
+    const key = `${addr[0]}:${addr[1]}`;
+    if (owned.has(key)) return;
+    if (owned.size >= this.#maxAddresses) return;
+    const other = this.#byAddress.get(key);
+    if (other && other !== transport && !other.closed) return;
+    owned.add(key);
+    this.#byAddress.set(key, transport);
+  }
+
+  /** @internal */
+  _send(data: Uint8Array, addr: UdpAddress): void {
+    this.stats.sent++;
+    try {
+      this.#socket.send(data, addr[1], addr[0]);
+    } catch {
+      // socket closed during shutdown
+    }
+  }
+
+  /** @internal Remove the routes of a closed transport. */
+  _release(transport: MuxedTransport, owned: Set<string>): void {
+    for (const key of owned) {
+      if (this.#byAddress.get(key) === transport) this.#byAddress.delete(key);
+    }
+    owned.clear();
+  }
+}

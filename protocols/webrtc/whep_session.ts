@@ -1,0 +1,181 @@
+/**
+ * One WHEP viewer: a werift peer connection (ICE on the shared UDP port,
+ * DTLS server) fed by its stream's {@linkcode StreamRtpFeed}.
+ *
+ * Data path: the feed hands the shared RTP packets; this session only
+ * SRTP-protects and sends them (payload type rewritten to the negotiated
+ * one). Until DTLS is up, delivered packets are dropped except the latest
+ * keyframe run, which is replayed once connected (first picture at once).
+ * NACKs are answered from the feed's per-stream history; PLIs are counted
+ * (a relayed source cannot produce a keyframe on demand) and forwarded to
+ * `onKeyframeRequest`.
+ *
+ * Liveness: the session ends when ICE/DTLS fail, when no RTCP arrived for
+ * `rtcpTimeoutMs` after connecting, or when ICE does not connect within
+ * `connectTimeoutMs` (the deadline that frees never-completed offers).
+ *
+ * @module
+ */
+import type { Clock } from "../../src/mod.ts";
+import type { FeedPacket, FeedViewer, StreamRtpFeed } from "./stream_feed.ts";
+import type { Peer } from "./_werift_peer.ts";
+import { sendShared, type SrtpSender } from "./_srtp_send.ts";
+
+/** Options of a {@linkcode WhepSession}. */
+export interface WhepSessionOptions {
+  id: string;
+  pc: Peer;
+  feed: StreamRtpFeed;
+  clock: Clock;
+  /** Negotiated payload types per kind (absent: that track is not sent). */
+  payloadTypes: { video?: number; audio?: number };
+  connectTimeoutMs: number;
+  rtcpTimeoutMs: number;
+  onClose: (session: WhepSession, reason: string) => void;
+  onKeyframeRequest?: () => void;
+}
+
+/** Counters of one WHEP viewer. */
+export interface WhepSessionStats {
+  packetsSent: number;
+  packetsDroppedBeforeConnect: number;
+  nacks: number;
+  retransmitted: number;
+  plis: number;
+}
+
+interface RtcpLike {
+  type: number;
+  feedback?: { lost?: number[]; mediaSourceSsrc?: number; count?: number };
+}
+
+/** A WHEP viewer session. */
+export class WhepSession implements FeedViewer {
+  readonly id: string;
+  readonly stats: WhepSessionStats = {
+    packetsSent: 0,
+    packetsDroppedBeforeConnect: 0,
+    nacks: 0,
+    retransmitted: 0,
+    plis: 0,
+  };
+  readonly #o: WhepSessionOptions;
+  #dtls: SrtpSender | undefined;
+  #closed = false;
+  #lastRtcpAt = 0;
+  #cancelTimer: (() => void) | undefined;
+  #connectedAt: number | undefined;
+  /** Clock time when the session was created. */
+  readonly createdAt: number;
+
+  constructor(options: WhepSessionOptions) {
+    this.#o = options;
+    this.id = options.id;
+    this.createdAt = options.clock.now();
+    const pc = options.pc;
+    pc.connectionStateChange.subscribe((state: string) => {
+      if (state === "connected") this.#connected();
+      else if (state === "failed" || state === "closed") {
+        this.close(`peer connection ${state}`);
+      }
+    });
+    this.#arm(options.connectTimeoutMs, () => {
+      if (this.#connectedAt === undefined) {
+        this.close("ICE/DTLS did not complete in time");
+      }
+    });
+  }
+
+  /** True once DTLS is connected. */
+  get connected(): boolean {
+    return this.#connectedAt !== undefined;
+  }
+  /** Closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #arm(ms: number, fn: () => void): void {
+    this.#cancelTimer?.();
+    this.#cancelTimer = this.#o.clock.setTimer(ms, fn);
+  }
+
+  #connected(): void {
+    if (this.#closed || this.#connectedAt !== undefined) return;
+    const t = this.#o.pc.getTransceivers()[0];
+    const dtls = t?.dtlsTransport as unknown as
+      | SrtpSender & {
+        onRtcp: { subscribe(fn: (p: RtcpLike) => void): unknown };
+      }
+      | undefined;
+    if (!dtls) {
+      this.close("no DTLS transport");
+      return;
+    }
+    this.#dtls = dtls;
+    this.#connectedAt = this.#o.clock.now();
+    this.#lastRtcpAt = this.#connectedAt;
+    dtls.onRtcp.subscribe((p) => this.#rtcp(p));
+    const check = () => {
+      if (this.#closed) return;
+      if (this.#o.clock.now() - this.#lastRtcpAt > this.#o.rtcpTimeoutMs) {
+        this.close(`no RTCP for ${this.#o.rtcpTimeoutMs} ms`);
+        return;
+      }
+      this.#arm(Math.min(1000, this.#o.rtcpTimeoutMs), check);
+    };
+    this.#arm(Math.min(1000, this.#o.rtcpTimeoutMs), check);
+    this.#o.feed.attach(this);
+  }
+
+  #rtcp(p: RtcpLike): void {
+    this.#lastRtcpAt = this.#o.clock.now();
+    if (p.type === 205 && p.feedback?.lost) {
+      this.stats.nacks++;
+      const ssrc = p.feedback.mediaSourceSsrc;
+      const kind = ssrc === this.#o.feed.ssrc("audio") ? "audio" : "video";
+      for (const seq of p.feedback.lost.slice(0, 64)) {
+        const packet = this.#o.feed.historic(kind, seq);
+        if (packet) {
+          this.#send(packet);
+          this.stats.retransmitted++;
+        }
+      }
+    } else if (p.type === 206 && p.feedback?.count === 1) {
+      this.stats.plis++;
+      this.#o.onKeyframeRequest?.();
+    }
+  }
+
+  #send(packet: FeedPacket): void {
+    const pt = this.#o.payloadTypes[packet.kind];
+    if (pt === undefined || !this.#dtls) return;
+    sendShared(this.#dtls, packet.bytes, pt);
+    this.stats.packetsSent++;
+  }
+
+  /** From the feed: shared packets, in order. */
+  deliver(packets: readonly FeedPacket[]): void {
+    if (this.#closed) return;
+    if (!this.#dtls) {
+      this.stats.packetsDroppedBeforeConnect += packets.length;
+      return;
+    }
+    for (const p of packets) this.#send(p);
+  }
+
+  /** From the feed: the stream ended. */
+  ended(reason: string): void {
+    this.close(`stream ended: ${reason}`);
+  }
+
+  /** End the session (idempotent). */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelTimer?.();
+    this.#o.feed.detach(this);
+    void this.#o.pc.close().catch(() => {});
+    this.#o.onClose(this, reason);
+  }
+}

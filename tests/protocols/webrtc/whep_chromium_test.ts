@@ -1,0 +1,82 @@
+// Chromium plays an ffmpeg-RTMP-published H.264 (+AAC) stream over WHEP:
+// the video advances (currentTime and framesDecoded grow), through the
+// origin's shared UDP port, answered as DTLS server.
+import assert from "node:assert/strict";
+import { launchChromium } from "../../_browser.ts";
+import { missing } from "../../_tools.ts";
+import {
+  publishRtmp,
+  startWebRtcOrigin,
+  stopProcess,
+  until,
+} from "./_origin.ts";
+import { startWhep, viewerState } from "./_pages.ts";
+
+Deno.test({
+  name: "whep: Chromium plays an RTMP-published H.264 stream over WHEP",
+  ignore: missing("ffmpeg", "chromium"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using origin = await startWebRtcOrigin();
+    const ffmpeg = publishRtmp(`rtmp://127.0.0.1:${origin.rtmpPort}/live/cam`);
+    try {
+      await until(
+        () => origin.engine.getStream("live/cam") !== undefined,
+        15_000,
+        "the RTMP publish",
+      );
+      await until(
+        () => (origin.engine.getStream("live/cam")?.gopCache.hasVideo ?? false),
+        15_000,
+        "a keyframe",
+      );
+      await using browser = await launchChromium();
+      const page = await browser.newPage();
+      const answer = await startWhep(page, `${origin.base}/live/cam/whep`);
+      assert.equal(answer.status, 201, answer.body);
+      assert.match(
+        answer.location ?? "",
+        /^\/live\/cam\/whep\/[A-Za-z0-9_-]+$/,
+      );
+      assert.match(answer.body, /a=setup:passive/);
+      assert.match(
+        answer.body,
+        new RegExp(`127\\.0\\.0\\.1 ${origin.udpPort} typ host`),
+      );
+      const deadline = Date.now() + 20_000;
+      let state = await viewerState(page);
+      while (
+        Date.now() < deadline &&
+        !(state.currentTime > 2 && state.framesDecoded > 30)
+      ) {
+        await page.waitForTimeout(250);
+        state = await viewerState(page);
+      }
+      assert.ok(
+        state.currentTime > 2,
+        `currentTime ${state.currentTime} (${JSON.stringify(state)})`,
+      );
+      assert.ok(state.framesDecoded > 30, JSON.stringify(state));
+      // deno-lint-ignore no-console
+      console.log(
+        `WHEP viewer: ${JSON.stringify(state)}; stats ${
+          JSON.stringify(origin.webrtc.stats)
+        }`,
+      );
+      // DELETE ends the session.
+      const del = await fetch(`${origin.base}${answer.location}`, {
+        method: "DELETE",
+      });
+      assert.equal(del.status, 200);
+      await del.body?.cancel();
+      await until(
+        () => origin.webrtc.stats.whepSessions === 0,
+        5_000,
+        "the session to end",
+      );
+    } finally {
+      await stopProcess(ffmpeg);
+    }
+  },
+});
