@@ -9,6 +9,7 @@ import { createMuxer } from "./_muxer_for_format.ts";
 import type { SegmentWindow } from "./_segment_window.ts";
 import { concatBytes, type SegmentWriter } from "./_segment_writer.ts";
 import { TrackTiming } from "./_track_timing.ts";
+import { ParameterSetPrefixer } from "./_parameter_sets.ts";
 import type { HlsPart } from "./media_playlist.ts";
 
 /** A backward timestamp jump larger than this (seconds) is a publisher restart. */
@@ -81,6 +82,8 @@ export class SegmentAssembler {
   #lastTimescale = 1000;
   #anchor: { wallMs: number; t: number } | undefined;
   #fragmentSequence = 0;
+  /** TS LL-HLS only: parameter sets at the start of each part. */
+  #prefixer: ParameterSetPrefixer | undefined;
 
   constructor(context: AssemblerContext) {
     this.#muxer = context.muxer;
@@ -92,6 +95,9 @@ export class SegmentAssembler {
     this.#io = context.io;
     this.#wallClock = context.wallClock;
     this.#publish = context.publish;
+    if (this.#format === "ts" && this.#partTargetS !== undefined) {
+      this.#prefixer = new ParameterSetPrefixer();
+    }
   }
 
   /** The segment being filled, if any. */
@@ -190,6 +196,13 @@ export class SegmentAssembler {
     }
     if (this.#frames.length === 0) {
       this.#partIndependent = driving && frame.keyframe;
+      if (this.#prefixer && frame.kind === "video" && !frame.keyframe) {
+        // A TS part starting between keyframes: repeat SPS/PPS in-band.
+        frame = this.#prefixer.prefix(
+          frame,
+          this.#configs.get(`video:${frame.trackId}`),
+        );
+      }
     }
     this.#frames.push(frame);
     if (driving) {
