@@ -1,16 +1,22 @@
 /**
  * {@linkcode TranscodeService}: ABR renditions and audio bridges as derived
- * streams of the engine, each one ffmpeg child supervised by the service.
+ * streams of the engine, each one ffmpeg child supervised by the service,
+ * plugged into the kernel's pipeline seam (`host.attach`, a
+ * `StreamPipeline` run per published source) and on-demand seam
+ * (`host.attachOnDemand`, an `OnDemandProvider` asked when a viewer plays
+ * a derived key that is not live).
  *
  * - **Renditions** (`live/cam~480p`): from the ladder of the source's
  *   application (`ladders`, keyed by app name, `"*"` for any). Lazy mode
  *   (default) starts them when the source is published (once its video
  *   config tells the size: rungs at or above the source height are left
- *   out); on-demand mode starts one on `ensure(key)` (first viewer) and
- *   stops it `idleGraceMs` after its last viewer left.
+ *   out, the source itself is the top rendition); on-demand mode starts
+ *   one when a viewer plays its key (`engine.authorizePlay`, or
+ *   `ensure(key)`), and the engine ends it `onDemandGraceMs` after its
+ *   last viewer left.
  * - **Audio bridges** (`live/cam~opus`: video copied, AAC → Opus;
- *   `live/cam~aac`: Opus → AAC): one per stream, never per viewer, started
- *   by `ensure()` / `ensureAudio()` and released like on-demand renditions.
+ *   `live/cam~aac`: Opus → AAC): always on demand, one per stream (the
+ *   engine shares one start among concurrent viewers), never per viewer.
  * - At most `maxTranscoders` ffmpeg processes run; past it a start is
  *   refused with `StreamError` `LimitExceeded` (and a `refused` event).
  * - A crashed ffmpeg is restarted with a doubling backoff (event
@@ -29,7 +35,15 @@
 import { parseCodecConfig } from "../media/codec/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
-import type { StreamHandle, StreamHost } from "../src/mod.ts";
+import type {
+  Credentials,
+  MediaSource,
+  OnDemandProvider,
+  StreamHandle,
+  StreamHost,
+  StreamKey,
+  StreamPipeline,
+} from "../src/mod.ts";
 import {
   audioBridgeArgs,
   type PipeFormat,
@@ -44,7 +58,7 @@ import {
   type PlannedRendition,
   type RenditionSpec,
 } from "./ladder.ts";
-import { type JobSpec, TranscodeJob } from "./_transcode_job.ts";
+import { type JobSpec, RESTART, TranscodeJob } from "./_transcode_job.ts";
 
 /**
  * What the service reports (to `onEvent`).
@@ -119,7 +133,7 @@ export interface TranscodeServiceOptions {
   host: StreamHost;
   /** ABR ladder per application name; `"*"` applies to any other app. */
   ladders?: Readonly<Record<string, readonly RenditionSpec[]>>;
-  /** `lazy` (default): renditions start with the source; `on-demand`: on `ensure()`. */
+  /** `lazy` (default): renditions start with the source; `on-demand`: with their first viewer. */
   mode?: "lazy" | "on-demand";
   /** Most ffmpeg processes at once (default 4). */
   maxTranscoders?: number;
@@ -133,8 +147,6 @@ export interface TranscodeServiceOptions {
   restartBackoffMs?: number;
   /** Largest restart delay, ms (default 10,000). */
   maxRestartBackoffMs?: number;
-  /** On-demand streams stop this long after their last viewer left (default 10,000 ms). */
-  idleGraceMs?: number;
   /** Bound of each stdin queue (default 8 MiB). */
   maxQueueBytes?: number;
   /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
@@ -161,31 +173,38 @@ export class TranscodeService implements AsyncDisposable {
   #o: TranscodeServiceOptions;
   #jobs = new Map<string, TranscodeJob>();
   #plans = new Map<string, PlannedRendition[]>();
-  #releaseTimers = new Map<string, () => void>();
-  #onDemandJobs = new Set<string>();
   #off: Array<() => void> = [];
   #closed = false;
 
   /**
-   * Start watching the host's streams.
+   * Attach to the host: a pipeline per published source (lazy renditions)
+   * and an on-demand provider (on-demand renditions, audio bridges).
    *
    * @param options host, ladders, limits
    */
   constructor(options: TranscodeServiceOptions) {
     this.#o = options;
-    const events = options.host.events;
+    const pipeline: StreamPipeline = {
+      name: "transcode",
+      accepts: (key) => key.variant === undefined,
+      run: (stream) => this.#runLazy(stream),
+    };
+    const provider: OnDemandProvider = {
+      name: "transcode",
+      sourceFor: (key, credentials) => this.#sourceFor(key, credentials),
+    };
     this.#off.push(
-      events.on("published", (e) => this.#onPublished(e.key)),
-      events.on("unpublished", (e) => this.#onUnpublished(e.key)),
-      events.on("subscriberLeft", (e) => this.#scheduleRelease(e.key)),
-      events.on("subscriberJoined", (e) => this.#cancelRelease(e.key)),
+      options.host.attach(pipeline),
+      options.host.attachOnDemand(provider),
     );
-    for (const info of options.host.streams()) {
-      this.#onPublished(info.key.toString());
-    }
   }
 
-  /** The ladder configured for `app` (its own, else `"*"`, else none). */
+  /**
+   * The ladder configured for `app` (its own, else `"*"`, else none).
+   *
+   * @param app the application name
+   * @returns the rungs
+   */
   ladderOf(app: string): readonly RenditionSpec[] {
     const ladders = this.#o.ladders ?? {};
     return ladders[app] ?? ladders["*"] ?? [];
@@ -206,7 +225,11 @@ export class TranscodeService implements AsyncDisposable {
     return plan.map((r) => ({ ...r, key: derivedKey(key, r.name) }));
   }
 
-  /** Every running derived stream's figures. */
+  /**
+   * Every running derived stream's figures.
+   *
+   * @returns one record per job
+   */
   list(): TranscodeStats[] {
     return [...this.#jobs.keys()].map((key) => this.stats(key)!);
   }
@@ -241,52 +264,31 @@ export class TranscodeService implements AsyncDisposable {
   }
 
   /**
-   * Make sure the derived stream `key` runs (on demand: a rendition of the
-   * source's ladder, or an audio bridge `~opus` / `~aac`) and resolve with
-   * it once it published its first frame. It is released `idleGraceMs`
-   * after its last viewer left (lazy renditions run with their source).
+   * The derived stream `key`, started on demand if it is not live (a
+   * rendition of the source's ladder, or an audio bridge `~opus` / `~aac`),
+   * through the engine's play path (`authorizePlay`: the authenticator is
+   * asked with `credentials`); resolves once it published its first frame.
+   * For an audio bridge whose source already carries that codec, the
+   * source itself.
    *
    * @param key the derived key
+   * @param credentials who asks (default `{ protocol: "transcode" }`)
    * @returns the derived stream
-   * @throws {StreamError} `NotFound` (no such source or variant), `LimitExceeded` (cap), `Closed`
+   * @throws {StreamError} `NotFound`, `LimitExceeded` (cap), `Timeout`, `Unauthorized`
    */
-  async ensure(key: string): Promise<StreamHandle> {
-    key = key.toString();
-    const live = this.#o.host.getStream(key);
-    if (live && !live.ended) return live;
-    const parsed = parseDerivedKey(key);
-    const source = parsed && this.#o.host.getStream(parsed.source);
-    if (!parsed || !source || source.ended) {
-      throw new StreamError(
-        "NotFound",
-        `Cannot start ${key}: no such source stream`,
-      );
-    }
-    if (parsed.variant === "opus" || parsed.variant === "aac") {
-      const audio = source.gopCache.configFrames().find((f) =>
+  async ensure(
+    key: string,
+    credentials: Credentials = { protocol: "transcode" },
+  ): Promise<StreamHandle> {
+    const parsed = parseDerivedKey(key.toString());
+    if (parsed && (parsed.variant === "opus" || parsed.variant === "aac")) {
+      const source = this.#o.host.getStream(parsed.source);
+      const audio = source?.gopCache.configFrames().find((f) =>
         f.kind === "audio"
       );
-      if (audio?.codec === parsed.variant) return source; // already that codec: no bridge
+      if (source && audio?.codec === parsed.variant) return source;
     }
-    let job = this.#jobs.get(key);
-    if (!job || job.stopping) {
-      const spec = this.#specOf(parsed.source, parsed.variant, source);
-      if (!spec) {
-        throw new StreamError(
-          "NotFound",
-          `Cannot start ${key}: no rendition or audio bridge named ${parsed.variant}`,
-        );
-      }
-      if (job) await job.done;
-      job = this.#start(spec, true);
-    }
-    try {
-      return await job.output;
-    } catch (error) {
-      throw new StreamError("Closed", (error as Error).message, {
-        cause: error,
-      });
-    }
+    return await this.#o.host.authorizePlay(key.toString(), credentials);
   }
 
   /**
@@ -295,20 +297,28 @@ export class TranscodeService implements AsyncDisposable {
    *
    * @param source the source key
    * @param target the output audio codec
-   * @returns the derived stream `{source}~{target}`
+   * @param credentials who asks (default `{ protocol: "transcode" }`)
+   * @returns the derived stream `{source}~{target}` (or the source when it already is `target`)
    */
-  ensureAudio(source: string, target: "opus" | "aac"): Promise<StreamHandle> {
-    return this.ensure(derivedKey(source.toString(), target));
+  ensureAudio(
+    source: string,
+    target: "opus" | "aac",
+    credentials?: Credentials,
+  ): Promise<StreamHandle> {
+    return this.ensure(derivedKey(source.toString(), target), credentials);
   }
 
-  /** Stop every job and stop watching. */
+  /** Detach from the host and stop every job (their derived streams end). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#off.splice(0)) off();
-    for (const cancel of this.#releaseTimers.values()) cancel();
-    this.#releaseTimers.clear();
-    await Promise.all([...this.#jobs.values()].map((job) => job.stop()));
+    const jobs = [...this.#jobs.values()];
+    for (const job of jobs) job.stop();
+    const deadline = Date.now() + 5000;
+    while (this.#jobs.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** {@linkcode TranscodeService.close}, for `await using`. */
@@ -322,65 +332,101 @@ export class TranscodeService implements AsyncDisposable {
     } catch { /* a listener's failure is its own */ }
   }
 
-  #onPublished(key: string): void {
-    if (this.#closed || parseDerivedKey(key)) return;
+  /** Pipeline run for one published source: lazy renditions, drained with it. */
+  async #runLazy(stream: StreamHandle): Promise<void> {
+    const key = stream.key.toString();
     this.#plans.delete(key);
-    if ((this.#o.mode ?? "lazy") !== "lazy") return;
-    if (this.ladderOf(key.slice(0, key.indexOf("/"))).length === 0) return;
-    const handle = this.#o.host.getStream(key);
-    if (!handle) return;
-    void this.#waitForVideoConfig(handle).then((config) => {
-      if (!config || this.#closed || handle.ended) return;
-      for (const r of this.#plan(key, handle, config)) {
-        const spec = this.#specOf(key, r.name, handle);
-        if (!spec) continue;
-        const old = this.#jobs.get(spec.key);
-        if (old && !old.stopping) continue;
-        try {
-          if (old) void old.done.then(() => this.#start(spec, false));
-          else this.#start(spec, false);
-        } catch { /* refused: reported as an event */ }
+    if (this.#closed || (this.#o.mode ?? "lazy") !== "lazy") return;
+    if (this.ladderOf(stream.key.app).length === 0) return;
+    const config = await this.#waitForVideoConfig(stream);
+    if (!config || this.#closed || stream.ended) return;
+    const runs: Promise<void>[] = [];
+    for (const r of this.#plan(key, stream, config)) {
+      const spec = this.#specOf(key, r.name);
+      if (!spec || this.#jobs.has(spec.key)) continue;
+      let job: TranscodeJob;
+      try {
+        job = this.#start(spec);
+      } catch {
+        continue; // refused past the cap: reported as an event
       }
-    });
+      runs.push(this.#publishLazy(job));
+    }
+    await Promise.all(runs);
   }
 
-  #onUnpublished(key: string): void {
-    this.#cancelRelease(key);
-    if (parseDerivedKey(key)) return;
-    // Jobs of this source end when their input ends; make sure within 5 s.
-    for (const job of this.#jobs.values()) {
-      if (job.spec.source !== key) continue;
-      const cancel = this.#o.host.clock.setTimer(5000, () => void job.stop());
-      void job.done.then(cancel);
+  /** Publish a lazy job's output; a restart ends and republishes the derived stream. */
+  async #publishLazy(job: TranscodeJob): Promise<void> {
+    const host = this.#o.host;
+    let out: StreamHandle | undefined;
+    const end = (reason: string) => {
+      if (out && !out.ended) out.end(reason);
+      out = undefined;
+    };
+    try {
+      for await (const item of job.frames()) {
+        if (item === RESTART) {
+          end("transcoder restarting");
+          continue;
+        }
+        if (out === undefined || out.ended) {
+          out = host.startPublish(job.spec.key);
+        }
+        out.publishFrame(item);
+      }
+    } catch (error) {
+      this.#emit({
+        type: "stopped",
+        key: job.spec.key,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      end("transcoder ended");
+      job.stop();
+      this.#forget(job);
     }
   }
 
-  #scheduleRelease(key: string): void {
-    const job = this.#jobs.get(key);
-    if (!job || !this.#onDemandJobs.has(key) || this.#releaseTimers.has(key)) {
-      return;
+  /** On-demand provider: a source for a derived key this service can make. */
+  #sourceFor(key: StreamKey, _credentials: Credentials): MediaSource | null {
+    const variant = key.variant;
+    if (this.#closed || variant === undefined) return null;
+    const sourceKey = key.base.toString();
+    const source = this.#o.host.getStream(sourceKey);
+    if (!source || source.ended) return null;
+    const isAudio = variant === "opus" || variant === "aac";
+    if (!isAudio && (this.#o.mode ?? "lazy") === "lazy") {
+      // Lazy renditions run with their source; one not running (refused,
+      // not planned) is not started by a viewer.
+      return null;
     }
-    const handle = job.handle;
-    if (handle && handle.subscriberCount > 0) return;
-    const cancel = this.#o.host.clock.setTimer(
-      this.#o.idleGraceMs ?? 10_000,
-      () => {
-        this.#releaseTimers.delete(key);
-        const now = this.#jobs.get(key);
-        if (now !== job) return;
-        if ((job.handle?.subscriberCount ?? 0) > 0) return;
-        void job.stop();
+    const spec = this.#specOf(sourceKey, variant);
+    if (!spec) return null;
+    const job = this.#start(spec); // throws LimitExceeded past the cap
+    const service = this;
+    return {
+      name: `transcode ${spec.key}`,
+      async *frames(signal: AbortSignal): AsyncGenerator<MediaFrame> {
+        const stop = () => job.stop();
+        signal.addEventListener("abort", stop, { once: true });
+        try {
+          for await (const item of job.frames()) {
+            if (item !== RESTART) yield item;
+          }
+        } finally {
+          signal.removeEventListener("abort", stop);
+          job.stop();
+          service.#forget(job);
+        }
       },
-    );
-    this.#releaseTimers.set(key, cancel);
+    };
   }
 
-  #cancelRelease(key: string): void {
-    this.#releaseTimers.get(key)?.();
-    this.#releaseTimers.delete(key);
+  #forget(job: TranscodeJob): void {
+    if (this.#jobs.get(job.spec.key) === job) this.#jobs.delete(job.spec.key);
   }
 
-  #start(spec: JobSpec, onDemand: boolean): TranscodeJob {
+  #start(spec: JobSpec): TranscodeJob {
     if (this.#closed) {
       throw new StreamError(
         "Closed",
@@ -388,7 +434,7 @@ export class TranscodeService implements AsyncDisposable {
       );
     }
     const max = this.#o.maxTranscoders ?? 4;
-    const running = [...this.#jobs.values()].filter((j) => !j.stopping).length;
+    const running = this.#jobs.size;
     if (running >= max) {
       const reason =
         `Cannot start ${spec.key}: ${running} transcoders running (maxTranscoders ${max})`;
@@ -402,26 +448,10 @@ export class TranscodeService implements AsyncDisposable {
       stopped: (key, reason) => this.#emit({ type: "stopped", key, reason }),
     });
     this.#jobs.set(spec.key, job);
-    if (onDemand) {
-      this.#onDemandJobs.add(spec.key);
-      // A viewer that never comes: release after the grace too.
-      void job.output.then(() => this.#scheduleRelease(spec.key), () => {});
-    }
-    void job.done.then(() => {
-      if (this.#jobs.get(spec.key) === job) {
-        this.#jobs.delete(spec.key);
-        this.#onDemandJobs.delete(spec.key);
-        this.#cancelRelease(spec.key);
-      }
-    });
     return job;
   }
 
-  #specOf(
-    source: string,
-    variant: string,
-    handle: StreamHandle,
-  ): JobSpec | undefined {
+  #specOf(source: string, variant: string): JobSpec | undefined {
     const o = this.#o;
     const base = {
       key: derivedKey(source, variant),
@@ -433,6 +463,7 @@ export class TranscodeService implements AsyncDisposable {
       maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
     };
     if (variant === "opus" || variant === "aac") {
+      // ffmpeg 5.1 reads no Opus from FLV: an Opus source goes in as TS.
       const input: PipeFormat = variant === "aac" ? "mpegts" : "flv";
       const output: PipeFormat = variant === "opus" ? "mpegts" : "flv";
       if (output === "mpegts" && !o.createTsReader) {
@@ -449,17 +480,16 @@ export class TranscodeService implements AsyncDisposable {
         createReader: output === "mpegts" ? o.createTsReader : undefined,
       };
     }
-    const rendition = (this.#plans.get(source) ?? this.#plan(source, handle))
-      .find((r) => r.name === variant);
+    const handle = o.host.getStream(source);
+    const plan = this.#plans.get(source) ??
+      (handle ? this.#plan(source, handle) : []);
+    const rendition = plan.find((r) => r.name === variant);
     if (!rendition) return undefined;
-    const codecArgs = {
-      preset: o.preset ?? "veryfast",
-      threads: o.threads ?? 0,
-    };
     return {
       ...base,
       args: renditionArgs(rendition, {
-        ...codecArgs,
+        preset: o.preset ?? "veryfast",
+        threads: o.threads ?? 0,
         input: "flv",
         output: "flv",
       }),
@@ -481,11 +511,7 @@ export class TranscodeService implements AsyncDisposable {
       width = info.width ?? 0;
       height = info.height ?? 0;
     } catch { /* an unreadable config: no renditions */ }
-    const plan = planLadder(
-      width,
-      height,
-      this.ladderOf(key.slice(0, key.indexOf("/"))),
-    );
+    const plan = planLadder(width, height, this.ladderOf(handle.key.app));
     this.#plans.set(key, plan);
     return plan;
   }
