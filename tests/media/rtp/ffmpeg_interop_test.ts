@@ -1,0 +1,353 @@
+// Real peers: ffmpeg sends RTP (-f rtp, its SDP from -sdp_file) that we
+// receive on node:dgram sockets, parse with parseSdp, depacketize, remux with
+// our FLV / fMP4 muxers, and ffprobe/ffmpeg decode with zero errors and the
+// right frame count. The other direction: our packetizers send to ffmpeg
+// reading an SDP built by buildSdp(mediaFromConfigs(...)).
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import {
+  createDepacketizer,
+  createPacketizer,
+  parseRtpPacket,
+} from "../../../media/rtp/mod.ts";
+import {
+  buildSdp,
+  mediaFromConfigs,
+  parseSdp,
+  rtpFormatOf,
+} from "../../../media/sdp/mod.ts";
+import { encodeFlvFile } from "../../../media/flv/mod.ts";
+import { Fmp4Muxer } from "../../../media/fmp4/mod.ts";
+import type { MediaFrame } from "../../../media/frame.ts";
+import { missing, run, spawnLogged, tempDir } from "../../_tools.ts";
+import { aacFrames, h264Frames, h265Frames } from "./_fixtures.ts";
+
+const fixturePath = (frames: MediaFrame[]) =>
+  new URL(`./testdata/gop.${frames[0]!.codec}`, import.meta.url).pathname;
+
+const ignore = missing("ffmpeg", "ffprobe");
+
+interface Receiver {
+  port: number;
+  packets: Uint8Array[];
+  close(): void;
+}
+
+async function receiver(): Promise<Receiver> {
+  const socket = dgram.createSocket("udp4");
+  const packets: Uint8Array[] = [];
+  socket.on("message", (msg: Uint8Array) => packets.push(new Uint8Array(msg)));
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  try {
+    socket.setRecvBufferSize(4 << 20);
+  } catch { /* not supported everywhere */ }
+  return { port: socket.address().port, packets, close: () => socket.close() };
+}
+
+async function countFrames(
+  file: string,
+): Promise<{ errors: string; counts: Record<string, number> }> {
+  const decode = await run("ffmpeg", [
+    "-v",
+    "error",
+    "-i",
+    file,
+    "-f",
+    "null",
+    "-",
+  ]);
+  const probe = await run("ffprobe", [
+    "-v",
+    "error",
+    "-count_frames",
+    "-show_entries",
+    "stream=codec_name,nb_read_frames",
+    "-of",
+    "json",
+    file,
+  ]);
+  const counts: Record<string, number> = {};
+  for (const s of JSON.parse(probe.stdout).streams) {
+    counts[s.codec_name] = Number(s.nb_read_frames);
+  }
+  return { errors: decode.stderr + probe.stderr, counts };
+}
+
+function depacketize(sdpText: string, receivers: Receiver[]): MediaFrame[][] {
+  const sdp = parseSdp(sdpText);
+  return sdp.media.map((m, i) => {
+    const d = createDepacketizer(rtpFormatOf(m)!);
+    const frames = receivers[i]!.packets.flatMap((b) =>
+      d.push(parseRtpPacket(b))
+    );
+    assert.equal(d.stats.lost, 0, `${m.type}: packets lost on loopback`);
+    return frames;
+  });
+}
+
+/** Interleave tracks by dts in seconds (what a muxer expects). */
+function interleave(tracks: MediaFrame[][]): MediaFrame[] {
+  const configs = tracks.flatMap((t) => t.filter((f) => f.config).slice(0, 1));
+  const media = tracks.flatMap((t) => t.filter((f) => !f.config));
+  media.sort((a, b) => a.dts / a.timescale - b.dts / b.timescale);
+  return [...configs, ...media];
+}
+
+Deno.test({
+  name:
+    "rtp interop: ffmpeg -f rtp H.264 (B-frames) + AAC → parseSdp → depacketize → FLV decodes with zero errors, all frames",
+  ignore,
+  async fn() {
+    await using dir = await tempDir("arcly-rtp-");
+    const video = await receiver();
+    const audio = await receiver();
+    try {
+      const r = await run("ffmpeg", [
+        "-v",
+        "error",
+        "-re",
+        "-t",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-t",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+        "-map",
+        "0:v",
+        "-c:v",
+        "libx264",
+        "-bf",
+        "2",
+        "-g",
+        "25",
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "rtp",
+        `rtp://127.0.0.1:${video.port}`,
+        "-map",
+        "1:a",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        "-f",
+        "rtp",
+        `rtp://127.0.0.1:${audio.port}`,
+        "-sdp_file",
+        `${dir.path}/in.sdp`,
+      ], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      await new Promise((res) => setTimeout(res, 300));
+      const sdpText = await Deno.readTextFile(`${dir.path}/in.sdp`);
+      const [v, a] = depacketize(sdpText, [video, audio]);
+      assert.equal(v!.filter((f) => !f.config).length, 50);
+      assert.ok(v!.some((f) => f.pts !== f.dts), "B-frames give pts != dts");
+      const flv = `${dir.path}/out.flv`;
+      await Deno.writeFile(flv, encodeFlvFile(interleave([v!, a!])));
+      const { errors, counts } = await countFrames(flv);
+      assert.equal(errors, "");
+      assert.equal(counts.h264, 50);
+      assert.equal(counts.aac, a!.filter((f) => !f.config).length);
+      assert.ok(counts.aac! >= 80, `aac frames ${counts.aac}`);
+    } finally {
+      video.close();
+      audio.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "rtp interop: ffmpeg -f rtp Opus and H.265 → depacketize → fMP4 decodes with zero errors",
+  ignore,
+  async fn() {
+    await using dir = await tempDir("arcly-rtp-");
+    const video = await receiver();
+    const audio = await receiver();
+    try {
+      const r = await run("ffmpeg", [
+        "-v",
+        "error",
+        "-re",
+        "-t",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-t",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-map",
+        "0:v",
+        "-c:v",
+        "libx265",
+        "-x265-params",
+        "log-level=error:keyint=25:bframes=2",
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "rtp",
+        `rtp://127.0.0.1:${video.port}`,
+        "-map",
+        "1:a",
+        "-c:a",
+        "libopus",
+        "-ac",
+        "2",
+        "-f",
+        "rtp",
+        `rtp://127.0.0.1:${audio.port}`,
+        "-sdp_file",
+        `${dir.path}/in.sdp`,
+      ], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      await new Promise((res) => setTimeout(res, 300));
+      const [v, a] = depacketize(
+        await Deno.readTextFile(`${dir.path}/in.sdp`),
+        [video, audio],
+      );
+      assert.equal(v!.filter((f) => !f.config).length, 50);
+      const muxer = new Fmp4Muxer();
+      const all = interleave([v!, a!]);
+      for (const f of all.filter((f) => f.config)) muxer.configure(f);
+      const media = all.filter((f) => !f.config);
+      const mp4 = `${dir.path}/out.mp4`;
+      const init = muxer.initSegment()!;
+      const fragment = muxer.mux(media, { sequenceNumber: 1 });
+      const file = new Uint8Array(init.length + fragment.length);
+      file.set(init);
+      file.set(fragment, init.length);
+      await Deno.writeFile(mp4, file);
+      const { errors, counts } = await countFrames(mp4);
+      assert.equal(errors, "");
+      assert.equal(counts.hevc, 50);
+      assert.equal(counts.opus, a!.filter((f) => !f.config).length);
+      assert.ok(counts.opus! >= 90, `opus frames ${counts.opus}`);
+    } finally {
+      video.close();
+      audio.close();
+    }
+  },
+});
+
+function freePort(): number {
+  return 20000 + 2 * Math.floor(Math.random() * 20000);
+}
+
+Deno.test({
+  name:
+    "rtp interop: our H.264/H.265 + AAC packets and buildSdp(mediaFromConfigs()) decode in ffmpeg",
+  ignore,
+  async fn() {
+    await using dir = await tempDir("arcly-rtp-");
+    for (const video of [h264Frames(), h265Frames()]) {
+      const audio = aacFrames();
+      const media = mediaFromConfigs([video[0]!, audio[0]!]);
+      const ports = [freePort(), freePort() + 2];
+      media.forEach((m, i) => (m.port = ports[i]!));
+      const sdp = buildSdp({
+        sessionName: "arcly",
+        connection: "IN IP4 127.0.0.1",
+        media,
+      });
+      await Deno.writeTextFile(`${dir.path}/out.sdp`, sdp);
+      const ff = spawnLogged("ffmpeg", [
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file,udp,rtp",
+        "-i",
+        `${dir.path}/out.sdp`,
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "framecrc",
+        "-",
+      ], dir.path);
+      try {
+        await new Promise((res) => setTimeout(res, 1500));
+        const socket = dgram.createSocket("udp4");
+        const send = (bytes: Uint8Array, port: number) =>
+          new Promise<void>((res) =>
+            socket.send(bytes, port, "127.0.0.1", () => res())
+          );
+        const vp = createPacketizer(media[0]!.codec, {
+          payloadType: media[0]!.payloadType,
+          clockRate: 90000,
+        });
+        const ap = createPacketizer("aac", {
+          payloadType: media[1]!.payloadType,
+          clockRate: media[1]!.clockRate,
+        });
+        // 60 video frames at 25 fps = 2.4 s; AAC at 44.1 kHz interleaved by time
+        const timeline = interleave([video, audio]).filter((f) => !f.config);
+        // then one more GOP of video only: ffmpeg's parser and decoder hold the
+        // last pictures until more arrive (RTP input has no end of stream)
+        const gop = video.slice(
+          1,
+          1 + video.slice(2).findIndex((f) => f.keyframe) + 1,
+        );
+        const tail = gop.map((f) => ({
+          ...f,
+          pts: f.pts + 90000 * 3,
+          dts: f.dts + 90000 * 3,
+        }));
+        vp.packetize(video[0]!);
+        for (const frame of [...timeline, ...tail]) {
+          const p = frame.kind === "video" ? vp : ap;
+          for (const bytes of p.packetize(frame)) {
+            await send(bytes, frame.kind === "video" ? ports[0]! : ports[1]!);
+          }
+          await new Promise((res) => setTimeout(res, 2));
+        }
+        await new Promise((res) => setTimeout(res, 1500));
+        socket.close();
+      } finally {
+        await ff.stop("SIGINT");
+      }
+      const lines = ff.out.split("\n").filter((l) => /^\d+,/.test(l));
+      const videoFrames = lines.filter((l) => l.startsWith("0,")).length;
+      const audioFrames = lines.filter((l) => l.startsWith("1,")).length;
+      }
+      assert.equal(ff.err.trim(), "", ff.err);
+      // the pictures ffmpeg decodes from our RTP are the ones it decodes from the file
+      const reference = await run("ffmpeg", [
+        "-v",
+        "error",
+        "-i",
+        fixturePath(video),
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "framecrc",
+        "-",
+      ]);
+      const crcs = (text: string) =>
+        text.split("\n").filter((l) => l.startsWith("0,")).map((l) =>
+          l.split(",").at(-1)!.trim()
+        );
+      const want = crcs(reference.stdout);
+      assert.equal(want.length, video.length - 1);
+      assert.ok(
+        videoFrames >= want.length,
+        `${video[0]!.codec}: decoded ${videoFrames} video frames`,
+      );
+      assert.deepEqual(crcs(ff.out).slice(0, want.length), want);
+      assert.ok(
+        audioFrames >= audio.length - 3,
+        `audio frames ${audioFrames} of ${audio.length - 1}`,
+      );
+    }
+  },
+});
