@@ -24,13 +24,9 @@ import {
 } from "../mod.ts";
 import { FsStorage } from "../media/storage/mod.ts";
 import { RtmpHandler } from "../protocols/rtmp/mod.ts";
-import {
-  HlsPackaging,
-  HttpHandler,
-  PrometheusObserver,
-} from "../protocols/http/mod.ts";
+import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
-import { StreamRecorder } from "./stream_recorder.ts";
+import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
 import { loadClip, loopingClipSource } from "./demo_source.ts";
 import { edgePublishRefusal, startCluster } from "./cluster.ts";
 

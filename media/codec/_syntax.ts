@@ -8,8 +8,73 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import type { BitReader } from "./bit_reader.ts";
-import type { VideoUsability } from "./h264_sps.ts";
-import type { H265ProfileTierLevel } from "./h265_sps.ts";
+
+/**
+ * Video usability information common to H.264 and H.265 (colour, aspect,
+ * timing).
+ *
+ * Specification: ITU-T H.264 Annex E.1.1 / ITU-T H.265 Annex E.2.1.
+ *
+ * @example Defaults without VUI
+ * ```ts
+ * import { parseH264Sps, type VideoUsability } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const vui: VideoUsability = parseH264Sps(new Uint8Array([0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]));
+ * assert.equal(vui.fullRange, false);
+ * assert.equal(vui.timeScale, 0);
+ * ```
+ */
+export interface VideoUsability {
+  /** Sample aspect ratio numerator (1 when absent). */
+  sarWidth: number;
+  /** Sample aspect ratio denominator (1 when absent). */
+  sarHeight: number;
+  /** video_full_range_flag. */
+  fullRange: boolean;
+  /** colour_primaries (2 = unspecified when absent). */
+  colourPrimaries: number;
+  /** transfer_characteristics (2 = unspecified when absent). */
+  transferCharacteristics: number;
+  /** matrix_coefficients (2 = unspecified when absent). */
+  matrixCoefficients: number;
+  /** chroma_sample_loc_type_top_field (0 = "left" when absent). */
+  chromaSampleLocType: number;
+  /** num_units_in_tick, 0 when timing info is absent. */
+  numUnitsInTick: number;
+  /** time_scale, 0 when timing info is absent. */
+  timeScale: number;
+}
+
+/**
+ * The general profile, tier and level of an H.265/VVC-style PTL structure.
+ *
+ * Specification: ITU-T H.265 §7.3.3, profile_tier_level (general part).
+ *
+ * @example Format a PTL as a codec string
+ * ```ts
+ * import { type H265ProfileTierLevel, hevcCodecString } from "@arcly/stream/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const ptl: H265ProfileTierLevel = { profileSpace: 0, tier: false, profile: 2, compatibilityFlags: 0x20000000,
+ *   constraintFlags: new Uint8Array([0x90, 0, 0, 0, 0, 0]), level: 120 };
+ * assert.equal(hevcCodecString(ptl), "hvc1.2.4.L120.90");
+ * ```
+ */
+export interface H265ProfileTierLevel {
+  /** general_profile_space (0..3). */
+  profileSpace: number;
+  /** general_tier_flag (true = High tier). */
+  tier: boolean;
+  /** general_profile_idc (1 Main, 2 Main 10, 3 Main Still Picture, 4 RExt …). */
+  profile: number;
+  /** general_profile_compatibility_flag[0..31] as a u32, flag j at bit 31 - j. */
+  compatibilityFlags: number;
+  /** The 48 constraint-indicator bits (progressive_source_flag first) as 6 bytes. */
+  constraintFlags: Uint8Array;
+  /** general_level_idc (30 × level, e.g. 93 for 3.1). */
+  level: number;
+}
 
 /** Sample aspect ratios for aspect_ratio_idc 1..16 (H.264 Table E-1). */
 const SAR_TABLE: readonly (readonly [number, number])[] = [

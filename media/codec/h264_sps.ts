@@ -12,7 +12,14 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
-import { checkedUe, defaultVui, readAspectAndColour } from "./_syntax.ts";
+import {
+  checkedUe,
+  defaultVui,
+  readAspectAndColour,
+  type VideoUsability,
+} from "./_syntax.ts";
+
+export type { VideoUsability } from "./_syntax.ts";
 
 /**
  * Largest parameter set processed. Real SPS/PPS/VPS are well under 1 KB; the
@@ -44,43 +51,6 @@ const HIGH_PROFILES: ReadonlySet<number> = new Set([
   134,
   135,
 ]);
-
-/**
- * Video usability information common to H.264 and H.265 (colour, aspect,
- * timing).
- *
- * Specification: ITU-T H.264 Annex E.1.1 / ITU-T H.265 Annex E.2.1.
- *
- * @example Defaults without VUI
- * ```ts
- * import { parseH264Sps, type VideoUsability } from "@arcly/stream/codec";
- * import assert from "node:assert/strict";
- *
- * const vui: VideoUsability = parseH264Sps(new Uint8Array([0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]));
- * assert.equal(vui.fullRange, false);
- * assert.equal(vui.timeScale, 0);
- * ```
- */
-export interface VideoUsability {
-  /** Sample aspect ratio numerator (1 when absent). */
-  sarWidth: number;
-  /** Sample aspect ratio denominator (1 when absent). */
-  sarHeight: number;
-  /** video_full_range_flag. */
-  fullRange: boolean;
-  /** colour_primaries (2 = unspecified when absent). */
-  colourPrimaries: number;
-  /** transfer_characteristics (2 = unspecified when absent). */
-  transferCharacteristics: number;
-  /** matrix_coefficients (2 = unspecified when absent). */
-  matrixCoefficients: number;
-  /** chroma_sample_loc_type_top_field (0 = "left" when absent). */
-  chromaSampleLocType: number;
-  /** num_units_in_tick, 0 when timing info is absent. */
-  numUnitsInTick: number;
-  /** time_scale, 0 when timing info is absent. */
-  timeScale: number;
-}
 
 /**
  * The fields of an H.264 SPS that muxers, players and the kernel use.

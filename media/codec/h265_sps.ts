@@ -11,43 +11,17 @@
  */
 import { BitstreamError } from "../stream_error.ts";
 import { BitReader, removeEmulationPrevention } from "./bit_reader.ts";
-import { MAX_PARAMETER_SET_BYTES, type VideoUsability } from "./h264_sps.ts";
+import { MAX_PARAMETER_SET_BYTES } from "./h264_sps.ts";
 import {
   checkedUe,
   defaultVui,
+  type H265ProfileTierLevel,
   readAspectAndColour,
   readProfileTierLevel,
+  type VideoUsability,
 } from "./_syntax.ts";
 
-/**
- * The general profile, tier and level of an H.265/VVC-style PTL structure.
- *
- * Specification: ITU-T H.265 §7.3.3, profile_tier_level (general part).
- *
- * @example Format a PTL as a codec string
- * ```ts
- * import { type H265ProfileTierLevel, hevcCodecString } from "@arcly/stream/codec";
- * import assert from "node:assert/strict";
- *
- * const ptl: H265ProfileTierLevel = { profileSpace: 0, tier: false, profile: 2, compatibilityFlags: 0x20000000,
- *   constraintFlags: new Uint8Array([0x90, 0, 0, 0, 0, 0]), level: 120 };
- * assert.equal(hevcCodecString(ptl), "hvc1.2.4.L120.90");
- * ```
- */
-export interface H265ProfileTierLevel {
-  /** general_profile_space (0..3). */
-  profileSpace: number;
-  /** general_tier_flag (true = High tier). */
-  tier: boolean;
-  /** general_profile_idc (1 Main, 2 Main 10, 3 Main Still Picture, 4 RExt …). */
-  profile: number;
-  /** general_profile_compatibility_flag[0..31] as a u32, flag j at bit 31 - j. */
-  compatibilityFlags: number;
-  /** The 48 constraint-indicator bits (progressive_source_flag first) as 6 bytes. */
-  constraintFlags: Uint8Array;
-  /** general_level_idc (30 × level, e.g. 93 for 3.1). */
-  level: number;
-}
+export type { H265ProfileTierLevel } from "./_syntax.ts";
 
 /**
  * The fields of an H.265 SPS that muxers, players and the kernel use.

@@ -108,9 +108,11 @@ export {
   type StreamErrorCode,
   type StreamErrorOptions,
 } from "../../media/stream_error.ts";
+// Moved to `@arcly/stream/pipelines`; re-exported here for compatibility
+// (deprecated, see CHANGELOG.md).
 export {
   HlsPackaging,
   type HlsPackagingEngine,
   type HlsPackagingOptions,
   MAX_PACKAGED_STREAMS,
-} from "./hls_packaging.ts";
+} from "../../pipelines/hls_packaging.ts";

@@ -2,8 +2,10 @@
  * {@linkcode StreamRecorder}: records every stream an engine publishes with a
  * `RecordingSink`, one file (or VOD HLS folder) per publish session, named
  * `{app}/{name}-{UTC time}.{ext}` so a republish never overwrites a recording.
+ * A plain pipeline of the kernel's pipeline seam (`engine.attach(recorder)`;
+ * the constructor's engine argument does it for you).
  *
- * Data path: on `published` it opens a resilient subscription (replay from
+ * Data path: at each publish it opens a resilient subscription (replay from
  * the GOP cache's keyframe) and pipes `sub.readable` into the sink's
  * writable; the pipe is pull-based, so the kernel ring is the only queue.
  * When the stream ends the readable closes and the sink finalises the file.
@@ -12,7 +14,7 @@
  *
  * @module
  */
-import type { Engine, StreamHandle } from "../mod.ts";
+import type { StreamHandle, StreamPipeline } from "../src/mod.ts";
 import type { StorageBackend } from "../media/storage/mod.ts";
 import { type RecordingFormat, RecordingSink } from "../media/recording/mod.ts";
 
@@ -23,7 +25,16 @@ const EXTENSIONS: Record<RecordingFormat, string> = {
   "hls-fmp4": "",
 };
 
-/** Options for {@linkcode StreamRecorder}. */
+/**
+ * Options for {@linkcode StreamRecorder}.
+ *
+ * @example
+ * ```ts
+ * import type { StreamRecorderOptions } from "@arcly/stream/pipelines";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * const options: StreamRecorderOptions = { storage: new MemoryStorage(), format: "flv" };
+ * ```
+ */
 export interface StreamRecorderOptions {
   /** Where recordings go. */
   storage: StorageBackend;
@@ -37,26 +48,57 @@ export interface StreamRecorderOptions {
   ) => void;
 }
 
-/** Records every published stream until closed. */
-export class StreamRecorder implements AsyncDisposable {
+/**
+ * Records every published stream until closed.
+ *
+ * @example Record into memory
+ * ```ts
+ * import { StreamRecorder } from "@arcly/stream/pipelines";
+ * import { MemoryStorage } from "@arcly/stream/storage";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * const storage = new MemoryStorage();
+ * const recorder = new StreamRecorder(engine, { storage, format: "flv", now: () => 0 });
+ * engine.startPublish("live/cam").end();
+ * await recorder.close();
+ * assert.equal(recorder.name, "recorder");
+ * ```
+ */
+export class StreamRecorder implements StreamPipeline, AsyncDisposable {
+  /** "recorder" (in events). */
+  readonly name: string = "recorder";
   #options: StreamRecorderOptions;
   #pending = new Set<Promise<void>>();
-  #unsubscribe: () => void;
+  #detach: (() => void) | undefined;
 
-  /** Start recording streams published on `engine` from now on (and those already live). */
-  constructor(engine: Engine, options: StreamRecorderOptions) {
+  /**
+   * Start recording streams published on `engine` from now on (and those
+   * already live); without an engine, attach it yourself.
+   *
+   * @param engine the engine (its pipeline seam), or undefined
+   * @param options storage, format, naming clock, report
+   */
+  constructor(
+    engine: { attach(pipeline: StreamPipeline): () => void } | undefined,
+    options: StreamRecorderOptions,
+  ) {
     this.#options = options;
-    this.#unsubscribe = engine.events.on("published", (event) => {
-      const handle = engine.getStream(event.key);
-      if (handle) this.#record(handle);
-    });
-    for (const info of engine.streams()) {
-      const handle = engine.getStream(info.key);
-      if (handle) this.#record(handle);
-    }
+    this.#detach = engine?.attach(this);
   }
 
-  #record(handle: StreamHandle): void {
+  /**
+   * Record one stream until it ends (called by the engine at publish).
+   *
+   * @param handle the published stream
+   * @returns resolves once the recording is finalised
+   */
+  run(handle: StreamHandle): Promise<void> {
+    return this.#record(handle);
+  }
+
+  #record(handle: StreamHandle): Promise<void> {
     const stamp = new Date((this.#options.now ?? Date.now)()).toISOString()
       .replace(/[:.]/g, "-");
     const key = `${handle.key.app}/${handle.key.name}-${stamp}${
@@ -84,11 +126,12 @@ export class StreamRecorder implements AsyncDisposable {
         }),
     ).finally(() => this.#pending.delete(done));
     this.#pending.add(done);
+    return done;
   }
 
   /** Stop recording new streams and wait for open recordings to be finalised. */
   async close(): Promise<void> {
-    this.#unsubscribe();
+    this.#detach?.();
     await Promise.allSettled([...this.#pending]);
   }
 

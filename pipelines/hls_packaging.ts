@@ -1,9 +1,10 @@
 /**
  * {@linkcode HlsPackaging}: automatic HLS / LL-HLS packaging of every stream
- * an engine publishes.
+ * an engine publishes, as a plain pipeline of the kernel's pipeline seam
+ * (`engine.attach(packaging)`; the `engine` option does it for you).
  *
- * Data path: on each `published` event (and for streams already live when
- * it starts) it opens one resilient kernel subscription, whose replay starts
+ * Data path: the engine runs it on every publish (and on streams already
+ * live when attached): it opens one resilient kernel subscription, whose replay starts
  * at the cached GOP's keyframe, and feeds it into a fresh `HlsSegmenter`
  * writing under `{app}/{name}/` in storage, one `takeAll()` batch at a
  * time with the segmenter's completion awaited per batch, so the kernel
@@ -18,14 +19,15 @@
  *
  * @module
  */
-import type { StorageBackend } from "../../media/storage/mod.ts";
-import { HlsSegmenter, type HlsSegmenterEvent } from "../../media/hls/mod.ts";
+import type { StorageBackend } from "../media/storage/mod.ts";
+import { HlsSegmenter, type HlsSegmenterEvent } from "../media/hls/mod.ts";
 import type {
-  EngineEvents,
+  PipelineContext,
   StreamHandle,
+  StreamKey,
+  StreamPipeline,
   Subscription,
-} from "../../src/mod.ts";
-import type { HlsPlaylistSource } from "./hls_routes.ts";
+} from "../src/mod.ts";
 
 /**
  * Most stream keys whose (possibly ended) packager is kept. Ended packagers
@@ -33,7 +35,7 @@ import type { HlsPlaylistSource } from "./hls_routes.ts";
  *
  * @example The bound
  * ```ts
- * import { MAX_PACKAGED_STREAMS } from "@arcly/stream/http";
+ * import { MAX_PACKAGED_STREAMS } from "@arcly/stream/pipelines";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_PACKAGED_STREAMS, 1024);
@@ -52,36 +54,27 @@ const NEEDS_CONFIG: ReadonlySet<string> = new Set([
   "opus",
 ]);
 
-/** What packaging needs from the engine (`Engine` satisfies it). *
+/** What packaging needs from the engine (`Engine` satisfies it): the pipeline seam. *
  * @example Any Engine fits
  * ```ts
- * import type { HlsPackagingEngine } from "@arcly/stream/http";
+ * import type { HlsPackagingEngine } from "@arcly/stream/pipelines";
  * import { Engine } from "@arcly/stream";
  * import assert from "node:assert/strict";
  *
  * await using engine = Engine.builder().build();
  * const view: HlsPackagingEngine = engine;
- * assert.equal(view.getStream("live/cam"), undefined);
+ * assert.equal(typeof view.attach, "function");
  * ```
  */
 export interface HlsPackagingEngine {
-  /** The engine's event bus (`published`, `unpublished`). */
-  readonly events: {
-    on<K extends "published" | "unpublished">(
-      type: K,
-      listener: (event: EngineEvents[K]) => void,
-    ): () => void;
-  };
-  /** The live stream of a key. */
-  getStream(key: string): StreamHandle | undefined;
-  /** Every live stream (to package those already live at start). */
-  streams(): readonly { readonly key: { toString(): string } }[];
+  /** Start a pipeline on every publish; returns detach. */
+  attach(pipeline: StreamPipeline): () => void;
 }
 
 /** Options of {@linkcode HlsPackaging}. *
  * @example TS segments without LL-HLS, only for the live app
  * ```ts
- * import type { HlsPackagingOptions } from "@arcly/stream/http";
+ * import type { HlsPackagingOptions } from "@arcly/stream/pipelines";
  * import { MemoryStorage } from "@arcly/stream/storage";
  * import { Engine } from "@arcly/stream";
  * import assert from "node:assert/strict";
@@ -95,8 +88,11 @@ export interface HlsPackagingEngine {
  * ```
  */
 export interface HlsPackagingOptions {
-  /** The engine whose streams are packaged. */
-  engine: HlsPackagingEngine;
+  /**
+   * The engine whose streams are packaged: the packager attaches itself
+   * (else call `engine.attach(packaging)`).
+   */
+  engine?: HlsPackagingEngine;
   /** Where playlists and segments are written. */
   storage: StorageBackend;
   /** Segment container; default `fmp4`. */
@@ -121,7 +117,7 @@ export interface HlsPackagingOptions {
  *
  * @example Package a stream into memory
  * ```ts
- * import { HlsPackaging } from "@arcly/stream/http";
+ * import { HlsPackaging } from "@arcly/stream/pipelines";
  * import { MemoryStorage } from "@arcly/stream/storage";
  * import { Engine, StreamKey } from "@arcly/stream";
  * import assert from "node:assert/strict";
@@ -132,26 +128,24 @@ export interface HlsPackagingOptions {
  * assert.ok(packaging.segmenter("live/cam"));
  * ```
  */
-export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
+export class HlsPackaging implements StreamPipeline, AsyncDisposable {
+  /** "hls" (in events). */
+  readonly name: string = "hls";
   #options: HlsPackagingOptions;
   #segmenters = new Map<string, HlsSegmenter>();
   #pipes = new Set<Promise<void>>();
-  #off: Array<() => void> = [];
+  #detach: (() => void) | undefined;
   #closed = false;
 
   /**
-   * Start packaging: streams already live and every later publish.
+   * Configure packaging; with `options.engine` it attaches itself, so
+   * streams already live and every later publish are packaged.
    *
-   * @param options engine, storage and HLS settings
+   * @param options storage, HLS settings and optionally the engine
    */
   constructor(options: HlsPackagingOptions) {
     this.#options = options;
-    this.#off.push(
-      options.engine.events.on("published", (event) => this.#start(event.key)),
-    );
-    for (const info of options.engine.streams()) {
-      this.#start(info.key.toString());
-    }
+    this.#detach = options.engine?.attach(this);
   }
 
   /**
@@ -170,12 +164,34 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
   }
 
   /**
+   * Whether to package `key` (the `filter` option; nothing once closed).
+   *
+   * @param key the stream key
+   * @returns true to package it
+   */
+  accepts(key: StreamKey): boolean {
+    const filter = this.#options.filter;
+    return !this.#closed && (filter === undefined || filter(key.toString()));
+  }
+
+  /**
+   * Package one stream until it ends (called by the engine at publish).
+   *
+   * @param stream the published stream
+   * @param _context the pipeline context (unused: storage is the only output)
+   * @returns resolves once the final playlist is written
+   */
+  run(stream: StreamHandle, _context?: PipelineContext): Promise<void> {
+    return this.#start(stream);
+  }
+
+  /**
    * Stop packaging new streams and wait for the running packagers to finish
    * (they end with their streams).
    */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const off of this.#off.splice(0)) off();
+    this.#detach?.();
     await Promise.all([...this.#pipes]);
   }
 
@@ -184,11 +200,10 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
     return this.close();
   }
 
-  #start(key: string): void {
+  #start(handle: StreamHandle): Promise<void> {
     const options = this.#options;
-    if (this.#closed || (options.filter && !options.filter(key))) return;
-    const handle = options.engine.getStream(key);
-    if (handle === undefined || handle.ended) return;
+    const key = handle.key.toString();
+    if (this.#closed || handle.ended) return Promise.resolve();
     const lowLatency = options.lowLatency ?? true;
     let segmenter: HlsSegmenter;
     try {
@@ -208,13 +223,13 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
       // A configuration the packager refuses (bad options, a muxer that is
       // unavailable): report it; the stream itself goes on unpackaged.
       options.onEvent?.(key, { type: "muxError", error });
-      return;
+      return Promise.resolve();
     }
     let sub: Subscription;
     try {
       sub = handle.subscribeResilient();
     } catch {
-      return; // ended or full between the event and now
+      return Promise.resolve(); // ended or full
     }
     this.#segmenters.delete(key); // re-insert: newest last
     this.#segmenters.set(key, segmenter);
@@ -228,7 +243,7 @@ export class HlsPackaging implements HlsPlaylistSource, AsyncDisposable {
       return segmenter.end().catch(() => {});
     });
     this.#pipes.add(pipe);
-    void pipe.finally(() => this.#pipes.delete(pipe));
+    return pipe.finally(() => this.#pipes.delete(pipe));
   }
 
   #evictOldest(): void {

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { MemoryStorage } from "../../../media/storage/mod.ts";
-import { Engine, StreamKey } from "../../../src/mod.ts";
-import {
-  createHttpApp,
-  HlsPackaging,
-  PrometheusObserver,
-} from "../../../protocols/http/mod.ts";
-import { missing, run } from "../../_tools.ts";
-import { sampleFrames } from "./_fixtures.ts";
+import { MemoryStorage } from "../../media/storage/mod.ts";
+import { Engine, StreamKey } from "../../src/mod.ts";
+import { createHttpApp, PrometheusObserver } from "../../protocols/http/mod.ts";
+import { HlsPackaging } from "../../pipelines/mod.ts";
+import { missing, run } from "../_tools.ts";
+import { sampleFrames } from "../protocols/http/_fixtures.ts";
 
 const KEY = StreamKey.parse("live/cam");
 
