@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { MediaFrame } from "../../media/frame.ts";
 import { MemoryStorage } from "../../media/storage/mod.ts";
-import { HlsPackaging } from "../../protocols/http/hls_packaging.ts";
+import { HlsPackaging } from "../../pipelines/hls_packaging.ts";
 import { Engine } from "../../src/mod.ts";
 import {
   parseLadder,
