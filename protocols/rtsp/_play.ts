@@ -18,7 +18,7 @@ import type { Clock } from "../../src/clock.ts";
 import type { TrackTransport } from "./_session.ts";
 import { framedOf, type RtpStreamFormat, type RtpUnit } from "./_rtp_egress.ts";
 import type { UdpPair } from "./_udp.ts";
-import { buildSenderReport } from "./_rtcp.ts";
+import { buildSenderReport } from "../../media/rtp/mod.ts";
 
 /** Sender report period per track, ms (RFC 3550 §6.2: ~5 s). */
 export const SENDER_REPORT_MS = 5000;
@@ -144,10 +144,11 @@ export class PlayEgress {
         Math.round((now - track.lastAt) * p.clockRate / 1000)) >>> 0;
       const sr = buildSenderReport({
         ssrc: p.ssrc,
-        wallMs: wall,
-        rtpTime,
-        packets: p.stats.packets,
-        octets: p.stats.octets,
+        unixMs: wall,
+        rtpTimestamp: rtpTime,
+        packetCount: p.stats.packets,
+        octetCount: p.stats.octets,
+        cname: "arcly-stream",
       });
       if (t.channel !== undefined) {
         const framed = new Uint8Array(4 + sr.length);

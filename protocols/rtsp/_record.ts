@@ -24,6 +24,8 @@ import {
   parseRtpPacket,
   type RtpDepacketizer,
   type RtpFormat,
+  type RtpPacket,
+  RtpReorderBuffer,
 } from "../../media/rtp/mod.ts";
 import {
   rtpFormatOf,
@@ -69,6 +71,18 @@ export interface RecordSink {
 interface TrackState {
   depacketizer: RtpDepacketizer | null;
   failed: boolean;
+  reorder?: RtpReorderBuffer;
+}
+
+/** Options of {@linkcode RecordIngest}. */
+export interface RecordIngestOptions {
+  /** Reorder packets by sequence number (UDP); default false (TCP is in order). */
+  reorder?: boolean;
+  /**
+   * Per-track RTP timestamp of the common start (RTSP `RTP-Info` rtptime):
+   * tracks with one are aligned on it instead of on arrival.
+   */
+  bases?: readonly (number | undefined)[];
 }
 
 /** Depacketizes the announced tracks of one publisher (see the module doc). */
@@ -76,6 +90,7 @@ export class RecordIngest {
   #tracks: AnnouncedTrack[];
   #state: (TrackState | undefined)[];
   #sink: RecordSink;
+  #trackIds: number[];
   #now: () => number;
   #startedAt: number | undefined;
   /** RTP packets received (all tracks). */
@@ -83,13 +98,23 @@ export class RecordIngest {
   /** Packets that did not parse as RTP. */
   malformed = 0;
 
+  #options: RecordIngestOptions;
+
   constructor(
     tracks: AnnouncedTrack[],
     sink: RecordSink,
     now: () => number,
+    options: RecordIngestOptions = {},
   ) {
+    this.#options = options;
     this.#tracks = tracks;
     this.#state = tracks.map(() => undefined);
+    const perType = new Map<string, number>();
+    this.#trackIds = tracks.map((t) => {
+      const n = perType.get(t.type) ?? 0;
+      perType.set(t.type, n + 1);
+      return n;
+    });
     this.#sink = sink;
     this.#now = now;
   }
@@ -131,6 +156,25 @@ export class RecordIngest {
       this.#state[index] = state;
     }
     if (state.depacketizer === null) return;
+    const ordered = state.reorder
+      ? state.reorder.push(packet, this.#now())
+      : [packet];
+    for (const p of ordered) this.#depacketize(index, state, p);
+  }
+
+  /** Release packets held too long by the reorder buffers (call periodically). */
+  poll(): void {
+    const now = this.#now();
+    this.#state.forEach((state, index) => {
+      if (state?.reorder === undefined) return;
+      for (const p of state.reorder.poll(now)) {
+        this.#depacketize(index, state, p);
+      }
+    });
+  }
+
+  #depacketize(index: number, state: TrackState, packet: RtpPacket): void {
+    if (state.depacketizer === null) return;
     let frames: MediaFrame[];
     try {
       frames = state.depacketizer.push(packet);
@@ -166,14 +210,22 @@ export class RecordIngest {
     const offset = Math.round(
       (now - this.#startedAt) * track.format.clockRate / 1000,
     );
+    const base = this.#options.bases?.[index] ?? ((firstTs - offset) >>> 0);
     try {
-      return {
+      const state: TrackState = {
         depacketizer: createDepacketizer(track.format, {
-          baseTimestamp: (firstTs - offset) >>> 0,
-          trackId: 0,
+          baseTimestamp: base,
+          trackId: this.#trackIds[index] ?? 0,
         }),
         failed: false,
       };
+      if (this.#options.reorder) {
+        state.reorder = new RtpReorderBuffer({
+          capacity: 256,
+          maxDelayMs: 100,
+        });
+      }
+      return state;
     } catch (error) {
       this.#sink.unsupported(
         index,

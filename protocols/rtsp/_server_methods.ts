@@ -513,26 +513,33 @@ export class RtspMethods {
       () => this.#host.startPublishAuthorized(s.path, credentials),
     );
     const name = this.#ctx.name;
-    const ingest = new RecordIngest(announced.tracks, {
-      frames: (frames) => {
-        try {
-          for (const f of frames) handle.publishFrame(f);
-        } catch (error) {
-          if (error instanceof StreamError && error.code === "Closed") {
-            this.#conn.close();
-          } else throw error;
-        }
+    const ingest = new RecordIngest(
+      announced.tracks,
+      {
+        frames: (frames) => {
+          try {
+            for (const f of frames) handle.publishFrame(f);
+          } catch (error) {
+            if (error instanceof StreamError && error.code === "Closed") {
+              this.#conn.close();
+            } else throw error;
+          }
+        },
+        unsupported: (track, error) =>
+          this.#host.events.emit({
+            type: "handlerError",
+            name,
+            error: new StreamError(
+              error.code,
+              `Cannot ingest RTSP track ${track} of ${s.path}: ${error.message}`,
+            ),
+          }),
       },
-      unsupported: (track, error) =>
-        this.#host.events.emit({
-          type: "handlerError",
-          name,
-          error: new StreamError(
-            error.code,
-            `Cannot ingest RTSP track ${track} of ${s.path}: ${error.message}`,
-          ),
-        }),
-    }, () => this.#host.clock.now());
+      () => this.#host.clock.now(),
+      {
+        reorder: [...s.tracks.values()].some((t) => t.udp !== undefined),
+      },
+    );
     this.#ingests.set(s, ingest);
     s.state = "recording";
     s.teardown.push(() => {

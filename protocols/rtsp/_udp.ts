@@ -84,7 +84,10 @@ export class UdpPair {
   }
 
   #route(which: 0 | 1, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const receiver = this.#routes[which].get(`${rinfo.address}:${rinfo.port}`);
+    const routes = this.#routes[which];
+    const receiver =
+      routes.get(`${normalizeHost(rinfo.address)}:${rinfo.port}`) ??
+        routes.get("*");
     if (receiver === undefined) {
       this.dropped++;
       return;
@@ -93,7 +96,8 @@ export class UdpPair {
   }
 
   /**
-   * Route datagrams from `host:port` on the RTP (0) or RTCP (1) socket.
+   * Route datagrams from `host:port` on the RTP (0) or RTCP (1) socket
+   * (host "*": from any source without a route of its own).
    *
    * @returns unregister
    */
@@ -103,7 +107,7 @@ export class UdpPair {
     port: number,
     receiver: UdpReceiver,
   ): () => void {
-    const key = `${normalizeHost(host)}:${port}`;
+    const key = host === "*" ? "*" : `${normalizeHost(host)}:${port}`;
     const routes = this.#routes[which];
     routes.set(key, receiver);
     return () => {

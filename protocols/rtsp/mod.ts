@@ -27,3 +27,5 @@ export type * from "../../media/stream_error.ts";
 export type * from "../../src/mod.ts";
 export type * from "../../media/frame.ts";
 export * from "./server.ts";
+export * from "./client.ts";
+export * from "./pull_source.ts";

@@ -1,0 +1,241 @@
+// Camera pull against GStreamer's RTSP server (python3-gi + GstRtspServer,
+// tests/protocols/rtsp/testdata/gst_camera.py) as the camera: the pulled
+// stream is served over HTTP-FLV and decodes with zero errors (TCP and
+// auto/UDP); the camera killed and restarted → the pull reconnects and the
+// output continues; UDP through a relay that drops 5 % of the packets →
+// frames with holes are dropped, the remuxed output decodes with zero errors.
+import assert from "node:assert/strict";
+import { missing } from "../../_tools.ts";
+import {
+  type RtspPullEvent,
+  RtspPullSource,
+} from "../../../protocols/rtsp/mod.ts";
+import {
+  decodeErrors,
+  probeFrames,
+  startOrigin,
+  until,
+} from "./_rtsp_fixture.ts";
+import { lossyRtspProxy } from "./_lossy_proxy.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const PY = "/usr/bin/python3";
+const CAMERA = new URL("./testdata/gst_camera.py", import.meta.url).pathname;
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function startCamera(
+  port: number,
+): Promise<Deno.ChildProcess & AsyncDisposable> {
+  const child = new Deno.Command(PY, {
+    args: [CAMERA, String(port)],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const deadline = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 10_000);
+  let text = "";
+  while (!text.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  clearTimeout(deadline);
+  (async () => { // keep draining: a closed pipe would kill the camera
+    while (!(await reader.read()).done) { /* discard */ }
+  })().catch(() => {});
+  return Object.assign(child, {
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+    },
+  });
+}
+
+const hasGi = (() => {
+  try {
+    return new Deno.Command(PY, {
+      args: ["-c", "import gi; gi.require_version('GstRtspServer','1.0')"],
+    })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+const ignore = missing("ffmpeg", "ffprobe") || !hasGi;
+
+for (const transport of ["tcp", "auto"] as const) {
+  Deno.test({
+    name:
+      `rtsp pull (${transport}): a GStreamer RTSP camera is pulled, served over HTTP-FLV and RTSP, decodes with zero errors`,
+    ignore,
+    ...opts,
+    async fn() {
+      const camPort = freePort();
+      await using _cam = await startCamera(camPort);
+      await using origin = await startOrigin();
+      const events: RtspPullEvent[] = [];
+      const source = new RtspPullSource({
+        url: `rtsp://127.0.0.1:${camPort}/cam`,
+        transport,
+        onEvent: (e) => events.push(e),
+      });
+      const stop = new AbortController();
+      const pumped = origin.engine.pumpSource("live/cam", source, {
+        signal: stop.signal,
+      }).catch((e) => e);
+      try {
+        await until(
+          () => (origin.engine.getStream("live/cam")?.gopCache.size ?? 0) > 30,
+          20_000,
+          "pulled frames",
+        ).catch((e) => {
+          const seen = events.map((x) =>
+            x.type === "disconnected" ? String(x.error) : x.type
+          );
+          throw new Error(`${e.message}: ${seen} ${origin.errors.map(String)}`);
+        });
+        const flv = await probeFrames(`${origin.httpUrl}/live/cam.flv`);
+        assert.deepEqual(flv.codecs.sort(), ["aac", "h264"], flv.stderr);
+        assert.ok(flv.video >= 40 && flv.audio >= 60, JSON.stringify(flv));
+        const decoded = await decodeErrors(`${origin.httpUrl}/live/cam.flv`);
+        assert.equal(decoded.stderr.trim(), "");
+        const rtsp = await probeFrames(`${origin.rtspUrl}/live/cam`, [
+          "-rtsp_transport",
+          "tcp",
+        ]);
+        assert.ok(rtsp.video >= 40, JSON.stringify(rtsp));
+        assert.equal(source.transport, transport === "tcp" ? "tcp" : "udp");
+        assert.equal(events[0]?.type, "connected");
+      } finally {
+        stop.abort();
+        await pumped;
+      }
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "rtsp pull: the camera killed and restarted → the pull reconnects (backoff) and the output continues",
+  ignore,
+  ...opts,
+  async fn() {
+    const camPort = freePort();
+    let cam = await startCamera(camPort);
+    await using origin = await startOrigin();
+    const events: RtspPullEvent[] = [];
+    const source = new RtspPullSource({
+      url: `rtsp://127.0.0.1:${camPort}/cam`,
+      transport: "tcp",
+      initialBackoffMs: 200,
+      maxBackoffMs: 1000,
+      stallTimeoutMs: 2000,
+      onEvent: (e) => events.push(e),
+    });
+    const stop = new AbortController();
+    const pumped = origin.engine.pumpSource("live/cam", source, {
+      signal: stop.signal,
+    }).catch((e) => e);
+    try {
+      await until(
+        () => (origin.engine.getStream("live/cam")?.gopCache.size ?? 0) > 20,
+        15_000,
+        "first frames",
+      );
+      const stream = origin.engine.getStream("live/cam")!;
+      await cam[Symbol.asyncDispose]();
+      await until(
+        () => events.some((e) => e.type === "disconnected"),
+        8000,
+        "disconnect seen",
+      );
+      const before = stream.qos().framesIn ?? 0;
+      cam = await startCamera(camPort);
+      await until(() => source.connects >= 2, 15_000, "reconnect");
+      await until(
+        () => (stream.qos().framesIn ?? 0) > before + 50,
+        10_000,
+        "frames after restart",
+      );
+      assert.equal(
+        origin.engine.getStream("live/cam"),
+        stream,
+        "same stream continues",
+      );
+      const decoded = await decodeErrors(
+        `${origin.httpUrl}/live/cam.flv`,
+        [],
+        2,
+      );
+      assert.equal(decoded.stderr.trim(), "");
+    } finally {
+      stop.abort();
+      await pumped;
+      await cam[Symbol.asyncDispose]();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "rtsp pull: UDP through a relay dropping 5 % of RTP → broken frames dropped to the next keyframe, output decodes with zero errors",
+  ignore,
+  ...opts,
+  async fn() {
+    const camPort = freePort();
+    await using _cam = await startCamera(camPort);
+    await using proxy = lossyRtspProxy(camPort, 0.05);
+    await using origin = await startOrigin();
+    const source = new RtspPullSource({
+      url: `rtsp://127.0.0.1:${proxy.port}/cam`,
+      transport: "udp",
+    });
+    const stop = new AbortController();
+    const pumped = origin.engine.pumpSource("live/cam", source, {
+      signal: stop.signal,
+    }).catch((e) => e);
+    try {
+      await until(
+        () => (origin.engine.getStream("live/cam")?.gopCache.size ?? 0) > 10,
+        15_000,
+        "pulled frames",
+      );
+      const decoded = await decodeErrors(
+        `${origin.httpUrl}/live/cam.flv`,
+        [],
+        4,
+      );
+      assert.equal(
+        decoded.stderr.trim(),
+        "",
+        "no garbled frame reaches the output",
+      );
+      assert.ok(
+        proxy.dropped > 10,
+        `relay dropped ${proxy.dropped} of ${proxy.forwarded + proxy.dropped}`,
+      );
+      const stream = origin.engine.getStream("live/cam")!;
+      assert.ok((stream.qos().framesIn ?? 0) > 50);
+    } finally {
+      stop.abort();
+      await pumped;
+    }
+    assert.ok(
+      source.droppedFrames > 0 && source.lostPackets > 0,
+      `dropped ${source.droppedFrames}, lost ${source.lostPackets}`,
+    );
+  },
+});
