@@ -4,46 +4,18 @@
  *
  * @module
  */
-import type { Credentials, StreamHandle, StreamHost } from "../../src/mod.ts";
+import type { Credentials } from "../../src/mod.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { StreamKey } from "../../src/mod.ts";
 import {
   MAX_SDP_BYTES,
   parseSdpOffer,
   parseTrickleFragment,
-  type SdpCodec,
   type SdpOffer,
 } from "./sdp_offer.ts";
-import type { UdpMux } from "./udp_mux.ts";
-import { addRemoteCandidate, answerOffer, type Peer } from "./_werift_peer.ts";
-import { feedCodecs, type StreamRtpFeed } from "./stream_feed.ts";
-import { WhepSession } from "./whep_session.ts";
-import { WhipSession } from "./whip_session.ts";
-
-/** A live session and what the routes need to find it. */
-export interface SessionEntry {
-  type: "whip" | "whep";
-  key: string;
-  etag: string;
-  pc: Peer;
-  session: WhipSession | WhepSession;
-}
-
-/** Shared state of the routes while the handler serves. */
-export interface RouteContext {
-  host: StreamHost;
-  mux: UdpMux;
-  hosts: readonly string[];
-  feeds: Map<string, StreamRtpFeed>;
-  sessions: Map<string, SessionEntry>;
-  maxSessions: number;
-  connectTimeoutMs: number;
-  rtcpTimeoutMs: number;
-  mediaTimeoutMs: number;
-  opusBridgeSuffix: string;
-  feedFor(handle: StreamHandle): StreamRtpFeed;
-  sessionClosed(reason: string, connected: boolean): void;
-}
+import { addRemoteCandidate } from "./_werift_peer.ts";
+import type { RouteContext } from "./_context.ts";
+import { startWhep, startWhip } from "./_start_session.ts";
 
 const ROUTE = /^\/([^/]+)\/([^/]+)\/(whip|whep)(?:\/([A-Za-z0-9_-]{16,64}))?$/;
 const METHODS = "POST, DELETE, PATCH, OPTIONS";
@@ -66,7 +38,7 @@ function corsHeaders(
     if (allow !== "*") h.set("vary", "Origin");
     h.set(
       "access-control-expose-headers",
-      "Location, ETag, Link, Accept-Patch",
+      "Location, ETag, Link, Accept-Patch, X-Arcly-Webrtc-Audio, X-Arcly-Webrtc-Stream",
     );
   }
   return h;
@@ -86,15 +58,6 @@ function tokenOf(request: Request, url: URL): string | undefined {
   const auth = request.headers.get("authorization");
   const m = auth ? /^Bearer\s+(.+)$/i.exec(auth) : null;
   return m?.[1]?.trim() ?? url.searchParams.get("token") ?? undefined;
-}
-
-function randomId(): string {
-  const b = new Uint8Array(18);
-  crypto.getRandomValues(b);
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(
-    /\//g,
-    "_",
-  );
 }
 
 function errorStatus(e: unknown, hasToken: boolean): [number, string] {
@@ -234,6 +197,10 @@ export async function handleWebRtcRequest(
     headers.set("location", `/${app}/${name}/${type}/${created.id}`);
     headers.set("etag", created.etag);
     headers.set("accept-patch", "application/trickle-ice-sdpfrag");
+    if (created.audioNote) {
+      headers.set("x-arcly-webrtc-audio", created.audioNote);
+    }
+    if (created.playing) headers.set("x-arcly-webrtc-stream", created.playing);
     return reply(201, created.answer, headers, "application/sdp");
   } catch (e) {
     const [status, why] = errorStatus(e, token !== undefined);
@@ -266,194 +233,6 @@ async function readBounded(request: Request): Promise<string> {
     o += c.length;
   }
   return new TextDecoder().decode(all);
-}
-
-function pickH264(codecs: readonly SdpCodec[]): SdpCodec | undefined {
-  const h264 = codecs.filter((c) => c.name.toUpperCase() === "H264");
-  return h264.find((c) =>
-    c.fmtp["packetization-mode"] === "1" &&
-    c.fmtp["profile-level-id"]?.toLowerCase().startsWith("42e0")
-  ) ??
-    h264.find((c) => c.fmtp["packetization-mode"] === "1") ?? h264[0];
-}
-
-function pickOpus(codecs: readonly SdpCodec[]): SdpCodec | undefined {
-  return codecs.find((c) => c.name.toLowerCase() === "opus");
-}
-
-function codecsOf(offer: SdpOffer, kind: string): SdpCodec[] {
-  return offer.media.filter((s) => s.kind === kind && s.port !== 0).flatMap((
-    s,
-  ) => s.codecs);
-}
-
-/**
- * The codec werift put in the answer per kind (it picks the offer's first
- * compatible payload type), with the offer's fmtp for that payload type.
- */
-function answeredCodecs(
-  answer: string,
-  offer: SdpOffer,
-): { video?: SdpCodec; audio?: SdpCodec } {
-  const out: { video?: SdpCodec; audio?: SdpCodec } = {};
-  for (const section of parseSdpOffer(answer).media) {
-    const kind = section.kind;
-    if ((kind !== "video" && kind !== "audio") || section.port === 0) continue;
-    const first = section.codecs[0];
-    if (!first || out[kind]) continue;
-    out[kind] = codecsOf(offer, kind).find((c) =>
-      c.payloadType === first.payloadType
-    ) ?? first;
-  }
-  return out;
-}
-
-interface Created {
-  id: string;
-  etag: string;
-  answer: string;
-}
-
-async function startWhep(
-  ctx: RouteContext,
-  key: StreamKey,
-  offer: SdpOffer,
-  text: string,
-  credentials: Credentials,
-): Promise<Created> {
-  let handle = await ctx.host.authorizePlay(key, credentials);
-  let codecs = feedCodecs(handle.gopCache.replay());
-  if (codecs.audio === undefined && codecs.unsupported.includes("aac")) {
-    try {
-      const bridged = await ctx.host.authorizePlay(
-        `${key}${ctx.opusBridgeSuffix}`,
-        credentials,
-      );
-      handle = bridged;
-      codecs = feedCodecs(bridged.gopCache.replay());
-    } catch { /* no bridge: video only */ }
-  }
-  if (codecs.bFrames) {
-    throw new StreamError(
-      "Unsupported",
-      `Cannot play ${key} over WebRTC: its H.264 has B-frames (WebRTC decoders do not reorder); publish with B-frames off (x264 -bf 0, OBS profile baseline)`,
-    );
-  }
-  const h264 = codecs.video ? pickH264(codecsOf(offer, "video")) : undefined;
-  const opus = codecs.audio ? pickOpus(codecsOf(offer, "audio")) : undefined;
-  if (!h264 && !opus) {
-    throw new StreamError(
-      "Unsupported",
-      `Cannot play ${key} over WebRTC: the stream has ${
-        [codecs.video, codecs.audio, ...codecs.unsupported].filter(Boolean)
-          .join(", ") || "no media yet"
-      }, the offer has none of H264 (video) / opus (audio)`,
-    );
-  }
-  const feed = ctx.feedFor(handle);
-  const ssrc: { video?: number; audio?: number } = {};
-  if (h264) ssrc.video = feed.prepare("video", "h264");
-  if (opus) ssrc.audio = feed.prepare("audio", "opus");
-  const answered = await answerOffer(text, {
-    mux: ctx.mux,
-    hosts: ctx.hosts,
-    video: h264 ? [h264] : [],
-    audio: opus ? [opus] : [],
-    direction: "sendonly",
-    ssrc,
-  });
-  const negotiated = answeredCodecs(answered.answer, offer);
-  const id = randomId();
-  const session = new WhepSession({
-    id,
-    pc: answered.pc,
-    feed,
-    clock: ctx.host.clock,
-    payloadTypes: {
-      ...(negotiated.video ? { video: negotiated.video.payloadType } : {}),
-      ...(negotiated.audio ? { audio: negotiated.audio.payloadType } : {}),
-    },
-    connectTimeoutMs: ctx.connectTimeoutMs,
-    rtcpTimeoutMs: ctx.rtcpTimeoutMs,
-    onClose: (s, reason) => {
-      ctx.sessions.delete(id);
-      ctx.sessionClosed(reason, s.connected);
-    },
-  });
-  const etag = `"${answered.ufrag}"`;
-  ctx.sessions.set(id, {
-    type: "whep",
-    key: key.toString(),
-    etag,
-    pc: answered.pc,
-    session,
-  });
-  return { id, etag, answer: answered.answer };
-}
-
-async function startWhip(
-  ctx: RouteContext,
-  key: StreamKey,
-  offer: SdpOffer,
-  text: string,
-  credentials: Credentials,
-): Promise<Created> {
-  const h264 = pickH264(codecsOf(offer, "video"));
-  const opus = pickOpus(codecsOf(offer, "audio"));
-  if (!h264 && !opus) {
-    throw new StreamError(
-      "Unsupported",
-      "Cannot accept WHIP offer: it has none of H264 (video) / opus (audio)",
-    );
-  }
-  const handle = await ctx.host.startPublishAuthorized(key, credentials);
-  let answered;
-  try {
-    answered = await answerOffer(text, {
-      mux: ctx.mux,
-      hosts: ctx.hosts,
-      video: h264 ? [h264] : [],
-      audio: opus ? [opus] : [],
-      direction: "recvonly",
-    });
-  } catch (e) {
-    ctx.host.endPublish(key, "WHIP answer failed");
-    throw e;
-  }
-  const id = randomId();
-  const negotiated = answeredCodecs(answered.answer, offer);
-  const codecs = new Map<number, SdpCodec>();
-  if (negotiated.video) {
-    codecs.set(negotiated.video.payloadType, negotiated.video);
-  }
-  if (negotiated.audio) {
-    codecs.set(negotiated.audio.payloadType, negotiated.audio);
-  }
-  const session = new WhipSession({
-    id,
-    pc: answered.pc,
-    handle,
-    clock: ctx.host.clock,
-    codecs,
-    connectTimeoutMs: ctx.connectTimeoutMs,
-    mediaTimeoutMs: ctx.mediaTimeoutMs,
-    onClose: (s, reason) => {
-      ctx.sessions.delete(id);
-      if (!s.handle.ended) {
-        ctx.host.endPublish(key, `WHIP session ended: ${reason}`);
-      }
-      ctx.sessionClosed(reason, s.connected);
-    },
-  });
-  const etag = `"${answered.ufrag}"`;
-  ctx.sessions.set(id, {
-    type: "whip",
-    key: key.toString(),
-    etag,
-    pc: answered.pc,
-    session,
-  });
-  return { id, etag, answer: answered.answer };
 }
 
 async function sessionRequest(

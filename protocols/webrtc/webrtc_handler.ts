@@ -34,7 +34,8 @@ import type {
   StreamHost,
 } from "../../src/mod.ts";
 import { UdpMux } from "./udp_mux.ts";
-import { handleWebRtcRequest, type RouteContext } from "./_routes.ts";
+import { handleWebRtcRequest } from "./_routes.ts";
+import type { RouteContext } from "./_context.ts";
 import { StreamRtpFeed } from "./stream_feed.ts";
 import type { WhepSession } from "./whep_session.ts";
 import type { WhipSession } from "./whip_session.ts";
@@ -73,6 +74,16 @@ export interface WebRtcOptions {
    * video only.
    */
   opusBridgeSuffix?: string;
+  /**
+   * Starts the AAC → Opus bridge of a source key (resolves once
+   * `{key}{opusBridgeSuffix}` publishes), e.g.
+   * `(key) => transcodeService.ensureAudio(key, "opus")`. Without it, the
+   * bridged key is still tried through `authorizePlay` (a running bridge or
+   * an on-demand provider).
+   */
+  ensureOpus?: (sourceKey: string) => Promise<unknown>;
+  /** Longest wait for the bridge before answering video-only, ms (default 8 000). */
+  bridgeTimeoutMs?: number;
 }
 
 /** Counters of {@linkcode WebRtcHandler}.
@@ -143,6 +154,7 @@ export class WebRtcHandler implements ProtocolHandler {
   #resolveListening!: (a: { hostname: string; port: number }) => void;
   #ctx: RouteContext | undefined;
   readonly #stats = { dropped: 0, timedOut: 0, refused: 0 };
+  readonly #recent: string[] = [];
 
   /** Configure; nothing is bound before `serve`. */
   constructor(options: WebRtcOptions = {}) {
@@ -189,6 +201,11 @@ export class WebRtcHandler implements ProtocolHandler {
     }));
   }
 
+  /** Why the last (at most 16) sessions ended, oldest first. */
+  get recentCloseReasons(): readonly string[] {
+    return [...this.#recent];
+  }
+
   /** The shared UDP socket while serving (its counters: garbage dropped, …). */
   get mux(): UdpMux | undefined {
     return this.#ctx?.mux;
@@ -215,6 +232,8 @@ export class WebRtcHandler implements ProtocolHandler {
       rtcpTimeoutMs: this.#options.rtcpTimeoutMs ?? 15_000,
       mediaTimeoutMs: this.#options.mediaTimeoutMs ?? 10_000,
       opusBridgeSuffix: this.#options.opusBridgeSuffix ?? "~opus",
+      ensureOpus: this.#options.ensureOpus,
+      bridgeTimeoutMs: this.#options.bridgeTimeoutMs ?? 8_000,
       feedFor: (handle: StreamHandle) => {
         const key = handle.key.toString();
         let feed = feeds.get(key);
@@ -230,6 +249,10 @@ export class WebRtcHandler implements ProtocolHandler {
         return feed;
       },
       sessionClosed: (reason: string, connected: boolean) => {
+        this.#recent.push(
+          `${connected ? "connected" : "unconnected"}: ${reason}`,
+        );
+        if (this.#recent.length > 16) this.#recent.shift();
         if (!connected) this.#stats.timedOut += /in time/.test(reason) ? 1 : 0;
         else if (/RTCP|failed/.test(reason)) this.#stats.dropped++;
       },

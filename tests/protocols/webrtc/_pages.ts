@@ -14,7 +14,14 @@ export function startWhep(
   url: string,
   token?: string,
 ): Promise<
-  { status: number; location: string | null; etag: string | null; body: string }
+  {
+    status: number;
+    location: string | null;
+    etag: string | null;
+    body: string;
+    audio: string | null;
+    playing: string | null;
+  }
 > {
   return page.evaluate(async ([url, token]) => {
     const g = globalThis as unknown as G & {
@@ -76,6 +83,8 @@ export function startWhep(
       location: res.headers.get("location"),
       etag: res.headers.get("etag"),
       body,
+      audio: res.headers.get("x-arcly-webrtc-audio"),
+      playing: res.headers.get("x-arcly-webrtc-stream"),
     };
   }, [url, token ?? ""] as const);
 }
@@ -88,6 +97,7 @@ export interface ViewerState {
   videoPackets: number;
   firstFrameMs: number | null;
   connectionState: string;
+  transport: string;
 }
 
 export function viewerState(page: Page): Promise<ViewerState> {
@@ -103,11 +113,15 @@ export function viewerState(page: Page): Promise<ViewerState> {
     let framesDecoded = 0;
     let audioPackets = 0;
     let videoPackets = 0;
+    let transport = "";
     const stats = await g.arclyPc.getStats();
     stats.forEach((s) => {
       if (s.type === "inbound-rtp" && s.kind === "video") {
         framesDecoded = Number(s.framesDecoded ?? 0);
         videoPackets = Number(s.packetsReceived ?? 0);
+      }
+      if (s.type === "transport") {
+        transport = `ice ${s.iceState} dtls ${s.dtlsState} role ${s.dtlsRole}`;
       }
       if (s.type === "inbound-rtp" && s.kind === "audio") {
         audioPackets = Number(s.packetsReceived ?? 0);
@@ -120,6 +134,7 @@ export function viewerState(page: Page): Promise<ViewerState> {
       videoPackets,
       firstFrameMs: g.arclyFirstFrameMs,
       connectionState: g.arclyPc.connectionState,
+      transport,
     };
   });
 }

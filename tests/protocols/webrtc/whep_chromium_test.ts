@@ -11,6 +11,9 @@ import {
   until,
 } from "./_origin.ts";
 import { startWhep, viewerState } from "./_pages.ts";
+import { Engine } from "../../../src/mod.ts";
+import { MpegTsDemuxer } from "../../../media/mpegts/mod.ts";
+import { TranscodeService } from "../../../transcode/mod.ts";
 
 Deno.test({
   name: "whep: Chromium plays an RTMP-published H.264 stream over WHEP",
@@ -40,6 +43,7 @@ Deno.test({
         /^\/live\/cam\/whep\/[A-Za-z0-9_-]+$/,
       );
       assert.match(answer.body, /a=setup:passive/);
+      assert.match(answer.audio ?? "", /AAC source/); // no bridge configured: video only, said so
       assert.match(
         answer.body,
         new RegExp(`127\\.0\\.0\\.1 ${origin.udpPort} typ host`),
@@ -55,7 +59,11 @@ Deno.test({
       }
       assert.ok(
         state.currentTime > 2,
-        `currentTime ${state.currentTime} (${JSON.stringify(state)})`,
+        `currentTime ${state.currentTime} (${JSON.stringify(state)}) sessions ${
+          JSON.stringify(origin.webrtc.sessions())
+        } mux ${JSON.stringify(origin.webrtc.mux?.stats)} closed ${
+          JSON.stringify(origin.webrtc.recentCloseReasons)
+        }`,
       );
       assert.ok(state.framesDecoded > 30, JSON.stringify(state));
       // deno-lint-ignore no-console
@@ -75,6 +83,55 @@ Deno.test({
         5_000,
         "the session to end",
       );
+    } finally {
+      await stopProcess(ffmpeg);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "whep: an AAC source plays with Opus audio through the ~opus bridge (one per stream)",
+  ignore: missing("ffmpeg", "chromium"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using engine = Engine.builder().build();
+    await using service = new TranscodeService({
+      host: engine,
+      createTsReader: () => new MpegTsDemuxer(),
+    });
+    await using origin = await startWebRtcOrigin({
+      engine,
+      webrtc: { ensureOpus: (key) => service.ensureAudio(key, "opus") },
+    });
+    const ffmpeg = publishRtmp(`rtmp://127.0.0.1:${origin.rtmpPort}/live/cam`);
+    try {
+      await until(
+        () => (origin.engine.getStream("live/cam")?.gopCache.hasVideo ?? false),
+        15_000,
+        "a keyframe",
+      );
+      await using browser = await launchChromium();
+      const page = await browser.newPage();
+      const answer = await startWhep(page, `${origin.base}/live/cam/whep`);
+      assert.equal(answer.status, 201, answer.body);
+      assert.equal(answer.playing, "live/cam~opus");
+      assert.equal(answer.audio, null);
+      assert.match(answer.body, /opus\/48000/i);
+      const deadline = Date.now() + 20_000;
+      let state = await viewerState(page);
+      while (
+        Date.now() < deadline &&
+        !(state.framesDecoded > 30 && state.audioPackets > 50)
+      ) {
+        await page.waitForTimeout(250);
+        state = await viewerState(page);
+      }
+      assert.ok(state.framesDecoded > 30, JSON.stringify(state));
+      assert.ok(state.audioPackets > 50, JSON.stringify(state));
+      // deno-lint-ignore no-console
+      console.log(`WHEP via ~opus: ${JSON.stringify(state)}`);
     } finally {
       await stopProcess(ffmpeg);
     }
