@@ -51,13 +51,11 @@ export interface RunningCluster {
  * Start the cluster roles the flags ask for.
  *
  * @param httpBase this process's own HTTP base URL (the default `--advertise`)
- * @param internalSubscribers subscriptions per stream that are not viewers (HLS packager, recorder)
  */
 export function startCluster(
   options: OriginOptions,
   engine: Engine,
   httpBase: string,
-  internalSubscribers: number,
   log: (line: string) => void,
 ): RunningCluster {
   const redis = options.cluster === null ? null : RedisClusterRelay.open({
@@ -76,14 +74,14 @@ export function startCluster(
   const banner: string[] = [];
   let announcer: ClusterAnnouncer | null = null;
   let edge: EdgeRelay | null = null;
+  let detachEdge = (): void => {};
   const advertise = options.advertise ?? httpBase;
   if (options.edge) {
     const relay: ClusterRelay = redis ??
       new StaticOriginRelay({ origin: options.origin! });
     edge = new EdgeRelay({
-      host: engine,
       relay,
-      internalSubscribers,
+      clock: engine.clock,
       onEvent: (event) => {
         if (event.type === "pullStarted") {
           log(`edge: pulling ${event.key} from ${event.url}`);
@@ -94,6 +92,7 @@ export function startCluster(
         } else log(`edge: released ${event.key} (${event.reason})`);
       },
     });
+    detachEdge = engine.attachOnDemand(edge);
     banner.push(
       `  cluster        edge of ${
         options.cluster ?? options.origin
@@ -117,7 +116,7 @@ export function startCluster(
     banner,
     close: async () => {
       announcer?.close();
-      await edge?.close();
+      detachEdge();
       await redis?.close();
     },
   };

@@ -206,7 +206,6 @@ export async function startOrigin(
     options,
     engine,
     web,
-    1 + (recorder ? 1 : 0), // the HLS packager (and the recorder) are not viewers
     log,
   );
 

@@ -6,6 +6,7 @@ import {
   type MediaFrame,
   type MediaSource,
   StreamError,
+  type StreamHandle,
   StreamKey,
 } from "../../mod.ts";
 import { type EdgeEvent, EdgeRelay } from "../../cluster/mod.ts";
@@ -68,77 +69,81 @@ function fakeOrigins() {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-Deno.test("edge: one pull however many viewers; released after the grace once the last viewer left", async () => {
+function edgeEngine(clock: ManualClock, provider: EdgeRelay) {
+  return new Engine({
+    clock,
+    idleTimeoutMs: 600_000, // no reaping of a quiet stream within these tests
+    onDemandGraceMs: 5_000,
+    onDemandTimeoutMs: 2_000,
+    onDemand: [provider],
+  });
+}
+
+Deno.test("edge: one pull however many viewers; the engine releases it after the grace", async () => {
   const clock = new ManualClock();
-  // (no reaping of a frameless stream within this test's minutes)
-  await using engine = Engine.builder().clock(clock).idleTimeout(600_000)
-    .build();
   const dir = directory();
   dir.where.set("live/cam", "http://origin:8080");
   const origins = fakeOrigins();
   const events: EdgeEvent[] = [];
   const edge = new EdgeRelay({
-    host: engine,
     relay: dir,
-    graceMs: 5_000,
+    clock,
     sourceOf: origins.sourceOf,
     onEvent: (e) => events.push(e),
   });
-  const [a, b] = await Promise.all([
-    edge.ensure("live/cam"),
-    edge.ensure("live/cam"),
-  ]);
-  assert.equal(a, b);
-  await tick();
+  await using engine = edgeEngine(clock, edge);
+  const asked = [
+    engine.authorizePlay("live/cam", { protocol: "test" }),
+    engine.authorizePlay("live/cam", { protocol: "test" }),
+  ];
+  for (let i = 0; i < 5 && origins.pulls.length === 0; i++) await tick();
   assert.equal(origins.pulls.length, 1, "one pull");
   assert.equal(origins.pulls[0]!.url, "http://origin:8080/live/cam.flv");
+  origins.pulls[0]!.push(frame(0, true));
+  const [a, b] = (await Promise.all(asked)) as [StreamHandle, StreamHandle];
+  assert.equal(a, b);
+  assert.equal(edge.pulls, 1);
   const v1 = a.subscribe();
   const v2 = a.subscribe();
-  origins.pulls[0]!.push(frame(0, true));
   await tick();
   assert.equal(v1.takeAll().length, 1);
   assert.equal(v2.takeAll().length, 1);
   v1.close();
   v2.close();
-  clock.advance(4_999);
-  assert.equal(edge.pulls, 1, "kept during the grace");
-  const v3 = a.subscribe(); // a viewer comes back within the grace
-  clock.advance(8_000); // (below the engine's stall eviction of an unread viewer)
-  assert.equal(edge.pulls, 1);
-  v3.close();
-  clock.advance(5_000);
-  assert.equal(edge.pulls, 0, "released");
-  assert.equal(engine.getStream("live/cam"), undefined);
-  assert.ok(
-    events.some((e) => e.type === "released" && e.reason === "no viewers"),
-  );
-  await edge.close();
+  clock.advance(8_000);
+  await tick();
+  assert.equal(engine.getStream("live/cam"), undefined, "released");
+  await tick();
+  assert.equal(edge.pulls, 0);
+  assert.ok(events.some((e) => e.type === "released"));
 });
 
 Deno.test("edge: origin dies → re-locate and re-pull (maybe elsewhere) with the local stream kept; gone → ended", async () => {
   const clock = new ManualClock();
-  await using engine = Engine.builder().clock(clock).build();
   const dir = directory();
   dir.where.set("live/cam", "http://a:8080");
   const origins = fakeOrigins();
   const edge = new EdgeRelay({
-    host: engine,
     relay: dir,
+    clock,
     retryMinMs: 100,
     goneAfterMs: 1_000,
     sourceOf: origins.sourceOf,
   });
-  const handle = await edge.ensure(StreamKey.parse("live/cam"));
-  using viewer = handle.subscribe();
-  await tick();
+  await using engine = edgeEngine(clock, edge);
+  const asked = engine.authorizePlay(StreamKey.parse("live/cam"), {
+    protocol: "test",
+  });
+  for (let i = 0; i < 5 && origins.pulls.length === 0; i++) await tick();
   origins.pulls[0]!.push(frame(0, true));
+  const handle = await asked;
+  using viewer = handle.subscribe();
   await tick();
   dir.where.set("live/cam", "http://b:8080"); // the stream moved
   origins.pulls[0]!.fail();
   await tick();
   clock.advance(100);
-  await tick();
-  await tick();
+  for (let i = 0; i < 5 && origins.pulls.length < 2; i++) await tick();
   assert.equal(origins.pulls.length, 2);
   assert.equal(origins.pulls[1]!.url, "http://b:8080/live/cam.flv");
   origins.pulls[1]!.push(frame(40, true));
@@ -153,39 +158,42 @@ Deno.test("edge: origin dies → re-locate and re-pull (maybe elsewhere) with th
   // The stream leaves the cluster: after goneAfterMs the local stream ends.
   dir.where.delete("live/cam");
   origins.pulls[1]!.fail();
-  for (let i = 0; i < 20 && engine.getStream("live/cam"); i++) {
+  for (let i = 0; i < 30 && !handle.ended; i++) {
     await tick();
     clock.advance(200);
     await tick();
   }
-  assert.equal(engine.getStream("live/cam"), undefined);
   assert.equal(handle.ended, true);
-  await edge.close();
+  assert.equal(engine.getStream("live/cam"), undefined);
 });
 
 Deno.test("edge: an unknown stream is NotFound, a directory outage Unavailable — nothing is published", async () => {
-  await using engine = Engine.builder().build();
+  const clock = new ManualClock();
   const dir = directory();
-  const edge = new EdgeRelay({ host: engine, relay: dir });
+  await using engine = edgeEngine(clock, new EdgeRelay({ relay: dir, clock }));
   await assert.rejects(
-    edge.ensure("live/none"),
+    engine.authorizePlay("live/none", { protocol: "test" }),
     (e: unknown) => e instanceof StreamError && e.code === "NotFound",
   );
-  const down = new EdgeRelay({
-    host: engine,
-    relay: {
-      ...dir,
-      locate: () =>
-        Promise.reject(
-          new StreamError("Unavailable", "Cannot locate: Redis is unreachable"),
-        ),
-    },
-  });
+  await using down = edgeEngine(
+    clock,
+    new EdgeRelay({
+      clock,
+      relay: {
+        ...dir,
+        locate: () =>
+          Promise.reject(
+            new StreamError(
+              "Unavailable",
+              "Cannot locate: Redis is unreachable",
+            ),
+          ),
+      },
+    }),
+  );
   await assert.rejects(
-    down.ensure("live/cam"),
+    down.authorizePlay("live/cam", { protocol: "test" }),
     (e: unknown) => e instanceof StreamError && e.code === "Unavailable",
   );
-  assert.equal(engine.streams().length, 0);
-  await edge.close();
-  await down.close();
+  assert.equal(engine.streams().length + down.streams().length, 0);
 });
