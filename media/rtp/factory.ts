@@ -11,6 +11,8 @@ import { G711Depacketizer, G711Packetizer } from "./g711.ts";
 import { H264Depacketizer, H264Packetizer } from "./h264.ts";
 import { H265Depacketizer, H265Packetizer } from "./h265.ts";
 import { OpusDepacketizer, OpusPacketizer } from "./opus.ts";
+import { Av1Depacketizer, Av1Packetizer } from "./av1.ts";
+import { Vp9Depacketizer, Vp9Packetizer } from "./vp9.ts";
 import type {
   RtpDepacketizer,
   RtpDepacketizerOptions,
@@ -23,7 +25,7 @@ import type {
  * Creates the packetizer of one stream for `codec`. Keep one per stream and
  * format: its packets (sequence numbers, SSRC) are shared by every viewer.
  *
- * @param codec h264, h265, aac, opus, pcmu or pcma
+ * @param codec h264, h265, aac, opus, pcmu, pcma, vp9 or av1
  * @param options payload type, SSRC, MTU, clock rate (required for AAC: the sample rate)
  * @returns the packetizer
  * @throws {StreamError} `Unsupported` for another codec, `InvalidInput` for bad options
@@ -57,12 +59,16 @@ export function createPacketizer(
     case "pcmu":
     case "pcma":
       return new G711Packetizer(options);
+    case "vp9":
+      return new Vp9Packetizer(options);
+    case "av1":
+      return new Av1Packetizer(options);
     case "opus":
       return new OpusPacketizer(options);
     default:
       throw new StreamError(
         "Unsupported",
-        `Cannot create RTP packetizer: ${codec} is not supported (h264, h265, aac, opus, pcmu, pcma)`,
+        `Cannot create RTP packetizer: ${codec} is not supported (h264, h265, aac, opus, pcmu, pcma, vp9, av1)`,
       );
   }
 }
@@ -100,6 +106,10 @@ export function createDepacketizer(
     case "PCMU":
     case "PCMA":
       return new G711Depacketizer(format, options);
+    case "VP9":
+      return new Vp9Depacketizer(format, options);
+    case "AV1":
+      return new Av1Depacketizer(format, options);
     case "MPEG4-GENERIC":
       return new AacDepacketizer(format, options);
     case "OPUS":
@@ -109,7 +119,7 @@ export function createDepacketizer(
         "Unsupported",
         `Cannot create RTP depacketizer: ${
           format.encodingName.slice(0, 32)
-        } is not supported (H264, H265, MPEG4-GENERIC, OPUS, PCMU, PCMA)`,
+        } is not supported (H264, H265, MPEG4-GENERIC, OPUS, PCMU, PCMA, VP9, AV1)`,
       );
   }
 }

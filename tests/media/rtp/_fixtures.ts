@@ -4,13 +4,21 @@
 import {
   annexBToLengthPrefixed,
   buildAudioSpecificConfig,
+  buildAv1DecoderConfig,
   buildAvcDecoderConfig,
   buildHevcDecoderConfig,
   buildOpusHead,
+  buildVp9DecoderConfig,
   groupAccessUnits,
+  isAv1KeyFrame,
+  isVp9KeyFrame,
   joinLengthPrefixed,
+  parseVp9FrameHeader,
   splitAdts,
   splitAnnexB,
+  splitAv1Obus,
+  splitVp9Superframe,
+  vp9DecoderConfigFromHeader,
 } from "../../../media/codec/mod.ts";
 import type { MediaFrame } from "../../../media/frame.ts";
 
@@ -165,3 +173,76 @@ export function opusFrames(count = 50, seed = 1): MediaFrame[] {
 }
 
 export { annexBToLengthPrefixed };
+
+function ivf(data: Uint8Array): Uint8Array[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const frames: Uint8Array[] = [];
+  for (let pos = view.getUint16(6, true); pos + 12 <= data.length;) {
+    const size = view.getUint32(pos, true);
+    frames.push(data.subarray(pos + 12, pos + 12 + size));
+    pos += 12 + size;
+  }
+  return frames;
+}
+
+/** VP9 IVF fixture as [vpcC config, frames…] at 90 kHz. */
+export function vp9Frames(): MediaFrame[] {
+  const frames = ivf(fixture("gop.vp9.ivf"));
+  const header = parseVp9FrameHeader(splitVp9Superframe(frames[0]!)[0]!);
+  const config = buildVp9DecoderConfig(vp9DecoderConfigFromHeader(header));
+  const base = {
+    kind: "video",
+    codec: "vp9",
+    trackId: 0,
+    timescale: 90000,
+  } as const;
+  return [
+    { ...base, pts: 0, dts: 0, keyframe: true, config: true, data: config },
+    ...frames.map((data, i) => ({
+      ...base,
+      pts: 3600 * i,
+      dts: 3600 * i,
+      keyframe: isVp9KeyFrame(data),
+      config: false,
+      data,
+    })),
+  ];
+}
+
+/** AV1 IVF fixture as [av1C config, temporal units without temporal delimiters…] at 90 kHz. */
+export function av1Frames(): MediaFrame[] {
+  const tus = ivf(fixture("gop.av1.ivf"));
+  const seq = splitAv1Obus(tus[0]!).find((o) => o.type === 1)!;
+  const base = {
+    kind: "video",
+    codec: "av1",
+    trackId: 0,
+    timescale: 90000,
+  } as const;
+  return [
+    {
+      ...base,
+      pts: 0,
+      dts: 0,
+      keyframe: true,
+      config: true,
+      data: buildAv1DecoderConfig(seq.data),
+    },
+    ...tus.map((tu, i) => {
+      const obus = splitAv1Obus(tu).filter((o) => o.type !== 2);
+      const data = new Uint8Array(obus.reduce((n, o) => n + o.data.length, 0));
+      let pos = 0;
+      for (const o of obus) {
+        data.set(o.data, (pos += o.data.length) - o.data.length);
+      }
+      return {
+        ...base,
+        pts: 3600 * i,
+        dts: 3600 * i,
+        keyframe: isAv1KeyFrame(data),
+        config: false,
+        data,
+      };
+    }),
+  ];
+}

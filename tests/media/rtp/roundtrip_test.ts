@@ -13,10 +13,12 @@ import { StreamError } from "../../../media/stream_error.ts";
 import type { MediaFrame } from "../../../media/frame.ts";
 import {
   aacFrames,
+  av1Frames,
   h264Frames,
   h265Frames,
   opusFrames,
   rng,
+  vp9Frames,
 } from "./_fixtures.ts";
 
 const LEAD = 0.2;
@@ -28,7 +30,7 @@ interface Sent {
 
 function packetizeAll(
   frames: MediaFrame[],
-  codec: "h264" | "h265" | "aac" | "opus" | "pcma",
+  codec: "h264" | "h265" | "aac" | "opus" | "pcma" | "vp9" | "av1",
   options: {
     mtu?: number;
     clockRate?: number;
@@ -384,3 +386,57 @@ Deno.test("rtp: unsupported codecs and encodings are refused with Unsupported", 
     (e) => e instanceof StreamError && e.code === "InvalidInput",
   );
 });
+
+for (
+  const [codec, make, name] of [["vp9", vp9Frames, "VP9"], [
+    "av1",
+    av1Frames,
+    "AV1",
+  ]] as const
+) {
+  Deno.test(`rtp ${codec}: round trip lossless (mtu 1200, 200) and with 3% loss (dropped to the next keyframe)`, () => {
+    const frames = make();
+    const format: RtpFormat = {
+      encodingName: name,
+      clockRate: 90000,
+      fmtp: {},
+    };
+    for (const mtu of [1200, 200]) {
+      const out = run(
+        format,
+        packetizeAll(frames, codec, { mtu }).flatMap((s) => s.packets),
+      );
+      assert.deepEqual(out[0]!.data, frames[0]!.data, `${codec} config`);
+      assert.equal(out.length, frames.length);
+      out.slice(1).forEach((f, i) => {
+        assert.deepEqual(f.data, frames[i + 1]!.data, `${codec} frame ${i}`);
+        assert.equal(f.keyframe, frames[i + 1]!.keyframe);
+      });
+    }
+    const sent = packetizeAll(frames, codec, { mtu: 200 });
+    const random = rng(7);
+    const lostFrame = new Set<number>();
+    const kept: Uint8Array[] = [];
+    sent.forEach((s, i) => {
+      for (const p of s.packets) {
+        if (i > 1 && random() < 0.03) lostFrame.add(i);
+        else kept.push(p);
+      }
+    });
+    const out = run(format, kept).filter((f) => !f.config);
+    let expected = 0;
+    let chainOk = false;
+    frames.forEach((f, i) => {
+      if (i === 0) return;
+      if (f.keyframe) chainOk = true;
+      if (lostFrame.has(i)) chainOk = false;
+      if (chainOk) expected++;
+    });
+    assert.ok(lostFrame.size > 0);
+    assert.equal(out.length, expected, codec);
+    const byPts = new Map(frames.map((f, i) => [f.pts + LEAD * 90000, i]));
+    for (const f of out) {
+      assert.deepEqual(f.data, frames[byPts.get(f.pts)!]!.data);
+    }
+  });
+}
