@@ -33,17 +33,17 @@ import type {
   HttpRouteProvider,
   StreamHost,
 } from "../../src/mod.ts";
-import { addStreamsApiRoutes } from "./api_routes.ts";
-import { addDashboardRoutes, type DashboardOptions } from "./dashboard.ts";
+import { addStreamsApiRoutes } from "./ops/api_routes.ts";
+import { addDashboardRoutes, type DashboardOptions } from "./ops/dashboard.ts";
 import { addFlvRoutes } from "./flv_routes.ts";
-import { addHealthRoutes } from "./health_routes.ts";
+import { addHealthRoutes } from "./ops/health_routes.ts";
 import {
   addHlsRoutes,
   type HlsPlaylistSource,
   type HlsStorageReader,
 } from "./hls_routes.ts";
 import type { HttpRoutes } from "./http_routes.ts";
-import { addMetricsRoutes, type PrometheusObserver } from "./metrics.ts";
+import { addMetricsRoutes, type PrometheusObserver } from "./ops/metrics.ts";
 import type { PlayAccess } from "./play_access.ts";
 import { remoteAddrOf } from "./_remote_addr.ts";
 

@@ -7,15 +7,17 @@
  * replay first — config frames and the cached GOP, so playback starts at
  * once on a keyframe — then one shared batch per egress tick), and a loop
  * `for await (const bytes of session)` that hands each batch to the
- * transport. The egress tick is the stream's own (`StreamHandle.egressTick`:
+ * host. The egress tick is the stream's own (`StreamHandle.egressTick`:
  * one timer per stream on the engine's clock, period `egressTickMs`,
  * default 100 ms, fired early when a burst of frames arrives), so viewers
- * wake together, take the same run of frames and enqueue the very same
+ * wake together, take the same run of frames and write the very same
  * `Uint8Array` (no per-viewer copy), at most `egressTickMs` later than the
- * frame arrived. Each chunk is one `enqueue` into a pull-based
- * `ReadableStream` body (`highWaterMark: 0`, so the kernel ring is the only
- * buffer) or one binary WebSocket message. A viewer that cannot keep up
- * stops pulling; the kernel resyncs it at a newer keyframe or evicts it,
+ * frame arrived. The route returns one live body (`live_body.ts`) that
+ * every host runs its own way: the origin's server writes each batch
+ * straight to the socket (or as one WebSocket message), other hosts read a
+ * pull-based `ReadableStream` (`highWaterMark: 0`, so the kernel ring is
+ * the only buffer) or a Deno WebSocket. A viewer that cannot keep up stops
+ * taking batches; the kernel resyncs it at a newer keyframe or evicts it,
  * which ends its response, and no other viewer waits for it. The FLV
  * header and the replay go out first, as two chunks: the replay is a view of
  * the stream's memoised replay run (appended to as viewers join later in
@@ -46,16 +48,9 @@ import {
   playTokenOf,
 } from "./play_access.ts";
 import { remoteAddrOf } from "./_remote_addr.ts";
-import {
-  type FlvViewer,
-  httpBody,
-  pumpDirect,
-  serveWebSocket,
-} from "./_flv_egress.ts";
+import { liveResponse, type LiveSink } from "./live_body.ts";
 
-export { MAX_WS_BUFFERED_BYTES } from "./_flv_egress.ts";
-import { isDirectHost, registerDirectBody } from "./_direct_body.ts";
-import { encodeFrame, OP_BINARY } from "./_websocket.ts";
+export { MAX_WS_BUFFERED_BYTES } from "./live_body.ts";
 
 /**
  * Opens a stream for a play request: authorizes it and returns the live
@@ -103,7 +98,7 @@ export interface FlvRoutesOptions {
    * viewer.
    */
   egressTickMs?: number;
-  /** Timers of the WebSocket back-pressure poll (default the system clock; `createHttpApp` passes the engine's). */
+  /** Timers of the WebSocket back-pressure poll under `Deno.serve` (default the system clock; `createHttpApp` passes the engine's). */
   clock?: Clock;
 }
 
@@ -149,18 +144,6 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
       : { egressTickMs: options.egressTickMs },
   );
   const clock = options.clock ?? systemClock;
-  // WS-FLV on the origin's own server: each shared batch framed once as a
-  // binary message, the framed bytes shared by every WebSocket viewer.
-  const framed = new WeakMap<Uint8Array, Uint8Array>();
-  const wsFrame = (bytes: Uint8Array): Uint8Array => {
-    let out = framed.get(bytes);
-    if (out === undefined) {
-      out = encodeFrame(OP_BINARY, bytes);
-      framed.set(bytes, out);
-    }
-    return out;
-  };
-  const same = (bytes: Uint8Array): Uint8Array => bytes;
   app.get("/:app/:file{[^/]+\\.flv}", async (c) => {
     const rawPath = new URL(c.req.url).pathname.split("/");
     const appName = decodeSafeSegment(rawPath[1] ?? "");
@@ -195,39 +178,60 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     // the stream's memoised replay run).
     const startDts = firstMediaDts(session.replayFrames);
     const replay = session.takeReplay();
-    const viewer: FlvViewer = {
-      session,
-      first: replay === null
-        ? [headerFor(handle)]
-        : [headerFor(handle), replay],
-      counted: (bytes) => options.onBytesOut?.(protocol, bytes),
-    };
-    const direct = isDirectHost(c.env);
-    if (upgrade && direct) {
-      // The origin's server answers the upgrade and runs the pump below.
-      const placeholder = new ReadableStream<Uint8Array>();
-      registerDirectBody(placeholder, {
-        kind: "websocket",
-        run: (sink) => pumpDirect(viewer, sink, wsFrame),
-      });
-      return new Response(placeholder);
-    }
-    if (upgrade) return serveWebSocket(c.req.raw, viewer, clock);
-    const headers: Record<string, string> = {
+    const first = replay === null
+      ? [headerFor(handle)]
+      : [headerFor(handle), replay];
+    const headers: Record<string, string> = upgrade ? {} : {
       "Content-Type": "video/x-flv",
       "Cache-Control": "no-cache, no-store",
       "X-Content-Type-Options": "nosniff",
     };
-    if (startDts !== undefined) headers[START_DTS_HEADER] = String(startDts);
-    const body = httpBody(viewer);
-    if (direct) {
-      registerDirectBody(body, {
-        kind: "stream",
-        run: (sink) => pumpDirect(viewer, sink, same),
-      });
+    if (startDts !== undefined && !upgrade) {
+      headers[START_DTS_HEADER] = String(startDts);
     }
-    return new Response(body, { headers });
+    const counted = (bytes: number): void =>
+      options.onBytesOut?.(protocol, bytes);
+    return liveResponse(c.req.raw, {
+      kind: upgrade ? "websocket" : "stream",
+      run: (sink) => pumpLive(session, first, sink, counted),
+      cancel: (reason) => session.close(reason),
+    }, { headers, clock });
   });
+}
+
+/**
+ * One viewer's loop, whatever the host: the opening chunks (file header,
+ * replay), then `for await` over the kernel's egress session, one write of
+ * the shared bytes per batch. A write resolves when the host took the
+ * bytes, so a viewer that stops reading stops taking frames; when the
+ * kernel evicts it the connection is aborted, which ends a stuck write.
+ */
+async function pumpLive(
+  session: EgressSession<Uint8Array>,
+  first: Uint8Array[],
+  sink: LiveSink,
+  counted: (bytes: number) => void,
+): Promise<void> {
+  session.subscription.closed.then((end) => {
+    if (end.reason === "evicted") sink.abort();
+  });
+  sink.peerGone.then(() => session.close("viewer left"));
+  try {
+    const opening = first.splice(0); // pin no replay run once sent
+    for (const bytes of opening) {
+      await sink.write(bytes);
+      counted(bytes.length);
+    }
+    opening.length = 0;
+    for await (const bytes of session) {
+      await sink.write(bytes);
+      counted(bytes.length);
+    }
+  } catch {
+    // the viewer's connection failed or was closed: the viewer is gone
+  } finally {
+    session.close("stream ended");
+  }
 }
 
 /**

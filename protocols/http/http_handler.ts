@@ -3,7 +3,7 @@
  * serving {@linkcode createHttpApp} (HTTP or HTTPS) until the engine's
  * signal aborts.
  *
- * Server: by default the origin's own HTTP/1.1 server (`_http1_server.ts`):
+ * Server: by default the origin's own HTTP/1.1 server (`server/`):
  * a connection cap and optional per-IP gate at accept, a deadline for the
  * request head (slowloris), bounded heads and bodies, and HTTP-FLV/WS-FLV
  * bodies written straight to the socket (one write per shared batch, no
@@ -18,14 +18,17 @@
  * @module
  */
 import type { ProtocolHandler, StreamHost } from "../../src/mod.ts";
-import type { ConnectionGate } from "../../src/connection_gate.ts";
-import { clientKeyOf, type RateLimiter } from "../../src/rate_limiter.ts";
+import {
+  clientKeyOf,
+  type ConnectionGate,
+  type RateLimiter,
+} from "../net/mod.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
 import {
   DEFAULT_HTTP1_LIMITS,
   type Http1Limits,
   Http1Server,
-} from "./_http1_server.ts";
+} from "./server/server.ts";
 
 /** Options of {@linkcode HttpHandler}. *
  * @example Loopback on a free port

@@ -59,7 +59,7 @@ export {
   type HlsStorageReader,
   type LiveHlsPlaylist,
 } from "./hls_routes.ts";
-export { type DashboardOptions, dashboardRoutes } from "./dashboard.ts";
+export { type DashboardOptions, dashboardRoutes } from "./ops/dashboard.ts";
 export { flvFileHeader, FlvTagCache, flvTagFormat } from "./flv_tag_cache.ts";
 export {
   flvRoutes,
@@ -73,14 +73,14 @@ export {
   type StreamsApiEngine,
   streamsApiRoutes,
   toApiStream,
-} from "./api_routes.ts";
-export { type HealthEngine, healthRoutes } from "./health_routes.ts";
+} from "./ops/api_routes.ts";
+export { type HealthEngine, healthRoutes } from "./ops/health_routes.ts";
 export {
   type MetricsEngineView,
   metricsRoutes,
   PrometheusObserver,
   type PrometheusObserverOptions,
-} from "./metrics.ts";
+} from "./ops/metrics.ts";
 export { createHttpApp, type HttpAppOptions } from "./app.ts";
 export { HttpHandler, type HttpHandlerOptions } from "./http_handler.ts";
 // The kernel's types (Engine, StreamHandle, Observer, …) appear in this

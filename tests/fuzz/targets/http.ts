@@ -15,8 +15,8 @@ import {
 } from "../../../protocols/http/mod.ts";
 import { Engine, StreamKey } from "../../../src/mod.ts";
 import { type FuzzTargetDef, readTestFile, simple } from "./_target.ts";
-import { parseRequestHead } from "../../../protocols/http/_http1_parse.ts";
-import { ClientFrameReader } from "../../../protocols/http/_websocket.ts";
+import { parseRequestHead } from "../../../protocols/http/server/_parse.ts";
+import { ClientFrameReader } from "../../../protocols/http/server/_websocket.ts";
 
 const HEADS = [
   "GET /live/cam.flv HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: x\r\nAccept: */*\r\n\r\n",

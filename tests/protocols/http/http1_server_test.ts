@@ -1,4 +1,4 @@
-// The origin's own HTTP/1.1 server (protocols/http/_http1_server.ts) through
+// The origin's own HTTP/1.1 server (protocols/http/server/) through
 // HttpHandler, with raw sockets where the bytes on the wire are the point:
 // keep-alive, pipelining, HEAD, framing, refusals, the head deadline, the
 // connection cap, direct HTTP-FLV/WS-FLV bodies, HTTPS and shutdown.

@@ -3,8 +3,8 @@
 // streams as is; a body without one is read ahead up to 256 KiB and goes out
 // with a Content-Length if it ends there (head and body in one write when
 // small), else chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
-import type { RequestHead } from "./_http1_parse.ts";
-import { concat, type ConnIo } from "./_http1_io.ts";
+import type { RequestHead } from "./_parse.ts";
+import { concat, type ConnIo } from "./_io.ts";
 
 const BUFFERED_BODY_LIMIT = 256 * 1024;
 const SMALL_RESPONSE = 16 * 1024;

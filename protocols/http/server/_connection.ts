@@ -1,33 +1,29 @@
 // One connection of the origin's HTTP/1.1 server: requests in order
 // (keep-alive, pipelining), each head within `headerTimeoutMs`, then maybe a
-// direct live body that owns the socket until it ends (see _http1_server.ts
+// live body that owns the socket until it ends (see _http1_server.ts
 // for the whole data path).
-import { DIRECT_HOST, type DirectBody, directBodyOf } from "./_direct_body.ts";
-import { runStreamBody, runWebSocketBody } from "./_http1_direct.ts";
-import { closeQuietly, isDisconnect, writeAll } from "../net/mod.ts";
-import type { ConnIo } from "./_http1_io.ts";
-import {
-  HeadError,
-  parseRequestHead,
-  type RequestHead,
-} from "./_http1_parse.ts";
+import { type LiveBody, liveBodyOf, markLiveHost } from "../live_body.ts";
+import { runStreamBody, runWebSocketBody } from "./_live.ts";
+import { closeQuietly, isDisconnect, writeAll } from "../../net/mod.ts";
+import type { ConnIo } from "./_io.ts";
+import { HeadError, parseRequestHead, type RequestHead } from "./_parse.ts";
 import {
   errorResponse,
   statusAndHeaders,
   upgradeHeaders,
   writeResponse,
-} from "./_http1_response.ts";
-import type { Http1HandlerInfo, ServerInternals } from "./_http1_server.ts";
+} from "./_response.ts";
+import type { Http1HandlerInfo, ServerInternals } from "./types.ts";
 import { acceptKeyOf, isWebSocketKey } from "./_websocket.ts";
 
 const INITIAL_HEAD_BUFFER = 2048;
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
-/** What serving one request leads to: keep the connection, close it, or run a direct body. */
+/** What serving one request leads to: keep the connection, close it, or run a live body. */
 type Step = boolean | (() => Promise<void>);
 
-/** One connection: requests in order, then maybe a direct body. */
+/** One connection: requests in order, then maybe a live body. */
 export class Connection implements ConnIo {
   #conn: Deno.Conn;
   #remote: Deno.NetAddr;
@@ -73,7 +69,7 @@ export class Connection implements ConnIo {
       while (!this.#closed && !this.#shuttingDown) {
         const next = await this.#serveOne();
         if (typeof next === "function") {
-          // A direct body runs here, after the request's own frames returned:
+          // A live body runs here, after the request's own frames returned:
           // the viewer's lifetime holds no Request, Response or head.
           await next();
           break;
@@ -213,9 +209,9 @@ export class Connection implements ConnIo {
     const info: Http1HandlerInfo = {
       remoteAddr: this.#remote,
       completed: completed.promise,
-      [DIRECT_HOST]: true,
     };
-    let direct: DirectBody | undefined;
+    markLiveHost(request); // live routes hand this server their live body
+    let direct: LiveBody | undefined;
     try {
       let response: Response;
       try {
@@ -224,7 +220,7 @@ export class Connection implements ConnIo {
         s.hooks.onError(error);
         response = new Response("Internal Server Error", { status: 500 });
       }
-      direct = directBodyOf(response);
+      direct = liveBodyOf(response);
       if (direct !== undefined) {
         const start = await this.#prepareDirect(request, response, direct);
         return () => start().finally(() => completed.resolve());
@@ -301,13 +297,13 @@ export class Connection implements ConnIo {
   }
 
   /**
-   * Everything a direct body needs from the request and response, taken
+   * Everything a live body needs from the request and response, taken
    * now; the returned runner holds only that (and the body).
    */
   async #prepareDirect(
     request: Request,
     response: Response,
-    direct: DirectBody,
+    direct: LiveBody,
   ): Promise<() => Promise<void>> {
     // No more request heads on this connection; bytes already read after
     // this head are the first WebSocket frames (or ignored for HTTP).
@@ -322,6 +318,7 @@ export class Connection implements ConnIo {
         request.method !== "GET" || upgrade !== "websocket" ||
         !isWebSocketKey(key) || version !== "13"
       ) {
+        direct.cancel("bad WebSocket upgrade");
         return () => this.#refuseRequest(400, "bad WebSocket upgrade");
       }
       const head = encoder.encode(
@@ -337,6 +334,7 @@ export class Connection implements ConnIo {
     );
     if (request.method === "HEAD" || response.status !== 200) {
       // Nothing to stream: answer the head only (run() never starts).
+      direct.cancel("no body");
       return () => this.write(head);
     }
     return () => runStreamBody(this, head, direct);

@@ -7,8 +7,8 @@
  * @module
  */
 import { Hono } from "hono";
-import type { HealthSummary } from "../../src/mod.ts";
-import type { HttpRoutes } from "./http_routes.ts";
+import type { HealthSummary } from "../../../src/mod.ts";
+import type { HttpRoutes } from "../http_routes.ts";
 
 /** What the probes read (`Engine` satisfies it). *
  * @example A stub for tests

@@ -14,7 +14,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { HttpRoutes } from "./http_routes.ts";
+import type { HttpRoutes } from "../http_routes.ts";
 import { DASHBOARD_HTML } from "./_dashboard_page.ts";
 
 /** Where the dashboard finds the player libraries. *

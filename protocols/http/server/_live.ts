@@ -1,21 +1,23 @@
-// Direct live bodies on the origin's HTTP/1.1 server (see _direct_body.ts):
+// Live bodies on the origin's HTTP/1.1 server (see ../live_body.ts):
 // after the head, the connection belongs to the body's `run(sink)`.
 //
 // HTTP: a close-delimited body (RFC 9112 §6.3, rule 8), so there is no chunk
 // framing and each shared batch is written as it is: one `conn.write` per
 // batch (one op promise and one reaction; a partial write finishes with
-// writeAll). WebSocket (RFC 6455): every write is one binary message (the
-// route frames each shared batch once); writes are serialized with the pongs
+// writeAll). WebSocket (RFC 6455): every write is one binary message, each
+// shared batch framed once for every viewer (a WeakMap keyed by the batch's
+// bytes); writes are serialized with the pongs
 // and the close the reader sends; nothing follows a close frame; the reader
 // keeps at most one control frame and skips data frames without buffering.
-import { StreamError } from "../../media/stream_error.ts";
-import type { DirectBody, DirectSink } from "./_direct_body.ts";
-import { isDisconnect, writeAll } from "../net/mod.ts";
-import type { ConnIo } from "./_http1_io.ts";
+import { StreamError } from "../../../media/stream_error.ts";
+import type { LiveBody, LiveSink } from "../live_body.ts";
+import { isDisconnect, writeAll } from "../../net/mod.ts";
+import type { ConnIo } from "./_io.ts";
 import {
   ClientFrameReader,
   closeFrame,
   encodeFrame,
+  OP_BINARY,
   OP_CLOSE,
   OP_PING,
   OP_PONG,
@@ -23,16 +25,27 @@ import {
 
 const EMPTY = new Uint8Array(0);
 
+/** Each shared batch framed once as a binary message, for every WebSocket viewer. */
+const framed = new WeakMap<Uint8Array, Uint8Array>();
+function binaryFrame(bytes: Uint8Array): Uint8Array {
+  let out = framed.get(bytes);
+  if (out === undefined) {
+    out = encodeFrame(OP_BINARY, bytes);
+    framed.set(bytes, out);
+  }
+  return out;
+}
+
 /** Write `head`, then run a close-delimited live body until it returns. */
 export async function runStreamBody(
   io: ConnIo,
   head: Uint8Array,
-  direct: DirectBody,
+  direct: LiveBody,
 ): Promise<void> {
   await io.write(head);
   const gone = Promise.withResolvers<void>();
   const conn = io.conn;
-  const sink: DirectSink = {
+  const sink: LiveSink = {
     // A failure rejects the write and ends run().
     write: (bytes) =>
       conn.write(bytes).then((n) =>
@@ -54,7 +67,7 @@ export async function runStreamBody(
 export async function runWebSocketBody(
   io: ConnIo,
   head: Uint8Array,
-  direct: DirectBody,
+  direct: LiveBody,
   early: Uint8Array,
 ): Promise<void> {
   await io.write(head);
@@ -102,14 +115,14 @@ export async function runWebSocketBody(
       gone.resolve();
     }
   })();
-  const sink: DirectSink = {
+  const sink: LiveSink = {
     // Nothing may follow a close frame (RFC 6455 §5.5.1).
     write: (bytes) =>
       closeSent
         ? Promise.reject(
           new StreamError("Closed", "Cannot write: WebSocket closing"),
         )
-        : send(bytes),
+        : send(binaryFrame(bytes)),
     abort: () => {
       gone.resolve();
       io.abort();

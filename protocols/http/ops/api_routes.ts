@@ -6,9 +6,9 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Clock, StreamInfo } from "../../src/mod.ts";
-import type { HttpRoutes } from "./http_routes.ts";
-import { decodeSafeSegment } from "./path_safety.ts";
+import type { Clock, StreamInfo } from "../../../src/mod.ts";
+import type { HttpRoutes } from "../http_routes.ts";
+import { decodeSafeSegment } from "../path_safety.ts";
 
 /** What the API reads from the engine (`Engine` satisfies it). *
  * @example Any Engine fits

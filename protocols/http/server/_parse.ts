@@ -9,7 +9,7 @@
 // decimal number (or differs between repeats), Transfer-Encoding together
 // with Content-Length, any HTTP version but 1.0 and 1.1, heads over the
 // byte or header-count limit. Bare LF line ends are accepted (RFC 9112 §2.2).
-import { StreamError } from "../../media/stream_error.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 
 /** A parsed request head. */
 export interface RequestHead {

@@ -2,7 +2,7 @@
 // HTTP/1.1 server: the opening handshake, unmasked binary frames out, and a
 // bounded reader for what a client sends (close, ping, pong; data frames are
 // skipped without being buffered, since a WS-FLV viewer has nothing to say).
-import { StreamError } from "../../media/stream_error.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 

@@ -11,14 +11,15 @@
 // before any byte is read (refusals are audited). Head: read into a buffer
 // that starts at 2 KiB and grows to `maxHeadBytes`; the whole head must
 // arrive within `headerTimeoutMs` (slowloris), else the socket is closed.
-// The head is parsed by _http1_parse.ts (bounded, refuses smuggling shapes),
-// a small Content-Length body is read (`maxBodyBytes`), then the handler
-// gets a standard `Request` and an info object with `remoteAddr`,
-// `completed` and DIRECT_HOST. Response: the head is serialized once; a body
-// with a Content-Length streams as is; a body without one is read ahead up to
-// 256 KiB: if it ends there it goes out with a Content-Length (head and body
-// in one write when small), else chunked. A body registered as a DirectBody
-// (HTTP-FLV, WS-FLV) is never read: the server writes the head and hands the
+// The head is parsed by _parse.ts (bounded, refuses smuggling shapes), a
+// small Content-Length body is read (`maxBodyBytes`), then the handler gets
+// a standard `Request` (marked as served by a live-body host) and an info
+// object with `remoteAddr` and `completed`. Response: the head is serialized
+// once; a body with a Content-Length streams as is; a body without one is
+// read ahead up to 256 KiB: if it ends there it goes out with a
+// Content-Length (head and body in one write when small), else chunked. A
+// live body (HTTP-FLV, WS-FLV; ../live_body.ts) is never read: the server
+// writes the head and hands the
 // socket to `run(sink)`, whose writes go straight to `conn.write` (one write
 // per shared batch, the batch bytes shared by all viewers). Keep-alive and
 // pipelining: requests on one connection are served in order; between them
@@ -36,74 +37,24 @@
 // HTTP and WebSocket bodies), _http1_io.ts (what a connection offers its
 // writers). The accept loop and its admission control are the kernel's
 // shared one (protocols/net/), the same the RTMP server runs.
-import type { Clock } from "../../src/clock.ts";
-import type { ConnectionGate } from "../../src/connection_gate.ts";
-import type { DIRECT_HOST } from "./_direct_body.ts";
-import { Connection } from "./_http1_connection.ts";
-import { acceptLoop } from "../net/mod.ts";
+import type { Clock } from "../../../src/clock.ts";
+import type { ConnectionGate } from "../../../src/connection_gate.ts";
+import { Connection } from "./_connection.ts";
+import { acceptLoop } from "../../net/mod.ts";
+import type {
+  Http1Handler,
+  Http1Hooks,
+  Http1Limits,
+  ServerInternals,
+} from "./types.ts";
 
-/** Limits and timeouts of the server. */
-export interface Http1Limits {
-  /** Open connections at most; more are closed at accept. */
-  maxConnections: number;
-  /** Longest request head, bytes (431 past it). */
-  maxHeadBytes: number;
-  /** Most header fields in a head (431 past it). */
-  maxHeaders: number;
-  /** Longest request body, bytes (413 past it). */
-  maxBodyBytes: number;
-  /** A request head (and its body) must arrive within this, ms. */
-  headerTimeoutMs: number;
-  /** Requests in flight get this long after shutdown starts, ms. */
-  shutdownGraceMs: number;
-}
-
-/** Defaults: 10,000 connections, 16 KiB heads, 100 fields, 1 MiB bodies, 10 s, 5 s. */
-export const DEFAULT_HTTP1_LIMITS: Readonly<Http1Limits> = Object.freeze({
-  maxConnections: 10_000,
-  maxHeadBytes: 16 * 1024,
-  maxHeaders: 100,
-  maxBodyBytes: 1 << 20,
-  headerTimeoutMs: 10_000,
-  shutdownGraceMs: 5_000,
-});
-
-/** What the handler gets besides the request (Deno.ServeHandlerInfo-like). */
-export interface Http1HandlerInfo {
-  remoteAddr: Deno.NetAddr;
-  /** Resolves once the response was written (or the connection failed). */
-  completed: Promise<void>;
-  [DIRECT_HOST]: true;
-}
-
-/** The server state its connections use (one object per server). */
-export interface ServerInternals {
-  handler: Http1Handler;
-  clock: Clock;
-  limits: Http1Limits;
-  hooks: Http1Hooks;
-  tls: boolean;
-  dropped: () => void;
-  date: () => string;
-}
-
-/** A fetch-style handler. */
-export type Http1Handler = (
-  request: Request,
-  info: Http1HandlerInfo,
-) => Response | Promise<Response>;
-
-/** Server-wide hooks and counters. */
-export interface Http1Hooks {
-  /** A connection was refused or dropped (cap, gate, slow head, bad head). */
-  onRefused(
-    remote: Deno.NetAddr,
-    reason: string,
-    code: "LimitExceeded" | "Timeout" | "Protocol",
-  ): void;
-  /** An unexpected failure (accept errors, a handler that threw). */
-  onError(error: unknown): void;
-}
+export {
+  DEFAULT_HTTP1_LIMITS,
+  type Http1Handler,
+  type Http1HandlerInfo,
+  type Http1Hooks,
+  type Http1Limits,
+} from "./types.ts";
 
 /** A running server: counters for tests, stats and the dashboard. */
 export class Http1Server {

@@ -23,8 +23,8 @@ import type {
   EngineEvent,
   Observer,
   StreamInfo,
-} from "../../src/mod.ts";
-import type { HttpRoutes } from "./http_routes.ts";
+} from "../../../src/mod.ts";
+import type { HttpRoutes } from "../http_routes.ts";
 
 /** What the observer reads from an engine at scrape time (`Engine` satisfies it). *
  * @example Any Engine fits
