@@ -108,6 +108,12 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     this.lastFrameAt = this.startedAt;
   }
 
+  lastWatchedAt = -Infinity;
+
+  markWatched(): void {
+    this.lastWatchedAt = this.clock.now();
+  }
+
   get subscriberCount(): number {
     return this.#subs.size;
   }

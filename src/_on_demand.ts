@@ -4,8 +4,8 @@
 // viewer waits (up to `timeoutMs`, on the engine's clock) for its first
 // frame, and concurrent viewers of the same key share one start. The
 // engine's housekeeping tick ends such a stream once no viewer (subscribers
-// beyond its pipelines' own) watched it for `graceMs`, which aborts the
-// source. Memory: one record per on-demand stream.
+// beyond its pipelines' own, or an HLS player's `markWatched`) watched it
+// for `graceMs`, which aborts the source. Memory: one record per on-demand stream.
 import { StreamError } from "../media/stream_error.ts";
 import type { Credentials } from "./auth.ts";
 import type { Clock } from "./clock.ts";
@@ -77,7 +77,9 @@ export class OnDemandSources {
         continue;
       }
       live.idleSince ??= now;
-      if (now - live.idleSince >= graceMs) {
+      // HLS players hold no subscription: their playlist requests mark it.
+      const idleFrom = Math.max(live.idleSince, live.stream.lastWatchedAt);
+      if (now - idleFrom >= graceMs) {
         live.stream.end(`on-demand: no viewer for ${graceMs} ms`);
       }
     }

@@ -60,6 +60,12 @@ export interface StreamHandle {
   readonly lastFrameAt: number;
   /** Subscribers attached now (exact). */
   readonly subscriberCount: number;
+  /**
+   * Clock milliseconds when a viewer that holds no subscription (an HLS
+   * player's playlist request) last watched the stream (see `markWatched`),
+   * or -Infinity.
+   */
+  readonly lastWatchedAt: number;
   /** True once `end()` ran (publisher left, reaped, replaced, shutdown). */
   readonly ended: boolean;
   /** Why it ended, once ended. */
@@ -107,6 +113,12 @@ export interface StreamHandle {
    *   `LimitExceeded` beyond 8 distinct periods on one stream
    */
   egressTick(periodMs: number): EgressTick;
+  /**
+   * Note that a viewer holding no subscription watched the stream now (an
+   * HLS playlist request): an on-demand stream (edge pull, camera pull) is
+   * kept while such viewers come back within its grace period.
+   */
+  markWatched(): void;
   /**
    * End the stream (idempotent): the publisher is done. Subscribers drain
    * what is in the ring, then see the end. With the application's

@@ -197,3 +197,26 @@ Deno.test("edge: an unknown stream is NotFound, a directory outage Unavailable â
   );
   assert.equal(engine.streams().length + down.streams().length, 0);
 });
+
+Deno.test("edge: HLS players (markWatched, no subscription) keep a pull until the grace after their last request", async () => {
+  const clock = new ManualClock();
+  const dir = directory();
+  dir.where.set("live/cam", "http://origin:8080");
+  const origins = fakeOrigins();
+  const edge = new EdgeRelay({ relay: dir, clock, sourceOf: origins.sourceOf });
+  await using engine = edgeEngine(clock, edge);
+  const asked = engine.authorizePlay("live/cam", { protocol: "hls" });
+  for (let i = 0; i < 5 && origins.pulls.length === 0; i++) await tick();
+  origins.pulls[0]!.push(frame(0, true));
+  const handle = await asked;
+  for (let t = 0; t < 20_000; t += 1_000) {
+    handle.markWatched(); // a playlist request every second
+    clock.advance(1_000);
+    await tick();
+  }
+  assert.equal(handle.ended, false, "watched by HLS players for 20 s");
+  clock.advance(6_000); // no playlist request for longer than the grace
+  await tick();
+  assert.equal(handle.ended, true);
+  assert.match(handle.endReason ?? "", /no viewer/);
+});
