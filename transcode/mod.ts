@@ -20,6 +20,7 @@ export * from "./ffmpeg_progress.ts";
 export * from "./ffmpeg_transcoder.ts";
 export * from "./transcode_service.ts";
 export * from "./thumbnails.ts";
+export * from "./abr_playlist.ts";
 export type * from "../src/mod.ts";
 export type * from "../media/frame.ts";
 export type * from "../media/stream_error.ts";

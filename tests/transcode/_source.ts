@@ -99,12 +99,17 @@ export async function collect(
 
 /** Wait until `fn()` returns a value (polls every 20 ms). */
 export async function until<T>(
-  fn: () => T | undefined | null | false,
+  fn: () =>
+    | T
+    | undefined
+    | null
+    | false
+    | Promise<T | undefined | null | false>,
   timeoutMs = 10_000,
 ): Promise<T> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     await new Promise((r) => setTimeout(r, 20));
   }
