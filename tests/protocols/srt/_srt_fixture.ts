@@ -146,3 +146,85 @@ export async function finish(
   clearTimeout(timer);
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
+
+/** A UDP relay between SRT peers that drops and delays datagrams. */
+export interface LossyRelay extends AsyncDisposable {
+  /** Port callers connect to. */
+  port: number;
+  /** Datagrams dropped so far (both ways). */
+  readonly dropped: number;
+  /** Datagrams forwarded so far (both ways). */
+  readonly forwarded: number;
+}
+
+/**
+ * Relay 127.0.0.1:port ⇄ 127.0.0.1:target, dropping `loss` of the datagrams
+ * each way (seeded) and delaying each by 0…`jitterMs` (which also reorders).
+ */
+export async function startLossyRelay(
+  target: number,
+  loss: number,
+  jitterMs: number,
+  seed = 1,
+): Promise<LossyRelay> {
+  const dgram = (await import("node:dgram")).default;
+  let x = seed;
+  const random = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+  let dropped = 0, forwarded = 0;
+  const timers = new Set<number>();
+  const forward = (
+    sock: import("node:dgram").Socket,
+    msg: Uint8Array,
+    port: number,
+  ) => {
+    if (random() < loss) {
+      dropped++;
+      return;
+    }
+    const copy = new Uint8Array(msg);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      forwarded++;
+      try {
+        sock.send(copy, port, "127.0.0.1");
+      } catch { /* closed */ }
+    }, random() * jitterMs);
+    timers.add(t);
+  };
+  const front = dgram.createSocket("udp4");
+  await new Promise<void>((r) => front.bind(0, "127.0.0.1", () => r()));
+  const backs = new Map<number, import("node:dgram").Socket>();
+  front.on("message", (msg: Uint8Array, rinfo: { port: number }) => {
+    let back = backs.get(rinfo.port);
+    if (back === undefined) {
+      const b = dgram.createSocket("udp4");
+      b.bind(0, "127.0.0.1");
+      b.on("message", (reply: Uint8Array) => forward(front, reply, rinfo.port));
+      backs.set(rinfo.port, b);
+      back = b;
+    }
+    forward(back, msg, target);
+  });
+  return {
+    port: front.address().port,
+    get dropped() {
+      return dropped;
+    },
+    get forwarded() {
+      return forwarded;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const t of timers) clearTimeout(t);
+      await Promise.all(
+        [front, ...backs.values()].map((s) =>
+          new Promise<void>((r) => s.close(() => r()))
+        ),
+      );
+    },
+  };
+}
