@@ -190,7 +190,12 @@ export const START_PLAYER = `async ({ player, url, lowLatency }) => {
   const state = { errors: [], ended: false, times: [], loaded: false };
   window.playerState = state;
   video.addEventListener("ended", () => { state.ended = true; });
-  setInterval(() => state.times.push([performance.now(), video.currentTime]), 200);
+  state.sizes = [];
+  setInterval(() => {
+    state.times.push([performance.now(), video.currentTime]);
+    const size = video.videoWidth + "x" + video.videoHeight;
+    if (state.sizes.at(-1) !== size) state.sizes.push(size);
+  }, 200);
   if (player === "shaka") {
     shaka.polyfill.installAll();
     const p = new shaka.Player();
@@ -218,6 +223,8 @@ export interface PlayerState {
   ended: boolean;
   loaded: boolean;
   times: Array<[number, number]>;
+  /** Distinct video sizes ("WxH") in the order they were shown. */
+  sizes: string[];
 }
 
 /** Seconds of media played between page times `from` and `to` (ms). */
