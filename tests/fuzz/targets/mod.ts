@@ -5,6 +5,7 @@ import { httpTargets } from "./http.ts";
 import { mediaTargets } from "./media.ts";
 import { mpegtsTargets } from "./mpegts.ts";
 import { rtmpTargets } from "./rtmp.ts";
+import { rtpTargets } from "./rtp.ts";
 import { rtspTargets } from "./rtsp.ts";
 import type { FuzzTargetDef } from "./_target.ts";
 
@@ -18,6 +19,7 @@ export function allTargets(): FuzzTargetDef[] {
     ...mpegtsTargets(),
     ...hlsTargets(),
     ...rtmpTargets(),
+    ...rtpTargets(),
     ...httpTargets(),
     ...rtspTargets(),
   ];
