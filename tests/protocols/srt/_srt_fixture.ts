@@ -176,7 +176,7 @@ export async function startLossyRelay(
     return (x >>> 0) / 0x100000000;
   };
   let dropped = 0, forwarded = 0;
-  const timers = new Set<number>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
   const forward = (
     sock: import("node:dgram").Socket,
     msg: Uint8Array,
