@@ -24,3 +24,4 @@ export * from "./abr_playlist.ts";
 export type * from "../src/mod.ts";
 export type * from "../media/frame.ts";
 export type * from "../media/stream_error.ts";
+export type { HlsRenditionReport, HlsVariant } from "../media/hls/mod.ts";
