@@ -136,3 +136,71 @@ Deno.test({
     assert.deepEqual(origin.errors, []);
   },
 });
+
+Deno.test({
+  name:
+    "rtsp interop: GStreamer rtspclientsink publishes H.264 + Opus over RTSP/UDP; ffmpeg plays it back over UDP with zero errors",
+  ignore: missing("ffmpeg", "ffprobe", "gst-launch-1.0"),
+  ...opts,
+  async fn() {
+    await using origin = await startOrigin();
+    const gst = new Deno.Command("gst-launch-1.0", {
+      args: [
+        "-q",
+        "rtspclientsink",
+        "name=s",
+        `location=${origin.rtspUrl}/live/gst`,
+        "protocols=udp",
+        "videotestsrc",
+        "is-live=1",
+        "num-buffers=500",
+        "!",
+        "video/x-raw,width=320,height=240,framerate=25/1",
+        "!",
+        "x264enc",
+        "tune=zerolatency",
+        "speed-preset=ultrafast",
+        "key-int-max=25",
+        "!",
+        "h264parse",
+        "!",
+        "s.sink_0",
+        "audiotestsrc",
+        "is-live=1",
+        "!",
+        "audio/x-raw,rate=48000,channels=2",
+        "!",
+        "opusenc",
+        "!",
+        "s.sink_1",
+      ],
+      stdout: "null",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    try {
+      await until(
+        () => (origin.engine.getStream("live/gst")?.gopCache.size ?? 0) > 25,
+        15_000,
+        "publish",
+      );
+      const probe = await probeFrames(`${origin.rtspUrl}/live/gst`, [
+        "-rtsp_transport",
+        "tcp",
+      ]);
+      assert.deepEqual(probe.codecs.sort(), ["h264", "opus"], probe.stderr);
+      assert.ok(probe.video >= 40 && probe.audio >= 100, JSON.stringify(probe));
+      const decoded = await decodeErrors(`${origin.rtspUrl}/live/gst`, [
+        "-rtsp_transport",
+        "udp",
+      ]);
+      assert.equal(decoded.stderr.trim(), "");
+      assert.deepEqual(origin.errors, []);
+    } finally {
+      try {
+        gst.kill("SIGKILL");
+      } catch { /* gone */ }
+      await gst.status;
+    }
+  },
+});
