@@ -7,6 +7,7 @@ import { mpegtsTargets } from "./mpegts.ts";
 import { rtmpTargets } from "./rtmp.ts";
 import { rtpTargets } from "./rtp.ts";
 import { rtspTargets } from "./rtsp.ts";
+import { srtTargets } from "./srt.ts";
 import type { FuzzTargetDef } from "./_target.ts";
 
 export type { FuzzTargetDef, PreparedTarget } from "./_target.ts";
@@ -22,5 +23,6 @@ export function allTargets(): FuzzTargetDef[] {
     ...rtpTargets(),
     ...httpTargets(),
     ...rtspTargets(),
+    ...srtTargets(),
   ];
 }
