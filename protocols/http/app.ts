@@ -176,6 +176,14 @@ export function createHttpApp(
       : {}),
     authorize: (access) =>
       engine.authorize("play", access.key, credentialsOf(access)),
+    // A stream not live here may be started on demand (edge, camera pull);
+    // HLS viewers hold no subscription, so each playlist marks the stream.
+    openLive: (access) =>
+      engine.authorizePlay(access.key, credentialsOf(access)).then(
+        () => true,
+        () => false,
+      ),
+    watched: (key) => engine.getStream(key)?.markWatched(),
     ...(options.storage !== undefined ? { storage: options.storage } : {}),
     ...(options.hls !== undefined ? { source: options.hls } : {}),
     ...(options.blockingReloadTimeoutMs !== undefined

@@ -36,6 +36,7 @@ import {
 import { storageKeyFromPath } from "./path_safety.ts";
 import {
   httpStatusOf,
+  type PlayAccess,
   type PlayAuthorizer,
   playTokenOf,
 } from "./play_access.ts";
@@ -139,6 +140,17 @@ export interface HlsRoutesOptions {
   blockingReloadTimeoutMs?: number;
   /** Called with the body size of every playlist, segment and part served (metrics). */
   onBytesOut?: (protocol: "hls", bytes: number) => void;
+  /**
+   * A playlist was asked for a stream with no live packager here: try to
+   * start it (the engine's on-demand sources: an edge pull, a camera pull)
+   * and resolve true once it is live. Default: never.
+   */
+  openLive?: (access: PlayAccess) => Promise<boolean>;
+  /**
+   * A live playlist was served: an HLS viewer, who holds no subscription,
+   * watched `key` now (keeps an on-demand stream alive).
+   */
+  watched?: (key: string) => void;
 }
 
 /** Fallback hold when a playlist has no target duration yet. */
@@ -190,20 +202,32 @@ export function addHlsRoutes(app: Hono, options: HlsRoutesOptions): void {
     const [appName, name, file] = key.split("/") as [string, string, string];
     const streamKey = `${appName}/${name}`;
     const token = playTokenOf(c.req.raw);
+    const access: PlayAccess = {
+      key: streamKey,
+      protocol: "hls",
+      token,
+      request: c.req.raw,
+      remoteAddr: remoteAddrOf(c),
+    };
     if (options.authorize !== undefined) {
       try {
-        await options.authorize({
-          key: streamKey,
-          protocol: "hls",
-          token,
-          request: c.req.raw,
-          remoteAddr: remoteAddrOf(c),
-        });
+        await options.authorize(access);
       } catch (error) {
         return c.text("Forbidden", httpStatusOf(error));
       }
     }
-    const live = options.source?.segmenter(streamKey);
+    let live = options.source?.segmenter(streamKey);
+    const isPlaylist = file === "index.m3u8" || file === "master.m3u8";
+    if (live === undefined && isPlaylist && options.openLive !== undefined) {
+      // Not live here: an on-demand source may start it (edge, camera).
+      if (await options.openLive(access)) {
+        live = options.source?.segmenter(streamKey);
+        if (live !== undefined && !live.playlist().includes("#EXTINF")) {
+          await waitBounded(live, 0, undefined, DEFAULT_BLOCKING_TIMEOUT_MS);
+        }
+      }
+    }
+    if (live !== undefined && isPlaylist) options.watched?.(streamKey);
     if (file === "master.m3u8" && live?.masterPlaylist !== undefined) {
       let text = live.masterPlaylist("index.m3u8");
       if (token !== undefined) text = withTokenInUris(text, token);

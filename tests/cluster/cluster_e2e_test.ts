@@ -42,6 +42,14 @@ Deno.test({
         () => originViewers(origin.base),
       );
 
+      // HLS alone starts a pull on an edge (the edge packages what it pulls).
+      const hlsB = await until("HLS on edge B", async () => {
+        const r = await fetch(`${edgeB.base}/live/cam/index.m3u8`);
+        const text = await r.text();
+        return r.ok && text.includes("#EXTINF") ? text : undefined;
+      });
+      assert.match(hlsB, /#EXT-X-TARGETDURATION/);
+
       // Plays from both edges, over HTTP-FLV and RTMP.
       const flvA = await ffprobe(`${edgeA.base}/live/cam.flv`, [
         "-read_intervals",
@@ -73,13 +81,14 @@ Deno.test({
       const got = await Promise.all(viewers);
       assert.ok(got.every((b) => b > 10_000), `edge viewers got ${got}`);
 
-      // HLS from an edge (the edge packages what it pulls).
+      // HLS from edge A too, and a segment of it decodes.
       const hls = await until("HLS on edge A", async () => {
         const r = await fetch(`${edgeA.base}/live/cam/index.m3u8`);
         const text = await r.text();
         return r.ok && text.includes("#EXTINF") ? text : undefined;
       });
-      assert.match(hls, /#EXTINF/);
+      const probe = await ffprobe(`${edgeA.base}/live/cam/index.m3u8`);
+      assert.ok(probe.streams.some((s) => s.codec_name === "h264"), hls);
 
       // Edge A dies: edge B keeps serving, a client retrying there resumes.
       await edgeA.kill();
