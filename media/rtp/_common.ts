@@ -91,20 +91,61 @@ export class PacketWriter {
     let size = 12;
     for (const part of parts) size += part.length;
     const out = new Uint8Array(size);
-    out[0] = 0x80;
-    out[1] = (marker ? 0x80 : 0) | this.payloadType;
-    out[2] = this.#seq >> 8;
-    out[3] = this.#seq & 0xff;
-    out[4] = ts >>> 24;
-    out[5] = (ts >>> 16) & 0xff;
-    out[6] = (ts >>> 8) & 0xff;
-    out[7] = ts & 0xff;
+    this.#write(out, 0, parts, marker, ts);
+    return out;
+  }
+
+  /**
+   * The packets of one access unit (same timestamp, marker on the last):
+   * one allocation for all of them, each packet a view.
+   */
+  accessUnit(
+    payloads: readonly (readonly Uint8Array[])[],
+    ts: number,
+  ): Uint8Array[] {
+    let total = 0;
+    for (const parts of payloads) {
+      total += 12;
+      for (const part of parts) total += part.length;
+    }
+    const buffer = new Uint8Array(total);
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    payloads.forEach((parts, i) => {
+      const end = this.#write(
+        buffer,
+        pos,
+        parts,
+        i === payloads.length - 1,
+        ts,
+      );
+      out.push(buffer.subarray(pos, end));
+      pos = end;
+    });
+    return out;
+  }
+
+  #write(
+    out: Uint8Array,
+    at: number,
+    parts: readonly Uint8Array[],
+    marker: boolean,
+    ts: number,
+  ): number {
+    out[at] = 0x80;
+    out[at + 1] = (marker ? 0x80 : 0) | this.payloadType;
+    out[at + 2] = this.#seq >> 8;
+    out[at + 3] = this.#seq & 0xff;
+    out[at + 4] = ts >>> 24;
+    out[at + 5] = (ts >>> 16) & 0xff;
+    out[at + 6] = (ts >>> 8) & 0xff;
+    out[at + 7] = ts & 0xff;
     const s = this.ssrc;
-    out[8] = s >>> 24;
-    out[9] = (s >>> 16) & 0xff;
-    out[10] = (s >>> 8) & 0xff;
-    out[11] = s & 0xff;
-    let pos = 12;
+    out[at + 8] = s >>> 24;
+    out[at + 9] = (s >>> 16) & 0xff;
+    out[at + 10] = (s >>> 8) & 0xff;
+    out[at + 11] = s & 0xff;
+    let pos = at + 12;
     for (const part of parts) {
       out.set(part, pos);
       pos += part.length;
@@ -112,8 +153,8 @@ export class PacketWriter {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.lastTimestamp = ts;
     this.packets++;
-    this.octets += size - 12;
-    return out;
+    this.octets += pos - at - 12;
+    return pos;
   }
 }
 

@@ -79,14 +79,11 @@ export class AacPacketizer implements RtpPacketizer {
     );
     const ts = this.#w.timestampOf(frame);
     const chunk = this.#w.maxPayload - 4;
-    const out: Uint8Array[] = [];
+    const payloads: Uint8Array[][] = [];
     for (let pos = 0; pos < au.length; pos += chunk) {
-      const end = Math.min(au.length, pos + chunk);
-      out.push(
-        this.#w.packet([header, au.subarray(pos, end)], end === au.length, ts),
-      );
+      payloads.push([header, au.subarray(pos, pos + chunk)]);
     }
-    return out;
+    return this.#w.accessUnit(payloads, ts);
   }
 }
 

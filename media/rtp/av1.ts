@@ -128,15 +128,16 @@ export class Av1Packetizer implements RtpPacketizer {
       packets.push({ parts, z, y: false });
     }
     const ts = this.#w.timestampOf(frame);
-    return packets.map((p, i) => {
-      const header = (p.z ? 0x80 : 0) | (p.y ? 0x40 : 0) |
-        (i === 0 && newSequence ? 0x08 : 0);
-      return this.#w.packet(
-        [Uint8Array.of(header), ...p.parts],
-        i === packets.length - 1,
-        ts,
-      );
-    });
+    return this.#w.accessUnit(
+      packets.map((p, i) => [
+        Uint8Array.of(
+          (p.z ? 0x80 : 0) | (p.y ? 0x40 : 0) |
+            (i === 0 && newSequence ? 0x08 : 0),
+        ),
+        ...p.parts,
+      ]),
+      ts,
+    );
   }
 }
 

@@ -135,9 +135,7 @@ export class H264Packetizer implements RtpPacketizer {
       );
     }
     const ts = this.#w.timestampOf(frame);
-    return payloads.map((parts, i) =>
-      this.#w.packet(parts, i === payloads.length - 1, ts)
-    );
+    return this.#w.accessUnit(payloads, ts);
   }
 }
 

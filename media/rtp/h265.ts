@@ -113,9 +113,7 @@ export class H265Packetizer implements RtpPacketizer {
       );
     }
     const ts = this.#w.timestampOf(frame);
-    return payloads.map((parts, i) =>
-      this.#w.packet(parts, i === payloads.length - 1, ts)
-    );
+    return this.#w.accessUnit(payloads, ts);
   }
 }
 

@@ -72,9 +72,7 @@ export class Vp9Packetizer implements RtpPacketizer {
         ]);
       }
     }
-    return payloads.map((parts, i) =>
-      this.#w.packet(parts, i === payloads.length - 1, ts)
-    );
+    return this.#w.accessUnit(payloads, ts);
   }
 }
 
