@@ -323,7 +323,7 @@ export class RingSubscription implements Subscription {
       } else this.#awaitKey = true; // already inside that GOP: wait for the next
     }
     if (host.lastConfigSeq >= from && host.lastConfigSeq < target) {
-      replay = [...host.gopCache.configFrames(), ...replay];
+      replay = [...host.gopCache.configFramesAt(replay[0]), ...replay];
     }
     this.#replay = replay.length > 0 ? replay : null;
     this.#replayPos = 0;

@@ -8,6 +8,13 @@
  * GOP from its keyframe) and starts its ring cursor at the current head, so
  * replay and live meet with no gap and no duplicate.
  *
+ * Replayed configuration frames are stamped at the joining point: the dts
+ * of the first cached frame (RTMP/FLV players otherwise see sequence
+ * headers at the publish's start, e.g. 0, then media at the stream's
+ * absolute time, and a 30 s capture reads as a 20-minute file). The
+ * stamped copies are made once per cached GOP (the same objects for every
+ * joiner of that GOP), so each egress format still serializes them once.
+ *
  * Bounds: the GOP list holds at most `maxFrames` frames and `maxBytes`
  * payload bytes. A video GOP that outgrows them is dropped whole (never cut
  * mid-GOP: a joiner then waits for the next keyframe). Before any video
@@ -71,6 +78,8 @@ export class GopCache {
   #bytes = 0;
   #hasVideo = false;
   #anchored = false;
+  /** Configs stamped at `first`'s dts: built once per GOP, shared by its joiners. */
+  #stamped: { first: MediaFrame; configs: MediaFrame[] } | undefined;
 
   /**
    * Create it.
@@ -145,11 +154,31 @@ export class GopCache {
     return this.#frames.slice(this.#start) as MediaFrame[];
   }
 
-  /** Everything a joiner needs, in order: script data, configs, GOP frames. */
+  /**
+   * The latest configuration frames stamped at the dts of `first` (the
+   * first frame a joiner gets after them); the same objects for every call
+   * with the same `first` and configs. A config already at that time is
+   * returned as is.
+   */
+  configFramesAt(first: MediaFrame | undefined): MediaFrame[] {
+    if (first === undefined) return [...this.#configs];
+    const stamped = this.#stamped;
+    if (stamped !== undefined && stamped.first === first) {
+      return [...stamped.configs];
+    }
+    const configs = this.#configs.map((c) => {
+      const dts = Math.round((first.dts * c.timescale) / first.timescale);
+      return c.dts === dts && c.pts === dts ? c : { ...c, pts: dts, dts };
+    });
+    this.#stamped = { first, configs };
+    return [...configs];
+  }
+
+  /** Everything a joiner needs, in order: script data, configs (stamped at the GOP's start), GOP frames. */
   replay(): MediaFrame[] {
     const out: MediaFrame[] = [];
     if (this.#script !== undefined) out.push(this.#script);
-    for (const c of this.#configs) out.push(c);
+    for (const c of this.configFramesAt(this.#frames[this.#start])) out.push(c);
     for (let i = this.#start; i < this.#frames.length; i++) {
       out.push(this.#frames[i]!);
     }
@@ -158,6 +187,7 @@ export class GopCache {
 
   /** Forget everything (configs included). */
   clear(): void {
+    this.#stamped = undefined;
     this.#configs = [];
     this.#script = undefined;
     this.#reset();
@@ -166,6 +196,7 @@ export class GopCache {
   }
 
   #setConfig(frame: MediaFrame): void {
+    this.#stamped = undefined;
     const i = this.#configs.findIndex((c) =>
       c.kind === frame.kind && c.trackId === frame.trackId
     );

@@ -92,7 +92,8 @@ Deno.test("a late joiner starts with the config then the cached GOP, then live, 
   const live = gop(600, 3);
   for (const f of live) stream.publishFrame(f);
   const got = sub.takeAll();
-  assert.equal(got[0], config);
+  // The replayed config is stamped at the joining point (the GOP's start).
+  assert.deepEqual(got[0], { ...config, pts: 400, dts: 400 });
   assert.deepEqual(got.slice(1), [...frames.slice(10), ...live]);
   sub.close();
 });
@@ -399,7 +400,12 @@ Deno.test("an audio-only late joiner gets the config and the recent audio window
   const sub = stream.subscribe();
   const live = audioFrame(500);
   stream.publishFrame(live);
-  assert.deepEqual(sub.takeAll(), [config, ...audio.slice(15), live]);
+  const at = audio[15]!.dts; // replayed config stamped at the joining point
+  assert.deepEqual(sub.takeAll(), [
+    { ...config, pts: at, dts: at },
+    ...audio.slice(15),
+    live,
+  ]);
   sub.close();
 });
 
