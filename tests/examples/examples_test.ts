@@ -31,13 +31,21 @@ Deno.test("examples/minimal_ingest.ts pumps a source through the bus to a subscr
 
 Deno.test({
   name:
-    "examples/custom_protocol.ts serves MPEG-TS over TCP that ffprobe reads",
+    "examples/custom_protocol.ts ingests FLV over TCP and serves MPEG-TS over TCP that ffprobe reads",
   ignore: missing("ffprobe"),
   sanitizeResources: false,
 }, async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  // Two adjacent free ports: ingest P, play P+1.
+  let port = 0;
+  for (let tries = 0; tries < 20 && port === 0; tries++) {
+    const a = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const p = (a.addr as Deno.NetAddr).port;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: p + 1 }).close();
+      port = p;
+    } catch { /* taken: try another */ }
+    a.close();
+  }
   const example = spawnLogged(Deno.execPath(), [
     "run",
     "--config",
@@ -48,9 +56,9 @@ Deno.test({
     String(port),
   ], ROOT);
   try {
-    await example.waitFor(/tcp-ts listening/);
+    await example.waitFor(/toy-tcp listening/);
     await new Promise((r) => setTimeout(r, 1500)); // let the first keyframe reach the GOP cache
-    const result = await ffprobe(`tcp://127.0.0.1:${port}`);
+    const result = await ffprobe(`tcp://127.0.0.1:${port + 1}`);
     assert.deepEqual(result.streams.map((s) => s.codec_name).sort(), [
       "aac",
       "h264",

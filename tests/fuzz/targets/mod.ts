@@ -8,6 +8,7 @@ import { rtmpTargets } from "./rtmp.ts";
 import { rtpTargets } from "./rtp.ts";
 import { rtspTargets } from "./rtsp.ts";
 import { srtTargets } from "./srt.ts";
+import { transcodeTargets } from "./transcode.ts";
 import type { FuzzTargetDef } from "./_target.ts";
 
 export type { FuzzTargetDef, PreparedTarget } from "./_target.ts";
@@ -24,5 +25,6 @@ export function allTargets(): FuzzTargetDef[] {
     ...httpTargets(),
     ...rtspTargets(),
     ...srtTargets(),
+    ...transcodeTargets(),
   ];
 }
