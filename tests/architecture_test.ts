@@ -12,7 +12,14 @@
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
-const LIBRARY_DIRS = ["src", "media", "protocols", "pipelines", "transcode"];
+const LIBRARY_DIRS = [
+  "src",
+  "media",
+  "protocols",
+  "pipelines",
+  "transcode",
+  "cluster",
+];
 const ENTRY_POINTS = Object.values(
   (JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))) as {
     exports: Record<string, string>;
@@ -23,6 +30,7 @@ const ENTRY_POINTS = Object.values(
 const PACKAGES: readonly { folder: string; packages: readonly string[] }[] = [
   { folder: "protocols/http/", packages: ["hono", "prom-client"] },
   { folder: "protocols/webrtc/", packages: ["werift"] },
+  { folder: "cluster/", packages: ["@redis/client"] },
 ];
 
 /**
@@ -59,6 +67,11 @@ const LAYERS: readonly {
     folder: "pipelines/",
     may: ["pipelines/", "src/", "media/"],
     why: "pipelines/ may import the kernel and media, never a protocol",
+  },
+  {
+    folder: "cluster/",
+    may: ["cluster/", "mod.ts", "src/", "media/"],
+    why: "cluster/ may import the kernel and media, never a protocol",
   },
   {
     folder: "transcode/",

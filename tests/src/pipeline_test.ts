@@ -201,6 +201,7 @@ Deno.test("pipeline: an on-demand source that sends nothing times out on the eng
       sourceFor: () => ({
         name: "silent",
         frames: (signal: AbortSignal) => ({
+          // deno-lint-ignore require-yield -- a source that never sends a frame
           async *[Symbol.asyncIterator](): AsyncGenerator<MediaFrame> {
             await new Promise<void>((resolve) =>
               signal.addEventListener("abort", () => resolve(), { once: true })
