@@ -29,3 +29,4 @@ export type * from "../../media/frame.ts";
 export * from "./server.ts";
 export * from "./client.ts";
 export * from "./pull_source.ts";
+export * from "./pull_provider.ts";

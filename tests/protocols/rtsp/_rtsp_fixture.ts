@@ -1,7 +1,11 @@
 // Shared fixture for the RTSP interop tests: an engine with RTSP (TCP +
 // UDP on free ports), RTMP and HTTP (HTTP-FLV, HLS) handlers on 127.0.0.1,
 // background ffmpeg publishers, and a bounded wait.
-import { Engine, type StreamAuthenticator } from "../../../src/mod.ts";
+import {
+  Engine,
+  type OnDemandProvider,
+  type StreamAuthenticator,
+} from "../../../src/mod.ts";
 import {
   RtspHandler,
   type RtspHandlerOptions,
@@ -24,12 +28,17 @@ export async function startOrigin(options: {
   rtsp?: RtspHandlerOptions;
   authenticator?: StreamAuthenticator;
   hls?: boolean;
+  onDemand?: OnDemandProvider;
+  onDemandGraceMs?: number;
 } = {}): Promise<RtspOrigin> {
-  let builder = Engine.builder().application({ name: "live" });
-  if (options.authenticator) {
-    builder = builder.authenticator(options.authenticator);
-  }
-  const engine = builder.build();
+  const engine = new Engine({
+    applications: [{ name: "live" }],
+    ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    ...(options.onDemand ? { onDemand: [options.onDemand] } : {}),
+    ...(options.onDemandGraceMs !== undefined
+      ? { onDemandGraceMs: options.onDemandGraceMs }
+      : {}),
+  });
   const errors: unknown[] = [];
   engine.events.on("handlerError", (e) => errors.push(e.error));
   const rtsp = new RtspHandler({

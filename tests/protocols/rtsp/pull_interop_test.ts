@@ -17,63 +17,9 @@ import {
   until,
 } from "./_rtsp_fixture.ts";
 import { lossyRtspProxy } from "./_lossy_proxy.ts";
+import { freePort, hasGi, startCamera } from "./_camera.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const PY = "/usr/bin/python3";
-const CAMERA = new URL("./testdata/gst_camera.py", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function startCamera(
-  port: number,
-): Promise<Deno.ChildProcess & AsyncDisposable> {
-  const child = new Deno.Command(PY, {
-    args: [CAMERA, String(port)],
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  const deadline = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 10_000);
-  let text = "";
-  while (!text.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  clearTimeout(deadline);
-  (async () => { // keep draining: a closed pipe would kill the camera
-    while (!(await reader.read()).done) { /* discard */ }
-  })().catch(() => {});
-  return Object.assign(child, {
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await child.status;
-    },
-  });
-}
-
-const hasGi = (() => {
-  try {
-    return new Deno.Command(PY, {
-      args: ["-c", "import gi; gi.require_version('GstRtspServer','1.0')"],
-    })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
 const ignore = missing("ffmpeg", "ffprobe") || !hasGi;
 
 for (const transport of ["tcp", "auto"] as const) {
