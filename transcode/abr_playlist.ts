@@ -189,7 +189,16 @@ export class AbrPlaylists {
     const handle = host.getStream(source);
     if (!handle || parseDerivedKey(source)) return [];
     const name = handle.key.name;
-    const renditions = service.renditions(source)
+    const planned = service.renditions(source);
+    if (service.mode === "on-demand") {
+      // The master playlist is the first request of an HLS viewer: start
+      // every rendition now (each is shared; past the cap it stays out).
+      for (const r of planned) {
+        const live = host.getStream(r.key);
+        if (!live || live.ended) void service.ensure(r.key).catch(() => {});
+      }
+    }
+    const renditions = planned
       .map((r) => ({ r, h: host.getStream(r.key) }))
       .filter((x): x is typeof x & { h: StreamHandle } =>
         x.h !== undefined && !x.h.ended

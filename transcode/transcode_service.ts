@@ -199,6 +199,11 @@ export class TranscodeService implements AsyncDisposable {
     );
   }
 
+  /** `lazy` or `on-demand` (renditions). */
+  get mode(): "lazy" | "on-demand" {
+    return this.#o.mode ?? "lazy";
+  }
+
   /**
    * The ladder configured for `app` (its own, else `"*"`, else none).
    *
