@@ -72,6 +72,7 @@ export function startCluster(
     },
   });
   const banner: string[] = [];
+  const shown = options.cluster === null ? null : redactUrl(options.cluster);
   let announcer: ClusterAnnouncer | null = null;
   let edge: EdgeRelay | null = null;
   let detachEdge = (): void => {};
@@ -95,7 +96,7 @@ export function startCluster(
     detachEdge = engine.attachOnDemand(edge);
     banner.push(
       `  cluster        edge of ${
-        options.cluster ?? options.origin
+        shown ?? options.origin
       }: streams are pulled on demand; publishing here is refused`,
     );
   } else if (redis !== null) {
@@ -107,7 +108,7 @@ export function startCluster(
         log(`cluster: announce ${key}: ${(error as Error).message}`),
     });
     banner.push(
-      `  cluster        origin in ${options.cluster}, advertised as ${advertise}`,
+      `  cluster        origin in ${shown}, advertised as ${advertise}`,
     );
   }
   return {
@@ -120,4 +121,15 @@ export function startCluster(
       await redis?.close();
     },
   };
+}
+
+/** `redis://user:secret@host` → `redis://user:***@host` (for logs). */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== "") u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
 }

@@ -11,14 +11,16 @@ export interface Nginx {
 const CONF = new URL("../../examples/deploy/nginx.conf", import.meta.url);
 
 /** Start nginx caching in front of the origins at `upstreamPorts`. */
-export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
+export async function startNginx(
+  upstreams: (number | string)[],
+): Promise<Nginx> {
   hasTool("nginx");
   const dir = await Deno.makeTempDir({ prefix: "arcly-nginx-" });
   const port = freePort();
   let conf = await Deno.readTextFile(CONF);
-  const servers = upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join(
-    "\n    ",
-  );
+  const servers = upstreams.map((u) =>
+    `server ${typeof u === "number" ? `127.0.0.1:${u}` : u};`
+  ).join("\n    ");
   conf = conf
     .replace(/server 127\.0\.0\.1:8080;[^\n]*/, servers)
     .replace("listen 8081;", `listen 127.0.0.1:${port};`)
