@@ -147,7 +147,6 @@ export function parseSdpOffer(text: string): SdpOffer {
   if (all[0]?.trim() !== "v=0") throw invalid("it does not start with v=0");
   const media: SdpMediaSection[] = [];
   let current: SdpMediaSection | undefined;
-  const byPt = new Map<number, SdpCodec>();
   const pendingFmtp = new Map<number, string>();
   const pendingFb = new Map<number, string[]>();
   const finish = () => {
@@ -163,7 +162,6 @@ export function parseSdpOffer(text: string): SdpOffer {
         ...(pendingFb.get(-1) ?? []),
       ];
     }
-    byPt.clear();
     pendingFmtp.clear();
     pendingFb.clear();
   };
@@ -234,7 +232,6 @@ export function parseSdpOffer(text: string): SdpOffer {
           codec.channels = n;
         }
         current.codecs.push(codec);
-        byPt.set(pt, codec);
         break;
       }
       case "fmtp": {

@@ -9,6 +9,7 @@ import { rtpTargets } from "./rtp.ts";
 import { rtspTargets } from "./rtsp.ts";
 import { srtTargets } from "./srt.ts";
 import { transcodeTargets } from "./transcode.ts";
+import { webrtcTargets } from "./webrtc.ts";
 import type { FuzzTargetDef } from "./_target.ts";
 
 export type { FuzzTargetDef, PreparedTarget } from "./_target.ts";
@@ -26,5 +27,6 @@ export function allTargets(): FuzzTargetDef[] {
     ...rtspTargets(),
     ...srtTargets(),
     ...transcodeTargets(),
+    ...webrtcTargets(),
   ];
 }
