@@ -81,7 +81,7 @@ Deno.test({
   async fn() {
     const camPort = freePort();
     let cam = await startCamera(camPort);
-    await using origin = await startOrigin();
+    await using origin = await startOrigin({ hls: true });
     const events: RtspPullEvent[] = [];
     const source = new RtspPullSource({
       url: `rtsp://127.0.0.1:${camPort}/cam`,
@@ -127,6 +127,15 @@ Deno.test({
         2,
       );
       assert.equal(decoded.stderr.trim(), "");
+      // HLS of the pulled stream spans the reconnect and decodes cleanly.
+      const playlist =
+        await (await fetch(`${origin.httpUrl}/live/cam/index.m3u8`)).text();
+      assert.match(playlist, /#EXTINF/);
+      const hls = await decodeErrors(`${origin.httpUrl}/live/cam/index.m3u8`, [
+        "-live_start_index",
+        "0",
+      ], 4);
+      assert.equal(hls.stderr.trim(), "", playlist);
     } finally {
       stop.abort();
       await pumped;
