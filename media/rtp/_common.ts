@@ -76,9 +76,14 @@ export class PacketWriter {
 
   /** The RTP timestamp of a frame's pts. */
   timestampOf(frame: MediaFrame): number {
-    const ticks = frame.timescale === this.clockRate
-      ? frame.pts
-      : Math.round(frame.pts * this.clockRate / frame.timescale);
+    return this.rtpTimestamp(frame.pts, frame.timescale);
+  }
+
+  /** The RTP timestamp of `pts` ticks of `timescale`. */
+  rtpTimestamp(pts: number, timescale: number): number {
+    const ticks = timescale === this.clockRate
+      ? pts
+      : Math.round(pts * this.clockRate / timescale);
     return (this.#initialTs + ticks) >>> 0;
   }
 
@@ -155,6 +160,35 @@ export class PacketWriter {
     this.packets++;
     this.octets += pos - at - 12;
     return pos;
+  }
+}
+
+/** Shared getters of every packetizer (the {@linkcode RtpPacketizer} surface). */
+export abstract class PacketizerBase {
+  protected readonly w: PacketWriter;
+
+  constructor(writer: PacketWriter) {
+    this.w = writer;
+  }
+
+  get clockRate(): number {
+    return this.w.clockRate;
+  }
+  get ssrc(): number {
+    return this.w.ssrc;
+  }
+  get sequenceNumber(): number {
+    return this.w.sequenceNumber;
+  }
+  get lastTimestamp(): number {
+    return this.w.lastTimestamp;
+  }
+  get stats(): { packets: number; octets: number } {
+    return { packets: this.w.packets, octets: this.w.octets };
+  }
+
+  rtpTimestamp(pts: number, timescale: number): number {
+    return this.w.rtpTimestamp(pts, timescale);
   }
 }
 

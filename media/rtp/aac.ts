@@ -17,6 +17,7 @@ import {
   concat,
   fmtpValue,
   MAX_UNITS_PER_FRAME,
+  PacketizerBase,
   PacketWriter,
 } from "./_common.ts";
 import { AudioDepacketizer } from "./_audio.ts";
@@ -33,9 +34,7 @@ import type {
 const MAX_HBR_AU = 8191;
 
 /** AAC (mpeg4-generic, AAC-hbr) packetizer (one per stream). */
-export class AacPacketizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
-
+export class AacPacketizer extends PacketizerBase implements RtpPacketizer {
   constructor(options: RtpPacketizerOptions) {
     if (options.clockRate === undefined) {
       throw new StreamError(
@@ -43,23 +42,7 @@ export class AacPacketizer implements RtpPacketizer {
         "Cannot create AAC packetizer: clockRate (the AudioSpecificConfig sample rate) is required",
       );
     }
-    this.#w = new PacketWriter(options, options.clockRate);
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate));
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
@@ -77,13 +60,13 @@ export class AacPacketizer implements RtpPacketizer {
       au.length >> 5,
       (au.length & 0x1f) << 3,
     );
-    const ts = this.#w.timestampOf(frame);
-    const chunk = this.#w.maxPayload - 4;
+    const ts = this.w.timestampOf(frame);
+    const chunk = this.w.maxPayload - 4;
     const payloads: Uint8Array[][] = [];
     for (let pos = 0; pos < au.length; pos += chunk) {
       payloads.push([header, au.subarray(pos, pos + chunk)]);
     }
-    return this.#w.accessUnit(payloads, ts);
+    return this.w.accessUnit(payloads, ts);
   }
 }
 

@@ -12,7 +12,7 @@
 import type { MediaFrame } from "../frame.ts";
 import { isAv1KeyFrame, splitAv1Obus } from "../codec/av1_obu.ts";
 import { buildAv1DecoderConfig } from "../codec/av1_sequence_header.ts";
-import { PacketWriter, sameBytes } from "./_common.ts";
+import { PacketizerBase, PacketWriter, sameBytes } from "./_common.ts";
 import { type Unit, unitBytes, VideoDepacketizer } from "./_video_assembler.ts";
 import type {
   RtpDepacketizer,
@@ -50,27 +50,9 @@ function readLeb128(p: Uint8Array, pos: number): [number, number] {
 }
 
 /** AV1 packetizer (one per stream). */
-export class Av1Packetizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
-
+export class Av1Packetizer extends PacketizerBase implements RtpPacketizer {
   constructor(options: RtpPacketizerOptions) {
-    this.#w = new PacketWriter(options, options.clockRate ?? 90000);
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate ?? 90000));
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
@@ -87,7 +69,7 @@ export class Av1Packetizer implements RtpPacketizer {
         : Uint8Array.of(o.data[0]! & ~0x02);
       return [header, o.payload];
     });
-    const max = this.#w.maxPayload;
+    const max = this.w.maxPayload;
     const packets: { parts: Uint8Array[]; z: boolean; y: boolean }[] = [];
     let parts: Uint8Array[] = [];
     let room = max - 1;
@@ -127,8 +109,8 @@ export class Av1Packetizer implements RtpPacketizer {
     if (parts.length > 0 || packets.length === 0) {
       packets.push({ parts, z, y: false });
     }
-    const ts = this.#w.timestampOf(frame);
-    return this.#w.accessUnit(
+    const ts = this.w.timestampOf(frame);
+    return this.w.accessUnit(
       packets.map((p, i) => [
         Uint8Array.of(
           (p.z ? 0x80 : 0) | (p.y ? 0x40 : 0) |

@@ -3,7 +3,7 @@
 // frame (codec "pcmu"/"pcma", no config frame); the packetizer splits a frame
 // into MTU-sized packets with timestamps advanced by the samples before them.
 import type { MediaFrame } from "../frame.ts";
-import { PacketWriter } from "./_common.ts";
+import { PacketizerBase, PacketWriter } from "./_common.ts";
 import { AudioDepacketizer } from "./_audio.ts";
 import type { RtpPacket } from "./rtp_packet.ts";
 import type {
@@ -15,37 +15,19 @@ import type {
 } from "./types.ts";
 
 /** G.711 packetizer (one per stream). */
-export class G711Packetizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
-
+export class G711Packetizer extends PacketizerBase implements RtpPacketizer {
   constructor(options: RtpPacketizerOptions) {
-    this.#w = new PacketWriter(options, options.clockRate ?? 8000);
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate ?? 8000));
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
     if (frame.config) return [];
-    const ts = this.#w.timestampOf(frame);
+    const ts = this.w.timestampOf(frame);
     const out: Uint8Array[] = [];
-    const max = this.#w.maxPayload;
+    const max = this.w.maxPayload;
     for (let pos = 0; pos < frame.data.length; pos += max) {
       out.push(
-        this.#w.packet(
+        this.w.packet(
           [frame.data.subarray(pos, pos + max)],
           pos === 0,
           (ts + pos) >>> 0,

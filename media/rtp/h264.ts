@@ -17,7 +17,13 @@ import {
   parseAvcDecoderConfig,
 } from "../codec/avc_decoder_config.ts";
 import { splitLengthPrefixed } from "../codec/nal_units.ts";
-import { DtsDeriver, fmtpValue, PacketWriter, sameBytes } from "./_common.ts";
+import {
+  DtsDeriver,
+  fmtpValue,
+  PacketizerBase,
+  PacketWriter,
+  sameBytes,
+} from "./_common.ts";
 import {
   type Unit,
   unitByte,
@@ -61,29 +67,12 @@ export function fragmentNal(
 }
 
 /** H.264 packetizer (one per stream). */
-export class H264Packetizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
+export class H264Packetizer extends PacketizerBase implements RtpPacketizer {
   #sps: Uint8Array[] = [];
   #pps: Uint8Array[] = [];
 
   constructor(options: RtpPacketizerOptions) {
-    this.#w = new PacketWriter(options, options.clockRate ?? 90000);
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate ?? 90000));
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
@@ -93,7 +82,7 @@ export class H264Packetizer implements RtpPacketizer {
       this.#pps = avcC.pps.map((s) => s.slice());
       return [];
     }
-    const max = this.#w.maxPayload;
+    const max = this.w.maxPayload;
     const nals = splitLengthPrefixed(frame.data, 4).filter((n) =>
       (n[0]! & 0x1f) !== 9
     );
@@ -134,8 +123,8 @@ export class H264Packetizer implements RtpPacketizer {
         payloads,
       );
     }
-    const ts = this.#w.timestampOf(frame);
-    return this.#w.accessUnit(payloads, ts);
+    const ts = this.w.timestampOf(frame);
+    return this.w.accessUnit(payloads, ts);
   }
 }
 

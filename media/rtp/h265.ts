@@ -14,7 +14,13 @@ import {
   parseHevcDecoderConfig,
 } from "../codec/hevc_decoder_config.ts";
 import { splitLengthPrefixed } from "../codec/nal_units.ts";
-import { DtsDeriver, fmtpValue, PacketWriter, sameBytes } from "./_common.ts";
+import {
+  DtsDeriver,
+  fmtpValue,
+  PacketizerBase,
+  PacketWriter,
+  sameBytes,
+} from "./_common.ts";
 import { fragmentNal } from "./h264.ts";
 import {
   type Unit,
@@ -40,28 +46,11 @@ const nalType = (b0: number) => (b0 >> 1) & 0x3f;
 const isIrap = (t: number) => t >= 16 && t <= 21;
 
 /** H.265 packetizer (one per stream). */
-export class H265Packetizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
+export class H265Packetizer extends PacketizerBase implements RtpPacketizer {
   #sets: Uint8Array[] = [];
 
   constructor(options: RtpPacketizerOptions) {
-    this.#w = new PacketWriter(options, options.clockRate ?? 90000);
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate ?? 90000));
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
@@ -72,7 +61,7 @@ export class H265Packetizer implements RtpPacketizer {
       ).map((n) => n.slice());
       return [];
     }
-    const max = this.#w.maxPayload;
+    const max = this.w.maxPayload;
     const nals = splitLengthPrefixed(frame.data, 4).filter((n) =>
       n.length >= 2 && nalType(n[0]!) !== AUD
     );
@@ -112,8 +101,8 @@ export class H265Packetizer implements RtpPacketizer {
         payloads,
       );
     }
-    const ts = this.#w.timestampOf(frame);
-    return this.#w.accessUnit(payloads, ts);
+    const ts = this.w.timestampOf(frame);
+    return this.w.accessUnit(payloads, ts);
   }
 }
 

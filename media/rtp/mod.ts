@@ -41,4 +41,5 @@ export * from "./rtp_packet.ts";
 export * from "./types.ts";
 export * from "./factory.ts";
 export * from "./rtcp.ts";
+export * from "./rtcp_build.ts";
 export * from "./reorder_buffer.ts";

@@ -5,7 +5,7 @@
 import type { MediaFrame } from "../frame.ts";
 import { StreamError } from "../stream_error.ts";
 import { buildOpusHead } from "../codec/opus_head.ts";
-import { fmtpValue, PacketWriter } from "./_common.ts";
+import { fmtpValue, PacketizerBase, PacketWriter } from "./_common.ts";
 import { AudioDepacketizer } from "./_audio.ts";
 import type { RtpPacket } from "./rtp_packet.ts";
 import type {
@@ -17,38 +17,20 @@ import type {
 } from "./types.ts";
 
 /** Opus packetizer (one per stream). */
-export class OpusPacketizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
-
+export class OpusPacketizer extends PacketizerBase implements RtpPacketizer {
   constructor(options: RtpPacketizerOptions) {
-    this.#w = new PacketWriter(options, options.clockRate ?? 48000);
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate ?? 48000));
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
     if (frame.config) return [];
-    if (frame.data.length > this.#w.maxPayload) {
+    if (frame.data.length > this.w.maxPayload) {
       throw new StreamError(
         "LimitExceeded",
-        `Cannot packetize Opus packet of ${frame.data.length} bytes: the MTU leaves ${this.#w.maxPayload}`,
+        `Cannot packetize Opus packet of ${frame.data.length} bytes: the MTU leaves ${this.w.maxPayload}`,
       );
     }
-    return [this.#w.packet([frame.data], false, this.#w.timestampOf(frame))];
+    return [this.w.packet([frame.data], false, this.w.timestampOf(frame))];
   }
 }
 

@@ -62,6 +62,11 @@ export interface RtpPacketizer {
   readonly lastTimestamp: number;
   /** Packets and payload bytes written (RTCP sender report counts). */
   readonly stats: { readonly packets: number; readonly octets: number };
+  /**
+   * The RTP timestamp this packetizer writes for `pts` ticks of `timescale`
+   * (RTSP `RTP-Info` rtptime, RTCP sender reports).
+   */
+  rtpTimestamp(pts: number, timescale: number): number;
 }
 
 /**

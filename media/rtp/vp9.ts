@@ -16,7 +16,7 @@ import {
   splitVp9Superframe,
   vp9DecoderConfigFromHeader,
 } from "../codec/vp9.ts";
-import { PacketWriter, sameBytes } from "./_common.ts";
+import { PacketizerBase, PacketWriter, sameBytes } from "./_common.ts";
 import { type Unit, unitBytes, VideoDepacketizer } from "./_video_assembler.ts";
 import type {
   RtpDepacketizer,
@@ -27,38 +27,21 @@ import type {
 } from "./types.ts";
 
 /** VP9 packetizer (one per stream). */
-export class Vp9Packetizer implements RtpPacketizer {
-  readonly #w: PacketWriter;
+export class Vp9Packetizer extends PacketizerBase implements RtpPacketizer {
   #pictureId: number;
 
   constructor(options: RtpPacketizerOptions) {
-    this.#w = new PacketWriter(options, options.clockRate ?? 90000);
-    this.#pictureId = this.#w.sequenceNumber & 0x7fff;
-  }
-
-  get clockRate(): number {
-    return this.#w.clockRate;
-  }
-  get ssrc(): number {
-    return this.#w.ssrc;
-  }
-  get sequenceNumber(): number {
-    return this.#w.sequenceNumber;
-  }
-  get lastTimestamp(): number {
-    return this.#w.lastTimestamp;
-  }
-  get stats(): { packets: number; octets: number } {
-    return { packets: this.#w.packets, octets: this.#w.octets };
+    super(new PacketWriter(options, options.clockRate ?? 90000));
+    this.#pictureId = this.w.sequenceNumber & 0x7fff;
   }
 
   packetize(frame: MediaFrame): Uint8Array[] {
     if (frame.config) return [];
     const frames = splitVp9Superframe(frame.data);
-    const ts = this.#w.timestampOf(frame);
+    const ts = this.w.timestampOf(frame);
     const id = this.#pictureId;
     this.#pictureId = (id + 1) & 0x7fff;
-    const chunk = this.#w.maxPayload - 3;
+    const chunk = this.w.maxPayload - 3;
     const payloads: Uint8Array[][] = [];
     for (const f of frames) {
       const inter = !parseVp9FrameHeader(f).keyFrame;
@@ -72,7 +55,7 @@ export class Vp9Packetizer implements RtpPacketizer {
         ]);
       }
     }
-    return this.#w.accessUnit(payloads, ts);
+    return this.w.accessUnit(payloads, ts);
   }
 }
 

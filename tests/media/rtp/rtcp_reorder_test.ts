@@ -145,3 +145,21 @@ Deno.test("reorder buffer: a hole is skipped when the buffer is full or after ma
   assert.equal(b.size, 0);
   assert.throws(() => new RtpReorderBuffer({ capacity: 0 }), StreamError);
 });
+
+Deno.test("packetizer: rtpTimestamp maps pts of any timescale onto its clock (RTP-Info rtptime, SR)", async () => {
+  const { createPacketizer } = await import("../../../media/rtp/mod.ts");
+  const p = createPacketizer("h264", {
+    payloadType: 96,
+    initialTimestamp: 0xffffff00,
+  });
+  assert.equal(p.rtpTimestamp(1000, 1000), (0xffffff00 + 90000) >>> 0);
+  assert.equal(p.rtpTimestamp(0, 90000), 0xffffff00);
+  assert.equal(
+    createPacketizer("aac", {
+      payloadType: 97,
+      clockRate: 44100,
+      initialTimestamp: 5,
+    }).rtpTimestamp(500, 1000),
+    22055,
+  );
+});
