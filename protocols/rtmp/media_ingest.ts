@@ -11,10 +11,17 @@
  * `@setDataFrame` metadata, whose leading name is stripped by re-encoding the
  * (small) AMF0 values. State: one {@linkcode TimestampUnwrapper} per track.
  *
+ * `onMetaData` is made live once, here, for every viewer: the fields that
+ * describe a file (`duration`, `filesize`, keyframe index…, see
+ * {@linkcode FILE_ONLY_METADATA}) are dropped, and it is stamped at
+ * timestamp 0, so a repeated one is read by players as metadata again
+ * (ffmpeg turns script data at any other time into a `text` stream).
+ *
  * @module
  */
 import type { MediaFrame } from "../../media/frame.ts";
 import {
+  Amf0EcmaArray,
   type Amf0Value,
   decodeAmf0,
   encodeAmf0,
@@ -105,12 +112,18 @@ export class MediaIngest {
       rest = values.slice(1);
       data = encodeAmf0(rest);
     }
+    const metadata = rest[0] === "onMetaData";
+    if (metadata) {
+      rest = ["onMetaData", liveMetadata(rest[1]), ...rest.slice(2)];
+      data = encodeAmf0(rest);
+    }
+    const at = metadata ? 0 : ts;
     const frame: MediaFrame = {
       kind: "data",
       codec: "amf0",
       trackId: 0,
-      pts: ts,
-      dts: ts,
+      pts: at,
+      dts: at,
       timescale: 1000,
       keyframe: true,
       config: false,
@@ -153,4 +166,46 @@ export class MediaIngest {
     }
     return metadata === undefined ? { frames } : { frames, metadata };
   }
+}
+
+/**
+ * `onMetaData` fields that describe a file, not a live stream: dropped at
+ * ingest (a file-fed publish would otherwise tell live viewers a duration
+ * and size; players then stop or seek by them).
+ *
+ * @example
+ * ```ts
+ * import { FILE_ONLY_METADATA } from "@arcly/stream/rtmp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(FILE_ONLY_METADATA.has("duration"));
+ * ```
+ */
+export const FILE_ONLY_METADATA: ReadonlySet<string> = new Set([
+  "duration",
+  "filesize",
+  "datasize",
+  "videosize",
+  "audiosize",
+  "lasttimestamp",
+  "lastkeyframetimestamp",
+  "lastkeyframelocation",
+  "keyframes",
+  "canSeekToEnd",
+]);
+
+/** The metadata object without its file-only fields (a new object). */
+function liveMetadata(value: Amf0Value): Amf0Value {
+  const properties = value instanceof Amf0EcmaArray
+    ? value.properties
+    : value !== null && typeof value === "object" && !Array.isArray(value) &&
+        !(value instanceof Date)
+    ? value
+    : undefined;
+  if (properties === undefined) return value;
+  const kept: Record<string, Amf0Value> = {};
+  for (const [key, v] of Object.entries(properties)) {
+    if (!FILE_ONLY_METADATA.has(key)) kept[key] = v;
+  }
+  return value instanceof Amf0EcmaArray ? new Amf0EcmaArray(kept) : kept;
 }

@@ -78,6 +78,8 @@ export class RtmpConnection {
   #publishing: StreamHandle | null = null;
   #subscription: Subscription | null = null;
   #egress: Promise<void> = Promise.resolve();
+  /** The play duration the client asked for ran out (Play.Stop follows). */
+  #durationReached = false;
   #closed = false;
   #remoteAddr: string | undefined;
 
@@ -278,7 +280,7 @@ export class RtmpConnection {
       case "publish":
         return this.#publish(action.name, action.query);
       case "play":
-        return this.#play(action.name, action.query);
+        return this.#play(action.name, action.query, action.duration);
       case "frames":
         if (this.#publishing !== null) {
           for (const f of action.frames) this.#publishing.publishFrame(f);
@@ -346,7 +348,11 @@ export class RtmpConnection {
     for (const f of this.#session.takeHeldFrames()) handle.publishFrame(f);
   }
 
-  async #play(name: string, query: URLSearchParams): Promise<void> {
+  async #play(
+    name: string,
+    query: URLSearchParams,
+    duration = -1,
+  ): Promise<void> {
     let handle: StreamHandle;
     try {
       const key = new StreamKey(this.#session.app, name);
@@ -370,6 +376,15 @@ export class RtmpConnection {
     }
     const sub = session.subscription;
     this.#subscription = sub;
+    if (duration > 0) {
+      // play(name, start, duration): stop after `duration` ms (librtmp's
+      // unit: rtmpdump -B 3 sends 3000; SRS and nginx-rtmp read ms too).
+      const cancel = this.#engine.clock.setTimer(duration, () => {
+        this.#durationReached = true;
+        sub.close("play duration reached");
+      });
+      void sub.closed.then(cancel);
+    }
     sub.closed.then((end) => {
       if (end.reason === "evicted" || end.reason === "lagged") {
         this.#violation(
@@ -404,7 +419,9 @@ export class RtmpConnection {
     if (!this.#closed && this.#subscription === sub) {
       this.#subscription = null;
       const end = await sub.closed;
-      if (end.reason === "ended") await this.#send(this.#session.playEnded());
+      if (end.reason === "ended" || this.#durationReached) {
+        await this.#send(this.#session.playEnded());
+      }
     }
   }
 }

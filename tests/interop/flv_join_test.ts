@@ -1,0 +1,157 @@
+// Issue 20, faults 4 and 5 with real clients joining a live stream that has
+// run for 20 minutes (absolute timestamps ~1,200 s) and was fed from a file
+// (onMetaData with duration and filesize):
+// - rtmpdump -B 3: the server honours the play duration and ends the play
+//   (Play.Stop) ~3 s after the join; the capture's sequence headers are at
+//   the joining point (the first media timestamp), metadata at 0 without
+//   the file-only fields.
+// - ffmpeg as an HTTP-FLV client remuxing to MKV while the publisher
+//   re-sends onMetaData: no extra `text` stream, only video and audio.
+import assert from "node:assert/strict";
+import { readFlvFile } from "../../media/flv/mod.ts";
+import { decodeAmf0 } from "../../media/flv/mod.ts";
+import { RtmpClient } from "../../protocols/rtmp/mod.ts";
+import { ffprobe, missing, run, tempDir } from "../_tools.ts";
+import { encodeClip, shifted } from "./_media.ts";
+import { startOrigin } from "./_origin.ts";
+
+const OFFSET_MS = 1_200_000;
+const FILE_METADATA = {
+  duration: 600,
+  filesize: 123456789,
+  width: 320,
+  height: 240,
+  videocodecid: 7,
+  audiocodecid: 10,
+};
+
+/** Publish 7 s (timestamps at 20 min) with file metadata; re-send it at 4 s. */
+async function publishLive(
+  rtmpUrl: string,
+  name: string,
+  onTime: (ms: number) => void,
+): Promise<void> {
+  const frames = shifted(
+    (await encodeClip({ width: 320, height: 240, fps: 30, seconds: 7 }))
+      .filter((f) => f.kind !== "data"),
+    OFFSET_MS,
+  );
+  const client = await RtmpClient.connect(rtmpUrl);
+  try {
+    const publisher = await client.publish(name);
+    await publisher.writeMetadata(FILE_METADATA);
+    const t0 = performance.now();
+    let resent = false;
+    for (const frame of frames) {
+      const due = frame.dts - OFFSET_MS - (performance.now() - t0);
+      if (due > 1) await new Promise((r) => setTimeout(r, due));
+      await publisher.write(frame);
+      onTime(performance.now() - t0);
+      if (!resent && performance.now() - t0 > 4_000) {
+        resent = true;
+        await publisher.writeMetadata(FILE_METADATA); // a repeated onMetaData
+      }
+    }
+    await publisher.close();
+  } finally {
+    await client.close();
+  }
+}
+
+Deno.test({
+  name:
+    "rtmpdump -B 3 joining a 20-minute-old stream: the play ends after ~3 s; headers at the joining point, metadata at 0 without file fields",
+  ignore: missing("rtmpdump", "ffprobe", "ffmpeg"),
+  async fn() {
+    await using origin = await startOrigin();
+    await using dir = await tempDir();
+    const out = `${dir.path}/dump.flv`;
+    let joined: Promise<{ code: number; stderr: string; ms: number }> | null =
+      null;
+    await publishLive(origin.rtmpUrl, "old", (ms) => {
+      if (joined === null && ms > 2_000) {
+        const started = performance.now();
+        joined = run("rtmpdump", [
+          "-r",
+          `${origin.rtmpUrl}/old`,
+          "-v",
+          "-B",
+          "3",
+          "-o",
+          out,
+        ], { timeoutMs: 20_000 }).then((r) => ({
+          ...r,
+          ms: performance.now() - started,
+        }));
+      }
+    });
+    const dump = await joined!;
+    assert.ok(
+      dump.ms < 4_900,
+      `rtmpdump stopped after ${Math.round(dump.ms)} ms (the publish ran 5 s more)`,
+    );
+    const { frames } = readFlvFile(await Deno.readFile(out));
+    const media = frames.filter((f) => !f.config && f.kind !== "data");
+    const configs = frames.filter((f) => f.config);
+    assert.ok(media.length > 60, `${media.length} media frames`);
+    const first = Math.min(...media.map((f) => f.dts));
+    const last = Math.max(...media.map((f) => f.dts));
+    assert.ok(first > OFFSET_MS, "media at the stream's absolute time");
+    assert.ok(last - first < 4_500, `captured ${last - first} ms of media`);
+    assert.equal(configs.length, 2);
+    for (const c of configs) {
+      assert.equal(c.dts, first, "sequence header at the joining point");
+    }
+    const metadata = frames.filter((f) => f.kind === "data");
+    assert.ok(metadata.length >= 1);
+    for (const m of metadata) {
+      assert.equal(m.dts, 0, "onMetaData at 0");
+      const [name, value] = decodeAmf0(m.data);
+      assert.equal(name, "onMetaData");
+      const text = JSON.stringify(value);
+      assert.doesNotMatch(text, /duration|filesize/, text);
+      assert.match(text, /"width":320/);
+    }
+    const probe = await ffprobe(out);
+    assert.deepEqual(
+      probe.streams.map((s) => s.codec_type).sort(),
+      ["audio", "video"],
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "ffmpeg as an HTTP-FLV client remuxing to MKV across a repeated onMetaData: video and audio only, no text stream",
+  ignore: missing("ffmpeg", "ffprobe"),
+  async fn() {
+    await using origin = await startOrigin();
+    await using dir = await tempDir();
+    const out = `${dir.path}/remux.mkv`;
+    let joined: Promise<{ code: number; stderr: string }> | null = null;
+    await publishLive(origin.rtmpUrl, "flv", (ms) => {
+      if (joined === null && ms > 2_000) {
+        joined = run("ffmpeg", [
+          "-v",
+          "error",
+          "-i",
+          `${origin.httpUrl}/live/flv.flv`,
+          "-c",
+          "copy",
+          "-y",
+          out,
+        ], { timeoutMs: 20_000 });
+      }
+    });
+    const remux = await joined!;
+    assert.equal(remux.code, 0, remux.stderr);
+    const probe = await ffprobe(out);
+    assert.deepEqual(
+      probe.streams.map((s) => s.codec_type).sort(),
+      ["audio", "video"],
+      "no subtitle/text stream from a repeated onMetaData",
+    );
+    const duration = Number(probe.format.duration);
+    assert.ok(duration > 3 && duration < 8, `MKV duration ${duration}`);
+  },
+});
