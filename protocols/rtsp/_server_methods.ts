@@ -124,6 +124,8 @@ export class RtspMethods {
         return await this.#record(req, headers, this.#need(session));
       case "TEARDOWN": {
         const s = this.#need(session);
+        this.#stopPlay(s);
+        s.state = "ready"; // a torn-down player keeps its connection
         this.#ctx.sessions.destroy(s);
         this.#conn.sessions.delete(s);
         headers.set("Session", s.id);
@@ -211,7 +213,7 @@ export class RtspMethods {
     if (format.tracks.length === 0) {
       throw new RtspProtocolError(
         415,
-        `Cannot describe ${key}: no track RTP can carry (h264, aac, opus)`,
+        `Cannot describe ${key}: no track with a codec config RTP can carry (h264, h265, aac, opus)`,
         "Unsupported",
       );
     }

@@ -218,7 +218,7 @@ export class RtspHandler implements ProtocolHandler {
               name: this.name,
               error: new StreamError(
                 "Unsupported",
-                `Cannot send ${frame.codec} ${frame.kind} of ${stream.key} over RTP: not in the stream's SDP (h264, aac, opus)`,
+                `Cannot send ${frame.codec} ${frame.kind} of ${stream.key} over RTP: not in the stream's SDP (described from codec configs: h264, h265, aac, opus)`,
               ),
             }),
         },

@@ -319,7 +319,19 @@ Deno.test("rtsp hostile: SETUP flood is bounded (453 per connection, 503 server-
     455,
   );
   await expect(
+    `PLAY ${url} RTSP/1.0\r\nCSeq: 13\r\nSession: ${session}\r\n\r\n`,
+    200,
+  );
+  await expect(
+    `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 14\r\nSession: ${session}\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n`,
+    455,
+  );
+  await expect(
     `PAUSE ${url} RTSP/1.0\r\nCSeq: 8\r\nSession: ${session}\r\n\r\n`,
+    200,
+  );
+  await expect(
+    `PLAY ${url} RTSP/1.0\r\nCSeq: 15\r\nSession: ${session}\r\n\r\n`,
     200,
   );
   await expect(
@@ -334,6 +346,7 @@ Deno.test("rtsp hostile: SETUP flood is bounded (453 per connection, 503 server-
     `PLAY ${url} RTSP/1.0\r\nCSeq: 11\r\nSession: ${session}\r\n\r\n`,
     454,
   );
+  await expect(`OPTIONS * RTSP/1.0\r\nCSeq: 16\r\n\r\n`, 200); // connection kept
   b.close();
   c.close();
   stream.end();
