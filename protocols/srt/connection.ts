@@ -98,7 +98,24 @@ const KEEPALIVE_MS = 1000;
 const MAX_NAK_WORDS = 300;
 const ACK_HISTORY = 64;
 
-/** One established connection. */
+/**
+ * One established connection.
+ *
+ * @example Two connections joined back to back
+ * ```ts
+ * import { parseSrtPacket, SrtConnection } from "@arcly/stream/srt";
+ * import assert from "node:assert/strict";
+ * const got: Uint8Array[] = [];
+ * let b: SrtConnection | undefined;
+ * const base = { initialSeq: 1, receiveLatencyMs: 120, sendLatencyMs: 120, startMs: 0 };
+ * const a = new SrtConnection({ ...base, localSocketId: 1, peerSocketId: 2,
+ *   send: (d) => b?.handle(parseSrtPacket(d), 1) }, 0);
+ * b = new SrtConnection({ ...base, localSocketId: 2, peerSocketId: 1, send: () => {},
+ *   deliver: (p) => got.push(p) }, 0);
+ * a.sendPayload(new Uint8Array(188), 1);
+ * assert.equal(got.length, 1);
+ * ```
+ */
 export class SrtConnection {
   #c: SrtConnectionConfig;
   #receiver: SrtReceiver;

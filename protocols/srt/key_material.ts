@@ -318,7 +318,7 @@ interface KeySlot {
  * const a = new SrtCrypto("0123456789"), b = new SrtCrypto("0123456789");
  * assert.ok(a.install(km) && b.install(km));
  * const clear = new Uint8Array(100).fill(7);
- * const sealed = a.transform(clear, 42, 1);
+ * const sealed = a.transform(clear, 42, 1)!;
  * assert.deepEqual(b.transform(sealed, 42, 1), clear);
  * ```
  */

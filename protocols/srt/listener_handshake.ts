@@ -47,7 +47,17 @@ import { SrtControlType, writeSrtControl } from "./packet.ts";
  */
 export const SRT_VERSION = 0x010500;
 
-/** Flags we announce in HSREQ/HSRSP. */
+/**
+ * Flags we announce in HSREQ/HSRSP: TSBPD both ways, encryption, too-late
+ * drop, periodic NAK, the retransmission flag.
+ *
+ * @example
+ * ```ts
+ * import { SRT_OUR_FLAGS, SrtFlags } from "@arcly/stream/srt";
+ * import assert from "node:assert/strict";
+ * assert.ok((SRT_OUR_FLAGS & SrtFlags.TlPktDrop) !== 0);
+ * ```
+ */
 export const SRT_OUR_FLAGS: number = SrtFlags.TsbpdSnd | SrtFlags.TsbpdRcv |
   SrtFlags.Crypt | SrtFlags.TlPktDrop | SrtFlags.PeriodicNak |
   SrtFlags.RexmitFlg;
@@ -101,7 +111,19 @@ export interface SrtConclusion {
   accept(localSocketId: number, timestampUs: number): Uint8Array;
 }
 
-/** Stateless handshake answers and conclusion checks. */
+/**
+ * Stateless handshake answers and conclusion checks.
+ *
+ * @example A spoofed conclusion is not valid without the induction's cookie
+ * ```ts
+ * import { SrtHandshakeResponder } from "@arcly/stream/srt";
+ * import assert from "node:assert/strict";
+ * const responder = new SrtHandshakeResponder({ latencyMs: 120 });
+ * const cookie = responder.cookie("10.0.0.1:5000", Math.floor(Date.now() / 60000));
+ * assert.ok(responder.validCookie("10.0.0.1:5000", cookie, Date.now()));
+ * assert.equal(responder.validCookie("10.0.0.2:5000", cookie, Date.now()), false);
+ * ```
+ */
 export class SrtHandshakeResponder {
   #o: SrtResponderOptions;
   #secret: Uint8Array;
@@ -293,6 +315,15 @@ export class SrtHandshakeResponder {
 
 /**
  * A handshake control packet.
+ *
+ * @example
+ * ```ts
+ * import { handshakePacket, parseSrtPacket } from "@arcly/stream/srt";
+ * import assert from "node:assert/strict";
+ * const p = handshakePacket(7, 0, { version: 4, encryption: 0, extension: 2, initialSeq: 1, mtu: 1500,
+ *   flowWindow: 8192, type: 1, socketId: 9, cookie: 0, peerIp: new Uint8Array(16), extensions: [] });
+ * assert.equal(parseSrtPacket(p).destinationSocketId, 7);
+ * ```
  *
  * @param destinationSocketId header destination
  * @param timestampUs header timestamp

@@ -150,9 +150,26 @@ export interface SrtControlPacket {
  */
 export type SrtPacket = SrtDataPacket | SrtControlPacket;
 
-/** Fields of a data packet header (everything but the payload). */
+/**
+ * Fields of a data packet header (everything but the payload).
+ *
+ * @example
+ * ```ts
+ * import type { SrtDataHeader } from "@arcly/stream/srt";
+ * const h: SrtDataHeader = { seq: 1, position: 3, inOrder: false, keyFlags: 0, retransmitted: false,
+ *   messageNumber: 1, timestamp: 0, destinationSocketId: 5 };
+ * ```
+ */
 export type SrtDataHeader = Omit<SrtDataPacket, "control" | "payload">;
-/** Fields of a control packet header (everything but the CIF). */
+/**
+ * Fields of a control packet header (everything but the CIF).
+ *
+ * @example
+ * ```ts
+ * import type { SrtControlHeader } from "@arcly/stream/srt";
+ * const h: SrtControlHeader = { type: 1, subtype: 0, info: 0, timestamp: 0, destinationSocketId: 5 };
+ * ```
+ */
 export type SrtControlHeader = Omit<SrtControlPacket, "control" | "cif">;
 
 /**
