@@ -1,6 +1,7 @@
 /**
  * The media plane: frame types, codec parsers, containers (FLV, MPEG-TS,
- * fMP4/CMAF), the HLS/LL-HLS packager, storage backends and recording.
+ * fMP4/CMAF), the HLS/LL-HLS packager, storage backends, recording, RTP
+ * payload formats and SDP.
  * Pure TypeScript with no sockets and no engine: this layer imports nothing
  * outside `media/`.
  *
@@ -16,3 +17,5 @@ export * from "./hls/mod.ts";
 export * from "./storage/mod.ts";
 export * from "./recording/mod.ts";
 export * from "./muxer.ts";
+export * from "./rtp/mod.ts";
+export * from "./sdp/mod.ts";

@@ -8,15 +8,17 @@
 // AVCC frames (4-byte lengths). SPS/PPS/AUD never go into media frames: SPS and
 // PPS (in-band or from sprop-parameter-sets) become an avcC config frame
 // emitted before the first frame and whenever they change.
-// DTS: RTP carries only PTS. Baseline-profile streams (no B-frames) get
-// DTS = PTS; others get the monotonic DTS of DtsDeriver with a 4-frame reorder
-// window (DTS lags PTS by at most 4 frames, never exceeds it).
+// DTS: RTP carries only PTS. The reorder depth comes from the SPS (0 for
+// Baseline or pic_order_cnt_type 2, else VUI max_num_reorder_frames, else 4);
+// DtsDeriver turns PTS in decode order into a monotonic DTS <= PTS with that
+// window (DTS = PTS when nothing is reordered).
 import type { MediaFrame } from "../frame.ts";
 import {
   buildAvcDecoderConfig,
   parseAvcDecoderConfig,
 } from "../codec/avc_decoder_config.ts";
 import { splitLengthPrefixed } from "../codec/nal_units.ts";
+import { h264ReorderDepth } from "./_h264_reorder.ts";
 import {
   DtsDeriver,
   fmtpValue,
@@ -267,7 +269,7 @@ export class H264Depacketizer extends VideoDepacketizer
           sps: this.#sps,
           pps: this.#pps,
         });
-        this.#dts.setDelay(this.#sps[0]![1] === 66 ? 0 : REORDER_WINDOW);
+        this.#dts.setDelay(h264ReorderDepth(this.#sps[0]!, REORDER_WINDOW));
         this.#emitConfig = true;
       } catch {
         this.#sps = [];

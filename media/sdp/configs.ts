@@ -131,6 +131,18 @@ function section(frame: MediaFrame): Section | undefined {
         fmtp: head.channels >= 2 ? { "sprop-stereo": "1" } : {},
       };
     }
+    case "vp9":
+      return {
+        type: "video",
+        map: { encodingName: "VP9", clockRate: 90000 },
+        fmtp: {},
+      };
+    case "av1":
+      return {
+        type: "video",
+        map: { encodingName: "AV1", clockRate: 90000 },
+        fmtp: {},
+      };
     default:
       return undefined;
   }
@@ -141,7 +153,8 @@ function section(frame: MediaFrame): Section | undefined {
  * order; later configs of the same track replace earlier ones). H.264:
  * `packetization-mode=1;profile-level-id;sprop-parameter-sets`; H.265:
  * `sprop-vps/sps/pps`; AAC: mpeg4-generic AAC-hbr with `config=<hex ASC>`;
- * Opus: `opus/48000/2`. Other codecs are skipped.
+ * Opus: `opus/48000/2`; VP9 and AV1: `VP9/90000`, `AV1/90000`. Other codecs
+ * are skipped.
  *
  * @param configs config frames (`config: true`); others are ignored
  * @param options payload types, transport and control URLs

@@ -440,3 +440,17 @@ for (
     }
   });
 }
+
+Deno.test("rtp h264: DTS lags PTS by the SPS reorder depth (0 for Baseline: DTS = PTS; 2 frames for the -bf 2 fixture)", () => {
+  for (
+    const [file, depth] of [["h264_baseline.h264", 0], ["gop.h264", 2]] as const
+  ) {
+    const frames = h264Frames(file);
+    const out = run(
+      H264,
+      packetizeAll(frames, "h264", {}).flatMap((s) => s.packets),
+    ).filter((f) => !f.config);
+    const lag = Math.max(...out.map((f) => f.pts - f.dts));
+    assert.equal(lag, depth * 3000, file);
+  }
+});
