@@ -1,8 +1,10 @@
 // The bounded queue between a frame source and ffmpeg's stdin: frames are
 // serialized once into the pipe container (FLV or MPEG-TS), queued up to
-// `maxBytes`, and written in one `write` per drained batch. When the queue is
-// full, frames are dropped up to the next video keyframe (audio-only: the
-// next frame that fits) and counted; nothing is buffered without bound.
+// `maxBytes` and `maxMs` of media, and written in one `write` per drained
+// batch. When the queue is full (ffmpeg does not read: it is slower than
+// real time), frames are dropped up to the next video keyframe (audio-only:
+// the next frame that fits) and counted; nothing is buffered without bound,
+// and a rendition never falls more than about `maxMs` behind its source.
 import { FlvMuxer } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { MpegTsMuxer } from "../media/mpegts/mod.ts";
@@ -53,6 +55,8 @@ export class PipeEncoder {
 export class StdinFeeder {
   #encoder: PipeEncoder;
   #maxBytes: number;
+  #maxMs: number;
+  #firstMs: number | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #dropping = false;
@@ -60,9 +64,10 @@ export class StdinFeeder {
   #closed = false;
   #wake: (() => void) | undefined;
 
-  constructor(format: PipeFormat, maxBytes: number) {
+  constructor(format: PipeFormat, maxBytes: number, maxMs = Infinity) {
     this.#encoder = new PipeEncoder(format);
     this.#maxBytes = maxBytes;
+    this.#maxMs = maxMs;
   }
 
   /** Frames dropped because the queue was full. */
@@ -88,12 +93,18 @@ export class StdinFeeder {
     }
     const bytes = this.#encoder.encode(frame);
     if (bytes === null) return;
-    if (this.#queued + bytes.length > this.#maxBytes && !frame.config) {
+    const ms = frame.dts * 1000 / frame.timescale;
+    const tooLate = this.#firstMs !== undefined &&
+      ms - this.#firstMs > this.#maxMs;
+    if (
+      (this.#queued + bytes.length > this.#maxBytes || tooLate) && !frame.config
+    ) {
       this.#dropping = true;
       this.#dropped++;
       return;
     }
     this.#dropping = false;
+    if (this.#queue.length === 0) this.#firstMs = ms;
     this.#queue.push(bytes);
     this.#queued += bytes.length;
     this.#wake?.();
@@ -117,6 +128,7 @@ export class StdinFeeder {
       const parts = this.#queue.splice(0);
       const total = this.#queued;
       this.#queued = 0;
+      this.#firstMs = undefined;
       let batch = parts[0]!;
       if (parts.length > 1) {
         batch = new Uint8Array(total);

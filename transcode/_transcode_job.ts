@@ -21,6 +21,7 @@ export interface JobSpec {
   createReader?: (() => FrameReader) | undefined;
   ffmpegPath: string;
   maxQueueBytes: number;
+  maxQueueMs: number;
   backoffMs: number;
   maxBackoffMs: number;
 }
@@ -115,6 +116,7 @@ export class TranscodeJob {
             output: spec.output,
             ffmpegPath: spec.ffmpegPath,
             maxQueueBytes: spec.maxQueueBytes,
+            maxQueueMs: spec.maxQueueMs,
             ...(spec.createReader ? { createReader: spec.createReader } : {}),
           });
           if (this.#transcoder) this.#dropped += this.#transcoder.droppedFrames;

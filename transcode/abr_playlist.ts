@@ -219,7 +219,7 @@ export class AbrPlaylists {
         averageBandwidth: v.averageBandwidth ?? r.videoBitrate + audioBps,
       });
     }
-    return out.sort((a, b) => b.bandwidth - a.bandwidth);
+    return out; // the source first, then the renditions highest first
   }
 
   /**

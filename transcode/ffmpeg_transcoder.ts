@@ -6,7 +6,8 @@
  * Data path: input frames are pulled from the input stream as fast as it
  * yields them, serialized once into FLV (`FlvMuxer`) or MPEG-TS
  * (`MpegTsMuxer`) and queued for ffmpeg's stdin, bounded by
- * `maxQueueBytes`: when ffmpeg cannot keep up, frames are dropped up to the
+ * `maxQueueBytes` and `maxQueueMs` of media: when ffmpeg cannot keep up
+ * (slower than real time), frames are dropped up to the
  * next keyframe and counted (`droppedFrames`), never buffered without
  * bound. ffmpeg's stdout is read only when the output stream is pulled
  * (back-pressure reaches ffmpeg through the pipe) and parsed by our
@@ -75,6 +76,8 @@ export interface FfmpegTranscoderOptions {
   ffmpegPath?: string;
   /** Bound of the stdin queue in bytes (default 8 MiB). */
   maxQueueBytes?: number;
+  /** Bound of the stdin queue in media time, ms (default 3000): how far ffmpeg may fall behind. */
+  maxQueueMs?: number;
   /** Every progress snapshot. */
   onProgress?: (progress: FfmpegProgress) => void;
 }
@@ -170,6 +173,7 @@ export class FfmpegTranscoder implements Transcoder {
     const feeder = new StdinFeeder(
       o.input ?? "flv",
       o.maxQueueBytes ?? 8 << 20,
+      o.maxQueueMs ?? 3000,
     );
     this.#feeder = feeder;
     let killed = false;

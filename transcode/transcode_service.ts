@@ -149,6 +149,8 @@ export interface TranscodeServiceOptions {
   maxRestartBackoffMs?: number;
   /** Bound of each stdin queue (default 8 MiB). */
   maxQueueBytes?: number;
+  /** How far (media ms) an ffmpeg may fall behind before frames are dropped to the next keyframe (default 3000). */
+  maxQueueMs?: number;
   /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
   createTsReader?: () => FrameReader;
   /** Every service event. */
@@ -464,6 +466,7 @@ export class TranscodeService implements AsyncDisposable {
       variant,
       ffmpegPath: o.ffmpegPath ?? "ffmpeg",
       maxQueueBytes: o.maxQueueBytes ?? 8 << 20,
+      maxQueueMs: o.maxQueueMs ?? 3000,
       backoffMs: o.restartBackoffMs ?? 500,
       maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
     };

@@ -133,3 +133,14 @@ Deno.test("stdin queue: bounded; past the bound frames are dropped up to the nex
   const total = written.reduce((n, c) => n + c.length, 0);
   assert.ok(total > 3 * 1000 + 1000 + 100, `${total} bytes written`);
 });
+
+Deno.test("stdin queue: bounded in media time too: ffmpeg never falls more than maxMs behind", () => {
+  const feeder = new StdinFeeder("flv", 1 << 30, 1000);
+  feeder.push(videoConfig());
+  for (let dts = 0; dts <= 3000; dts += 40) {
+    feeder.push(videoFrame(dts, dts % 2000 === 0, { size: 100 }));
+  }
+  // 0..1000 ms queued; 1040..1960 dropped; 2000 is a keyframe but still too
+  // late (the queue was never drained), so it and the rest are dropped too.
+  assert.equal(feeder.dropped, Math.round((3000 - 1000) / 40));
+});
