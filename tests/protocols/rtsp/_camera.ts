@@ -12,9 +12,10 @@ export function freePort(): number {
 
 export async function startCamera(
   port: number,
+  audio: "aac" | "pcmu" = "aac",
 ): Promise<Deno.ChildProcess & AsyncDisposable> {
   const child = new Deno.Command(PY, {
-    args: [CAMERA, String(port)],
+    args: [CAMERA, String(port), audio],
     stdout: "piped",
     stderr: "null",
     stdin: "null",

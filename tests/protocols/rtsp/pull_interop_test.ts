@@ -194,3 +194,46 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "rtsp pull: a camera with G.711 µ-law audio: PCMU depacketized as pcmu frames next to H.264; HTTP-FLV of it decodes with zero errors",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const camPort = freePort();
+    await using _cam = await startCamera(camPort, "pcmu");
+    await using origin = await startOrigin();
+    const source = new RtspPullSource({
+      url: `rtsp://127.0.0.1:${camPort}/cam`,
+      transport: "tcp",
+    });
+    const stop = new AbortController();
+    const pumped = origin.engine.pumpSource("live/g711", source, {
+      signal: stop.signal,
+    }).catch((e) => e);
+    try {
+      await until(
+        () => (origin.engine.getStream("live/g711")?.qos().framesIn ?? 0) > 60,
+        15_000,
+        "pulled frames",
+      );
+      const codecs = new Set(
+        origin.engine.getStream("live/g711")!.gopCache.frames().map((f) =>
+          f.codec
+        ),
+      );
+      assert.ok(codecs.has("pcmu") && codecs.has("h264"), [...codecs].join());
+      const decoded = await decodeErrors(
+        `${origin.httpUrl}/live/g711.flv`,
+        [],
+        2,
+      );
+      assert.equal(decoded.stderr.trim(), "");
+    } finally {
+      stop.abort();
+      await pumped;
+    }
+  },
+});

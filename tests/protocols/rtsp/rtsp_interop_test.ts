@@ -7,6 +7,7 @@ import {
   decodeErrors,
   probeFrames,
   publishTestPattern,
+  spawn,
   startOrigin,
   until,
 } from "./_rtsp_fixture.ts";
@@ -202,5 +203,55 @@ Deno.test({
       } catch { /* gone */ }
       await gst.status;
     }
+  },
+});
+
+Deno.test({
+  name:
+    "rtsp interop: ffmpeg publishes H.265 + Opus over RTSP; ffprobe plays both tracks over TCP and UDP with zero errors",
+  ignore: missing("ffmpeg", "ffprobe"),
+  ...opts,
+  async fn() {
+    await using origin = await startOrigin();
+    await using _pub = spawn("ffmpeg", [
+      "-v",
+      "error",
+      "-re",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=sample_rate=48000",
+      "-t",
+      "30",
+      "-c:v",
+      "libx265",
+      "-preset",
+      "ultrafast",
+      "-x265-params",
+      "keyint=25:bframes=0:log-level=error",
+      "-c:a",
+      "libopus",
+      "-f",
+      "rtsp",
+      "-rtsp_transport",
+      "tcp",
+      `${origin.rtspUrl}/live/hevc`,
+    ]);
+    await until(
+      () => (origin.engine.getStream("live/hevc")?.gopCache.size ?? 0) > 25,
+      15_000,
+      "publish",
+    );
+    const url = `${origin.rtspUrl}/live/hevc`;
+    const probe = await probeFrames(url, ["-rtsp_transport", "tcp"]);
+    assert.deepEqual(probe.codecs.sort(), ["hevc", "opus"], probe.stderr);
+    assert.ok(probe.video >= 40 && probe.audio >= 100, JSON.stringify(probe));
+    const decoded = await decodeErrors(url, ["-rtsp_transport", "udp"]);
+    assert.equal(decoded.stderr.trim(), "");
+    assert.deepEqual(origin.errors, []);
   },
 });
