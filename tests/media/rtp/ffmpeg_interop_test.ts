@@ -20,7 +20,7 @@ import { encodeFlvFile } from "../../../media/flv/mod.ts";
 import { Fmp4Muxer } from "../../../media/fmp4/mod.ts";
 import type { MediaFrame } from "../../../media/frame.ts";
 import { missing, run, spawnLogged, tempDir } from "../../_tools.ts";
-import { aacFrames, h264Frames, h265Frames } from "./_fixtures.ts";
+import { aacFrames, h264Frames, h265Frames, vp9Frames } from "./_fixtures.ts";
 
 const fixturePath = (frames: MediaFrame[]) =>
   new URL(`./testdata/gop.${frames[0]!.codec}`, import.meta.url).pathname;
@@ -553,5 +553,78 @@ Deno.test({
       decoded >= frames.length,
       `decoded ${decoded} of ${frames.length}`,
     );
+  },
+});
+
+Deno.test({
+  name:
+    "rtp interop: our VP9 packets decode in GStreamer rtpvp9depay ! vp9dec to the same pictures ffmpeg decodes from the file",
+  ignore: missing("ffmpeg", "gst-launch-1.0"),
+  async fn() {
+    await using dir = await tempDir("arcly-rtp-");
+    const frames = vp9Frames();
+    const port = freePort();
+    const gst = spawnLogged("gst-launch-1.0", [
+      "-q",
+      "-e",
+      "udpsrc",
+      `port=${port}`,
+      "address=127.0.0.1",
+      "caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=VP9,payload=98",
+      "!",
+      "rtpvp9depay",
+      "!",
+      "vp9dec",
+      "!",
+      "videoconvert",
+      "!",
+      "video/x-raw,format=I420",
+      "!",
+      "filesink",
+      `location=${dir.path}/gst.yuv`,
+    ], dir.path);
+    try {
+      await new Promise((res) => setTimeout(res, 1500));
+      const socket = dgram.createSocket("udp4");
+      const p = createPacketizer("vp9", { payloadType: 98 });
+      for (const frame of frames.slice(1)) {
+        for (const bytes of p.packetize(frame)) {
+          await new Promise<void>((res) =>
+            socket.send(bytes, port, "127.0.0.1", () => res())
+          );
+        }
+        await new Promise((res) => setTimeout(res, 2));
+      }
+      await new Promise((res) => setTimeout(res, 1000));
+      socket.close();
+    } finally {
+      await gst.stop("SIGINT"); // -e: EOS flushes the decoder and the file
+    }
+    const ref = await new Deno.Command("ffmpeg", {
+      args: [
+        "-v",
+        "error",
+        "-i",
+        new URL("./testdata/gop.vp9.ivf", import.meta.url).pathname,
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const ours = await Deno.readFile(`${dir.path}/gst.yuv`);
+    const frameBytes = 160 * 120 * 3 / 2;
+    assert.equal(ref.stdout.length, (frames.length - 1) * frameBytes);
+    assert.equal(
+      ours.length,
+      ref.stdout.length,
+      `GStreamer decoded ${ours.length / frameBytes} of ${
+        frames.length - 1
+      } frames; ${gst.err}`,
+    );
+    assert.ok(ours.every((b, i) => b === ref.stdout[i]), "identical pictures");
   },
 });
