@@ -43,3 +43,4 @@ export * from "./factory.ts";
 export * from "./rtcp.ts";
 export * from "./rtcp_build.ts";
 export * from "./reorder_buffer.ts";
+export * from "./reception_stats.ts";

@@ -114,6 +114,34 @@ export class RtpReorderBuffer {
   }
 
   /**
+   * The sequence numbers of the holes before the newest held packet (what a
+   * receiver NACKs, RFC 4585 §6.2.1), oldest first.
+   *
+   * @param max most numbers returned; default 64
+   * @returns missing sequence numbers
+   */
+  missing(max = 64): number[] {
+    if (this.#held === 0) return [];
+    let newest = 0;
+    for (const slot of this.#slots) {
+      if (slot === undefined) continue;
+      newest = Math.max(
+        newest,
+        (slot.packet.sequenceNumber - this.#next) & 0xffff,
+      );
+    }
+    const out: number[] = [];
+    for (let d = 0; d < newest && out.length < max; d++) {
+      const seq = (this.#next + d) & 0xffff;
+      const slot = this.#slots[seq % this.#capacity];
+      if (slot === undefined || slot.packet.sequenceNumber !== seq) {
+        out.push(seq);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Adds a packet; returns the packets now releasable, in order.
    *
    * @param packet the packet

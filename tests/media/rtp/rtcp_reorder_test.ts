@@ -163,3 +163,52 @@ Deno.test("packetizer: rtpTimestamp maps pts of any timescale onto its clock (RT
     22055,
   );
 });
+
+Deno.test("reorder buffer: missing() lists the holes to NACK; reception stats give RR blocks", async () => {
+  const { RtpReceptionStats } = await import("../../../media/rtp/mod.ts");
+  const b = new RtpReorderBuffer({ capacity: 32, maxDelayMs: 100 });
+  b.push(packet(65533), 0);
+  b.push(packet(0), 1);
+  b.push(packet(3), 2);
+  assert.deepEqual(b.missing(), [65534, 65535, 1, 2]);
+  assert.deepEqual(b.missing(2), [65534, 65535]);
+  const nack = parseRtcp(
+    serializeRtcp([{
+      type: "nack",
+      senderSsrc: 1,
+      mediaSsrc: 2,
+      lost: b.missing(),
+    }]),
+  )[0]!;
+  assert.ok(nack.type === "nack");
+  assert.deepEqual(nack.lost.sort((x, y) => x - y), [1, 2, 65534, 65535]);
+  const stats = new RtpReceptionStats(1000);
+  for (let i = 0; i < 10; i++) {
+    if (i !== 4) {
+      stats.receive(
+        { ...packet(i), timestamp: 100 * i },
+        100 * i + (i % 2) * 8,
+      );
+    }
+  }
+  stats.senderReport({
+    type: "sr",
+    ssrc: 1,
+    ntpSeconds: 0x12345678,
+    ntpFraction: 0x9abcdef0,
+    rtpTimestamp: 0,
+    packetCount: 0,
+    octetCount: 0,
+    reports: [],
+  }, 1000);
+  const block = stats.reportBlock(1500);
+  assert.deepEqual([
+    block.highestSequence,
+    block.cumulativeLost,
+    block.fractionLost,
+  ], [9, 1, 25]);
+  assert.ok(block.jitter > 0 && block.jitter <= 8);
+  assert.equal(block.lastSr, 0x56789abc);
+  assert.equal(block.delaySinceLastSr, 32768);
+  assert.equal(stats.reportBlock(1600).fractionLost, 0);
+});
