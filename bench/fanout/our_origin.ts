@@ -24,7 +24,14 @@ function flag(name: string, fallback: number): number {
   return arg === undefined ? fallback : Number(arg.slice(name.length + 3));
 }
 
-const engine = Engine.builder().application({ name: "live" }).build();
+// ARCLY_BENCH_RING=<frames> overrides the ring (and the lag limit, half of it)
+// for memory experiments; the default is the library's.
+const ring = Number(Deno.env.get("ARCLY_BENCH_RING") ?? 0);
+const engine = Engine.builder().application(
+  ring > 0
+    ? { name: "live", ringCapacity: ring, maxLagFrames: ring / 2 }
+    : { name: "live" },
+).build();
 /**
  * The stream's shared egress tick for every viewer: the library default
  * (100 ms) unless `--egress-tick-ms=` or `ARCLY_EGRESS_TICK_MS` says otherwise.
@@ -61,6 +68,23 @@ if (Deno.env.get("ARCLY_BENCH_MEMLOG") === "1") {
       } http ${http.connectionCount} rtmp ${rtmp.connectionCount}`,
     );
   }, 2_000);
+}
+const heapSnapshotDir = Deno.env.get("ARCLY_BENCH_HEAPSNAP_DIR");
+if (heapSnapshotDir !== undefined) {
+  // `kill -USR2 <pid>`: a full GC, then a heap snapshot of what is live
+  // (summarize with bench/fanout/heap_summary.ts).
+  const { writeHeapSnapshot } = await import("node:v8");
+  let n = 0;
+  Deno.addSignalListener("SIGUSR2", () => {
+    const file = `${heapSnapshotDir}/origin-${++n}.heapsnapshot`;
+    writeHeapSnapshot(file);
+    const m = Deno.memoryUsage();
+    console.error(
+      `heap snapshot ${file}: rss ${(m.rss / 1e6).toFixed(1)} MB, heapUsed ${
+        (m.heapUsed / 1e6).toFixed(1)
+      } MB, external ${(m.external / 1e6).toFixed(1)} MB after GC`,
+    );
+  });
 }
 await engine.serveUntilSignal([rtmp, http]);
 Deno.exit(0);

@@ -15,6 +15,7 @@ import {
   microsPerMessage,
   renderSummary,
 } from "./summary.ts";
+import { renderThreeWay } from "./three_way.ts";
 
 export { microsPerMessage };
 
@@ -206,9 +207,10 @@ function steadyTable(
         } |`,
       );
     }
-    const a = perKind.get("nms");
     const b = perKind.get("arcly");
-    if (a !== undefined && b !== undefined) {
+    for (const other of ["nginx", "nms"]) {
+      const a = perKind.get(other);
+      if (a === undefined || b === undefined) continue;
       const ratio = (k: keyof Row): number =>
         median(
           [...a.keys()].filter((run) => b.has(run)).map((run) =>
@@ -216,13 +218,18 @@ function steadyTable(
           ),
         );
       lines.push(
-        `| ${n} | **nms ÷ arcly** | ${fmt(ratio("cpu"), 2)}× | ${
+        `| ${n} | **${other} ÷ arcly** | ${fmt(ratio("cpu"), 2)}× | ${
           fmt(ratio("us"), 2)
         }× | ${fmt(ratio("rssKb"), 2)}× | | | | ${
           fmt(ratio("ttfbMed"), 2)
         }× / ${fmt(ratio("ttfbP99"), 2)}× | ${fmt(ratio("keyP99"), 2)}× | ${
           fmt(ratio("join"), 2)
         }× | | | | | |`,
+      );
+    }
+    if (protocol === "flv" && report.runs.some((r) => r.kind === "nginx")) {
+      lines.push(
+        `| ${n} | nginx | n/a (nginx-rtmp has no HTTP-FLV) | | | | | | | | | | | | | |`,
       );
     }
   }
@@ -294,13 +301,14 @@ function slopeLine(
   const parts = kinds.map((k) =>
     `${k} ${fmt(median([...(perKind.get(k)?.values() ?? [])]), 2)} µs`
   );
-  const a = perKind.get("nms");
   const b = perKind.get("arcly");
-  if (a !== undefined && b !== undefined) {
+  for (const other of ["nginx", "nms"]) {
+    const a = perKind.get(other);
+    if (a === undefined || b === undefined) continue;
     const ratios = [...a.keys()].filter((run) => b.has(run)).map((run) =>
       a.get(run)! / b.get(run)!
     );
-    parts.push(`nms ÷ arcly ${fmt(median(ratios), 2)}×`);
+    parts.push(`${other} ÷ arcly ${fmt(median(ratios), 2)}×`);
   }
   return `Marginal server CPU per message per viewer (slope ${span}, no baseline needed): ${
     parts.join("; ")
@@ -319,7 +327,7 @@ export function renderReport(report: Report): string {
   const runsPerKind = (k: string): number =>
     report.runs.filter((r) => r.kind === k && r.error === null).length;
   const out = [
-    `# Fan-out: arcly origin vs node-media-server`,
+    `# Fan-out: arcly origin vs nginx-rtmp vs node-media-server`,
     ``,
     `Command: \`${report.command}\``,
     ``,
@@ -336,6 +344,7 @@ export function renderReport(report: Report): string {
     }; every figure is the median over runs, ` +
     `ratios are per run then median (nms ÷ arcly: above 1 means arcly uses less / is faster).`,
     ``,
+    ...renderThreeWay(report),
     ...renderSummary(report),
     `## Method`,
     ``,

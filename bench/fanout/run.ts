@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- command-line harness script: stdout/stderr are its interface
 /**
- * One-command fan-out benchmark: our origin vs node-media-server, one after the
- * other on 127.0.0.1, same source, same load client in a separate process.
+ * One-command fan-out benchmark: our origin vs nginx-rtmp vs node-media-server,
+ * one after the other on 127.0.0.1, same source, same load client in a separate process.
  *
  * ```sh
  * deno run -A bench/fanout/run.ts --quick           # N = 10, 100; short windows; 1 run
@@ -35,6 +35,7 @@ import {
   type Server,
   type ServerKind,
   startArcly,
+  startNginx,
   startNms,
   startPublisher,
 } from "./servers.ts";
@@ -78,7 +79,7 @@ function parseSettings(args: readonly string[]): Settings {
   return {
     mode: quick ? "quick" : "full",
     runs: num("runs", quick ? 1 : 3),
-    servers: list("servers", "nms,arcly") as ServerKind[],
+    servers: list("servers", "arcly,nginx,nms") as ServerKind[],
     viewers: list("viewers", quick ? "10,100" : "10,100,500,1000").map(Number),
     protocols: list("protocols", "flv,rtmp") as ("flv" | "rtmp")[],
     stall: !flags.has("no-stall"),
@@ -200,7 +201,11 @@ async function runServer(
   let server: Server | null = null;
   let publisher: Child | null = null;
   try {
-    server = kind === "nms" ? await startNms(opts) : await startArcly(opts);
+    server = kind === "nms"
+      ? await startNms(opts)
+      : kind === "nginx"
+      ? await startNginx(opts)
+      : await startArcly(opts);
     publisher = startPublisher(
       source,
       server.rtmpPort,
@@ -208,11 +213,12 @@ async function runServer(
     );
     const base: ClientSpec = {
       scenario: "baseline",
-      protocol: "flv",
+      // The baseline's liveness probe uses a protocol the server has.
+      protocol: server.flvPath === null ? "rtmp" : "flv",
       host: "127.0.0.1",
       httpPort: server.httpPort,
       rtmpPort: server.rtmpPort,
-      flvPath: server.flvPath,
+      flvPath: server.flvPath ?? "/live/bench.flv",
       app: "live",
       name: "bench",
       serverPid: server.child.pid,
@@ -233,7 +239,11 @@ async function runServer(
       base,
       `${dir}/${kind}-baseline.log`,
     ) as unknown as ServerRun["baseline"];
-    for (const protocol of settings.protocols) {
+    // nginx-rtmp has no HTTP-FLV: its column says n/a there.
+    const protocols = settings.protocols.filter((p) =>
+      p !== "flv" || server!.flvPath !== null
+    );
+    for (const protocol of protocols) {
       for (const n of settings.viewers) {
         log(`run ${run} ${kind}: ${protocol} × ${n}`);
         const spec = {
@@ -273,7 +283,7 @@ async function runServer(
       }
     }
     if (settings.stall) {
-      for (const protocol of settings.protocols) {
+      for (const protocol of protocols) {
         log(
           `run ${run} ${kind}: ${protocol} stall × ${settings.stallViewers} for ${settings.stallS} s`,
         );

@@ -6,6 +6,10 @@
  *   (version pinned by `NMS_VERSION`), run with `node bin/app.js -c <config>`
  *   with the web admin, REST API (no `auth.jwt`), HTTPS and RTMPS off.
  * - `arcly`: `bench/fanout/our_origin.ts` (Engine + RtmpHandler + HTTP app).
+ * - `nginx`: nginx with Debian's `libnginx-mod-rtmp` from `bench/nginx-rtmp.conf`
+ *   (`master_process off; worker_processes 1;`, `application live { live on; }`),
+ *   run in the foreground: `nginx -p DIR -c DIR/nginx.conf -g 'daemon off; pid …;'`.
+ *   RTMP only: nginx-rtmp has no HTTP-FLV (`flvPath` is null).
  * - publisher: `ffmpeg -re -stream_loop -1 -i source.flv -c copy -f flv rtmp://…`.
  *
  * @module
@@ -17,7 +21,7 @@ import { type Child, spawnGroup, waitForPort } from "./processes.ts";
 export const NMS_VERSION = "4.4.3";
 
 /** Which server. */
-export type ServerKind = "nms" | "arcly";
+export type ServerKind = "nms" | "arcly" | "nginx";
 
 /** A running server. */
 export interface Server {
@@ -25,8 +29,8 @@ export interface Server {
   child: Child;
   rtmpPort: number;
   httpPort: number;
-  /** HTTP-FLV path of the benchmark stream. */
-  flvPath: string;
+  /** HTTP-FLV path of the benchmark stream, or null when the server has none. */
+  flvPath: string | null;
 }
 
 /** Options shared by the server starters. */
@@ -150,6 +154,67 @@ export async function startArcly(options: StartOptions): Promise<Server> {
     rtmpPort: options.rtmpPort,
     httpPort: options.httpPort,
     flvPath: "/live/bench.flv",
+  };
+}
+
+/** The nginx module Debian's `libnginx-mod-rtmp` installs. */
+export const NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
+
+/** Options of {@link startNginx} beyond the shared ones. */
+export interface NginxOptions extends StartOptions {
+  /** `hls on` (segments written to `DIR/hls`); default off. */
+  hls?: boolean;
+}
+
+/**
+ * Writes `bench/nginx-rtmp.conf` with ports and paths filled in to
+ * `<runDir>/nginx/nginx.conf`.
+ *
+ * @param dir The nginx prefix directory.
+ * @param options Ports and HLS.
+ * @returns The config path.
+ */
+export function writeNginxConf(dir: string, options: NginxOptions): string {
+  const template = Deno.readTextFileSync(
+    new URL("../nginx-rtmp.conf", import.meta.url),
+  );
+  for (const sub of ["logs", "tmp", "hls"]) {
+    Deno.mkdirSync(`${dir}/${sub}`, { recursive: true });
+  }
+  const conf = template
+    .replaceAll("@RTMP_PORT@", String(options.rtmpPort))
+    .replaceAll("@HTTP_PORT@", String(options.httpPort))
+    .replaceAll("@HLS_DIR@", `${dir}/hls`)
+    .replaceAll("@HLS@", options.hls === true ? "on" : "off");
+  Deno.writeTextFileSync(`${dir}/nginx.conf`, conf);
+  return `${dir}/nginx.conf`;
+}
+
+/**
+ * Starts nginx-rtmp as one foreground process (no master, no worker fork).
+ *
+ * @param options Ports and directories.
+ * @returns The running server.
+ */
+export async function startNginx(options: NginxOptions): Promise<Server> {
+  const dir = `${options.runDir}/nginx`;
+  const conf = writeNginxConf(dir, options);
+  const child = spawnGroup("nginx", "nginx", [
+    "-p",
+    `${dir}/`,
+    "-c",
+    conf,
+    "-g",
+    `daemon off; pid ${dir}/nginx.pid;`,
+  ], { cwd: dir, logPath: `${dir}/server.log` });
+  await waitForPort(options.rtmpPort, 15_000, child);
+  await waitForPort(options.httpPort, 15_000, child);
+  return {
+    kind: "nginx",
+    child,
+    rtmpPort: options.rtmpPort,
+    httpPort: options.httpPort,
+    flvPath: null,
   };
 }
 

@@ -181,7 +181,14 @@ export function commonViewerCounts(
   report: Report,
   protocol: "flv" | "rtmp",
 ): number[] {
-  const kinds = [...new Set(report.runs.map((r) => r.kind))];
+  // Servers without this protocol at all (nginx-rtmp: no HTTP-FLV) are not
+  // compared on it.
+  const kinds = [
+    ...new Set(
+      report.runs.filter((r) => r.steady.some((s) => s.protocol === protocol))
+        .map((r) => r.kind),
+    ),
+  ];
   const sets = kinds.map((k) =>
     new Set(
       report.runs.filter((r) => r.kind === k).flatMap((r) =>

@@ -147,7 +147,11 @@ export function createHttpApp(
     addMetricsRoutes(app, metrics);
   }
   addHealthRoutes(app, engine);
-  addStreamsApiRoutes(app, engine);
+  addStreamsApiRoutes(
+    app,
+    engine,
+    metrics === undefined ? undefined : () => metrics.refusedConnections,
+  );
   if (options.dashboard !== false) {
     addDashboardRoutes(
       app,

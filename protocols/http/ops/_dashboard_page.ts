@@ -150,12 +150,13 @@ function play(key, via, retrying) {
   const names = { flv: "HTTP-FLV (mpegts.js)", ws: "WebSocket-FLV (mpegts.js)", hls: "HLS (hls.js)" };
   if (!retrying) status("playing " + key + " via " + names[via]);
 }
-function render(list) {
+function render(list, refused) {
   const body = document.getElementById("streams");
   body.replaceChildren();
   document.getElementById("empty").style.display = list.length ? "none" : "block";
   document.getElementById("summary").textContent =
-    list.length + " live stream" + (list.length === 1 ? "" : "s");
+    list.length + " live stream" + (list.length === 1 ? "" : "s") +
+    (typeof refused === "number" ? " · " + refused + " connection" + (refused === 1 ? "" : "s") + " refused" : "");
   for (const s of list) {
     const tr = document.createElement("tr");
     tr.dataset.key = s.key;
@@ -180,8 +181,9 @@ async function refresh() {
   try {
     const res = await fetch(withToken("/api/streams"), { cache: "no-store" });
     if (res.ok) {
-      const list = (await res.json()).streams;
-      render(list);
+      const answer = await res.json();
+      const list = answer.streams;
+      render(list, answer.refusedConnections);
       // What a new user sees first: the first live stream plays at once (muted autoplay).
       if (!state.key && !state.autoplayed && !params.get("play") && list.length) {
         state.autoplayed = true;

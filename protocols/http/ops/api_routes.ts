@@ -194,14 +194,25 @@ export function streamsApiRoutes(engine: StreamsApiEngine): HttpRoutes {
  *
  * @param app the app to add routes to
  * @param engine the engine to describe
+ * @param refusedConnections when given, `/api/streams` also reports
+ *   `refusedConnections` (connections refused at accept since start; the
+ *   dashboard shows it)
  */
-export function addStreamsApiRoutes(app: Hono, engine: StreamsApiEngine): void {
+export function addStreamsApiRoutes(
+  app: Hono,
+  engine: StreamsApiEngine,
+  refusedConnections?: () => number,
+): void {
   app.get("/api/streams", (c) => {
     const now = engine.clock.now();
     const streams = engine.streams().map((info) => toApiStream(info, now));
     streams.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
     c.header("Cache-Control", "no-store");
-    return c.json({ streams });
+    return c.json(
+      refusedConnections === undefined
+        ? { streams }
+        : { streams, refusedConnections: refusedConnections() },
+    );
   });
   app.get("/api/streams/:app/:name", (c) => {
     const parts = new URL(c.req.url).pathname.split("/");

@@ -93,6 +93,8 @@ export class PrometheusObserver implements Observer, AuditSink {
   #storageErrors: Counter;
   #authFailures: Counter<"action" | "protocol">;
   #clientsDropped: Counter<"protocol" | "code">;
+  #connectionsRefused: Counter<"protocol" | "reason">;
+  #refusedTotal = 0;
   #joins: Counter;
   #decodeErrors: Counter;
 
@@ -192,6 +194,13 @@ export class PrometheusObserver implements Observer, AuditSink {
       labelNames: ["protocol", "code"],
       registers,
     });
+    this.#connectionsRefused = new Counter({
+      name: `${p}connections_refused_total`,
+      help:
+        "Connections refused at accept (maxConnections, maxPerIp, rateLimited)",
+      labelNames: ["protocol", "reason"],
+      registers,
+    });
     this.#joins = new Counter({
       name: `${p}subscriber_joins_total`,
       help: "Subscriptions attached",
@@ -263,7 +272,20 @@ export class PrometheusObserver implements Observer, AuditSink {
       });
     } else if (event.type === "clientDropped") {
       this.#clientsDropped.inc({ protocol: event.protocol, code: event.code });
+      if (event.reason.startsWith("connection refused")) {
+        // "connection refused: maxConnections (9000) reached" → maxConnections
+        const reason = /^connection refused:?\s*([A-Za-z]+)/.exec(
+          event.reason,
+        )?.[1] ?? event.code;
+        this.#connectionsRefused.inc({ protocol: event.protocol, reason });
+        this.#refusedTotal++;
+      }
     }
+  }
+
+  /** Connections refused at accept since start, every protocol (the dashboard's counter). */
+  get refusedConnections(): number {
+    return this.#refusedTotal;
   }
 
   /**

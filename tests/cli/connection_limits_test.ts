@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import {
+  defaultMaxConnections,
+  FALLBACK_MAX_CONNECTIONS,
+  parseOpenFilesLimit,
+  readOpenFilesLimit,
+  RefusalLog,
+} from "../../cli/connection_limits.ts";
+import { ManualClock } from "../../src/clock.ts";
+
+const LIMITS =
+  `Limit                     Soft Limit           Hard Limit           Units     
+Max cpu time              unlimited            unlimited            seconds   
+Max open files            1024                 524288               files     
+Max locked memory         8388608              8388608              bytes     
+`;
+
+Deno.test("parseOpenFilesLimit() reads the soft limit of /proc/self/limits", () => {
+  assert.equal(parseOpenFilesLimit(LIMITS), 1024);
+  assert.equal(
+    parseOpenFilesLimit(LIMITS.replace("1024 ", "unlimited ")),
+    Infinity,
+  );
+  assert.equal(parseOpenFilesLimit("Max cpu time unlimited unlimited"), null);
+  assert.equal(parseOpenFilesLimit("Max open files  abc  12 files"), null);
+});
+
+Deno.test("readOpenFilesLimit() agrees with `ulimit -n` on this machine", async () => {
+  const n = await readOpenFilesLimit();
+  const out = await new Deno.Command("sh", {
+    args: ["-c", "ulimit -n"],
+    stdout: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  assert.equal(n, text === "unlimited" ? Infinity : Number(text));
+});
+
+Deno.test("defaultMaxConnections() leaves a reserve and shares the rest among listeners", () => {
+  // 10 % reserve, at least 256 descriptors
+  assert.equal(defaultMaxConnections(20_000, 1), 18_000);
+  assert.equal(defaultMaxConnections(20_000, 2), 9_000);
+  assert.equal(defaultMaxConnections(1024, 2), 384);
+  assert.equal(defaultMaxConnections(1024, 3), 256);
+  assert.equal(defaultMaxConnections(65_536, 2), 29_491);
+  // every listener full at once still leaves the reserve free
+  for (const limit of [300, 1024, 4096, 20_000, 1_048_576]) {
+    for (const listeners of [1, 2, 3]) {
+      const cap = defaultMaxConnections(limit, listeners);
+      assert.ok(cap >= 1);
+      if (limit > 256 + listeners) {
+        assert.ok(cap * listeners <= limit - 256, `${limit}/${listeners}`);
+      }
+    }
+  }
+  // tiny, unknown and unlimited limits
+  assert.equal(defaultMaxConnections(100, 2), 1);
+  assert.equal(defaultMaxConnections(null, 2), FALLBACK_MAX_CONNECTIONS);
+  assert.equal(defaultMaxConnections(Infinity, 2), 471_859);
+});
+
+Deno.test("RefusalLog logs the first refusal at once and the rest once per interval", () => {
+  const clock = new ManualClock();
+  const lines: string[] = [];
+  const log = new RefusalLog({
+    clock,
+    log: (l) => lines.push(l),
+    intervalMs: 10_000,
+  });
+  for (let i = 0; i < 500; i++) {
+    log.refused("rtmp", "maxConnections (9000) reached");
+  }
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0]!,
+    /connection refused \(rtmp: maxConnections \(9000\) reached\)/,
+  );
+  clock.advance(9_999);
+  assert.equal(lines.length, 1);
+  clock.advance(1);
+  assert.equal(lines.length, 2);
+  assert.match(
+    lines[1]!,
+    /^499 more connections refused in the last 10 s .*500 since start/,
+  );
+  // another busy interval: one more summary line
+  for (let i = 0; i < 3; i++) log.refused("http", "maxPerIp");
+  clock.advance(10_000);
+  assert.equal(lines.length, 3);
+  assert.match(
+    lines[2]!,
+    /^3 more connections refused .*latest: http: maxPerIp; 503 since start/,
+  );
+  // a quiet interval ends the series: the next refusal is logged at once
+  clock.advance(10_000);
+  assert.equal(lines.length, 3);
+  log.refused("rtmp", "maxConnections (9000) reached");
+  assert.equal(lines.length, 4);
+  assert.match(lines[3]!, /^connection refused/);
+  assert.equal(log.total, 504);
+  log.close();
+  clock.advance(60_000);
+  assert.equal(lines.length, 4);
+});
+
+Deno.test("RefusalLog as an audit sink counts only refused connections", () => {
+  const clock = new ManualClock();
+  const lines: string[] = [];
+  const log = new RefusalLog({ clock, log: (l) => lines.push(l) });
+  const base = { at: 0, remoteAddr: "10.0.0.1:5000", code: "LimitExceeded" };
+  log.record({
+    type: "clientDropped",
+    protocol: "http",
+    reason: "connection refused: maxConnections (10) reached",
+    ...base,
+  });
+  log.record({
+    type: "clientDropped",
+    protocol: "rtmp",
+    reason: "idle for 10000 ms",
+    ...base,
+    code: "Timeout",
+  });
+  assert.equal(log.total, 1);
+  assert.deepEqual(lines.length, 1);
+  assert.match(lines[0]!, /\(http: maxConnections \(10\) reached\)/);
+  log.close();
+});
