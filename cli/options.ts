@@ -67,6 +67,8 @@ export interface OriginOptions {
   origin: string | null;
   /** The HTTP base URL others reach this origin at (default from `--http`). */
   advertise: string | null;
+  /** Share the HTTP port with other processes (SO_REUSEPORT; several edges on one host). */
+  reusePort: boolean;
   /** Print usage and exit. */
   help: boolean;
 }
@@ -113,6 +115,8 @@ Cluster (scale-out; see README "Scale-out"):
   --edge                    edge mode: pull streams from their origin on demand;
                             publishing to an edge is refused (publish to an origin)
   --origin URL              an edge's fixed origin (HTTP base) when there is no --cluster
+  --reuse-port              share --http with other processes (SO_REUSEPORT, Linux):
+                            N edges on one host, the kernel spreads viewers
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -244,6 +248,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         edge: { type: "boolean" },
         origin: { type: "string" },
         advertise: { type: "string" },
+        "reuse-port": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -355,6 +360,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     edge: v.edge ?? false,
     origin: v.origin ?? null,
     advertise: v.advertise ?? null,
+    reusePort: v["reuse-port"] ?? false,
     help: v.help ?? false,
   };
 }

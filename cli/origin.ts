@@ -159,6 +159,7 @@ export async function startOrigin(
     ...(options.https && tls ? tls : {}),
     maxConnections: options.maxConnections,
     ...(httpGate ? { gate: httpGate } : {}),
+    ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
     hls: packaging,
     metrics,

@@ -30,7 +30,7 @@ import type {
   MediaSource,
   OnDemandProvider,
 } from "../mod.ts";
-import { StreamKey, systemClock } from "../mod.ts";
+import { type StreamKey, systemClock } from "../mod.ts";
 import { HttpFlvPullSource } from "./http_flv_pull.ts";
 
 /** Options for {@linkcode EdgeRelay}. */
@@ -102,7 +102,7 @@ export class EdgeRelay implements OnDemandProvider {
   readonly #onEvent: (event: EdgeEvent) => void;
   readonly #active = new Set<string>();
 
-  /** @param options the directory and the timings */
+  /** Create an edge relay over `options.relay` (attach it with `Engine.attachOnDemand`). */
   constructor(options: EdgeRelayOptions) {
     this.#relay = options.relay;
     this.#clock = options.clock ?? systemClock;

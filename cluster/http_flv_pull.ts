@@ -50,7 +50,7 @@ export class HttpFlvPullSource implements MediaSource {
   readonly #clock: Clock;
   readonly #headers: HeadersInit | undefined;
 
-  /** @param options where to pull from */
+  /** Create a pull of `options.url` (nothing happens until `frames()`). */
   constructor(options: HttpFlvPullOptions) {
     if (!/^https?:\/\//.test(options.url)) {
       throw new StreamError(

@@ -11,3 +11,7 @@ export * from "./http_flv_pull.ts";
 export * from "./redis_cluster_relay.ts";
 export * from "./edge_relay.ts";
 export * from "./static_origin_relay.ts";
+// Kernel types in this module's signatures, for the docs (types only).
+export type * from "../src/mod.ts";
+export type * from "../media/frame.ts";
+export type * from "../media/stream_error.ts";

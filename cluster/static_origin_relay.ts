@@ -38,7 +38,7 @@ export class StaticOriginRelay implements ClusterRelay {
   readonly #headers: HeadersInit | undefined;
   readonly #timeoutMs: number;
 
-  /** @param options the origin */
+  /** Create a relay that locates every stream at `options.origin`. */
   constructor(options: StaticOriginRelayOptions) {
     this.origin = options.origin.replace(/\/+$/, "");
     this.#headers = options.headers;

@@ -78,6 +78,12 @@ export interface HttpHandlerOptions extends HttpAppOptions {
    * accept instead of being dropped (Deno's own default is 511).
    */
   tcpBacklog?: number;
+  /**
+   * Share the port with other processes (Linux `SO_REUSEPORT`): several
+   * edge processes on one host accept on the same address and the kernel
+   * spreads connections over them. Needs Deno's `--unstable-net`.
+   */
+  reusePort?: boolean;
 }
 
 /** Default listen queue of {@linkcode HttpHandler}. */
@@ -188,7 +194,12 @@ export class HttpHandler implements ProtocolHandler {
         key: options.key!,
         alpnProtocols: ["http/1.1"],
       })
-      : Deno.listen({ hostname, port, tcpBacklog });
+      : Deno.listen({
+        hostname,
+        port,
+        tcpBacklog,
+        ...(options.reusePort ? { reusePort: true } : {}),
+      });
     const limits: Http1Limits = {
       ...DEFAULT_HTTP1_LIMITS,
       ...(options.maxConnections !== undefined
