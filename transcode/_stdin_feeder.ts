@@ -117,12 +117,20 @@ export class StdinFeeder {
   }
 
   /** Write queued bytes until closed and drained, or a write fails (ffmpeg gone). */
-  async run(writer: WritableStreamDefaultWriter<Uint8Array>): Promise<void> {
+  async run(
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    coalesceMs = 0,
+  ): Promise<void> {
     while (true) {
       if (this.#queue.length === 0) {
         if (this.#closed) return;
         await new Promise<void>((resolve) => this.#wake = resolve);
         this.#wake = undefined;
+        // Let the frames of the next few ms join this write (one pipe write
+        // per batch instead of one per frame).
+        if (coalesceMs > 0 && !this.#closed) {
+          await new Promise((resolve) => setTimeout(resolve, coalesceMs));
+        }
         continue;
       }
       const parts = this.#queue.splice(0);

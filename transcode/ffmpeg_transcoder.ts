@@ -78,6 +78,8 @@ export interface FfmpegTranscoderOptions {
   maxQueueBytes?: number;
   /** Bound of the stdin queue in media time, ms (default 3000): how far ffmpeg may fall behind. */
   maxQueueMs?: number;
+  /** Frames arriving within this many ms go to ffmpeg in one write (default 0: written as they arrive). */
+  coalesceMs?: number;
   /** Every progress snapshot. */
   onProgress?: (progress: FfmpegProgress) => void;
 }
@@ -202,7 +204,7 @@ export class FfmpegTranscoder implements Transcoder {
       feeder.close();
     })();
     const stdin = child.stdin.getWriter();
-    const writeStdin = feeder.run(stdin).then(
+    const writeStdin = feeder.run(stdin, o.coalesceMs ?? 0).then(
       () => stdin.close(),
       () => {/* EPIPE: ffmpeg exited; its status tells why */},
     ).catch(() => {});
