@@ -16,7 +16,12 @@
 import type { EgressSession } from "../../src/egress.ts";
 import type { Clock } from "../../src/clock.ts";
 import type { TrackTransport } from "./_session.ts";
-import { framedOf, type RtpStreamFormat, type RtpUnit } from "./_rtp_egress.ts";
+import {
+  framedOf,
+  type RtpCounters,
+  type RtpStreamFormat,
+  type RtpUnit,
+} from "./_rtp_egress.ts";
 import type { UdpPair } from "./_udp.ts";
 import { buildSenderReport } from "../../media/rtp/mod.ts";
 
@@ -31,6 +36,8 @@ export interface PlayHost {
   udp: UdpPair | undefined;
   /** The engine clock. */
   clock: Clock;
+  /** Server-wide counters (packets sent). */
+  counters?: RtpCounters;
 }
 
 /** First sequence number and RTP time per track (for RTP-Info). */
@@ -113,6 +120,7 @@ export class PlayEgress {
       const t = this.#tracks.get(unit.track);
       if (t === undefined) continue;
       this.packets += unit.packets.length;
+      if (this.#host.counters) this.#host.counters.sent += unit.packets.length;
       if (t.channel !== undefined) {
         (tcp ??= []).push(framedOf(unit, t.channel));
       } else if (t.udp !== undefined && this.#host.udp !== undefined) {

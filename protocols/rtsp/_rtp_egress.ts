@@ -32,6 +32,14 @@ export interface RtpUnit {
   framed?: Map<number, Uint8Array>;
 }
 
+/** Packets built (once per stream) and sent (once per player), server-wide. */
+export interface RtpCounters {
+  /** RTP packets built by the streams' packetizers. */
+  built: number;
+  /** RTP packets handed to players' transports. */
+  sent: number;
+}
+
 /** One described track and its packetizer. */
 export interface RtpTrack {
   /** The SDP media section (with codec, payload type, clock rate). */
@@ -82,8 +90,15 @@ export class RtpStreamFormat implements EgressFormat<RtpUnit> {
    * @param configs the stream's config frames (`gopCache.configFrames()`)
    * @param now the engine clock
    */
-  constructor(configs: readonly MediaFrame[], now: () => number) {
+  #counters: RtpCounters | undefined;
+
+  constructor(
+    configs: readonly MediaFrame[],
+    now: () => number,
+    counters?: RtpCounters,
+  ) {
     this.#now = now;
+    this.#counters = counters;
     const tracks: RtpTrack[] = [];
     for (const media of mediaFromConfigs(configs)) {
       let packetizer: RtpPacketizer;
@@ -127,6 +142,7 @@ export class RtpStreamFormat implements EgressFormat<RtpUnit> {
     const track = this.tracks[index]!;
     if (frame.codec !== track.media.codec) return null;
     const packets = track.packetizer.packetize(frame);
+    if (this.#counters) this.#counters.built += packets.length;
     if (packets.length > 0) track.lastAt = this.#now();
     return { track: index, packets: packets.length > 0 ? packets : EMPTY };
   }

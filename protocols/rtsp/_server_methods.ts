@@ -40,7 +40,7 @@ import {
   type ServerSession,
   type SessionTable,
 } from "./_session.ts";
-import type { RtpStreamFormat, RtpUnit } from "./_rtp_egress.ts";
+import type { RtpCounters, RtpStreamFormat, RtpUnit } from "./_rtp_egress.ts";
 import type { UdpPair } from "./_udp.ts";
 import { PlayEgress } from "./_play.ts";
 import { type AnnouncedTrack, RecordIngest, tracksOf } from "./_record.ts";
@@ -54,6 +54,7 @@ export interface ServerContext {
   sessions: SessionTable;
   udp: UdpPair | undefined;
   egress: UnitEgress<RtpUnit>;
+  counters: RtpCounters;
   realm: string;
   nonces: NonceIssuer;
   digestPassword:
@@ -444,6 +445,7 @@ export class RtspMethods {
         write: (b) => this.#conn.write(b),
         udp: this.#ctx.udp,
         clock: this.#host.clock,
+        counters: this.#ctx.counters,
       },
     );
     const base = targetOf(req.uri).base.replace(/\/trackID=\d+$/, "");

@@ -26,7 +26,11 @@ import type { RtspLimits } from "./message.ts";
 import { NonceIssuer } from "./auth.ts";
 import { SessionTable } from "./_session.ts";
 import { UdpPair } from "./_udp.ts";
-import { RtpStreamFormat, type RtpUnit } from "./_rtp_egress.ts";
+import {
+  type RtpCounters,
+  RtpStreamFormat,
+  type RtpUnit,
+} from "./_rtp_egress.ts";
 import { RtspServerConnection } from "./_server_connection.ts";
 
 /**
@@ -125,6 +129,7 @@ export class RtspHandler implements ProtocolHandler {
   #connections = new Set<RtspServerConnection>();
   #sessions: SessionTable;
   #refused = 0;
+  #counters: RtpCounters = { built: 0, sent: 0 };
 
   /**
    * Configure the server (nothing is bound until `serve()`).
@@ -155,6 +160,14 @@ export class RtspHandler implements ProtocolHandler {
   /** Open sessions. */
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * RTP packets built (once per stream, by its packetizers) and sent (once
+   * per player): `sent / built` is the fan-out each built packet served.
+   */
+  get rtpPackets(): { built: number; sent: number } {
+    return { ...this.#counters };
   }
 
   /** Connections refused by the cap or the gate. */
@@ -204,11 +217,13 @@ export class RtspHandler implements ProtocolHandler {
       sessionTimeoutMs: o.sessionTimeoutMs ?? 60_000,
       sessions: this.#sessions,
       udp,
+      counters: this.#counters,
       egress: new UnitEgress<RtpUnit>(
         (stream) =>
           new RtpStreamFormat(
             stream.gopCache.configFrames(),
             () => clock.now(),
+            this.#counters,
           ),
         {
           egressTickMs: o.egressTickMs ?? 0,

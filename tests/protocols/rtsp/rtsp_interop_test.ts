@@ -93,7 +93,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "rtsp interop: an RTMP-published stream plays over RTSP in ffprobe (UDP) and GStreamer rtspsrc",
+    "rtsp interop: an RTMP-published stream plays over RTSP in 4 concurrent ffprobes (UDP, TCP: each packet built once, sent to all) and GStreamer rtspsrc",
   ignore: missing("ffmpeg", "ffprobe", "gst-launch-1.0"),
   ...opts,
   async fn() {
@@ -105,8 +105,25 @@ Deno.test({
       "publish",
     );
     const url = `${origin.rtspUrl}/live/rtmp`;
-    const probe = await probeFrames(url, ["-rtsp_transport", "udp"]);
-    assert.ok(probe.video >= 40 && probe.audio >= 60, JSON.stringify(probe));
+    // Four concurrent players (2 UDP, 2 TCP): each packet is built once per
+    // stream and sent to every player.
+    const before = origin.rtsp.rtpPackets;
+    const probes = await Promise.all(
+      ["udp", "udp", "tcp", "tcp"].map((t) =>
+        probeFrames(url, ["-rtsp_transport", t])
+      ),
+    );
+    for (const probe of probes) {
+      assert.ok(probe.video >= 40 && probe.audio >= 60, JSON.stringify(probe));
+    }
+    const after = origin.rtsp.rtpPackets;
+    const built = after.built - before.built;
+    const sent = after.sent - before.sent;
+    assert.ok(sent > 1.5 * built, `sent ${sent} packets from ${built} built`);
+    if (Deno.env.get("RTSP_FIGURES")) {
+      // deno-lint-ignore no-console
+      console.error(`rtp packets: built ${built}, sent ${sent}`);
+    }
     const gst = new Deno.Command("gst-launch-1.0", {
       args: [
         "-q",
