@@ -75,6 +75,12 @@ function publisher(path: string, port: number): Deno.ChildProcess {
   }).spawn();
 }
 
+function kill(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already exited */ }
+}
+
 async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -114,8 +120,9 @@ try {
     lost: srt.stats.packetsLost,
     dropped: srt.stats.packetsDropped,
   };
-  pub.kill("SIGKILL");
+  kill(pub);
   await pub.status;
+  console.log(JSON.stringify({ ingest: results.ingest }));
   await until(() => engine.getStream("live/bench") === undefined); // peer idle timeout
   // (2) fan-out
   pub = publisher(`${dir}/5.ts`, port);
@@ -149,7 +156,7 @@ try {
       new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "{}",
     ),
   };
-  pub.kill("SIGKILL");
+  kill(pub);
   await pub.status;
 } finally {
   controller.abort();

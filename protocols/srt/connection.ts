@@ -17,86 +17,21 @@ import { decodeLoss, SrtReceiver } from "./_receiver.ts";
 import { SrtSender } from "./_sender.ts";
 import { type SrtCrypto, SrtKmState } from "./key_material.ts";
 import { SrtControlType, type SrtPacket, writeSrtControl } from "./packet.ts";
+import type {
+  SrtConnectionConfig,
+  SrtConnectionStats,
+} from "./connection_types.ts";
 
-/**
- * Settings of an established connection (agreed by the handshake).
- *
- * @example
- * ```ts
- * import type { SrtConnectionConfig } from "@arcly/stream/srt";
- * const config: SrtConnectionConfig = { localSocketId: 1, peerSocketId: 2, initialSeq: 0,
- *   receiveLatencyMs: 120, sendLatencyMs: 120, startMs: 0, send: () => {} };
- * ```
- */
-export interface SrtConnectionConfig {
-  /** Our socket id. */
-  localSocketId: number;
-  /** The peer's socket id (destination of everything we send). */
-  peerSocketId: number;
-  /** Initial sequence number of both directions. */
-  initialSeq: number;
-  /** TSBPD latency of what we receive, ms. */
-  receiveLatencyMs: number;
-  /** TSBPD latency of what we send (the peer's), ms. */
-  sendLatencyMs: number;
-  /** Connection start on the `now` clock (timestamps count from it). */
-  startMs: number;
-  /** Sends one datagram to the peer. */
-  send: (datagram: Uint8Array) => void;
-  /** Receives payloads in order. */
-  deliver?: (payload: Uint8Array) => void;
-  /** Called once when the connection ends. */
-  onClose?: (reason: string) => void;
-  /** Keys (both directions), when encrypted. */
-  crypto?: SrtCrypto;
-  /** Close after this long without a packet from the peer; default 5,000 ms. */
-  peerIdleTimeoutMs?: number;
-  /** Receive ring, packets; default 8,192. */
-  receiveCapacity?: number;
-  /** Send buffer, packets; default 8,192. */
-  sendCapacity?: number;
-  /** Peer understands the R flag; default true. */
-  rexmitFlag?: boolean;
-}
-
-/**
- * Counters of one connection.
- *
- * @example
- * ```ts
- * import type { SrtConnectionStats } from "@arcly/stream/srt";
- * const lost = (s: SrtConnectionStats): number => s.receivedLost;
- * ```
- */
-export interface SrtConnectionStats {
-  /** Data packets received. */
-  receivedPackets: number;
-  /** Payload bytes delivered. */
-  receivedBytes: number;
-  /** Packets detected lost. */
-  receivedLost: number;
-  /** Packets skipped as too late. */
-  receivedDropped: number;
-  /** Retransmitted packets received. */
-  receivedRetransmitted: number;
-  /** Packets that could not be decrypted. */
-  undecrypted: number;
-  /** Data packets sent. */
-  sentPackets: number;
-  /** Payload bytes sent. */
-  sentBytes: number;
-  /** Packets re-sent. */
-  sentRetransmitted: number;
-  /** Packets dropped by the sender. */
-  sentDropped: number;
-  /** Smoothed round-trip time, ms. */
-  rttMs: number;
-}
+export type {
+  SrtConnectionConfig,
+  SrtConnectionStats,
+} from "./connection_types.ts";
 
 const ACK_INTERVAL_MS = 10;
 const KEEPALIVE_MS = 1000;
 const MAX_NAK_WORDS = 300;
 const ACK_HISTORY = 64;
+const PACING_WINDOW_MS = 10;
 
 /**
  * One established connection.
@@ -133,6 +68,13 @@ export class SrtConnection {
   #rttUs = 100_000;
   #rttVarUs = 50_000;
   #undecrypted = 0;
+  #pending: { payload: Uint8Array; ts: number }[] = [];
+  #pendingHead = 0;
+  #pendingCap: number;
+  #pacedDrops = 0;
+  #burst: number;
+  #windowStart = -Infinity;
+  #windowSent = 0;
 
   /**
    * Start a connection in the established state.
@@ -146,6 +88,8 @@ export class SrtConnection {
     this.#lastReceived = now;
     this.#lastSent = now;
     this.#lastDataSent = now;
+    this.#pendingCap = config.sendCapacity ?? 8192;
+    this.#burst = config.burstPackets ?? 64;
     this.#receiver = new SrtReceiver(
       config.initialSeq,
       config.receiveLatencyMs,
@@ -183,7 +127,7 @@ export class SrtConnection {
       sentPackets: s.packets,
       sentBytes: s.bytes,
       sentRetransmitted: s.retransmitted,
-      sentDropped: s.dropped,
+      sentDropped: s.dropped + this.#pacedDrops,
       rttMs: this.#rttUs / 1000,
     };
   }
@@ -222,15 +166,62 @@ export class SrtConnection {
    */
   sendPayload(payload: Uint8Array, now: number): void {
     if (this.#closed) return;
+    if (now - this.#windowStart >= PACING_WINDOW_MS) {
+      this.#windowStart = now;
+      this.#windowSent = 0;
+    }
+    if (
+      this.#pending.length === this.#pendingHead &&
+      this.#windowSent < this.#burst
+    ) {
+      this.#transmit(payload, this.#ts(now), now);
+      return;
+    }
+    // paced: a burst (a joining reader's replay) leaves at most `burst`
+    // packets per 10 ms; the queue is bounded like the send buffer
+    if (this.#pending.length - this.#pendingHead >= this.#pendingCap) {
+      this.#pendingHead++;
+      this.#pacedDrops++;
+    }
+    this.#pending.push({ payload, ts: this.#ts(now) });
+  }
+
+  #transmit(payload: Uint8Array, ts: number, now: number): void {
+    this.#windowSent++;
     this.#lastSent = now;
     this.#lastDataSent = now;
     this.#c.send(this.#sender.packetize(
       payload,
-      this.#ts(now),
+      ts,
       this.#c.peerSocketId,
       this.#crypto,
       now,
     ));
+  }
+
+  #drain(now: number): void {
+    if (now - this.#windowStart >= PACING_WINDOW_MS) {
+      this.#windowStart = now;
+      this.#windowSent = 0;
+    }
+    while (
+      this.#pendingHead < this.#pending.length && this.#windowSent < this.#burst
+    ) {
+      const p = this.#pending[this.#pendingHead++]!;
+      this.#transmit(p.payload, p.ts, now);
+    }
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending = [];
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead > 1024) {
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+  }
+
+  /** Payloads waiting for the pacer. */
+  get queued(): number {
+    return this.#pending.length - this.#pendingHead;
   }
 
   /**
@@ -350,6 +341,7 @@ export class SrtConnection {
     }
     this.#receiver.tick(now);
     this.#sender.tick(now);
+    this.#drain(now);
     const ackSeq = this.#receiver.ackSeq;
     if (
       now - this.#lastAckAt >= ACK_INTERVAL_MS &&

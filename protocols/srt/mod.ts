@@ -28,6 +28,7 @@ export * from "./listener_handshake.ts";
 export * from "./ts_format.ts";
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./pull_push.ts";
 export { StreamError } from "../../media/stream_error.ts";
 // The kernel types this module's signatures mention (Engine, StreamHost,
 // MediaFrame, StreamErrorCode, …) are re-exported (types only) so the docs resolve.
