@@ -37,6 +37,7 @@ import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
 import type {
   Credentials,
+  HttpRouteProvider,
   MediaSource,
   OnDemandProvider,
   StreamHandle,
@@ -267,6 +268,40 @@ export class TranscodeService implements AsyncDisposable {
       progress: job.progress,
       pid: job.pid,
       rendition,
+    };
+  }
+
+  /**
+   * `GET /api/transcode` (every job's {@linkcode TranscodeStats}) and
+   * `GET /api/transcode/{app}/{name}~{variant}` (one), as an
+   * `HttpRouteProvider` for `createHttpApp`'s `extraRoutes`.
+   *
+   * @returns the route provider
+   */
+  routes(): HttpRouteProvider {
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: {
+          "content-type": "application/json",
+          "cache-control": "no-store",
+          "access-control-allow-origin": "*",
+        },
+      });
+    return {
+      name: "transcode-api",
+      fetch: (request) => {
+        const path = new URL(request.url).pathname;
+        if (request.method !== "GET" || !path.startsWith("/api/transcode")) {
+          return null;
+        }
+        if (path === "/api/transcode" || path === "/api/transcode/") {
+          return json({ transcoders: this.list() });
+        }
+        const key = decodeURIComponent(path.slice("/api/transcode/".length));
+        const stats = this.stats(key);
+        return stats ? json(stats) : json({ error: "no such transcoder" }, 404);
+      },
     };
   }
 

@@ -55,6 +55,20 @@ Deno.test({
     (e: unknown) => e instanceof StreamError && e.code === "LimitExceeded",
   );
   assert.ok(events.some((e) => e.type === "refused"));
+  // Stats per derived stream, also over HTTP.
+  const api = service.routes();
+  const one = await api.fetch(
+    new Request("http://x/api/transcode/live/cam~240p"),
+    {},
+  );
+  assert.equal(one!.status, 200);
+  assert.equal((await one!.json()).variant, "240p");
+  const all =
+    await (await api.fetch(new Request("http://x/api/transcode"), {}))!.json();
+  assert.deepEqual(all.transcoders.map((t: { key: string }) => t.key), [
+    "live/cam~240p",
+  ]);
+  assert.equal(api.fetch(new Request("http://x/live/cam.flv"), {}), null);
   const viewer = a.subscribe();
   const first = await viewer.next();
   assert.ok(first);

@@ -222,7 +222,12 @@ export class Connection implements ConnIo {
       }
       direct = liveBodyOf(response);
       if (direct !== undefined) {
-        const start = await this.#prepareDirect(request, response, direct);
+        const start = await this.#prepareDirect(
+          request,
+          response,
+          direct,
+          head.minorVersion === 1,
+        );
         return () => start().finally(() => completed.resolve());
       }
       const keepAlive = head.keepAlive && !this.#shuttingDown;
@@ -304,6 +309,7 @@ export class Connection implements ConnIo {
     request: Request,
     response: Response,
     direct: LiveBody,
+    http11: boolean,
   ): Promise<() => Promise<void>> {
     // No more request heads on this connection; bytes already read after
     // this head are the first WebSocket frames (or ignored for HTTP).
@@ -328,8 +334,11 @@ export class Connection implements ConnIo {
       );
       return () => runWebSocketBody(this, head, direct, early);
     }
+    // HTTP/1.1: chunked, so the end of the stream is a clean end of body
+    // (ffmpeg reports a close-delimited end as "Stream ends prematurely").
     const head = encoder.encode(
       statusAndHeaders(response, this.#server.date()) +
+        (http11 ? "transfer-encoding: chunked\r\n" : "") +
         "connection: close\r\n\r\n",
     );
     if (request.method === "HEAD" || response.status !== 200) {
@@ -337,6 +346,6 @@ export class Connection implements ConnIo {
       direct.cancel("no body");
       return () => this.write(head);
     }
-    return () => runStreamBody(this, head, direct);
+    return () => runStreamBody(this, head, direct, http11);
   }
 }

@@ -1,10 +1,12 @@
 // Live bodies on the origin's HTTP/1.1 server (see ../live_body.ts):
 // after the head, the connection belongs to the body's `run(sink)`.
 //
-// HTTP: a close-delimited body (RFC 9112 §6.3, rule 8), so there is no chunk
-// framing and each shared batch is written as it is: one `conn.write` per
-// batch (one op promise and one reaction; a partial write finishes with
-// writeAll). WebSocket (RFC 6455): every write is one binary message, each
+// HTTP/1.1: a chunked body (RFC 9112 §7.1), each shared batch framed once
+// as one chunk for every viewer (a WeakMap keyed by the batch's bytes, like
+// the WebSocket frames), then the last chunk when the stream ends, so
+// clients see a clean end of body. HTTP/1.0: close-delimited (§6.3, rule 8),
+// each batch written as it is. Either way one `conn.write` per batch (a
+// partial write finishes with writeAll). WebSocket (RFC 6455): every write is one binary message, each
 // shared batch framed once for every viewer (a WeakMap keyed by the batch's
 // bytes); writes are serialized with the pongs
 // and the close the reader sends; nothing follows a close frame; the reader
@@ -25,6 +27,25 @@ import {
 
 const EMPTY = new Uint8Array(0);
 
+/** Each shared batch framed once as one HTTP/1.1 chunk, for every viewer. */
+const chunks = new WeakMap<Uint8Array, Uint8Array>();
+function chunkOf(bytes: Uint8Array): Uint8Array {
+  let out = chunks.get(bytes);
+  if (out === undefined) {
+    const size = new TextEncoder().encode(`${bytes.length.toString(16)}\r\n`);
+    out = new Uint8Array(size.length + bytes.length + 2);
+    out.set(size);
+    out.set(bytes, size.length);
+    out[out.length - 2] = 0x0d;
+    out[out.length - 1] = 0x0a;
+    chunks.set(bytes, out);
+  }
+  return out;
+}
+
+/** The last chunk and an empty trailer section (RFC 9112 §7.1). */
+const LAST_CHUNK = new Uint8Array([0x30, 0x0d, 0x0a, 0x0d, 0x0a]);
+
 /** Each shared batch framed once as a binary message, for every WebSocket viewer. */
 const framed = new WeakMap<Uint8Array, Uint8Array>();
 function binaryFrame(bytes: Uint8Array): Uint8Array {
@@ -36,21 +57,25 @@ function binaryFrame(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Write `head`, then run a close-delimited live body until it returns. */
+/** Write `head`, then run a chunked (or close-delimited) live body until it returns. */
 export async function runStreamBody(
   io: ConnIo,
   head: Uint8Array,
   direct: LiveBody,
+  chunked = false,
 ): Promise<void> {
   await io.write(head);
   const gone = Promise.withResolvers<void>();
   const conn = io.conn;
   const sink: LiveSink = {
     // A failure rejects the write and ends run().
-    write: (bytes) =>
-      conn.write(bytes).then((n) =>
+    write: (batch) => {
+      if (chunked && batch.length === 0) return Promise.resolve(); // "0" ends a body
+      const bytes = chunked ? chunkOf(batch) : batch;
+      return conn.write(bytes).then((n) =>
         n < bytes.length ? writeAll(conn, bytes.subarray(n)) : undefined
-      ),
+      );
+    },
     abort: () => {
       gone.resolve();
       io.abort();
@@ -58,6 +83,10 @@ export async function runStreamBody(
     peerGone: gone.promise,
   };
   await direct.run(sink);
+  if (chunked) {
+    // The stream ended (or the peer left: then this write fails, quietly).
+    await writeAll(conn, LAST_CHUNK).catch(() => {});
+  }
 }
 
 /**

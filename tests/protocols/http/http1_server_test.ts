@@ -271,33 +271,73 @@ Deno.test("http1: maxConnections and a per-IP gate refuse at accept, audited", a
   }
 });
 
-Deno.test("http1: HTTP-FLV is written straight to the socket (close-delimited), a valid FLV from a keyframe", async () => {
-  await using o = await startOrigin();
-  const handle = o.engine.startPublish(StreamKey.parse("live/cam"));
-  for (const f of sampleFrames()) {
-    if (f.dts > 1500) break;
-    handle.publishFrame(f);
-  }
-  const reading = exchange(
-    o.port,
-    "GET /live/cam.flv HTTP/1.1\r\nHost: x\r\n\r\n",
-    5_000,
+for (const version of ["1.1", "1.0"] as const) {
+  Deno.test(
+    `http1: HTTP-FLV is written straight to the socket (HTTP/${version}: ${
+      version === "1.1"
+        ? "chunked, ends with the last chunk"
+        : "close-delimited"
+    }), a valid FLV from a keyframe`,
+    async () => {
+      await using o = await startOrigin();
+      const handle = o.engine.startPublish(StreamKey.parse("live/cam"));
+      for (const f of sampleFrames()) {
+        if (f.dts > 1500) break;
+        handle.publishFrame(f);
+      }
+      const reading = exchange(
+        o.port,
+        `GET /live/cam.flv HTTP/${version}\r\nHost: x\r\n\r\n`,
+        5_000,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      handle.end();
+      const r = await reading;
+      assert.ok(r.closed, "the body ends with the stream");
+      const headEnd = r.text.indexOf("\r\n\r\n");
+      const head = r.text.slice(0, headEnd).toLowerCase();
+      assert.match(head, /^http\/1\.1 200 ok/);
+      assert.match(head, /content-type: video\/x-flv/);
+      assert.match(head, /connection: close/);
+      assert.doesNotMatch(head, /\r\ncontent-length:/);
+      let body = r.bytes.subarray(headEnd + 4);
+      if (version === "1.1") {
+        assert.match(head, /\r\ntransfer-encoding: chunked/);
+        body = dechunk(body); // throws unless it ends with the last chunk
+      } else {
+        assert.doesNotMatch(head, /\r\ntransfer-encoding:/);
+      }
+      const { header, frames } = readFlvFile(body);
+      assert.ok(header.hasVideo && header.hasAudio);
+      const firstVideo = frames.find((f) => f.kind === "video" && !f.config);
+      assert.ok(firstVideo?.keyframe);
+    },
   );
-  await new Promise((r) => setTimeout(r, 200));
-  handle.end();
-  const r = await reading;
-  assert.ok(r.closed, "the body ends with the stream");
-  const headEnd = r.text.indexOf("\r\n\r\n");
-  const head = r.text.slice(0, headEnd).toLowerCase();
-  assert.match(head, /^http\/1\.1 200 ok/);
-  assert.match(head, /content-type: video\/x-flv/);
-  assert.match(head, /connection: close/);
-  assert.doesNotMatch(head, /\r\n(transfer-encoding|content-length):/);
-  const { header, frames } = readFlvFile(r.bytes.subarray(headEnd + 4));
-  assert.ok(header.hasVideo && header.hasAudio);
-  const firstVideo = frames.find((f) => f.kind === "video" && !f.config);
-  assert.ok(firstVideo?.keyframe);
-});
+}
+
+/** The payload of a complete chunked body (RFC 9112 §7.1); throws if cut short. */
+function dechunk(body: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  while (true) {
+    const lineEnd = body.indexOf(0x0a, at);
+    assert.ok(lineEnd > at, "a chunk size line");
+    const size = parseInt(decoder.decode(body.subarray(at, lineEnd - 1)), 16);
+    assert.ok(Number.isInteger(size), "a hex chunk size");
+    at = lineEnd + 1;
+    if (size === 0) break;
+    parts.push(body.subarray(at, at + size));
+    at += size + 2;
+    assert.ok(at <= body.length, "chunk within the body");
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
 
 Deno.test("http1: WS-FLV over the own server: 101, binary messages forming an FLV, clean close", async () => {
   await using o = await startOrigin();
