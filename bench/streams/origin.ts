@@ -1,0 +1,48 @@
+/**
+ * Our origin for the many-streams benchmark: `Engine` (library defaults, any
+ * number of publishers), `RtmpHandler`, and with `--hls` the `HlsPackaging`
+ * pipeline writing MPEG-TS segments (2 s target, 3-segment window) to
+ * `--hls-dir` through `FsStorage` — the same work nginx-rtmp does with
+ * `hls on`. No HTTP listener: the load process reads playlists from disk.
+ *
+ * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR]`
+ *
+ * @module
+ */
+
+import { Engine } from "../../src/mod.ts";
+import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
+import { HlsPackaging } from "../../pipelines/mod.ts";
+import { FsStorage } from "../../media/storage/mod.ts";
+
+function flag(name: string): string | undefined {
+  const arg = Deno.args.find((a) =>
+    a === `--${name}` || a.startsWith(`--${name}=`)
+  );
+  return arg === undefined ? undefined : arg.slice(name.length + 3);
+}
+
+const engine = Engine.builder().maxPublishers(10_000).application({
+  name: "live",
+}).build();
+const rtmp = new RtmpHandler({
+  hostname: "127.0.0.1",
+  port: Number(flag("rtmp-port") ?? 1935),
+  maxConnections: 20_000,
+});
+let packaging: HlsPackaging | null = null;
+if (flag("hls") !== undefined) {
+  const dir = flag("hls-dir") ?? "hls";
+  Deno.mkdirSync(dir, { recursive: true });
+  packaging = new HlsPackaging({
+    engine,
+    storage: new FsStorage({ root: dir }),
+    format: "ts",
+    lowLatency: false,
+    targetDurationMs: 2000,
+    windowSize: 3,
+  });
+}
+await engine.serveUntilSignal([rtmp]);
+await packaging?.[Symbol.asyncDispose]();
+Deno.exit(0);
