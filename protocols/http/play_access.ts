@@ -139,6 +139,7 @@ export function httpStatusOf(
     case "LimitExceeded":
     case "Timeout":
     case "Lagged":
+    case "Unavailable":
       return 503;
     default:
       return 500;

@@ -5,7 +5,7 @@
 // serving; Redis stopped keeps streams flowing and new lookups recover when
 // it returns; a restarted origin is re-pulled.
 import assert from "node:assert/strict";
-import { ffprobe, missing, tempDir } from "../_tools.ts";
+import { ffprobe, missing, run, tempDir } from "../_tools.ts";
 import { startRedis } from "./_redis.ts";
 import { publish, readFlv, startNode, stop, until } from "./_cluster.ts";
 
@@ -49,6 +49,21 @@ Deno.test({
         return r.ok && text.includes("#EXTINF") ? text : undefined;
       });
       assert.match(hlsB, /#EXT-X-TARGETDURATION/);
+
+      // Publishing to an edge is refused with a clear reason.
+      const refused = await run("ffmpeg", [
+        ...[
+          "-v",
+          "error",
+          "-f",
+          "lavfi",
+          "-i",
+          "testsrc2=size=160x120:rate=25",
+        ],
+        ...["-t", "1", "-c:v", "libx264", "-f", "flv"],
+        `rtmp://127.0.0.1:${edgeA.rtmpPort}/live/pushed`,
+      ], { timeoutMs: 20_000 });
+      assert.notEqual(refused.code, 0, "publishing to an edge must fail");
 
       // Plays from both edges, over HTTP-FLV and RTMP.
       const flvA = await ffprobe(`${edgeA.base}/live/cam.flv`, [
@@ -106,10 +121,7 @@ Deno.test({
       // A new lookup fails cleanly (no such stream can be located now).
       const lookup = await fetch(`${edgeB.base}/live/other.flv`);
       await lookup.body?.cancel();
-      assert.ok(
-        lookup.status >= 400,
-        `lookup while Redis is down: ${lookup.status}`,
-      );
+      assert.equal(lookup.status, 503, "lookup while Redis is down");
       const again = await startRedis(redis.port);
       try {
         // The origin re-announces when Redis returns; a new stream is found.
