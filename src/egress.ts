@@ -35,6 +35,11 @@ import { checkEgressTickMs } from "./_egress_tick.ts";
 
 export { checkEgressTickMs, MAX_EGRESS_TICK_MS } from "./_egress_tick.ts";
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
 /**
  * Default egress tick, ms: 100. The viewers of a stream wake on one shared
  * tick and write what arrived since as one shared batch: at most 10 writes
@@ -97,13 +102,15 @@ export type FormatSource<U> =
  * for await (const bytes of session) await write(bytes);
  * ```
  */
-export class EgressSession<B> implements AsyncIterable<B>, Disposable {
+export class EgressSession<B>
+  implements AsyncIterable<B>, AsyncIterator<B>, Disposable {
   /** The viewer's resilient subscription (its `closed` tells why it ended). */
   readonly subscription: Subscription;
   #tick: EgressTick;
   #batchOf: (frames: readonly MediaFrame[]) => B | null;
   #replay: MediaFrame[] | null;
   #leave: () => void;
+  #done = false;
 
   /**
    * Created by {@linkcode LiveEgress.open}.
@@ -149,32 +156,60 @@ export class EgressSession<B> implements AsyncIterable<B>, Disposable {
       : this.#batchOf(replay);
   }
 
-  /** The batches: replay first (at once), then one per egress tick with frames. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<B, void, undefined> {
+  /**
+   * The batches: replay first (at once), then one per egress tick with
+   * frames. The session is its own (single-consumer) iterator: no generator
+   * object per viewer, one pending `next()` at a time.
+   */
+  [Symbol.asyncIterator](): EgressSession<B> {
+    return this;
+  }
+
+  /**
+   * The next batch (the replay first), or done once the stream ended or the
+   * viewer was evicted or closed.
+   *
+   * @returns the batch, or `{ done: true }`
+   */
+  async next(): Promise<IteratorResult<B, undefined>> {
+    if (this.#done) return DONE;
+    const replay = this.takeReplay();
+    if (replay !== null) return { value: replay, done: false };
     const sub = this.subscription;
-    try {
-      const replay = this.takeReplay();
-      if (replay !== null) yield replay;
-      while (true) {
-        await sub.ready();
-        if (!sub.isClosed) await this.#tick.next();
-        let frames: MediaFrame[];
-        try {
-          frames = sub.takeAll();
-        } catch {
-          return; // evicted: the kernel already reported it
-        }
-        if (frames.length === 0) {
-          if (sub.isClosed) return;
-          continue;
-        }
-        const batch = this.#batchOf(frames);
-        if (batch !== null) yield batch;
+    while (true) {
+      await sub.ready();
+      if (this.#done) return this.#finish();
+      if (!sub.isClosed) await this.#tick.next();
+      let frames: MediaFrame[];
+      try {
+        frames = sub.takeAll();
+      } catch {
+        return this.#finish(); // evicted: the kernel already reported it
       }
-    } finally {
-      this.#leave();
-      sub.close("egress ended");
+      if (frames.length === 0) {
+        if (sub.isClosed || this.#done) return this.#finish();
+        continue;
+      }
+      const batch = this.#batchOf(frames);
+      if (batch !== null) return { value: batch, done: false };
     }
+  }
+
+  /**
+   * Stop iterating (what `break` in `for await` calls): releases the viewer.
+   *
+   * @returns `{ done: true }`
+   */
+  return(): Promise<IteratorResult<B, undefined>> {
+    return Promise.resolve(this.#finish());
+  }
+
+  #finish(): IteratorResult<B, undefined> {
+    this.#done = true;
+    this.#replay = null;
+    this.#leave();
+    this.subscription.close("egress ended");
+    return DONE;
   }
 
   /**
@@ -183,6 +218,7 @@ export class EgressSession<B> implements AsyncIterable<B>, Disposable {
    * @param reason why, for the subscription's end
    */
   close(reason = "viewer left"): void {
+    this.#done = true;
     this.#replay = null;
     this.#leave();
     this.subscription.close(reason);

@@ -1,7 +1,7 @@
 // One connection of the origin's HTTP/1.1 server: requests in order
 // (keep-alive, pipelining), each head within `headerTimeoutMs`, then maybe a
-// live body that owns the socket until it ends (see _http1_server.ts
-// for the whole data path).
+// live body that owns the socket until it ends (see server.ts for the
+// whole data path).
 import { type LiveBody, liveBodyOf, markLiveHost } from "../live_body.ts";
 import { runStreamBody, runWebSocketBody } from "./_live.ts";
 import { closeQuietly, isDisconnect, writeAll } from "../../net/mod.ts";

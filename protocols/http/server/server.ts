@@ -27,16 +27,18 @@
 //
 // Memory per connection: the head buffer (2–16 KiB, dropped when a direct
 // body starts), the Request/Response objects while a request runs, nothing
-// per chunk on direct bodies. Shutdown: the listener closes, idle
+// per chunk on live bodies. Shutdown: the listener closes, idle
 // connections close at once, requests in flight get `shutdownGraceMs`, then
 // every connection is closed.
 //
-// Files: this one (accept loop, limits, shutdown), _http1_connection.ts (one
-// connection's requests), _http1_parse.ts (request heads),
-// _http1_response.ts (response serialization), _http1_direct.ts (direct
-// HTTP and WebSocket bodies), _http1_io.ts (what a connection offers its
-// writers). The accept loop and its admission control are the kernel's
-// shared one (protocols/net/), the same the RTMP server runs.
+// Files (protocols/http/server/, the adapter folder of the own server):
+// this one (accept loop, shutdown), types.ts (limits, handler info),
+// _connection.ts (one connection's requests), _parse.ts (request heads),
+// _response.ts (response serialization), _live.ts (live bodies written to
+// the socket: HTTP and WebSocket), _io.ts (what a connection offers its
+// writers), _websocket.ts (RFC 6455 frames). The accept loop and its
+// admission control are the network layer's (protocols/net/), the same the
+// RTMP server runs.
 import type { Clock } from "../../../src/clock.ts";
 import type { ConnectionGate } from "../../../src/connection_gate.ts";
 import { Connection } from "./_connection.ts";

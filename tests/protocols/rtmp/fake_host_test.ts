@@ -60,6 +60,12 @@ class FakeHost implements StreamHost {
   authorize(): Promise<void> {
     return Promise.resolve();
   }
+  attach(): () => void {
+    return () => {};
+  }
+  attachOnDemand(): () => void {
+    return () => {};
+  }
   streams(): [] {
     return [];
   }
