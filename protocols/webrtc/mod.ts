@@ -20,6 +20,7 @@ export * from "./webrtc_handler.ts";
 export * from "./udp_mux.ts";
 export * from "./stun_username.ts";
 export * from "./sdp_offer.ts";
+export * from "./dtls_retransmit.ts";
 
 // Types from the kernel and media that this module's signatures use;
 // re-exported (types only) so the docs resolve.

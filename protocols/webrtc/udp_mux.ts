@@ -24,6 +24,7 @@
 import dgram from "node:dgram";
 import { StreamError } from "../../media/stream_error.ts";
 import { classifyDatagram, stunBindingUsername } from "./stun_username.ts";
+import { DtlsRetransmitFilter } from "./dtls_retransmit.ts";
 
 /** A `[host, port]` pair, as werift passes addresses.
  *
@@ -57,7 +58,7 @@ export interface UdpMuxOptions {
  * @example
  * ```ts
  * import type { UdpMuxStats } from "@arcly/stream/webrtc";
- * const stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0 };
+ * const stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0, dtlsDuplicates: 0 };
  * ```
  */
 export interface UdpMuxStats {
@@ -69,6 +70,8 @@ export interface UdpMuxStats {
   dropped: number;
   /** Datagrams sent. */
   sent: number;
+  /** Early DTLS flight retransmissions dropped (see `DtlsRetransmitFilter`). */
+  dtlsDuplicates: number;
 }
 
 /**
@@ -98,6 +101,8 @@ export class MuxedTransport {
   onClose: (() => void) | undefined;
   readonly #mux: UdpMux;
   readonly #addresses = new Set<string>();
+  /** Drops the peer's early DTLS flight retransmissions. */
+  readonly dtlsFilter: DtlsRetransmitFilter = new DtlsRetransmitFilter(1_000);
 
   /** Created by {@linkcode UdpMux.createTransport}. */
   constructor(mux: UdpMux) {
@@ -170,7 +175,13 @@ export class UdpMux {
   readonly #hostname: string;
   #port = 0;
   /** Counters. */
-  readonly stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0 };
+  readonly stats: UdpMuxStats = {
+    received: 0,
+    routed: 0,
+    dropped: 0,
+    sent: 0,
+    dtlsDuplicates: 0,
+  };
 
   private constructor(socket: dgram.Socket, hostname: string, max: number) {
     this.#socket = socket;
@@ -276,6 +287,13 @@ export class UdpMux {
     }
     if (!target || target.closed) {
       this.stats.dropped++;
+      return;
+    }
+    if (
+      data[0]! >= 20 && data[0]! <= 63 &&
+      !target.dtlsFilter.accept(data, performance.now())
+    ) {
+      this.stats.dtlsDuplicates++;
       return;
     }
     this.stats.routed++;

@@ -1,0 +1,120 @@
+// Latency, measured in Chromium:
+// - glass-to-glass WHIP → origin → WHEP: a canvas draws Date.now() as bars,
+//   is published over WHIP, played back over WHEP in the same page, and the
+//   bars are read back from each decoded frame (p50/p95 over ≥ 60 frames);
+// - time to first frame of a new WHEP viewer (createOffer → first decoded
+//   frame, requestVideoFrameCallback) of an RTMP-published stream.
+// Figures are printed (and appended to $WEBRTC_RESULTS when set); the
+// asserted bounds are generous for a loaded CI machine, the goals are in
+// bench/results/webrtc.md.
+import assert from "node:assert/strict";
+import { launchChromium } from "../../_browser.ts";
+import { missing } from "../../_tools.ts";
+import {
+  publishRtmp,
+  startWebRtcOrigin,
+  stopProcess,
+  until,
+} from "./_origin.ts";
+import { servePage, startWhep, viewerState } from "./_pages.ts";
+import { LATENCY_PAGE } from "./_latency_page.ts";
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+async function report(line: string): Promise<void> {
+  // deno-lint-ignore no-console
+  console.log(line);
+  const path = Deno.env.get("WEBRTC_RESULTS");
+  if (path) await Deno.writeTextFile(path, line + "\n", { append: true });
+}
+
+Deno.test({
+  name:
+    "webrtc latency: glass-to-glass WHIP → WHEP in Chromium (canvas barcode)",
+  ignore: missing("chromium"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using origin = await startWebRtcOrigin();
+    await using served = servePage(LATENCY_PAGE);
+    await using browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(served.url);
+    await page.evaluate(
+      ([a, b]) =>
+        (globalThis as unknown as { run(a: string, b: string): Promise<void> })
+          .run(a, b),
+      [
+        `${origin.base}/live/glass/whip`,
+        `${origin.base}/live/glass/whep`,
+      ] as const,
+    );
+    const deadline = Date.now() + 30_000;
+    let samples: number[] = [];
+    while (Date.now() < deadline && samples.length < 90) {
+      await page.waitForTimeout(500);
+      samples = await page.evaluate(() =>
+        (globalThis as unknown as { samples: number[] }).samples
+      );
+    }
+    assert.ok(samples.length >= 30, `${samples.length} barcode frames read`);
+    const steady = samples.slice(Math.floor(samples.length / 3)); // after the start-up burst
+    const p50 = percentile(steady, 0.5);
+    const p95 = percentile(steady, 0.95);
+    await report(
+      `glass-to-glass WHIP→WHEP (Chromium canvas barcode, ${steady.length} frames): p50 ${p50} ms, p95 ${p95} ms, min ${
+        Math.min(...steady)
+      } ms`,
+    );
+    assert.ok(p50 < 1_500, `p50 ${p50} ms`);
+  },
+});
+
+Deno.test({
+  name:
+    "webrtc latency: time to first frame of a new WHEP viewer of an RTMP stream",
+  ignore: missing("ffmpeg", "chromium"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using origin = await startWebRtcOrigin();
+    const ffmpeg = publishRtmp(`rtmp://127.0.0.1:${origin.rtmpPort}/live/cam`);
+    try {
+      await until(
+        () => origin.engine.getStream("live/cam")?.gopCache.hasVideo ?? false,
+        15_000,
+        "a keyframe",
+      );
+      await new Promise((r) => setTimeout(r, 1_500)); // a GOP in progress, as for a real new viewer
+      await using browser = await launchChromium();
+      const firsts: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const page = await browser.newPage();
+        const t0 = Date.now();
+        const answer = await startWhep(page, `${origin.base}/live/cam/whep`);
+        assert.equal(answer.status, 201, answer.body);
+        let state = await viewerState(page);
+        while (state.firstFrameMs === null && Date.now() - t0 < 15_000) {
+          await page.waitForTimeout(20);
+          state = await viewerState(page);
+        }
+        assert.ok(state.firstFrameMs !== null, JSON.stringify(state));
+        firsts.push(
+          Date.now() - t0 > 0 ? Math.round(state.firstFrameMs + 0) : 0,
+        );
+        await page.close();
+      }
+      await report(
+        `time to first frame, new WHEP viewer of an RTMP stream (setRemoteDescription → first decoded frame, 3 viewers): ${
+          firsts.join(", ")
+        } ms`,
+      );
+      assert.ok(Math.min(...firsts) < 5_000, firsts.join(","));
+    } finally {
+      await stopProcess(ffmpeg);
+    }
+  },
+});
