@@ -17,6 +17,7 @@
  * | vvc   | VvcDecoderConfigurationRecord (vvcC)    | 4-byte length-prefixed NAL units                 |
  * | av1   | AV1CodecConfigurationRecord (av1C)      | low-overhead OBUs (with obu_size), no TD needed  |
  * | vp9   | VPCodecConfigurationRecord (vpcC)       | one VP9 frame (or superframe)                    |
+ * | vp8   | (none)                                  | one VP8 frame (RTP/WebRTC; containers that cannot carry it skip it) |
  * | aac   | AudioSpecificConfig                     | raw AAC access unit (no ADTS header)             |
  * | opus  | OpusHead identification header          | one Opus packet                                  |
  * | mp3   | (none)                                  | one MPEG audio frame with its header             |
@@ -65,6 +66,7 @@ export type CodecId =
   | "vvc"
   | "av1"
   | "vp9"
+  | "vp8"
   | "aac"
   | "opus"
   | "mp3"

@@ -12,6 +12,7 @@ import { H264Depacketizer, H264Packetizer } from "./h264.ts";
 import { H265Depacketizer, H265Packetizer } from "./h265.ts";
 import { OpusDepacketizer, OpusPacketizer } from "./opus.ts";
 import { Av1Depacketizer, Av1Packetizer } from "./av1.ts";
+import { Vp8Depacketizer, Vp8Packetizer } from "./vp8.ts";
 import { Vp9Depacketizer, Vp9Packetizer } from "./vp9.ts";
 import type {
   RtpDepacketizer,
@@ -25,7 +26,7 @@ import type {
  * Creates the packetizer of one stream for `codec`. Keep one per stream and
  * format: its packets (sequence numbers, SSRC) are shared by every viewer.
  *
- * @param codec h264, h265, aac, opus, pcmu, pcma, vp9 or av1
+ * @param codec h264, h265, aac, opus, pcmu, pcma, vp8, vp9 or av1
  * @param options payload type, SSRC, MTU, clock rate (required for AAC: the sample rate)
  * @returns the packetizer
  * @throws {StreamError} `Unsupported` for another codec, `InvalidInput` for bad options
@@ -59,6 +60,8 @@ export function createPacketizer(
     case "pcmu":
     case "pcma":
       return new G711Packetizer(options);
+    case "vp8":
+      return new Vp8Packetizer(options);
     case "vp9":
       return new Vp9Packetizer(options);
     case "av1":
@@ -68,7 +71,7 @@ export function createPacketizer(
     default:
       throw new StreamError(
         "Unsupported",
-        `Cannot create RTP packetizer: ${codec} is not supported (h264, h265, aac, opus, pcmu, pcma, vp9, av1)`,
+        `Cannot create RTP packetizer: ${codec} is not supported (h264, h265, aac, opus, pcmu, pcma, vp8, vp9, av1)`,
       );
   }
 }
@@ -106,6 +109,8 @@ export function createDepacketizer(
     case "PCMU":
     case "PCMA":
       return new G711Depacketizer(format, options);
+    case "VP8":
+      return new Vp8Depacketizer(format, options);
     case "VP9":
       return new Vp9Depacketizer(format, options);
     case "AV1":
@@ -119,7 +124,7 @@ export function createDepacketizer(
         "Unsupported",
         `Cannot create RTP depacketizer: ${
           format.encodingName.slice(0, 32)
-        } is not supported (H264, H265, MPEG4-GENERIC, OPUS, PCMU, PCMA, VP9, AV1)`,
+        } is not supported (H264, H265, MPEG4-GENERIC, OPUS, PCMU, PCMA, VP8, VP9, AV1)`,
       );
   }
 }

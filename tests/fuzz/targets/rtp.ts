@@ -21,6 +21,7 @@ import {
   h264Frames,
   h265Frames,
   opusFrames,
+  vp8Frames,
   vp9Frames,
 } from "../../media/rtp/_fixtures.ts";
 import { type FuzzTargetDef, simple } from "./_target.ts";
@@ -47,7 +48,7 @@ function* unframe(input: Uint8Array): Generator<Uint8Array> {
 }
 
 function packets(
-  codec: "h264" | "h265" | "aac" | "opus" | "vp9" | "av1" | "pcmu",
+  codec: "h264" | "h265" | "aac" | "opus" | "vp8" | "vp9" | "av1" | "pcmu",
   frames: MediaFrame[],
   mtu: number,
   clockRate?: number,
@@ -72,6 +73,7 @@ export function rtpTargets(): FuzzTargetDef[] {
   const h265 = packets("h265", h265Frames(), 300);
   const aac = packets("aac", aacFrames(), 200, 44100);
   const opus = packets("opus", opusFrames(20), 1200);
+  const vp8 = packets("vp8", vp8Frames(), 300);
   const vp9 = packets("vp9", vp9Frames(), 300);
   const av1 = packets("av1", av1Frames(), 300);
   const pcmu = packets("pcmu", [{
@@ -200,6 +202,11 @@ export function rtpTargets(): FuzzTargetDef[] {
       channels: 2,
       fmtp: {},
     }, opus),
+    depacketizer(
+      "vp8",
+      { encodingName: "VP8", clockRate: 90000, fmtp: {} },
+      vp8,
+    ),
     depacketizer(
       "vp9",
       { encodingName: "VP9", clockRate: 90000, fmtp: {} },

@@ -246,3 +246,21 @@ export function av1Frames(): MediaFrame[] {
     }),
   ];
 }
+
+/** VP8 IVF fixture as frames at 90 kHz (VP8 has no config frame). */
+export function vp8Frames(): MediaFrame[] {
+  const base = {
+    kind: "video",
+    codec: "vp8",
+    trackId: 0,
+    timescale: 90000,
+    config: false,
+  } as const;
+  return ivf(fixture("gop.vp8.ivf")).map((data, i) => ({
+    ...base,
+    pts: 3600 * i,
+    dts: 3600 * i,
+    keyframe: (data[0]! & 1) === 0,
+    data,
+  }));
+}

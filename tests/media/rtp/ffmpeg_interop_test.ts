@@ -20,7 +20,13 @@ import { encodeFlvFile } from "../../../media/flv/mod.ts";
 import { Fmp4Muxer } from "../../../media/fmp4/mod.ts";
 import type { MediaFrame } from "../../../media/frame.ts";
 import { missing, run, spawnLogged, tempDir } from "../../_tools.ts";
-import { aacFrames, h264Frames, h265Frames, vp9Frames } from "./_fixtures.ts";
+import {
+  aacFrames,
+  h264Frames,
+  h265Frames,
+  vp8Frames,
+  vp9Frames,
+} from "./_fixtures.ts";
 
 const fixturePath = (frames: MediaFrame[]) =>
   new URL(`./testdata/gop.${frames[0]!.codec}`, import.meta.url).pathname;
@@ -626,5 +632,142 @@ Deno.test({
       } frames; ${gst.err}`,
     );
     assert.ok(ours.every((b, i) => b === ref.stdout[i]), "identical pictures");
+  },
+});
+
+/** A minimal IVF file (our containers do not carry VP8): 32-byte header, 12-byte frame headers. */
+function ivfFile(frames: MediaFrame[], fourcc: string): Uint8Array {
+  const size = 32 + frames.reduce((n, f) => n + 12 + f.data.length, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode("DKIF"), 0);
+  view.setUint16(6, 32, true);
+  out.set(new TextEncoder().encode(fourcc), 8);
+  view.setUint32(16, frames[0]!.timescale, true);
+  view.setUint32(20, 1, true);
+  view.setUint32(24, frames.length, true);
+  let pos = 32;
+  for (const f of frames) {
+    view.setUint32(pos, f.data.length, true);
+    view.setUint32(pos + 4, f.pts, true);
+    out.set(f.data, pos + 12);
+    pos += 12 + f.data.length;
+  }
+  return out;
+}
+
+Deno.test({
+  name:
+    "rtp interop: VP8 both ways: ffmpeg -f rtp → depacketize → decodes; our packets decode in ffmpeg to the source's CRCs",
+  ignore,
+  async fn() {
+    await using dir = await tempDir("arcly-rtp-");
+    const video = await receiver();
+    try {
+      const r = await run("ffmpeg", [
+        "-v",
+        "error",
+        "-re",
+        "-t",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-g",
+        "25",
+        "-f",
+        "rtp",
+        `rtp://127.0.0.1:${video.port}`,
+        "-sdp_file",
+        `${dir.path}/in.sdp`,
+      ], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      await new Promise((res) => setTimeout(res, 300));
+      const [v] = depacketize(await Deno.readTextFile(`${dir.path}/in.sdp`), [
+        video,
+      ]);
+      assert.equal(v!.length, 50);
+      await Deno.writeFile(`${dir.path}/in.ivf`, ivfFile(v!, "VP80"));
+      const { errors, counts } = await countFrames(`${dir.path}/in.ivf`);
+      assert.equal(errors, "");
+      assert.equal(counts.vp8, 50);
+    } finally {
+      video.close();
+    }
+    const frames = vp8Frames();
+    const port = freePort();
+    await Deno.writeTextFile(
+      `${dir.path}/out.sdp`,
+      buildSdp({
+        connection: "IN IP4 127.0.0.1",
+        media: [{
+          type: "video",
+          port,
+          formats: [96],
+          rtpmap: new Map([[96, { encodingName: "VP8", clockRate: 90000 }]]),
+        }],
+      }),
+    );
+    const ff = spawnLogged("ffmpeg", [
+      "-v",
+      "error",
+      "-protocol_whitelist",
+      "file,udp,rtp",
+      "-i",
+      `${dir.path}/out.sdp`,
+      "-fps_mode",
+      "passthrough",
+      "-f",
+      "framecrc",
+      "-",
+    ], dir.path);
+    try {
+      await new Promise((res) => setTimeout(res, 1500));
+      const socket = dgram.createSocket("udp4");
+      const p = createPacketizer("vp8", { payloadType: 96 });
+      const tail = frames.slice(0, 12).map((f) => ({
+        ...f,
+        pts: f.pts + 90000 * 3,
+        dts: f.dts + 90000 * 3,
+      }));
+      for (const frame of [...frames, ...tail]) {
+        for (const bytes of p.packetize(frame)) {
+          await new Promise<void>((res) =>
+            socket.send(bytes, port, "127.0.0.1", () => res())
+          );
+        }
+        await new Promise((res) => setTimeout(res, 2));
+      }
+      await new Promise((res) => setTimeout(res, 1500));
+      socket.close();
+    } finally {
+      await ff.stop("SIGINT");
+    }
+    const reference = await run("ffmpeg", [
+      "-v",
+      "error",
+      "-i",
+      new URL("./testdata/gop.vp8.ivf", import.meta.url).pathname,
+      "-fps_mode",
+      "passthrough",
+      "-f",
+      "framecrc",
+      "-",
+    ]);
+    const crcs = (text: string) =>
+      text.split("\n").filter((l) => l.startsWith("0,")).map((l) =>
+        l.split(",").at(-1)!.trim()
+      );
+    const want = crcs(reference.stdout);
+    assert.equal(errorsOf(ff.err), "", ff.err);
+    assert.equal(want.length, frames.length);
+    assert.deepEqual(crcs(ff.out).slice(0, want.length), want);
   },
 });

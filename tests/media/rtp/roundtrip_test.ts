@@ -18,6 +18,7 @@ import {
   h265Frames,
   opusFrames,
   rng,
+  vp8Frames,
   vp9Frames,
 } from "./_fixtures.ts";
 
@@ -30,7 +31,7 @@ interface Sent {
 
 function packetizeAll(
   frames: MediaFrame[],
-  codec: "h264" | "h265" | "aac" | "opus" | "pcma" | "vp9" | "av1",
+  codec: "h264" | "h265" | "aac" | "opus" | "pcma" | "vp8" | "vp9" | "av1",
   options: {
     mtu?: number;
     clockRate?: number;
@@ -452,5 +453,47 @@ Deno.test("rtp h264: DTS lags PTS by the SPS reorder depth (0 for Baseline: DTS 
     ).filter((f) => !f.config);
     const lag = Math.max(...out.map((f) => f.pts - f.dts));
     assert.equal(lag, depth * 3000, file);
+  }
+});
+
+Deno.test("rtp vp8: round trip lossless (mtu 1200, 200) and with 3% loss (dropped to the next keyframe)", () => {
+  const frames = vp8Frames();
+  const format: RtpFormat = { encodingName: "VP8", clockRate: 90000, fmtp: {} };
+  assert.equal(frames.filter((f) => f.keyframe).length, 4);
+  for (const mtu of [1200, 200]) {
+    const out = run(
+      format,
+      packetizeAll(frames, "vp8", { mtu }).flatMap((s) => s.packets),
+    );
+    assert.equal(out.length, frames.length);
+    out.forEach((f, i) => {
+      assert.deepEqual(f.data, frames[i]!.data);
+      assert.equal(f.keyframe, frames[i]!.keyframe);
+      assert.equal(f.config, false);
+    });
+  }
+  const sent = packetizeAll(frames, "vp8", { mtu: 200 });
+  const random = rng(11);
+  const lostFrame = new Set<number>();
+  const kept: Uint8Array[] = [];
+  sent.forEach((s, i) => {
+    for (const p of s.packets) {
+      if (i > 0 && random() < 0.03) lostFrame.add(i);
+      else kept.push(p);
+    }
+  });
+  const out = run(format, kept);
+  let expected = 0;
+  let chainOk = false;
+  frames.forEach((f, i) => {
+    if (f.keyframe) chainOk = true;
+    if (lostFrame.has(i)) chainOk = false;
+    if (chainOk) expected++;
+  });
+  assert.ok(lostFrame.size > 0);
+  assert.equal(out.length, expected);
+  const byPts = new Map(frames.map((f, i) => [f.pts + LEAD * 90000, i]));
+  for (const f of out) {
+    assert.deepEqual(f.data, frames[byPts.get(f.pts)!]!.data);
   }
 });
