@@ -11,7 +11,15 @@
 import type { ClusterRelay, EventBus } from "../mod.ts";
 import { StreamKey } from "../mod.ts";
 
-/** Options for {@linkcode ClusterAnnouncer}. */
+/**
+ * Options for {@linkcode ClusterAnnouncer}.
+ *
+ * @example Announce only the `live` application
+ * ```ts
+ * import type { ClusterAnnouncerOptions } from "@arcly/stream/cluster";
+ * const filter: ClusterAnnouncerOptions["filter"] = (key) => key.app === "live";
+ * ```
+ */
 export interface ClusterAnnouncerOptions {
   /** The engine's events (`engine.events`). */
   events: EventBus;

@@ -33,7 +33,15 @@ import type {
 import { type StreamKey, systemClock } from "../mod.ts";
 import { HttpFlvPullSource } from "./http_flv_pull.ts";
 
-/** Options for {@linkcode EdgeRelay}. */
+/**
+ * Options for {@linkcode EdgeRelay}.
+ *
+ * @example Pull from origins' HTTPS port
+ * ```ts
+ * import type { EdgeRelayOptions } from "@arcly/stream/cluster";
+ * const urlOf: EdgeRelayOptions["urlOf"] = (origin, key) => `${origin}/${key.app}/${key.name}.flv`;
+ * ```
+ */
 export interface EdgeRelayOptions {
   /** Where origins announce their streams. */
   relay: ClusterRelay;
@@ -57,7 +65,15 @@ export interface EdgeRelayOptions {
   onEvent?: (event: EdgeEvent) => void;
 }
 
-/** What an {@linkcode EdgeRelay} reports. */
+/**
+ * What an {@linkcode EdgeRelay} reports.
+ *
+ * @example Log pulls
+ * ```ts
+ * import type { EdgeEvent } from "@arcly/stream/cluster";
+ * const line = (e: EdgeEvent): string => `${e.type} ${e.key}`;
+ * ```
+ */
 export type EdgeEvent =
   | { readonly type: "pullStarted"; readonly key: string; readonly url: string }
   | {

@@ -18,7 +18,15 @@ import type { Clock, MediaFrame, MediaSource } from "../mod.ts";
 import { StreamError, systemClock } from "../mod.ts";
 import { FlvReader } from "../media/flv/mod.ts";
 
-/** Options for {@linkcode HttpFlvPullSource}. */
+/**
+ * Options for {@linkcode HttpFlvPullSource}.
+ *
+ * @example A protected origin
+ * ```ts
+ * import type { HttpFlvPullOptions } from "@arcly/stream/cluster";
+ * const options: HttpFlvPullOptions = { url: "http://origin:8080/live/cam.flv?token=T", stallTimeoutMs: 3_000 };
+ * ```
+ */
 export interface HttpFlvPullOptions {
   /** Full HTTP-FLV URL, e.g. `http://origin:8080/live/cam.flv`. */
   url: string;

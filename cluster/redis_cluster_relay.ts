@@ -28,7 +28,15 @@ import {
   systemClock,
 } from "../mod.ts";
 
-/** Options for {@linkcode RedisClusterRelay}. */
+/**
+ * Options for {@linkcode RedisClusterRelay}.
+ *
+ * @example A short TTL for fast failover
+ * ```ts
+ * import type { RedisClusterRelayOptions } from "@arcly/stream/cluster";
+ * const options: RedisClusterRelayOptions = { url: "redis://127.0.0.1:6379", ttlMs: 6_000, heartbeatMs: 2_000 };
+ * ```
+ */
 export interface RedisClusterRelayOptions {
   /** `redis://HOST:PORT[/DB]` (credentials in the URL if needed). */
   url: string;
@@ -46,7 +54,15 @@ export interface RedisClusterRelayOptions {
   onEvent?: (event: ClusterRelayEvent) => void;
 }
 
-/** What a {@linkcode RedisClusterRelay} reports. */
+/**
+ * What a {@linkcode RedisClusterRelay} reports.
+ *
+ * @example Log outages
+ * ```ts
+ * import type { ClusterRelayEvent } from "@arcly/stream/cluster";
+ * const onEvent = (e: ClusterRelayEvent): string => e.type === "disconnected" ? e.error : e.type;
+ * ```
+ */
 export type ClusterRelayEvent =
   | { readonly type: "connected" }
   | { readonly type: "disconnected"; readonly error: string }

@@ -11,7 +11,15 @@
 import type { ClusterRelay, StreamKey } from "../mod.ts";
 import { StreamError } from "../mod.ts";
 
-/** Options for {@linkcode StaticOriginRelay}. */
+/**
+ * Options for {@linkcode StaticOriginRelay}.
+ *
+ * @example
+ * ```ts
+ * import type { StaticOriginRelayOptions } from "@arcly/stream/cluster";
+ * const options: StaticOriginRelayOptions = { origin: "http://127.0.0.1:8081", timeoutMs: 1_000 };
+ * ```
+ */
 export interface StaticOriginRelayOptions {
   /** The origin's HTTP base URL, e.g. `http://127.0.0.1:8081`. */
   origin: string;
