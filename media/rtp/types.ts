@@ -143,7 +143,12 @@ export interface RtpDepacketizerStats {
  * ```
  */
 export interface RtpDepacketizer {
-  /** Completed frames; config frames first when parameters appear or change. */
+  /**
+   * Completed frames; config frames first when parameters appear or change.
+   * Packets must come in sequence order. The depacketizer keeps views of a
+   * packet's payload until its access unit completes, and audio/VP8/VP9
+   * frames may be views of it: pass packets whose bytes are never reused.
+   */
   push(packet: RtpPacket): MediaFrame[];
   /** Counters. */
   readonly stats: RtpDepacketizerStats;
