@@ -19,6 +19,7 @@ export * from "./ffmpeg_args.ts";
 export * from "./ffmpeg_progress.ts";
 export * from "./ffmpeg_transcoder.ts";
 export * from "./transcode_service.ts";
+export * from "./transcode_types.ts";
 export * from "./thumbnails.ts";
 export * from "./abr_playlist.ts";
 export type * from "../src/mod.ts";

@@ -32,7 +32,6 @@
  *
  * @module
  */
-import { parseCodecConfig } from "../media/codec/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
 import type {
@@ -41,122 +40,23 @@ import type {
   MediaSource,
   OnDemandProvider,
   StreamHandle,
-  StreamHost,
   StreamKey,
   StreamPipeline,
 } from "../src/mod.ts";
 import {
-  audioBridgeArgs,
-  type PipeFormat,
-  renditionArgs,
-} from "./ffmpeg_args.ts";
-import type { FfmpegProgress } from "./ffmpeg_progress.ts";
-import type { FrameReader } from "./ffmpeg_transcoder.ts";
-import {
   derivedKey,
   parseDerivedKey,
-  planLadder,
   type PlannedRendition,
   type RenditionSpec,
 } from "./ladder.ts";
 import { type JobSpec, RESTART, TranscodeJob } from "./_transcode_job.ts";
-
-/**
- * What the service reports (to `onEvent`).
- *
- * @example
- * ```ts
- * import type { TranscodeEvent } from "@arcly/stream/transcode";
- * const e: TranscodeEvent = { type: "restarting", key: "live/cam~480p", attempt: 1, delayMs: 500, reason: "ffmpeg exited" };
- * ```
- */
-export type TranscodeEvent =
-  | { type: "started"; key: string; pid?: number | undefined }
-  | {
-    type: "restarting";
-    key: string;
-    attempt: number;
-    delayMs: number;
-    reason: string;
-  }
-  | { type: "stopped"; key: string; reason: string }
-  | { type: "refused"; key: string; reason: string };
-
-/**
- * Figures of one derived stream.
- *
- * @example
- * ```ts
- * import type { TranscodeStats } from "@arcly/stream/transcode";
- * const s: TranscodeStats = { key: "live/cam~480p", source: "live/cam", variant: "480p", running: true,
- *   restarts: 0, droppedFrames: 0, queuedBytes: 0, framesOut: 0, startedAt: 0 };
- * ```
- */
-export interface TranscodeStats {
-  /** The derived key. */
-  readonly key: string;
-  /** The source key. */
-  readonly source: string;
-  /** `480p`, `opus`, `aac`. */
-  readonly variant: string;
-  /** True while an ffmpeg runs (false during a restart backoff). */
-  readonly running: boolean;
-  /** Restarts after crashes. */
-  readonly restarts: number;
-  /** Frames dropped because ffmpeg's stdin did not keep up. */
-  readonly droppedFrames: number;
-  /** Bytes waiting for ffmpeg's stdin. */
-  readonly queuedBytes: number;
-  /** Frames published into the derived stream. */
-  readonly framesOut: number;
-  /** Engine-clock ms when the job started. */
-  readonly startedAt: number;
-  /** ffmpeg's last progress report (speed, fps, bit rate). */
-  readonly progress?: FfmpegProgress | undefined;
-  /** ffmpeg's process id while running. */
-  readonly pid?: number | undefined;
-  /** The planned rendition (renditions only). */
-  readonly rendition?: PlannedRendition | undefined;
-}
-
-/**
- * Options of {@linkcode TranscodeService}.
- *
- * @example
- * ```ts
- * import { parseLadder, type TranscodeServiceOptions } from "@arcly/stream/transcode";
- * import { Engine } from "@arcly/stream";
- * const options: TranscodeServiceOptions = { host: Engine.builder().build(), ladders: { live: parseLadder("480p,240p") } };
- * ```
- */
-export interface TranscodeServiceOptions {
-  /** The engine (or any `StreamHost`). */
-  host: StreamHost;
-  /** ABR ladder per application name; `"*"` applies to any other app. */
-  ladders?: Readonly<Record<string, readonly RenditionSpec[]>>;
-  /** `lazy` (default): renditions start with the source; `on-demand`: with their first viewer. */
-  mode?: "lazy" | "on-demand";
-  /** Most ffmpeg processes at once (default 4). */
-  maxTranscoders?: number;
-  /** ffmpeg binary (default `ffmpeg`). */
-  ffmpegPath?: string;
-  /** x264 preset (default `veryfast`). */
-  preset?: string;
-  /** Encoder threads per ffmpeg (default 0: ffmpeg decides). */
-  threads?: number;
-  /** First restart delay, ms (default 500; doubles per crash). */
-  restartBackoffMs?: number;
-  /** Largest restart delay, ms (default 10,000). */
-  maxRestartBackoffMs?: number;
-  /** Bound of each stdin queue (default 8 MiB). */
-  maxQueueBytes?: number;
-  /** How far (media ms) an ffmpeg may fall behind before frames are dropped to the next keyframe (default 3000). */
-  maxQueueMs?: number;
-  /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
-  createTsReader?: () => FrameReader;
-  /** Every service event. */
-  onEvent?: (event: TranscodeEvent) => void;
-}
+import { jobSpecOf, planFor, waitForVideoConfig } from "./_job_specs.ts";
+import { statsRoutes } from "./_stats_routes.ts";
+import type {
+  TranscodeEvent,
+  TranscodeServiceOptions,
+  TranscodeStats,
+} from "./transcode_types.ts";
 
 /**
  * Runs ABR renditions and audio bridges as derived streams.
@@ -279,30 +179,7 @@ export class TranscodeService implements AsyncDisposable {
    * @returns the route provider
    */
   routes(): HttpRouteProvider {
-    const json = (body: unknown, status = 200) =>
-      new Response(JSON.stringify(body), {
-        status,
-        headers: {
-          "content-type": "application/json",
-          "cache-control": "no-store",
-          "access-control-allow-origin": "*",
-        },
-      });
-    return {
-      name: "transcode-api",
-      fetch: (request) => {
-        const path = new URL(request.url).pathname;
-        if (request.method !== "GET" || !path.startsWith("/api/transcode")) {
-          return null;
-        }
-        if (path === "/api/transcode" || path === "/api/transcode/") {
-          return json({ transcoders: this.list() });
-        }
-        const key = decodeURIComponent(path.slice("/api/transcode/".length));
-        const stats = this.stats(key);
-        return stats ? json(stats) : json({ error: "no such transcoder" }, 404);
-      },
-    };
+    return statsRoutes(this);
   }
 
   /**
@@ -380,7 +257,7 @@ export class TranscodeService implements AsyncDisposable {
     this.#plans.delete(key);
     if (this.#closed || (this.#o.mode ?? "lazy") !== "lazy") return;
     if (this.ladderOf(stream.key.app).length === 0) return;
-    const config = await this.#waitForVideoConfig(stream);
+    const config = await waitForVideoConfig(stream);
     if (!config || this.#closed || stream.ended) return;
     const runs: Promise<void>[] = [];
     for (const r of this.#plan(key, stream, config)) {
@@ -445,7 +322,7 @@ export class TranscodeService implements AsyncDisposable {
     const spec = this.#specOf(sourceKey, variant);
     if (!spec) return null;
     const job = this.#start(spec); // throws LimitExceeded past the cap
-    const service = this;
+    const forget = () => this.#forget(job);
     return {
       name: `transcode ${spec.key}`,
       async *frames(signal: AbortSignal): AsyncGenerator<MediaFrame> {
@@ -458,7 +335,7 @@ export class TranscodeService implements AsyncDisposable {
         } finally {
           signal.removeEventListener("abort", stop);
           job.stop();
-          service.#forget(job);
+          forget();
         }
       },
     };
@@ -494,51 +371,10 @@ export class TranscodeService implements AsyncDisposable {
   }
 
   #specOf(source: string, variant: string): JobSpec | undefined {
-    const o = this.#o;
-    const base = {
-      key: derivedKey(source, variant),
-      source,
-      variant,
-      ffmpegPath: o.ffmpegPath ?? "ffmpeg",
-      maxQueueBytes: o.maxQueueBytes ?? 8 << 20,
-      maxQueueMs: o.maxQueueMs ?? 3000,
-      backoffMs: o.restartBackoffMs ?? 500,
-      maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
-    };
-    if (variant === "opus" || variant === "aac") {
-      // ffmpeg 5.1 reads no Opus from FLV: an Opus source goes in as TS.
-      const input: PipeFormat = variant === "aac" ? "mpegts" : "flv";
-      const output: PipeFormat = variant === "opus" ? "mpegts" : "flv";
-      if (output === "mpegts" && !o.createTsReader) {
-        throw new StreamError(
-          "Unsupported",
-          `Cannot start ${base.key}: an Opus bridge needs createTsReader (an MPEG-TS demuxer)`,
-        );
-      }
-      return {
-        ...base,
-        args: audioBridgeArgs(variant, { input, output }),
-        input,
-        output,
-        createReader: output === "mpegts" ? o.createTsReader : undefined,
-      };
-    }
-    const handle = o.host.getStream(source);
+    const handle = this.#o.host.getStream(source);
     const plan = this.#plans.get(source) ??
       (handle ? this.#plan(source, handle) : []);
-    const rendition = plan.find((r) => r.name === variant);
-    if (!rendition) return undefined;
-    return {
-      ...base,
-      args: renditionArgs(rendition, {
-        preset: o.preset ?? "veryfast",
-        threads: o.threads ?? 0,
-        input: "flv",
-        output: "flv",
-      }),
-      input: "flv",
-      output: "flv",
-    };
+    return jobSpecOf(this.#o, source, variant, plan);
   }
 
   #plan(
@@ -546,39 +382,8 @@ export class TranscodeService implements AsyncDisposable {
     handle: StreamHandle,
     config?: MediaFrame,
   ): PlannedRendition[] {
-    config ??= handle.gopCache.configFrames().find((f) => f.kind === "video");
-    if (!config) return [];
-    let width = 0, height = 0;
-    try {
-      const info = parseCodecConfig(config);
-      width = info.width ?? 0;
-      height = info.height ?? 0;
-    } catch { /* an unreadable config: no renditions */ }
-    const plan = planLadder(width, height, this.ladderOf(handle.key.app));
+    const plan = planFor(handle, this.ladderOf(handle.key.app), config);
     this.#plans.set(key, plan);
     return plan;
-  }
-
-  /** The source's video config: from its cache, else the first one published (bounded wait). */
-  async #waitForVideoConfig(
-    handle: StreamHandle,
-  ): Promise<MediaFrame | undefined> {
-    const cached = handle.gopCache.configFrames().find((f) =>
-      f.kind === "video"
-    );
-    if (cached) return cached;
-    const sub = handle.subscribe({ replay: true, waitForKeyframe: false });
-    try {
-      for (let i = 0; i < 600; i++) {
-        const frame = await sub.next();
-        if (frame === null) return undefined;
-        if (frame.kind === "video" && frame.config) return frame;
-      }
-      return undefined;
-    } catch {
-      return undefined;
-    } finally {
-      sub.close("video config found");
-    }
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * The public types of {@linkcode TranscodeService}: its options, events and
+ * per-derived-stream figures.
+ *
+ * @module
+ */
+import type { StreamHost } from "../src/mod.ts";
+import type { FfmpegProgress } from "./ffmpeg_progress.ts";
+import type { FrameReader } from "./ffmpeg_transcoder.ts";
+import type { PlannedRendition, RenditionSpec } from "./ladder.ts";
+
+/**
+ * What the service reports (to `onEvent`).
+ *
+ * @example
+ * ```ts
+ * import type { TranscodeEvent } from "@arcly/stream/transcode";
+ * const e: TranscodeEvent = { type: "restarting", key: "live/cam~480p", attempt: 1, delayMs: 500, reason: "ffmpeg exited" };
+ * ```
+ */
+export type TranscodeEvent =
+  | { type: "started"; key: string; pid?: number | undefined }
+  | {
+    type: "restarting";
+    key: string;
+    attempt: number;
+    delayMs: number;
+    reason: string;
+  }
+  | { type: "stopped"; key: string; reason: string }
+  | { type: "refused"; key: string; reason: string };
+
+/**
+ * Figures of one derived stream.
+ *
+ * @example
+ * ```ts
+ * import type { TranscodeStats } from "@arcly/stream/transcode";
+ * const s: TranscodeStats = { key: "live/cam~480p", source: "live/cam", variant: "480p", running: true,
+ *   restarts: 0, droppedFrames: 0, queuedBytes: 0, framesOut: 0, startedAt: 0 };
+ * ```
+ */
+export interface TranscodeStats {
+  /** The derived key. */
+  readonly key: string;
+  /** The source key. */
+  readonly source: string;
+  /** `480p`, `opus`, `aac`. */
+  readonly variant: string;
+  /** True while an ffmpeg runs (false during a restart backoff). */
+  readonly running: boolean;
+  /** Restarts after crashes. */
+  readonly restarts: number;
+  /** Frames dropped because ffmpeg's stdin did not keep up. */
+  readonly droppedFrames: number;
+  /** Bytes waiting for ffmpeg's stdin. */
+  readonly queuedBytes: number;
+  /** Frames published into the derived stream. */
+  readonly framesOut: number;
+  /** Engine-clock ms when the job started. */
+  readonly startedAt: number;
+  /** ffmpeg's last progress report (speed, fps, bit rate). */
+  readonly progress?: FfmpegProgress | undefined;
+  /** ffmpeg's process id while running. */
+  readonly pid?: number | undefined;
+  /** The planned rendition (renditions only). */
+  readonly rendition?: PlannedRendition | undefined;
+}
+
+/**
+ * Options of {@linkcode TranscodeService}.
+ *
+ * @example
+ * ```ts
+ * import { parseLadder, type TranscodeServiceOptions } from "@arcly/stream/transcode";
+ * import { Engine } from "@arcly/stream";
+ * const options: TranscodeServiceOptions = { host: Engine.builder().build(), ladders: { live: parseLadder("480p,240p") } };
+ * ```
+ */
+export interface TranscodeServiceOptions {
+  /** The engine (or any `StreamHost`). */
+  host: StreamHost;
+  /** ABR ladder per application name; `"*"` applies to any other app. */
+  ladders?: Readonly<Record<string, readonly RenditionSpec[]>>;
+  /** `lazy` (default): renditions start with the source; `on-demand`: with their first viewer. */
+  mode?: "lazy" | "on-demand";
+  /** Most ffmpeg processes at once (default 4). */
+  maxTranscoders?: number;
+  /** ffmpeg binary (default `ffmpeg`). */
+  ffmpegPath?: string;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Encoder threads per ffmpeg (default 0: ffmpeg decides). */
+  threads?: number;
+  /** First restart delay, ms (default 500; doubles per crash). */
+  restartBackoffMs?: number;
+  /** Largest restart delay, ms (default 10,000). */
+  maxRestartBackoffMs?: number;
+  /** Bound of each stdin queue (default 8 MiB). */
+  maxQueueBytes?: number;
+  /** How far (media ms) an ffmpeg may fall behind before frames are dropped to the next keyframe (default 3000). */
+  maxQueueMs?: number;
+  /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
+  createTsReader?: () => FrameReader;
+  /** Every service event. */
+  onEvent?: (event: TranscodeEvent) => void;
+}
