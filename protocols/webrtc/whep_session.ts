@@ -41,8 +41,15 @@ export interface WhepSessionStats {
   packetsDroppedBeforeConnect: number;
   nacks: number;
   retransmitted: number;
+  /** NACKed packets not resent: over the per-viewer retransmission budget. */
+  retransmitsLimited: number;
   plis: number;
 }
+
+/** Retransmissions per viewer per second, at most. */
+const RETX_PER_SECOND = 200;
+/** The same packet is not resent to a viewer within this, ms. */
+const RETX_REPEAT_MS = 100;
 
 interface RtcpLike {
   type: number;
@@ -57,6 +64,7 @@ export class WhepSession implements FeedViewer {
     packetsDroppedBeforeConnect: 0,
     nacks: 0,
     retransmitted: 0,
+    retransmitsLimited: 0,
     plis: 0,
   };
   readonly #o: WhepSessionOptions;
@@ -65,6 +73,9 @@ export class WhepSession implements FeedViewer {
   #lastRtcpAt = 0;
   #cancelTimer: (() => void) | undefined;
   #connectedAt: number | undefined;
+  #retxTokens = RETX_PER_SECOND;
+  #retxRefilledAt = 0;
+  readonly #retxAt = new WeakMap<Uint8Array, number>();
   /** Clock time when the session was created. */
   readonly createdAt: number;
 
@@ -134,12 +145,30 @@ export class WhepSession implements FeedViewer {
       this.stats.nacks++;
       const ssrc = p.feedback.mediaSourceSsrc;
       const kind = ssrc === this.#o.feed.ssrc("audio") ? "audio" : "video";
+      const now = this.#o.clock.now();
+      // Token bucket: at most RETX_PER_SECOND retransmissions per viewer
+      // (a receiver that cannot keep up would otherwise NACK everything
+      // and amplify its own overload), never the same packet twice within
+      // RETX_REPEAT_MS.
+      this.#retxTokens = Math.min(
+        RETX_PER_SECOND,
+        this.#retxTokens +
+          ((now - this.#retxRefilledAt) * RETX_PER_SECOND) / 1000,
+      );
+      this.#retxRefilledAt = now;
       for (const seq of p.feedback.lost.slice(0, 64)) {
         const packet = this.#o.feed.historic(kind, seq);
-        if (packet) {
-          this.#send(packet);
-          this.stats.retransmitted++;
+        if (!packet) continue;
+        const last = this.#retxAt.get(packet.bytes);
+        if (last !== undefined && now - last < RETX_REPEAT_MS) continue;
+        if (this.#retxTokens < 1) {
+          this.stats.retransmitsLimited++;
+          continue;
         }
+        this.#retxTokens--;
+        this.#retxAt.set(packet.bytes, now);
+        this.#send(packet);
+        this.stats.retransmitted++;
       }
     } else if (p.type === 206 && p.feedback?.count === 1) {
       this.stats.plis++;

@@ -1,0 +1,59 @@
+// The origin under test for bench/webrtc/run.ts, in its own process:
+// RTMP ingest + HTTP (WHIP/WHEP routes) + the WebRTC handler on 127.0.0.1.
+// Prints {"rtmp":…,"http":…,"udp":…} once listening, then every 2 s a
+// {"stats":…} line (sessions, feeds, mux counters, packets sent).
+import { Engine } from "../../src/mod.ts";
+import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
+import { HttpHandler } from "../../protocols/http/mod.ts";
+import { WebRtcHandler } from "../../protocols/webrtc/mod.ts";
+
+const engine = Engine.builder().build();
+const webrtc = new WebRtcHandler({
+  udp: { hostname: "127.0.0.1", port: 0 },
+  hosts: ["127.0.0.1"],
+  maxSessions: 5_000,
+});
+const rtmp = new RtmpHandler({ hostname: "127.0.0.1", port: 0 });
+const http = new HttpHandler({
+  hostname: "127.0.0.1",
+  port: 0,
+  extraRoutes: [webrtc.routes],
+  dashboard: false,
+});
+const controller = new AbortController();
+const served = engine.serve([rtmp, http, webrtc], controller.signal);
+const [r, h, u] = await Promise.all([
+  rtmp.listening,
+  http.listening,
+  webrtc.listening,
+]);
+// deno-lint-ignore no-console
+console.log(JSON.stringify({ rtmp: r.port, http: h.port, udp: u.port }));
+const timer = setInterval(() => {
+  let sent = 0;
+  let retransmitted = 0;
+  let connected = 0;
+  for (const s of webrtc.sessions()) {
+    sent += s.stats.packetsSent ?? 0;
+    retransmitted += s.stats.retransmitted ?? 0;
+    if (s.connected) connected++;
+  }
+  // deno-lint-ignore no-console
+  console.log(
+    JSON.stringify({
+      stats: {
+        ...webrtc.stats,
+        connected,
+        sent,
+        retransmitted,
+        mux: webrtc.mux?.stats,
+      },
+    }),
+  );
+}, 2_000);
+Deno.addSignalListener("SIGTERM", async () => {
+  clearInterval(timer);
+  controller.abort();
+  await served;
+  Deno.exit(0);
+});
