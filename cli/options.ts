@@ -51,8 +51,11 @@ export interface OriginOptions {
   authWebhook: string | null;
   /** Publish the bundled sample clip in a loop as `live/demo`. */
   demo: boolean;
-  /** Maximum concurrent RTMP connections. */
-  maxConnections: number;
+  /**
+   * Maximum concurrent connections per listener, or null: derived at start
+   * from the open-files limit (see `cli/connection_limits.ts`).
+   */
+  maxConnections: number | null;
   /** Maximum concurrent RTMP connections per client IP (a `ConnectionGate`), or null for no per-IP cap. */
   maxConnectionsPerIp: number | null;
   /** HTTP requests per second per client IP (burst of twice that), or null for no limit. */
@@ -120,7 +123,9 @@ Cluster (scale-out; see README "Scale-out"):
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
-  --max-connections N       connections per listener, RTMP and HTTP (default 1000)
+  --max-connections N       connections per listener, RTMP and HTTP (default: from the
+                            open-files limit, ulimit -n: 90 % of it, at least 256 kept
+                            for files, shared by the listeners; 1000 if unreadable)
   --max-connections-per-ip N  connections per client IP, RTMP and HTTP each (also rate-limits accepts)
   --http-rate N             HTTP requests per second per client IP (429 beyond)
   --idle-timeout SECONDS    reap streams without frames    (default 10)
@@ -298,11 +303,9 @@ export function parseOriginArgs(args: string[]): OriginOptions {
   }
   const segmentSeconds = positiveNumber(v.segment, "--segment", 2);
   const window = positiveNumber(v.window, "--window", 6);
-  const maxConnections = positiveNumber(
-    v["max-connections"],
-    "--max-connections",
-    1000,
-  );
+  const maxConnections = v["max-connections"] === undefined
+    ? null
+    : positiveNumber(v["max-connections"], "--max-connections", 1);
   if (!Number.isInteger(window)) {
     throw new UsageError(
       `Cannot use --window ${v.window}: expected an integer`,
@@ -340,7 +343,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     signSecret: v["sign-secret"] ?? null,
     authWebhook: v["auth-webhook"] ?? null,
     demo: v.demo ?? false,
-    maxConnections: Math.floor(maxConnections),
+    maxConnections: maxConnections === null ? null : Math.floor(maxConnections),
     maxConnectionsPerIp: v["max-connections-per-ip"] === undefined
       ? null
       : Math.floor(

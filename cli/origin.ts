@@ -29,6 +29,11 @@ import type { OriginOptions } from "./options.ts";
 import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
 import { loadClip, loopingClipSource } from "./demo_source.ts";
 import { edgePublishRefusal, startCluster } from "./cluster.ts";
+import {
+  defaultMaxConnections,
+  readOpenFilesLimit,
+  RefusalLog,
+} from "./connection_limits.ts";
 
 /** A running origin. */
 export interface RunningOrigin {
@@ -75,10 +80,13 @@ export async function startOrigin(
   log: (line: string) => void,
 ): Promise<RunningOrigin> {
   const metrics = new PrometheusObserver();
+  // Refused connections: one log line per interval, not one per refusal.
+  let refusals: RefusalLog | null = null;
   const builder = Engine.builder()
     .idleTimeout(options.idleTimeoutMs)
     .observer(metrics)
-    .audit(metrics);
+    .audit(metrics)
+    .audit({ record: (event) => refusals?.record(event) });
   const auth = authenticatorFor(options);
   if (options.edge) {
     builder.authenticator(
@@ -87,6 +95,16 @@ export async function startOrigin(
   } else if (auth) builder.authenticator(auth);
   const engine = builder.build();
   metrics.attach(engine);
+  refusals = new RefusalLog({ clock: engine.clock, log });
+  // Each connection is a file descriptor: the default cap fits the process's
+  // open-files limit (an explicit --max-connections wins).
+  const listeners = 1 + (options.rtmp ? 1 : 0) +
+    (options.rtmps && options.tls ? 1 : 0);
+  const openFiles = options.maxConnections === null
+    ? await readOpenFilesLimit()
+    : null;
+  const maxConnections = options.maxConnections ??
+    defaultMaxConnections(openFiles, listeners);
 
   await Deno.mkdir(options.hlsDir, { recursive: true });
   const hlsStorage = new FsStorage({ root: options.hlsDir });
@@ -133,11 +151,11 @@ export async function startOrigin(
   const gate = options.maxConnectionsPerIp === null
     ? null
     : new ConnectionGate({
-      maxConnections: options.maxConnections,
+      maxConnections,
       maxPerIp: options.maxConnectionsPerIp,
     });
   const limits = {
-    maxConnections: options.maxConnections,
+    maxConnections,
     ...(gate ? { gate } : {}),
   };
   const rtmp = options.rtmp
@@ -151,13 +169,13 @@ export async function startOrigin(
   const httpGate = options.maxConnectionsPerIp === null
     ? null
     : new ConnectionGate({
-      maxConnections: options.maxConnections,
+      maxConnections,
       maxPerIp: options.maxConnectionsPerIp,
     });
   const http = new HttpHandler({
     ...options.http,
     ...(options.https && tls ? tls : {}),
-    maxConnections: options.maxConnections,
+    maxConnections,
     ...(httpGate ? { gate: httpGate } : {}),
     ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
@@ -212,6 +230,7 @@ export async function startOrigin(
 
   const finished = (async () => {
     await serving;
+    refusals?.close();
     await cluster.close();
     await demo;
     await packaging.close();
@@ -241,7 +260,15 @@ export async function startOrigin(
   );
   log(`  stats          ${web}/api/streams   metrics ${web}/metrics`);
   log(
-    `  limits         ${options.maxConnections} connections per listener${
+    `  limits         ${maxConnections} connections per listener${
+      options.maxConnections !== null
+        ? ""
+        : openFiles === null
+        ? " (open-files limit unreadable: fallback)"
+        : ` (from the open-files limit ${openFiles}, ${listeners} listener${
+          listeners === 1 ? "" : "s"
+        })`
+    }${
       options.maxConnectionsPerIp === null
         ? ""
         : `, ${options.maxConnectionsPerIp} per client IP`

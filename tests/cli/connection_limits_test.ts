@@ -125,3 +125,91 @@ Deno.test("RefusalLog as an audit sink counts only refused connections", () => {
   assert.match(lines[0]!, /\(http: maxConnections \(10\) reached\)/);
   log.close();
 });
+
+Deno.test({
+  name:
+    "cli origin: default cap from the open-files limit in the banner; refusals logged once, counted in /metrics and /api/streams",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const { parseOriginArgs } = await import("../../cli/options.ts");
+  const { startOrigin } = await import("../../cli/origin.ts");
+  const dir = await Deno.makeTempDir();
+  const args = (extra: string[]) =>
+    parseOriginArgs([
+      "--rtmp",
+      "127.0.0.1:0",
+      "--http",
+      "127.0.0.1:0",
+      "--hls-dir",
+      `${dir}/hls`,
+      ...extra,
+    ]);
+  try {
+    // default: derived from this process's limit, two listeners
+    const lines: string[] = [];
+    const a = await startOrigin(args([]), (l) => lines.push(l));
+    const expected = defaultMaxConnections(await readOpenFilesLimit(), 2);
+    await a.stop();
+    const banner = lines.find((l) => l.includes("limits"));
+    assert.ok(banner !== undefined);
+    assert.match(
+      banner,
+      new RegExp(
+        `${expected} connections per listener \\(from the open-files limit`,
+      ),
+    );
+    // explicit cap of 1: the 2nd and 3rd HTTP connections are refused
+    const logged: string[] = [];
+    const b = await startOrigin(
+      args(["--max-connections", "1"]),
+      (l) => logged.push(l),
+    );
+    try {
+      const held = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: b.httpPort,
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 2; i++) {
+        const c = await Deno.connect({
+          hostname: "127.0.0.1",
+          port: b.httpPort,
+        });
+        assert.equal(await c.read(new Uint8Array(8)), null); // closed at accept
+        c.close();
+      }
+      held.close();
+      const refusedLines = logged.filter((l) => /connection.* refused/.test(l));
+      assert.equal(refusedLines.length, 1, refusedLines.join("\n"));
+      assert.match(refusedLines[0]!, /\(http: maxConnections \(1\) reached\)/);
+      assert.ok(
+        logged.some((l) =>
+          /^\s+limits\s+1 connections per listener \(refusals/.test(l)
+        ),
+      );
+      // The held slot frees once the server sees the close: retry a little.
+      let api: { refusedConnections?: number } | null = null;
+      for (let i = 0; i < 30 && api === null; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        try {
+          const res = await fetch(`http://127.0.0.1:${b.httpPort}/api/streams`);
+          api = await res.json();
+        } catch { /* refused: the slot is still taken */ }
+      }
+      assert.ok(api !== null);
+      assert.ok(api.refusedConnections! >= 2, `${api.refusedConnections}`);
+      const metrics =
+        await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`))
+          .text();
+      const counted =
+        /arcly_connections_refused_total\{protocol="http",reason="maxConnections"\} (\d+)/
+          .exec(metrics);
+      assert.ok(counted !== null && Number(counted[1]) >= 2, metrics);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
