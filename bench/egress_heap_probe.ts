@@ -1,0 +1,105 @@
+// deno-lint-ignore-file no-console -- command-line probe: stdout is its interface
+/**
+ * JS heap per live viewer (after GC), deterministic where RSS is noisy.
+ *
+ * ```sh
+ * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts session   # kernel egress sessions
+ * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts manual    # the pre-seam hand-written loop
+ * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts http 500  # HTTP-FLV viewers over loopback
+ * ```
+ *
+ * @module
+ */
+import {
+  Engine,
+  JoinedEgress,
+  JoinedEgressCache,
+  type MediaFrame,
+} from "../mod.ts";
+import { flvTagFormat, HttpHandler } from "../protocols/http/mod.ts";
+
+const mode = Deno.args[0] ?? "session";
+const n = Number(Deno.args[1] ?? (mode === "http" ? 500 : 2000));
+const gc = (globalThis as unknown as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function heap(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc!();
+    await sleep(50);
+  }
+  return Deno.memoryUsage().heapUsed;
+}
+
+const engine = Engine.builder()
+  .application({ name: "live", maxSubscribers: 50_000 }).build();
+const stream = engine.startPublish("live/cam");
+const video = (dts: number, keyframe: boolean): MediaFrame => ({
+  kind: "video",
+  codec: "h264",
+  trackId: 0,
+  pts: dts,
+  dts,
+  timescale: 1000,
+  keyframe,
+  config: false,
+  data: new Uint8Array(4000),
+});
+let dts = 0;
+// Traffic only for HTTP viewers (the kernel-only modes measure idle viewers).
+const timer = setInterval(() => {
+  for (let i = 0; i < 3 && mode === "http"; i++, dts += 33) {
+    stream.publishFrame(video(dts, dts % 1980 === 0));
+  }
+}, 100);
+const http = new HttpHandler({ hostname: "127.0.0.1", port: 0 });
+const serving = mode === "http" ? engine.serve([http]) : Promise.resolve();
+await sleep(300);
+const before = await heap();
+const conns: Deno.Conn[] = [];
+const egress = new JoinedEgress(flvTagFormat);
+for (let i = 0; i < n; i++) {
+  if (mode === "session") {
+    const session = egress.open(stream);
+    (async () => {
+      for await (const bytes of session) if (bytes.length < 0) break;
+    })();
+  } else if (mode === "manual") {
+    const cache = new JoinedEgressCache(flvTagFormat);
+    const tick = stream.egressTick(100);
+    const sub = stream.subscribeResilient();
+    sub.closed.then(tick.join());
+    (async () => {
+      while (!sub.isClosed) {
+        await sub.ready();
+        if (!sub.isClosed) await tick.next();
+        const frames = sub.takeAll();
+        if (frames.length === 0 && sub.isClosed) break;
+        // (evicted at shutdown: the rejection ends the loop)
+        if (cache.batch(frames).length < 0) break;
+      }
+    })().catch(() => {});
+  } else {
+    const { port } = await http.listening;
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(
+      new TextEncoder().encode("GET /live/cam.flv HTTP/1.1\r\nHost: x\r\n\r\n"),
+    );
+    conns.push(conn);
+    (async () => {
+      const buf = new Uint8Array(65536);
+      while ((await conn.read(buf).catch(() => null)) !== null) { /* drain */ }
+    })();
+  }
+}
+await sleep(mode === "http" ? 3000 : 300);
+const after = await heap();
+console.log(
+  `${mode}: ${n} viewers, ${engine.subscriberCount} subscribed, ${
+    Math.round((after - before) / n)
+  } bytes of JS heap per viewer`,
+);
+clearInterval(timer);
+for (const conn of conns) conn.close();
+await engine.shutdown({ deadlineMs: 0 });
+await serving;
