@@ -135,11 +135,16 @@ export class AacDepacketizer extends AudioDepacketizer
     );
   }
 
+  #afterGap = false;
+  /** Timestamp of a fragmented AU whose start may have been lost: skipped. */
+  #skipTs: number | undefined;
+
   protected override lost(): void {
     if (this.#fragment !== null) {
       this.#fragment = null;
       this.core.droppedFrames++;
     }
+    this.#afterGap = true;
   }
 
   protected payload(packet: RtpPacket, out: MediaFrame[]): void {
@@ -169,6 +174,20 @@ export class AacDepacketizer extends AudioDepacketizer
       indexes.push(index);
     }
     const data = p.subarray(dataStart);
+    if (this.#afterGap) {
+      this.#afterGap = false;
+      // a fragment right after a loss may be a continuation: drop its AU
+      if (sizes.length === 1 && sizes[0]! > data.length) {
+        this.#skipTs = packet.timestamp;
+      }
+    }
+    if (this.#skipTs !== undefined) {
+      if (this.#skipTs === packet.timestamp) {
+        if (packet.marker) this.core.droppedFrames++;
+        return;
+      }
+      this.#skipTs = undefined;
+    }
     const frag = this.#fragment;
     if (frag !== null) {
       if (

@@ -10,6 +10,7 @@ import { AacDepacketizer, AacPacketizer } from "./aac.ts";
 import { G711Depacketizer, G711Packetizer } from "./g711.ts";
 import { H264Depacketizer, H264Packetizer } from "./h264.ts";
 import { H265Depacketizer, H265Packetizer } from "./h265.ts";
+import { LatmDepacketizer } from "./latm.ts";
 import { OpusDepacketizer, OpusPacketizer } from "./opus.ts";
 import { Av1Depacketizer, Av1Packetizer } from "./av1.ts";
 import { Vp8Depacketizer, Vp8Packetizer } from "./vp8.ts";
@@ -117,6 +118,8 @@ export function createDepacketizer(
       return new Av1Depacketizer(format, options);
     case "MPEG4-GENERIC":
       return new AacDepacketizer(format, options);
+    case "MP4A-LATM":
+      return new LatmDepacketizer(format, options);
     case "OPUS":
       return new OpusDepacketizer(format, options);
     default:
@@ -124,7 +127,7 @@ export function createDepacketizer(
         "Unsupported",
         `Cannot create RTP depacketizer: ${
           format.encodingName.slice(0, 32)
-        } is not supported (H264, H265, MPEG4-GENERIC, OPUS, PCMU, PCMA, VP8, VP9, AV1)`,
+        } is not supported (H264, H265, MPEG4-GENERIC, MP4A-LATM, OPUS, PCMU, PCMA, VP8, VP9, AV1)`,
       );
   }
 }

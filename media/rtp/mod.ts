@@ -1,7 +1,8 @@
 /**
  * RTP (RFC 3550) and its payload formats, without sockets: packet parse and
  * serialize, per-stream packetizers and depacketizers for H.264 (RFC 6184),
- * H.265 (RFC 7798), AAC (RFC 3640 mpeg4-generic), Opus (RFC 7587), G.711
+ * H.265 (RFC 7798), AAC (RFC 3640 mpeg4-generic; MP4A-LATM RFC 6416 depacketize
+ * only), Opus (RFC 7587), G.711
  * (RFC 3551), VP8 (RFC 7741), VP9 (RFC 9628) and AV1 (AOM AV1 RTP v1.0), RTCP reports and feedback (RFC 3550, RFC 4585), and a bounded
  * reorder buffer ({@linkcode RtpReorderBuffer}).
  *

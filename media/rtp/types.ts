@@ -80,7 +80,7 @@ export interface RtpPacketizer {
  * ```
  */
 export interface RtpFormat {
-  /** "H264", "H265", "MPEG4-GENERIC", "OPUS", "PCMU", "PCMA", "VP8", "VP9", "AV1" (case-insensitive). */
+  /** "H264", "H265", "MPEG4-GENERIC", "MP4A-LATM", "OPUS", "PCMU", "PCMA", "VP8", "VP9", "AV1" (case-insensitive). */
   encodingName: string;
   /** RTP clock rate. */
   clockRate: number;

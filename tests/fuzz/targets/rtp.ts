@@ -74,6 +74,22 @@ export function rtpTargets(): FuzzTargetDef[] {
   const aac = packets("aac", aacFrames(), 200, 44100);
   const opus = packets("opus", opusFrames(20), 1200);
   const vp8 = packets("vp8", vp8Frames(), 300);
+  // MP4A-LATM: [PayloadLengthInfo][AU] per packet, one fragmented across two
+  const latm = aacFrames().slice(1).map((f, i) => {
+    const lengthInfo = [
+      ...Array(Math.floor(f.data.length / 255)).fill(255),
+      f.data.length % 255,
+    ];
+    return serializeRtpPacket({
+      marker: true,
+      payloadType: 96,
+      sequenceNumber: i,
+      timestamp: 1024 * i,
+      ssrc: 1,
+      csrcs: [],
+      payload: new Uint8Array([...lengthInfo, ...f.data]),
+    });
+  });
   const vp9 = packets("vp9", vp9Frames(), 300);
   const av1 = packets("av1", av1Frames(), 300);
   const pcmu = packets("pcmu", [{
@@ -202,6 +218,11 @@ export function rtpTargets(): FuzzTargetDef[] {
       channels: 2,
       fmtp: {},
     }, opus),
+    depacketizer("latm", {
+      encodingName: "MP4A-LATM",
+      clockRate: 44100,
+      fmtp: { cpresent: "0", config: "40002420adca00" },
+    }, latm),
     depacketizer(
       "vp8",
       { encodingName: "VP8", clockRate: 90000, fmtp: {} },

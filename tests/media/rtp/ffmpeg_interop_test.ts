@@ -771,3 +771,65 @@ Deno.test({
     assert.deepEqual(crcs(ff.out).slice(0, want.length), want);
   },
 });
+
+Deno.test({
+  name:
+    "rtp interop: GStreamer AAC as MP4A-LATM (rtpmp4apay) and MPEG4-GENERIC (rtpmp4gpay) → depacketize → FLV decodes with zero errors",
+  ignore: missing("ffmpeg", "ffprobe", "gst-launch-1.0"),
+  async fn() {
+    await using dir = await tempDir("arcly-rtp-");
+    for (const payloader of ["rtpmp4apay", "rtpmp4gpay"]) {
+      const rx = await receiver();
+      let caps = "";
+      try {
+        const r = await run("gst-launch-1.0", [
+          "-v",
+          "audiotestsrc",
+          "num-buffers=100",
+          "is-live=true",
+          "!",
+          "audio/x-raw,rate=44100,channels=2",
+          "!",
+          "avenc_aac",
+          "!",
+          payloader,
+          "!",
+          "udpsink",
+          "host=127.0.0.1",
+          `port=${rx.port}`,
+        ], { timeoutMs: 30_000 });
+        assert.equal(r.code, 0, r.stderr);
+        caps = r.stdout.match(/caps = application\/x-rtp, (.*)/)![1]!;
+        await new Promise((res) => setTimeout(res, 300));
+      } finally {
+        rx.close();
+      }
+      // the caps are the SDP parameters: encoding-name, clock-rate, config, …
+      const params = Object.fromEntries(
+        [...caps.matchAll(/([\w-]+)=\(\w+\)([^,]+)/g)].map((
+          m,
+        ) => [m[1]!, m[2]!.trim()]),
+      );
+      const d = createDepacketizer({
+        encodingName: params["encoding-name"]!,
+        clockRate: Number(params["clock-rate"]),
+        fmtp: params,
+      });
+      const frames = rx.packets.flatMap((b) => d.push(parseRtpPacket(b)));
+      assert.equal(d.stats.lost, 0);
+      assert.equal(frames[0]!.config, true);
+      assert.deepEqual(
+        [...frames[0]!.data.subarray(0, 2)],
+        [0x12, 0x10],
+        payloader,
+      ); // AAC LC 44.1 kHz stereo
+      const media = frames.filter((f) => !f.config);
+      assert.ok(media.length >= 95, `${payloader}: ${media.length} AUs`);
+      const flv = `${dir.path}/${payloader}.flv`;
+      await Deno.writeFile(flv, encodeFlvFile(frames));
+      const { errors, counts } = await countFrames(flv);
+      assert.equal(errors, "", payloader);
+      assert.equal(counts.aac, media.length, payloader);
+    }
+  },
+});

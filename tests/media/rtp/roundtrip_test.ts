@@ -497,3 +497,71 @@ Deno.test("rtp vp8: round trip lossless (mtu 1200, 200) and with 3% loss (droppe
     assert.deepEqual(f.data, frames[byPts.get(f.pts)!]!.data);
   }
 });
+
+Deno.test("rtp aac: fragmented AUs (mtu 100) with 5% loss: every emitted AU is an original, never a partial one", () => {
+  const frames = aacFrames();
+  const aus = frames.slice(1);
+  const long: MediaFrame[] = [
+    frames[0]!,
+    ...Array.from(
+      { length: 20 * aus.length },
+      (_, i) => ({ ...aus[i % aus.length]!, pts: 1024 * i, dts: 1024 * i }),
+    ),
+  ];
+  const format: RtpFormat = {
+    encodingName: "MPEG4-GENERIC",
+    clockRate: 44100,
+    fmtp: { config: "1210" },
+  };
+  for (const seed of [1, 2, 3]) {
+    const random = rng(seed);
+    const kept = packetizeAll(long, "aac", { mtu: 100, clockRate: 44100 })
+      .flatMap((s) => s.packets).filter((_, i) => i < 2 || random() >= 0.05);
+    const out = run(format, kept).filter((f) => !f.config);
+    assert.ok(out.length > 0 && out.length < long.length - 1);
+    for (const f of out) {
+      const i = (f.pts - LEAD * 44100) / 1024;
+      assert.deepEqual(f.data, long[i + 1]!.data, `AU ${i}`);
+    }
+  }
+});
+
+Deno.test("rtp latm: MP4A-LATM (cpresent=0) AUs, several sub-frames, fragments; a loss drops up to the next marker", () => {
+  const d = createDepacketizer({
+    encodingName: "MP4A-LATM",
+    clockRate: 44100,
+    fmtp: { cpresent: "0", config: "40002420adca00" },
+  });
+  const packet = (seq: number, ts: number, payload: number[], marker = true) =>
+    d.push({
+      marker,
+      payloadType: 96,
+      sequenceNumber: seq,
+      timestamp: ts,
+      ssrc: 1,
+      csrcs: [],
+      payload: new Uint8Array(payload),
+    });
+  const first = packet(1, 0, [3, 1, 2, 3]);
+  assert.deepEqual(first.map((f) => [f.config, [...f.data]]), [[true, [
+    0x12,
+    0x10,
+  ]], [false, [1, 2, 3]]]);
+  const au = Array.from({ length: 300 }, (_, i) => i & 0xff);
+  assert.deepEqual(packet(2, 1024, [255, 45, ...au.slice(0, 100)], false), []);
+  assert.deepEqual(packet(3, 1024, au.slice(100)).map((f) => f.data.length), [
+    300,
+  ]);
+  assert.deepEqual(packet(5, 3072, au.slice(100)), []); // after the loss of 4: skipped up to the marker
+  assert.deepEqual(packet(6, 4096, [1, 9]).map((f) => [...f.data]), [[9]]);
+  assert.equal(d.stats.lost, 1);
+  assert.throws(
+    () =>
+      createDepacketizer({
+        encodingName: "MP4A-LATM",
+        clockRate: 44100,
+        fmtp: { config: "40002420adca00" },
+      }),
+    (e) => e instanceof StreamError && e.code === "Unsupported",
+  );
+});
