@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type dgram from "node:dgram";
 import { StreamError } from "../../media/stream_error.ts";
 import {
   encodeStreamIdExt,
@@ -37,6 +36,14 @@ export interface CallerOptions {
   connectTimeoutMs?: number;
 }
 
+/** The socket, as the handshake sees it. */
+export interface CallerLink {
+  /** Send a datagram to the listener. */
+  send(bytes: Uint8Array): void;
+  /** Route received datagrams to `handler` (undefined: stop). */
+  listen(handler: ((bytes: Uint8Array) => void) | undefined): void;
+}
+
 /** What was agreed. */
 export interface Agreed {
   localSocketId: number;
@@ -65,7 +72,7 @@ function rejection(type: number): StreamError {
 
 /** Run the caller handshake: induction, then conclusion, retried every 250 ms. */
 export async function callerHandshake(
-  socket: dgram.Socket,
+  link: CallerLink,
   o: CallerOptions,
 ): Promise<Agreed> {
   const localSocketId = 1 + Math.floor(Math.random() * 0x7ffffffe);
@@ -90,7 +97,7 @@ export async function callerHandshake(
   };
   let request = handshakePacket(0, 0, base);
   let phase: "induction" | "conclusion" = "induction";
-  const send = () => socket.send(request, o.port, o.hostname);
+  const send = () => link.send(request);
   return await new Promise<Agreed>((resolve, reject) => {
     const deadline = setTimeout(
       () =>
@@ -106,16 +113,14 @@ export async function callerHandshake(
     const finish = (result: Agreed | StreamError) => {
       clearTimeout(deadline);
       clearInterval(retry);
-      socket.off("message", onMessage);
+      link.listen(undefined);
       if (result instanceof StreamError) reject(result);
       else resolve(result);
     };
     const onMessage = (buf: Uint8Array) => {
       let hs: SrtHandshake;
       try {
-        const p = parseSrtPacket(
-          new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-        );
+        const p = parseSrtPacket(buf);
         if (!p.control || p.type !== SrtControlType.Handshake) return;
         hs = parseHandshake(p.cif);
       } catch {
@@ -188,7 +193,7 @@ export async function callerHandshake(
         ...(crypto !== undefined ? { crypto } : {}),
       });
     };
-    socket.on("message", onMessage);
+    link.listen(onMessage);
     send();
   });
 }

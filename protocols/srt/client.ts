@@ -13,12 +13,12 @@
  *
  * @module
  */
-import dgram from "node:dgram";
 import { StreamError } from "../../media/stream_error.ts";
 import { SrtConnection, type SrtConnectionStats } from "./connection.ts";
 import { parseSrtPacket } from "./packet.ts";
 import { sendTs } from "./_sessions.ts";
 import { callerHandshake } from "./_caller_handshake.ts";
+import { openUdp, type UdpSocket } from "./_udp.ts";
 
 /**
  * Where and how to connect.
@@ -99,7 +99,7 @@ export function parseSrtUrl(url: string): SrtClientOptions {
  * ```
  */
 export class SrtClient {
-  #socket: dgram.Socket;
+  #socket: UdpSocket;
   #conn: SrtConnection;
   #queue: Uint8Array[] = [];
   #wake: (() => void) | undefined;
@@ -111,7 +111,8 @@ export class SrtClient {
   droppedPayloads = 0;
 
   private constructor(
-    socket: dgram.Socket,
+    socket: UdpSocket,
+    route: (handler: (bytes: Uint8Array) => void) => void,
     make: (
       deliver: (p: Uint8Array) => void,
       onClose: (r: string) => void,
@@ -133,14 +134,10 @@ export class SrtClient {
       this.#closedReason = reason;
       clearInterval(this.#timer);
       this.#wake?.();
-      try {
-        socket.close();
-      } catch { /* closed */ }
-      done(reason);
+      socket.close().finally(() => done(reason));
     });
     this.#timer = setInterval(() => this.#conn.tick(performance.now()), 10);
-    socket.on("message", (buf: Uint8Array) => {
-      const msg = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    route((msg) => {
       try {
         this.#conn.handle(parseSrtPacket(msg), performance.now());
       } catch { /* garbage */ }
@@ -155,33 +152,42 @@ export class SrtClient {
    * @throws {StreamError} `Timeout`, or the listener's rejection (`Unauthorized`, `NotFound`, `AlreadyPublishing`, `Protocol`)
    */
   static async connect(options: SrtClientOptions): Promise<SrtClient> {
-    const socket = dgram.createSocket(
-      options.hostname.includes(":") ? "udp6" : "udp4",
+    let handler: ((bytes: Uint8Array) => void) | undefined;
+    const socket = await openUdp(
+      options.hostname.includes(":") ? "::" : "0.0.0.0",
+      0,
+      (bytes) => handler?.(bytes),
     );
-    await new Promise<void>((r) => socket.bind(0, () => r()));
+    const route = (h: ((bytes: Uint8Array) => void) | undefined) => {
+      handler = h;
+    };
     try {
-      const agreed = await callerHandshake(socket, options);
+      const agreed = await callerHandshake({
+        send: (bytes) => socket.send(bytes, options.port, options.hostname),
+        listen: route,
+      }, options);
       const start = performance.now();
-      return new SrtClient(socket, (deliver, onClose) =>
-        new SrtConnection({
-          localSocketId: agreed.localSocketId,
-          peerSocketId: agreed.peerSocketId,
-          initialSeq: agreed.initialSeq,
-          receiveLatencyMs: agreed.receiveLatencyMs,
-          sendLatencyMs: agreed.sendLatencyMs,
-          startMs: start,
-          ...(agreed.crypto !== undefined ? { crypto: agreed.crypto } : {}),
-          peerIdleTimeoutMs: options.peerIdleTimeoutMs ?? 5000,
-          send: (bytes) => {
-            try {
-              socket.send(bytes, options.port, options.hostname);
-            } catch { /* closed */ }
-          },
-          deliver,
-          onClose,
-        }, start), options.maxQueuedPayloads ?? 4096);
+      return new SrtClient(
+        socket,
+        route,
+        (deliver, onClose) =>
+          new SrtConnection({
+            localSocketId: agreed.localSocketId,
+            peerSocketId: agreed.peerSocketId,
+            initialSeq: agreed.initialSeq,
+            receiveLatencyMs: agreed.receiveLatencyMs,
+            sendLatencyMs: agreed.sendLatencyMs,
+            startMs: start,
+            ...(agreed.crypto !== undefined ? { crypto: agreed.crypto } : {}),
+            peerIdleTimeoutMs: options.peerIdleTimeoutMs ?? 5000,
+            send: (bytes) => socket.send(bytes, options.port, options.hostname),
+            deliver,
+            onClose,
+          }, start),
+        options.maxQueuedPayloads ?? 4096,
+      );
     } catch (e) {
-      socket.close();
+      await socket.close();
       throw e;
     }
   }

@@ -350,7 +350,12 @@ export class SrtConnection {
     ) {
       this.#sendAck(ackSeq, now);
     }
-    const nakInterval = Math.max(20, (this.#rttUs + 4 * this.#rttVarUs) / 2000);
+    // (RTT + 4 RTTVar) / 2, at least 20 ms, and at most a quarter of the
+    // latency so a loss gets several repair rounds even when RTT is inflated
+    const nakInterval = Math.min(
+      Math.max(20, (this.#rttUs + 4 * this.#rttVarUs) / 2000),
+      Math.max(20, this.#c.receiveLatencyMs / 4),
+    );
     if (this.#receiver.lossCount > 0 && now - this.#lastNakAt >= nakInterval) {
       this.#lastNakAt = now;
       const words = this.#receiver.lossReport(MAX_NAK_WORDS);

@@ -2,8 +2,10 @@
  * {@linkcode SrtHandler}: the SRT listener (live mode, caller-listener HSv5)
  * as a kernel `ProtocolHandler`.
  *
- * Data path: one UDP socket (`node:dgram`) for every connection. A datagram
- * is parsed (views, no copy; garbage counted and dropped) and routed by its
+ * Data path: one UDP socket (`_udp.ts`: `Deno.listenDatagram`, else
+ * `node:dgram`) for every connection. A datagram
+ * is copied once out of the receive buffer, parsed as views (garbage
+ * counted and dropped) and routed by its
  * destination socket id (checked against the peer address) to its
  * {@linkcode SrtConnection}; handshakes with destination 0 go to the
  * stateless {@linkcode SrtHandshakeResponder} (SYN cookie: nothing is
@@ -18,7 +20,6 @@
  *
  * @module
  */
-import dgram from "node:dgram";
 import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
 import { type EgressSession, JoinedEgress } from "../../src/egress.ts";
 import { StreamError } from "../../media/stream_error.ts";
@@ -37,6 +38,7 @@ import { parseSrtPacket, SrtControlType } from "./packet.ts";
 import { parseSrtStreamId, type SrtStreamRequest } from "./stream_id.ts";
 import { SrtTsFormat } from "./ts_format.ts";
 import { publisherSink, runReader } from "./_sessions.ts";
+import { openUdp, type UdpSocket } from "./_udp.ts";
 import type { SrtHandlerOptions, SrtHandlerStats } from "./server_options.ts";
 
 export type { SrtHandlerOptions, SrtHandlerStats } from "./server_options.ts";
@@ -152,7 +154,6 @@ export class SrtHandler implements ProtocolHandler {
   async serve(engine: StreamHost, signal: AbortSignal): Promise<void> {
     const o = this.#o;
     const hostname = o.hostname ?? "0.0.0.0";
-    const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
     const now = () => engine.clock.now();
     const responder = new SrtHandshakeResponder({
       latencyMs: o.latencyMs ?? 120,
@@ -160,33 +161,7 @@ export class SrtHandler implements ProtocolHandler {
         ? { passphrase: o.passphrase, pbKeyLen: o.pbKeyLen ?? 16 }
         : {}),
     });
-    const send = (bytes: Uint8Array, port: number, host: string) => {
-      try {
-        socket.send(bytes, port, host);
-      } catch { /* socket closed */ }
-    };
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once("error", reject);
-        socket.bind(o.port ?? 8890, hostname, () => {
-          socket.off("error", reject);
-          resolve();
-        });
-      });
-    } catch (e) {
-      this.#reject(e);
-      throw e;
-    }
-    const local = socket.address();
-    this.#resolve({ hostname: local.address, port: local.port });
-    socket.on(
-      "error",
-      (error) =>
-        engine.events.emit({ type: "handlerError", name: this.name, error }),
-    );
-    socket.on("message", (buf: Uint8Array, rinfo: dgram.RemoteInfo) => {
-      // a plain view: Buffer#slice would alias where Uint8Array#slice copies
-      const msg = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const onMessage = (msg: Uint8Array, host: string, port: number) => {
       let packet;
       try {
         packet = parseSrtPacket(msg);
@@ -194,7 +169,7 @@ export class SrtHandler implements ProtocolHandler {
         this.#counts.garbage++;
         return;
       }
-      const addr = `${rinfo.address}:${rinfo.port}`;
+      const addr = `${host}:${port}`;
       if (packet.control && packet.type === SrtControlType.Handshake) {
         let hs: SrtHandshake;
         try {
@@ -208,8 +183,8 @@ export class SrtHandler implements ProtocolHandler {
           responder,
           hs,
           addr,
-          rinfo.port,
-          rinfo.address,
+          port,
+          host,
           send,
           signal,
         );
@@ -221,7 +196,17 @@ export class SrtHandler implements ProtocolHandler {
         return;
       }
       peer.conn.handle(packet, now());
-    });
+    };
+    let socket: UdpSocket;
+    try {
+      socket = await openUdp(hostname, o.port ?? 8890, onMessage);
+    } catch (e) {
+      this.#reject(e);
+      throw e;
+    }
+    const send = (bytes: Uint8Array, port: number, host: string) =>
+      socket.send(bytes, port, host);
+    this.#resolve({ ...socket.address });
     let stopTimer = () => {};
     const tick = () => {
       const t = now();
@@ -240,7 +225,7 @@ export class SrtHandler implements ProtocolHandler {
     for (const p of [...this.#bySocket.values()]) {
       p.conn.close("server shutting down", true, now());
     }
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await socket.close();
   }
 
   #onHandshake(

@@ -12,6 +12,7 @@ import {
 import { RtmpHandler } from "../../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../../protocols/http/mod.ts";
 import type { ProtocolHandler } from "../../../src/contracts.ts";
+import { openUdp, type UdpSocket } from "../../../protocols/srt/_udp.ts";
 
 /** A running origin. */
 export interface SrtOrigin extends AsyncDisposable {
@@ -167,7 +168,6 @@ export async function startLossyRelay(
   jitterMs: number,
   seed = 1,
 ): Promise<LossyRelay> {
-  const dgram = (await import("node:dgram")).default;
   let x = seed;
   const random = () => {
     x ^= x << 13;
@@ -177,41 +177,30 @@ export async function startLossyRelay(
   };
   let dropped = 0, forwarded = 0;
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  const forward = (
-    sock: import("node:dgram").Socket,
-    msg: Uint8Array,
-    port: number,
-  ) => {
+  const forward = (sock: UdpSocket, msg: Uint8Array, port: number) => {
     if (random() < loss) {
       dropped++;
       return;
     }
-    const copy = new Uint8Array(msg);
     const t = setTimeout(() => {
       timers.delete(t);
       forwarded++;
-      try {
-        sock.send(copy, port, "127.0.0.1");
-      } catch { /* closed */ }
+      sock.send(msg, port, "127.0.0.1");
     }, random() * jitterMs);
     timers.add(t);
   };
-  const front = dgram.createSocket("udp4");
-  await new Promise<void>((r) => front.bind(0, "127.0.0.1", () => r()));
-  const backs = new Map<number, import("node:dgram").Socket>();
-  front.on("message", (msg: Uint8Array, rinfo: { port: number }) => {
-    let back = backs.get(rinfo.port);
+  const backs = new Map<number, Promise<UdpSocket>>();
+  // the same UDP path as the origin (Deno.listenDatagram when available)
+  const front: UdpSocket = await openUdp("127.0.0.1", 0, (msg, _host, port) => {
+    let back = backs.get(port);
     if (back === undefined) {
-      const b = dgram.createSocket("udp4");
-      b.bind(0, "127.0.0.1");
-      b.on("message", (reply: Uint8Array) => forward(front, reply, rinfo.port));
-      backs.set(rinfo.port, b);
-      back = b;
+      back = openUdp("127.0.0.1", 0, (reply) => forward(front, reply, port));
+      backs.set(port, back);
     }
-    forward(back, msg, target);
+    back.then((b) => forward(b, msg, target));
   });
   return {
-    port: front.address().port,
+    port: front.address.port,
     get dropped() {
       return dropped;
     },
@@ -220,11 +209,10 @@ export async function startLossyRelay(
     },
     async [Symbol.asyncDispose]() {
       for (const t of timers) clearTimeout(t);
-      await Promise.all(
-        [front, ...backs.values()].map((s) =>
-          new Promise<void>((r) => s.close(() => r()))
-        ),
-      );
+      await Promise.all([
+        front.close(),
+        ...[...backs.values()].map(async (b) => (await b).close()),
+      ]);
     },
   };
 }
