@@ -1,20 +1,29 @@
 // Chromium (fake camera + mic) publishes over WHIP from a page of another
 // origin (CORS preflight), and ffprobe decodes the stream over HTTP-FLV from
-// the same origin's HTTP handler: H.264 video.
+// the same origin's HTTP handler: H.264 video; through the transcoder's
+// Opus → AAC bridge (`live/whip~aac`), H.264 + AAC.
 import assert from "node:assert/strict";
 import { ffprobe, missing } from "../../_tools.ts";
 import { launchFakeMediaChromium } from "./_chromium.ts";
 import { startWebRtcOrigin, until } from "./_origin.ts";
 import { servePage, WHIP_PAGE } from "./_pages.ts";
+import { Engine } from "../../../src/mod.ts";
+import { MpegTsDemuxer } from "../../../media/mpegts/mod.ts";
+import { TranscodeService } from "../../../transcode/mod.ts";
 
 Deno.test({
   name:
     "whip: Chromium publishes H.264 over WHIP cross-origin; ffprobe reads it over HTTP-FLV",
-  ignore: missing("ffprobe", "chromium"),
+  ignore: missing("ffmpeg", "ffprobe", "chromium"),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using origin = await startWebRtcOrigin();
+    await using engine = Engine.builder().build();
+    await using service = new TranscodeService({
+      host: engine,
+      createTsReader: () => new MpegTsDemuxer(),
+    });
+    await using origin = await startWebRtcOrigin({ engine });
     await using page0 = servePage(WHIP_PAGE);
     await using browser = await launchFakeMediaChromium();
     const page = await browser.newPage();
@@ -65,6 +74,17 @@ Deno.test({
         JSON.stringify(probe.streams.map((s) => [s.codec_type, s.codec_name]))
       }; stats ${JSON.stringify(origin.webrtc.stats)}`,
     );
+    await service.ensureAudio("live/whip", "aac");
+    const bridged = await ffprobe(`${origin.base}/live/whip~aac.flv`, [
+      "-probesize",
+      "400000",
+      "-analyzeduration",
+      "2000000",
+    ]);
+    const codecs = bridged.streams.map((s) => s.codec_name).sort();
+    assert.deepEqual(codecs, ["aac", "h264"], JSON.stringify(bridged.streams));
+    // deno-lint-ignore no-console
+    console.log(`WHIP → live/whip~aac over HTTP-FLV: ${codecs.join(" + ")}`);
     const del = await page.evaluate(
       async (url) => (await fetch(url, { method: "DELETE" })).status,
       `${origin.base}${r.location}`,
