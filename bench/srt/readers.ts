@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- command-line harness script: stdout is its interface
 // N SRT readers of one stream (a separate process, so the origin's CPU is
 // measured alone): connect, count payload bytes, print JSON when done.
-//   deno run -A bench/srt/readers.ts PORT N SECONDS [STREAM_ID]
+//   deno run -A --unstable-net bench/srt/readers.ts PORT N SECONDS [STREAM_ID]
 import { SrtClient } from "../../protocols/srt/mod.ts";
 
 const [port, n, seconds, sid] = [

@@ -3,7 +3,7 @@
 // pre-encoded TS over SRT) — origin CPU while ingesting; (2) 50 SRT readers
 // (another process) of a ~5 Mbit/s stream — origin CPU while serving them.
 // CPU is this process's user+system time over wall time (1.0 = one core).
-//   deno run -A bench/srt/run.ts [seconds=15] [readers=50]
+//   deno run -A --unstable-net bench/srt/run.ts [seconds=15] [readers=50]
 import process from "node:process";
 import { Engine } from "../../src/mod.ts";
 import { SrtHandler } from "../../protocols/srt/mod.ts";
@@ -132,6 +132,7 @@ try {
     args: [
       "run",
       "-A",
+      "--unstable-net",
       new URL("./readers.ts", import.meta.url).pathname,
       String(port),
       String(readers),
