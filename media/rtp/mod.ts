@@ -1,17 +1,26 @@
 /**
- * RTP (RFC 3550) and its payload formats, without sockets: packet parse and
- * serialize, per-stream packetizers and depacketizers for H.264 (RFC 6184),
- * H.265 (RFC 7798), AAC (RFC 3640 mpeg4-generic; MP4A-LATM RFC 6416 depacketize
- * only), Opus (RFC 7587), G.711
- * (RFC 3551), VP8 (RFC 7741), VP9 (RFC 9628) and AV1 (AOM AV1 RTP v1.0), RTCP reports and feedback (RFC 3550, RFC 4585), and a bounded
- * reorder buffer ({@linkcode RtpReorderBuffer}).
+ * RTP (RFC 3550) and its payload formats, without sockets.
  *
- * Data path: a depacketizer keeps views into the pushed packets until an
- * access unit completes, then writes the frame once (AVCC for H.264; AAC and
- * Opus frames are views into the packet). A packetizer is kept per stream and
- * format: it copies each frame's bytes once into complete RTP packets that
- * every viewer shares (only SRTP/transport differs per viewer). Memory is
- * bounded per depacketizer by one access unit (16 MiB, 4096 units).
+ * - Packets: {@linkcode parseRtpPacket}, {@linkcode serializeRtpPacket}.
+ * - Payload formats ({@linkcode createPacketizer} by codec,
+ *   {@linkcode createDepacketizer} by SDP encoding name): H.264 (RFC 6184),
+ *   H.265 (RFC 7798), AAC as mpeg4-generic (RFC 3640) and, depacketize only,
+ *   MP4A-LATM (RFC 6416), Opus (RFC 7587), G.711 PCMU/PCMA (RFC 3551),
+ *   VP8 (RFC 7741), VP9 (RFC 9628) and AV1 (AOM AV1 RTP v1.0).
+ * - RTCP: {@linkcode parseRtcp}, {@linkcode serializeRtcp},
+ *   {@linkcode buildSenderReport} (SR/RR/SDES/BYE, RFC 4585 NACK/PLI, FIR),
+ *   {@linkcode RtpReceptionStats} for receiver reports.
+ * - {@linkcode RtpReorderBuffer}: bounded, wrap-safe reordering with holes
+ *   skipped by size or age, and the missing sequence numbers to NACK.
+ *
+ * Data path: a packetizer is kept per stream and format (it owns sequence
+ * number and SSRC) and copies each access unit once into one buffer whose
+ * packets (views) every viewer shares; only SRTP/transport differ per viewer.
+ * A depacketizer keeps views of the pushed packets until an access unit
+ * completes, then writes the frame once (AVCC for H.264/H.265, low-overhead
+ * OBUs for AV1; audio frames are views of their packet). Memory is bounded
+ * per depacketizer by one access unit (16 MiB, 4096 units) and per reorder
+ * buffer by its capacity.
  *
  * @example Round trip an H.264 access unit
  * ```ts
