@@ -68,9 +68,15 @@ for (const format of ["fmp4", "ts"] as const) {
             await new Promise((r) => setTimeout(r, 100));
           }
         }
-        const runs = await Promise.all(PLAYS.map(async (play) => {
+        // Pages open one after the other (a loaded machine times out six
+        // concurrent navigations); then they play concurrently.
+        const opened = [];
+        for (const play of PLAYS) {
           const page = await browser.newPage();
-          await page.goto(pages.url);
+          await page.goto(pages.url, { timeout: 20_000 });
+          opened.push({ play, page });
+        }
+        const runs = await Promise.all(opened.map(async ({ play, page }) => {
           const start = await page.evaluate("performance.now()") as number;
           await page.evaluate(
             `(${START_PLAYER})(${
