@@ -78,20 +78,23 @@ export function framedOf(unit: RtpUnit, channel: number): Uint8Array {
 
 const EMPTY: readonly Uint8Array[] = [];
 
+/** Codecs `mediaFromConfigs` can describe once their config arrives. */
+const DESCRIBABLE = new Set(["h264", "h265", "aac", "opus"]);
+
 /** The per-stream RTP serializer (see the module doc). */
 export class RtpStreamFormat implements EgressFormat<RtpUnit> {
   readonly name = "rtp";
-  /** The described tracks, in SDP order. */
-  readonly tracks: readonly RtpTrack[];
+  #tracks: RtpTrack[] = [];
   #byKey = new Map<string, number>();
   #now: () => number;
+  #counters: RtpCounters | undefined;
+  #nextPt = 96;
 
   /**
    * @param configs the stream's config frames (`gopCache.configFrames()`)
    * @param now the engine clock
+   * @param counters server-wide packet counters
    */
-  #counters: RtpCounters | undefined;
-
   constructor(
     configs: readonly MediaFrame[],
     now: () => number,
@@ -99,26 +102,57 @@ export class RtpStreamFormat implements EgressFormat<RtpUnit> {
   ) {
     this.#now = now;
     this.#counters = counters;
-    const tracks: RtpTrack[] = [];
-    for (const media of mediaFromConfigs(configs)) {
+    this.refresh(configs);
+  }
+
+  /** The described tracks, in SDP order (tracks are only ever added). */
+  get tracks(): readonly RtpTrack[] {
+    return this.#tracks;
+  }
+
+  /**
+   * Add the tracks of configs not described yet (an audio config often
+   * comes before the video one): later DESCRIBEs list them; players already
+   * set up are unaffected.
+   *
+   * @param configs the stream's config frames now
+   */
+  refresh(configs: readonly MediaFrame[]): void {
+    const latest = new Map<string, MediaFrame>();
+    for (const f of configs) {
+      const key = `${f.kind}/${f.trackId}`;
+      if (f.config && !this.#byKey.has(key)) latest.set(key, f);
+    }
+    if (latest.size === 0) return;
+    const fresh = [...latest.values()];
+    let media;
+    try {
+      media = mediaFromConfigs(fresh, { firstPayloadType: this.#nextPt });
+    } catch {
+      return; // a malformed config record: not described
+    }
+    for (const m of media) {
+      const kind = m.type === "video" ? "video" : "audio";
+      const key = `${kind}/${m.trackId}`;
       let packetizer: RtpPacketizer;
       try {
-        packetizer = createPacketizer(media.codec, {
-          payloadType: media.payloadType,
-          clockRate: media.clockRate,
+        packetizer = createPacketizer(m.codec, {
+          payloadType: m.payloadType,
+          clockRate: m.clockRate,
         });
       } catch {
-        continue; // described but not packetizable (H.265 until media/rtp has it)
+        continue; // described but not packetizable
       }
-      const kind = media.type === "video" ? "video" : "audio";
-      this.#byKey.set(`${kind}/${media.trackId}`, tracks.length);
-      tracks.push({
-        media: { ...media, control: `trackID=${tracks.length}` },
+      const config = latest.get(key);
+      if (config !== undefined) packetizer.packetize(config); // remembered
+      this.#nextPt = Math.max(this.#nextPt, m.payloadType + 1);
+      this.#byKey.set(key, this.#tracks.length);
+      this.#tracks.push({
+        media: { ...m, control: `trackID=${this.#tracks.length}` },
         packetizer,
-        lastAt: now(),
+        lastAt: this.#now(),
       });
     }
-    this.tracks = tracks;
   }
 
   /**
@@ -138,8 +172,14 @@ export class RtpStreamFormat implements EgressFormat<RtpUnit> {
   serialize(frame: MediaFrame): RtpUnit | null {
     if (frame.kind === "data") return { track: -1, packets: EMPTY }; // script data: not sent
     const index = this.trackOf(frame);
-    if (index === undefined) return null;
-    const track = this.tracks[index]!;
+    if (index === undefined) {
+      // A describable codec whose config has not come yet: nothing to send
+      // now (not "unsupported"); anything else cannot be carried.
+      return DESCRIBABLE.has(frame.codec)
+        ? { track: -1, packets: EMPTY }
+        : null;
+    }
+    const track = this.#tracks[index]!;
     if (frame.codec !== track.media.codec) return null;
     const packets = track.packetizer.packetize(frame);
     if (this.#counters) this.#counters.built += packets.length;

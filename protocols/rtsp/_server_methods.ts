@@ -16,8 +16,7 @@
 import type { StreamHost } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamKey } from "../../src/stream_key.ts";
-import { StreamError } from "../../media/stream_error.ts";
-import { buildSdp, parseSdp } from "../../media/sdp/mod.ts";
+import { parseSdp } from "../../media/sdp/mod.ts";
 import type { UnitEgress } from "../../src/egress.ts";
 import {
   type RtspHeaders,
@@ -26,15 +25,14 @@ import {
   type RtspRequest,
 } from "./message.ts";
 import {
-  formatRtpInfo,
   formatTransport,
   parseSessionHeader,
   parseTransport,
 } from "./headers.ts";
 import type { NonceIssuer } from "./auth.ts";
 import { authorized, credentialsOf } from "./_server_auth.ts";
-import { chooseTransport } from "./_server_transport.ts";
-import { targetOf } from "./_server_target.ts";
+import { chooseTransport, routeUdp } from "./_server_transport.ts";
+import { setupTarget, targetOf } from "./_server_target.ts";
 import {
   MAX_SESSIONS_PER_CONNECTION,
   type ServerSession,
@@ -42,8 +40,15 @@ import {
 } from "./_session.ts";
 import type { RtpCounters, RtpStreamFormat, RtpUnit } from "./_rtp_egress.ts";
 import type { UdpPair } from "./_udp.ts";
-import { PlayEgress } from "./_play.ts";
-import { type AnnouncedTrack, RecordIngest, tracksOf } from "./_record.ts";
+import type { PlayEgress } from "./_play.ts";
+import {
+  describeSdp,
+  type MethodEnv,
+  recordIngest,
+  startPlay,
+  waitForConfigs,
+} from "./_server_stream.ts";
+import { type AnnouncedTrack, type RecordIngest, tracksOf } from "./_record.ts";
 import type { RtspServerConnection } from "./_server_connection.ts";
 
 /** What the methods share across connections (built by the handler). */
@@ -72,7 +77,6 @@ export interface MethodResult {
 const PUBLIC =
   "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER";
 const OK: MethodResult = { status: 200 };
-const encoder = new TextEncoder();
 
 /** The method handlers of one connection (see the module doc). */
 export class RtspMethods {
@@ -82,6 +86,8 @@ export class RtspMethods {
   #announced: { path: string; tracks: AnnouncedTrack[] } | undefined;
   #described = new Map<string, StreamHandle>();
 
+  #env: MethodEnv;
+
   constructor(
     conn: RtspServerConnection,
     host: StreamHost,
@@ -90,6 +96,7 @@ export class RtspMethods {
     this.#conn = conn;
     this.#host = host;
     this.#ctx = ctx;
+    this.#env = { conn, host, ctx };
   }
 
   /** Answer one request; fills `headers` and returns the status. */
@@ -157,6 +164,16 @@ export class RtspMethods {
   #ingests = new WeakMap<ServerSession, RecordIngest>();
   #plays = new WeakMap<ServerSession, PlayEgress>();
 
+  /** Streams described on this connection (at most 8: DESCRIBE spam holds nothing). */
+  #remember(path: string, handle: StreamHandle): void {
+    this.#described.delete(path);
+    this.#described.set(path, handle);
+    if (this.#described.size > 8) {
+      const oldest = this.#described.keys().next().value;
+      if (oldest !== undefined) this.#described.delete(oldest);
+    }
+  }
+
   #sessionOf(req: RtspRequest): ServerSession | undefined {
     const value = req.headers.get("session");
     if (value === undefined) return undefined;
@@ -209,37 +226,12 @@ export class RtspMethods {
       headers,
       () => this.#host.authorizePlay(key, credentials),
     );
-    await this.#waitForConfigs(handle);
-    const format = this.#ctx.egress.cacheOf(handle).format as RtpStreamFormat;
-    if (format.tracks.length === 0) {
-      throw new RtspProtocolError(
-        415,
-        `Cannot describe ${key}: no track with a codec config RTP can carry (h264, h265, aac, opus)`,
-        "Unsupported",
-      );
-    }
-    this.#described.set(target.path, handle);
-    const sdp = buildSdp({
-      origin: { sessionId: String(Date.now()), address: "0.0.0.0" },
-      sessionName: key.toString(),
-      connection: "IN IP4 0.0.0.0",
-      timing: "0 0",
-      control: "*",
-      attributes: [["range", "npt=0-"]],
-      media: format.tracks.map((t) => t.media),
-    });
+    await waitForConfigs(this.#host, handle);
+    const body = describeSdp(this.#ctx, handle, key.toString());
+    this.#remember(target.path, handle);
     headers.set("Content-Type", "application/sdp");
     headers.set("Content-Base", `${target.base}/`);
-    return { status: 200, body: encoder.encode(sdp) };
-  }
-
-  async #waitForConfigs(handle: StreamHandle): Promise<void> {
-    const clock = this.#host.clock;
-    const until = clock.now() + 3000;
-    while (handle.gopCache.configFrames().length === 0 && clock.now() < until) {
-      if (handle.ended) break;
-      await new Promise<void>((r) => clock.setTimer(100, r));
-    }
+    return { status: 200, body };
   }
 
   async #announce(
@@ -288,29 +280,12 @@ export class RtspMethods {
     }
     const specs = parseTransport(value);
     const target = targetOf(req.uri);
-    // Which stream and track: the announced controls, or trackID=N.
-    let path: string;
-    let index: number;
-    let mode: "play" | "record";
     const announced = this.#announced;
-    const ctl =
-      announced?.tracks.findIndex((t) =>
-        t.control !== "" && (t.control === target.last ||
-          target.base.endsWith(`/${t.control}`) || t.control === target.base)
-      ) ?? -1;
-    if (
-      announced !== undefined && (existing?.mode ?? "record") === "record" &&
-      (ctl >= 0 || target.path === announced.path)
-    ) {
-      path = announced.path;
-      index = ctl >= 0 ? ctl : 0;
-      mode = "record";
-    } else {
-      const m = /^trackID=(\d{1,3})$/.exec(target.last);
-      path = m ? target.parent : target.path;
-      index = m ? Number(m[1]) : 0;
-      mode = "play";
-    }
+    const { path, index, mode } = setupTarget(
+      target,
+      announced,
+      existing?.mode,
+    );
     if (
       existing !== undefined &&
       (existing.path !== path || existing.mode !== mode)
@@ -339,10 +314,11 @@ export class RtspMethods {
           headers,
           () => this.#host.authorizePlay(key, credentials),
         );
-        await this.#waitForConfigs(handle);
-        this.#described.set(path, handle);
+        await waitForConfigs(this.#host, handle);
+        this.#remember(path, handle);
       }
       const format = this.#ctx.egress.cacheOf(handle).format as RtpStreamFormat;
+      format.refresh(handle.gopCache.configFrames());
       const track = format.tracks[index];
       if (track === undefined) {
         throw new RtspProtocolError(
@@ -367,25 +343,18 @@ export class RtspMethods {
     this.#release(session, index);
     session.tracks.set(index, transport);
     if (transport.udp !== undefined && this.#ctx.udp !== undefined) {
-      const udp = this.#ctx.udp;
-      const { host, rtpPort, rtcpPort } = transport.udp;
-      const touch = (): void => {
-        session.lastSeen = this.#host.clock.now();
-        this.#conn.touch();
-      };
-      const offs = [udp.register(1, host, rtcpPort, touch)];
-      if (mode === "record") {
-        offs.push(udp.register(0, host, rtpPort, (bytes) => {
-          touch();
+      const off = routeUdp(this.#ctx.udp, transport.udp, mode === "record", {
+        alive: () => {
+          session.lastSeen = this.#host.clock.now();
+          this.#conn.touch();
+        },
+        rtp: (bytes) => {
           if (session.state === "recording") {
             this.#ingests.get(session)?.push(index, bytes);
           }
-        }));
-      }
-      this.#routes.set(
-        `${session.id}/${index}`,
-        () => offs.forEach((f) => f()),
-      );
+        },
+      });
+      this.#routes.set(`${session.id}/${index}`, off);
       session.teardown.push(() => this.#release(session, index));
     }
     headers.set("Transport", formatTransport(transport.spec));
@@ -436,51 +405,15 @@ export class RtspMethods {
         `Cannot PLAY ${s.path}: the stream ended`,
       );
     }
-    const format = this.#ctx.egress.cacheOf(handle).format as RtpStreamFormat;
-    const play = new PlayEgress(
-      this.#ctx.egress.open(handle),
-      format,
-      s.tracks,
-      {
-        write: (b) => this.#conn.write(b),
-        udp: this.#ctx.udp,
-        clock: this.#host.clock,
-        counters: this.#ctx.counters,
-      },
-    );
-    const base = targetOf(req.uri).base.replace(/\/trackID=\d+$/, "");
-    const first = play.firstPackets();
-    const info = [...s.tracks.keys()].sort((a, b) => a - b).flatMap((i) => {
-      const f = first.get(i);
-      return f === undefined
-        ? []
-        : [{ url: `${base}/trackID=${i}`, seq: f.seq, rtptime: f.rtptime }];
-    });
-    if (info.length > 0) headers.set("RTP-Info", formatRtpInfo(info));
-    headers.set("Range", "npt=0.000-");
+    const { play, after } = startPlay(this.#env, req, headers, s, handle, () =>
+      // The stream ended or the player was evicted: end the connection
+      // (a paused or torn-down session keeps it).
+      s.state === "playing" && this.#plays.get(s) === play &&
+      this.#conn.close());
     s.state = "playing";
     this.#plays.set(s, play);
     s.teardown.push(() => play.close());
-    return {
-      status: 200,
-      after: () => {
-        play.run().catch((error) => {
-          if (!(error instanceof Deno.errors.BadResource)) {
-            this.#host.events.emit({
-              type: "handlerError",
-              name: this.#ctx.name,
-              error,
-            });
-          }
-        }).finally(() => {
-          // The stream ended or the player was evicted: end the connection
-          // (a paused session keeps it).
-          if (s.state === "playing" && this.#plays.get(s) === play) {
-            this.#conn.close();
-          }
-        });
-      },
-    };
+    return { status: 200, after };
   }
 
   #stopPlay(s: ServerSession): void {
@@ -516,34 +449,7 @@ export class RtspMethods {
       headers,
       () => this.#host.startPublishAuthorized(s.path, credentials),
     );
-    const name = this.#ctx.name;
-    const ingest = new RecordIngest(
-      announced.tracks,
-      {
-        frames: (frames) => {
-          try {
-            for (const f of frames) handle.publishFrame(f);
-          } catch (error) {
-            if (error instanceof StreamError && error.code === "Closed") {
-              this.#conn.close();
-            } else throw error;
-          }
-        },
-        unsupported: (track, error) =>
-          this.#host.events.emit({
-            type: "handlerError",
-            name,
-            error: new StreamError(
-              error.code,
-              `Cannot ingest RTSP track ${track} of ${s.path}: ${error.message}`,
-            ),
-          }),
-      },
-      () => this.#host.clock.now(),
-      {
-        reorder: [...s.tracks.values()].some((t) => t.udp !== undefined),
-      },
-    );
+    const ingest = recordIngest(this.#env, s, announced.tracks, handle);
     this.#ingests.set(s, ingest);
     s.state = "recording";
     s.teardown.push(() => {

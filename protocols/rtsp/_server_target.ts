@@ -4,6 +4,7 @@
  * @module
  */
 import { RtspProtocolError } from "./message.ts";
+import type { AnnouncedTrack } from "./_record.ts";
 
 /** A request URI, split. */
 export interface Target {
@@ -36,4 +37,33 @@ export function targetOf(uri: string): Target {
   const parent = slash < 0 ? "" : path.slice(0, slash);
   path = path.replace(/\/+/g, "/");
   return { path, last, parent, query: url.searchParams, base };
+}
+
+/**
+ * Which stream, track and mode a SETUP is for: a control of the tracks
+ * ANNOUNCEd on this connection (record), else `…/trackID=N` or the stream
+ * URL itself for track 0 (play).
+ */
+export function setupTarget(
+  target: Target,
+  announced: { path: string; tracks: AnnouncedTrack[] } | undefined,
+  existingMode: "play" | "record" | undefined,
+): { path: string; index: number; mode: "play" | "record" } {
+  const ctl =
+    announced?.tracks.findIndex((t) =>
+      t.control !== "" && (t.control === target.last ||
+        target.base.endsWith(`/${t.control}`) || t.control === target.base)
+    ) ?? -1;
+  if (
+    announced !== undefined && (existingMode ?? "record") === "record" &&
+    (ctl >= 0 || target.path === announced.path)
+  ) {
+    return { path: announced.path, index: ctl >= 0 ? ctl : 0, mode: "record" };
+  }
+  const m = /^trackID=(\d{1,3})$/.exec(target.last);
+  return {
+    path: m ? target.parent : target.path,
+    index: m ? Number(m[1]) : 0,
+    mode: "play",
+  };
 }

@@ -72,3 +72,25 @@ export function chooseTransport(
     })`,
   );
 }
+
+/**
+ * Route a UDP track's datagrams from the client's ports: RTCP (and, for a
+ * publisher, RTP) keep the session alive; RTP goes to `rtp`.
+ *
+ * @returns unregister both routes
+ */
+export function routeUdp(
+  udp: UdpPair,
+  client: { host: string; rtpPort: number; rtcpPort: number },
+  record: boolean,
+  on: { alive: () => void; rtp: (bytes: Uint8Array) => void },
+): () => void {
+  const offs = [udp.register(1, client.host, client.rtcpPort, on.alive)];
+  if (record) {
+    offs.push(udp.register(0, client.host, client.rtpPort, (bytes) => {
+      on.alive();
+      on.rtp(bytes);
+    }));
+  }
+  return () => offs.forEach((f) => f());
+}
