@@ -56,6 +56,7 @@ export class StdinFeeder {
   #encoder: PipeEncoder;
   #maxBytes: number;
   #maxMs: number;
+  #timeBound = false;
   #firstMs: number | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -80,6 +81,16 @@ export class StdinFeeder {
     return this.#queued;
   }
 
+  /**
+   * Apply the media-time bound from now on. Called once ffmpeg produced its
+   * first output: its start-up (probing, encoder set-up) is not falling
+   * behind, and a rendition that dropped its first GOPs would number its
+   * HLS segments differently from its siblings.
+   */
+  armTimeBound(): void {
+    this.#timeBound = true;
+  }
+
   /** Queue one frame (or drop it, see the module comment). */
   push(frame: MediaFrame): void {
     if (this.#closed) return;
@@ -94,7 +105,7 @@ export class StdinFeeder {
     const bytes = this.#encoder.encode(frame);
     if (bytes === null) return;
     const ms = frame.dts * 1000 / frame.timescale;
-    const tooLate = this.#firstMs !== undefined &&
+    const tooLate = this.#timeBound && this.#firstMs !== undefined &&
       ms - this.#firstMs > this.#maxMs;
     if (
       (this.#queued + bytes.length > this.#maxBytes || tooLate) && !frame.config

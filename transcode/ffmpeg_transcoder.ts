@@ -261,6 +261,7 @@ export class FfmpegTranscoder implements Transcoder {
             return;
           }
           if (frames.length > 0) {
+            feeder.armTimeBound();
             for (const frame of frames) controller.enqueue(frame);
             return;
           }

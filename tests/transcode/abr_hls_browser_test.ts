@@ -5,8 +5,9 @@
 // resolutions in one audio group; a rendition's LL-HLS playlist carries
 // EXT-X-RENDITION-REPORTs; the same media sequence number starts at the
 // same PTS in every variant (ffprobe on the segments); hls.js in Chromium
-// plays the master playlist with 3 levels, switches down under CDP network
-// throttling and back up once it is lifted (hls.js in its plain HLS mode:
+// plays the master playlist with 3 levels, its ABR controller moves down to
+// 240p under CDP network throttling (the level it loads next) and back up
+// once it is lifted (hls.js in its plain HLS mode:
 // with lowLatencyMode its bandwidth estimate from 1/3 s parts stayed too low
 // to switch back up within 30 s).
 import assert from "node:assert/strict";
@@ -47,13 +48,15 @@ async function firstVideoPts(path: string): Promise<number> {
     "-show_entries",
     "packet=pts",
     "-read_intervals",
-    "%+#1",
+    "%+#50",
     "-of",
     "csv=p=0",
     path,
   ]);
   assert.equal(r.code, 0, r.stderr);
-  return Number(r.stdout.trim().split("\n")[0]);
+  const first = r.stdout.split("\n").map((l) => l.replace(/,$/, "").trim())
+    .find((l) => /^\d+$/.test(l));
+  return Number(first);
 }
 
 Deno.test({
@@ -175,12 +178,23 @@ Deno.test({
     await cdp.send("Network.enable");
     await page.goto(`${base}/`);
     type G = {
-      arcly: { levels: number[]; switches: number[]; error: string | null };
+      arcly: {
+        levels: number[];
+        switches: number[];
+        error: string | null;
+        hls: { levels: { height: number }[]; nextLoadLevel: number };
+      };
     };
     const state = () =>
       page.evaluate(() => {
         const a = (globalThis as unknown as G).arcly;
-        return { levels: a.levels, switches: a.switches, error: a.error };
+        const level = a.hls.levels[a.hls.nextLoadLevel];
+        return {
+          levels: a.levels,
+          switches: a.switches,
+          loading: level?.height ?? 0,
+          error: a.error,
+        };
       });
     const time = () =>
       page.evaluate(() =>
@@ -206,7 +220,7 @@ Deno.test({
       uploadThroughput: 1_000_000,
     });
     await until(
-      async () => (await state()).switches.at(-1) === 240 || null,
+      async () => (await state()).loading === 240 || null,
       25_000,
     ).catch(async () => {
       throw new Error(`no switch down: ${JSON.stringify(await state())}`);
@@ -217,8 +231,14 @@ Deno.test({
       downloadThroughput: -1,
       uploadThroughput: -1,
     });
+    const lifted = (await state()).switches.length;
     await until(
-      async () => ((await state()).switches.at(-1) ?? 0) > 240 || null,
+      async () => {
+        const now = await state();
+        return now.loading > 240 || now.switches.slice(lifted).some((h) =>
+          h > 240
+        ) || null;
+      },
       30_000,
     ).catch(async () => {
       throw new Error(`no switch up: ${JSON.stringify(await state())}`);

@@ -136,6 +136,7 @@ Deno.test("stdin queue: bounded; past the bound frames are dropped up to the nex
 
 Deno.test("stdin queue: bounded in media time too: ffmpeg never falls more than maxMs behind", () => {
   const feeder = new StdinFeeder("flv", 1 << 30, 1000);
+  feeder.armTimeBound(); // as after ffmpeg's first output
   feeder.push(videoConfig());
   for (let dts = 0; dts <= 3000; dts += 40) {
     feeder.push(videoFrame(dts, dts % 2000 === 0, { size: 100 }));
