@@ -54,6 +54,8 @@ export interface LoadResult {
   backpressured: number;
   /** This process's CPU (cores) over the hold. */
   loadCpu: number;
+  /** Median viewer media-time advance per wall-clock second over the hold. */
+  advanceMedian: number;
   errors: string[];
 }
 
@@ -238,6 +240,10 @@ async function main(spec: LoadSpec): Promise<void> {
     viewers.filter((v, i) =>
       v.error !== null || (v.mediaTs - media0[i]!) / 1000 < 0.9 * seconds
     ).length;
+  const advance = viewers.map((v, i) =>
+    (v.mediaTs - media0[i]!) / 1000 / seconds
+  )
+    .sort((a, b) => a - b);
   running = false;
   clearInterval(timer);
   clearInterval(poller);
@@ -250,6 +256,7 @@ async function main(spec: LoadSpec): Promise<void> {
     delays,
     backpressured,
     loadCpu: cpuRate(cpu0, cpu1),
+    advanceMedian: advance[advance.length >> 1] ?? NaN,
     errors,
   };
   console.log(`RESULT ${JSON.stringify(result)}`);

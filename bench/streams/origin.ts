@@ -43,6 +43,35 @@ if (flag("hls") !== undefined) {
     windowSize: 3,
   });
 }
+// Diagnostics on stderr: why publishers or viewers went away.
+const counts = new Map<string, number>();
+for (
+  const type of [
+    "unpublished",
+    "subscriberEvicted",
+    "subscriberLagged",
+    "lagResync",
+    "handlerError",
+  ] as const
+) {
+  engine.events.on(type, (event) => {
+    const detail = "reason" in event
+      ? String(event.reason)
+      : "error" in event
+      ? String((event.error as Error)?.message ?? event.error)
+      : "";
+    const key = `${type} ${detail}`.slice(0, 120);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+}
+const report = setInterval(() => {
+  if (counts.size === 0) return;
+  console.error(
+    [...counts].map(([k, n]) => `${n}× ${k}`).join("; "),
+  );
+  counts.clear();
+}, 2000);
 await engine.serveUntilSignal([rtmp]);
+clearInterval(report);
 await packaging?.[Symbol.asyncDispose]();
 Deno.exit(0);
