@@ -257,6 +257,17 @@ function errorsOf(stderr: string): string {
   ).join("\n");
 }
 
+/** Waits (bounded) until a peer has bound every UDP port (`ss`), plus a margin. */
+async function udpBound(ports: number[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const r = await run("ss", ["-Huln"]);
+    if (ports.every((p) => new RegExp(`:${p}\\s`).test(r.stdout))) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  await new Promise((res) => setTimeout(res, 300));
+}
+
 function freePort(): number {
   return 20000 + 2 * Math.floor(Math.random() * 20000);
 }
@@ -292,7 +303,7 @@ Deno.test({
         "-",
       ], dir.path);
       try {
-        await new Promise((res) => setTimeout(res, 1500));
+        await udpBound(ports);
         const socket = dgram.createSocket("udp4");
         const send = (bytes: Uint8Array, port: number) =>
           new Promise<void>((res) =>
@@ -532,7 +543,7 @@ Deno.test({
       "-",
     ], dir.path);
     try {
-      await new Promise((res) => setTimeout(res, 1500));
+      await udpBound([port]);
       const socket = dgram.createSocket("udp4");
       const p = createPacketizer("opus", { payloadType: media!.payloadType });
       const tail = frames.slice(0, 10).map((f) => ({
@@ -590,7 +601,7 @@ Deno.test({
       `location=${dir.path}/gst.yuv`,
     ], dir.path);
     try {
-      await new Promise((res) => setTimeout(res, 1500));
+      await udpBound([port]);
       const socket = dgram.createSocket("udp4");
       const p = createPacketizer("vp9", { payloadType: 98 });
       for (const frame of frames.slice(1)) {
@@ -729,7 +740,7 @@ Deno.test({
       "-",
     ], dir.path);
     try {
-      await new Promise((res) => setTimeout(res, 1500));
+      await udpBound([port]);
       const socket = dgram.createSocket("udp4");
       const p = createPacketizer("vp8", { payloadType: 96 });
       const tail = frames.slice(0, 12).map((f) => ({
