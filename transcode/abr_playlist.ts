@@ -1,9 +1,10 @@
 /**
  * {@linkcode AbrPlaylists}: the HLS side of an ABR ladder. For a source
  * `live/cam` with live renditions it renders the multivariant playlist
- * served at `/live/cam/index.m3u8` (and `master.m3u8`): the source as the
- * top variant (its media playlist at `/live/cam/source.m3u8`) and each
- * rendition at its derived stream's own path, `../cam~480p/index.m3u8`
+ * served at `/live/cam/master.m3u8` (and at `/live/cam/index.m3u8` where the
+ * HTTP routes ask `abrPlaylist()`): the source as the top variant (its media
+ * playlist at `index.m3u8?variant=source`) and each rendition at its
+ * derived stream's own path, `../cam~480p/index.m3u8`
  * (relative, so play tokens and LL-HLS blocking reload work unchanged),
  * with BANDWIDTH, AVERAGE-BANDWIDTH, CODECS, RESOLUTION, FRAME-RATE and one
  * audio group (`#EXT-X-MEDIA` without URI: the same AAC, copied from the
@@ -47,8 +48,9 @@ export interface AbrPlaylistsOptions {
   playlists?: { segmenter(key: string): { playlist(): string } | undefined };
   /**
    * URI of the source's own media playlist in the multivariant playlist
-   * (default `index.m3u8`, the multivariant playlist then being served as
-   * `master.m3u8` by {@linkcode AbrPlaylists.wrap}).
+   * (default `index.m3u8?variant=source`: with the query, `index.m3u8` is
+   * always the media playlist; without it, the multivariant one when the
+   * HTTP routes serve `abrPlaylist()` there).
    */
   sourceUri?: string;
 }
@@ -120,14 +122,16 @@ export class AbrPlaylists {
 
   /** URI of the source's media playlist in the multivariant playlist. */
   get sourceUri(): string {
-    return this.#o.sourceUri ?? "index.m3u8";
+    return this.#o.sourceUri ?? "index.m3u8?variant=source";
   }
 
   /**
    * Wrap the live packagers for the HTTP routes (`createHttpApp(engine,
    * { hls: abr.wrap(packaging) })`): a source with live renditions answers
-   * `master.m3u8` with its multivariant playlist, and every variant's media
-   * playlist carries `EXT-X-RENDITION-REPORT`s of its siblings (LL-HLS).
+   * `master.m3u8` with its multivariant playlist (also offered as
+   * `abrPlaylist()`, undefined without live renditions, for routes that
+   * serve it at `index.m3u8`), and every variant's media playlist carries
+   * `EXT-X-RENDITION-REPORT`s of its siblings (LL-HLS).
    *
    * @param inner the packagers (`HlsPackaging`)
    * @returns the same packagers, ABR-aware
@@ -160,6 +164,7 @@ export class AbrPlaylists {
           playlist: () => withReports(key, live.playlist()),
           masterPlaylist: (uri?: string) =>
             this.multivariant(key) ?? live.masterPlaylist?.(uri) ?? "",
+          abrPlaylist: () => this.multivariant(key),
         };
         if (live.renderPlaylist) {
           overrides.renderPlaylist = (options: { skip?: boolean }) =>

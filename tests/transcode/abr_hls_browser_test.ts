@@ -138,7 +138,7 @@ Deno.test({
       assert.equal(v.audio.length, 1, masterText);
     }
     assert.deepEqual(master.variants.map((v) => v.uri), [
-      "index.m3u8",
+      "index.m3u8?variant=source",
       "../cam~480p/index.m3u8",
       "../cam~240p/index.m3u8",
     ]);
@@ -148,7 +148,7 @@ Deno.test({
       .text();
     assert.match(
       variantText,
-      /#EXT-X-RENDITION-REPORT:URI="\.\.\/cam\/index\.m3u8",LAST-MSN=\d+/,
+      /#EXT-X-RENDITION-REPORT:URI="\.\.\/cam\/index\.m3u8\?variant=source",LAST-MSN=\d+/,
     );
     assert.match(
       variantText,
