@@ -152,3 +152,61 @@ for (
     },
   });
 }
+
+Deno.test({
+  name:
+    "publisher drop of 1.5 s: ffmpeg as RTMP and as HTTP-FLV viewer waits through the gap and reads the republished session to the end",
+  ignore: missing("ffmpeg"),
+  async fn() {
+    const frames = await encodeClip({ ...CLIP, seconds: 3 }); // 90 video frames
+    await using origin = await startOrigin({
+      app: { publisherGraceMs: GRACE_MS },
+    });
+    const first = publishRealtime(origin.rtmpUrl, "both", frames, {
+      drop: true,
+    });
+    while (origin.engine.getStream("live/both") === undefined) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const viewers = {
+      rtmp: `${origin.rtmpUrl}/both`,
+      "http-flv": `${origin.httpUrl}/live/both.flv`,
+    };
+    const running = Object.entries(viewers).map(([name, url]) => ({
+      name,
+      ffmpeg: spawnLogged("ffmpeg", [
+        "-v",
+        "error",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        "-i",
+        url,
+        "-f",
+        "null",
+        "-",
+      ], Deno.cwd()),
+    }));
+    await first;
+    await new Promise((r) => setTimeout(r, GAP_MS));
+    assert.ok(origin.engine.getStream("live/both"), "open during the gap");
+    await publishRealtime(origin.rtmpUrl, "both", frames);
+    for (const { name, ffmpeg } of running) {
+      const status = await Promise.race([
+        ffmpeg.done(),
+        new Promise<null>((r) => setTimeout(() => r(null), GRACE_MS + 8_000)),
+      ]);
+      if (status === null) await ffmpeg.stop("SIGKILL");
+      assert.ok(status !== null, `${name}: ffmpeg ended with the stream`);
+      assert.equal(status.code, 0, `${name}: ${ffmpeg.err}`);
+      const decoded = Math.max(
+        ...[...ffmpeg.out.matchAll(/^frame=(\d+)$/gm)].map((m) => Number(m[1])),
+      );
+      assert.ok(decoded > 100, `${name}: decoded ${decoded} frames of 2 × 90`);
+      const errors = ffmpeg.err.split("\n").filter((l) =>
+        l.trim() !== "" && !l.startsWith("[null @")
+      );
+      assert.deepEqual(errors, [], `${name}: ffmpeg -v error output`);
+    }
+  },
+});
