@@ -107,9 +107,13 @@ async function startOurs(
   hls: boolean,
 ): Promise<Child> {
   const script = new URL("./origin.ts", import.meta.url).pathname;
+  // ARCLY_BENCH_CPU_PROF_DIR=DIR: `--cpu-prof` our origin (summarize with
+  // bench/fanout/profile_summary.ts).
+  const prof = Deno.env.get("ARCLY_BENCH_CPU_PROF_DIR");
   const child = spawnGroup("arcly", "deno", [
     "run",
     "-A",
+    ...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${prof}`]),
     script,
     `--rtmp-port=${port}`,
     ...(hls ? ["--hls", `--hls-dir=${dir}/hls`] : []),
