@@ -10,18 +10,26 @@ const [port, n, seconds, sid] = [
   Number(Deno.args[2]),
   Deno.args[3] ?? "read:live/bench",
 ];
-const clients = await Promise.all(
+const settled = await Promise.allSettled(
   Array.from(
     { length: n },
-    () =>
-      SrtClient.connect({
+    async (_, i) => {
+      await new Promise((r) => setTimeout(r, i * 50)); // viewers join over time
+      return await SrtClient.connect({
         hostname: "127.0.0.1",
         port,
         streamId: sid,
         connectTimeoutMs: 20_000,
         latencyMs: 200,
-      }),
+      });
+    },
   ),
+);
+const clients = settled.flatMap((r) =>
+  r.status === "fulfilled" ? [r.value] : []
+);
+const failed = settled.flatMap((r) =>
+  r.status === "rejected" ? [String(r.reason?.message ?? r.reason)] : []
 );
 let bytes = 0;
 const counting = clients.map(async (c) => {
@@ -32,7 +40,9 @@ const stats = clients.map((c) => c.stats);
 for (const c of clients) c.close();
 await Promise.allSettled(counting);
 console.log(JSON.stringify({
-  readers: n,
+  readers: clients.length,
+  failed: failed.length,
+  firstFailure: failed[0],
   mbitPerReader: (bytes * 8) / seconds / n / 1e6,
   lost: stats.reduce((a, s) => a + s.receivedLost, 0),
   dropped: stats.reduce((a, s) => a + s.receivedDropped, 0),

@@ -10,6 +10,7 @@ import { SrtHandler } from "../../protocols/srt/mod.ts";
 
 const seconds = Number(Deno.args[0] ?? 15);
 const readers = Number(Deno.args[1] ?? 50);
+const phases = Deno.args[2] ?? "ingest,fanout";
 const dir = await Deno.makeTempDir({ prefix: "arcly-srt-bench-" });
 
 async function encode(path: string, mbit: number): Promise<void> {
@@ -27,7 +28,7 @@ async function encode(path: string, mbit: number): Promise<void> {
       "-i",
       "sine",
       "-t",
-      String(seconds + 10),
+      String(seconds + 40),
       "-c:v",
       "libx264",
       "-preset",
@@ -105,27 +106,35 @@ const { port } = await srt.listening;
 const results: Record<string, unknown> = {};
 try {
   await Promise.all([encode(`${dir}/20.ts`, 20), encode(`${dir}/5.ts`, 5)]);
+  engine.events.on(
+    "unpublished",
+    (e) => console.error("unpublished", JSON.stringify(e)),
+  );
   const idle = await measure(2000);
   // (1) ingest
-  let pub = publisher(`${dir}/20.ts`, port);
-  await until(() => (engine.getStream("live/bench")?.qos().framesIn ?? 0) > 60);
-  const before = srt.stats.packetsReceived;
-  const t0 = performance.now();
-  const ingestCpu = await measure(seconds * 1000);
-  const packets = srt.stats.packetsReceived - before;
-  results.ingest = {
-    cpuOfOneCore: ingestCpu,
-    idleCpu: idle,
-    mbit: (packets * 1316 * 8) / ((performance.now() - t0) / 1000) / 1e6,
-    lost: srt.stats.packetsLost,
-    dropped: srt.stats.packetsDropped,
-  };
-  kill(pub);
-  await pub.status;
-  console.log(JSON.stringify({ ingest: results.ingest }));
-  await until(() => engine.getStream("live/bench") === undefined); // peer idle timeout
+  if (phases.includes("ingest")) {
+    const pub = publisher(`${dir}/20.ts`, port);
+    await until(() =>
+      (engine.getStream("live/bench")?.qos().framesIn ?? 0) > 60
+    );
+    const before = srt.stats.packetsReceived;
+    const t0 = performance.now();
+    const ingestCpu = await measure(seconds * 1000);
+    const packets = srt.stats.packetsReceived - before;
+    results.ingest = {
+      cpuOfOneCore: ingestCpu,
+      idleCpu: idle,
+      mbit: (packets * 1316 * 8) / ((performance.now() - t0) / 1000) / 1e6,
+      lost: srt.stats.packetsLost,
+      dropped: srt.stats.packetsDropped,
+    };
+    kill(pub);
+    await pub.status;
+    console.log(JSON.stringify({ ingest: results.ingest }));
+    await until(() => engine.getStream("live/bench") === undefined); // peer idle timeout
+  }
   // (2) fan-out
-  pub = publisher(`${dir}/5.ts`, port);
+  const pub = publisher(`${dir}/5.ts`, port);
   await until(() => (engine.getStream("live/bench")?.qos().framesIn ?? 0) > 60);
   const alone = await measure(3000);
   const child = new Deno.Command(Deno.execPath(), {
@@ -136,12 +145,12 @@ try {
       new URL("./readers.ts", import.meta.url).pathname,
       String(port),
       String(readers),
-      String(seconds + 4),
+      String(seconds + 8),
     ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  await new Promise((r) => setTimeout(r, 4000)); // connect + replay
+  await new Promise((r) => setTimeout(r, 6000)); // staggered connect + replay
   const sent0 = srt.stats.packetsSent;
   const fanCpu = await measure(seconds * 1000);
   const sent = srt.stats.packetsSent - sent0;

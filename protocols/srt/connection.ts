@@ -89,7 +89,7 @@ export class SrtConnection {
     this.#lastSent = now;
     this.#lastDataSent = now;
     this.#pendingCap = config.sendCapacity ?? 8192;
-    this.#burst = config.burstPackets ?? 64;
+    this.#burst = config.burstPackets ?? 32;
     this.#receiver = new SrtReceiver(
       config.initialSeq,
       config.receiveLatencyMs,

@@ -45,8 +45,8 @@ export interface SrtConnectionConfig {
   /** Peer understands the R flag; default true. */
   rexmitFlag?: boolean;
   /**
-   * Pacing: at most this many data packets per 10 ms (default 64, about
-   * 67 Mbit/s of 1,316-byte payloads); more wait in a bounded queue.
+   * Pacing: at most this many data packets per 10 ms (default 32, about
+   * 34 Mbit/s of 1,316-byte payloads); more wait in a bounded queue.
    */
   burstPackets?: number;
 }
