@@ -88,7 +88,9 @@ Deno.test({
     const dump = await joined!;
     assert.ok(
       dump.ms < 4_900,
-      `rtmpdump stopped after ${Math.round(dump.ms)} ms (the publish ran 5 s more)`,
+      `rtmpdump stopped after ${
+        Math.round(dump.ms)
+      } ms (the publish ran 5 s more)`,
     );
     const { frames } = readFlvFile(await Deno.readFile(out));
     const media = frames.filter((f) => !f.config && f.kind !== "data");
