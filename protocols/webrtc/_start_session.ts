@@ -137,6 +137,16 @@ export async function startWhep(
     },
     connectTimeoutMs: ctx.connectTimeoutMs,
     rtcpTimeoutMs: ctx.rtcpTimeoutMs,
+    // A viewer's PLI reaches the stream's WHIP publisher (rate-limited
+    // there); other sources cannot make a keyframe on demand.
+    onKeyframeRequest: () => {
+      const playing = handle.key.toString();
+      for (const entry of ctx.sessions.values()) {
+        if (entry.type === "whip" && entry.key === playing) {
+          (entry.session as WhipSession).requestKeyframe();
+        }
+      }
+    },
     onClose: (s, reason) => {
       ctx.sessions.delete(id);
       ctx.sessionClosed(reason, s.connected);

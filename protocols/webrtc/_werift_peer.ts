@@ -106,6 +106,23 @@ export async function answerOffer(
   offer: string,
   options: AnswerOptions,
 ): Promise<AnsweredPeer> {
+  // werift's ICE ufrag has 16 bits: with many live sessions a new one can
+  // collide with a registered one (the mux routes by ufrag), so try again.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await answerOnce(offer, options);
+    } catch (e) {
+      if (!(e instanceof UfragInUse) || attempt >= 8) throw e;
+    }
+  }
+}
+
+class UfragInUse extends Error {}
+
+async function answerOnce(
+  offer: string,
+  options: AnswerOptions,
+): Promise<AnsweredPeer> {
   const transport = options.mux.createTransport();
   const slot: MuxSlot = { transport, taken: false };
   const interfaceAddresses = { [MUX]: slot } as unknown as Record<
@@ -154,6 +171,7 @@ export async function answerOffer(
         "Cannot answer offer: werift wrote no ICE ufrag",
       );
     }
+    if (options.mux.hasUfrag(ufrag)) throw new UfragInUse(ufrag);
     options.mux.register(ufrag, transport);
     return { pc, transport, answer: withCandidates(local, options), ufrag };
   } catch (e) {

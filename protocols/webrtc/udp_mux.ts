@@ -239,6 +239,11 @@ export class UdpMux {
     return new MuxedTransport(this);
   }
 
+  /** True when `ufrag` is registered to a live session. */
+  hasUfrag(ufrag: string): boolean {
+    return this.#byUfrag.has(ufrag);
+  }
+
   /** Route STUN Binding requests for local ufrag `ufrag` to `transport`. */
   register(ufrag: string, transport: MuxedTransport): void {
     if (transport.closed) return;

@@ -72,5 +72,6 @@ async function whep(url) {
   };
   video.requestVideoFrameCallback(onFrame);
 }
-window.run = async (whipUrl, whepUrl) => { await whip(whipUrl); await new Promise((r) => setTimeout(r, 1500)); await whep(whepUrl); };
+window.whip = whip;
+window.whep = whep;
 </script>`;

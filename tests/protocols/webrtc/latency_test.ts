@@ -43,14 +43,22 @@ Deno.test({
     await using browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(served.url);
+    type Page = {
+      whip(u: string): Promise<void>;
+      whep(u: string): Promise<void>;
+    };
     await page.evaluate(
-      ([a, b]) =>
-        (globalThis as unknown as { run(a: string, b: string): Promise<void> })
-          .run(a, b),
-      [
-        `${origin.base}/live/glass/whip`,
-        `${origin.base}/live/glass/whep`,
-      ] as const,
+      (u) => (globalThis as unknown as Page).whip(u),
+      `${origin.base}/live/glass/whip`,
+    );
+    await until(
+      () => origin.engine.getStream("live/glass")?.gopCache.hasVideo ?? false,
+      20_000,
+      "the WHIP keyframe",
+    );
+    await page.evaluate(
+      (u) => (globalThis as unknown as Page).whep(u),
+      `${origin.base}/live/glass/whep`,
     );
     const deadline = Date.now() + 30_000;
     let samples: number[] = [];
