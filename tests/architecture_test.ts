@@ -105,8 +105,6 @@ const LAYERS: readonly {
 const KNOWN_CYCLES: readonly string[] = [
   // media/hls (issue 20): hls_segmenter_options.ts needs HlsSegmenter's type for continueFrom.
   "media/hls/_segment_assembler.ts media/hls/_segment_writer.ts media/hls/hls_segmenter.ts media/hls/hls_segmenter_options.ts",
-  // protocols/rtsp (RTSP helper): connection and method handlers import each other.
-  "protocols/rtsp/_server_connection.ts protocols/rtsp/_server_methods.ts",
 ];
 
 async function* walk(dir: URL): AsyncGenerator<string> {

@@ -19,11 +19,12 @@ import { closeQuietly, isDisconnect, noDelay, writeAll } from "../net/mod.ts";
 import { RtspHeaders, RtspProtocolError, type RtspRequest } from "./message.ts";
 import { RtspReader } from "./reader.ts";
 import { RTSP_REASONS, serializeRtspResponse } from "./serialize.ts";
-import { RtspMethods, type ServerContext } from "./_server_methods.ts";
+import { RtspMethods } from "./_server_methods.ts";
+import type { ConnectionPort, ServerContext } from "./_server_context.ts";
 import type { ServerSession } from "./_session.ts";
 
 /** One client connection (see the module doc). */
-export class RtspServerConnection {
+export class RtspServerConnection implements ConnectionPort {
   #conn: Deno.Conn;
   #host: StreamHost;
   #ctx: ServerContext;

@@ -17,10 +17,8 @@ import type { StreamHost } from "../../src/contracts.ts";
 import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamKey } from "../../src/stream_key.ts";
 import { parseSdp } from "../../media/sdp/mod.ts";
-import type { UnitEgress } from "../../src/egress.ts";
 import {
   type RtspHeaders,
-  type RtspLimits,
   RtspProtocolError,
   type RtspRequest,
 } from "./message.ts";
@@ -29,17 +27,11 @@ import {
   parseSessionHeader,
   parseTransport,
 } from "./headers.ts";
-import type { NonceIssuer } from "./auth.ts";
 import { authorized, credentialsOf } from "./_server_auth.ts";
 import { chooseTransport, routeUdp } from "./_server_transport.ts";
 import { setupTarget, targetOf } from "./_server_target.ts";
-import {
-  MAX_SESSIONS_PER_CONNECTION,
-  type ServerSession,
-  type SessionTable,
-} from "./_session.ts";
-import type { RtpCounters, RtpStreamFormat, RtpUnit } from "./_rtp_egress.ts";
-import type { UdpPair } from "./_udp.ts";
+import { MAX_SESSIONS_PER_CONNECTION, type ServerSession } from "./_session.ts";
+import type { RtpStreamFormat } from "./_rtp_egress.ts";
 import type { PlayEgress } from "./_play.ts";
 import {
   describeSdp,
@@ -49,23 +41,7 @@ import {
   waitForConfigs,
 } from "./_server_stream.ts";
 import { type AnnouncedTrack, type RecordIngest, tracksOf } from "./_record.ts";
-import type { RtspServerConnection } from "./_server_connection.ts";
-
-/** What the methods share across connections (built by the handler). */
-export interface ServerContext {
-  name: string;
-  limits: Partial<RtspLimits>;
-  sessionTimeoutMs: number;
-  sessions: SessionTable;
-  udp: UdpPair | undefined;
-  egress: UnitEgress<RtpUnit>;
-  counters: RtpCounters;
-  realm: string;
-  nonces: NonceIssuer;
-  digestPassword:
-    | ((username: string) => string | undefined | Promise<string | undefined>)
-    | undefined;
-}
+import type { ConnectionPort, ServerContext } from "./_server_context.ts";
 
 /** The result of a method: status, optional body, work after the reply. */
 export interface MethodResult {
@@ -80,7 +56,7 @@ const OK: MethodResult = { status: 200 };
 
 /** The method handlers of one connection (see the module doc). */
 export class RtspMethods {
-  #conn: RtspServerConnection;
+  #conn: ConnectionPort;
   #host: StreamHost;
   #ctx: ServerContext;
   #announced: { path: string; tracks: AnnouncedTrack[] } | undefined;
@@ -89,7 +65,7 @@ export class RtspMethods {
   #env: MethodEnv;
 
   constructor(
-    conn: RtspServerConnection,
+    conn: ConnectionPort,
     host: StreamHost,
     ctx: ServerContext,
   ) {

@@ -19,12 +19,11 @@ import type { RtpStreamFormat } from "./_rtp_egress.ts";
 import { PlayEgress } from "./_play.ts";
 import { type AnnouncedTrack, RecordIngest } from "./_record.ts";
 import { targetOf } from "./_server_target.ts";
-import type { RtspServerConnection } from "./_server_connection.ts";
-import type { ServerContext } from "./_server_methods.ts";
+import type { ConnectionPort, ServerContext } from "./_server_context.ts";
 
 /** What the media side needs from a connection. */
 export interface MethodEnv {
-  conn: RtspServerConnection;
+  conn: ConnectionPort;
   host: StreamHost;
   ctx: ServerContext;
 }
