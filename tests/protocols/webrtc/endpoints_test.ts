@@ -288,7 +288,11 @@ Deno.test({
     const growthMb = (Deno.memoryUsage().rss - rssBefore) / 1e6;
     // deno-lint-ignore no-console
     console.log(
-      `500 never-connected offers: RSS +${growthMb.toFixed(1)} MB, all freed`,
+      `500 never-connected offers: RSS ${growthMb >= 0 ? "+" : ""}${
+        growthMb.toFixed(1)
+      } MB; after each 100: ${
+        rss.map((r) => (r / 1e6).toFixed(0)).join(", ")
+      } MB; all freed`,
     );
     // Garbage and replayed STUN with unknown ufrags on the shared port: dropped, counted.
     const socket = dgram.createSocket("udp4");
