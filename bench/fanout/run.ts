@@ -132,6 +132,19 @@ export function estimateSeconds(
   return s.runs * s.servers.length * perServer;
 }
 
+/** `/proc/loadavg`'s 1/5/15-minute figures, or "–". */
+function loadAverage(): string {
+  try {
+    // through `cat`, like the other /proc figures (the task may not read /proc)
+    const out = new Deno.Command("cat", { args: ["/proc/loadavg"] })
+      .outputSync();
+    return new TextDecoder().decode(out.stdout).split(" ").slice(0, 3)
+      .join(" ");
+  } catch {
+    return "–";
+  }
+}
+
 function log(message: string): void {
   console.error(
     `[fanout ${new Date().toISOString().slice(11, 19)}] ${message}`,
@@ -342,7 +355,7 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     mode: settings.mode,
     host:
-      `${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`,
+      `${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, load average ${loadAverage()} at the start`,
     source: sourceStats(source),
     stallS: settings.stallS,
     windowS: settings.windowS,
@@ -361,6 +374,8 @@ async function main(): Promise<void> {
       );
     }
   }
+  // A shared machine: the load average belongs with the figures.
+  report.host += `, ${loadAverage()} at the end`;
   let markdown = renderReport(report);
   if (settings.profile) {
     markdown += `\n## CPU profiles (--cpu-prof, whole server lifetime)\n\n${
