@@ -52,7 +52,8 @@ export interface RtspHandlerOptions {
   port?: number;
   /**
    * The server's UDP RTP port (RTCP on the next one), shared by every
-   * session; default 8000; 0 picks a free even pair; `false` serves
+   * session; default 8000 (when that pair is taken, TCP-interleaved only,
+   * reported as a `handlerError`); 0 picks a free even pair; `false` serves
    * TCP-interleaved only.
    */
   udpRtpPort?: number | false;
@@ -196,8 +197,20 @@ export class RtspHandler implements ProtocolHandler {
         try {
           udp = await UdpPair.bind(hostname, o.udpRtpPort ?? 8000);
         } catch (error) {
-          listener.close();
-          throw error;
+          if (o.udpRtpPort !== undefined) {
+            listener.close();
+            throw error;
+          }
+          // The default pair is taken: serve TCP-interleaved only, say so.
+          host.events.emit({
+            type: "handlerError",
+            name: this.name,
+            error: new StreamError(
+              "Unsupported",
+              `Cannot serve RTSP over UDP: ${hostname}:8000-8001 is in use (TCP-interleaved only)`,
+              { cause: error },
+            ),
+          });
         }
       }
     } catch (error) {
