@@ -62,6 +62,8 @@ export interface OriginOptions {
   httpRate: number | null;
   /** Milliseconds without frames before a stream is reaped. */
   idleTimeoutMs: number;
+  /** How long a stream waits for its publisher to come back before it ends, ms. */
+  publisherGraceMs: number;
   /** Redis URL of the cluster's stream directory (`--cluster`), or null. */
   cluster: string | null;
   /** Edge mode: pull streams this engine does not have from their origin. */
@@ -129,6 +131,8 @@ Other:
   --max-connections-per-ip N  connections per client IP, RTMP and HTTP each (also rate-limits accepts)
   --http-rate N             HTTP requests per second per client IP (429 beyond)
   --idle-timeout SECONDS    reap streams without frames    (default 10)
+  --publisher-grace SECONDS a publisher that drops may come back within this
+                            and viewers keep playing; 0 ends at once (default 10)
   -h, --help                this text
 `;
 
@@ -191,6 +195,17 @@ function positiveNumber(
   return n;
 }
 
+function graceSeconds(value: string | undefined): number {
+  if (value === undefined) return 10_000;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 3600) {
+    throw new UsageError(
+      `Cannot use --publisher-grace ${value}: expected 0-3600 seconds`,
+    );
+  }
+  return Math.round(n * 1000);
+}
+
 function oneOf<T extends string>(
   value: string | undefined,
   flag: string,
@@ -249,6 +264,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         "max-connections-per-ip": { type: "string" },
         "http-rate": { type: "string" },
         "idle-timeout": { type: "string" },
+        "publisher-grace": { type: "string" },
         cluster: { type: "string" },
         edge: { type: "boolean" },
         origin: { type: "string" },
@@ -356,6 +372,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     httpRate: v["http-rate"] === undefined
       ? null
       : positiveNumber(v["http-rate"], "--http-rate", 1),
+    publisherGraceMs: graceSeconds(v["publisher-grace"]),
     idleTimeoutMs: Math.round(
       positiveNumber(v["idle-timeout"], "--idle-timeout", 10) * 1000,
     ),

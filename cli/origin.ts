@@ -84,6 +84,9 @@ export async function startOrigin(
   let refusals: RefusalLog | null = null;
   const builder = Engine.builder()
     .idleTimeout(options.idleTimeoutMs)
+    // Encoders drop for a second all the time (OBS reconnects, mobile
+    // networks): every app waits for its publisher to come back.
+    .defaultApplication({ publisherGraceMs: options.publisherGraceMs })
     .observer(metrics)
     .audit(metrics)
     .audit({ record: (event) => refusals?.record(event) });

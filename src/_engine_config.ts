@@ -1,6 +1,10 @@
 // Engine option defaults and validation (the named limits with their whys).
 import { StreamError } from "../media/stream_error.ts";
-import { resolveAppSpec, type ResolvedAppSpec } from "./app_spec.ts";
+import {
+  type AppSpec,
+  resolveAppSpec,
+  type ResolvedAppSpec,
+} from "./app_spec.ts";
 import type { EngineOptions } from "./engine_options.ts";
 import { StreamKey } from "./stream_key.ts";
 
@@ -29,6 +33,8 @@ export interface EngineConfig {
   readonly onDemandGraceMs: number;
   /** Declared apps; empty means "any app, with defaults". */
   readonly apps: ReadonlyMap<string, ResolvedAppSpec>;
+  /** The settings of an undeclared app (when none is declared). */
+  readonly defaultApp: Omit<AppSpec, "name">;
 }
 
 function positive(
@@ -58,7 +64,10 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
     }
     apps.set(resolved.name, resolved);
   }
+  const defaultApp = { ...(options.defaultApplication ?? {}) };
+  resolveAppSpec({ ...defaultApp, name: "default" }); // validate once, at build
   return {
+    defaultApp,
     maxPublishers: positive(
       "maxPublishers",
       options.maxPublishers,
@@ -100,7 +109,8 @@ export function appSpecFor(
 ): ResolvedAppSpec | undefined {
   if (config.apps.size > 0) return config.apps.get(app);
   try {
-    return resolveAppSpec({ name: app }); // not cached: app names come from peers
+    // Not cached: app names come from peers.
+    return resolveAppSpec({ ...config.defaultApp, name: app });
   } catch {
     return undefined; // not a valid app name: treated as an unknown app
   }

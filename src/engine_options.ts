@@ -32,6 +32,12 @@ export interface EngineOptions {
   maxPublishers?: number;
   /** Applications; when none is given, any app name is accepted with defaults. */
   applications?: readonly AppSpec[];
+  /**
+   * The settings every app gets when no application is declared (any app
+   * name accepted), e.g. `{ publisherGraceMs: 10_000 }`; default: the
+   * `AppSpec` defaults.
+   */
+  defaultApplication?: Omit<AppSpec, "name">;
   /** Who may publish and play (default `allowAll`). */
   authenticator?: StreamAuthenticator;
   /** Receivers of every event. */
@@ -154,6 +160,12 @@ export class EngineOptionsBuilder {
   /** Add an audit sink. */
   audit(sink: AuditSink): this {
     this.#audit.push(sink);
+    return this;
+  }
+
+  /** The settings of every app when none is declared (see `EngineOptions.defaultApplication`). */
+  defaultApplication(spec: Omit<AppSpec, "name">): this {
+    this.#options.defaultApplication = spec;
     return this;
   }
 

@@ -98,3 +98,19 @@ Deno.test("parseListenAddress() accepts host:port, bare ports and IPv6", () => {
     port: 0,
   });
 });
+
+Deno.test("parseOriginArgs(): --publisher-grace defaults to 10 s, 0 turns it off, nonsense is refused", () => {
+  assert.equal(parseOriginArgs([]).publisherGraceMs, 10_000);
+  assert.equal(
+    parseOriginArgs(["--publisher-grace", "0"]).publisherGraceMs,
+    0,
+  );
+  assert.equal(
+    parseOriginArgs(["--publisher-grace", "2.5"]).publisherGraceMs,
+    2_500,
+  );
+  assert.throws(
+    () => parseOriginArgs(["--publisher-grace", "-1"]),
+    /--publisher-grace/,
+  );
+});
