@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- benchmark server script: stderr diagnostics are its interface
 /**
  * Our origin for the many-streams benchmark: `Engine` (library defaults, any
  * number of publishers), `RtmpHandler`, and with `--hls` the `HlsPackaging`
