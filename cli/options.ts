@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseLadder, type RenditionSpec } from "../transcode/mod.ts";
 
 /** A `host:port` pair to listen on. */
 export interface ListenAddress {
@@ -74,6 +75,10 @@ export interface OriginOptions {
   advertise: string | null;
   /** Share the HTTP port with other processes (SO_REUSEPORT; several edges on one host). */
   reusePort: boolean;
+  /** ABR ladder of every stream (`--abr 720p,480p@800k`), or null for none. */
+  abr: RenditionSpec[] | null;
+  /** Most ffmpeg transcoders at once (`--transcode-max`, default 4). */
+  transcodeMax: number;
   /** Print usage and exit. */
   help: boolean;
 }
@@ -122,6 +127,12 @@ Cluster (scale-out; see README "Scale-out"):
   --origin URL              an edge's fixed origin (HTTP base) when there is no --cluster
   --reuse-port              share --http with other processes (SO_REUSEPORT, Linux):
                             N edges on one host, the kernel spreads viewers
+
+Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
+  --abr LADDER              ABR renditions of every stream, e.g. 720p,480p@800k,360p
+                            (HEIGHTp[@BITRATE]; never upscaled, the source is the top
+                            variant): /{app}/{name}/master.m3u8, renditions {name}~480p
+  --transcode-max N         ffmpeg processes at once (default 4; audio bridges included)
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -270,6 +281,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         origin: { type: "string" },
         advertise: { type: "string" },
         "reuse-port": { type: "boolean" },
+        abr: { type: "string" },
+        "transcode-max": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -327,6 +340,22 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       `Cannot use --window ${v.window}: expected an integer`,
     );
   }
+  let abr: RenditionSpec[] | null = null;
+  if (v.abr !== undefined) {
+    try {
+      abr = parseLadder(v.abr);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot use --abr ${v.abr}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const transcodeMax = positiveNumber(v["transcode-max"], "--transcode-max", 4);
+  if (!Number.isInteger(transcodeMax)) {
+    throw new UsageError(
+      `Cannot use --transcode-max ${v["transcode-max"]}: expected an integer`,
+    );
+  }
   return {
     rtmp: v.rtmp === "off"
       ? null
@@ -381,6 +410,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     origin: v.origin ?? null,
     advertise: v.advertise ?? null,
     reusePort: v["reuse-port"] ?? false,
+    abr,
+    transcodeMax,
     help: v.help ?? false,
   };
 }

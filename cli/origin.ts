@@ -27,6 +27,12 @@ import { RtmpHandler } from "../protocols/rtmp/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
 import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
+import { MpegTsDemuxer } from "../media/mpegts/mod.ts";
+import {
+  AbrPlaylists,
+  ThumbnailRoutes,
+  TranscodeService,
+} from "../transcode/mod.ts";
 import { loadClip, loopingClipSource } from "./demo_source.ts";
 import { edgePublishRefusal, startCluster } from "./cluster.ts";
 import {
@@ -129,6 +135,26 @@ export async function startOrigin(
       }
     },
   });
+  // Transcoding (ffmpeg child processes, --allow-run=ffmpeg): the --abr
+  // renditions of every stream, and the audio bridges (live/cam~opus,
+  // live/cam~aac) started on demand when a viewer asks for them.
+  const transcode = new TranscodeService({
+    host: engine,
+    ladders: options.abr ? { "*": options.abr } : {},
+    maxTranscoders: options.transcodeMax,
+    createTsReader: () => new MpegTsDemuxer(),
+    onEvent: (e) => {
+      if (e.type === "restarting" || e.type === "refused") {
+        log(`transcode ${e.key}: ${e.type}: ${e.reason}`);
+      }
+    },
+  });
+  const abrPlaylists = new AbrPlaylists({ host: engine, service: transcode });
+  // GET /{app}/{name}/thumbnail.jpg and /api/transcode.
+  const transcodeRoutes = [
+    new ThumbnailRoutes({ host: engine }),
+    transcode.routes(),
+  ];
   let recorder: StreamRecorder | null = null;
   if (options.recordDir !== null) {
     await Deno.mkdir(options.recordDir, { recursive: true });
@@ -182,7 +208,8 @@ export async function startOrigin(
     ...(httpGate ? { gate: httpGate } : {}),
     ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
-    hls: packaging,
+    hls: abrPlaylists.wrap(packaging),
+    extraRoutes: transcodeRoutes,
     metrics,
     ...(options.httpRate === null ? {} : {
       rateLimiter: new RateLimiter({
@@ -236,6 +263,7 @@ export async function startOrigin(
     refusals?.close();
     await cluster.close();
     await demo;
+    await transcode.close();
     await packaging.close();
     await recorder?.close();
   })();
