@@ -155,9 +155,16 @@ export class FfmpegTranscoder implements Transcoder {
     signal: AbortSignal,
   ): ReadableStream<MediaFrame> {
     const o = this.#options;
+    const command = o.ffmpegPath ?? "ffmpeg";
+    if (!runGranted(command)) {
+      throw new StreamError(
+        "Unsupported",
+        `Cannot start ffmpeg for ${o.name}: no permission to run ${command} (--allow-run=${command})`,
+      );
+    }
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(o.ffmpegPath ?? "ffmpeg", {
+      child = new Deno.Command(command, {
         args: [...o.args],
         stdin: "piped",
         stdout: "piped",
@@ -273,5 +280,28 @@ export class FfmpegTranscoder implements Transcoder {
         await finish();
       },
     }, { highWaterMark: 0 });
+  }
+}
+
+/**
+ * Whether running `command` is granted already: never prompt (a prompt on a
+ * terminal would hold the request that wanted a transcode).
+ *
+ * @param command the binary (`ffmpeg`)
+ * @returns true when `--allow-run` covers it
+ *
+ * @example
+ * ```ts
+ * import { runGranted } from "@arcly/stream/transcode";
+ * import assert from "node:assert/strict";
+ * assert.equal(typeof runGranted("ffmpeg"), "boolean");
+ * ```
+ */
+export function runGranted(command: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "run", command }).state ===
+      "granted";
+  } catch {
+    return false;
   }
 }

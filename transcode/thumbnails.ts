@@ -23,6 +23,7 @@ import {
   StreamKey,
 } from "../src/mod.ts";
 import { thumbnailArgs } from "./ffmpeg_args.ts";
+import { runGranted } from "./ffmpeg_transcoder.ts";
 
 /**
  * Options of {@linkcode ThumbnailRoutes}.
@@ -211,6 +212,7 @@ export class ThumbnailRoutes implements HttpRouteProvider {
 
   async #run(input: Uint8Array): Promise<Uint8Array | null> {
     const o = this.#o;
+    if (!runGranted(o.ffmpegPath ?? "ffmpeg")) return null;
     this.#running++;
     this.#runs++;
     let child: Deno.ChildProcess;
