@@ -22,6 +22,14 @@ export interface OriginOptions {
   rtmp: ListenAddress | null;
   /** RTMPS address (needs `tls`), or null. */
   rtmps: ListenAddress | null;
+  /**
+   * SRT ingest/read address (UDP), or null when SRT is off. Default: port
+   * 8890 on `--rtmp`'s interface (0.0.0.0 when RTMP is off); an ephemeral
+   * `--rtmp` port (0) makes it ephemeral too.
+   */
+  srt: ListenAddress | null;
+  /** Passphrase SRT callers must encrypt with (10–79 characters), or null. */
+  srtPassphrase: string | null;
   /** HTTP address (HLS, LL-HLS, HTTP-FLV, WS-FLV, API, metrics, dashboard). */
   http: ListenAddress;
   /** Certificate and key files for RTMPS and HTTPS. */
@@ -99,6 +107,8 @@ Listen:
   --rtmp HOST:PORT          RTMP ingest and play            (default 0.0.0.0:1935, "off" disables)
   --http HOST:PORT          HTTP egress and dashboard       (default 0.0.0.0:8080)
   --rtmps HOST:PORT         RTMPS (needs --cert and --key)
+  --srt HOST:PORT           SRT ingest and read (UDP)       (default: --rtmp's host, port 8890; "off" disables)
+  --srt-passphrase P        require SRT encryption with P (10 to 79 characters)
   --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS and --https
   --https                   serve HTTP over TLS
 
@@ -255,6 +265,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       options: {
         rtmp: { type: "string" },
         rtmps: { type: "string" },
+        srt: { type: "string" },
+        "srt-passphrase": { type: "string" },
         http: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
@@ -298,6 +310,15 @@ export function parseOriginArgs(args: string[]): OriginOptions {
   }
   if (v.rtmps !== undefined && !tls) {
     throw new UsageError("Cannot enable --rtmps: it needs --cert and --key");
+  }
+  const srtPassphrase = v["srt-passphrase"];
+  if (
+    srtPassphrase !== undefined &&
+    (srtPassphrase.length < 10 || srtPassphrase.length > 79)
+  ) {
+    throw new UsageError(
+      "Cannot use --srt-passphrase: it must have 10 to 79 characters",
+    );
   }
   if (v.https && !tls) {
     throw new UsageError("Cannot enable --https: it needs --cert and --key");
@@ -363,6 +384,12 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     rtmps: v.rtmps === undefined
       ? null
       : parseListenAddress(v.rtmps, "--rtmps"),
+    srt: v.srt === "off"
+      ? null
+      : v.srt !== undefined
+      ? parseListenAddress(v.srt, "--srt")
+      : defaultSrtAddress(v.rtmp),
+    srtPassphrase: srtPassphrase ?? null,
     http: parseListenAddress(v.http ?? "0.0.0.0:8080", "--http"),
     tls,
     https: v.https ?? false,
@@ -414,4 +441,13 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     transcodeMax,
     help: v.help ?? false,
   };
+}
+
+/** SRT's default: port 8890 on --rtmp's interface, ephemeral when --rtmp is. */
+function defaultSrtAddress(rtmp: string | undefined): ListenAddress {
+  if (rtmp === undefined || rtmp === "off") {
+    return { hostname: "0.0.0.0", port: 8890 };
+  }
+  const a = parseListenAddress(rtmp, "--rtmp");
+  return { hostname: a.hostname, port: a.port === 0 ? 0 : 8890 };
 }

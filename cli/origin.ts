@@ -24,6 +24,7 @@ import {
 } from "../mod.ts";
 import { FsStorage } from "../media/storage/mod.ts";
 import { RtmpHandler } from "../protocols/rtmp/mod.ts";
+import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
 import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
@@ -193,6 +194,16 @@ export async function startOrigin(
   const rtmps = options.rtmps && tls
     ? new RtmpHandler({ ...options.rtmps, tls, ...limits })
     : null;
+  // SRT is UDP: one socket, no file descriptor per connection
+  const srt = options.srt
+    ? new SrtHandler({
+      ...options.srt,
+      maxConnections,
+      ...(options.srtPassphrase !== null
+        ? { passphrase: options.srtPassphrase }
+        : {}),
+    })
+    : null;
   // HTTP gets its own gate: a browser's keep-alive connections and an HLS
   // player's do not eat into the same IP's RTMP quota.
   const httpGate = options.maxConnectionsPerIp === null
@@ -218,18 +229,28 @@ export async function startOrigin(
       }),
     }),
   });
-  const handlers = [http, ...(rtmp ? [rtmp] : []), ...(rtmps ? [rtmps] : [])];
+  const handlers = [
+    http,
+    ...(rtmp ? [rtmp] : []),
+    ...(rtmps ? [rtmps] : []),
+    ...(srt ? [srt] : []),
+  ];
   const controller = new AbortController();
   const serving = engine.serve(handlers, controller.signal);
   const ports = await Promise.race([
-    Promise.all([http.listening, rtmp?.listening, rtmps?.listening]),
+    Promise.all([
+      http.listening,
+      rtmp?.listening,
+      rtmps?.listening,
+      srt?.listening,
+    ]),
     serving.then(() => {
       throw new Error(
         "Cannot start the origin: a listener stopped at once (port in use?)",
       );
     }),
   ]);
-  const [httpAddr, rtmpAddr, rtmpsAddr] = ports;
+  const [httpAddr, rtmpAddr, rtmpsAddr, srtAddr] = ports;
 
   const demo = options.demo
     ? (async () => {
@@ -283,6 +304,12 @@ export async function startOrigin(
         host(rtmpsAddr.hostname)
       }:${rtmpsAddr.port}/live/<name>`,
     );
+  }
+  if (srtAddr) {
+    const srtBase = `srt://${host(srtAddr.hostname)}:${srtAddr.port}`;
+    const secret = options.srtPassphrase !== null ? "&passphrase=…" : "";
+    log(`  publish (SRT)  ${srtBase}?streamid=publish:live/<name>${secret}`);
+    log(`  play (SRT)     ${srtBase}?streamid=read:live/<name>${secret}`);
   }
   log(
     `  play           ${web}/live/<name>/index.m3u8 (HLS${
