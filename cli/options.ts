@@ -22,14 +22,6 @@ export interface OriginOptions {
   rtmp: ListenAddress | null;
   /** RTMPS address (needs `tls`), or null. */
   rtmps: ListenAddress | null;
-  /**
-   * SRT ingest/read address (UDP), or null when SRT is off. Default: port
-   * 8890 on `--rtmp`'s interface (0.0.0.0 when RTMP is off); an ephemeral
-   * `--rtmp` port (0) makes it ephemeral too.
-   */
-  srt: ListenAddress | null;
-  /** Passphrase SRT callers must encrypt with (10–79 characters), or null. */
-  srtPassphrase: string | null;
   /** HTTP address (HLS, LL-HLS, HTTP-FLV, WS-FLV, API, metrics, dashboard). */
   http: ListenAddress;
   /** Certificate and key files for RTMPS and HTTPS. */
@@ -83,6 +75,10 @@ export interface OriginOptions {
   advertise: string | null;
   /** Share the HTTP port with other processes (SO_REUSEPORT; several edges on one host). */
   reusePort: boolean;
+  /** The WebRTC (WHIP/WHEP) ICE UDP port for every session, or null when WebRTC is off. */
+  webrtcUdp: ListenAddress | null;
+  /** Addresses advertised as ICE host candidates (NAT, containers); empty: derived from `webrtcUdp`. */
+  webrtcHosts: string[];
   /** ABR ladder of every stream (`--abr 720p,480p@800k`), or null for none. */
   abr: RenditionSpec[] | null;
   /** Most ffmpeg transcoders at once (`--transcode-max`, default 4). */
@@ -107,8 +103,6 @@ Listen:
   --rtmp HOST:PORT          RTMP ingest and play            (default 0.0.0.0:1935, "off" disables)
   --http HOST:PORT          HTTP egress and dashboard       (default 0.0.0.0:8080)
   --rtmps HOST:PORT         RTMPS (needs --cert and --key)
-  --srt HOST:PORT           SRT ingest and read (UDP)       (default: --rtmp's host, port 8890; "off" disables)
-  --srt-passphrase P        require SRT encryption with P (10 to 79 characters)
   --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS and --https
   --https                   serve HTTP over TLS
 
@@ -143,6 +137,14 @@ Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
                             (HEIGHTp[@BITRATE]; never upscaled, the source is the top
                             variant): /{app}/{name}/master.m3u8, renditions {name}~480p
   --transcode-max N         ffmpeg processes at once (default 4; audio bridges included)
+
+WebRTC (WHIP ingest and WHEP playback on the HTTP port: POST /live/<name>/whip|whep):
+  --webrtc-udp HOST:PORT    the one ICE UDP port of every session (default: --http's
+                            host, port 8189; "off" disables WHIP/WHEP)
+  --webrtc-host ADDR        address advertised as ICE host candidate (repeatable): the
+                            public or LAN address behind NAT / in a container (forward
+                            the UDP port); default: the bound address, or every local
+                            IPv4 address when bound to 0.0.0.0. No STUN lookups.
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -265,8 +267,6 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       options: {
         rtmp: { type: "string" },
         rtmps: { type: "string" },
-        srt: { type: "string" },
-        "srt-passphrase": { type: "string" },
         http: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
@@ -293,6 +293,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         origin: { type: "string" },
         advertise: { type: "string" },
         "reuse-port": { type: "boolean" },
+        "webrtc-udp": { type: "string" },
+        "webrtc-host": { type: "string", multiple: true },
         abr: { type: "string" },
         "transcode-max": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -310,15 +312,6 @@ export function parseOriginArgs(args: string[]): OriginOptions {
   }
   if (v.rtmps !== undefined && !tls) {
     throw new UsageError("Cannot enable --rtmps: it needs --cert and --key");
-  }
-  const srtPassphrase = v["srt-passphrase"];
-  if (
-    srtPassphrase !== undefined &&
-    (srtPassphrase.length < 10 || srtPassphrase.length > 79)
-  ) {
-    throw new UsageError(
-      "Cannot use --srt-passphrase: it must have 10 to 79 characters",
-    );
   }
   if (v.https && !tls) {
     throw new UsageError("Cannot enable --https: it needs --cert and --key");
@@ -384,12 +377,6 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     rtmps: v.rtmps === undefined
       ? null
       : parseListenAddress(v.rtmps, "--rtmps"),
-    srt: v.srt === "off"
-      ? null
-      : v.srt !== undefined
-      ? parseListenAddress(v.srt, "--srt")
-      : defaultSrtAddress(v.rtmp),
-    srtPassphrase: srtPassphrase ?? null,
     http: parseListenAddress(v.http ?? "0.0.0.0:8080", "--http"),
     tls,
     https: v.https ?? false,
@@ -437,17 +424,28 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     origin: v.origin ?? null,
     advertise: v.advertise ?? null,
     reusePort: v["reuse-port"] ?? false,
+    webrtcUdp: v["webrtc-udp"] === "off"
+      ? null
+      : v["webrtc-udp"] !== undefined
+      ? parseListenAddress(v["webrtc-udp"], "--webrtc-udp")
+      : defaultWebRtcAddress(v.http),
+    webrtcHosts: (v["webrtc-host"] ?? []).map((h) => {
+      if (!/^[0-9A-Za-z.:-]{1,253}$/.test(h)) {
+        throw new UsageError(
+          `Cannot use --webrtc-host ${h}: expected an IP address or host name`,
+        );
+      }
+      return h;
+    }),
     abr,
     transcodeMax,
     help: v.help ?? false,
   };
 }
 
-/** SRT's default: port 8890 on --rtmp's interface, ephemeral when --rtmp is. */
-function defaultSrtAddress(rtmp: string | undefined): ListenAddress {
-  if (rtmp === undefined || rtmp === "off") {
-    return { hostname: "0.0.0.0", port: 8890 };
-  }
-  const a = parseListenAddress(rtmp, "--rtmp");
-  return { hostname: a.hostname, port: a.port === 0 ? 0 : 8890 };
+/** WebRTC's default: port 8189 on --http's interface, ephemeral when --http is. */
+function defaultWebRtcAddress(http: string | undefined): ListenAddress {
+  if (http === undefined) return { hostname: "0.0.0.0", port: 8189 };
+  const a = parseListenAddress(http, "--http");
+  return { hostname: a.hostname, port: a.port === 0 ? 0 : 8189 };
 }

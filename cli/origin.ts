@@ -24,7 +24,6 @@ import {
 } from "../mod.ts";
 import { FsStorage } from "../media/storage/mod.ts";
 import { RtmpHandler } from "../protocols/rtmp/mod.ts";
-import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
 import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
@@ -194,16 +193,6 @@ export async function startOrigin(
   const rtmps = options.rtmps && tls
     ? new RtmpHandler({ ...options.rtmps, tls, ...limits })
     : null;
-  // SRT is UDP: one socket, no file descriptor per connection
-  const srt = options.srt
-    ? new SrtHandler({
-      ...options.srt,
-      maxConnections,
-      ...(options.srtPassphrase !== null
-        ? { passphrase: options.srtPassphrase }
-        : {}),
-    })
-    : null;
   // HTTP gets its own gate: a browser's keep-alive connections and an HLS
   // player's do not eat into the same IP's RTMP quota.
   const httpGate = options.maxConnectionsPerIp === null
@@ -212,6 +201,19 @@ export async function startOrigin(
       maxConnections,
       maxPerIp: options.maxConnectionsPerIp,
     });
+  // WebRTC (werift) is loaded only when it can run: werift's logger reads
+  // the environment and its ICE agent lists network interfaces.
+  const webrtcBlockedBy = options.webrtcUdp === null
+    ? null
+    : webrtcMissingPermission(options.webrtcUdp);
+  const webrtc = options.webrtcUdp && webrtcBlockedBy === null
+    ? new (await import("../protocols/webrtc/mod.ts")).WebRtcHandler({
+      udp: options.webrtcUdp,
+      ...(options.webrtcHosts.length ? { hosts: options.webrtcHosts } : {}),
+      // WHEP of an AAC source plays {key}~opus (the transcoder's bridge).
+      ensureOpus: (key: string) => transcode.ensureAudio(key, "opus"),
+    })
+    : null;
   const http = new HttpHandler({
     ...options.http,
     ...(options.https && tls ? tls : {}),
@@ -220,7 +222,7 @@ export async function startOrigin(
     ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
     hls: abrPlaylists.wrap(packaging),
-    extraRoutes: transcodeRoutes,
+    extraRoutes: [...(webrtc ? [webrtc.routes] : []), ...transcodeRoutes],
     metrics,
     ...(options.httpRate === null ? {} : {
       rateLimiter: new RateLimiter({
@@ -233,24 +235,19 @@ export async function startOrigin(
     http,
     ...(rtmp ? [rtmp] : []),
     ...(rtmps ? [rtmps] : []),
-    ...(srt ? [srt] : []),
+    ...(webrtc ? [webrtc] : []),
   ];
   const controller = new AbortController();
   const serving = engine.serve(handlers, controller.signal);
   const ports = await Promise.race([
-    Promise.all([
-      http.listening,
-      rtmp?.listening,
-      rtmps?.listening,
-      srt?.listening,
-    ]),
+    Promise.all([http.listening, rtmp?.listening, rtmps?.listening]),
     serving.then(() => {
       throw new Error(
         "Cannot start the origin: a listener stopped at once (port in use?)",
       );
     }),
   ]);
-  const [httpAddr, rtmpAddr, rtmpsAddr, srtAddr] = ports;
+  const [httpAddr, rtmpAddr, rtmpsAddr] = ports;
 
   const demo = options.demo
     ? (async () => {
@@ -305,17 +302,27 @@ export async function startOrigin(
       }:${rtmpsAddr.port}/live/<name>`,
     );
   }
-  if (srtAddr) {
-    const srtBase = `srt://${host(srtAddr.hostname)}:${srtAddr.port}`;
-    const secret = options.srtPassphrase !== null ? "&passphrase=…" : "";
-    log(`  publish (SRT)  ${srtBase}?streamid=publish:live/<name>${secret}`);
-    log(`  play (SRT)     ${srtBase}?streamid=read:live/<name>${secret}`);
-  }
   log(
     `  play           ${web}/live/<name>/index.m3u8 (HLS${
       options.lowLatency ? ", LL-HLS" : ""
     }), ${web}/live/<name>.flv (HTTP-FLV, WebSocket-FLV)`,
   );
+  if (webrtcBlockedBy !== null) {
+    log(
+      `  WebRTC         off: WHIP/WHEP need ${webrtcBlockedBy} (deno task start grants it; --webrtc-udp off silences this)`,
+    );
+  }
+  const udp = webrtc
+    ? await webrtc.listening.catch((error) => {
+      log(`  WebRTC         off: ${(error as Error).message}`);
+      return null;
+    })
+    : null;
+  if (webrtc && udp) {
+    log(
+      `  WebRTC         WHIP ${web}/live/<name>/whip, WHEP ${web}/live/<name>/whep (ICE UDP ${udp.hostname}:${udp.port})`,
+    );
+  }
   log(`  stats          ${web}/api/streams   metrics ${web}/metrics`);
   log(
     `  limits         ${maxConnections} connections per listener${
@@ -372,4 +379,19 @@ export async function startOrigin(
     },
     finished,
   };
+}
+
+/** The permission WebRTC lacks (as a flag to add), or null when it can run. */
+function webrtcMissingPermission(
+  udp: { hostname: string; port: number },
+): string | null {
+  const granted = (d: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(d).state === "granted";
+  if (!granted({ name: "env" })) return "--allow-env";
+  if (!granted({ name: "sys", kind: "networkInterfaces" })) {
+    return "--allow-sys=networkInterfaces";
+  }
+  const host = udp.port === 0 ? udp.hostname : `${udp.hostname}:${udp.port}`;
+  if (!granted({ name: "net", host })) return `--allow-net=${host}`;
+  return null;
 }
