@@ -22,6 +22,12 @@ export interface OriginOptions {
   rtmp: ListenAddress | null;
   /** RTMPS address (needs `tls`), or null. */
   rtmps: ListenAddress | null;
+  /** RTSP publish/play address (TCP; RTP also on UDP 8000-8001), or null when off. */
+  rtsp: ListenAddress | null;
+  /** RTSP cameras pulled into streams (`--pull URL=app/name`, repeatable). */
+  pulls: { url: string; key: string }[];
+  /** Pull the cameras only while someone watches (`--pull-on-demand`). */
+  pullOnDemand: boolean;
   /** HTTP address (HLS, LL-HLS, HTTP-FLV, WS-FLV, API, metrics, dashboard). */
   http: ListenAddress;
   /** Certificate and key files for RTMPS and HTTPS. */
@@ -103,6 +109,8 @@ Listen:
   --rtmp HOST:PORT          RTMP ingest and play            (default 0.0.0.0:1935, "off" disables)
   --http HOST:PORT          HTTP egress and dashboard       (default 0.0.0.0:8080)
   --rtmps HOST:PORT         RTMPS (needs --cert and --key)
+  --rtsp HOST:PORT          RTSP publish and play           (default 0.0.0.0:8554, "off" disables;
+                            RTP over TCP, or UDP from ports 8000-8001)
   --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS and --https
   --https                   serve HTTP over TLS
 
@@ -145,6 +153,11 @@ WebRTC (WHIP ingest and WHEP playback on the HTTP port: POST /live/<name>/whip|w
                             public or LAN address behind NAT / in a container (forward
                             the UDP port); default: the bound address, or every local
                             IPv4 address when bound to 0.0.0.0. No STUN lookups.
+
+Camera pull (RTSP):
+  --pull URL=APP/NAME       pull rtsp://user:pass@camera/path into APP/NAME (repeatable;
+                            UDP, TCP when UDP is silent; reconnects with backoff)
+  --pull-on-demand          pull only while someone watches (released 10 s after the last)
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -267,6 +280,9 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       options: {
         rtmp: { type: "string" },
         rtmps: { type: "string" },
+        rtsp: { type: "string" },
+        pull: { type: "string", multiple: true },
+        "pull-on-demand": { type: "boolean" },
         http: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
@@ -377,6 +393,11 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     rtmps: v.rtmps === undefined
       ? null
       : parseListenAddress(v.rtmps, "--rtmps"),
+    rtsp: v.rtsp === "off"
+      ? null
+      : parseListenAddress(v.rtsp ?? "0.0.0.0:8554", "--rtsp"),
+    pulls: (v.pull ?? []).map(parsePull),
+    pullOnDemand: v["pull-on-demand"] ?? false,
     http: parseListenAddress(v.http ?? "0.0.0.0:8080", "--http"),
     tls,
     https: v.https ?? false,
@@ -448,4 +469,33 @@ function defaultWebRtcAddress(http: string | undefined): ListenAddress {
   if (http === undefined) return { hostname: "0.0.0.0", port: 8189 };
   const a = parseListenAddress(http, "--http");
   return { hostname: a.hostname, port: a.port === 0 ? 0 : 8189 };
+}
+
+/**
+ * Parse one `--pull rtsp://user:pass@camera/path=app/name` (the key is after
+ * the last `=`).
+ *
+ * @throws {UsageError} for a URL that is not rtsp(s):// or a bad key
+ * @example
+ * ```ts
+ * import { parsePull } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parsePull("rtsp://cam/s1=live/door"), { url: "rtsp://cam/s1", key: "live/door" });
+ * ```
+ */
+export function parsePull(value: string): { url: string; key: string } {
+  const eq = value.lastIndexOf("=");
+  const url = eq < 0 ? "" : value.slice(0, eq);
+  const key = eq < 0 ? "" : value.slice(eq + 1);
+  if (!/^rtsps?:\/\/[^/]+/.test(url)) {
+    throw new UsageError(
+      `Cannot use --pull ${value}: expected rtsp://[user:pass@]camera/path=app/name`,
+    );
+  }
+  if (!/^[A-Za-z0-9._~-]+\/[A-Za-z0-9._~-]+$/.test(key)) {
+    throw new UsageError(
+      `Cannot use --pull ${value}: "${key}" is not an app/name stream key`,
+    );
+  }
+  return { url, key };
 }

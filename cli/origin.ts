@@ -24,6 +24,8 @@ import {
 } from "../mod.ts";
 import { FsStorage } from "../media/storage/mod.ts";
 import { RtmpHandler } from "../protocols/rtmp/mod.ts";
+import { RtspHandler } from "../protocols/rtsp/mod.ts";
+import { rtspBanner, startRtspPulls } from "./rtsp_pull.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
 import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
@@ -47,6 +49,8 @@ export interface RunningOrigin {
   engine: Engine;
   /** Bound RTMP port, or null. */
   rtmpPort: number | null;
+  /** Bound RTSP port, or null (off, or it could not listen). */
+  rtspPort: number | null;
   /** Bound HTTP port. */
   httpPort: number;
   /** Stop gracefully (same as Ctrl-C). */
@@ -193,6 +197,9 @@ export async function startOrigin(
   const rtmps = options.rtmps && tls
     ? new RtmpHandler({ ...options.rtmps, tls, ...limits })
     : null;
+  const rtsp = options.rtsp
+    ? new RtspHandler({ ...options.rtsp, maxConnections })
+    : null;
   // HTTP gets its own gate: a browser's keep-alive connections and an HLS
   // player's do not eat into the same IP's RTMP quota.
   const httpGate = options.maxConnectionsPerIp === null
@@ -238,7 +245,10 @@ export async function startOrigin(
     ...(webrtc ? [webrtc] : []),
   ];
   const controller = new AbortController();
-  const serving = engine.serve(handlers, controller.signal);
+  const serving = engine.serve(
+    [...handlers, ...(rtsp ? [rtsp] : [])],
+    controller.signal,
+  );
   const ports = await Promise.race([
     Promise.all([http.listening, rtmp?.listening, rtmps?.listening]),
     serving.then(() => {
@@ -248,6 +258,21 @@ export async function startOrigin(
     }),
   ]);
   const [httpAddr, rtmpAddr, rtmpsAddr] = ports;
+
+  // RTSP: a port in use is logged; the origin starts without it.
+  const rtspAddr = rtsp
+    ? await rtsp.listening.catch((error) => {
+      log(`rtsp: cannot listen: ${(error as Error).message}`);
+      return null;
+    })
+    : null;
+  const pulls = startRtspPulls(
+    engine,
+    options.pulls,
+    options.pullOnDemand,
+    controller.signal,
+    log,
+  );
 
   const demo = options.demo
     ? (async () => {
@@ -281,6 +306,7 @@ export async function startOrigin(
     refusals?.close();
     await cluster.close();
     await demo;
+    await pulls;
     await transcode.close();
     await packaging.close();
     await recorder?.close();
@@ -302,6 +328,14 @@ export async function startOrigin(
       }:${rtmpsAddr.port}/live/<name>`,
     );
   }
+  for (
+    const line of rtspBanner(
+      rtspAddr,
+      options.pulls,
+      options.pullOnDemand,
+      host,
+    )
+  ) log(line);
   log(
     `  play           ${web}/live/<name>/index.m3u8 (HLS${
       options.lowLatency ? ", LL-HLS" : ""
@@ -372,6 +406,7 @@ export async function startOrigin(
   return {
     engine,
     rtmpPort: rtmpAddr?.port ?? null,
+    rtspPort: rtspAddr?.port ?? null,
     httpPort: httpAddr.port,
     stop: async () => {
       controller.abort();
