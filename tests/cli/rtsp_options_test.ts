@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { parseOriginArgs, parsePull, UsageError } from "../../cli/options.ts";
 import { startOrigin } from "../../cli/origin.ts";
 import { missing } from "../_tools.ts";
+import { freePort, hasGi, startCamera } from "../protocols/rtsp/_camera.ts";
 
 Deno.test("cli rtsp flags: --rtsp default, off, explicit; --pull URL=app/name repeatable; --pull-on-demand", () => {
   const d = parseOriginArgs([]);
@@ -129,6 +130,71 @@ Deno.test({
         ffmpeg.kill("SIGKILL");
       } catch { /* gone */ }
       await ffmpeg.status;
+      await origin.stop();
+      await Deno.remove(hlsDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cli rtsp: --pull pulls a GStreamer RTSP camera into live/cam (HTTP-FLV decodes), the banner masks the password",
+  ignore: missing("ffmpeg", "ffprobe") || !hasGi,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const camPort = freePort();
+    await using _cam = await startCamera(camPort);
+    const hlsDir = await Deno.makeTempDir({ prefix: "arcly-cli-pull-" });
+    const lines: string[] = [];
+    const origin = await startOrigin(
+      parseOriginArgs([
+        "--rtmp",
+        "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
+        "--rtsp",
+        "off",
+        "--hls-dir",
+        hlsDir,
+        "--pull",
+        `rtsp://admin:s3cret@127.0.0.1:${camPort}/cam=live/cam`,
+      ]),
+      (l) => lines.push(l),
+    );
+    try {
+      assert.ok(
+        lines.some((l) =>
+          l.includes(`rtsp://admin:***@127.0.0.1:${camPort}/cam -> live/cam`)
+        ),
+        lines.join("\n"),
+      );
+      assert.ok(!lines.join("\n").includes("s3cret"));
+      const end = Date.now() + 20_000;
+      while ((origin.engine.getStream("live/cam")?.gopCache.size ?? 0) < 30) {
+        if (Date.now() > end) {
+          throw new Error(`no pulled frames: ${lines.join("\n")}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const probe = await new Deno.Command("ffprobe", {
+        args: [
+          "-v",
+          "error",
+          "-show_entries",
+          "stream=codec_name",
+          "-of",
+          "csv=p=0",
+          `http://127.0.0.1:${origin.httpPort}/live/cam.flv`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.deepEqual(
+        new TextDecoder().decode(probe.stdout).trim().split("\n").sort(),
+        ["aac", "h264"],
+      );
+    } finally {
       await origin.stop();
       await Deno.remove(hlsDir, { recursive: true });
     }
