@@ -28,6 +28,14 @@ export interface OriginOptions {
   pulls: { url: string; key: string }[];
   /** Pull the cameras only while someone watches (`--pull-on-demand`). */
   pullOnDemand: boolean;
+  /**
+   * SRT ingest/read address (UDP), or null when SRT is off. Default: port
+   * 8890 on `--rtmp`'s interface (0.0.0.0 when RTMP is off); an ephemeral
+   * `--rtmp` port (0) makes it ephemeral too.
+   */
+  srt: ListenAddress | null;
+  /** Passphrase SRT callers must encrypt with (10–79 characters), or null. */
+  srtPassphrase: string | null;
   /** HTTP address (HLS, LL-HLS, HTTP-FLV, WS-FLV, API, metrics, dashboard). */
   http: ListenAddress;
   /** Certificate and key files for RTMPS and HTTPS. */
@@ -81,14 +89,14 @@ export interface OriginOptions {
   advertise: string | null;
   /** Share the HTTP port with other processes (SO_REUSEPORT; several edges on one host). */
   reusePort: boolean;
-  /** The WebRTC (WHIP/WHEP) ICE UDP port for every session, or null when WebRTC is off. */
-  webrtcUdp: ListenAddress | null;
-  /** Addresses advertised as ICE host candidates (NAT, containers); empty: derived from `webrtcUdp`. */
-  webrtcHosts: string[];
   /** ABR ladder of every stream (`--abr 720p,480p@800k`), or null for none. */
   abr: RenditionSpec[] | null;
   /** Most ffmpeg transcoders at once (`--transcode-max`, default 4). */
   transcodeMax: number;
+  /** The WebRTC (WHIP/WHEP) ICE UDP port for every session, or null when WebRTC is off. */
+  webrtcUdp: ListenAddress | null;
+  /** Addresses advertised as ICE host candidates (NAT, containers); empty: derived from `webrtcUdp`. */
+  webrtcHosts: string[];
   /** Print usage and exit. */
   help: boolean;
 }
@@ -111,6 +119,8 @@ Listen:
   --rtmps HOST:PORT         RTMPS (needs --cert and --key)
   --rtsp HOST:PORT          RTSP publish and play           (default 0.0.0.0:8554, "off" disables;
                             RTP over TCP, or UDP from ports 8000-8001)
+  --srt HOST:PORT           SRT ingest and read (UDP)       (default: --rtmp's host, port 8890; "off" disables)
+  --srt-passphrase P        require SRT encryption with P (10 to 79 characters)
   --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS and --https
   --https                   serve HTTP over TLS
 
@@ -140,12 +150,6 @@ Cluster (scale-out; see README "Scale-out"):
   --reuse-port              share --http with other processes (SO_REUSEPORT, Linux):
                             N edges on one host, the kernel spreads viewers
 
-Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
-  --abr LADDER              ABR renditions of every stream, e.g. 720p,480p@800k,360p
-                            (HEIGHTp[@BITRATE]; never upscaled, the source is the top
-                            variant): /{app}/{name}/master.m3u8, renditions {name}~480p
-  --transcode-max N         ffmpeg processes at once (default 4; audio bridges included)
-
 WebRTC (WHIP ingest and WHEP playback on the HTTP port: POST /live/<name>/whip|whep):
   --webrtc-udp HOST:PORT    the one ICE UDP port of every session (default: --http's
                             host, port 8189; "off" disables WHIP/WHEP)
@@ -158,6 +162,12 @@ Camera pull (RTSP):
   --pull URL=APP/NAME       pull rtsp://user:pass@camera/path into APP/NAME (repeatable;
                             UDP, TCP when UDP is silent; reconnects with backoff)
   --pull-on-demand          pull only while someone watches (released 10 s after the last)
+
+Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
+  --abr LADDER              ABR renditions of every stream, e.g. 720p,480p@800k,360p
+                            (HEIGHTp[@BITRATE]; never upscaled, the source is the top
+                            variant): /{app}/{name}/master.m3u8, renditions {name}~480p
+  --transcode-max N         ffmpeg processes at once (default 4; audio bridges included)
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -283,6 +293,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         rtsp: { type: "string" },
         pull: { type: "string", multiple: true },
         "pull-on-demand": { type: "boolean" },
+        srt: { type: "string" },
+        "srt-passphrase": { type: "string" },
         http: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
@@ -309,10 +321,10 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         origin: { type: "string" },
         advertise: { type: "string" },
         "reuse-port": { type: "boolean" },
-        "webrtc-udp": { type: "string" },
-        "webrtc-host": { type: "string", multiple: true },
         abr: { type: "string" },
         "transcode-max": { type: "string" },
+        "webrtc-udp": { type: "string" },
+        "webrtc-host": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -328,6 +340,15 @@ export function parseOriginArgs(args: string[]): OriginOptions {
   }
   if (v.rtmps !== undefined && !tls) {
     throw new UsageError("Cannot enable --rtmps: it needs --cert and --key");
+  }
+  const srtPassphrase = v["srt-passphrase"];
+  if (
+    srtPassphrase !== undefined &&
+    (srtPassphrase.length < 10 || srtPassphrase.length > 79)
+  ) {
+    throw new UsageError(
+      "Cannot use --srt-passphrase: it must have 10 to 79 characters",
+    );
   }
   if (v.https && !tls) {
     throw new UsageError("Cannot enable --https: it needs --cert and --key");
@@ -398,6 +419,12 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       : parseListenAddress(v.rtsp ?? "0.0.0.0:8554", "--rtsp"),
     pulls: (v.pull ?? []).map(parsePull),
     pullOnDemand: v["pull-on-demand"] ?? false,
+    srt: v.srt === "off"
+      ? null
+      : v.srt !== undefined
+      ? parseListenAddress(v.srt, "--srt")
+      : defaultSrtAddress(v.rtmp),
+    srtPassphrase: srtPassphrase ?? null,
     http: parseListenAddress(v.http ?? "0.0.0.0:8080", "--http"),
     tls,
     https: v.https ?? false,
@@ -445,6 +472,8 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     origin: v.origin ?? null,
     advertise: v.advertise ?? null,
     reusePort: v["reuse-port"] ?? false,
+    abr,
+    transcodeMax,
     webrtcUdp: v["webrtc-udp"] === "off"
       ? null
       : v["webrtc-udp"] !== undefined
@@ -458,17 +487,17 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       }
       return h;
     }),
-    abr,
-    transcodeMax,
     help: v.help ?? false,
   };
 }
 
-/** WebRTC's default: port 8189 on --http's interface, ephemeral when --http is. */
-function defaultWebRtcAddress(http: string | undefined): ListenAddress {
-  if (http === undefined) return { hostname: "0.0.0.0", port: 8189 };
-  const a = parseListenAddress(http, "--http");
-  return { hostname: a.hostname, port: a.port === 0 ? 0 : 8189 };
+/** SRT's default: port 8890 on --rtmp's interface, ephemeral when --rtmp is. */
+function defaultSrtAddress(rtmp: string | undefined): ListenAddress {
+  if (rtmp === undefined || rtmp === "off") {
+    return { hostname: "0.0.0.0", port: 8890 };
+  }
+  const a = parseListenAddress(rtmp, "--rtmp");
+  return { hostname: a.hostname, port: a.port === 0 ? 0 : 8890 };
 }
 
 /**
@@ -498,4 +527,11 @@ export function parsePull(value: string): { url: string; key: string } {
     );
   }
   return { url, key };
+}
+
+/** WebRTC's default: port 8189 on --http's interface, ephemeral when --http is. */
+function defaultWebRtcAddress(http: string | undefined): ListenAddress {
+  if (http === undefined) return { hostname: "0.0.0.0", port: 8189 };
+  const a = parseListenAddress(http, "--http");
+  return { hostname: a.hostname, port: a.port === 0 ? 0 : 8189 };
 }

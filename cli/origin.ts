@@ -26,6 +26,7 @@ import { FsStorage } from "../media/storage/mod.ts";
 import { RtmpHandler } from "../protocols/rtmp/mod.ts";
 import { RtspHandler } from "../protocols/rtsp/mod.ts";
 import { rtspBanner, startRtspPulls } from "./rtsp_pull.ts";
+import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
 import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
@@ -200,6 +201,16 @@ export async function startOrigin(
   const rtsp = options.rtsp
     ? new RtspHandler({ ...options.rtsp, maxConnections })
     : null;
+  // SRT is UDP: one socket, no file descriptor per connection
+  const srt = options.srt
+    ? new SrtHandler({
+      ...options.srt,
+      maxConnections,
+      ...(options.srtPassphrase !== null
+        ? { passphrase: options.srtPassphrase }
+        : {}),
+    })
+    : null;
   // HTTP gets its own gate: a browser's keep-alive connections and an HLS
   // player's do not eat into the same IP's RTMP quota.
   const httpGate = options.maxConnectionsPerIp === null
@@ -222,6 +233,7 @@ export async function startOrigin(
     })
     : null;
   const http = new HttpHandler({
+    extraRoutes: [...(webrtc ? [webrtc.routes] : []), ...transcodeRoutes],
     ...options.http,
     ...(options.https && tls ? tls : {}),
     maxConnections,
@@ -229,7 +241,6 @@ export async function startOrigin(
     ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
     hls: abrPlaylists.wrap(packaging),
-    extraRoutes: [...(webrtc ? [webrtc.routes] : []), ...transcodeRoutes],
     metrics,
     ...(options.httpRate === null ? {} : {
       rateLimiter: new RateLimiter({
@@ -242,6 +253,7 @@ export async function startOrigin(
     http,
     ...(rtmp ? [rtmp] : []),
     ...(rtmps ? [rtmps] : []),
+    ...(srt ? [srt] : []),
     ...(webrtc ? [webrtc] : []),
   ];
   const controller = new AbortController();
@@ -250,14 +262,19 @@ export async function startOrigin(
     controller.signal,
   );
   const ports = await Promise.race([
-    Promise.all([http.listening, rtmp?.listening, rtmps?.listening]),
+    Promise.all([
+      http.listening,
+      rtmp?.listening,
+      rtmps?.listening,
+      srt?.listening,
+    ]),
     serving.then(() => {
       throw new Error(
         "Cannot start the origin: a listener stopped at once (port in use?)",
       );
     }),
   ]);
-  const [httpAddr, rtmpAddr, rtmpsAddr] = ports;
+  const [httpAddr, rtmpAddr, rtmpsAddr, srtAddr] = ports;
 
   // RTSP: a port in use is logged; the origin starts without it.
   const rtspAddr = rtsp
@@ -327,6 +344,12 @@ export async function startOrigin(
         host(rtmpsAddr.hostname)
       }:${rtmpsAddr.port}/live/<name>`,
     );
+  }
+  if (srtAddr) {
+    const srtBase = `srt://${host(srtAddr.hostname)}:${srtAddr.port}`;
+    const secret = options.srtPassphrase !== null ? "&passphrase=…" : "";
+    log(`  publish (SRT)  ${srtBase}?streamid=publish:live/<name>${secret}`);
+    log(`  play (SRT)     ${srtBase}?streamid=read:live/<name>${secret}`);
   }
   for (
     const line of rtspBanner(
