@@ -219,3 +219,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "key refresh: ffmpeg re-keys every 400 packets (even/odd KM refresh) and frames keep flowing",
+  ignore: missing("ffmpeg"),
+  async fn() {
+    const pass = "refresh-secret-123";
+    await using origin = await startSrtOrigin({ passphrase: pass });
+    const pub = ffmpegPublish(
+      `srt://127.0.0.1:${origin.port}?streamid=publish:live/km&passphrase=${pass}&kmrefreshrate=400&kmpreannounce=100`,
+      60,
+    );
+    try {
+      // 1,300 packets = three key switches; without the refreshed keys
+      // every packet after the first switch would be undecryptable
+      await until(
+        () => origin.srt.stats.packetsReceived > 1300,
+        30_000,
+        "1,300 packets",
+      );
+      const framesAt = origin.engine.getStream("live/km")!.qos().framesIn;
+      await until(
+        () =>
+          (origin.engine.getStream("live/km")?.qos().framesIn ?? 0) >
+            framesAt + 60,
+        10_000,
+        "frames after the key switches",
+      );
+      assert.equal(origin.srt.stats.connections, 1);
+    } finally {
+      await stop(pub);
+    }
+  },
+});
