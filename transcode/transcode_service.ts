@@ -90,7 +90,7 @@ export class TranscodeService implements AsyncDisposable {
     const pipeline: StreamPipeline = {
       name: "transcode",
       accepts: (key) => key.variant === undefined,
-      run: (stream) => this.#runLazy(stream),
+      run: (stream, context) => this.#runLazy(stream, context.signal),
     };
     const provider: OnDemandProvider = {
       name: "transcode",
@@ -252,7 +252,7 @@ export class TranscodeService implements AsyncDisposable {
   }
 
   /** Pipeline run for one published source: lazy renditions, drained with it. */
-  async #runLazy(stream: StreamHandle): Promise<void> {
+  async #runLazy(stream: StreamHandle, signal: AbortSignal): Promise<void> {
     const key = stream.key.toString();
     this.#plans.delete(key);
     if (this.#closed || (this.#o.mode ?? "lazy") !== "lazy") return;
@@ -269,6 +269,9 @@ export class TranscodeService implements AsyncDisposable {
       } catch {
         continue; // refused past the cap: reported as an event
       }
+      // The engine's shutdown deadline passed: stop now.
+      signal.addEventListener("abort", () => job.stop(), { once: true });
+      if (signal.aborted) job.stop();
       runs.push(this.#publishLazy(job));
     }
     await Promise.all(runs);
