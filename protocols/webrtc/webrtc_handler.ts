@@ -148,10 +148,11 @@ export class WebRtcHandler implements ProtocolHandler {
   readonly name = "webrtc";
   /** The WHIP/WHEP routes, for `createHttpApp(engine, { extraRoutes: [handler.routes] })`. */
   readonly routes: HttpRouteProvider;
-  /** Resolves with the bound UDP address once serving. */
+  /** Resolves with the bound UDP address once serving; rejects when the port cannot be bound. */
   readonly listening: Promise<{ hostname: string; port: number }>;
   readonly #options: WebRtcOptions;
   #resolveListening!: (a: { hostname: string; port: number }) => void;
+  #rejectListening!: (e: unknown) => void;
   #ctx: RouteContext | undefined;
   readonly #stats = { dropped: 0, timedOut: 0, refused: 0 };
   readonly #recent: string[] = [];
@@ -159,7 +160,11 @@ export class WebRtcHandler implements ProtocolHandler {
   /** Configure; nothing is bound before `serve`. */
   constructor(options: WebRtcOptions = {}) {
     this.#options = options;
-    this.listening = new Promise((r) => (this.#resolveListening = r));
+    this.listening = new Promise((resolve, reject) => {
+      this.#resolveListening = resolve;
+      this.#rejectListening = reject;
+    });
+    this.listening.catch(() => {}); // also thrown by serve()
     this.routes = {
       name: "webrtc",
       fetch: (request, info) =>
@@ -213,10 +218,16 @@ export class WebRtcHandler implements ProtocolHandler {
 
   /** Bind the UDP port, serve until `signal` aborts, then close every session. */
   async serve(host: StreamHost, signal: AbortSignal): Promise<void> {
-    const mux = await UdpMux.bind({
-      hostname: this.#options.udp?.hostname ?? "0.0.0.0",
-      port: this.#options.udp?.port ?? 8189,
-    });
+    let mux: UdpMux;
+    try {
+      mux = await UdpMux.bind({
+        hostname: this.#options.udp?.hostname ?? "0.0.0.0",
+        port: this.#options.udp?.port ?? 8189,
+      });
+    } catch (e) {
+      this.#rejectListening(e);
+      throw e;
+    }
     const hosts = this.#options.hosts?.length
       ? this.#options.hosts
       : defaultHosts(mux.hostname);
