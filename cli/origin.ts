@@ -420,10 +420,8 @@ export async function startOrigin(
       `  e.g. ffmpeg -re -i input.mp4 -c:v libx264 -c:a aac -f flv rtmp://${
         host(rtmpAddr.hostname)
       }:${rtmpAddr.port}/live/cam${
-        options.publishToken !== null
-          ? `?token=${encodeURIComponent(options.publishToken)}`
-          : ""
-      }`,
+        // Where the token goes, never the token itself (logs are not secret).
+        options.publishToken !== null ? "?token=<your --publish-token>" : ""}`,
     );
   }
   return {
