@@ -261,6 +261,8 @@ export class RtpTimeline {
 export class DtsDeriver {
   #delay: number;
   #step: number;
+  /** Smallest DTS increase: 1 ms, so containers in ms (FLV) stay strictly increasing. */
+  #minStep: number;
   #window: number[] = [];
   #last = -Infinity;
   clamped = 0;
@@ -268,6 +270,7 @@ export class DtsDeriver {
   constructor(delay: number, clockRate: number) {
     this.#delay = delay;
     this.#step = Math.max(1, Math.round(clockRate / 30));
+    this.#minStep = Math.max(1, Math.ceil(clockRate / 1000));
   }
 
   /** Change the window (a new SPS); keeps monotonicity. */
@@ -292,8 +295,8 @@ export class DtsDeriver {
       w[i + 1] = t;
     }
     let dts = Math.max(0, w[0]!);
-    if (dts <= this.#last) {
-      dts = this.#last + 1;
+    if (dts < this.#last + this.#minStep) {
+      dts = this.#last + this.#minStep;
       if (pts < dts) {
         this.clamped++;
         pts = dts;

@@ -148,6 +148,10 @@ export class RtspPullSource implements MediaSource {
   async *frames(signal: AbortSignal): AsyncGenerator<MediaFrame> {
     const o = this.#o;
     const startedAt = this.#clock.now();
+    // The last decode time handed out (ms): a new session's timeline starts
+    // past it, so timestamps never go back across a reconnect, whatever the
+    // camera's clock did.
+    let lastDtsMs = -Infinity;
     let failures = 0;
     while (!signal.aborted) {
       const run = new PullRun({
@@ -159,7 +163,8 @@ export class RtspPullSource implements MediaSource {
         udpTimeoutMs: o.udpTimeoutMs ?? 3000,
         maxQueuedFrames: o.maxQueuedFrames ?? 1024,
         caCerts: o.caCerts,
-        offsetMs: () => this.#clock.now() - startedAt,
+        offsetMs: () =>
+          Math.max(this.#clock.now() - startedAt, Math.ceil(lastDtsMs) + 100),
         unsupported: (track, error) =>
           o.onEvent?.({ type: "unsupportedTrack", track, error }),
       });
@@ -175,6 +180,8 @@ export class RtspPullSource implements MediaSource {
         });
         for await (const frame of run.frames(signal)) {
           delivered = true;
+          const dtsMs = frame.dts * 1000 / frame.timescale;
+          if (dtsMs > lastDtsMs) lastDtsMs = dtsMs;
           yield frame;
         }
       } catch (error) {
