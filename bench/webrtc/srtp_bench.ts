@@ -4,7 +4,7 @@
 // (werift's DTLS server picks AEAD_AES_128_GCM when offered).
 // Run: deno bench --allow-all bench/webrtc/srtp_bench.ts
 import { Buffer } from "node:buffer";
-import { RtpPacket, SrtpSession } from "werift";
+import { type RtpPacket, SrtpSession } from "werift";
 import { weriftPacket } from "../../protocols/webrtc/_srtp_send.ts";
 
 function session(profile: 1 | 7): SrtpSession {
