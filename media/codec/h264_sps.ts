@@ -92,6 +92,13 @@ export interface H264Sps extends VideoUsability {
   height: number;
   /** Frames per second from VUI timing (time_scale / (2 · num_units_in_tick)), when present. */
   frameRate?: number;
+  /** pic_order_cnt_type (2: output order is decode order). */
+  picOrderCntType: number;
+  /**
+   * max_num_reorder_frames from the VUI bitstream restriction, when present
+   * (how many frames a decoder holds back: 0 means no B-frame reordering).
+   */
+  maxNumReorderFrames?: number;
 }
 
 /**
@@ -179,7 +186,9 @@ export function parseH264Sps(nal: Uint8Array): H264Sps {
       { byteOffset: r.bitPosition >>> 3 },
     );
   }
-  const vui = r.readFlag() ? parseVui(r) : defaultVui();
+  const hasVui = r.readFlag();
+  const vui = hasVui ? parseVui(r) : defaultVui();
+  const reorder = hasVui ? readVuiReorder(r) : undefined;
   const sps: H264Sps = {
     profile,
     constraintFlags,
@@ -193,7 +202,9 @@ export function parseH264Sps(nal: Uint8Array): H264Sps {
     width,
     height,
     ...vui,
+    picOrderCntType: pocType,
   };
+  if (reorder !== undefined) sps.maxNumReorderFrames = reorder;
   if (vui.timeScale > 0 && vui.numUnitsInTick > 0) {
     sps.frameRate = vui.timeScale / (2 * vui.numUnitsInTick);
   }
@@ -223,8 +234,44 @@ function parseVui(r: BitReader): VideoUsability {
   if (r.readFlag()) { // timing_info_present_flag
     vui.numUnitsInTick = r.readBits(32);
     vui.timeScale = r.readBits(32);
+    r.skip(1); // fixed_frame_rate_flag
   }
   return vui;
+}
+
+/**
+ * The rest of an H.264 VUI after timing info (E.1.1): HRD parameters, then
+ * the bitstream restriction's max_num_reorder_frames. Undefined when absent
+ * or when the VUI is cut short (the fields before it were still read).
+ */
+function readVuiReorder(r: BitReader): number | undefined {
+  try {
+    const nalHrd = r.readFlag();
+    if (nalHrd) skipHrd(r);
+    const vclHrd = r.readFlag();
+    if (vclHrd) skipHrd(r);
+    if (nalHrd || vclHrd) r.skip(1); // low_delay_hrd_flag
+    r.skip(1); // pic_struct_present_flag
+    if (!r.readFlag()) return undefined; // bitstream_restriction_flag
+    r.skip(1); // motion_vectors_over_pic_boundaries_flag
+    for (let i = 0; i < 4; i++) r.readUe(); // max bytes/bits, log2 mv lengths
+    const reorder = r.readUe();
+    return reorder <= 16 ? reorder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** hrd_parameters() (E.1.2). */
+function skipHrd(r: BitReader): void {
+  const count = checkedUe(r, 31, "cpb_cnt_minus1") + 1;
+  r.skip(8); // bit_rate_scale, cpb_size_scale
+  for (let i = 0; i < count; i++) {
+    r.readUe();
+    r.readUe();
+    r.skip(1);
+  }
+  r.skip(20); // four 5-bit lengths
 }
 
 /**
