@@ -208,6 +208,7 @@ export async function decodeErrors(
   url: string,
   extra: string[] = [],
   seconds = 3,
+  output: string[] = [],
 ): Promise<{ code: number; stderr: string }> {
   const cmd = new Deno.Command("ffmpeg", {
     args: [
@@ -218,6 +219,7 @@ export async function decodeErrors(
       url,
       "-t",
       String(seconds),
+      ...output,
       "-f",
       "null",
       "-",
