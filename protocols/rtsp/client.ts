@@ -74,10 +74,11 @@ function withDeadline<T>(
  * @example Ask a server for its methods
  * ```ts ignore
  * import { RtspClientConnection } from "@arcly/stream/rtsp";
+ * import assert from "node:assert/strict";
  *
  * const conn = await RtspClientConnection.connect(new URL("rtsp://127.0.0.1:8554/live/cam"));
  * const res = await conn.request("OPTIONS", "rtsp://127.0.0.1:8554/live/cam");
- * console.log(res.headers.get("public"));
+ * assert.match(res.headers.get("public") ?? "", /DESCRIBE/);
  * conn.close();
  * ```
  */

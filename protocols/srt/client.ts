@@ -95,7 +95,8 @@ export function parseSrtUrl(url: string): SrtClientOptions {
  * ```ts ignore
  * import { SrtClient } from "@arcly/stream/srt";
  * const client = await SrtClient.connect({ hostname: "127.0.0.1", port: 9000 });
- * for await (const payload of client.payloads()) console.log(payload.length);
+ * let bytes = 0;
+ * for await (const payload of client.payloads()) bytes += payload.length;
  * ```
  */
 export class SrtClient {
