@@ -72,6 +72,9 @@ function cli(args: string[], unstable = false): Deno.ChildProcess {
     `/tmp/arcly-bench-cluster-${crypto.randomUUID()}`,
     "--max-connections",
     "20000",
+    // One origin and two edges share the host: only HTTP (and the origin's
+    // RTMP) are measured, so the other listeners' fixed ports stay off.
+    ...["--srt", "off", "--rtsp", "off", "--webrtc-udp", "off"],
     ...args,
   ]);
 }
@@ -177,6 +180,7 @@ async function main(): Promise<void> {
     rows.push(
       await measure("1 process", originHttp, n, { origin: origin.pid }),
     );
+    console.log(JSON.stringify(rows.at(-1)));
     rows.push(
       await measure("origin + 2 edges (reuse-port)", shared, n, {
         origin: origin.pid,
@@ -184,9 +188,9 @@ async function main(): Promise<void> {
         edge2: edges[1]!.pid,
       }),
     );
+    console.log(JSON.stringify(rows.at(-1)));
   }
-  const load = await Deno.readTextFile("/proc/loadavg");
-  console.log(`\nload average at the end: ${load.trim()}`);
+  console.log(`\nload average at the end: ${Deno.loadavg().join(" ")}`);
   console.log(
     "| mode | viewers | keeping up | median media s / 10 s | CPU % of a core per process |",
   );
