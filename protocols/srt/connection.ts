@@ -68,6 +68,8 @@ export class SrtConnection {
   #rttUs = 100_000;
   #rttVarUs = 50_000;
   #undecrypted = 0;
+  #naksSent = 0;
+  #naksReceived = 0;
   #pending: { payload: Uint8Array; ts: number }[] = [];
   #pendingHead = 0;
   #pendingCap: number;
@@ -128,6 +130,8 @@ export class SrtConnection {
       sentBytes: s.bytes,
       sentRetransmitted: s.retransmitted,
       sentDropped: s.dropped + this.#pacedDrops,
+      naksSent: this.#naksSent,
+      naksReceived: this.#naksReceived,
       rttMs: this.#rttUs / 1000,
     };
   }
@@ -258,6 +262,7 @@ export class SrtConnection {
         const words = lost.flatMap(([a, b]) =>
           a === b ? [a] : [(a | 0x80000000) >>> 0, b]
         );
+        this.#naksSent++;
         this.#control(SrtControlType.Nak, 0, words32(words), now);
       }
       return;
@@ -297,6 +302,7 @@ export class SrtConnection {
         return;
       }
       case SrtControlType.Nak: {
+        this.#naksReceived++;
         for (const d of this.#sender.retransmit(decodeLoss(packet.cif, 1024))) {
           this.#c.send(d);
         }
@@ -360,6 +366,7 @@ export class SrtConnection {
       this.#lastNakAt = now;
       const words = this.#receiver.lossReport(MAX_NAK_WORDS);
       if (words.length > 0) {
+        this.#naksSent++;
         this.#control(SrtControlType.Nak, 0, words32(words), now);
       }
     }

@@ -81,6 +81,10 @@ export interface SrtConnectionStats {
   sentRetransmitted: number;
   /** Packets dropped by the sender. */
   sentDropped: number;
+  /** NAK (loss report) packets sent to the peer. */
+  naksSent: number;
+  /** NAK (loss report) packets received from the peer. */
+  naksReceived: number;
   /** Smoothed round-trip time, ms. */
   rttMs: number;
 }

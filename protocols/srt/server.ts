@@ -39,12 +39,28 @@ import { parseSrtStreamId, type SrtStreamRequest } from "./stream_id.ts";
 import { SrtTsFormat } from "./ts_format.ts";
 import { publisherSink, runReader } from "./_sessions.ts";
 import { openUdp, type UdpSocket } from "./_udp.ts";
-import type { SrtHandlerOptions, SrtHandlerStats } from "./server_options.ts";
+import type {
+  SrtHandlerOptions,
+  SrtHandlerStats,
+  SrtMetricSample,
+} from "./server_options.ts";
+import {
+  addStats,
+  rejectLabel,
+  srtSamples,
+  type SrtTotals,
+  zeroTotals,
+} from "./_metrics.ts";
 
-export type { SrtHandlerOptions, SrtHandlerStats } from "./server_options.ts";
+export type {
+  SrtHandlerOptions,
+  SrtHandlerStats,
+  SrtMetricSample,
+} from "./server_options.ts";
 
 interface Peer {
   conn: SrtConnection;
+  mode: "publish" | "read";
   addr: string;
   port: number;
   host: string;
@@ -83,7 +99,8 @@ export class SrtHandler implements ProtocolHandler {
   #bySocket = new Map<number, Peer>();
   #known = new Map<string, Known>();
   #pending = 0;
-  #closedTotals = { received: 0, lost: 0, dropped: 0, rexmit: 0, sent: 0 };
+  #closedTotals: SrtTotals = zeroTotals();
+  #rejects = new Map<string, number>();
   #counts = { accepted: 0, rejected: 0, garbage: 0, badCookies: 0, stray: 0 };
   #egress: JoinedEgress;
 
@@ -124,25 +141,57 @@ export class SrtHandler implements ProtocolHandler {
 
   /** Counters. */
   get stats(): SrtHandlerStats {
-    const t = { ...this.#closedTotals };
-    for (const p of this.#bySocket.values()) {
-      const s = p.conn.stats;
-      t.received += s.receivedPackets;
-      t.lost += s.receivedLost;
-      t.dropped += s.receivedDropped + s.sentDropped;
-      t.rexmit += s.sentRetransmitted;
-      t.sent += s.sentPackets;
-    }
+    const t = this.#totals();
     return {
       connections: this.#bySocket.size,
       pending: this.#pending,
       ...this.#counts,
-      packetsReceived: t.received,
-      packetsLost: t.lost,
-      packetsDropped: t.dropped,
-      packetsRetransmitted: t.rexmit,
-      packetsSent: t.sent,
+      packetsReceived: t.receivedPackets,
+      packetsLost: t.receivedLost,
+      packetsDropped: t.receivedDropped + t.sentDropped,
+      packetsRetransmitted: t.sentRetransmitted,
+      packetsSent: t.sentPackets,
     };
+  }
+
+  #totals(): SrtTotals {
+    const t = { ...this.#closedTotals };
+    for (const p of this.#bySocket.values()) addStats(t, p.conn.stats);
+    return t;
+  }
+
+  /**
+   * The listener's counters as metric samples, read at scrape time (a
+   * `MetricsCollector` for the Prometheus observer): `arcly_srt_sessions`
+   * by mode, packets and bytes received/sent, retransmitted, lost (NAKed),
+   * NAKs each way, too-late drops each way, undecrypted, garbage, bad
+   * cookies, stray datagrams, accepted and rejected (labelled by reject code:
+   * a bounded set) handshakes.
+   *
+   * @returns the samples (fresh objects; monotonic counters include closed connections)
+   * @example
+   * ```ts
+   * import { SrtHandler } from "@arcly/stream/srt";
+   * import assert from "node:assert/strict";
+   * const sample = new SrtHandler().collectMetrics()
+   *   .find((s) => s.name === "arcly_srt_retransmitted_packets_total");
+   * assert.equal(sample?.value, 0);
+   * ```
+   */
+  collectMetrics(): readonly SrtMetricSample[] {
+    let publishers = 0;
+    for (const p of this.#bySocket.values()) {
+      if (p.mode === "publish") publishers++;
+    }
+    return srtSamples(this.#totals(), {
+      publishers,
+      readers: this.#bySocket.size - publishers,
+      pending: this.#pending,
+      accepted: this.#counts.accepted,
+      garbage: this.#counts.garbage,
+      badCookies: this.#counts.badCookies,
+      stray: this.#counts.stray,
+    }, this.#rejects);
   }
 
   /**
@@ -257,6 +306,8 @@ export class SrtHandler implements ProtocolHandler {
     }
     const refuse = (reason: number, why: string) => {
       this.#counts.rejected++;
+      const label = rejectLabel(reason);
+      this.#rejects.set(label, (this.#rejects.get(label) ?? 0) + 1);
       const bytes = responder.reject(hs, reason, ts);
       this.#known.set(peerKey, { response: bytes, expires: t + 5000 });
       send(bytes, port, host);
@@ -360,17 +411,12 @@ export class SrtHandler implements ProtocolHandler {
       onClose: (reason) => {
         this.#bySocket.delete(localSocketId);
         entry.expires = engine.clock.now() + 5000; // answer late conclusion copies a while
-        const s = conn.stats;
-        this.#closedTotals.received += s.receivedPackets;
-        this.#closedTotals.lost += s.receivedLost;
-        this.#closedTotals.dropped += s.receivedDropped + s.sentDropped;
-        this.#closedTotals.rexmit += s.sentRetransmitted;
-        this.#closedTotals.sent += s.sentPackets;
+        addStats(this.#closedTotals, conn.stats);
         sink?.end(`SRT publisher: ${reason}`);
         session?.close("reader left");
       },
     }, t);
-    this.#bySocket.set(localSocketId, { conn, ...where });
+    this.#bySocket.set(localSocketId, { conn, mode: request.mode, ...where });
     this.#counts.accepted++;
     send(response, where.port, where.host);
     if (request.mode === "publish") {
