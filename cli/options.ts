@@ -24,6 +24,8 @@ export interface OriginOptions {
   rtmps: ListenAddress | null;
   /** RTSP publish/play address (TCP; RTP also on UDP 8000-8001), or null when off. */
   rtsp: ListenAddress | null;
+  /** RTSPS address (TLS with `tls`; RTP interleaved on the TLS connection only), or null. */
+  rtsps: ListenAddress | null;
   /** RTSP cameras pulled into streams (`--pull URL=app/name`, repeatable). */
   pulls: { url: string; key: string }[];
   /** Pull the cameras only while someone watches (`--pull-on-demand`). */
@@ -119,9 +121,10 @@ Listen:
   --rtmps HOST:PORT         RTMPS (needs --cert and --key)
   --rtsp HOST:PORT          RTSP publish and play           (default 0.0.0.0:8554, "off" disables;
                             RTP over TCP, or UDP from ports 8000-8001)
+  --rtsps HOST:PORT         RTSP over TLS (needs --cert and --key; RTP over the TLS connection only)
   --srt HOST:PORT           SRT ingest and read (UDP)       (default: --rtmp's host, port 8890; "off" disables)
   --srt-passphrase P        require SRT encryption with P (10 to 79 characters)
-  --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS and --https
+  --cert FILE --key FILE    TLS certificate and key (PEM) for RTMPS, RTSPS and --https
   --https                   serve HTTP over TLS
 
 HLS:
@@ -291,6 +294,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         rtmp: { type: "string" },
         rtmps: { type: "string" },
         rtsp: { type: "string" },
+        rtsps: { type: "string" },
         pull: { type: "string", multiple: true },
         "pull-on-demand": { type: "boolean" },
         srt: { type: "string" },
@@ -340,6 +344,9 @@ export function parseOriginArgs(args: string[]): OriginOptions {
   }
   if (v.rtmps !== undefined && !tls) {
     throw new UsageError("Cannot enable --rtmps: it needs --cert and --key");
+  }
+  if (v.rtsps !== undefined && !tls) {
+    throw new UsageError("Cannot enable --rtsps: it needs --cert and --key");
   }
   const srtPassphrase = v["srt-passphrase"];
   if (
@@ -417,6 +424,9 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     rtsp: v.rtsp === "off"
       ? null
       : parseListenAddress(v.rtsp ?? "0.0.0.0:8554", "--rtsp"),
+    rtsps: v.rtsps === undefined
+      ? null
+      : parseListenAddress(v.rtsps, "--rtsps"),
     pulls: (v.pull ?? []).map(parsePull),
     pullOnDemand: v["pull-on-demand"] ?? false,
     srt: v.srt === "off"

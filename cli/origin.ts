@@ -52,6 +52,8 @@ export interface RunningOrigin {
   rtmpPort: number | null;
   /** Bound RTSP port, or null (off, or it could not listen). */
   rtspPort: number | null;
+  /** Bound RTSPS port, or null (off, or it could not listen). */
+  rtspsPort: number | null;
   /** Bound HTTP port. */
   httpPort: number;
   /** Stop gracefully (same as Ctrl-C). */
@@ -201,6 +203,15 @@ export async function startOrigin(
   const rtsp = options.rtsp
     ? new RtspHandler({ ...options.rtsp, maxConnections })
     : null;
+  // RTSPS: RTP only interleaved on the TLS connection (UDP would be clear text)
+  const rtsps = options.rtsps && tls
+    ? new RtspHandler({
+      ...options.rtsps,
+      tls,
+      udpRtpPort: false,
+      maxConnections,
+    })
+    : null;
   // SRT is UDP: one socket, no file descriptor per connection
   const srt = options.srt
     ? new SrtHandler({
@@ -258,7 +269,7 @@ export async function startOrigin(
   ];
   const controller = new AbortController();
   const serving = engine.serve(
-    [...handlers, ...(rtsp ? [rtsp] : [])],
+    [...handlers, ...(rtsp ? [rtsp] : []), ...(rtsps ? [rtsps] : [])],
     controller.signal,
   );
   const ports = await Promise.race([
@@ -280,6 +291,12 @@ export async function startOrigin(
   const rtspAddr = rtsp
     ? await rtsp.listening.catch((error) => {
       log(`rtsp: cannot listen: ${(error as Error).message}`);
+      return null;
+    })
+    : null;
+  const rtspsAddr = rtsps
+    ? await rtsps.listening.catch((error) => {
+      log(`rtsps: cannot listen: ${(error as Error).message}`);
       return null;
     })
     : null;
@@ -359,6 +376,11 @@ export async function startOrigin(
       host,
     )
   ) log(line);
+  if (rtspsAddr) {
+    const base = `rtsps://${host(rtspsAddr.hostname)}:${rtspsAddr.port}`;
+    log(`  publish (RTSPS) ${base}/live/<name>`);
+    log(`  play (RTSPS)   ${base}/live/<name> (TCP only)`);
+  }
   log(
     `  play           ${web}/live/<name>/index.m3u8 (HLS${
       options.lowLatency ? ", LL-HLS" : ""
@@ -428,6 +450,7 @@ export async function startOrigin(
     engine,
     rtmpPort: rtmpAddr?.port ?? null,
     rtspPort: rtspAddr?.port ?? null,
+    rtspsPort: rtspsAddr?.port ?? null,
     httpPort: httpAddr.port,
     stop: async () => {
       controller.abort();
