@@ -80,8 +80,18 @@ export class OnDemandSources {
       // HLS players hold no subscription: their playlist requests mark it.
       const idleFrom = Math.max(live.idleSince, live.stream.lastWatchedAt);
       if (now - idleFrom >= graceMs) {
-        live.stream.end(`on-demand: no viewer for ${graceMs} ms`);
+        // At once: the publisher grace period is for a publisher that may
+        // come back; this one is our own pull, and nobody is watching.
+        this.#endNow(live.stream, `on-demand: no viewer for ${graceMs} ms`);
       }
+    }
+  }
+
+  #endNow(stream: StreamHandle, reason: string): void {
+    if (this.#config.host.getStream(stream.key) === stream) {
+      this.#config.host.endPublish(stream.key, reason);
+    } else {
+      stream.end(reason);
     }
   }
 
@@ -126,7 +136,7 @@ export class OnDemandSources {
     }
     if (!first) {
       const code = stream.ended ? "NotFound" : "Timeout";
-      stream.end(`on-demand source ${source.name} sent no frame`);
+      this.#endNow(stream, `on-demand source ${source.name} sent no frame`);
       throw new StreamError(
         code,
         `Cannot play ${key}: on-demand source ${source.name} sent no frame within ${timeoutMs} ms`,

@@ -39,6 +39,7 @@ console.log(
       viewers: n,
       keepingUp,
       failed: viewers.filter((v) => v.error !== null).length,
+      firstError: viewers.find((v) => v.error !== null)?.error ?? null,
       medianAdvanceS: sorted[sorted.length >> 1] ?? 0,
       p10AdvanceS: sorted[Math.floor(sorted.length * 0.1)] ?? 0,
       windowS,

@@ -191,6 +191,54 @@ Deno.test("pipeline: an on-demand source starts on play, is shared, and is relea
   );
 });
 
+Deno.test("pipeline: an on-demand stream is released at once under a publisher grace period, and the next viewer gets a fresh pull", async () => {
+  // Regression (bench:cluster): with publisherGraceMs (the CLI's default
+  // 10 s) the release went into the publisher grace instead of ending, and
+  // the viewers arriving then joined a stream whose pull was winding down:
+  // the cached GOP and nothing after.
+  const clock = new ManualClock();
+  await using engine = new Engine({
+    clock,
+    onDemandGraceMs: 3_000,
+    defaultApplication: { publisherGraceMs: 10_000 },
+  });
+  let started = 0;
+  engine.attachOnDemand({
+    name: "pull",
+    sourceFor(key): MediaSource {
+      started++;
+      return {
+        name: `pull ${key}`,
+        async *frames(signal: AbortSignal): AsyncGenerator<MediaFrame> {
+          for (let dts = 0; !signal.aborted; dts += 20) {
+            yield frame(dts, dts % 100 === 0);
+            await new Promise<void>((resolve) => clock.setTimer(20, resolve));
+          }
+        },
+      };
+    },
+  });
+  const first = await engine.authorizePlay("pull/cam", { protocol: "test" });
+  for (let t = 0; t < 4_000; t += 20) {
+    clock.advance(20); // nobody watches: released after the grace
+    await settle();
+  }
+  assert.equal(first.ended, true);
+  assert.match(first.endReason ?? "", /no viewer for 3000 ms/);
+  const second = await engine.authorizePlay("pull/cam", { protocol: "test" });
+  assert.notEqual(second, first);
+  assert.equal(started, 2);
+  const viewer = second.subscribe();
+  let frames = 0;
+  for (let t = 0; t < 1_000; t += 20) {
+    clock.advance(20);
+    await settle();
+    frames += viewer.takeAll().length;
+  }
+  assert.ok(frames >= 40, `the new pull's frames reach the viewer (${frames})`);
+  viewer.close();
+});
+
 Deno.test("pipeline: an on-demand source that sends nothing times out on the engine clock", async () => {
   const clock = new ManualClock();
   await using engine = new Engine({
