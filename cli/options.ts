@@ -58,6 +58,14 @@ export interface OriginOptions {
   recordDir: string | null;
   /** Recording format. */
   recordFormat: "mp4" | "flv" | "hls-ts" | "hls-fmp4";
+  /** Delete recordings older than this, ms (`--record-retention 7d`), or null to keep them. */
+  recordRetentionMs: number | null;
+  /** Delete the oldest recordings beyond this many bytes (`--record-max-size 50GB`), or null. */
+  recordMaxBytes: number | null;
+  /** Delete an ended stream's live HLS folder this long after its last write, ms; null keeps it. */
+  hlsRetentionMs: number | null;
+  /** Live HLS DVR (time-shift) window, ms (`--hls-dvr MINUTES`), or null: `--window` segments. */
+  hlsDvrMs: number | null;
   /** Static token required to publish (`?token=`), or null. */
   publishToken: string | null;
   /** Static token required to play, or null. */
@@ -133,10 +141,20 @@ HLS:
   --no-ll-hls               plain HLS only (no partial segments)
   --segment SECONDS         target segment duration         (default 2)
   --window N                segments in the live playlist   (default 6)
+  --hls-dvr MINUTES         DVR / time-shift: the live playlist keeps the last MINUTES
+                            of segments (sliding window, seekable; overrides --window)
+  --hls-retention T         delete an ended stream's HLS folder T after its last write
+                            (default 5m; s, m, h, d; bare number = minutes; "off" keeps it);
+                            folders left by an earlier run are cleaned at start-up
 
 Recording:
   --record DIR              record every stream under DIR
   --record-format F         mp4 | flv | hls-ts | hls-fmp4   (default mp4)
+  --record-retention T      delete recordings older than T (e.g. 7d, 12h; bare number =
+                            days; default: keep)
+  --record-max-size N       delete the oldest recordings beyond N bytes in total
+                            (e.g. 50GB, 500MB, 2TiB; default: no limit)
+  (GET /api/v1/recordings/{app}/{name}[/download|/playlist.m3u8]: see README "Recording")
 
 Access control (combine as needed):
   --publish-token T         require ?token=T to publish
@@ -169,7 +187,8 @@ Camera pull (RTSP):
 Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
   --abr LADDER              ABR renditions of every stream, e.g. 720p,480p@800k,360p
                             (HEIGHTp[@BITRATE]; never upscaled, the source is the top
-                            variant): /{app}/{name}/master.m3u8, renditions {name}~480p
+                            variant): /{app}/{name}/index.m3u8 is the multivariant
+                            playlist (source: source.m3u8), renditions {name}~480p
   --transcode-max N         ffmpeg processes at once (default 4; audio bridges included)
 
 Other:
@@ -310,6 +329,10 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         window: { type: "string" },
         record: { type: "string" },
         "record-format": { type: "string" },
+        "record-retention": { type: "string" },
+        "record-max-size": { type: "string" },
+        "hls-retention": { type: "string" },
+        "hls-dvr": { type: "string" },
         "publish-token": { type: "string" },
         "play-token": { type: "string" },
         "sign-secret": { type: "string" },
@@ -455,6 +478,18 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       ["mp4", "flv", "hls-ts", "hls-fmp4"] as const,
       "mp4",
     ),
+    recordRetentionMs: v["record-retention"] === undefined
+      ? null
+      : parseDurationMs(v["record-retention"], "--record-retention", "d"),
+    recordMaxBytes: v["record-max-size"] === undefined
+      ? null
+      : parseByteSize(v["record-max-size"], "--record-max-size"),
+    hlsRetentionMs: v["hls-retention"] === "off"
+      ? null
+      : parseDurationMs(v["hls-retention"] ?? "5m", "--hls-retention", "m"),
+    hlsDvrMs: v["hls-dvr"] === undefined
+      ? null
+      : Math.round(positiveNumber(v["hls-dvr"], "--hls-dvr", 1) * 60_000),
     publishToken: v["publish-token"] ?? null,
     playToken: v["play-token"] ?? null,
     signSecret: v["sign-secret"] ?? null,
@@ -544,4 +579,78 @@ function defaultWebRtcAddress(http: string | undefined): ListenAddress {
   if (http === undefined) return { hostname: "0.0.0.0", port: 8189 };
   const a = parseListenAddress(http, "--http");
   return { hostname: a.hostname, port: a.port === 0 ? 0 : 8189 };
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * Parse a duration such as `90s`, `5m`, `12h` or `7d` (a bare number is in
+ * `bareUnit`) into milliseconds.
+ *
+ * @throws {UsageError} for anything else, or a duration that is not positive
+ * @example
+ * ```ts
+ * import { parseDurationMs } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDurationMs("7d", "--record-retention", "d"), 7 * 86_400_000);
+ * assert.equal(parseDurationMs("5", "--hls-retention", "m"), 300_000);
+ * ```
+ */
+export function parseDurationMs(
+  value: string,
+  flag: string,
+  bareUnit: "s" | "m" | "h" | "d",
+): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(value.trim());
+  const ms = m === null
+    ? NaN
+    : Number(m[1]) * DURATION_UNITS[m[2] || bareUnit]!;
+  if (!(ms >= 1000) || !Number.isFinite(ms)) {
+    throw new UsageError(
+      `Cannot use ${flag} ${value}: expected a duration of at least 1 s such as 90s, 5m, 12h or 7d`,
+    );
+  }
+  return Math.round(ms);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * Parse a size such as `50GB`, `500MB`, `2TiB` or `1048576` into bytes.
+ *
+ * @throws {UsageError} for anything else, or a size that is not positive
+ * @example
+ * ```ts
+ * import { parseByteSize } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseByteSize("50GB", "--record-max-size"), 50e9);
+ * assert.equal(parseByteSize("1GiB", "--record-max-size"), 2 ** 30);
+ * ```
+ */
+export function parseByteSize(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value.trim());
+  const unit = SIZE_UNITS[(m?.[2] ?? "x").toLowerCase()];
+  const bytes = m === null || unit === undefined ? NaN : Number(m[1]) * unit;
+  if (!(bytes >= 1) || !Number.isFinite(bytes)) {
+    throw new UsageError(
+      `Cannot use ${flag} ${value}: expected a size such as 50GB, 500MB or 2TiB`,
+    );
+  }
+  return Math.round(bytes);
 }

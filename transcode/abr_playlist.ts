@@ -1,16 +1,32 @@
 /**
  * {@linkcode AbrPlaylists}: the HLS side of an ABR ladder. For a source
- * `live/cam` with live renditions it renders the multivariant playlist
- * served at `/live/cam/master.m3u8` (and at `/live/cam/index.m3u8` where the
- * HTTP routes ask `abrPlaylist()`): the source as the top variant (its media
- * playlist at `index.m3u8?variant=source`) and each rendition at its
- * derived stream's own path, `../cam~480p/index.m3u8`
- * (relative, so play tokens and LL-HLS blocking reload work unchanged),
- * with BANDWIDTH, AVERAGE-BANDWIDTH, CODECS, RESOLUTION, FRAME-RATE and one
- * audio group (`#EXT-X-MEDIA` without URI: the same AAC, copied from the
- * source, is muxed in every variant). It also gives each variant's LL-HLS
- * media playlist its `EXT-X-RENDITION-REPORT`s (the siblings' last
- * segment and part).
+ * `live/cam` whose application has a ladder, `/live/cam/index.m3u8` IS the
+ * multivariant playlist (`master.m3u8` is an alias): the source as the top
+ * variant, its media playlist at the stable URI `source.m3u8` (same folder,
+ * so its relative segment URIs resolve as before), and each rendition at its
+ * derived stream's own path, `../cam~480p/index.m3u8`, with BANDWIDTH,
+ * AVERAGE-BANDWIDTH, CODECS, RESOLUTION, FRAME-RATE and one audio group
+ * (`#EXT-X-MEDIA` without URI: the same AAC, copied from the source, is
+ * muxed in every variant). It also gives each variant's LL-HLS media
+ * playlist its `EXT-X-RENDITION-REPORT`s (the siblings' last segment and
+ * part). A stream without a ladder (or below every rung) keeps its media
+ * playlist at `index.m3u8`; `source.m3u8` is its media playlist too.
+ *
+ * Why a path and not a query (`index.m3u8?variant=source`, still answered
+ * as the media playlist): the variant is told apart by the path alone, so
+ * a cache or CDN that keys on the path (query ignored, or normalised) can
+ * never serve the multivariant text for the media playlist; LL-HLS clients
+ * append `_HLS_msn`/`_HLS_part`/`_HLS_skip` to `source.m3u8` and play
+ * tokens become `?token=`, the same as on any `index.m3u8`; and a signed
+ * URL scheme over the stream's folder (`/live/cam/`) covers it.
+ *
+ * Stability: a player reads the multivariant playlist once, so the answer
+ * must not change kind under it. Once a source's ladder is planned (its
+ * video config is known and a rung is below its height), `index.m3u8` is
+ * the multivariant playlist for the rest of the stream, listing the
+ * renditions that are live; the first request of a stream whose renditions
+ * are still starting is held (at most `renditionWaitMs`) until each started
+ * rendition has a segment, so that early viewers see the whole ladder.
  *
  * Data path: reads the engine's streams (config frames, QoS bit rates) and
  * the packagers' current playlist text on each call; holds nothing.
@@ -47,12 +63,16 @@ export interface AbrPlaylistsOptions {
   /** The live packagers' playlists, for rendition reports (`HlsPackaging` satisfies it). */
   playlists?: { segmenter(key: string): { playlist(): string } | undefined };
   /**
-   * URI of the source's own media playlist in the multivariant playlist
-   * (default `index.m3u8?variant=source`: with the query, `index.m3u8` is
-   * always the media playlist; without it, the multivariant one when the
-   * HTTP routes serve `abrPlaylist()` there).
+   * URI of the source's own media playlist in the multivariant playlist,
+   * relative to `/{app}/{name}/` (default `source.m3u8`, which the HTTP
+   * routes always answer with the source's media playlist).
    */
   sourceUri?: string;
+  /**
+   * Longest hold of a multivariant request while the source's started
+   * renditions have no segment yet, ms (default 6000).
+   */
+  renditionWaitMs?: number;
 }
 
 /**
@@ -122,16 +142,16 @@ export class AbrPlaylists {
 
   /** URI of the source's media playlist in the multivariant playlist. */
   get sourceUri(): string {
-    return this.#o.sourceUri ?? "index.m3u8?variant=source";
+    return this.#o.sourceUri ?? "source.m3u8";
   }
 
   /**
    * Wrap the live packagers for the HTTP routes (`createHttpApp(engine,
-   * { hls: abr.wrap(packaging) })`): a source with live renditions answers
-   * `master.m3u8` with its multivariant playlist (also offered as
-   * `abrPlaylist()`, undefined without live renditions, for routes that
-   * serve it at `index.m3u8`), and every variant's media playlist carries
-   * `EXT-X-RENDITION-REPORT`s of its siblings (LL-HLS).
+   * { hls: abr.wrap(packaging) })`): each packager gains `abrPlaylist()`
+   * ({@linkcode AbrPlaylists.abrPlaylist}), which the routes serve at
+   * `index.m3u8` and `master.m3u8` when it is not undefined, and every
+   * variant's media playlist carries `EXT-X-RENDITION-REPORT`s of its
+   * siblings (LL-HLS).
    *
    * @param inner the packagers (`HlsPackaging`)
    * @returns the same packagers, ABR-aware
@@ -164,7 +184,7 @@ export class AbrPlaylists {
           playlist: () => withReports(key, live.playlist()),
           masterPlaylist: (uri?: string) =>
             this.multivariant(key) ?? live.masterPlaylist?.(uri) ?? "",
-          abrPlaylist: () => this.multivariant(key),
+          abrPlaylist: () => this.abrPlaylist(key, inner),
         };
         if (live.renderPlaylist) {
           overrides.renderPlaylist = (options: { skip?: boolean }) =>
@@ -187,9 +207,13 @@ export class AbrPlaylists {
    * The variants of `source`: itself first, then its live renditions.
    *
    * @param source the source key (`live/cam`)
-   * @returns the variants (empty when no rendition is live)
+   * @param options `alone`: list the source even when no rendition is live
+   * @returns the variants (empty when no rendition is live, unless `alone`)
    */
-  variants(source: string): HlsVariant[] {
+  variants(
+    source: string,
+    options: { alone?: boolean } = {},
+  ): HlsVariant[] {
     const { host, service } = this.#o;
     const handle = host.getStream(source);
     if (!handle || parseDerivedKey(source)) return [];
@@ -208,7 +232,9 @@ export class AbrPlaylists {
       .filter((x): x is typeof x & { h: StreamHandle } =>
         x.h !== undefined && !x.h.ended
       );
-    if (renditions.length === 0) return [];
+    if (renditions.length === 0 && !(options.alone && planned.length > 0)) {
+      return [];
+    }
     const top = describe(handle, this.sourceUri);
     const audioBps = audioBitrate(handle);
     const out: HlsVariant[] = [top];
@@ -232,10 +258,15 @@ export class AbrPlaylists {
    * rendition (then its `index.m3u8` stays its media playlist).
    *
    * @param source the source key
+   * @param options `alone`: render it even when no rendition is live (the
+   *   source as its one variant), as long as a rendition is planned
    * @returns the playlist text, or undefined
    */
-  multivariant(source: string): string | undefined {
-    const variants = this.variants(source);
+  multivariant(
+    source: string,
+    options: { alone?: boolean } = {},
+  ): string | undefined {
+    const variants = this.variants(source, options);
     if (variants.length === 0) return undefined;
     const hasAudio = variants[0]!.codecs.some((c) => !isVideoCodec(c));
     const lines = renderMasterPlaylist(variants).split("\n");
@@ -251,6 +282,72 @@ export class AbrPlaylists {
       } else out.push(line);
     }
     return out.join("\n");
+  }
+
+  /**
+   * What `/{app}/{name}/index.m3u8` (and `master.m3u8`) of `key` answers
+   * with: the multivariant playlist when the source's ladder is planned,
+   * undefined (the media playlist stays there) when `key` is a derived
+   * stream, its application has no ladder, or the source is at or below
+   * every rung. While started renditions have no segment yet, waits for
+   * them (polling every 50 ms, at most `renditionWaitMs`); past that, lists
+   * what is live (at least the source), so the answer never turns from
+   * multivariant to media playlist during a stream.
+   *
+   * @param key the stream key asked for
+   * @param playlists the packagers (default `options.playlists`)
+   * @returns the multivariant playlist text, or undefined
+   *
+   * @example A stream of an application without a ladder keeps its media playlist
+   * ```ts
+   * import { Engine } from "@arcly/stream";
+   * import { AbrPlaylists, TranscodeService } from "@arcly/stream/transcode";
+   * import assert from "node:assert/strict";
+   *
+   * await using engine = Engine.builder().build();
+   * await using service = new TranscodeService({ host: engine });
+   * const abr = new AbrPlaylists({ host: engine, service });
+   * engine.startPublish("live/cam");
+   * assert.equal(await abr.abrPlaylist("live/cam"), undefined);
+   * ```
+   */
+  async abrPlaylist(
+    key: string,
+    playlists: AbrPlaylistsOptions["playlists"] = this.#o.playlists,
+  ): Promise<string | undefined> {
+    const { host, service } = this.#o;
+    const handle = host.getStream(key);
+    if (!handle || handle.ended || parseDerivedKey(key)) return undefined;
+    if (service.ladderOf(handle.key.app).length === 0) return undefined;
+    const hasSegment = (k: string): boolean =>
+      playlists === undefined ||
+      (playlists.segmenter(k)?.playlist().includes("#EXTINF") ?? false);
+    const clock = host.clock;
+    const deadline = clock.now() + (this.#o.renditionWaitMs ?? 6000);
+    while (!handle.ended) {
+      const planned = service.renditions(key);
+      if (planned.length === 0) {
+        // No plan yet: the source's video config is not known (wait), or
+        // the source is at or below every rung / has no video (never).
+        const hasVideo = handle.gopCache.configFrames()
+          .some((f) => f.kind === "video");
+        if (hasVideo || hasSegment(key)) return undefined;
+      } else {
+        if (service.mode === "on-demand") this.variants(key); // starts them
+        const onDemand = service.mode === "on-demand";
+        const starting = planned.filter((r) => {
+          // Lazy: a rendition without a job was refused (cap): not awaited.
+          if (!onDemand && service.stats(r.key) === undefined) return false;
+          const h = host.getStream(r.key);
+          return !h || h.ended || !hasSegment(r.key);
+        });
+        if (starting.length === 0) break;
+      }
+      if (clock.now() >= deadline) break;
+      await new Promise<void>((resolve) => clock.setTimer(50, resolve));
+    }
+    if (service.renditions(key).length === 0) return undefined;
+    return this.multivariant(key, { alone: true });
   }
 
   /**

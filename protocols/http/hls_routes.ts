@@ -1,7 +1,9 @@
 /**
  * HLS and LL-HLS egress routes: `GET /{app}/{name}/index.m3u8` (and
  * `master.m3u8`, a multivariant playlist with CODECS and RESOLUTION, for a
- * live packager) and the segments, parts and init segment beside it.
+ * live packager) and the segments, parts and init segment beside it. With
+ * an ABR ladder (`abrPlaylist()`), `index.m3u8` and `master.m3u8` are the
+ * multivariant playlist and `source.m3u8` the source's media playlist.
  *
  * Data path: the live playlist comes from the stream's packager in memory
  * (so a blocking reload answers the moment a part is published); when no
@@ -74,6 +76,12 @@ export interface LiveHlsPlaylist {
   renderPlaylist?(options: { skip?: boolean }): string;
   /** A multivariant playlist (CODECS, RESOLUTION) pointing at `uri`, when supported. */
   masterPlaylist?(uri?: string): string;
+  /**
+   * The ABR multivariant playlist served at `index.m3u8` and `master.m3u8`
+   * (the media playlist then at `source.m3u8`), or undefined when the
+   * stream has no ladder (`AbrPlaylists.wrap` of `@arcly/stream/transcode`).
+   */
+  abrPlaylist?(): Promise<string | undefined> | string | undefined;
 }
 
 /** Finds the live packager of a stream key (`app/name`). *
@@ -151,6 +159,11 @@ export interface HlsRoutesOptions {
    * watched `key` now (keeps an on-demand stream alive).
    */
   watched?: (key: string) => void;
+  /**
+   * An authorized request (playlist, segment, part) of `access.key`: the
+   * client registry counts HLS viewers as sessions from these.
+   */
+  onRequest?: (access: PlayAccess) => void;
 }
 
 /** Fallback hold when a playlist has no target duration yet. */
@@ -216,8 +229,10 @@ export function addHlsRoutes(app: Hono, options: HlsRoutesOptions): void {
         return c.text("Forbidden", httpStatusOf(error));
       }
     }
+    options.onRequest?.(access);
     let live = options.source?.segmenter(streamKey);
-    const isPlaylist = file === "index.m3u8" || file === "master.m3u8";
+    const isPlaylist = file === "index.m3u8" || file === "master.m3u8" ||
+      file === "source.m3u8";
     if (live === undefined && isPlaylist && options.openLive !== undefined) {
       // Not live here: an on-demand source may start it (edge, camera).
       if (await options.openLive(access)) {
@@ -228,8 +243,21 @@ export function addHlsRoutes(app: Hono, options: HlsRoutesOptions): void {
       }
     }
     if (live !== undefined && isPlaylist) options.watched?.(streamKey);
-    if (file === "master.m3u8" && live?.masterPlaylist !== undefined) {
-      let text = live.masterPlaylist("index.m3u8");
+    // ABR: index.m3u8 is the multivariant playlist, the source's media
+    // playlist is source.m3u8 (index.m3u8 with `variant=` or LL-HLS
+    // directives still answers the media playlist).
+    const query = new URL(c.req.url).searchParams;
+    const abr = (file === "master.m3u8" ||
+        (file === "index.m3u8" && !query.has("variant") &&
+          !query.has("_HLS_msn") && !query.has("_HLS_skip")))
+      ? await live?.abrPlaylist?.()
+      : undefined;
+    const master = abr ??
+      (file === "master.m3u8"
+        ? live?.masterPlaylist?.("index.m3u8")
+        : undefined);
+    if (master !== undefined) {
+      let text = master;
       if (token !== undefined) text = withTokenInUris(text, token);
       options.onBytesOut?.("hls", text.length);
       return c.body(text, 200, {
@@ -237,8 +265,12 @@ export function addHlsRoutes(app: Hono, options: HlsRoutesOptions): void {
         "Cache-Control": PLAYLIST_CACHE_CONTROL,
       });
     }
-    if (file === "index.m3u8" && live !== undefined) {
+    if ((file === "index.m3u8" || file === "source.m3u8") && live) {
       return await livePlaylist(c, live, token, options);
+    }
+    if (file === "source.m3u8") {
+      const stored = `${streamKey}/index.m3u8`; // ended: its media playlist
+      return await storedFile(c, stored, "index.m3u8", live, token, options);
     }
     return await storedFile(c, key, file, live, token, options);
   });

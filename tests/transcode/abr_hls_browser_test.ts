@@ -1,13 +1,15 @@
 // ABR over HLS end to end: a 720p source with a 480p,240p ladder, packaged
 // (LL-HLS, TS) by HlsPackaging and served by createHttpApp with the
-// ABR-aware packagers (AbrPlaylists.wrap). Checked: the multivariant
-// playlist parses with hls-parser and lists 3 variants at their
-// resolutions in one audio group; a rendition's LL-HLS playlist carries
-// EXT-X-RENDITION-REPORTs; the same media sequence number starts at the
-// same PTS in every variant (ffprobe on the segments); hls.js in Chromium
-// plays the master playlist with 3 levels, its ABR controller moves down to
-// 240p under CDP network throttling (the level it loads next) and back up
-// once it is lifted (hls.js in its plain HLS mode:
+// ABR-aware packagers (AbrPlaylists.wrap). Checked: /live/cam/index.m3u8 IS
+// the multivariant playlist (master.m3u8 an alias): it parses with
+// hls-parser and lists 3 variants at their resolutions in one audio group,
+// the source's media playlist at source.m3u8; a rendition's LL-HLS playlist
+// carries EXT-X-RENDITION-REPORTs; each variant's segment probes at its
+// resolution and the same media sequence number starts at the same PTS in
+// every variant (ffprobe on the segments); hls.js in Chromium plays
+// index.m3u8 with 3 levels, its ABR controller moves down to
+// 240p under CDP network throttling (a 240p fragment is loaded) and back
+// up (a higher fragment is loaded) once it is lifted (hls.js in its plain HLS mode:
 // with lowLatencyMode its bandwidth estimate from 1/3 s parts stayed too low
 // to switch back up within 30 s).
 import assert from "node:assert/strict";
@@ -30,11 +32,12 @@ const PAGE =
 <script src="/hls.js"></script><script>
 const video = document.querySelector("video");
 const hls = new Hls({ lowLatencyMode: false, abrEwmaDefaultEstimate: 5e6, capLevelToPlayerSize: false });
-window.arcly = { hls, levels: [], switches: [], error: null };
+window.arcly = { hls, levels: [], switches: [], frags: [], error: null };
 hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { arcly.levels = d.levels.map((l) => l.height); });
 hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => arcly.switches.push(hls.levels[d.level].height));
+hls.on(Hls.Events.FRAG_LOADED, (_, d) => arcly.frags.push(hls.levels[d.frag.level].height));
 hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) arcly.error = d.details; });
-hls.loadSource("/live/cam/master.m3u8");
+hls.loadSource("/live/cam/index.m3u8");
 hls.attachMedia(video);
 video.play().catch(() => {});
 </script></body></html>`;
@@ -59,9 +62,26 @@ async function firstVideoPts(path: string): Promise<number> {
   return Number(first);
 }
 
+async function videoSize(path: string): Promise<string> {
+  const r = await run("ffprobe", [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "stream=width,height",
+    "-of",
+    "csv=p=0:s=x",
+    path,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  // A TS file lists the stream under its program too: the first line.
+  return r.stdout.split("\n").map((l) => l.trim()).find((l) => l) ?? "";
+}
+
 Deno.test({
   name:
-    "transcode: ABR ladder over HLS: multivariant playlist (hls-parser, 3 variants), aligned PTS per MSN, hls.js switches down and up",
+    "transcode: ABR ladder over HLS: index.m3u8 is the multivariant playlist (hls-parser, 3 variants), segments at each size, aligned PTS per MSN, hls.js switches down and up",
   ignore: missing("ffmpeg", "ffprobe", "chromium"),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -115,8 +135,8 @@ Deno.test({
       30_000,
     );
 
-    // The multivariant playlist.
-    const masterText = await (await fetch(`${base}/live/cam/master.m3u8`))
+    // index.m3u8 is the multivariant playlist.
+    const masterText = await (await fetch(`${base}/live/cam/index.m3u8`))
       .text();
     const master = HLS.parse(masterText) as HLS.types.MasterPlaylist;
     assert.ok(master.isMasterPlaylist, masterText);
@@ -138,37 +158,60 @@ Deno.test({
       assert.equal(v.audio.length, 1, masterText);
     }
     assert.deepEqual(master.variants.map((v) => v.uri), [
-      "index.m3u8?variant=source",
+      "source.m3u8",
       "../cam~480p/index.m3u8",
       "../cam~240p/index.m3u8",
     ]);
+    // master.m3u8 is an alias; source.m3u8 (and index.m3u8 with LL-HLS
+    // directives or the older ?variant=source) is the source's media playlist.
+    const alias = HLS.parse(
+      await (await fetch(`${base}/live/cam/master.m3u8`)).text(),
+    ) as HLS.types.MasterPlaylist;
+    assert.ok(alias.isMasterPlaylist && alias.variants.length === 3);
+    for (
+      const uri of [
+        "source.m3u8",
+        "index.m3u8?variant=source",
+        `index.m3u8?_HLS_msn=${
+          packaging.segmenter("live/cam")!.lastSegment()!.msn
+        }`,
+      ]
+    ) {
+      const text = await (await fetch(`${base}/live/cam/${uri}`)).text();
+      const media = HLS.parse(text) as HLS.types.MediaPlaylist;
+      assert.ok(!media.isMasterPlaylist && media.segments.length > 0, uri);
+    }
 
     // LL-HLS rendition reports in a variant's media playlist.
     const variantText = await (await fetch(`${base}/live/cam~480p/index.m3u8`))
       .text();
     assert.match(
       variantText,
-      /#EXT-X-RENDITION-REPORT:URI="\.\.\/cam\/index\.m3u8\?variant=source",LAST-MSN=\d+/,
+      /#EXT-X-RENDITION-REPORT:URI="\.\.\/cam\/source\.m3u8",LAST-MSN=\d+/,
     );
     assert.match(
       variantText,
       /#EXT-X-RENDITION-REPORT:URI="\.\.\/cam~240p\/index\.m3u8",LAST-MSN=\d+/,
     );
 
-    // The same MSN starts at the same PTS in every variant.
+    // Each variant's segments are at its resolution; the same MSN starts
+    // at the same PTS in every variant.
     const msn = Math.min(
       ...["live/cam", "live/cam~480p", "live/cam~240p"].map((k) =>
         packaging.segmenter(k)!.lastSegment()!.msn
       ),
     );
     const pts: number[] = [];
+    const sizes: string[] = [];
     for (const k of ["live/cam", "live/cam~480p", "live/cam~240p"]) {
       const bytes = await storage.get(`${k}/seg${msn}.ts`);
       assert.ok(bytes, `${k}/seg${msn}.ts`);
       const path = `${dir.path}/${k.replace("/", "_")}_${msn}.ts`;
       await Deno.writeFile(path, bytes);
       pts.push(await firstVideoPts(path));
+      sizes.push(await videoSize(path));
     }
+    assert.deepEqual(sizes, ["1280x720", "854x480", "426x240"]);
     assert.equal(new Set(pts).size, 1, `first PTS of seg${msn}: ${pts}`);
 
     // hls.js in Chromium: 3 levels, plays, down under throttling, back up.
@@ -181,6 +224,7 @@ Deno.test({
       arcly: {
         levels: number[];
         switches: number[];
+        frags: number[];
         error: string | null;
         hls: { levels: { height: number }[]; nextLoadLevel: number };
       };
@@ -192,6 +236,7 @@ Deno.test({
         return {
           levels: a.levels,
           switches: a.switches,
+          frags: a.frags,
           loading: level?.height ?? 0,
           error: a.error,
         };
@@ -213,6 +258,8 @@ Deno.test({
       480,
       720,
     ]);
+    // A switch is a fragment of the other level actually loaded.
+    const throttledAt = (await state()).frags.length;
     await cdp.send("Network.emulateNetworkConditions", {
       offline: false,
       latency: 50,
@@ -220,8 +267,9 @@ Deno.test({
       uploadThroughput: 1_000_000,
     });
     await until(
-      async () => (await state()).loading === 240 || null,
-      25_000,
+      async () =>
+        (await state()).frags.slice(throttledAt).includes(240) || null,
+      30_000,
     ).catch(async () => {
       throw new Error(`no switch down: ${JSON.stringify(await state())}`);
     });
@@ -231,14 +279,10 @@ Deno.test({
       downloadThroughput: -1,
       uploadThroughput: -1,
     });
-    const lifted = (await state()).switches.length;
+    const liftedAt = (await state()).frags.length;
     await until(
-      async () => {
-        const now = await state();
-        return now.loading > 240 || now.switches.slice(lifted).some((h) =>
-          h > 240
-        ) || null;
-      },
+      async () =>
+        (await state()).frags.slice(liftedAt).some((h) => h > 240) || null,
       30_000,
     ).catch(async () => {
       throw new Error(`no switch up: ${JSON.stringify(await state())}`);
@@ -246,7 +290,9 @@ Deno.test({
     const final = await state();
     assert.equal(final.error, null);
     // deno-lint-ignore no-console -- the switch sequence is this test's report
-    console.log(`hls.js levels ${final.levels}, switches ${final.switches}`);
+    console.log(
+      `hls.js levels ${final.levels}; fragments loaded (height) ${final.frags}; throttled after #${throttledAt}, lifted after #${liftedAt}`,
+    );
   } finally {
     stop.abort();
     await publishing;

@@ -1,6 +1,8 @@
 // The CLI with an ABR ladder, as a user runs it: `cli.ts --abr 240p,180p`
 // (permission scoped: --allow-run=ffmpeg), ffmpeg publishing 640x360 over
-// RTMP: /live/cam/master.m3u8 lists the source and both renditions,
+// RTMP: /live/cam/index.m3u8 is the multivariant playlist from its first
+// answer on (never the media playlist first: the first request is held
+// while the renditions start) and lists the source and both renditions,
 // /api/transcode lists both ffmpeg jobs with progress, the thumbnail route
 // answers a JPEG; a bad ladder is a usage error.
 import assert from "node:assert/strict";
@@ -30,7 +32,7 @@ Deno.test("cli: --abr parses a ladder, --transcode-max a cap", () => {
 
 Deno.test({
   name:
-    "cli: --abr 240p,180p → master.m3u8 with 3 variants, /api/transcode, thumbnail.jpg",
+    "cli: --abr 240p,180p → index.m3u8 is a multivariant playlist with 3 variants, /api/transcode, thumbnail.jpg",
   ignore: missing("ffmpeg"),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -100,13 +102,16 @@ Deno.test({
     }).spawn();
     const deadline = Date.now() + 40_000;
     let master: HLS.types.MasterPlaylist | undefined;
+    const counts: number[] = []; // variants of every 200 answer
     while (Date.now() < deadline) {
-      const res = await fetch(`${base}/live/cam/master.m3u8`).catch(() =>
+      const res = await fetch(`${base}/live/cam/index.m3u8`).catch(() =>
         undefined
       );
       const text = res ? await res.text() : "";
       if (res?.ok) {
         const parsed = HLS.parse(text);
+        assert.ok(parsed.isMasterPlaylist, `media playlist first:\n${text}`);
+        counts.push((parsed as HLS.types.MasterPlaylist).variants.length);
         if (
           parsed.isMasterPlaylist &&
           (parsed as HLS.types.MasterPlaylist).variants.length === 3
@@ -126,6 +131,13 @@ Deno.test({
       240,
       180,
     ]);
+    assert.equal(master.variants[0]!.uri, "source.m3u8");
+    // The first answer was held until both renditions had a segment.
+    assert.equal(counts[0], 3, `variants per answer: ${counts}`);
+    const media = HLS.parse(
+      await (await fetch(`${base}/live/cam/source.m3u8`)).text(),
+    );
+    assert.ok(!media.isMasterPlaylist);
     const api = await (await fetch(`${base}/api/transcode`)).json();
     assert.deepEqual(
       api.transcoders.map((t: { key: string }) => t.key).sort(),
