@@ -1,18 +1,130 @@
 /**
- * The dashboard page's HTML, CSS and script, as one self-contained string.
+ * The dashboard page: HTML and CSS here, its two scripts inlined from
+ * `_dashboard_script.ts` (polling the control API, rendering) and
+ * `_dashboard_player.ts` (the player and its latency readout). The player
+ * libraries come from our own server (`/_assets/hls.min.js`,
+ * `/_assets/mpegts.js`); the page loads nothing from elsewhere.
  *
- * The page polls `GET /api/streams` every two seconds and renders one row
- * per live stream (codecs, resolution, bitrate, fps, viewers, uptime). Each
- * row has buttons that play the stream in the page's `<video>`: LL-HLS/HLS
- * through hls.js (`/{app}/{name}/index.m3u8`) and HTTP-FLV through mpegts.js
- * (`/{app}/{name}.flv`). `?play=app/name&via=hls|flv|ws` starts a stream on load
- * (deep links, end-to-end tests); without it the first live stream starts
- * playing (muted) as soon as it appears. `?token=…` is forwarded to every
- * request the page makes. All stream data is written with `textContent`,
- * never as HTML.
+ * Layout: a server summary (version, uptime, CPU, memory, bandwidth graph,
+ * connections with the refusal counter), one card per live stream
+ * (thumbnail, codecs, bitrate and viewer sparklines, viewers per protocol,
+ * play buttons, copyable publish/play URLs), the player and the client list
+ * with kick buttons. CSS grid and flex with `minmax(0, …)` tracks, wrapping
+ * and ellipsis (the full text in `title`) keep it unclipped from 800 to
+ * 1920 px wide.
+ *
+ * `?play=app/name&via=hls|llhls|flv|ws|whep` starts a stream on load (deep
+ * links, end-to-end tests); without it the first live stream starts playing
+ * (muted) as soon as it appears. `?token=…` is forwarded to every play and
+ * API read the page makes.
  *
  * @module
  */
+import { PLAYER_SCRIPT } from "./_dashboard_player.ts";
+import { DATA_SCRIPT } from "./_dashboard_script.ts";
+
+const STYLE = `
+  :root { color-scheme: dark; --bg:#0f1115; --card:#171a21; --line:#262a33; --fg:#e6e8ec; --dim:#8b93a3;
+    --acc:#4f9dff; --ok:#3ccf7a; --warn:#f0b429; --mono: ui-monospace, "DejaVu Sans Mono", monospace; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background:var(--bg); color:var(--fg); }
+  header { display:flex; flex-wrap:wrap; align-items:baseline; gap:4px 12px; padding:12px 20px; border-bottom:1px solid var(--line); }
+  header h1 { font-size:18px; margin:0; }
+  header span { color:var(--dim); }
+  .wrap { padding:16px 20px; display:grid; gap:16px; }
+  section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; min-width:0; }
+  h2 { font-size:13px; margin:0 0 10px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.04em; }
+  #server { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:10px; }
+  .stat { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; min-width:0; }
+  .stat.wide { grid-column:span 2; }
+  .stat h3 { margin:0; font-size:12px; font-weight:500; color:var(--dim); }
+  .stat .v { display:block; font-size:18px; font-weight:600; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+  .stat .s { display:block; font-size:12px; color:var(--dim); white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+  .stat.warn .s { color:var(--warn); }
+  .stat canvas { display:block; width:100%; height:34px; margin-top:4px; }
+  main { display:grid; grid-template-columns:minmax(0, 1.25fr) minmax(0, 1fr); gap:16px; align-items:start; }
+  .side { display:grid; gap:16px; min-width:0; }
+  @media (max-width: 1199px) { main { grid-template-columns:minmax(0, 1fr); } }
+  #streams { display:grid; gap:12px; }
+  .stream { display:grid; grid-template-columns:160px minmax(0, 1fr); gap:12px; padding:10px; border:1px solid var(--line); border-radius:8px; min-width:0; }
+  .thumb { width:160px; height:90px; border-radius:6px; overflow:hidden; background:#0b0d11; display:grid; place-items:center; }
+  .thumb img { width:100%; height:100%; object-fit:cover; display:block; }
+  .thumb .ph { color:var(--dim); font-size:12px; }
+  .thumb [hidden] { display:none; }
+  .body { min-width:0; display:grid; gap:6px; }
+  .title { display:flex; flex-wrap:wrap; align-items:baseline; gap:2px 10px; min-width:0; }
+  .title .key { font:600 15px var(--mono); min-width:0; max-width:100%; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+  .live { color:var(--ok); font-size:12px; }
+  .pub { color:var(--dim); font-size:12px; }
+  .meta { color:var(--dim); font-size:12px; overflow-wrap:anywhere; }
+  .sparks { display:flex; flex-wrap:wrap; gap:8px; }
+  .sparks figure { margin:0; flex:1 1 150px; min-width:0; }
+  .sparks figcaption { display:flex; justify-content:space-between; gap:6px; font-size:11px; color:var(--dim); }
+  .sparks figcaption b { color:var(--fg); font-weight:500; white-space:nowrap; }
+  .sparks canvas { display:block; width:100%; height:28px; background:#12151b; border-radius:4px; }
+  .chips, .buttons { display:flex; flex-wrap:wrap; gap:6px; }
+  .chip { font-size:12px; padding:0 7px; border-radius:10px; background:#222836; }
+  .chip.dim { color:var(--dim); }
+  button { font:inherit; font-size:13px; background:#222836; color:var(--fg); border:1px solid var(--line); border-radius:5px; padding:2px 9px; cursor:pointer; white-space:nowrap; }
+  button:hover { border-color:var(--acc); }
+  details.urls summary { cursor:pointer; color:var(--acc); font-size:13px; }
+  .urlgrid { display:grid; grid-template-columns:max-content minmax(0, 1fr) max-content; gap:4px 8px; align-items:center; margin-top:6px; }
+  .url { display:contents; }
+  .url .k { font-size:12px; color:var(--dim); white-space:nowrap; }
+  .url .k.publish { color:var(--warn); }
+  .url code { display:block; min-width:0; font:12px var(--mono); background:#222836; padding:2px 6px; border-radius:4px;
+    white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+  .url button { font-size:12px; padding:1px 7px; }
+  #empty { color:var(--dim); padding:8px; overflow-wrap:anywhere; }
+  #empty code { background:#222836; padding:1px 5px; border-radius:4px; font-family:var(--mono); }
+  video { display:block; width:100%; background:#000; border-radius:6px; aspect-ratio:16/9; }
+  .bar { display:flex; flex-wrap:wrap; justify-content:space-between; gap:4px 12px; margin-top:8px; font:12px var(--mono); color:var(--dim); }
+  .bar span { min-width:0; max-width:100%; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+  #latency { color:var(--fg); }
+  #status { display:block; margin-top:4px; font:12px var(--mono); color:var(--dim); overflow-wrap:anywhere; }
+  #clients { display:grid; grid-template-columns:minmax(0, 1fr) minmax(0, 1fr) minmax(0, 1.6fr) minmax(0, 1.6fr) minmax(0, .7fr) minmax(0, .7fr) minmax(0, .7fr) max-content;
+    gap:4px 8px; align-items:center; font-size:12px; }
+  #clients .row { display:contents; }
+  #clients .row span { white-space:nowrap; overflow:hidden; text-overflow:ellipsis; min-width:0; }
+  #clients .head span { color:var(--dim); font-weight:500; }
+  #clients-note, #kick-note { color:var(--dim); font-size:12px; margin-top:6px; overflow-wrap:anywhere; }
+  .kick { font-size:12px; padding:1px 8px; }
+  .kick:hover { border-color:#ff6b6b; }
+`;
+
+const BODY = `
+<header><h1>arcly-stream</h1><span id="version"></span><span id="summary">connecting…</span></header>
+<div class="wrap">
+  <div id="server">
+    <div class="stat" id="st-uptime"><h3>Uptime</h3><span class="v">–</span><span class="s"></span></div>
+    <div class="stat" id="st-cpu"><h3>CPU</h3><span class="v">–</span><span class="s"></span><canvas id="g-cpu"></canvas></div>
+    <div class="stat" id="st-mem"><h3>Memory (RSS)</h3><span class="v">–</span><span class="s"></span><canvas id="g-mem"></canvas></div>
+    <div class="stat wide" id="st-bw"><h3>Bandwidth</h3><span class="v">–</span><span class="s"></span><canvas id="g-bw"></canvas></div>
+    <div class="stat" id="st-conn"><h3>Connections / limit</h3><span class="v">–</span><span class="s"></span></div>
+    <div class="stat" id="st-streams"><h3>Live streams</h3><span class="v">–</span><span class="s"></span></div>
+  </div>
+  <main>
+    <section>
+      <h2>Live streams</h2>
+      <div id="streams"></div>
+      <div id="empty">No live stream. Publish one: <code>ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f flv rtmp://HOST:1935/live/cam</code></div>
+    </section>
+    <div class="side">
+      <section>
+        <h2>Player</h2>
+        <video id="player" muted playsinline controls></video>
+        <div class="bar"><span id="now">nothing playing</span><span id="latency">latency –</span></div>
+        <span id="status">idle</span>
+      </section>
+    </div>
+  </main>
+  <section>
+    <h2>Clients</h2>
+    <div id="clients"><div class="row head"><span title="id">id</span><span title="kind">kind</span><span title="stream">stream</span><span title="address">address</span><span title="connected for">for</span><span title="bytes sent">sent</span><span title="bytes received">received</span><span></span></div></div>
+    <div id="clients-note"></div>
+    <div id="kick-note"></div>
+  </section>
+</div>`;
 
 /** The page, served at `/` with `text/html; charset=utf-8`. */
 export const DASHBOARD_HTML: string = `<!doctype html>
@@ -21,180 +133,27 @@ export const DASHBOARD_HTML: string = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>arcly-stream</title>
-<style>
-  :root { color-scheme: dark; --bg:#0f1115; --card:#171a21; --line:#262a33; --fg:#e6e8ec; --dim:#8b93a3; --acc:#4f9dff; --ok:#3ccf7a; }
-  * { box-sizing: border-box; }
-  body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background:var(--bg); color:var(--fg); }
-  header { display:flex; align-items:baseline; gap:12px; padding:14px 22px; border-bottom:1px solid var(--line); }
-  header h1 { font-size:18px; margin:0; }
-  header span { color:var(--dim); }
-  main { display:grid; grid-template-columns: minmax(0,1.2fr) minmax(0,1fr); gap:18px; padding:18px 22px; }
-  section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px; }
-  h2 { font-size:14px; margin:0 0 10px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.04em; }
-  table { width:100%; border-collapse:collapse; }
-  th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); white-space:nowrap; }
-  th { color:var(--dim); font-weight:500; }
-  td.key { font-family:ui-monospace, monospace; }
-  button { background:#222836; color:var(--fg); border:1px solid var(--line); border-radius:5px; padding:3px 9px; cursor:pointer; }
-  button:hover { border-color:var(--acc); }
-  video { width:100%; background:#000; border-radius:6px; aspect-ratio:16/9; }
-  #empty { color:var(--dim); padding:8px; }
-  #status { color:var(--dim); margin-top:8px; font-family:ui-monospace, monospace; font-size:12px; }
-  .live { color:var(--ok); }
-  code { background:#222836; padding:1px 5px; border-radius:4px; }
-  @media (max-width: 900px) { main { grid-template-columns: 1fr; } }
-</style>
+<style>${STYLE}</style>
 </head>
-<body>
-<header><h1>arcly-stream</h1><span id="summary">connecting…</span></header>
-<main>
-  <section>
-    <h2>Live streams</h2>
-    <table>
-      <thead><tr><th>Stream</th><th>Codecs</th><th>Resolution</th><th>Bitrate</th><th>FPS</th><th>Viewers</th><th>Uptime</th><th>Play</th></tr></thead>
-      <tbody id="streams"></tbody>
-    </table>
-    <div id="empty">No live stream. Publish one: <code>ffmpeg -re -i in.mp4 -c copy -f flv rtmp://HOST/live/cam</code></div>
-  </section>
-  <section>
-    <h2>Player</h2>
-    <video id="player" muted playsinline controls></video>
-    <div id="status">idle</div>
-  </section>
-</main>
+<body>${BODY}
 <script src="/_assets/hls.min.js"></script>
 <script src="/_assets/mpegts.js"></script>
 <script>
 "use strict";
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
-const video = document.getElementById("player");
-const state = { key: null, via: null, player: null, error: null, retries: 0, autoplayed: false };
-const MAX_RETRIES = 10;
-// A stream that just started may have no segment yet, and a publisher may
-// reconnect: retry a failed player a few times before giving up.
-function retry(p, key, via, why) {
-  state.error = why; status(why);
-  if (state.player !== p || state.retries >= MAX_RETRIES) return;
-  state.retries++;
-  setTimeout(() => { if (state.player === p) play(key, via, true); }, 1500);
-}
+const state = { key: null, via: null, player: null, error: null, retries: 0, autoplayed: false,
+  latency: null, server: null, api: null };
 window.arcly = state;
-
 function withToken(url) {
   if (!token) return url;
   return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
 }
-function status(text) { document.getElementById("status").textContent = text; }
-function fmtBitrate(bps) {
-  if (!bps) return "–";
-  return bps >= 1e6 ? (bps / 1e6).toFixed(2) + " Mb/s" : Math.round(bps / 1e3) + " kb/s";
-}
-function fmtUptime(s) {
-  s = Math.floor(s || 0);
-  const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, sec = s % 60;
-  return (h ? h + "h" : "") + String(m).padStart(h ? 2 : 1, "0") + "m" + String(sec).padStart(2, "0") + "s";
-}
-function cell(row, text, cls) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (cls) td.className = cls;
-  row.appendChild(td);
-  return td;
-}
-function stop() {
-  if (state.player) {
-    try { state.player.destroy(); } catch (_) { /* already gone */ }
-  }
-  state.player = null;
-  video.removeAttribute("src");
-  video.load();
-}
-function play(key, via, retrying) {
-  stop();
-  if (!retrying) state.retries = 0;
-  state.key = key; state.via = via; state.error = null;
-  const base = "/" + key.split("/").map(encodeURIComponent).join("/");
-  if (via === "flv" || via === "ws") {
-    if (!window.mpegts || !mpegts.isSupported()) { state.error = "mpegts.js unavailable"; status(state.error); return; }
-    const url = new URL(withToken(base + ".flv"), location.href);
-    if (via === "ws") url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const p = mpegts.createPlayer({ type: "flv", isLive: true, url: url.href },
-      { enableWorker: false, lazyLoad: false, liveBufferLatencyChasing: true,
-        liveBufferLatencyMaxLatency: 0.8, liveBufferLatencyMinRemain: 0.2 });
-    p.on(mpegts.Events.ERROR, (type, detail) => retry(p, key, via, type + ": " + detail));
-    p.attachMediaElement(video); p.load(); p.play();
-    state.player = p;
-  } else {
-    const url = withToken(base + "/index.m3u8");
-    if (window.Hls && Hls.isSupported()) {
-      const p = new Hls({ lowLatencyMode: true, backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
-      p.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) retry(p, key, via, d.type + ": " + d.details); });
-      p.loadSource(url); p.attachMedia(video);
-      state.player = p;
-      // hls.js starts on an independent part that can sit seconds behind the
-      // live edge and only speeds up when already close; jump to live once
-      // the edge is buffered.
-      const timer = setInterval(() => {
-        if (state.player !== p) { clearInterval(timer); return; }
-        const live = p.liveSyncPosition, b = video.buffered;
-        if (live && b.length && video.currentTime < live - 1.5 && b.end(b.length - 1) > live) {
-          video.currentTime = live;
-        }
-      }, 500);
-    } else {
-      video.src = url;
-    }
-    video.play().catch(() => {});
-  }
-  const names = { flv: "HTTP-FLV (mpegts.js)", ws: "WebSocket-FLV (mpegts.js)", hls: "HLS (hls.js)" };
-  if (!retrying) status("playing " + key + " via " + names[via]);
-}
-function render(list, refused) {
-  const body = document.getElementById("streams");
-  body.replaceChildren();
-  document.getElementById("empty").style.display = list.length ? "none" : "block";
-  document.getElementById("summary").textContent =
-    list.length + " live stream" + (list.length === 1 ? "" : "s") +
-    (typeof refused === "number" ? " · " + refused + " connection" + (refused === 1 ? "" : "s") + " refused" : "");
-  for (const s of list) {
-    const tr = document.createElement("tr");
-    tr.dataset.key = s.key;
-    cell(tr, s.key, "key");
-    cell(tr, [s.video && s.video.codec, s.audio && s.audio.codec].filter(Boolean).join(" + ") || "–");
-    cell(tr, s.video && s.video.width ? s.video.width + "×" + s.video.height : "–");
-    cell(tr, fmtBitrate(s.bitrate));
-    cell(tr, s.fps ? s.fps.toFixed(1) : "–");
-    cell(tr, String(s.subscribers));
-    cell(tr, fmtUptime(s.uptimeSeconds), "live");
-    const td = cell(tr, "");
-    for (const [via, label] of [["hls", "HLS"], ["flv", "FLV"], ["ws", "WS"]]) {
-      const b = document.createElement("button");
-      b.textContent = label; b.dataset.via = via;
-      b.addEventListener("click", () => play(s.key, via));
-      td.appendChild(b); td.appendChild(document.createTextNode(" "));
-    }
-    body.appendChild(tr);
-  }
-}
-async function refresh() {
-  try {
-    const res = await fetch(withToken("/api/streams"), { cache: "no-store" });
-    if (res.ok) {
-      const answer = await res.json();
-      const list = answer.streams;
-      render(list, answer.refusedConnections);
-      // What a new user sees first: the first live stream plays at once (muted autoplay).
-      if (!state.key && !state.autoplayed && !params.get("play") && list.length) {
-        state.autoplayed = true;
-        play(list[0].key, "hls");
-      }
-    }
-  } catch (_) { document.getElementById("summary").textContent = "server unreachable"; }
-}
+${PLAYER_SCRIPT}
+${DATA_SCRIPT}
 refresh();
 setInterval(refresh, 2000);
-if (params.get("play")) play(params.get("play"), ["flv", "ws"].includes(params.get("via")) ? params.get("via") : "hls");
+if (params.get("play")) play(params.get("play"), params.get("via") || "llhls");
 </script>
 </body>
 </html>

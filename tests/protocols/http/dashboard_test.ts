@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dashboardRoutes } from "../../../protocols/http/mod.ts";
 
-Deno.test("the dashboard page loads hls.js and mpegts.js from /_assets and polls /api/streams", async () => {
+Deno.test("the dashboard page loads hls.js and mpegts.js from /_assets and polls the control API v1", async () => {
   const app = dashboardRoutes();
   const page = await app.request("/");
   assert.equal(page.status, 200);
@@ -9,8 +9,12 @@ Deno.test("the dashboard page loads hls.js and mpegts.js from /_assets and polls
   const html = await page.text();
   assert.match(html, /<script src="\/_assets\/hls\.min\.js">/);
   assert.match(html, /<script src="\/_assets\/mpegts\.js">/);
-  assert.match(html, /fetch\(withToken\("\/api\/streams"\)/);
+  for (const path of ["/api/v1/server", "/api/v1/streams", "/api/v1/clients"]) {
+    assert.ok(html.includes(`getJson("${path}")`), path);
+  }
+  assert.ok(html.includes('getJson("/api/streams")'), "legacy fallback");
   assert.doesNotMatch(html, /innerHTML/, "stream data is written as text only");
+  assert.doesNotMatch(html, /https?:\/\//, "nothing loaded from elsewhere");
   for (
     const [asset, marker] of [["hls.min.js", "Hls"], ["mpegts.js", "mpegts"]]
   ) {
