@@ -1,6 +1,15 @@
 // JoinedRuns: the batch bytes every egress format writes, joined once per run
 // of frames and shared by all viewers (RTMP chunk bytes, FLV tags).
 //
+// UnitSlab: where a byte cache keeps each frame's serialized unit. Units are
+// copied, in the order they are built (publish order at the live edge),
+// into one slab after another, so the units of consecutive frames are
+// adjacent and a batch of them is a view of the slab: no joined copy per
+// tick (before: every tick's batch was joined into a new buffer that lived
+// as long as the ring held its first frame — one more copy of the stream).
+// A slab lives while any unit in it is referenced (frames the ring retains),
+// so it holds at most one slab more than the retained units.
+//
 // A batch of one frame is that frame's cached bytes as they are (no copy).
 // Longer batches are joined once and memoised by their first frame, so every
 // viewer whose batch is the same run (all viewers at the live edge) gets the
@@ -12,6 +21,67 @@
 import type { MediaFrame } from "../media/frame.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** Bytes per slab (a unit larger than this gets a slab of its own size). */
+export const UNIT_SLAB_BYTES = 512 * 1024;
+
+/** Append-only placement of units in shared slabs (see the file note). */
+export class UnitSlab {
+  #slab: Uint8Array = EMPTY;
+  #used = 0;
+  readonly #slabBytes: number;
+
+  constructor(slabBytes = UNIT_SLAB_BYTES) {
+    this.#slabBytes = slabBytes;
+  }
+
+  /** A copy of `bytes` in the current slab (a new slab when it does not fit). */
+  place(bytes: Uint8Array): Uint8Array {
+    const n = bytes.length;
+    if (n === 0) return bytes;
+    if (this.#used + n > this.#slab.length) {
+      // The old slab's unused tail is never touched; it is freed with the
+      // slab once its last unit is gone.
+      this.#slab = new Uint8Array(Math.max(this.#slabBytes, n));
+      this.#used = 0;
+    }
+    const at = this.#used;
+    this.#slab.set(bytes, at);
+    this.#used = at + n;
+    return this.#slab.subarray(at, at + n);
+  }
+}
+
+/**
+ * The units of `frames` as one view when they lie back to back in one
+ * buffer (units a {@linkcode UnitSlab} placed in order), else undefined.
+ * Empty units (frames a format skips) do not break a run.
+ */
+function contiguous(
+  frames: readonly MediaFrame[],
+  bytesOf: (frame: MediaFrame) => Uint8Array,
+  ends: number[],
+): Uint8Array | undefined {
+  let buffer: ArrayBufferLike | undefined;
+  let start = 0;
+  let end = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const bytes = bytesOf(frames[i]!);
+    if (bytes.length > 0) {
+      if (buffer === undefined) {
+        buffer = bytes.buffer;
+        start = end = bytes.byteOffset;
+      } else if (bytes.buffer !== buffer || bytes.byteOffset !== end) {
+        return undefined;
+      }
+      end += bytes.length;
+    }
+    ends.push(end - start);
+  }
+  return buffer === undefined
+    ? undefined
+    : new Uint8Array(buffer, start, end - start);
+}
 
 interface JoinedRun {
   /** The frames joined so far, in order. */
@@ -28,10 +98,16 @@ interface JoinedRun {
 export class JoinedRuns {
   #runs = new WeakMap<MediaFrame, JoinedRun>();
   #joined = 0;
+  #viewed = 0;
 
-  /** How many joins were built (for tests: one per run, not per viewer). */
+  /** How many multi-frame batches were built, copies and views (for tests: one per run, not per viewer). */
   get joined(): number {
     return this.#joined;
+  }
+
+  /** Of those, how many were a view of adjacent units (no copy). */
+  get viewed(): number {
+    return this.#viewed;
   }
 
   /** The bytes of `frames` (consecutive, in order), each frame's from `bytesOf`. */
@@ -55,6 +131,21 @@ export class JoinedRuns {
           : run.buffer.subarray(0, run.ends[count - 1]);
       }
       if (same < known.length) run = undefined; // diverged: a new run
+    }
+    // Units placed back to back (a slab): the batch is a view, no copy.
+    const ends: number[] = [];
+    const view = contiguous(frames, bytesOf, ends);
+    if (view !== undefined) {
+      this.#runs.set(first, {
+        frames: frames.slice(),
+        ends,
+        buffer: view,
+        length: view.length,
+        view,
+      });
+      this.#joined++;
+      this.#viewed++;
+      return view;
     }
     if (run === undefined) {
       same = 0;

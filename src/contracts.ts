@@ -15,6 +15,7 @@ import type { MediaFrame } from "../media/frame.ts";
 import type { AuditPipeline } from "./audit.ts";
 import type { AuthAction, Credentials } from "./auth.ts";
 import type { Clock } from "./clock.ts";
+import type { ClientRegistry } from "./clients.ts";
 import type { EventBus } from "./events.ts";
 import type { HealthRegistry } from "./health.ts";
 import type { StreamHandle, StreamInfo } from "./stream_handle.ts";
@@ -157,6 +158,11 @@ export interface StreamHost extends PublishRegistry, PlaybackRegistry {
     key: StreamKey | string,
     credentials: Credentials,
   ): Promise<void>;
+  /**
+   * Every viewer and publisher connected now (the control API's clients;
+   * `Engine` has one). Protocols register their connections here.
+   */
+  readonly clients?: ClientRegistry;
   /** Start publishing without authorization (trusted callers: pipelines, sources). */
   startPublish(key: StreamKey | string): StreamHandle;
   /**
@@ -371,4 +377,49 @@ export interface ClusterRelay {
   withdraw(key: StreamKey): Promise<void>;
   /** The origin URL serving `key`, or null. */
   locate(key: StreamKey): Promise<string | null>;
+}
+
+/**
+ * One Prometheus sample from a {@linkcode MetricsCollector}: the family
+ * `name` (prefixed `arcly_`), its help text and type, the value and labels.
+ *
+ * @example
+ * ```ts
+ * import type { MetricSample } from "@arcly/stream";
+ * const sample: MetricSample = { name: "arcly_srt_sessions", help: "SRT sessions", type: "gauge", value: 2 };
+ * ```
+ */
+export interface MetricSample {
+  /** Family name, `arcly_…` (counters end in `_total`). */
+  name: string;
+  /** One line of help. */
+  help: string;
+  /** Counter (only rises) or gauge. */
+  type: "counter" | "gauge";
+  /** The value now. */
+  value: number;
+  /** Labels of this sample (keep their values few). */
+  labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Something that reports its own metrics at scrape time (a protocol
+ * server: SRT, RTSP, WebRTC). Implement it structurally; the Prometheus
+ * observer reads every collector it is given on each scrape.
+ *
+ * @example A collector of one gauge
+ * ```ts
+ * import type { MetricsCollector } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * let sessions = 3;
+ * const collector: MetricsCollector = {
+ *   collectMetrics: () => [{ name: "arcly_srt_sessions", help: "SRT sessions", type: "gauge", value: sessions }],
+ * };
+ * assert.equal(collector.collectMetrics()[0]!.value, 3);
+ * ```
+ */
+export interface MetricsCollector {
+  /** The samples now (called on every scrape; keep it cheap). */
+  collectMetrics(): readonly MetricSample[];
 }

@@ -32,6 +32,9 @@ import {
   JoinedEgressCache,
 } from "./egress_cache.ts";
 import { checkEgressTickMs } from "./_egress_tick.ts";
+import type { ClientHandle } from "./clients.ts";
+import { clientsOf } from "./_clients_of.ts";
+import type { EvictionReason } from "./errors.ts";
 
 export { checkEgressTickMs, MAX_EGRESS_TICK_MS } from "./_egress_tick.ts";
 
@@ -92,6 +95,41 @@ export type FormatSource<U> =
   | ((stream: StreamHandle) => EgressFormat<U>);
 
 /**
+ * Who a viewer is, for the engine's client registry (a `Credentials`
+ * object fits): {@linkcode LiveEgress.open} registers the viewer with it.
+ *
+ * @example
+ * ```ts
+ * import type { EgressViewer } from "@arcly/stream";
+ * const viewer: EgressViewer = { protocol: "http-flv", remoteAddr: "10.0.0.2:51000" };
+ * ```
+ */
+export interface EgressViewer {
+  /** `rtmp`, `http-flv`, `ws-flv`, `srt`, `rtsp`, … */
+  readonly protocol: string;
+  /** `host:port` of the peer, when known. */
+  readonly remoteAddr?: string | null | undefined;
+}
+
+/** Bytes of a batch: a byte array, or (nested) arrays of them; else 0. */
+function byteSize(batch: unknown): number {
+  if (batch instanceof Uint8Array) return batch.length;
+  if (!Array.isArray(batch)) return 0;
+  let n = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const unit: unknown = batch[i];
+    if (unit instanceof Uint8Array) n += unit.length;
+    else if (Array.isArray(unit)) {
+      for (let j = 0; j < unit.length; j++) {
+        const part: unknown = unit[j];
+        if (part instanceof Uint8Array) n += part.length;
+      }
+    }
+  }
+  return n;
+}
+
+/**
  * One viewer's live egress (from {@linkcode LiveEgress.open}): iterate it
  * for the batches; the first is the replay (unless taken with
  * `takeReplay()`), the iteration ends when the stream ends or the viewer is
@@ -111,6 +149,7 @@ export class EgressSession<B>
   #replay: MediaFrame[] | null;
   #leave: () => void;
   #done = false;
+  #client: ClientHandle | null = null;
 
   /**
    * Created by {@linkcode LiveEgress.open}.
@@ -151,9 +190,26 @@ export class EgressSession<B>
   takeReplay(): B | null {
     const replay = this.#replay;
     this.#replay = null; // do not pin the replay's joined run
-    return replay === null || replay.length === 0
-      ? null
-      : this.#batchOf(replay);
+    if (replay === null || replay.length === 0) return null;
+    const batch = this.#batchOf(replay);
+    if (batch !== null) this.#client?.addSent(byteSize(batch));
+    return batch;
+  }
+
+  /** The viewer's id in the engine's client registry (`c-…`), or null when not registered. */
+  get clientId(): string | null {
+    return this.#client?.id ?? null;
+  }
+
+  /**
+   * Register the viewer (once, by {@linkcode LiveEgress.open}): a kick
+   * evicts its subscription, so the protocol ends the connection as for a
+   * stalled viewer; it leaves the registry when the subscription ends.
+   */
+  registerWith(client: ClientHandle | null): void {
+    if (client === null || this.#client !== null) return;
+    this.#client = client;
+    this.subscription.closed.then(() => client.unregister());
   }
 
   /**
@@ -191,7 +247,10 @@ export class EgressSession<B>
         continue;
       }
       const batch = this.#batchOf(frames);
-      if (batch !== null) return { value: batch, done: false };
+      if (batch !== null) {
+        this.#client?.addSent(byteSize(batch));
+        return { value: batch, done: false };
+      }
     }
   }
 
@@ -302,19 +361,43 @@ export abstract class LiveEgress<C extends EgressCache<unknown>, B> {
    * Start a viewer: a resilient subscription (replay taken now), joined to
    * the stream's egress tick.
    *
+   * With `viewer`, the viewer is registered in the engine's client
+   * registry (`engine.clients`: listed, counted per protocol, its bytes
+   * added, kickable); without, it is an internal consumer (a relay push).
+   *
    * @param stream the live stream
+   * @param viewer who watches (protocol, peer address; `Credentials` fit)
    * @returns the viewer's session
    * @throws {StreamError} `LimitExceeded` past the app's `maxSubscribers`, `Closed` once ended
    */
-  open(stream: StreamHandle): EgressSession<B> {
+  open(stream: StreamHandle, viewer?: EgressViewer): EgressSession<B> {
     const sub = stream.subscribeResilient();
     const cache = this.cacheOf(stream);
-    return new EgressSession(
+    const session = new EgressSession(
       sub,
       stream.egressTick(this.egressTickMs),
       (frames) => this.batchOf(cache, frames),
     );
+    const clients = viewer === undefined ? undefined : clientsOf(stream);
+    if (viewer !== undefined && clients !== undefined) {
+      session.registerWith(clients.register({
+        kind: "viewer",
+        protocol: viewer.protocol,
+        stream: stream.key.toString(),
+        remoteAddr: viewer.remoteAddr ?? null,
+      }, (reason) => kick(sub, reason)));
+    }
+    return session;
   }
+}
+
+/** Evict (the protocol then ends the connection), or close when not evictable. */
+function kick(sub: Subscription, reason: string): void {
+  const evictable = sub as Subscription & {
+    evict?: (reason: EvictionReason) => void;
+  };
+  if (typeof evictable.evict === "function") evictable.evict("kicked");
+  else sub.close(reason);
 }
 
 function formatFor<U>(

@@ -12,17 +12,22 @@
  * bytes. One policy for a frame the format cannot carry (e.g. VVC in FLV):
  * `serialize` returns `null`, the frame is skipped (never retried) and
  * counted in `skipped`. A batch of one frame is that frame's unit as it is;
- * a longer batch is joined once and memoised by its first frame (a longer
- * run from the same frame, the replay of a later joiner, is appended in
- * place and a shorter one is a view): never a copy per viewer.
+ * a longer batch is memoised by its first frame. A byte cache keeps each
+ * unit in a slab (512 KiB, units copied in the order they are built, i.e.
+ * publish order), so the units of consecutive frames lie back to back and a
+ * batch is a view of the slab, not a copy; only a run that is not adjacent
+ * there (it crosses into a new slab, or starts with config frames kept from
+ * earlier) is joined into a new buffer, once (a longer run from the same
+ * frame, the replay of a later joiner, is appended in place and a shorter
+ * one is a view): never a copy per viewer.
  *
- * Memory: the units of the frames the kernel retains, plus at most one
- * joined run per retained frame (about twice the retained frames' bytes).
+ * Memory: the units of the frames the kernel retains (in slabs: at most one
+ * slab more), plus the few runs that had to be joined.
  *
  * @module
  */
 import type { MediaFrame } from "../media/frame.ts";
-import { JoinedRuns } from "./_joined_runs.ts";
+import { JoinedRuns, UnitSlab } from "./_joined_runs.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -116,12 +121,24 @@ export class EgressCache<U> {
     let unit = this.#units.get(frame);
     if (unit === undefined) {
       unit = this.format.serialize(frame);
+      if (unit !== null) unit = this.place(unit);
       if (unit === null) {
         this.#skipped++;
         this.#onSkip?.(frame);
       } else this.#serialized++;
       this.#units.set(frame, unit);
     }
+    return unit;
+  }
+
+  /**
+   * Where a freshly serialized unit is kept (the unit as it is here; a
+   * byte cache copies it into its slab so consecutive units are adjacent).
+   *
+   * @param unit the unit `format.serialize` just built
+   * @returns what the cache keeps and hands out for the frame
+   */
+  protected place(unit: U): U {
     return unit;
   }
 
@@ -161,10 +178,31 @@ export class EgressCache<U> {
  */
 export class JoinedEgressCache extends EgressCache<Uint8Array> {
   #runs = new JoinedRuns();
+  #slab = new UnitSlab();
+
+  /**
+   * Copies the unit into the stream's current slab, right after the
+   * previous one, so a batch of consecutive frames is one view of the slab
+   * (no joined copy); the serializer's own buffer becomes young garbage.
+   *
+   * @param unit the freshly serialized bytes
+   * @returns the slab view kept for the frame
+   */
+  protected override place(unit: Uint8Array): Uint8Array {
+    return this.#slab.place(unit);
+  }
 
   /** Multi-frame batches joined so far (one per distinct run of frames, not per viewer). */
   get joined(): number {
     return this.#runs.joined;
+  }
+
+  /**
+   * Of the joined batches, those served as one view of the slab (units of
+   * consecutive frames lie back to back there): no bytes copied.
+   */
+  get viewed(): number {
+    return this.#runs.viewed;
   }
 
   /**

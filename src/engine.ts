@@ -56,6 +56,8 @@ import {
   withShutdownSignals,
 } from "./_lifecycle.ts";
 import { LiveStream } from "./_live_stream.ts";
+import { type ClientHandle, ClientRegistry } from "./clients.ts";
+import { bindClients } from "./_clients_of.ts";
 
 /**
  * The streaming kernel.
@@ -87,6 +89,8 @@ export class Engine implements AsyncDisposable, StreamHost {
   readonly audit: AuditPipeline;
   /** The time source: the configured clock, made monotonic ({@linkcode MonotonicClock.of}). */
   readonly clock: Clock;
+  /** Every viewer and publisher connected now (the control API's clients). */
+  readonly clients: ClientRegistry;
   readonly #streams = new Map<string, LiveStream>();
   readonly #auth: StreamAuthenticator;
   readonly #config: EngineConfig;
@@ -94,6 +98,7 @@ export class Engine implements AsyncDisposable, StreamHost {
   readonly #timer: HousekeepingTimer;
   readonly #pipelines: PipelineRunner;
   readonly #onDemand: OnDemandSources;
+  readonly #publishers = new WeakMap<StreamHandle, ClientHandle>();
   #nextSubscriberId = 1;
   #shutdown: Promise<void> | undefined;
 
@@ -111,6 +116,7 @@ export class Engine implements AsyncDisposable, StreamHost {
   constructor(options: EngineOptions = {}) {
     this.clock = MonotonicClock.of(options.clock ?? systemClock);
     this.#auth = options.authenticator ?? allowAll;
+    this.clients = new ClientRegistry({ clock: this.clock });
     this.#config = resolveEngineConfig(options);
     this.#timer = new HousekeepingTimer(
       this.clock,
@@ -224,6 +230,7 @@ export class Engine implements AsyncDisposable, StreamHost {
       onEnded: (s, reason) => this.#onEnded(s, reason),
     });
     this.#streams.set(text, stream);
+    bindClients(stream, this.clients);
     this.audit.record({
       type: "publishStarted",
       at: this.clock.now(),
@@ -246,7 +253,9 @@ export class Engine implements AsyncDisposable, StreamHost {
   ): Promise<StreamHandle> {
     const k = toKey(key);
     await this.authorize("publish", k, credentials);
-    return this.startPublish(k);
+    const handle = this.startPublish(k);
+    this.#registerPublisher(handle, credentials);
+    return handle;
   }
 
   /** End the stream of `key` if it is live (idempotent), at once: no publisher grace. */
@@ -423,6 +432,33 @@ export class Engine implements AsyncDisposable, StreamHost {
   /** `shutdown()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
+  }
+
+  /** The publisher's client record: one per stream (a republish replaces it). */
+  #registerPublisher(handle: StreamHandle, credentials: Credentials): void {
+    this.#publishers.get(handle)?.unregister();
+    const client = this.clients.registerPublisher(
+      {
+        kind: "publisher",
+        protocol: credentials.protocol,
+        stream: handle.key.toString(),
+        remoteAddr: credentials.remoteAddr ?? null,
+      },
+      (reason) => {
+        // At once (no publisher grace): the protocol closes the connection.
+        if (this.getStream(handle.key) === handle) {
+          this.endPublish(handle.key, reason);
+        }
+      },
+      () => handle.qos().bytesIn,
+    );
+    this.#publishers.set(handle, client);
+    void handle.closed.then(() => {
+      client.unregister();
+      if (this.#publishers.get(handle) === client) {
+        this.#publishers.delete(handle);
+      }
+    });
   }
 
   async #startHandler(handler: ProtocolHandler): Promise<void> {

@@ -54,7 +54,9 @@ export type EvictionReason =
   /** Stopped reading while lagging for longer than `stallTimeoutMs`. */
   | "stalled"
   /** Still attached when the shutdown deadline passed. */
-  | "shutdown";
+  | "shutdown"
+  /** Disconnected by the operator (`ClientRegistry.kick`, the control API). */
+  | "kicked";
 
 /**
  * The terminal error of an evicted subscription (code `Evicted`).

@@ -50,6 +50,7 @@ export * from "./app_spec.ts";
 export * from "./audit.ts";
 export * from "./auth.ts";
 export * from "./clock.ts";
+export * from "./clients.ts";
 export * from "./contracts.ts";
 export * from "./egress.ts";
 export * from "./egress_cache.ts";

@@ -12,6 +12,7 @@
  * | `/{app}/{name}/{segment or part}`  | segments, parts, `init.mp4`             |
  * | `/{app}/{name}.flv`                | HTTP-FLV, or WS-FLV with an upgrade     |
  * | `/api/streams[/{app}/{name}]`      | stream statistics (JSON)                |
+ * | `/api/v1/…`                        | control API v1 (`/api/v1/openapi.json`) |
  * | `/metrics`                         | Prometheus text format                  |
  * | `/healthz`, `/readyz`              | health probes                           |
  *
@@ -34,6 +35,7 @@ import type {
   StreamHost,
 } from "../../src/mod.ts";
 import { addStreamsApiRoutes } from "./ops/api_routes.ts";
+import { addApiV1Routes, type ApiV1Options } from "./ops/api_v1.ts";
 import { addDashboardRoutes, type DashboardOptions } from "./ops/dashboard.ts";
 import { addFlvRoutes } from "./flv_routes.ts";
 import { addHealthRoutes } from "./ops/health_routes.ts";
@@ -84,6 +86,13 @@ export interface HttpAppOptions {
    * its own requests (CORS and `OPTIONS` included) and `null` for the rest.
    */
   extraRoutes?: readonly HttpRouteProvider[];
+  /**
+   * The control API's admin token: `DELETE`/`POST`/`PUT`/`PATCH` under
+   * `/api/v1` need `Authorization: Bearer <apiToken>` (none: refused, 403).
+   */
+  apiToken?: string | null;
+  /** The rest of the control API's options (endpoints, connections, recordings, version). */
+  api?: Omit<ApiV1Options, "apiToken">;
 }
 
 /**
@@ -147,6 +156,10 @@ export function createHttpApp(
     addMetricsRoutes(app, metrics);
   }
   addHealthRoutes(app, engine);
+  addApiV1Routes(app, engine, {
+    ...options.api,
+    apiToken: options.apiToken ?? null,
+  });
   addStreamsApiRoutes(
     app,
     engine,
@@ -172,10 +185,26 @@ export function createHttpApp(
       }
       : {}),
   });
+  const clients = engine.clients;
   addHlsRoutes(app, {
-    ...(metrics !== undefined
+    onBytesOut: (protocol, bytes) => {
+      metrics?.countBytesOut(protocol, bytes);
+      clients?.countSent(bytes);
+    },
+    // HLS viewers hold no connection: a session per `_HLS_session` query
+    // parameter, or per address + user agent, while it keeps fetching.
+    ...(clients !== undefined
       ? {
-        onBytesOut: (protocol, bytes) => metrics.countBytesOut(protocol, bytes),
+        onRequest: (access: PlayAccess) => {
+          const request = access.request;
+          const session = new URL(request.url).searchParams.get(
+            "_HLS_session",
+          ) ??
+            `${access.remoteAddr ?? "?"} ${
+              request.headers.get("user-agent") ?? ""
+            }`;
+          clients.touchHls(access.key, session, access.remoteAddr ?? null);
+        },
       }
       : {}),
     authorize: (access) =>

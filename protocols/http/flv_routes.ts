@@ -168,7 +168,7 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     }
     let session: EgressSession<Uint8Array>;
     try {
-      session = egress.open(handle);
+      session = egress.open(handle, { protocol, remoteAddr: remoteAddrOf(c) });
     } catch (error) {
       return c.text("Cannot play", httpStatusOf(error));
     }

@@ -74,6 +74,21 @@ export {
   streamsApiRoutes,
   toApiStream,
 } from "./ops/api_routes.ts";
+export {
+  API_V1_VERSION,
+  type ApiV1Engine,
+  apiV1Error,
+  type ApiV1Options,
+  apiV1Routes,
+  checkApiToken,
+} from "./ops/api_v1.ts";
+export type * from "./ops/api_v1_types.ts";
+export { apiV1OpenApi } from "./ops/api_v1_openapi.ts";
+export {
+  CpuSampler,
+  processMemory,
+  RateMeter,
+} from "./ops/api_v1_system.ts";
 export { type HealthEngine, healthRoutes } from "./ops/health_routes.ts";
 export {
   type MetricsEngineView,

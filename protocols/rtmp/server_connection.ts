@@ -367,7 +367,8 @@ export class RtmpConnection {
     if (this.#closed) return;
     let session: EgressSession<Uint8Array>;
     try {
-      session = this.#options.egress.open(handle); // LimitExceeded past maxSubscribers
+      // LimitExceeded past maxSubscribers; the viewer joins engine.clients
+      session = this.#options.egress.open(handle, this.#credentials(query));
     } catch (error) {
       const e = asStreamError(error);
       return this.#send(

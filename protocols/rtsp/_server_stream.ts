@@ -42,7 +42,11 @@ export function startPlay(
 ): { play: PlayEgress; after: () => void } {
   const { conn, host, ctx } = env;
   const format = ctx.egress.cacheOf(handle).format as RtpStreamFormat;
-  const play = new PlayEgress(ctx.egress.open(handle), format, s.tracks, {
+  const session = ctx.egress.open(handle, {
+    protocol: "rtsp",
+    remoteAddr: conn.remoteAddr,
+  });
+  const play = new PlayEgress(session, format, s.tracks, {
     write: (b) => conn.write(b),
     udp: ctx.udp,
     clock: host.clock,

@@ -385,7 +385,9 @@ export class SrtHandler implements ProtocolHandler {
     }
     // LimitExceeded past maxSubscribers: refused before the answer
     const session: EgressSession<Uint8Array> | undefined =
-      request.mode === "read" ? this.#egress.open(handle) : undefined;
+      request.mode === "read"
+        ? this.#egress.open(handle, credentials)
+        : undefined;
     let localSocketId = 0;
     while (localSocketId === 0 || this.#bySocket.has(localSocketId)) {
       localSocketId = (Math.random() * 0x7fffffff) >>> 0;

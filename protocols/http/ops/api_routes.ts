@@ -6,7 +6,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Clock, StreamInfo } from "../../../src/mod.ts";
+import type { ClientRegistry, Clock, StreamInfo } from "../../../src/mod.ts";
 import type { HttpRoutes } from "../http_routes.ts";
 import { decodeSafeSegment } from "../path_safety.ts";
 
@@ -25,6 +25,12 @@ import { decodeSafeSegment } from "../path_safety.ts";
 export interface StreamsApiEngine {
   /** Every live stream. */
   streams(): StreamInfo[];
+  /**
+   * The client registry: when present, `subscribers` counts its viewers
+   * (HLS sessions included; internal consumers such as the HLS packager
+   * or a recorder are not viewers).
+   */
+  readonly clients?: ClientRegistry;
   /** The engine's clock (uptimes are measured with it). */
   readonly clock: Clock;
 }
@@ -86,7 +92,7 @@ export interface ApiStream {
   bitrate: number;
   /** Video frames per second over the QoS window. */
   fps: number;
-  /** Attached subscribers (all protocols). */
+  /** Viewers, every protocol (HLS sessions included; internal consumers are not). */
   subscribers: number;
   /** Seconds since the publisher started. */
   uptimeSeconds: number;
@@ -205,7 +211,9 @@ export function addStreamsApiRoutes(
 ): void {
   app.get("/api/streams", (c) => {
     const now = engine.clock.now();
-    const streams = engine.streams().map((info) => toApiStream(info, now));
+    const streams = engine.streams().map((info) =>
+      withViewers(toApiStream(info, now), engine.clients)
+    );
     streams.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
     c.header("Cache-Control", "no-store");
     return c.json(
@@ -227,8 +235,24 @@ export function addStreamsApiRoutes(
     if (info === undefined) {
       return c.json({ error: `no live stream ${key}` }, 404);
     }
-    return c.json(toApiStream(info, engine.clock.now()));
+    return c.json(
+      withViewers(toApiStream(info, engine.clock.now()), engine.clients),
+    );
   });
+}
+
+/** `subscribers` from the registry's viewers, when there is one. */
+function withViewers(
+  stream: ApiStream,
+  clients: ClientRegistry | undefined,
+): ApiStream {
+  if (clients === undefined) return stream;
+  let n = 0;
+  for (const count of Object.values(clients.countsByProtocol(stream.key))) {
+    n += count;
+  }
+  stream.subscribers = n;
+  return stream;
 }
 
 function round1(value: number): number {

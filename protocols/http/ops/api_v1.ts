@@ -1,0 +1,422 @@
+/**
+ * The control API v1 under `/api/v1`: server, streams, clients (list and
+ * kick), the OpenAPI document, and the recordings routes given to it. JSON
+ * built from the engine on each request; errors are
+ * `{"error":{"code","message"}}` with a stable code. Every state-changing
+ * request (`DELETE`/`POST`/`PUT`/`PATCH`) needs `Authorization: Bearer
+ * <apiToken>` (401 without, 403 wrong, 403 when no token is configured).
+ *
+ * Data path: nothing is kept between requests but the CPU and bandwidth
+ * samplers (a few numbers).
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import type {
+  ClientInfo,
+  ClientRegistry,
+  StreamInfo,
+  StreamKey,
+} from "../../../src/mod.ts";
+import type { HttpRoutes } from "../http_routes.ts";
+import { decodeSafeSegment } from "../path_safety.ts";
+import { toApiStream } from "./api_routes.ts";
+import { apiV1OpenApi } from "./api_v1_openapi.ts";
+import { CpuSampler, processMemory, RateMeter } from "./api_v1_system.ts";
+import type {
+  ApiV1Client,
+  ApiV1Endpoints,
+  ApiV1ErrorCode,
+  ApiV1Server,
+  ApiV1Stream,
+} from "./api_v1_types.ts";
+
+/** What the API reads from the engine (`Engine` satisfies it). *
+ * @example
+ * ```ts
+ * import type { ApiV1Engine } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ * await using engine = Engine.builder().build();
+ * const view: ApiV1Engine = engine;
+ * ```
+ */
+export interface ApiV1Engine {
+  /** Every live stream. */
+  streams(): StreamInfo[];
+  /** The engine's clock (uptimes). */
+  readonly clock: { now(): number };
+  /** The client registry (absent: no clients listed). */
+  readonly clients?: ClientRegistry;
+}
+
+/** Options of {@linkcode apiV1Routes}. *
+ * @example
+ * ```ts
+ * import type { ApiV1Options } from "@arcly/stream/http";
+ * const options: ApiV1Options = { apiToken: "s3cret", version: "1.2.3" };
+ * ```
+ */
+export interface ApiV1Options {
+  /** The admin token of state-changing requests (none: they are refused with 403). */
+  apiToken?: string | null;
+  /** Reported version (default the package's). */
+  version?: string;
+  /** Listener URLs (the CLI fills them once listening); default all off. */
+  endpoints?: () => Partial<ApiV1Endpoints>;
+  /** Open connections, the limit, refusals (default: the client registry's). */
+  connections?: () => { current: number; limit: number; refused: number };
+  /**
+   * The recordings API (`/api/v1/recordings…`), answered with the full
+   * request path; its `DELETE` passes the admin token check first.
+   */
+  recordings?: HttpRoutes;
+}
+
+/** The package version reported by default (deno.json's). */
+export const API_V1_VERSION = "0.1.0";
+
+const ADMIN_METHODS = new Set(["DELETE", "POST", "PUT", "PATCH"]);
+const STATUS: Record<ApiV1ErrorCode, 400 | 401 | 403 | 404 | 409 | 503> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+};
+/** The viewer protocols every stream lists, 0 when none. */
+const VIEWER_PROTOCOLS = [
+  "rtmp",
+  "http-flv",
+  "ws-flv",
+  "hls",
+  "webrtc",
+  "srt",
+  "rtsp",
+] as const;
+
+/**
+ * A JSON error response of the contract's shape.
+ *
+ * @param code the stable code (sets the status)
+ * @param message "Cannot …: …"
+ * @returns the response
+ *
+ * @example
+ * ```ts
+ * import { apiV1Error } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const res = apiV1Error("not_found", "Cannot find x: no such thing");
+ * assert.equal(res.status, 404);
+ * assert.equal((await res.json()).error.code, "not_found");
+ * ```
+ */
+export function apiV1Error(code: ApiV1ErrorCode, message: string): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status: STATUS[code],
+    headers: {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-store",
+    },
+  });
+}
+
+/**
+ * The admin check of a state-changing request: null when `request` carries
+ * `Authorization: Bearer <apiToken>`, else the 401/403 error response.
+ *
+ * @param request the request
+ * @param apiToken the configured token (null/undefined: none configured)
+ * @returns null (allowed) or the refusal
+ *
+ * @example
+ * ```ts
+ * import { checkApiToken } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * const ok = new Request("http://x/api/v1/clients/c-1", {
+ *   method: "DELETE", headers: { authorization: "Bearer t" } });
+ * assert.equal(checkApiToken(ok, "t"), null);
+ * assert.equal(checkApiToken(new Request("http://x/", { method: "DELETE" }), "t")?.status, 401);
+ * assert.equal(checkApiToken(ok, null)?.status, 403);
+ * ```
+ */
+export function checkApiToken(
+  request: Request,
+  apiToken: string | null | undefined,
+): Response | null {
+  const what = `${request.method} ${new URL(request.url).pathname}`;
+  if (apiToken === null || apiToken === undefined || apiToken === "") {
+    return apiV1Error(
+      "forbidden",
+      `Cannot ${what}: no admin token is configured (start with --api-token)`,
+    );
+  }
+  const header = request.headers.get("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) {
+    return apiV1Error(
+      "unauthorized",
+      `Cannot ${what}: send Authorization: Bearer <api token>`,
+    );
+  }
+  if (!sameSecret(match[1]!, apiToken)) {
+    return apiV1Error("forbidden", `Cannot ${what}: wrong api token`);
+  }
+  return null;
+}
+
+/** Constant-time comparison (the length may leak, not the content). */
+function sameSecret(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < y.length; i++) diff |= (x[i] ?? 0) ^ y[i]!;
+  return diff === 0;
+}
+
+/**
+ * Build the API v1 sub-app.
+ *
+ * @param engine the engine described
+ * @param options token, version, endpoints, connections, recordings
+ * @returns the routes
+ *
+ * @example List streams, refuse an anonymous kick
+ * ```ts
+ * import { apiV1Routes } from "@arcly/stream/http";
+ * import { Engine } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * await using engine = Engine.builder().build();
+ * engine.startPublish("live/cam");
+ * const api = apiV1Routes(engine, { apiToken: "t" });
+ * const { streams } = await (await api.request("/api/v1/streams")).json();
+ * assert.equal(streams[0].key, "live/cam");
+ * assert.equal(streams[0].viewers.total, 0);
+ * assert.equal((await api.request("/api/v1/clients/c-1", { method: "DELETE" })).status, 401);
+ * ```
+ */
+export function apiV1Routes(
+  engine: ApiV1Engine,
+  options: ApiV1Options = {},
+): HttpRoutes {
+  const app = new Hono();
+  addApiV1Routes(app, engine, options);
+  return app;
+}
+
+/**
+ * Register the routes of {@linkcode apiV1Routes} on an existing Hono app
+ * (before any catch-all route such as HLS's `/:app/:name/:file`).
+ *
+ * @param app the app
+ * @param engine the engine described
+ * @param options as for {@linkcode apiV1Routes}
+ */
+export function addApiV1Routes(
+  app: Hono,
+  engine: ApiV1Engine,
+  options: ApiV1Options = {},
+): void {
+  const wallStart = Date.now();
+  const cpu = new CpuSampler();
+  const clients = engine.clients;
+  const bytesIn = new RateMeter(() => clients?.totals().received ?? 0);
+  const bytesOut = new RateMeter(() => clients?.totals().sent ?? 0);
+  // Engine clock time → wall time (the clock is monotonic, not epoch).
+  const iso = (at: number): string =>
+    new Date(Date.now() - (engine.clock.now() - at)).toISOString();
+
+  app.use("/api/v1/*", async (c, next) => {
+    if (ADMIN_METHODS.has(c.req.method)) {
+      const refusal = checkApiToken(c.req.raw, options.apiToken);
+      if (refusal !== null) return refusal;
+    }
+    await next();
+  });
+  app.get("/api/v1/openapi.json", (c) => json(c, apiV1OpenApi()));
+  app.get("/api/v1/server", (c) => {
+    const connections = options.connections?.() ?? {
+      current: clients?.size ?? 0,
+      limit: clients?.limit ?? 0,
+      refused: clients?.refused ?? 0,
+    };
+    const body: ApiV1Server = {
+      version: options.version ?? API_V1_VERSION,
+      startedAt: new Date(wallStart).toISOString(),
+      uptime: Math.round((Date.now() - wallStart) / 100) / 10,
+      cpu: { percent: cpu.percent() },
+      memory: processMemory(),
+      bandwidth: {
+        inBitsPerSecond: bytesIn.rate() * 8,
+        outBitsPerSecond: bytesOut.rate() * 8,
+      },
+      connections,
+      endpoints: {
+        http: null,
+        rtmp: null,
+        rtmps: null,
+        srt: null,
+        rtsp: null,
+        rtsps: null,
+        webrtc: false,
+        ...options.endpoints?.(),
+      },
+    };
+    return json(c, body);
+  });
+  app.get("/api/v1/streams", (c) => {
+    const infos = engine.streams();
+    const publishers = publishersOf(clients);
+    const streams = infos.map((info) =>
+      toV1Stream(info, infos, publishers, engine, iso)
+    );
+    streams.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    return json(c, { streams });
+  });
+  app.get("/api/v1/streams/:app/:name", (c) => {
+    const parts = new URL(c.req.url).pathname.split("/");
+    const appName = decodeSafeSegment(parts[4] ?? "");
+    const name = decodeSafeSegment(parts[5] ?? "");
+    if (appName === null || name === null) {
+      return apiV1Error("bad_request", "Cannot find stream: bad key");
+    }
+    const key = `${appName}/${name}`;
+    const infos = engine.streams();
+    const info = infos.find((s) => s.key.toString() === key);
+    if (info === undefined) {
+      return apiV1Error("not_found", `Cannot find stream ${key}: not live`);
+    }
+    return json(
+      c,
+      toV1Stream(info, infos, publishersOf(clients), engine, iso),
+    );
+  });
+  app.get("/api/v1/clients", (c) => {
+    const list: ApiV1Client[] = (clients?.list() ?? []).map((client) =>
+      toV1Client(client, iso)
+    );
+    return json(c, { clients: list });
+  });
+  app.get("/api/v1/clients/:id", (c) => {
+    const client = clients?.get(c.req.param("id"));
+    if (client === undefined) {
+      return apiV1Error(
+        "not_found",
+        `Cannot find client ${c.req.param("id")}: no such client`,
+      );
+    }
+    return json(c, toV1Client(client, iso));
+  });
+  app.delete("/api/v1/clients/:id", (c) => {
+    const id = c.req.param("id");
+    if (clients === undefined || !clients.kick(id)) {
+      return apiV1Error(
+        "not_found",
+        `Cannot disconnect client ${id}: no such client`,
+      );
+    }
+    return c.body(null, 204);
+  });
+  const recordings = options.recordings;
+  if (recordings !== undefined) {
+    const forward = (c: Context) => recordings.fetch(c.req.raw, c.env);
+    app.all("/api/v1/recordings", forward);
+    app.all("/api/v1/recordings/*", forward);
+  }
+  app.all("/api/v1/*", (c) =>
+    apiV1Error(
+      "not_found",
+      `Cannot ${c.req.method} ${new URL(c.req.url).pathname}: no such API path`,
+    ));
+}
+
+function json(c: Context, body: unknown): Response {
+  c.header("Cache-Control", "no-store");
+  return c.json(body);
+}
+
+function publishersOf(
+  clients: ClientRegistry | undefined,
+): Map<string, ClientInfo> {
+  const out = new Map<string, ClientInfo>();
+  for (const client of clients?.list() ?? []) {
+    if (client.kind === "publisher") out.set(client.stream, client);
+  }
+  return out;
+}
+
+function toV1Client(
+  client: ClientInfo,
+  iso: (at: number) => string,
+): ApiV1Client {
+  return {
+    id: client.id,
+    kind: client.kind,
+    protocol: client.protocol,
+    stream: client.stream,
+    remoteAddr: client.remoteAddr,
+    startedAt: iso(client.startedAt),
+    bytesSent: client.bytesSent,
+    bytesReceived: client.bytesReceived,
+  };
+}
+
+function toV1Stream(
+  info: StreamInfo,
+  all: readonly StreamInfo[],
+  publishers: Map<string, ClientInfo>,
+  engine: ApiV1Engine,
+  iso: (at: number) => string,
+): ApiV1Stream {
+  const now = engine.clock.now();
+  const legacy = toApiStream(info, now);
+  const key = legacy.key;
+  const byProtocol: Record<string, number> = {};
+  for (const protocol of VIEWER_PROTOCOLS) byProtocol[protocol] = 0;
+  let total = 0;
+  const counts = engine.clients?.countsByProtocol(key) ?? {};
+  for (const [protocol, n] of Object.entries(counts)) {
+    byProtocol[protocol] = n;
+    total += n;
+  }
+  const publisher = publishers.get(key);
+  return {
+    key,
+    app: legacy.app,
+    name: legacy.name,
+    startedAt: iso(info.startedAt),
+    uptime: legacy.uptimeSeconds,
+    publisher: publisher === undefined
+      ? null
+      : { protocol: publisher.protocol, remoteAddr: publisher.remoteAddr },
+    video: legacy.video === null ? null : {
+      codec: legacy.video.codec,
+      codecString: legacy.video.codecString,
+      width: legacy.video.width,
+      height: legacy.video.height,
+      fps: legacy.video.fps,
+      bitrate: legacy.video.bitrate,
+    },
+    audio: legacy.audio === null ? null : {
+      codec: legacy.audio.codec,
+      codecString: legacy.audio.codecString,
+      sampleRate: legacy.audio.sampleRate,
+      channels: legacy.audio.channels,
+      bitrate: legacy.audio.bitrate,
+    },
+    bitrate: legacy.bitrate,
+    viewers: { total, byProtocol },
+    derived: all
+      .filter((s) => isDerivedOf(s.key, key))
+      .map((s) => s.key.toString())
+      .sort(),
+  };
+}
+
+function isDerivedOf(candidate: StreamKey, key: string): boolean {
+  return candidate.variant !== undefined &&
+    candidate.base.toString() === key;
+}
