@@ -48,7 +48,12 @@ import {
   playTokenOf,
 } from "./play_access.ts";
 import { remoteAddrOf } from "./_remote_addr.ts";
-import { liveResponse, type LiveSink } from "./live_body.ts";
+import {
+  hostChunksLiveBody,
+  liveResponse,
+  type LiveSink,
+} from "./live_body.ts";
+import type { EgressFormat } from "../../src/egress_cache.ts";
 
 export { MAX_WS_BUFFERED_BYTES } from "./live_body.ts";
 
@@ -143,6 +148,14 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
       ? {}
       : { egressTickMs: options.egressTickMs },
   );
+  // For a host that sends HTTP/1.1 chunks (the origin's own server): each
+  // tag framed as one chunk, once, in the stream's cache, so every batch is
+  // a valid run of chunks the host writes as it is (no per-batch framing
+  // copy; a batch of consecutive tags is a view of the cache's slab).
+  const chunkedEgress = new JoinedEgress(
+    flvChunkFormat,
+    { egressTickMs: egress.egressTickMs },
+  );
   const clock = options.clock ?? systemClock;
   app.get("/:app/:file{[^/]+\\.flv}", async (c) => {
     const rawPath = new URL(c.req.url).pathname.split("/");
@@ -166,9 +179,13 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     } catch (error) {
       return c.text("Cannot play", httpStatusOf(error));
     }
+    const chunked = !upgrade && hostChunksLiveBody(c.req.raw);
     let session: EgressSession<Uint8Array>;
     try {
-      session = egress.open(handle, { protocol, remoteAddr: remoteAddrOf(c) });
+      session = (chunked ? chunkedEgress : egress).open(handle, {
+        protocol,
+        remoteAddr: remoteAddrOf(c),
+      });
     } catch (error) {
       return c.text("Cannot play", httpStatusOf(error));
     }
@@ -178,9 +195,8 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     // the stream's memoised replay run).
     const startDts = firstMediaDts(session.replayFrames);
     const replay = session.takeReplay();
-    const first = replay === null
-      ? [headerFor(handle)]
-      : [headerFor(handle), replay];
+    const header = headerFor(handle, chunked);
+    const first = replay === null ? [header] : [header, replay];
     const headers: Record<string, string> = upgrade ? {} : {
       "Content-Type": "video/x-flv",
       "Cache-Control": "no-cache, no-store",
@@ -193,6 +209,7 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
       options.onBytesOut?.(protocol, bytes);
     return liveResponse(c.req.raw, {
       kind: upgrade ? "websocket" : "stream",
+      chunked,
       run: (sink) => pumpLive(session, first, sink, counted),
       cancel: (reason) => session.close(reason),
     }, { headers, clock });
@@ -252,6 +269,28 @@ function firstMediaDts(frames: readonly MediaFrame[]): number | undefined {
   return min;
 }
 
+/** `bytes` as one HTTP/1.1 chunk (RFC 9112 §7.1): hex size, CRLF, bytes, CRLF. */
+function asChunk(bytes: Uint8Array): Uint8Array {
+  const size = bytes.length.toString(16);
+  const out = new Uint8Array(size.length + bytes.length + 4);
+  for (let i = 0; i < size.length; i++) out[i] = size.charCodeAt(i);
+  out[size.length] = 0x0d;
+  out[size.length + 1] = 0x0a;
+  out.set(bytes, size.length + 2);
+  out[out.length - 2] = 0x0d;
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
+/** FLV tags, each framed as one HTTP/1.1 chunk (null for a codec FLV cannot carry). */
+const flvChunkFormat: EgressFormat<Uint8Array> = {
+  name: "flv",
+  serialize(frame: MediaFrame): Uint8Array | null {
+    const tag = flvTagFormat.serialize(frame);
+    return tag === null ? null : asChunk(tag);
+  },
+};
+
 /** The four possible FLV file headers, built once and shared (read-only). */
 const FILE_HEADERS: readonly Uint8Array[] = [
   flvFileHeader(false, false),
@@ -259,13 +298,17 @@ const FILE_HEADERS: readonly Uint8Array[] = [
   flvFileHeader(true, false),
   flvFileHeader(true, true),
 ];
+/** The same, each as one HTTP/1.1 chunk. */
+const CHUNKED_FILE_HEADERS: readonly Uint8Array[] = FILE_HEADERS.map(asChunk);
 
-function headerFor(handle: StreamHandle): Uint8Array {
+function headerFor(handle: StreamHandle, chunked: boolean): Uint8Array {
   const metadata = handle.metadataSnapshot();
   const known = metadata.video !== undefined || metadata.audio !== undefined;
   // Before any sequence header arrived, announce both tracks (players wait
   // for what the header promises; most streams carry both).
   const video = !known || metadata.video !== undefined;
   const audio = !known || metadata.audio !== undefined;
-  return FILE_HEADERS[(video ? 2 : 0) + (audio ? 1 : 0)]!;
+  return (chunked ? CHUNKED_FILE_HEADERS : FILE_HEADERS)[
+    (video ? 2 : 0) + (audio ? 1 : 0)
+  ]!;
 }

@@ -63,15 +63,36 @@ export interface LiveBody {
   run(sink: LiveSink): Promise<void>;
   /** The host will never run it (upgrade impossible): release what it holds. */
   cancel(reason: string): void;
+  /**
+   * Every write is already a run of complete HTTP/1.1 chunks (RFC 9112
+   * §7.1), so the host writes it as it is and adds only the last chunk.
+   * Only for a request {@linkcode hostChunksLiveBody} says yes to.
+   */
+  readonly chunked?: boolean;
 }
 
 const LIVE_BODY: unique symbol = Symbol("arcly.http.liveBody");
 type Marked = ReadableStream<Uint8Array> & { [LIVE_BODY]?: LiveBody };
 const liveHosts = new WeakSet<Request>();
+const chunkingHosts = new WeakSet<Request>();
 
-/** A host that runs live bodies itself (the own server) marks its requests. */
-export function markLiveHost(request: Request): void {
+/**
+ * A host that runs live bodies itself (the own server) marks its requests;
+ * `chunked`: it sends a stream body as HTTP/1.1 chunks.
+ */
+export function markLiveHost(request: Request, chunked = false): void {
   liveHosts.add(request);
+  if (chunked) chunkingHosts.add(request);
+}
+
+/**
+ * Whether the host of `request` sends a live stream body as HTTP/1.1
+ * chunks and takes a body whose writes are already chunks
+ * (`LiveBody.chunked`) as they are: a route can then frame each unit once
+ * in its shared cache instead of the host framing (copying) every batch.
+ */
+export function hostChunksLiveBody(request: Request): boolean {
+  return chunkingHosts.has(request);
 }
 
 /** The live body of a response from a marked request, if any. */

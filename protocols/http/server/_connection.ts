@@ -210,7 +210,8 @@ export class Connection implements ConnIo {
       remoteAddr: this.#remote,
       completed: completed.promise,
     };
-    markLiveHost(request); // live routes hand this server their live body
+    // Live routes hand this server their live body (HTTP/1.1: chunked).
+    markLiveHost(request, head.minorVersion === 1);
     let direct: LiveBody | undefined;
     try {
       let response: Response;

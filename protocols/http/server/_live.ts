@@ -1,9 +1,11 @@
 // Live bodies on the origin's HTTP/1.1 server (see ../live_body.ts):
 // after the head, the connection belongs to the body's `run(sink)`.
 //
-// HTTP/1.1: a chunked body (RFC 9112 §7.1), each shared batch framed once
-// as one chunk for every viewer (a WeakMap keyed by the batch's bytes, like
-// the WebSocket frames), then the last chunk when the stream ends, so
+// HTTP/1.1: a chunked body (RFC 9112 §7.1): a body that frames its units
+// as chunks itself (`LiveBody.chunked`, HTTP-FLV: each tag one chunk in the
+// stream's shared cache) is written as it is; any other has each shared
+// batch framed once as one chunk for every viewer (a WeakMap keyed by the
+// batch's bytes, like the WebSocket frames); then the last chunk when the stream ends, so
 // clients see a clean end of body. HTTP/1.0: close-delimited (§6.3, rule 8),
 // each batch written as it is. Either way one `conn.write` per batch (a
 // partial write finishes with writeAll). WebSocket (RFC 6455): every write is one binary message, each
@@ -67,11 +69,13 @@ export async function runStreamBody(
   await io.write(head);
   const gone = Promise.withResolvers<void>();
   const conn = io.conn;
+  // A body that frames its units as chunks itself is written as it is.
+  const frame = chunked && direct.chunked !== true;
   const sink: LiveSink = {
     // A failure rejects the write and ends run().
     write: (batch) => {
       if (chunked && batch.length === 0) return Promise.resolve(); // "0" ends a body
-      const bytes = chunked ? chunkOf(batch) : batch;
+      const bytes = frame ? chunkOf(batch) : batch;
       return conn.write(bytes).then((n) =>
         n < bytes.length ? writeAll(conn, bytes.subarray(n)) : undefined
       );
