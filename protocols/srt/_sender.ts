@@ -23,6 +23,7 @@ interface Entry {
   seq: number;
   datagram: Uint8Array;
   origin: number; // ms when first sent
+  resentAt: number; // ms when last re-sent (-Infinity: never)
 }
 
 /** Counters of the sending half. */
@@ -108,7 +109,12 @@ export class SrtSender {
     });
     this.#message = this.#message >= 0x03ffffff ? 1 : this.#message + 1;
     datagram.set(body, SRT_HEADER_BYTES);
-    this.#ring[seq % this.#capacity] = { seq, datagram, origin: now };
+    this.#ring[seq % this.#capacity] = {
+      seq,
+      datagram,
+      origin: now,
+      resentAt: -Infinity,
+    };
     this.stats.packets++;
     this.stats.bytes += payload.length;
     return datagram;
@@ -133,9 +139,17 @@ export class SrtSender {
   }
 
   /**
-   * The datagrams to re-send for a NAK (R flag set), skipping what is gone.
+   * The datagrams to re-send for a NAK (R flag set), skipping what is gone
+   * and what was re-sent less than `minGapMs` ago: a repeated loss report
+   * that crossed the previous repair in flight does not double it (the
+   * reduced-retransmission behaviour of libsrt's `SRTO_RETRANSMITALGO=1`),
+   * which keeps a lagging reader from drowning in its own repairs.
+   *
+   * @param lost sequence numbers
+   * @param now the current time, ms
+   * @param minGapMs re-send a packet at most once per this interval
    */
-  retransmit(lost: readonly number[]): Uint8Array[] {
+  retransmit(lost: readonly number[], now = 0, minGapMs = 0): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const seq of lost) {
       if (seqDiff(seq, this.#acked) < 0 || seqDiff(seq, this.#next) >= 0) {
@@ -143,6 +157,8 @@ export class SrtSender {
       }
       const e = this.#ring[seq % this.#capacity];
       if (e === undefined || e.seq !== seq) continue;
+      if (now - e.resentAt < minGapMs) continue;
+      e.resentAt = now;
       if (this.#rexmitFlag) e.datagram[4]! |= 0x04;
       out.push(e.datagram);
       this.stats.retransmitted++;
@@ -154,7 +170,7 @@ export class SrtSender {
    * Up to `max` unacknowledged datagrams (R flag set): the tail-loss repair
    * when the stream paused and no later packet will reveal a gap.
    */
-  unacked(max: number): Uint8Array[] {
+  unacked(max: number, now = 0): Uint8Array[] {
     const lost: number[] = [];
     for (
       let s = this.#acked;
@@ -163,7 +179,7 @@ export class SrtSender {
     ) {
       lost.push(s);
     }
-    return this.retransmit(lost);
+    return this.retransmit(lost, now);
   }
 
   /** Forget unacknowledged packets older than the drop age. */

@@ -303,7 +303,12 @@ export class SrtConnection {
       }
       case SrtControlType.Nak: {
         this.#naksReceived++;
-        for (const d of this.#sender.retransmit(decodeLoss(packet.cif, 1024))) {
+        // at most once per smoothed RTT per packet (a repeated NAK that
+        // crossed the previous repair is not a new loss)
+        const lost = decodeLoss(packet.cif, 1024);
+        for (
+          const d of this.#sender.retransmit(lost, now, this.#rttUs / 1000)
+        ) {
           this.#c.send(d);
         }
         this.#lastSent = now;
@@ -377,7 +382,7 @@ export class SrtConnection {
     if (this.#sender.inFlight > 0 && now - this.#lastDataSent >= repairAfter) {
       // nothing sent lately: a lost tail would never be NAKed
       this.#lastDataSent = now;
-      for (const d of this.#sender.unacked(16)) this.#c.send(d);
+      for (const d of this.#sender.unacked(16, now)) this.#c.send(d);
     }
     if (now - this.#lastSent >= KEEPALIVE_MS) {
       this.#control(SrtControlType.Keepalive, 0, new Uint8Array(4), now);

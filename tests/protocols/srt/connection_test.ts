@@ -110,8 +110,13 @@ Deno.test("5 % loss each way with jitter: every payload arrives, in order, throu
   const rs = s.b.stats;
   assert.ok(rs.receivedLost > 30, `lost ${rs.receivedLost}`);
   assert.equal(rs.receivedDropped, 0);
-  assert.ok(s.a.stats.sentRetransmitted >= rs.receivedLost);
-  assert.ok(rs.receivedRetransmitted > 0);
+  const sent = s.a.stats.sentRetransmitted;
+  assert.ok(rs.receivedRetransmitted > 30);
+  assert.ok(sent >= rs.receivedRetransmitted);
+  // a packet is re-sent at most once per RTT: a repeated NAK that crossed
+  // the repair in flight does not double it (at most ~one repair per loss;
+  // jitter's reordering also counts as loss until the gap fills)
+  assert.ok(sent <= rs.receivedLost * 1.05, `${sent} > ${rs.receivedLost}`);
   // ACKACK-measured RTT ≈ 2 × (10 + jitter/2) ms
   assert.ok(
     s.b.stats.rttMs > 15 && s.b.stats.rttMs < 60,

@@ -136,7 +136,7 @@ Deno.test({
           value(origin.srt.collectMetrics(), "arcly_srt_sessions", {
             mode: "read",
           }) === 0,
-        5_000,
+        10_000, // its shutdown may be lost: then the 5 s idle timeout
         "reader gone",
       );
       const after = origin.srt.collectMetrics();
