@@ -20,10 +20,17 @@ import { Hono } from "hono";
 import type {
   AuditEvent,
   AuditSink,
+  ClientRegistry,
   EngineEvent,
+  MetricsCollector,
   Observer,
   StreamInfo,
 } from "../../../src/mod.ts";
+import {
+  DEFAULT_MAX_STREAM_LABELS,
+  registerViewerFamilies,
+  renderCollectorSamples,
+} from "./metrics_families.ts";
 import type { HttpRoutes } from "../http_routes.ts";
 
 /** What the observer reads from an engine at scrape time (`Engine` satisfies it). *
@@ -41,6 +48,8 @@ import type { HttpRoutes } from "../http_routes.ts";
 export interface MetricsEngineView {
   /** The live streams with their QoS. */
   streams(): readonly StreamInfo[];
+  /** The client registry (viewers per protocol and per stream); `Engine` has one. */
+  readonly clients?: ClientRegistry;
 }
 
 /** Options of {@linkcode PrometheusObserver}. *
@@ -58,6 +67,16 @@ export interface PrometheusObserverOptions {
   prefix?: string;
   /** Labels added to every sample (e.g. `{ instance: "edge-1" }`). */
   defaultLabels?: Record<string, string>;
+  /**
+   * Protocol servers that report their own samples (SRT, RTSP, WebRTC),
+   * read at every scrape (the array itself: entries added later count).
+   */
+  collectors?: MetricsCollector[];
+  /**
+   * Distinct `stream` label values at most (default 100); the other
+   * streams are summed under `stream="other"`.
+   */
+  maxStreamLabels?: number;
 }
 
 /**
@@ -97,6 +116,8 @@ export class PrometheusObserver implements Observer, AuditSink {
   #refusedTotal = 0;
   #joins: Counter;
   #decodeErrors: Counter;
+  #collectors: MetricsCollector[];
+  #defaultLabels: Record<string, string>;
 
   /**
    * Create the metrics on a fresh registry of their own.
@@ -110,6 +131,8 @@ export class PrometheusObserver implements Observer, AuditSink {
       this.#registry.setDefaultLabels(options.defaultLabels);
     }
     const engines = this.#engines;
+    this.#collectors = options.collectors ?? [];
+    this.#defaultLabels = options.defaultLabels ?? {};
     const sampleBytesIn = (): void => this.#sampleBytesIn();
     new Gauge({
       name: `${p}streams`,
@@ -211,6 +234,45 @@ export class PrometheusObserver implements Observer, AuditSink {
       help: "Configuration frames that failed to parse",
       registers,
     });
+    registerViewerFamilies(
+      this.#registry,
+      p,
+      engines,
+      options.maxStreamLabels ?? DEFAULT_MAX_STREAM_LABELS,
+    );
+    // Every declared family has a sample from the start: the labelled
+    // counters begin at 0 for their usual label values.
+    for (
+      const protocol of [
+        "rtmp",
+        "http-flv",
+        "ws-flv",
+        "hls",
+        "webrtc",
+        "srt",
+        "rtsp",
+      ]
+    ) this.#bytesOut.inc({ protocol }, 0);
+    for (const reason of ["slow", "stalled", "shutdown", "kicked"]) {
+      this.#evictions.inc({ reason }, 0);
+    }
+    for (const action of ["publish", "play"]) {
+      this.#authFailures.inc({ action, protocol: "rtmp" }, 0);
+    }
+    this.#clientsDropped.inc({ protocol: "http", code: "LimitExceeded" }, 0);
+    this.#connectionsRefused.inc(
+      { protocol: "http", reason: "maxConnections" },
+      0,
+    );
+  }
+
+  /**
+   * Read `collector` at every scrape from now on.
+   *
+   * @param collector a protocol server with `collectMetrics()`
+   */
+  addCollector(collector: MetricsCollector): void {
+    this.#collectors.push(collector);
   }
 
   /** The `Content-Type` of {@linkcode PrometheusObserver.metrics}' output. */
@@ -314,8 +376,21 @@ export class PrometheusObserver implements Observer, AuditSink {
    *
    * @returns the exposition text
    */
-  metrics(): Promise<string> {
-    return this.#registry.metrics();
+  async metrics(): Promise<string> {
+    const text = await this.#registry.metrics();
+    if (this.#collectors.length === 0) return text;
+    const taken = new Set(
+      this.#registry.getMetricsAsArray().map((m) => m.name),
+    );
+    const extra = renderCollectorSamples(
+      this.#collectors,
+      this.#defaultLabels,
+      taken,
+    );
+    if (extra === "") return text;
+    return text.endsWith("\n") || text === ""
+      ? text + extra
+      : `${text}\n${extra}`;
   }
 
   #sampleBytesIn(): void {
