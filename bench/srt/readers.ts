@@ -9,6 +9,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { SrtClient } from "../../protocols/srt/mod.ts";
 
 /** What one reader process reports. */
@@ -25,6 +26,8 @@ export interface ReaderReport {
   dropped: number;
   /** Payloads dropped because this process did not read fast enough. */
   queueDrops: number;
+  /** This process's CPU over the window (1.0 = one core). */
+  cpu: number;
 }
 
 if (import.meta.main) {
@@ -66,7 +69,11 @@ if (import.meta.main) {
   const start = [...bytes];
   const before = clients.map((c) => c.stats);
   const drops0 = clients.map((c) => c.droppedPayloads);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1000 / (performance.now() - t0);
   const got = bytes.map((b, i) => b - start[i]!);
   const after = clients.map((c) => c.stats);
   const report: ReaderReport = {
@@ -85,6 +92,7 @@ if (import.meta.main) {
       (a, c, i) => a + c.droppedPayloads - drops0[i]!,
       0,
     ),
+    cpu: +cpu.toFixed(3),
   };
   for (const c of clients) c.close();
   await Promise.allSettled(counting);

@@ -241,7 +241,23 @@ try {
         (srt.stats.packetsSent - sent0) / s,
       ),
       retransmittedInWindow: srt.stats.packetsRetransmitted - rexmit0,
-      readerSide: { failed, tooLate, queueDrops, lost: sum(reports, "lost") },
+      stream: (({ resyncs, lagErrors, evictions, subscribers }) => ({
+        resyncs,
+        lagErrors,
+        evictions,
+        subscribers,
+      }))(engine.getStream("live/bench")!.qos()),
+      senderDropped: srt.collectMetrics().find((m) =>
+        m.name === "arcly_srt_dropped_packets_total" &&
+        m.labels?.direction === "out"
+      )?.value,
+      readerSide: {
+        failed,
+        tooLate,
+        queueDrops,
+        lost: sum(reports, "lost"),
+        cpuPerProcess: reports.map((r) => r.cpu),
+      },
     };
     console.log(JSON.stringify({ fanout: results.fanout }));
     await kill(pub);
