@@ -29,7 +29,14 @@ import { rtspBanner, startRtspPulls } from "./rtsp_pull.ts";
 import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
-import { HlsPackaging, StreamRecorder } from "../pipelines/mod.ts";
+import {
+  HlsPackaging,
+  HlsRetention,
+  RecordingRetention,
+  StreamRecorder,
+} from "../pipelines/mod.ts";
+import { RecordingIndex } from "../media/recording/mod.ts";
+import { recordingsApiRoutes } from "../protocols/http/ops/recordings_routes.ts";
 import { MpegTsDemuxer } from "../media/mpegts/mod.ts";
 import {
   AbrPlaylists,
@@ -131,6 +138,7 @@ export async function startOrigin(
     lowLatency: options.lowLatency,
     targetDurationMs: options.segmentMs,
     windowSize: options.windowSize,
+    ...(options.hlsDvrMs !== null ? { dvrWindowMs: options.hlsDvrMs } : {}),
     onEvent: (key, event) => {
       metrics.countHlsEvent(event);
       if (event.type === "storageError") {
@@ -162,11 +170,42 @@ export async function startOrigin(
     new ThumbnailRoutes({ host: engine }),
     transcode.routes(),
   ];
+  // Ended streams' HLS folders go some minutes after their last write
+  // (folders an earlier run left are cleaned at start-up).
+  const hlsRetention = options.hlsRetentionMs === null
+    ? null
+    : new HlsRetention({
+      storage: hlsStorage,
+      clock: engine.clock,
+      now: Date.now,
+      retentionMs: options.hlsRetentionMs,
+      isLive: (key) => engine.getStream(key) !== undefined,
+      forget: (key) => packaging.forget(key),
+    });
   let recorder: StreamRecorder | null = null;
+  let recordingsApi: ReturnType<typeof recordingsApiRoutes> | null = null;
+  let recordRetention: RecordingRetention | null = null;
   if (options.recordDir !== null) {
     await Deno.mkdir(options.recordDir, { recursive: true });
+    const recordStorage = new FsStorage({ root: options.recordDir });
+    const recordingIndex = new RecordingIndex({ storage: recordStorage });
+    // /api/v1/recordings…: its DELETE is checked by the API v1 router.
+    recordingsApi = recordingsApiRoutes({
+      storage: recordStorage,
+      index: recordingIndex,
+      adminChecked: true,
+    });
+    recordRetention = new RecordingRetention({
+      storage: recordStorage,
+      index: recordingIndex,
+      clock: engine.clock,
+      now: Date.now,
+      maxAgeMs: options.recordRetentionMs,
+      maxBytes: options.recordMaxBytes,
+      onDelete: (d) => log(`recording ${d.key} deleted (${d.reason})`),
+    });
     recorder = new StreamRecorder(engine, {
-      storage: new FsStorage({ root: options.recordDir }),
+      storage: recordStorage,
       format: options.recordFormat,
       onRecording: (r) =>
         log(
@@ -252,6 +291,7 @@ export async function startOrigin(
     ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
     hls: abrPlaylists.wrap(packaging),
+    api: { ...(recordingsApi ? { recordings: recordingsApi } : {}) },
     metrics,
     ...(options.httpRate === null ? {} : {
       rateLimiter: new RateLimiter({
@@ -344,6 +384,8 @@ export async function startOrigin(
     await transcode.close();
     await packaging.close();
     await recorder?.close();
+    recordRetention?.close();
+    hlsRetention?.close();
   })();
 
   log(`arcly-stream origin`);

@@ -21,6 +21,7 @@
  */
 import type { StorageBackend } from "../media/storage/mod.ts";
 import { HlsSegmenter, type HlsSegmenterEvent } from "../media/hls/mod.ts";
+import { dvrWindowSegments } from "./hls_dvr.ts";
 import type {
   PipelineContext,
   StreamHandle,
@@ -105,6 +106,12 @@ export interface HlsPackagingOptions {
   partTargetMs?: number;
   /** Segments in the live window; default 6. */
   windowSize?: number;
+  /**
+   * DVR (time-shift) window of every stream, ms: the live playlist keeps
+   * this much of the last segments (see `dvrWindowSegments`); an app's
+   * `AppSpec.hlsDvrMs` wins. Default none.
+   */
+  dvrWindowMs?: number;
   /** Which stream keys to package; default all. */
   filter?: (key: string) => boolean;
   /** Every segmenter event, with its stream key (metrics, logs). */
@@ -164,6 +171,18 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
   }
 
   /**
+   * Forget the ended packager of `key` (its files were deleted: the ended
+   * playlist is no longer served from memory). A live one is kept.
+   *
+   * @param key `app/name`
+   * @returns true when an ended packager was forgotten
+   */
+  forget(key: string): boolean {
+    if (this.#segmenters.get(key)?.ended !== true) return false;
+    return this.#segmenters.delete(key);
+  }
+
+  /**
    * Whether to package `key` (the `filter` option; nothing once closed).
    *
    * @param key the stream key
@@ -212,7 +231,11 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
         prefix: key,
         format: options.format ?? "fmp4",
         targetDurationMs: options.targetDurationMs ?? 2000,
-        windowSize: options.windowSize ?? 6,
+        windowSize: dvrWindowSegments(
+          handle.spec?.hlsDvrMs || (options.dvrWindowMs ?? 0),
+          options.targetDurationMs ?? 2000,
+          options.windowSize ?? 6,
+        ),
         ...(lowLatency ? { partTargetMs: options.partTargetMs ?? 334 } : {}),
         onEvent: (event) => options.onEvent?.(key, event),
         // A republish goes on from the last session's sequence numbers:

@@ -32,7 +32,17 @@ export {
   StreamRecorder,
   type StreamRecorderOptions,
 } from "./stream_recorder.ts";
+export {
+  RecordingRetention,
+  type RecordingRetentionOptions,
+} from "./retention_recordings.ts";
+export { HlsRetention, type HlsRetentionOptions } from "./retention_hls.ts";
+export { dvrWindowSegments } from "./hls_dvr.ts";
 export type { HlsSegmenter, HlsSegmenterEvent } from "../media/hls/mod.ts";
-export type { RecordingFormat } from "../media/recording/mod.ts";
+export type {
+  RecordingFile,
+  RecordingFormat,
+  RecordingIndex,
+} from "../media/recording/mod.ts";
 export type { StorageBackend } from "../media/storage/mod.ts";
 export type * from "../src/mod.ts";

@@ -54,6 +54,13 @@ export interface AppSpec {
    * publisher and the idle reaper's second strike end it at once.
    */
   publisherGraceMs?: number;
+  /**
+   * HLS DVR (time-shift) window in milliseconds: the live playlist of the
+   * app's streams keeps the last this-long of segments (a sliding window,
+   * seekable); 0 (the default) keeps the packager's `windowSize`. Read by
+   * `HlsPackaging`; at most a day.
+   */
+  hlsDvrMs?: number;
 }
 
 /**
@@ -95,6 +102,7 @@ export const DEFAULT_APP_SPEC: Omit<ResolvedAppSpec, "name"> = Object.freeze({
   // recorders and per-session billing see one session per publish); a
   // server for encoders that reconnect (OBS, mobile) sets e.g. 10_000.
   publisherGraceMs: 0,
+  hlsDvrMs: 0,
 });
 
 /**
@@ -203,6 +211,7 @@ export function resolveAppSpec(spec: AppSpec): ResolvedAppSpec {
     ),
     onDuplicatePublish: mode,
     publisherGraceMs: graceMs(spec.publisherGraceMs ?? d.publisherGraceMs, app),
+    hlsDvrMs: dvrMs(spec.hlsDvrMs ?? d.hlsDvrMs, app),
   });
 }
 
@@ -212,6 +221,17 @@ function graceMs(value: number, app: string): number {
     throw new StreamError(
       "InvalidInput",
       `Cannot configure application ${app}: publisherGraceMs must be an integer of 0..86400000, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The DVR window: a non-negative whole number of milliseconds, at most a day. */
+function dvrMs(value: number, app: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 86_400_000) {
+    throw new StreamError(
+      "InvalidInput",
+      `Cannot configure application ${app}: hlsDvrMs must be an integer of 0..86400000, got ${value}`,
     );
   }
   return value;

@@ -22,6 +22,9 @@
  */
 export * from "./recording_sink.ts";
 export * from "./recording_sink_options.ts";
+export * from "./fmp4_reader.ts";
+export * from "./recording_index.ts";
+export * from "./recording_export.ts";
 export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
 export type { Muxer, MuxOptions } from "../muxer.ts";
 export type { StreamError, StreamErrorCode } from "../stream_error.ts";

@@ -91,6 +91,11 @@ export {
 } from "./ops/api_v1_system.ts";
 export { type HealthEngine, healthRoutes } from "./ops/health_routes.ts";
 export {
+  type RecordingsApiOptions,
+  recordingsApiRoutes,
+  recordingsRouteProvider,
+} from "./ops/recordings_routes.ts";
+export {
   type MetricsEngineView,
   metricsRoutes,
   PrometheusObserver,
