@@ -44,7 +44,7 @@ const STYLE = `
   .stat canvas { display:block; width:100%; height:34px; margin-top:4px; }
   main { display:grid; grid-template-columns:minmax(0, 1.25fr) minmax(0, 1fr); gap:16px; align-items:start; }
   .side { display:grid; gap:16px; min-width:0; }
-  @media (max-width: 1199px) { main { grid-template-columns:minmax(0, 1fr); } }
+  @media (max-width: 1199px) { main { grid-template-columns:minmax(0, 1fr); } .side { order:-1; } video { max-height:45vh; } }
   #streams { display:grid; gap:12px; }
   .stream { display:grid; grid-template-columns:160px minmax(0, 1fr); gap:12px; padding:10px; border:1px solid var(--line); border-radius:8px; min-width:0; }
   .thumb { width:160px; height:90px; border-radius:6px; overflow:hidden; background:#0b0d11; display:grid; place-items:center; }

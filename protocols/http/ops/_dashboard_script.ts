@@ -60,7 +60,7 @@ function graph(canvas, series, colors) {
   let max = 1, len = 2;
   for (const s of series) len = Math.max(len, s.length);
   // The first samples fill the graph, later ones compress it up to HISTORY.
-  const step = w / (Math.max(len, 20) - 1);
+  const step = w / (Math.max(len, 12) - 1);
   for (const s of series) for (const v of s) if (v > max) max = v;
   series.forEach((s, i) => {
     if (s.length < 2) return;
@@ -105,7 +105,9 @@ function renderServer(server, streams, legacyRefused) {
     return;
   }
   document.getElementById("version").textContent = "v" + server.version;
-  setStat("st-uptime", fmtUptime(server.uptime), "since " + new Date(server.startedAt).toLocaleString());
+  const since = new Date(server.startedAt);
+  setStat("st-uptime", fmtUptime(server.uptime), "since " +
+    (Date.now() - since.getTime() < 86400000 ? since.toLocaleTimeString() : since.toLocaleString()));
   push(serverHist.cpu, server.cpu.percent);
   push(serverHist.rss, server.memory.rss);
   push(serverHist.inBps, server.bandwidth.inBitsPerSecond);
@@ -129,11 +131,13 @@ function hostOf(endpoint) {
 }
 function streamUrls(s, server) {
   const ep = (server && server.endpoints) || { http: location.origin, webrtc: false };
+  // A derived stream (transcoder output, live/cam~480p) is played, never published.
+  const derived = s.name.includes("~");
   const path = streamPath(s.key);
   const web = ep.http ? hostOf(ep.http) : location.origin;
   const ws = web.replace(/^http/, "ws");
   const out = [];
-  const add = (kind, label, url) => out.push({ kind, label, url });
+  const add = (kind, label, url) => { if (kind === "play" || !derived) out.push({ kind, label, url }); };
   if (ep.rtmp) add("publish", "RTMP", hostOf(ep.rtmp) + path);
   if (ep.rtmps) add("publish", "RTMPS", hostOf(ep.rtmps) + path);
   if (ep.srt) add("publish", "SRT", hostOf(ep.srt) + "?streamid=publish:" + s.key);
@@ -222,7 +226,7 @@ function createCard(s) {
 }
 function updateCard(card, s, server) {
   card.live.textContent = "live " + fmtUptime(s.uptime);
-  card.pub.textContent = s.publisher ? "via " + s.publisher.protocol : "";
+  card.pub.textContent = s.name.includes("~") ? "derived" : s.publisher ? "via " + s.publisher.protocol : "";
   card.pub.title = s.publisher && s.publisher.remoteAddr ? "publisher " + s.publisher.remoteAddr : "";
   const v = s.video, a = s.audio, parts = [];
   if (v) parts.push(v.codec + (v.width ? " " + v.width + "×" + v.height : "") + (v.fps ? " " + Number(v.fps).toFixed(1) + " fps" : ""));
