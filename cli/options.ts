@@ -68,6 +68,8 @@ export interface OriginOptions {
   hlsDvrMs: number | null;
   /** Static token required to publish (`?token=`), or null. */
   publishToken: string | null;
+  /** Admin token of the control API's changes (`DELETE /api/v1/…`), or null: refused. */
+  apiToken: string | null;
   /** Static token required to play, or null. */
   playToken: string | null;
   /** HMAC secret for signed, expiring URLs, or null. */
@@ -161,6 +163,9 @@ Access control (combine as needed):
   --play-token T            require ?token=T to play
   --sign-secret S           require signed, expiring URLs (?expires=&sig=)
   --auth-webhook URL        POST each publish/play request to URL; 2xx allows
+  --api-token T             admin token of the control API: DELETE/POST under /api/v1
+                            (e.g. kick a client) need Authorization: Bearer T
+                            (without it they are refused; GET /api/v1/* stays open)
 
 Cluster (scale-out; see README "Scale-out"):
   --cluster redis://HOST:PORT  stream directory: origins announce, edges locate
@@ -337,6 +342,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         "play-token": { type: "string" },
         "sign-secret": { type: "string" },
         "auth-webhook": { type: "string" },
+        "api-token": { type: "string" },
         demo: { type: "boolean" },
         "max-connections": { type: "string" },
         "max-connections-per-ip": { type: "string" },
@@ -494,6 +500,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     playToken: v["play-token"] ?? null,
     signSecret: v["sign-secret"] ?? null,
     authWebhook: v["auth-webhook"] ?? null,
+    apiToken: v["api-token"] ?? null,
     demo: v.demo ?? false,
     maxConnections: maxConnections === null ? null : Math.floor(maxConnections),
     maxConnectionsPerIp: v["max-connections-per-ip"] === undefined

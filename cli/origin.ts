@@ -29,6 +29,7 @@ import { rtspBanner, startRtspPulls } from "./rtsp_pull.ts";
 import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
+import { ControlApiWiring } from "./control_api.ts";
 import {
   HlsPackaging,
   HlsRetention,
@@ -282,6 +283,14 @@ export async function startOrigin(
       ensureOpus: (key: string) => transcode.ensureAudio(key, "opus"),
     })
     : null;
+  // The control API (/api/v1): listener URLs once bound, connections, the
+  // client cap; protocol servers with collectMetrics() feed /metrics.
+  const control = new ControlApiWiring(
+    engine,
+    metrics,
+    maxConnections,
+    options.segmentMs,
+  );
   const http = new HttpHandler({
     extraRoutes: [...(webrtc ? [webrtc.routes] : []), ...transcodeRoutes],
     ...options.http,
@@ -291,7 +300,11 @@ export async function startOrigin(
     ...(options.reusePort ? { reusePort: true } : {}),
     storage: hlsStorage,
     hls: abrPlaylists.wrap(packaging),
-    api: { ...(recordingsApi ? { recordings: recordingsApi } : {}) },
+    apiToken: options.apiToken,
+    api: {
+      ...control.apiOptions(),
+      ...(recordingsApi ? { recordings: recordingsApi } : {}),
+    },
     metrics,
     ...(options.httpRate === null ? {} : {
       rateLimiter: new RateLimiter({
@@ -307,6 +320,7 @@ export async function startOrigin(
     ...(srt ? [srt] : []),
     ...(webrtc ? [webrtc] : []),
   ];
+  control.add(http, rtmp, rtmps, srt, rtsp, rtsps, webrtc);
   const controller = new AbortController();
   const serving = engine.serve(
     [...handlers, ...(rtsp ? [rtsp] : []), ...(rtsps ? [rtsps] : [])],
@@ -368,6 +382,16 @@ export async function startOrigin(
   ): string => (h === "0.0.0.0" || h === "::" ? "localhost" : h);
   const scheme = options.https ? "https" : "http";
   const web = `${scheme}://${host(httpAddr.hostname)}:${httpAddr.port}`;
+  const url = (s: string, a: { hostname: string; port: number } | null) =>
+    a ? `${s}://${host(a.hostname)}:${a.port}` : null;
+  Object.assign(control.endpoints, {
+    http: web,
+    rtmp: url("rtmp", rtmpAddr ?? null),
+    rtmps: url("rtmps", rtmpsAddr ?? null),
+    srt: url("srt", srtAddr ?? null),
+    rtsp: url("rtsp", rtspAddr ?? null),
+    rtsps: url("rtsps", rtspsAddr ?? null),
+  });
   const cluster = startCluster(
     options,
     engine,
@@ -439,6 +463,7 @@ export async function startOrigin(
       return null;
     })
     : null;
+  control.endpoints.webrtc = webrtc !== null && udp !== null;
   if (webrtc && udp) {
     log(
       `  WebRTC         WHIP ${web}/live/<name>/whip, WHEP ${web}/live/<name>/whep (ICE UDP ${udp.hostname}:${udp.port})`,
