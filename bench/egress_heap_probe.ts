@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts session   # kernel egress sessions
+ * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts registered # the same, each in the client registry
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts manual    # the pre-seam hand-written loop
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts http 500  # HTTP-FLV viewers over loopback
  * ```
@@ -56,11 +57,22 @@ const http = new HttpHandler({ hostname: "127.0.0.1", port: 0 });
 const serving = mode === "http" ? engine.serve([http]) : Promise.resolve();
 await sleep(300);
 const before = await heap();
+// ARCLY_HEAPSNAP_DIR=DIR: heap snapshots before and with the viewers (after
+// a full GC), for bench/fanout/heap_summary.ts.
+const snapDir = Deno.env.get("ARCLY_HEAPSNAP_DIR");
+const { writeHeapSnapshot } = await import("node:v8");
+if (snapDir !== undefined) writeHeapSnapshot(`${snapDir}/probe-0.heapsnapshot`);
 const conns: Deno.Conn[] = [];
 const egress = new JoinedEgress(flvTagFormat);
 for (let i = 0; i < n; i++) {
-  if (mode === "session") {
-    const session = egress.open(stream);
+  if (mode === "session" || mode === "registered") {
+    // "registered": each viewer also in the engine's client registry.
+    const session = mode === "session"
+      ? egress.open(stream)
+      : egress.open(stream, {
+        protocol: "http-flv",
+        remoteAddr: `127.0.0.1:${10_000 + i}`,
+      });
     (async () => {
       for await (const bytes of session) if (bytes.length < 0) break;
     })();
@@ -94,6 +106,7 @@ for (let i = 0; i < n; i++) {
 }
 await sleep(mode === "http" ? 3000 : 300);
 const after = await heap();
+if (snapDir !== undefined) writeHeapSnapshot(`${snapDir}/probe-1.heapsnapshot`);
 console.log(
   `${mode}: ${n} viewers, ${engine.subscriberCount} subscribed, ${
     Math.round((after - before) / n)

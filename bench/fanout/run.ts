@@ -349,7 +349,11 @@ async function main(): Promise<void> {
   await ensureSource(source);
   const report: Report = {
     // --out only says where the table goes; it does not change a figure.
-    command: `deno run -A bench/fanout/run.ts ${
+    command: `${
+      Deno.env.get("ARCLY_BENCH_V8_FLAGS")
+        ? `ARCLY_BENCH_V8_FLAGS=${Deno.env.get("ARCLY_BENCH_V8_FLAGS")} `
+        : ""
+    }deno run -A bench/fanout/run.ts ${
       Deno.args.filter((a) => !a.startsWith("--out=")).join(" ")
     }`.trim(),
     startedAt: new Date().toISOString(),

@@ -138,9 +138,13 @@ export async function startArcly(options: StartOptions): Promise<Server> {
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}/arcly`];
   const script = new URL("./our_origin.ts", import.meta.url).pathname;
+  // ARCLY_BENCH_V8_FLAGS=--max-semi-space-size=2 (say): V8 flags for our
+  // origin only (DENO_V8_FLAGS would reach the load client too).
+  const v8Flags = Deno.env.get("ARCLY_BENCH_V8_FLAGS") ?? "";
   const child = spawnGroup("arcly", "deno", [
     "run",
     "-A",
+    ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
     ...prof,
     script,
     `--rtmp-port=${options.rtmpPort}`,
