@@ -7,6 +7,7 @@
 // the publisher ends ffmpeg's publish; the OpenAPI document lists every path.
 import assert from "node:assert/strict";
 import { missing, spawnLogged } from "../_tools.ts";
+import type { ApiV1Server, ApiV1Stream } from "../../protocols/http/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SAMPLE = `${ROOT}examples/assets/sample.flv`;
@@ -106,18 +107,18 @@ Deno.test({
     ]);
 
     // Live, published over RTMP, only internal consumers: 0 viewers.
-    type Streams = { streams: Record<string, any>[] };
+    type Streams = { streams: ApiV1Stream[] };
     const stream = await until("live/cam", async () => {
       const { streams } = await json<Streams>(`${base}/api/v1/streams`);
       return streams.find((s) => s.key === "live/cam" && s.video !== null);
     });
-    assert.equal(stream.publisher.protocol, "rtmp");
-    assert.match(stream.publisher.remoteAddr, /^127\.0\.0\.1/);
+    assert.equal(stream.publisher?.protocol, "rtmp");
+    assert.match(stream.publisher?.remoteAddr ?? "", /^127\.0\.0\.1/);
     assert.equal(stream.viewers.total, 0);
     for (
       const p of ["rtmp", "http-flv", "ws-flv", "hls", "webrtc", "srt", "rtsp"]
     ) assert.equal(stream.viewers.byProtocol[p], 0, p);
-    assert.equal(stream.video.codec, "h264");
+    assert.equal(stream.video?.codec, "h264");
     assert.ok(!Number.isNaN(Date.parse(stream.startedAt)));
     const legacy = await json<
       { streams: { key: string; subscribers: number }[] }
@@ -148,7 +149,7 @@ Deno.test({
     assert.equal(viewer.stream, "live/cam");
     assert.match(viewer.id, /^c-/);
     assert.equal(viewer.remoteAddr, "127.0.0.1");
-    const one = await json<Record<string, any>>(
+    const one = await json<ApiV1Stream>(
       `${base}/api/v1/streams/live/cam`,
     );
     assert.equal(one.viewers.byProtocol["http-flv"], 1);
@@ -181,6 +182,7 @@ Deno.test({
     ]);
     assert.ok(endedAt > 0, "the FLV body did not end after the kick");
     const tookMs = endedAt - kickedAt;
+    // deno-lint-ignore no-console
     console.log(
       `HTTP-FLV kick: body ended ${
         tookMs.toFixed(0)
@@ -213,6 +215,7 @@ Deno.test({
       new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
     ]);
     assert.ok(playerGone, "ffmpeg kept playing after the kick");
+    // deno-lint-ignore no-console
     console.log(
       `RTMP kick: ffmpeg player exited ${
         (performance.now() - t0).toFixed(0)
@@ -231,14 +234,14 @@ Deno.test({
     );
     const hls = clients.filter((c) => c.protocol === "hls");
     assert.equal(hls.length, 1, JSON.stringify(clients));
-    const withHls = await json<Record<string, any>>(
+    const withHls = await json<ApiV1Stream>(
       `${base}/api/v1/streams/live/cam`,
     );
     assert.equal(withHls.viewers.byProtocol.hls, 1);
     assert.equal(withHls.viewers.total, 1);
 
     // Server figures and endpoints.
-    const server = await json<Record<string, any>>(`${base}/api/v1/server`);
+    const server = await json<ApiV1Server>(`${base}/api/v1/server`);
     assert.equal(server.endpoints.rtmp, `rtmp://127.0.0.1:${rtmpPort}`);
     assert.equal(server.endpoints.http, base);
     assert.equal(server.endpoints.srt, null);
