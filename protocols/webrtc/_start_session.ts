@@ -126,6 +126,7 @@ export async function startWhep(
   });
   const negotiated = answeredCodecs(answered.answer, offer);
   const id = randomId();
+  let client: { unregister(): void } | undefined;
   const session = new WhepSession({
     id,
     pc: answered.pc,
@@ -148,6 +149,7 @@ export async function startWhep(
       }
     },
     onClose: (s, reason) => {
+      client?.unregister();
       ctx.sessions.delete(id);
       ctx.sessionClosed(reason, s.connected);
     },
@@ -160,6 +162,13 @@ export async function startWhep(
     pc: answered.pc,
     session,
   });
+  // Listed in the engine's clients (the control API); a kick closes it.
+  client = ctx.host.clients?.register({
+    kind: "viewer",
+    protocol: "webrtc",
+    stream: key.toString(),
+    remoteAddr: credentials.remoteAddr ?? null,
+  }, (reason) => session.close(reason));
   return {
     id,
     etag,
