@@ -111,7 +111,10 @@ export interface EgressViewer {
   readonly remoteAddr?: string | null | undefined;
 }
 
-/** Bytes of a batch: a byte array, or (nested) arrays of them; else 0. */
+/**
+ * Bytes of a batch: a byte array, or units that are byte arrays, arrays of
+ * them, or objects with such `packets` (RTP units); else 0. No allocation.
+ */
 function byteSize(batch: unknown): number {
   if (batch instanceof Uint8Array) return batch.length;
   if (!Array.isArray(batch)) return 0;
@@ -119,12 +122,20 @@ function byteSize(batch: unknown): number {
   for (let i = 0; i < batch.length; i++) {
     const unit: unknown = batch[i];
     if (unit instanceof Uint8Array) n += unit.length;
-    else if (Array.isArray(unit)) {
-      for (let j = 0; j < unit.length; j++) {
-        const part: unknown = unit[j];
-        if (part instanceof Uint8Array) n += part.length;
-      }
+    else if (Array.isArray(unit)) n += partsSize(unit);
+    else if (typeof unit === "object" && unit !== null && "packets" in unit) {
+      const packets: unknown = unit.packets;
+      if (Array.isArray(packets)) n += partsSize(packets);
     }
+  }
+  return n;
+}
+
+function partsSize(parts: readonly unknown[]): number {
+  let n = 0;
+  for (let j = 0; j < parts.length; j++) {
+    const part = parts[j];
+    if (part instanceof Uint8Array) n += part.length;
   }
   return n;
 }
