@@ -7,6 +7,7 @@ import { Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { SrtHandler } from "../../protocols/srt/mod.ts";
 import { RtspHandler } from "../../protocols/rtsp/mod.ts";
+import { HttpHandler } from "../../protocols/http/mod.ts";
 import { missing } from "../_tools.ts";
 
 const SAMPLE = new URL("../../examples/assets/sample.flv", import.meta.url)
@@ -54,7 +55,7 @@ async function exitWithin(
 
 Deno.test({
   name:
-    "clients: SRT and RTSP ffmpeg readers listed and kicked, SRT publisher kicked",
+    "clients: SRT and RTSP ffmpeg readers and a WS-FLV viewer listed and kicked, SRT publisher kicked",
   ignore: missing("ffmpeg"),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -67,8 +68,13 @@ Deno.test({
     port: 0,
     udpRtpPort: 0,
   });
+  const http = new HttpHandler({
+    hostname: "127.0.0.1",
+    port: 0,
+    dashboard: false,
+  });
   const controller = new AbortController();
-  const served = engine.serve([rtmp, srt, rtsp], controller.signal);
+  const served = engine.serve([rtmp, srt, rtsp, http], controller.signal);
   const children: Deno.ChildProcess[] = [];
   const spawn = (args: string[]) => {
     const child = ffmpeg(args);
@@ -76,10 +82,11 @@ Deno.test({
     return child;
   };
   try {
-    const [m, s, r] = await Promise.all([
+    const [m, s, r, h] = await Promise.all([
       rtmp.listening,
       srt.listening,
       rtsp.listening,
+      http.listening,
     ]);
     spawn([
       "-re",
@@ -137,6 +144,31 @@ Deno.test({
       assert.ok(ms < 10_000, `${protocol}: ffmpeg kept reading after the kick`);
       assert.deepEqual(engine.clients.countsByProtocol("live/cam"), {});
     }
+
+    // A WS-FLV viewer: listed, a kick closes the WebSocket.
+    const ws = new WebSocket(`ws://127.0.0.1:${h.port}/live/cam.flv`);
+    ws.binaryType = "arraybuffer";
+    const wsClosed = new Promise<number>((resolve) => {
+      ws.onclose = () => resolve(performance.now());
+      ws.onerror = () => {};
+    });
+    const wsViewer = await until(
+      "the WS-FLV viewer",
+      () =>
+        engine.clients.list().find((c) =>
+          c.protocol === "ws-flv" && c.bytesSent > 0
+        ),
+    );
+    const kickedAt = performance.now();
+    assert.equal(engine.clients.kick(wsViewer.id), true);
+    const closedAt = await Promise.race([
+      wsClosed,
+      new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000)),
+    ]);
+    report.push(
+      `WS-FLV socket closed ${(closedAt - kickedAt).toFixed(0)} ms after kick`,
+    );
+    assert.ok(closedAt - kickedAt < 1_000, "WS-FLV stayed open after the kick");
 
     // An SRT publisher: listed (bytes received), kicked, its publish ends.
     const srtPublisher = spawn([
