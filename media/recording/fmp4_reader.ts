@@ -210,6 +210,8 @@ export function parseFmp4Init(bytes: Uint8Array): Fmp4InitTrack[] {
  * @param moofOffset where the `moof` starts in the file: sample offsets are
  *   file offsets (`default-base-is-moof` or the moof's position)
  * @param tracks the init's tracks (defaults)
+ * @param dataEnd when given, where the fragment's `mdat` ends (same origin
+ *   as the offsets): every sample must be at least one byte and lie before it
  * @returns one run per `traf`
  * @throws {BitstreamError} for a malformed box or a run over
  *   {@linkcode MAX_FRAGMENT_SAMPLES}
@@ -233,6 +235,7 @@ export function parseFmp4Fragment(
   moof: Uint8Array,
   moofOffset: number,
   tracks: readonly Fmp4InitTrack[],
+  dataEnd?: number,
 ): Fmp4TrackRun[] {
   const [box] = readBoxes(moof);
   if (box?.type !== "moof") fail("expected a moof box");
@@ -287,6 +290,11 @@ export function parseFmp4Fragment(
       const per = ((rf & 0x100) ? 4 : 0) + ((rf & 0x200) ? 4 : 0) +
         ((rf & 0x400) ? 4 : 0) + ((rf & 0x800) ? 4 : 0);
       need(b, q + per * count, "trun");
+      if (
+        dataEnd !== undefined && !(offset >= 0 && count <= dataEnd - offset)
+      ) {
+        fail(`a run of ${count} samples at ${offset} does not fit the mdat`);
+      }
       for (let i = 0; i < count; i++) {
         const duration = (rf & 0x100) ? v.getUint32(q) : dDuration;
         if (rf & 0x100) q += 4;
@@ -303,6 +311,9 @@ export function parseFmp4Fragment(
           ? (version === 0 ? v.getUint32(q) : v.getInt32(q))
           : 0;
         if (rf & 0x800) q += 4;
+        if (dataEnd !== undefined && (size === 0 || offset + size > dataEnd)) {
+          fail(`sample ${i} (${size} bytes at ${offset}) is outside the mdat`);
+        }
         samples.push({ dts, duration, size, flags, cto, offset });
         dts += duration;
         offset += size;

@@ -244,7 +244,12 @@ async function readFragment(
     });
   }
   // Offsets relative to the fragment's bytes.
-  const runs = parseFmp4Fragment(bytes.subarray(0, moofSize), 0, file.tracks);
+  const runs = parseFmp4Fragment(
+    bytes.subarray(0, moofSize),
+    0,
+    file.tracks,
+    bytes.length,
+  );
   return new Map(runs.map((r) => [r.trackId, r]));
 }
 

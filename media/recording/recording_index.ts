@@ -320,7 +320,7 @@ export class RecordingIndex {
       mtimeMs: stat.mtimeMs,
       tracks: scan.tracks,
       initBytes: scan.initBytes,
-      fragments: scan.fragments,
+      fragments: scan.fragments.slice(),
       originDts: scan.originDts ?? 0,
     };
   }
@@ -373,7 +373,7 @@ export class RecordingIndex {
             scan,
             scan.pos,
             end,
-            parseFmp4Fragment(box, scan.pos, scan.tracks),
+            parseFmp4Fragment(box, scan.pos, scan.tracks, end),
           );
           scan.pos = end;
           continue;

@@ -4,6 +4,7 @@ import { hlsTargets } from "./hls.ts";
 import { httpTargets } from "./http.ts";
 import { mediaTargets } from "./media.ts";
 import { mpegtsTargets } from "./mpegts.ts";
+import { recordingTargets } from "./recording.ts";
 import { rtmpTargets } from "./rtmp.ts";
 import { rtpTargets } from "./rtp.ts";
 import { rtspTargets } from "./rtsp.ts";
@@ -20,6 +21,7 @@ export function allTargets(): FuzzTargetDef[] {
     ...codecTargets(),
     ...mediaTargets(),
     ...mpegtsTargets(),
+    ...recordingTargets(),
     ...hlsTargets(),
     ...rtmpTargets(),
     ...rtpTargets(),
