@@ -1,19 +1,29 @@
-// Transcoding bench: what a rendition costs in ffmpeg, what our piping
-// costs around it, and how much later a rendition's frame is published than
-// the source's frame with the same PTS.
+// Transcoding bench: what each rendition costs in ffmpeg, what our own
+// piping costs around it (stdin feeding + stdout demux + publish), and how
+// much later a rendition's frame is published than the source's frame with
+// the same PTS.
 //
-//   deno run -A bench/transcode_bench.ts [seconds=20] [ladder=480p,360p,240p] [preset=veryfast]
+//   deno task bench:transcode                       # 30 s, ladder 480p,360p,240p, veryfast
+//   deno task bench:transcode --seconds=10 --ladder=480p,240p --preset=veryfast
 //
 // Source: ffmpeg lavfi testsrc2 1280x720@25 + sine AAC, pre-encoded to FLV
-// (so the encoder of the source is not measured), read with our FlvReader
-// and published into an engine paced by dts. Each rendition's ffmpeg CPU is
-// read from /proc/<pid>/stat (utime+stime) just before the run ends; our own
-// CPU is process.cpuUsage() of this process for the run minus a baseline run
-// that publishes the same frames without any transcoder (and one viewer per
-// would-be rendition, so subscription costs are alike).
+// (the source's encoder is not measured), read with our FlvReader and
+// published into an engine paced by dts, with one plain viewer per rendition
+// watching the rendition (latency). Three runs in one process: a short
+// warm-up with transcoders (JIT of every code path; discarded), a baseline
+// without transcoders (the same frames, one plain viewer of the source per
+// would-be rendition, so subscription costs are alike), the measured run.
+// Each rendition's ffmpeg CPU is read from /proc/<pid>/stat (utime+stime)
+// just before its source ends; our CPU from /proc/self/task/*/stat per thread
+// (so the main JS thread, Deno's I/O threads and V8's GC helpers show apart).
+// Piping = measured run − baseline; a fourth run puts the same piping around
+// an ffmpeg that only copies the video (`-c:v copy`: next to no CPU, never
+// late), our cost alone, steadier on a busy host. Latency is reported for the steady state
+// (rendition frames after the first 3 s) and for the start (first rendition
+// frame after the source's first frame). The host's load average is printed
+// with the figures: re-run on a quiet machine for representative numbers.
 //
 // Under `deno bench` only the micro-benchmarks at the end run.
-import process from "node:process";
 import { readFlvFile } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { Engine } from "../src/mod.ts";
@@ -23,54 +33,61 @@ import { FlvMuxer } from "../media/flv/mod.ts";
 
 const CLK_TCK = 100; // Linux USER_HZ
 
+function cpuOfStat(stat: string): { comm: string; ms: number } {
+  const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11] = utime, fields[12] = stime (0-based after the comm field)
+  return {
+    comm,
+    ms: (Number(fields[11]) + Number(fields[12])) * 1000 / CLK_TCK,
+  };
+}
+
 async function procCpuMs(pid: number): Promise<number | undefined> {
   try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[11] = utime, fields[12] = stime (0-based after the comm field)
-    return (Number(fields[11]) + Number(fields[12])) * 1000 / CLK_TCK;
+    return cpuOfStat(await Deno.readTextFile(`/proc/${pid}/stat`)).ms;
   } catch {
     return undefined;
   }
+}
+
+/** CPU ms of this process's threads, by thread name (`deno`, `tokio-…`, `V8 …`). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const { comm, ms } = cpuOfStat(
+        Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`),
+      );
+      const name = comm.replace(/[-#]?\d+$/, "");
+      out.set(name, (out.get(name) ?? 0) + ms);
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+function minus(a: Map<string, number>, b: Map<string, number>) {
+  const out = new Map<string, number>();
+  for (const [k, v] of a) out.set(k, v - (b.get(k) ?? 0));
+  return out;
+}
+
+function sum(m: Map<string, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
 }
 
 async function makeSource(seconds: number): Promise<MediaFrame[]> {
   const path = await Deno.makeTempFile({ suffix: ".flv" });
   const out = await new Deno.Command("ffmpeg", {
     args: [
-      "-hide_banner",
-      "-v",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=1280x720:rate=25",
-      "-f",
-      "lavfi",
-      "-i",
-      "sine=frequency=440:sample_rate=48000",
-      "-t",
-      String(seconds),
-      "-c:v",
-      "libx264",
-      "-preset",
-      "veryfast",
-      "-b:v",
-      "3000k",
-      "-g",
-      "50",
-      "-bf",
-      "0",
-      "-pix_fmt",
-      "yuv420p",
-      "-c:a",
-      "aac",
-      "-b:a",
-      "128k",
-      "-f",
-      "flv",
-      path,
+      ...["-hide_banner", "-v", "error", "-y"],
+      ...["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25"],
+      ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+      ...["-t", String(seconds), "-c:v", "libx264", "-preset", "veryfast"],
+      ...["-b:v", "3000k", "-g", "50", "-bf", "0", "-pix_fmt", "yuv420p"],
+      ...["-c:a", "aac", "-b:a", "128k", "-f", "flv", path],
     ],
   }).output();
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
@@ -80,15 +97,17 @@ async function makeSource(seconds: number): Promise<MediaFrame[]> {
 }
 
 interface RunResult {
-  ourCpuMs: number;
+  ourCpu: Map<string, number>;
   ffmpegCpuMs: Map<string, number>;
   latencyMs: Map<string, number[]>;
+  startMs: Map<string, number>;
   fps: Map<string, number>;
   encoded: Map<string, number>;
   framesIn: number;
   framesOut: number;
   dropped: number;
   restarts: number;
+  load: number[];
 }
 
 async function runOnce(
@@ -96,6 +115,7 @@ async function runOnce(
   ladder: string,
   preset: string,
   transcode: boolean,
+  ffmpegPath?: string,
 ): Promise<RunResult> {
   await using engine = Engine.builder().build();
   const rungs = parseLadder(ladder);
@@ -105,11 +125,14 @@ async function runOnce(
       ladders: { live: rungs },
       preset,
       maxTranscoders: 8,
+      ...(ffmpegPath ? { ffmpegPath } : {}),
     })
     : undefined;
   const publishedAt = new Map<number, number>(); // video pts -> ms
   const latency = new Map<string, number[]>();
+  const startMs = new Map<string, number>();
   const viewers: Promise<void>[] = [];
+  let t0 = 0;
   const watch = (key: string) => {
     const handle = engine.getStream(key);
     if (!handle) return;
@@ -120,8 +143,13 @@ async function runOnce(
       try {
         for await (const frame of sub) {
           if (frame.kind !== "video" || frame.config) continue;
+          const now = performance.now();
+          if (!startMs.has(key)) startMs.set(key, now - t0);
           const at = publishedAt.get(frame.pts);
-          if (at !== undefined) lat.push(performance.now() - at);
+          // Steady state: after the rendition's first 3 s.
+          if (at !== undefined && now - t0 > startMs.get(key)! + 3000) {
+            lat.push(now - at);
+          }
         }
       } catch { /* ended */ }
     })());
@@ -130,10 +158,10 @@ async function runOnce(
     if (e.key.includes("~")) watch(e.key);
   });
   const ffmpegCpu = new Map<string, number>();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = threadCpu();
   const handle = engine.startPublish("live/cam");
   if (!transcode) { for (let i = 0; i < rungs.length; i++) watch("live/cam"); }
-  const t0 = performance.now();
+  t0 = performance.now();
   const first = frames.find((f) => !f.config)!.dts;
   const last = frames.at(-1)!.dts;
   for (const frame of frames) {
@@ -164,21 +192,23 @@ async function runOnce(
   }
   // Let the renditions catch up before the source ends.
   await new Promise((r) => setTimeout(r, 1500));
-  const cpu = process.cpuUsage(cpu0);
+  const cpu = minus(threadCpu(), cpu0);
   engine.endPublish("live/cam");
   await service?.close();
   off();
   await Promise.all(viewers);
   return {
-    ourCpuMs: (cpu.user + cpu.system) / 1000,
+    ourCpu: cpu,
     ffmpegCpuMs: ffmpegCpu,
     latencyMs: latency,
+    startMs,
     fps,
     encoded,
     framesIn: frames.filter((f) => f.kind !== "data").length * rungs.length,
     framesOut,
     dropped,
     restarts,
+    load: Deno.loadavg(),
   };
 }
 
@@ -188,49 +218,108 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+function flag(name: string, fallback: string, position: number): string {
+  const prefix = `--${name}=`;
+  const named = Deno.args.find((a) => a.startsWith(prefix));
+  if (named) return named.slice(prefix.length);
+  const positional = Deno.args.filter((a) => !a.startsWith("--"));
+  return positional[position] ?? fallback;
+}
+
 async function main(): Promise<void> {
-  const seconds = Number(Deno.args[0] ?? 20);
-  const ladder = Deno.args[1] ?? "480p,360p,240p";
-  const preset = Deno.args[2] ?? "veryfast";
+  const seconds = Number(flag("seconds", "30", 0));
+  const ladder = flag("ladder", "480p,360p,240p", 1);
+  const preset = flag("preset", "veryfast", 2);
+  const warmupS = Number(flag("warmup", String(Math.min(6, seconds)), 3));
   const frames = await makeSource(seconds);
+  const loadBefore = Deno.loadavg();
+  if (warmupS > 0) {
+    const firstMs = frames.find((f) => !f.config)!.dts;
+    await runOnce(
+      frames.filter((f) => f.config || f.dts - firstMs < warmupS * 1000),
+      ladder,
+      preset,
+      true,
+    );
+  }
   const base = await runOnce(frames, ladder, preset, false);
   const run = await runOnce(frames, ladder, preset, true);
+  // The same piping around an ffmpeg that only copies the video (almost no
+  // CPU of its own, never behind real time): our cost alone, steadier on a
+  // loaded host than the difference of two runs with real encoders.
+  const copy = await Deno.makeTempFile({ suffix: ".sh" });
+  await Deno.writeTextFile(
+    copy,
+    "#!/bin/sh\nexec ffmpeg -hide_banner -nostdin -nostats -loglevel error " +
+      "-progress pipe:2 -copyts -probesize 32768 -analyzeduration 0 -f flv " +
+      "-i pipe:0 -map 0:v:0 -an -c:v copy -flush_packets 1 -f flv pipe:1\n",
+  );
+  await Deno.chmod(copy, 0o755);
+  const copied = await runOnce(frames, ladder, preset, true, copy);
+  await Deno.remove(copy);
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
   const lines: string[] = [];
   lines.push(
-    `transcode bench: 1280x720@25 H.264+AAC source, ${seconds} s, ladder ${ladder}, x264 preset ${preset}, ${navigator.hardwareConcurrency} cores`,
+    `transcode bench: 1280x720@25 H.264+AAC source, ${seconds} s, ladder ${ladder}, x264 preset ${preset}, ${navigator.hardwareConcurrency} cores, ${
+      new Date().toISOString().slice(0, 16)
+    }Z`,
+    `load average: ${fmtLoad(loadBefore)} before, ${
+      fmtLoad(base.load)
+    } after the baseline, ${fmtLoad(run.load)} after the measured run`,
     "",
-    "| rendition | ffmpeg CPU (ms) | % of one core | video frames encoded | ffmpeg ms per frame | ffmpeg fps | added latency p50 / p95 (ms) |",
-    "|---|---|---|---|---|---|---|",
+    "| rendition | ffmpeg CPU (ms) | % of one core | video frames encoded | ffmpeg ms per frame | ffmpeg fps | added latency p50 / p95 (ms, steady) | first frame after (ms) |",
+    "|---|---|---|---|---|---|---|---|",
   );
   let ffmpegTotal = 0;
   for (const [key, ms] of [...run.ffmpegCpuMs].sort()) {
     ffmpegTotal += ms;
     const lat = run.latencyMs.get(key) ?? [];
+    const n = run.encoded.get(key) ?? 0;
     lines.push(
-      `| ${key} | ${ms.toFixed(0)} | ${(ms / seconds / 10).toFixed(1)} % | ${
-        run.encoded.get(key) ?? 0
-      } | ${(ms / Math.max(1, run.encoded.get(key) ?? 0)).toFixed(2)} | ${
+      `| ${key} | ${ms.toFixed(0)} | ${
+        (ms / seconds / 10).toFixed(1)
+      } % | ${n} | ${(ms / Math.max(1, n)).toFixed(2)} | ${
         (run.fps.get(key) ?? 0).toFixed(1)
       } | ${quantile(lat, 0.5).toFixed(0)} / ${
         quantile(lat, 0.95).toFixed(0)
-      } (n=${lat.length}) |`,
+      } (n=${lat.length}) | ${(run.startMs.get(key) ?? NaN).toFixed(0)} |`,
     );
   }
-  const piping = run.ourCpuMs - base.ourCpuMs;
+  const ours = sum(run.ourCpu), baseline = sum(base.ourCpu);
+  const piping = ours - baseline;
+  const pipingCopy = sum(copied.ourCpu) - baseline;
+  const videoIn = frames.filter((f) => f.kind === "video" && !f.config)
+    .length * run.ffmpegCpuMs.size;
+  const threads = [...new Set([...run.ourCpu.keys(), ...base.ourCpu.keys()])]
+    .map((t) => ({
+      t,
+      run: run.ourCpu.get(t) ?? 0,
+      base: base.ourCpu.get(t) ?? 0,
+    }))
+    .filter((x) => x.run + x.base > 0)
+    .sort((a, b) => b.run - a.run)
+    .map((x) => `${x.t} ${x.run.toFixed(0)} (${x.base.toFixed(0)})`);
   lines.push(
     "",
-    `our process: ${run.ourCpuMs.toFixed(0)} ms CPU with transcoders, ${
-      base.ourCpuMs.toFixed(0)
+    `our process: ${ours.toFixed(0)} ms CPU with transcoders, ${
+      baseline.toFixed(0)
     } ms without (same frames, same number of viewers)`,
+    `  by thread, with (without): ${threads.join(", ")}`,
     `our piping: ${piping.toFixed(0)} ms = ${
       (100 * piping / ffmpegTotal).toFixed(2)
     } % of ffmpeg's ${ffmpegTotal.toFixed(0)} ms (goal ≤ 5 %)`,
-    `our piping per frame: ${
-      (1000 * piping / (run.framesIn + run.framesOut)).toFixed(1)
-    } µs (${run.framesIn} frames written to ffmpeg, ${run.framesOut} read back)`,
+    `our piping per source video frame and rendition: ${
+      (1000 * piping / videoIn).toFixed(1)
+    } µs (${videoIn} video frames written to ffmpeg; audio merged around it; ${run.framesOut} frames published into the renditions)`,
     `dropped frames: ${run.dropped}, restarts: ${run.restarts}`,
-    `load average at the end: ${
-      Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
+    `same piping around ffmpeg -c:v copy: ${pipingCopy.toFixed(0)} ms (${
+      sum(copied.ourCpu).toFixed(0)
+    } − ${baseline.toFixed(0)}) = ${
+      (1000 * pipingCopy / videoIn).toFixed(1)
+    } µs per video frame and rendition = ${
+      (100 * pipingCopy / ffmpegTotal).toFixed(2)
+    } % of the encoders' CPU above; load average after it ${
+      fmtLoad(copied.load)
     }`,
   );
   // deno-lint-ignore no-console -- a CLI script: its output is its report

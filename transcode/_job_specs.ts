@@ -63,9 +63,11 @@ export function jobSpecOf(
       threads: o.threads ?? 0,
       input: "flv",
       output: "flv",
+      audio: "none",
     }),
     input: "flv",
     output: "flv",
+    bypass: "audio", // copied unchanged: merged back, never piped
   };
 }
 

@@ -1,5 +1,6 @@
 // The bounded queue between a frame source and ffmpeg's stdin: frames are
-// serialized once into the pipe container (FLV or MPEG-TS), queued up to
+// serialized once into the pipe container (FLV tags shared by the renditions
+// of a source, or MPEG-TS), queued up to
 // `maxBytes` and `maxMs` of media, and written in one `write` per drained
 // batch. When the queue is full (ffmpeg does not read: it is slower than
 // real time), frames are dropped up to the next video keyframe (audio-only:
@@ -9,6 +10,14 @@ import { FlvMuxer } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { MpegTsMuxer } from "../media/mpegts/mod.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
+
+/**
+ * FLV tags of media frames, shared by every encoder: the renditions of one
+ * source are fed the same frames, so each frame is serialized once, not once
+ * per ffmpeg (a tag depends on the frame alone; it lives as long as the
+ * kernel retains the frame).
+ */
+const FLV_TAGS = new WeakMap<MediaFrame, Uint8Array>();
 
 /** Serializes frames into the container ffmpeg reads. */
 export class PipeEncoder {
@@ -47,7 +56,13 @@ export class PipeEncoder {
       out.set(tag, head.length);
       return out;
     }
-    return this.#flv.mux([frame]);
+    if (frame.config) return this.#flv.mux([frame]);
+    let tag = FLV_TAGS.get(frame);
+    if (tag === undefined) {
+      tag = this.#flv.mux([frame]);
+      FLV_TAGS.set(frame, tag);
+    }
+    return tag;
   }
 }
 

@@ -19,6 +19,8 @@ export interface JobSpec {
   input: PipeFormat;
   output: PipeFormat;
   createReader?: (() => FrameReader) | undefined;
+  /** Frames of this kind skip ffmpeg and are merged back (renditions: audio). */
+  bypass?: "audio" | "video" | undefined;
   ffmpegPath: string;
   maxQueueBytes: number;
   maxQueueMs: number;
@@ -118,6 +120,7 @@ export class TranscodeJob {
             maxQueueBytes: spec.maxQueueBytes,
             maxQueueMs: spec.maxQueueMs,
             ...(spec.createReader ? { createReader: spec.createReader } : {}),
+            ...(spec.bypass ? { bypass: spec.bypass } : {}),
           });
           if (this.#transcoder) this.#dropped += this.#transcoder.droppedFrames;
           this.#transcoder = transcoder;

@@ -46,6 +46,12 @@ export interface FfmpegArgsOptions {
   preset?: string;
   /** Encoder threads per ffmpeg (default 0: ffmpeg decides). */
   threads?: number;
+  /**
+   * A rendition's audio: `copy` (default: ffmpeg copies it into its
+   * output) or `none` (ffmpeg gets and makes video only; the caller merges
+   * the source's audio back, `FfmpegTranscoder`'s `bypass: "audio"`).
+   */
+  audio?: "copy" | "none";
 }
 
 /** Input side: low probing (the pipe starts at a keyframe with configs), kept timestamps. */
@@ -77,7 +83,7 @@ function outputArgs(format: PipeFormat): string[] {
 /**
  * The command line of one H.264 rendition: scaled to the planned size,
  * `-tune zerolatency` (no B-frames, no lookahead), keyframes only where the
- * source has them, audio copied.
+ * source has them, audio copied (or left out: `audio: "none"`).
  *
  * @param rendition the planned rendition
  * @param options formats, preset, threads
@@ -101,10 +107,9 @@ export function renditionArgs(
     ...inputArgs(options.input ?? "flv"),
     "-map",
     "0:v:0",
-    "-map",
-    "0:a:0?",
-    "-c:a",
-    "copy",
+    ...(options.audio === "none"
+      ? ["-an"]
+      : ["-map", "0:a:0?", "-c:a", "copy"]),
     "-vf",
     `scale=${rendition.width}:${rendition.height}`,
     "-c:v",

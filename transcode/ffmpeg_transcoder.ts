@@ -12,8 +12,11 @@
  * bound. ffmpeg's stdout is read only when the output stream is pulled
  * (back-pressure reaches ffmpeg through the pipe) and parsed by our
  * `FlvReader` (or the caller's reader for MPEG-TS) into new frames whose
- * `data` are views of the chunk read. stderr is parsed for progress (speed,
- * fps, bit rate) and the last error lines.
+ * `data` are views of the chunk read (read into one reused buffer and
+ * copied out at its size). stderr is parsed for progress (speed,
+ * fps, bit rate) and the last error lines. With `bypass` (renditions: their
+ * audio), frames of one kind skip ffmpeg altogether and are merged back
+ * into its output by decode time (a bounded queue of references).
  *
  * One `transform()` call is one ffmpeg run. It ends when the input ends
  * (stdin closed, ffmpeg flushes and exits) or the signal aborts (ffmpeg is
@@ -32,6 +35,10 @@ import {
   FfmpegProgressParser,
 } from "./ffmpeg_progress.ts";
 import { StdinFeeder } from "./_stdin_feeder.ts";
+import { BypassMerger } from "./_bypass_merger.ts";
+
+/** The reused stdout read buffer (a pipe holds 64 KiB). */
+const READ_BUFFER_BYTES = 64 << 10;
 
 /**
  * Parses ffmpeg's stdout into frames (our `FlvReader` satisfies it; an
@@ -80,6 +87,14 @@ export interface FfmpegTranscoderOptions {
   maxQueueMs?: number;
   /** Frames arriving within this many ms go to ffmpeg in one write (default 0: written as they arrive). */
   coalesceMs?: number;
+  /**
+   * Frames of this kind do not go through ffmpeg: they are merged back
+   * into its output unchanged, by decode time (a rendition's audio, which
+   * ffmpeg would only copy; the args must then not map that kind, e.g.
+   * `renditionArgs(r, { audio: "none" })`). Default: everything goes
+   * through ffmpeg.
+   */
+  bypass?: "audio" | "video";
   /** Every progress snapshot. */
   onProgress?: (progress: FfmpegProgress) => void;
 }
@@ -103,6 +118,7 @@ export class FfmpegTranscoder implements Transcoder {
   readonly name: string;
   #options: FfmpegTranscoderOptions;
   #feeder: StdinFeeder | undefined;
+  #bypass: BypassMerger | undefined;
   #progress = new FfmpegProgressParser();
   #pid: number | undefined;
 
@@ -124,7 +140,7 @@ export class FfmpegTranscoder implements Transcoder {
 
   /** Frames dropped because ffmpeg's stdin did not keep up. */
   get droppedFrames(): number {
-    return this.#feeder?.dropped ?? 0;
+    return (this.#feeder?.dropped ?? 0) + (this.#bypass?.dropped ?? 0);
   }
 
   /** Bytes waiting for ffmpeg's stdin. */
@@ -185,6 +201,10 @@ export class FfmpegTranscoder implements Transcoder {
       o.maxQueueMs ?? 3000,
     );
     this.#feeder = feeder;
+    const bypass = o.bypass === undefined
+      ? undefined
+      : new BypassMerger(o.bypass);
+    this.#bypass = bypass;
     let killed = false;
     const kill = () => {
       if (killed) return;
@@ -205,7 +225,8 @@ export class FfmpegTranscoder implements Transcoder {
         while (!killed) {
           const { value, done } = await inputReader.read();
           if (done) break;
-          feeder.push(value);
+          if (bypass?.takes(value)) bypass.add(value);
+          else feeder.push(value);
         }
       } catch { /* input errored: end the run like an end of input */ }
       feeder.close();
@@ -224,7 +245,12 @@ export class FfmpegTranscoder implements Transcoder {
     })().catch(() => {});
 
     const reader = o.createReader?.() ?? new FlvReader();
-    const stdout = child.stdout.getReader();
+    // A BYOB reader into one reused buffer, each read copied out at its
+    // exact size: a default reader allocates a fresh 64 KiB buffer per read
+    // (ffmpeg flushes every packet: one read per frame), which cost page
+    // faults and GC and kept 64 KiB alive per frame in the GOP cache.
+    const stdout = child.stdout.getReader({ mode: "byob" });
+    let scratch: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_BYTES);
     const finish = async (): Promise<Deno.CommandStatus> => {
       signal.removeEventListener("abort", onAbort);
       feeder.close();
@@ -237,14 +263,21 @@ export class FfmpegTranscoder implements Transcoder {
     return new ReadableStream<MediaFrame>({
       pull: async (controller) => {
         while (true) {
-          let chunk: ReadableStreamReadResult<Uint8Array>;
+          let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
           try {
-            chunk = await stdout.read();
+            chunk = await stdout.read(scratch);
           } catch {
-            chunk = { done: true } as ReadableStreamReadResult<Uint8Array>;
+            chunk = { done: true } as ReadableStreamReadResult<
+              Uint8Array<ArrayBuffer>
+            >;
           }
           if (chunk.done) {
             const status = await finish();
+            if (status.success && bypass) {
+              const rest: MediaFrame[] = [];
+              bypass.drain(rest);
+              for (const frame of rest) controller.enqueue(frame);
+            }
             if (!status.success && !killed) {
               const why = this.#progress.errors.at(-1) ?? "no error output";
               controller.error(
@@ -258,9 +291,11 @@ export class FfmpegTranscoder implements Transcoder {
             } else controller.close();
             return;
           }
+          const got = chunk.value;
+          scratch = new Uint8Array(got.buffer); // transferred back: reuse
           let frames: MediaFrame[];
           try {
-            frames = reader.push(chunk.value);
+            frames = reader.push(got.slice());
           } catch (error) {
             kill();
             await finish();
@@ -269,6 +304,11 @@ export class FfmpegTranscoder implements Transcoder {
           }
           if (frames.length > 0) {
             feeder.armTimeBound();
+            if (bypass) {
+              const merged: MediaFrame[] = [];
+              for (const frame of frames) bypass.merge(frame, merged);
+              frames = merged;
+            }
             for (const frame of frames) controller.enqueue(frame);
             return;
           }
