@@ -3,7 +3,9 @@
 // 10 s range of one file downloads as an MP4 ffprobe reads as ~10 s, a range
 // spanning both files downloads as one MP4 (ffmpeg decodes it without
 // error) whose duration is the recorded media in the range, and the VOD
-// playlist of the range plays in ffmpeg (byte ranges of the files).
+// playlist of the range plays in ffmpeg (byte ranges of the files); with
+// --hls-retention 3s the ended stream's live HLS folder is deleted and its
+// playlist answers 404.
 import assert from "node:assert/strict";
 import { missing, run, spawnLogged, tempDir } from "../../../_tools.ts";
 
@@ -97,6 +99,8 @@ Deno.test({
     "0",
     "--hls-dir",
     `${dir.path}/hls`,
+    "--hls-retention",
+    "3s",
     "--record",
     `${dir.path}/rec`,
   ], dir.path);
@@ -188,10 +192,33 @@ Deno.test({
     );
     await del.body?.cancel();
     assert.ok(del.status === 401 || del.status === 403, String(del.status));
+
+    // --hls-retention 3s: the ended stream's HLS folder is deleted 3 s after
+    // its last write and its playlist is no longer served.
+    const until = Date.now() + 15_000;
+    let status = 0;
+    let files: string[] = [];
+    do {
+      await new Promise((r) => setTimeout(r, 500));
+      const res = await fetch(`${base}/live/cam/index.m3u8`);
+      await res.body?.cancel();
+      status = res.status;
+      files = [];
+      try {
+        for await (const e of Deno.readDir(`${dir.path}/hls/live/cam`)) {
+          files.push(e.name);
+        }
+      } catch { /* the folder itself may go */ }
+    } while ((status !== 404 || files.length > 0) && Date.now() < until);
+    assert.equal(status, 404);
+    assert.deepEqual(files, []);
+    // recordings are not touched by the HLS retention
+    assert.equal(
+      (await (await fetch(`${base}/api/v1/recordings`)).json())
+        .recordings[0].spans,
+      2,
+    );
   } finally {
-    const status = await origin.stop();
-    if (!status.success && status.signal !== "SIGINT") {
-      console.error(origin.err);
-    }
+    await origin.stop();
   }
 });
