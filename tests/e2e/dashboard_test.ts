@@ -191,7 +191,7 @@ Deno.test({
         ).catch((error) => {
           throw new Error(`${error.message}; shown: ${shown.join(", ")}`);
         });
-        await page.waitForTimeout(width === 1280 ? 8_000 : 2_500);
+        await page.waitForTimeout(width === 1280 ? 14_000 : 2_500);
         await page.evaluate(() => {
           // The first card's URL list open, as an operator would have it.
           // deno-lint-ignore no-explicit-any

@@ -126,8 +126,10 @@ function renderServer(server, streams, legacyRefused) {
 
 // ---- URLs of a stream, from server.endpoints (or this page's origin)
 function hostOf(endpoint) {
-  // A wildcard bind is not an address a client can use: this page's host is.
-  return endpoint.replace(/\/\/(0\.0\.0\.0|\[::\]|::)(?=[:/]|$)/, "//" + location.hostname);
+  // A wildcard bind (reported as localhost by the CLI) is not an address a
+  // client elsewhere can use: the host this page was loaded from is.
+  // (location.hostname keeps an IPv6 address's brackets.)
+  return endpoint.replace(/\/\/(0\.0\.0\.0|\[::\]|::|localhost)(?=[:/]|$)/, "//" + location.hostname);
 }
 function streamUrls(s, server) {
   const ep = (server && server.endpoints) || { http: location.origin, webrtc: false };
@@ -144,8 +146,9 @@ function streamUrls(s, server) {
   if (ep.rtsp) add("publish", "RTSP", hostOf(ep.rtsp) + path);
   if (ep.rtsps) add("publish", "RTSPS", hostOf(ep.rtsps) + path);
   if (ep.webrtc) add("publish", "WHIP", web + path + "/whip");
-  add("play", "HLS · LL-HLS", withToken(web + path + "/index.m3u8"));
-  if (s.derived && s.derived.length) add("play", "HLS (ABR)", withToken(web + path + "/master.m3u8"));
+  // With an ABR ladder (renditions app/name~480p…) index.m3u8 is the multivariant playlist.
+  const abr = (s.derived || []).some((d) => /~\d+p$/.test(d));
+  add("play", abr ? "HLS · LL-HLS · ABR" : "HLS · LL-HLS", withToken(web + path + "/index.m3u8"));
   add("play", "HTTP-FLV", withToken(web + path + ".flv"));
   add("play", "WS-FLV", withToken(ws + path + ".flv"));
   if (ep.rtmp) add("play", "RTMP", hostOf(ep.rtmp) + path);
@@ -220,8 +223,6 @@ function createCard(s) {
   root.append(thumb, body);
   const card = { root, img, ph, live, pub, meta, viewers, urls, fBitrate, fViewers, urlSig: "",
     thumbAt: 0, hist: { bitrate: [], viewers: [] } };
-  img.addEventListener("load", () => { img.hidden = false; ph.hidden = true; });
-  img.addEventListener("error", () => { img.hidden = true; ph.hidden = false; });
   return card;
 }
 function updateCard(card, s, server) {
@@ -245,13 +246,31 @@ function updateCard(card, s, server) {
   if (names.length === 0) card.viewers.appendChild(el("span", "chip dim", "no viewers"));
   for (const p of names) card.viewers.appendChild(el("span", "chip", p + " " + by[p]));
   renderUrls(card, s, server);
-  // The transcoder's thumbnail (404/503 without it: the placeholder stays).
+}
+// The transcoder's thumbnails (404/503 without one: the placeholder stays),
+// one request per poll, for the card that waited longest: the server makes
+// a few at a time, and synchronized requests would starve the same cards.
+function nextThumbnail() {
   const now = Date.now();
-  if (now - card.thumbAt > 10000) {
-    card.thumbAt = now;
-    const url = withToken(streamPath(s.key) + "/thumbnail.jpg");
-    card.img.src = url + (url.includes("?") ? "&" : "?") + "t=" + now;
+  let pick = null;
+  for (const [key, card] of cards) {
+    const due = card.thumbAt + (card.img.hidden ? 4000 : 10000);
+    if (card.thumbLoading) continue;
+    if (now >= due && (pick === null || card.thumbAt < pick[1].thumbAt)) pick = [key, card];
   }
+  if (pick === null) return;
+  const [key, card] = pick;
+  card.thumbAt = now;
+  const url = withToken(streamPath(key) + "/thumbnail.jpg");
+  // Loaded aside first: a failed refresh keeps the last good picture.
+  const probe = new Image();
+  card.thumbLoading = true;
+  probe.onload = () => {
+    card.thumbLoading = false;
+    card.img.src = probe.src; card.img.hidden = false; card.ph.hidden = true;
+  };
+  probe.onerror = () => { card.thumbLoading = false; };
+  probe.src = url + (url.includes("?") ? "&" : "?") + "t=" + now;
 }
 function renderStreams(streams, server) {
   const list = document.getElementById("streams");
@@ -264,6 +283,7 @@ function renderStreams(streams, server) {
     updateCard(card, s, server);
   }
   for (const [key, card] of cards) if (!seen.has(key)) { card.root.remove(); cards.delete(key); }
+  nextThumbnail();
   document.getElementById("empty").hidden = streams.length > 0;
 }
 

@@ -50,7 +50,6 @@ Deno.test({
             `rtsp://${h}:8554/live/cam`,
             `http://${host}/live/cam/whip`,
             `http://${host}/live/cam/index.m3u8`,
-            `http://${host}/live/cam/master.m3u8`,
             `http://${host}/live/cam.flv`,
             `ws://${host}/live/cam.flv`,
             `srt://${h}:8890?streamid=read:live/cam`,
