@@ -30,6 +30,8 @@ export interface OriginOptions {
   pulls: { url: string; key: string }[];
   /** Pull the cameras only while someone watches (`--pull-on-demand`). */
   pullOnDemand: boolean;
+  /** Streams pushed to SRT listeners in caller mode (`--push APP/NAME=srt://…`, repeatable). */
+  pushes: { key: string; url: string }[];
   /**
    * SRT ingest/read address (UDP), or null when SRT is off. Default: port
    * 8890 on `--rtmp`'s interface (0.0.0.0 when RTMP is off); an ephemeral
@@ -184,10 +186,14 @@ WebRTC (WHIP ingest and WHEP playback on the HTTP port: POST /live/<name>/whip|w
                             the UDP port); default: the bound address, or every local
                             IPv4 address when bound to 0.0.0.0. No STUN lookups.
 
-Camera pull (RTSP):
+Camera pull (RTSP) and SRT caller mode:
   --pull URL=APP/NAME       pull rtsp://user:pass@camera/path into APP/NAME (repeatable;
-                            UDP, TCP when UDP is silent; reconnects with backoff)
-  --pull-on-demand          pull only while someone watches (released 10 s after the last)
+                            UDP, TCP when UDP is silent; reconnects with backoff), or an
+                            SRT listener's srt://HOST:PORT?streamid=…[&passphrase=…]
+  --pull-on-demand          pull cameras only while someone watches (released 10 s after
+                            the last; SRT pulls stay on)
+  --push APP/NAME=URL       push APP/NAME to an SRT listener, srt://HOST:PORT?streamid=…
+                            (repeatable; while the stream is live, retried every second)
 
 Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
   --abr LADDER              ABR renditions of every stream, e.g. 720p,480p@800k,360p
@@ -321,6 +327,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         rtsps: { type: "string" },
         pull: { type: "string", multiple: true },
         "pull-on-demand": { type: "boolean" },
+        push: { type: "string", multiple: true },
         srt: { type: "string" },
         "srt-passphrase": { type: "string" },
         http: { type: "string" },
@@ -458,6 +465,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       : parseListenAddress(v.rtsps, "--rtsps"),
     pulls: (v.pull ?? []).map(parsePull),
     pullOnDemand: v["pull-on-demand"] ?? false,
+    pushes: (v.push ?? []).map(parsePush),
     srt: v.srt === "off"
       ? null
       : v.srt !== undefined
@@ -568,9 +576,9 @@ export function parsePull(value: string): { url: string; key: string } {
   const eq = value.lastIndexOf("=");
   const url = eq < 0 ? "" : value.slice(0, eq);
   const key = eq < 0 ? "" : value.slice(eq + 1);
-  if (!/^rtsps?:\/\/[^/]+/.test(url)) {
+  if (!/^(rtsps?:\/\/[^/]+|srt:\/\/[^/?]+:\d+)/.test(url)) {
     throw new UsageError(
-      `Cannot use --pull ${value}: expected rtsp://[user:pass@]camera/path=app/name`,
+      `Cannot use --pull ${value}: expected rtsp://[user:pass@]camera/path=app/name or srt://host:port?streamid=…=app/name`,
     );
   }
   if (!/^[A-Za-z0-9._~-]+\/[A-Za-z0-9._~-]+$/.test(key)) {
@@ -579,6 +587,36 @@ export function parsePull(value: string): { url: string; key: string } {
     );
   }
   return { url, key };
+}
+
+/**
+ * Parse one `--push app/name=srt://host:port?streamid=…` (the key is before
+ * the first `=`).
+ *
+ * @throws {UsageError} for a bad key or a URL that is not srt://host:port
+ * @example
+ * ```ts
+ * import { parsePush } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parsePush("live/cam=srt://10.0.0.2:8890?streamid=publish:live/cam"),
+ *   { key: "live/cam", url: "srt://10.0.0.2:8890?streamid=publish:live/cam" });
+ * ```
+ */
+export function parsePush(value: string): { key: string; url: string } {
+  const eq = value.indexOf("=");
+  const key = eq < 0 ? "" : value.slice(0, eq);
+  const url = eq < 0 ? "" : value.slice(eq + 1);
+  if (!/^[A-Za-z0-9._~-]+\/[A-Za-z0-9._~-]+$/.test(key)) {
+    throw new UsageError(
+      `Cannot use --push ${value}: "${key}" is not an app/name stream key`,
+    );
+  }
+  if (!/^srt:\/\/[^/?]+:\d+/.test(url)) {
+    throw new UsageError(
+      `Cannot use --push ${value}: expected app/name=srt://host:port?streamid=…`,
+    );
+  }
+  return { key, url };
 }
 
 /** WebRTC's default: port 8189 on --http's interface, ephemeral when --http is. */

@@ -25,7 +25,8 @@ import {
 import { FsStorage } from "../media/storage/mod.ts";
 import { RtmpHandler } from "../protocols/rtmp/mod.ts";
 import { RtspHandler } from "../protocols/rtsp/mod.ts";
-import { rtspBanner, startRtspPulls } from "./rtsp_pull.ts";
+import { rtspBanner, safeUrl, startRtspPulls } from "./rtsp_pull.ts";
+import { startSrtPushes } from "./srt_push.ts";
 import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
 import type { OriginOptions } from "./options.ts";
@@ -361,6 +362,7 @@ export async function startOrigin(
     controller.signal,
     log,
   );
+  const pushes = startSrtPushes(engine, options.pushes, controller.signal, log);
 
   const demo = options.demo
     ? (async () => {
@@ -405,6 +407,7 @@ export async function startOrigin(
     await cluster.close();
     await demo;
     await pulls;
+    await pushes;
     await transcode.close();
     await packaging.close();
     await recorder?.close();
@@ -442,6 +445,9 @@ export async function startOrigin(
       host,
     )
   ) log(line);
+  for (const p of options.pushes) {
+    log(`  push (SRT)     ${p.key} -> ${safeUrl(p.url)}`);
+  }
   if (rtspsAddr) {
     const base = `rtsps://${host(rtspsAddr.hostname)}:${rtspsAddr.port}`;
     log(`  publish (RTSPS) ${base}/live/<name>`);

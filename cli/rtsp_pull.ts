@@ -7,13 +7,15 @@
  * stream ends anyway (reaped while the camera is down, replaced), the pump
  * starts again after a second, until shutdown. On demand: one
  * {@linkcode RtspPullProvider} attached to the engine, so a camera is pulled
- * only while someone watches.
+ * only while someone watches. An `srt://` pull (an SRT listener's stream, in
+ * caller mode) is always on: an {@linkcode SrtSource}, restarted the same way.
  *
  * @module
  */
-import type { Engine } from "../mod.ts";
+import type { Engine, MediaSource } from "../mod.ts";
 import type { ListenAddress } from "./options.ts";
 import { RtspPullProvider, RtspPullSource } from "../protocols/rtsp/mod.ts";
+import { parseSrtUrl, SrtSource } from "../protocols/srt/mod.ts";
 
 /** One `--pull`. */
 export interface PullFlag {
@@ -23,9 +25,10 @@ export interface PullFlag {
   key: string;
 }
 
-/** A camera URL without its password, for logs. */
+/** A camera URL without its password (or SRT passphrase), for logs. */
 export function safeUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")
+    .replace(/([?&]passphrase=)[^&]*/, "$1***");
 }
 
 /**
@@ -45,25 +48,32 @@ export async function startRtspPulls(
   log: (line: string) => void,
 ): Promise<void> {
   if (pulls.length === 0) return;
-  if (onDemand) {
-    engine.attachOnDemand(new RtspPullProvider(pulls));
-    return;
+  const isSrt = (p: PullFlag) => p.url.startsWith("srt://");
+  if (onDemand && pulls.some((p) => !isSrt(p))) {
+    engine.attachOnDemand(
+      new RtspPullProvider(pulls.filter((p) => !isSrt(p))),
+    );
   }
-  await Promise.all(pulls.map(async ({ url, key }) => {
+  const alwaysOn = onDemand ? pulls.filter(isSrt) : pulls;
+  await Promise.all(alwaysOn.map(async ({ url, key }) => {
     while (!signal.aborted) {
-      const source = new RtspPullSource({
-        url,
-        onEvent: (e) => {
-          if (e.type === "fallback") log(`pull ${key}: UDP silent, using TCP`);
-          if (e.type === "disconnected") {
-            log(
-              `pull ${key}: ${
-                e.error instanceof Error ? e.error.message : "disconnected"
-              }; retry in ${e.retryInMs} ms`,
-            );
-          }
-        },
-      });
+      const source: MediaSource = url.startsWith("srt://")
+        ? new SrtSource(parseSrtUrl(url))
+        : new RtspPullSource({
+          url,
+          onEvent: (e) => {
+            if (e.type === "fallback") {
+              log(`pull ${key}: UDP silent, using TCP`);
+            }
+            if (e.type === "disconnected") {
+              log(
+                `pull ${key}: ${
+                  e.error instanceof Error ? e.error.message : "disconnected"
+                }; retry in ${e.retryInMs} ms`,
+              );
+            }
+          },
+        });
       try {
         await engine.pumpSource(key, source, { signal });
       } catch (error) {
@@ -110,7 +120,7 @@ export function rtspBanner(
   for (const p of pulls) {
     lines.push(
       `  pull           ${safeUrl(p.url)} -> ${p.key}${
-        onDemand ? " (on demand)" : ""
+        onDemand && !p.url.startsWith("srt://") ? " (on demand)" : ""
       }`,
     );
   }
