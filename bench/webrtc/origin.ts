@@ -1,17 +1,27 @@
 // The origin under test for bench/webrtc/run.ts, in its own process:
-// RTMP ingest + HTTP (WHIP/WHEP routes) + the WebRTC handler on 127.0.0.1.
-// Prints {"rtmp":…,"http":…,"udp":…} once listening, then every 2 s a
-// {"stats":…} line (sessions, feeds, mux counters, packets sent).
+// RTMP ingest + HTTP (WHIP/WHEP routes) + the WebRTC handler on 127.0.0.1,
+// with the transcoder's AAC → Opus bridge (one ffmpeg per stream, not per
+// viewer): WHEP of the RTMP stream `live/bench` plays `live/bench~opus`
+// (H.264 + Opus). Prints {"rtmp":…,"http":…,"udp":…} once listening, then
+// every 2 s a {"stats":…} line (sessions, mux counters, packets sent).
 import { Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
 import { WebRtcHandler } from "../../protocols/webrtc/mod.ts";
+import { TranscodeService } from "../../transcode/mod.ts";
+import { MpegTsDemuxer } from "../../media/mpegts/mod.ts";
 
 const engine = Engine.builder().build();
+const transcode = new TranscodeService({
+  host: engine,
+  createTsReader: () => new MpegTsDemuxer(),
+});
 const webrtc = new WebRtcHandler({
   udp: { hostname: "127.0.0.1", port: 0 },
   hosts: ["127.0.0.1"],
   maxSessions: 5_000,
+  connectTimeoutMs: 30_000,
+  ensureOpus: (key) => transcode.ensureAudio(key, "opus"),
 });
 const rtmp = new RtmpHandler({ hostname: "127.0.0.1", port: 0 });
 const http = new HttpHandler({
@@ -47,6 +57,7 @@ const timer = setInterval(() => {
         sent,
         retransmitted,
         mux: webrtc.mux?.stats,
+        closed: webrtc.recentCloseReasons,
       },
     }),
   );
@@ -54,6 +65,9 @@ const timer = setInterval(() => {
 Deno.addSignalListener("SIGTERM", async () => {
   clearInterval(timer);
   controller.abort();
-  await served;
+  await Promise.race([
+    Promise.all([served, transcode.close()]),
+    new Promise((r) => setTimeout(r, 5_000)),
+  ]);
   Deno.exit(0);
 });

@@ -1,11 +1,23 @@
-// WHEP load client for bench/webrtc/run.ts, in its own process: N werift
-// receivers of one stream (recvonly video + audio), each POSTing its offer
-// to the origin's WHEP endpoint. Prints a {"receivers":…} line every second:
-// connected peers, RTP packets received, packets lost (sequence gaps).
+// WHEP load client for bench/webrtc/run.ts, in its own process (run.ts
+// starts several): N werift receivers of one stream (recvonly video +
+// audio), each POSTing its offer to the origin's WHEP endpoint. werift does
+// ICE and the DTLS handshake (as a browser would); the media path is made
+// light so that the client is not the bottleneck: incoming SRTP datagrams
+// are counted from their clear RTP header (SSRC, sequence number) and NOT
+// decrypted, no jitter buffer, no NACKs (so "lost" is every sequence gap the
+// receiver saw, before any retransmission). Every 2 s each peer sends an
+// SRTCP receiver report (the origin drops viewers without RTCP).
+// Each peer's socket is a Deno.DatagramConn (run with --unstable-net):
+// werift's node:dgram sockets stalled their sends (STUN consent answers,
+// RTCP) under this receive load, and the origin dropped those viewers.
+// Prints a {"receivers":…} line every second.
+import { Buffer } from "node:buffer";
 import {
+  RTCDtlsTransport,
   RTCPeerConnection,
+  RtcpRrPacket,
   RTCRtpCodecParameters,
-  type RTCRtpTransceiver,
+  UdpTransport,
 } from "werift";
 
 const codecs = {
@@ -27,10 +39,120 @@ const codecs = {
   ],
 };
 
-const [url, nText] = Deno.args;
+const [url, nText, rampText] = Deno.args;
 const n = Number(nText ?? 10);
-const state = { connected: 0, failed: 0, packets: 0, lost: 0, refused: 0 };
+/** Offers per second while connecting (default 40). */
+const ramp = Number(rampText ?? 40);
+const state = {
+  connected: 0,
+  failed: 0,
+  packets: 0,
+  bytes: 0,
+  lost: 0,
+  refused: 0,
+  srtpProfiles: {} as Record<string, number>,
+};
 const peers: RTCPeerConnection[] = [];
+
+// The light media path (see the header).
+type Dtls = {
+  startSrtp(): void;
+  srtpStarted: boolean;
+  updateSrtpSession(): void;
+  sendRtcp(packets: unknown[]): Promise<void>;
+  dtls?: { srtp: { srtpProfile?: number } };
+  iceTransport: {
+    connection: { onData: { subscribe(fn: (d: Buffer) => void): unknown } };
+  };
+  state: string;
+};
+const proto = RTCDtlsTransport.prototype as unknown as Dtls;
+proto.startSrtp = function (this: Dtls) {
+  if (this.srtpStarted) return;
+  this.srtpStarted = true;
+  this.updateSrtpSession();
+  const profile = String(this.dtls?.srtp.srtpProfile);
+  state.srtpProfiles[profile] = (state.srtpProfiles[profile] ?? 0) + 1;
+  const lastSeq = new Map<number, number>();
+  this.iceTransport.connection.onData.subscribe((data: Buffer) => {
+    const b1 = data[1];
+    if (data.length < 12 || data[0]! < 128 || data[0]! > 191) return;
+    if (b1! >= 192 && b1! <= 223) return; // RTCP
+    state.packets++;
+    state.bytes += data.length;
+    const ssrc = data.readUInt32BE(8);
+    const seq = data.readUInt16BE(2);
+    const prev = lastSeq.get(ssrc);
+    if (prev !== undefined) {
+      const gap = (seq - prev - 1 + 65536) % 65536;
+      if (gap > 0 && gap < 1000) state.lost += gap;
+      if (gap >= 1000) return; // a late or repeated packet: keep the newest
+    }
+    lastSeq.set(ssrc, seq);
+  });
+  const rr = setInterval(() => {
+    if (this.state === "closed") {
+      clearInterval(rr);
+      return;
+    }
+    void this.sendRtcp([new RtcpRrPacket({ ssrc: 1, reports: [] })]).catch(
+      () => {},
+    );
+  }, 2_000);
+};
+
+type Addr = [string, number];
+const udp = UdpTransport as unknown as {
+  init(type: string, options?: unknown): Promise<unknown>;
+};
+const originalInit = udp.init.bind(UdpTransport);
+udp.init = (type, options) => {
+  if (type !== "udp4") return originalInit(type, options);
+  const conn = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "0.0.0.0",
+    port: 0,
+  });
+  const port = (conn.addr as Deno.NetAddr).port;
+  const t = {
+    type: "udp",
+    closed: false,
+    onData: (_d: Buffer, _a: Addr) => {},
+    send: (data: Uint8Array, addr?: Addr): Promise<void> => {
+      if (!t.closed && addr) {
+        conn.send(data, { transport: "udp", hostname: addr[0], port: addr[1] })
+          .catch(() => {});
+      }
+      return Promise.resolve();
+    },
+    close: (): Promise<void> => {
+      if (!t.closed) {
+        t.closed = true;
+        conn.close();
+      }
+      return Promise.resolve();
+    },
+    address: { address: "0.0.0.0", port, family: "IPv4" },
+    addressFamily: 4,
+    host: "0.0.0.0",
+    port,
+  };
+  void (async () => {
+    while (!t.closed) {
+      try {
+        const [d, a] = await conn.receive();
+        const from = a as Deno.NetAddr;
+        t.onData(Buffer.from(d.buffer, d.byteOffset, d.byteLength), [
+          from.hostname,
+          from.port,
+        ]);
+      } catch {
+        if (t.closed) break;
+      }
+    }
+  })();
+  return Promise.resolve(t);
+};
 
 async function viewer(): Promise<void> {
   const pc = new RTCPeerConnection({
@@ -41,21 +163,6 @@ async function viewer(): Promise<void> {
   peers.push(pc);
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
-  const lastSeq = new Map<number, number>();
-  pc.onTransceiverAdded.subscribe(() => {});
-  const hook = (t: RTCRtpTransceiver) =>
-    t.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => {
-        state.packets++;
-        const prev = lastSeq.get(rtp.header.ssrc);
-        if (prev !== undefined) {
-          const gap = (rtp.header.sequenceNumber - prev - 1 + 65536) % 65536;
-          if (gap > 0 && gap < 1000) state.lost += gap;
-        }
-        lastSeq.set(rtp.header.ssrc, rtp.header.sequenceNumber);
-      });
-    });
-  for (const t of pc.getTransceivers()) hook(t);
   pc.connectionStateChange.subscribe((s) => {
     if (s === "connected") state.connected++;
     if (s === "failed") state.failed++;
@@ -78,12 +185,18 @@ const timer = setInterval(() => {
   // deno-lint-ignore no-console
   console.log(JSON.stringify({ receivers: state }));
 }, 1_000);
-for (let i = 0; i < n; i++) {
-  await viewer().catch(() => state.refused++);
-  if (i % 10 === 9) await new Promise((r) => setTimeout(r, 50));
-}
 Deno.addSignalListener("SIGTERM", async () => {
   clearInterval(timer);
-  await Promise.all(peers.map((p) => p.close().catch(() => {})));
+  await Promise.race([
+    Promise.all(peers.map((p) => p.close().catch(() => {}))),
+    new Promise((r) => setTimeout(r, 2_000)),
+  ]);
   Deno.exit(0);
 });
+const started = performance.now();
+for (let i = 0; i < n; i++) {
+  // Paced: offer i goes at i / ramp seconds, not waiting for the answers.
+  const due = started + (i * 1000) / ramp - performance.now();
+  if (due > 0) await new Promise((r) => setTimeout(r, due));
+  void viewer().catch(() => state.refused++);
+}

@@ -27,6 +27,8 @@ import type { SdpCodec } from "./sdp_offer.ts";
 import type { MuxedTransport, UdpMux } from "./udp_mux.ts";
 
 const MUX = Symbol("arcly.webrtc.mux");
+/** werift's SRTP profile numbers, ours first: AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM. */
+const SRTP_PREFERENCE = [1, 7] as const;
 
 interface MuxSlot {
   transport: MuxedTransport | undefined;
@@ -155,6 +157,15 @@ async function answerOnce(
           value: ssrc,
           writable: true,
         });
+      }
+    }
+    // Prefer AES_CM_128_HMAC_SHA1_80 over werift's default AEAD_AES_128_GCM:
+    // the WHEP send path has its own batch transform for it (srtp_protect.ts),
+    // which costs less per packet than a node:crypto GCM cipher per packet.
+    for (const t of pc.getTransceivers()) {
+      const dtls = t.dtlsTransport as unknown as { srtpProfiles?: number[] };
+      if (dtls && Array.isArray(dtls.srtpProfiles)) {
+        dtls.srtpProfiles = [...SRTP_PREFERENCE];
       }
     }
     const answer = await pc.createAnswer();

@@ -15,16 +15,25 @@
  *   unauthenticated datagrams never steer traffic;
  * - anything else is dropped and counted (`stats.dropped`).
  *
+ * Sending: at most `SEND_WINDOW` datagrams are in flight on the socket;
+ * the rest wait in a FIFO of at most `maxSendQueue` datagrams (past it a
+ * datagram is dropped and counted in `stats.sendDropped`, as a full socket
+ * buffer would). Deno's socket send is an async op per datagram: thousands
+ * of concurrent ones cost several times more CPU each than a small window,
+ * and with `node:dgram` they stall. With `--unstable-net` the socket is a
+ * `Deno.DatagramConn` (cheaper per send than `node:dgram`), else
+ * `node:dgram`.
+ *
  * Memory is bounded by the sessions: each transport holds at most
  * `maxAddressesPerSession` remote addresses, and closing a transport removes
- * its routes.
+ * its routes; the send FIFO by `maxSendQueue`.
  *
  * @module
  */
-import dgram from "node:dgram";
 import { StreamError } from "../../media/stream_error.ts";
 import { classifyDatagram, stunBindingUsername } from "./stun_username.ts";
 import { DtlsRetransmitFilter } from "./dtls_retransmit.ts";
+import { bindRawSocket, type RawSocket } from "./_raw_socket.ts";
 
 /** A `[host, port]` pair, as werift passes addresses.
  *
@@ -51,6 +60,8 @@ export interface UdpMuxOptions {
   port?: number;
   /** Remote addresses one session may use (default 8). */
   maxAddressesPerSession?: number;
+  /** Datagrams waiting to be sent, at most (default 16 384). */
+  maxSendQueue?: number;
 }
 
 /** Counters of a {@linkcode UdpMux}.
@@ -58,7 +69,7 @@ export interface UdpMuxOptions {
  * @example
  * ```ts
  * import type { UdpMuxStats } from "@arcly/stream/webrtc";
- * const stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0, dtlsDuplicates: 0 };
+ * const stats: UdpMuxStats = { received: 0, routed: 0, dropped: 0, sent: 0, sendDropped: 0, dtlsDuplicates: 0 };
  * ```
  */
 export interface UdpMuxStats {
@@ -70,6 +81,8 @@ export interface UdpMuxStats {
   dropped: number;
   /** Datagrams sent. */
   sent: number;
+  /** Datagrams dropped because the send FIFO was full. */
+  sendDropped: number;
   /** Early DTLS flight retransmissions dropped (see `DtlsRetransmitFilter`). */
   dtlsDuplicates: number;
 }
@@ -155,8 +168,7 @@ export class MuxedTransport {
  * @example Bind on a free port and count a garbage datagram
  * ```ts
  * import { UdpMux } from "@arcly/stream/webrtc";
- * import dgram from "node:dgram";
- * import assert from "node:assert/strict";
+ *  * import assert from "node:assert/strict";
  *
  * const mux = await UdpMux.bind({ hostname: "127.0.0.1", port: 0 });
  * const client = dgram.createSocket("udp4");
@@ -168,7 +180,7 @@ export class MuxedTransport {
  * ```
  */
 export class UdpMux {
-  readonly #socket: dgram.Socket;
+  readonly #socket: RawSocket;
   readonly #byUfrag = new Map<string, MuxedTransport>();
   readonly #byAddress = new Map<string, MuxedTransport>();
   readonly #maxAddresses: number;
@@ -180,17 +192,44 @@ export class UdpMux {
     routed: 0,
     dropped: 0,
     sent: 0,
+    sendDropped: 0,
     dtlsDuplicates: 0,
   };
+  readonly #queue: (Uint8Array | UdpAddress)[] = [];
+  #queueHead = 0;
+  #inFlight = 0;
+  readonly #maxQueue: number;
+  readonly #sent = () => {
+    this.#inFlight--;
+    if (this.#queueHead < this.#queue.length) {
+      const data = this.#queue[this.#queueHead] as Uint8Array;
+      const addr = this.#queue[this.#queueHead + 1] as UdpAddress;
+      this.#queue[this.#queueHead] =
+        this.#queue[this.#queueHead + 1] =
+          undefined as unknown as Uint8Array;
+      this.#queueHead += 2;
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#queueHead = 0;
+      } else if (this.#queueHead > 4096) {
+        this.#queue.splice(0, this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#transmit(data, addr);
+    }
+  };
 
-  private constructor(socket: dgram.Socket, hostname: string, max: number) {
+  private constructor(
+    socket: RawSocket,
+    hostname: string,
+    max: number,
+    maxQueue: number,
+  ) {
     this.#socket = socket;
     this.#hostname = hostname;
     this.#maxAddresses = max;
-    socket.on("message", (data: Uint8Array, info: dgram.RemoteInfo) => {
-      this.#receive(data, info.address, info.port);
-    });
-    socket.on("error", () => {/* per-datagram errors (ICMP) are not fatal */});
+    this.#maxQueue = maxQueue;
+    socket.onMessage = (data, host, port) => this.#receive(data, host, port);
   }
 
   /** Bind the shared socket. Throws `StreamError` `InvalidInput` on bad options. */
@@ -204,16 +243,14 @@ export class UdpMux {
         `Cannot bind WebRTC UDP: port ${port} is not 0..65535`,
       );
     }
-    const socket = dgram.createSocket({ type: "udp4" });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind({ port, address: hostname }, () => {
-        socket.off("error", reject);
-        resolve();
-      });
-    });
-    const mux = new UdpMux(socket, hostname, max);
-    mux.#port = socket.address().port;
+    const socket = await bindRawSocket(hostname, port);
+    const mux = new UdpMux(
+      socket,
+      hostname,
+      max,
+      options.maxSendQueue ?? 16_384,
+    );
+    mux.#port = socket.port;
     return mux;
   }
 
@@ -263,13 +300,9 @@ export class UdpMux {
 
   /** Close the socket (sessions should be closed first). */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      try {
-        this.#socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    return this.#socket.close();
   }
 
   #receive(data: Uint8Array, host: string, port: number): void {
@@ -327,11 +360,18 @@ export class UdpMux {
   /** @internal */
   _send(data: Uint8Array, addr: UdpAddress): void {
     this.stats.sent++;
-    try {
-      this.#socket.send(data, addr[1], addr[0]);
-    } catch {
-      // socket closed during shutdown
+    if (this.#inFlight < SEND_WINDOW) {
+      this.#transmit(data, addr);
+    } else if (this.#queue.length - this.#queueHead >= this.#maxQueue * 2) {
+      this.stats.sendDropped++;
+    } else {
+      this.#queue.push(data, addr);
     }
+  }
+
+  #transmit(data: Uint8Array, addr: UdpAddress): void {
+    this.#inFlight++;
+    this.#socket.send(data, addr, this.#sent);
   }
 
   /** @internal Remove the routes of a closed transport. */
@@ -342,3 +382,6 @@ export class UdpMux {
     owned.clear();
   }
 }
+
+/** Datagrams in flight on the socket at once. */
+const SEND_WINDOW = 16;

@@ -4,7 +4,9 @@
  *
  * Data path: the feed hands the shared RTP packets; this session only
  * SRTP-protects and sends them (payload type rewritten to the negotiated
- * one). Until DTLS is up, delivered packets are dropped except the latest
+ * one): with AES_CM_128_HMAC_SHA1_80 (preferred in the answer) through our
+ * batch transform straight to the shared socket, otherwise through werift
+ * (see `_srtp_send.ts`). Until DTLS is up, delivered packets are dropped except the latest
  * keyframe run, which is replayed once connected (first picture at once).
  * NACKs are answered from the feed's per-stream history; PLIs are counted
  * (a relayed source cannot produce a keyframe on demand) and forwarded to
@@ -19,7 +21,12 @@
 import type { Clock } from "../../src/mod.ts";
 import type { FeedPacket, FeedViewer, StreamRtpFeed } from "./stream_feed.ts";
 import type { Peer } from "./_werift_peer.ts";
-import { sendShared, type SrtpSender } from "./_srtp_send.ts";
+import {
+  type BatchSender,
+  directSender,
+  sendShared,
+  type SrtpSender,
+} from "./_srtp_send.ts";
 
 /** Options of a {@linkcode WhepSession}. */
 export interface WhepSessionOptions {
@@ -44,6 +51,8 @@ export interface WhepSessionStats {
   /** NACKed packets not resent: over the per-viewer retransmission budget. */
   retransmitsLimited: number;
   plis: number;
+  /** 1 when packets go through our SRTP transform, 0 through werift's. */
+  srtpDirect: number;
 }
 
 /** Retransmissions per viewer per second, at most. */
@@ -66,9 +75,11 @@ export class WhepSession implements FeedViewer {
     retransmitted: 0,
     retransmitsLimited: 0,
     plis: 0,
+    srtpDirect: 0,
   };
   readonly #o: WhepSessionOptions;
   #dtls: SrtpSender | undefined;
+  #direct: BatchSender | undefined;
   #closed = false;
   #lastRtcpAt = 0;
   #cancelTimer: (() => void) | undefined;
@@ -124,6 +135,8 @@ export class WhepSession implements FeedViewer {
       return;
     }
     this.#dtls = dtls;
+    this.#direct = directSender(dtls);
+    this.stats.srtpDirect = this.#direct ? 1 : 0;
     this.#connectedAt = this.#o.clock.now();
     this.#lastRtcpAt = this.#connectedAt;
     dtls.onRtcp.subscribe((p) => this.#rtcp(p));
@@ -179,7 +192,8 @@ export class WhepSession implements FeedViewer {
   #send(packet: FeedPacket): void {
     const pt = this.#o.payloadTypes[packet.kind];
     if (pt === undefined || !this.#dtls) return;
-    sendShared(this.#dtls, packet.bytes, pt);
+    if (this.#direct) this.#direct([packet.bytes], [pt]);
+    else sendShared(this.#dtls, packet.bytes, pt);
     this.stats.packetsSent++;
   }
 
@@ -190,7 +204,22 @@ export class WhepSession implements FeedViewer {
       this.stats.packetsDroppedBeforeConnect += packets.length;
       return;
     }
-    for (const p of packets) this.#send(p);
+    if (!this.#direct) {
+      for (const p of packets) this.#send(p);
+      return;
+    }
+    // One batch per delivery (a frame's packets): one keystream pass.
+    const bytes: Uint8Array[] = [];
+    const pts: number[] = [];
+    for (const p of packets) {
+      const pt = this.#o.payloadTypes[p.kind];
+      if (pt === undefined) continue;
+      bytes.push(p.bytes);
+      pts.push(pt);
+    }
+    if (bytes.length === 0) return;
+    this.#direct(bytes, pts);
+    this.stats.packetsSent += bytes.length;
   }
 
   /** From the feed: the stream ended. */

@@ -66,6 +66,10 @@ Deno.test({
         }`,
       );
       assert.ok(state.framesDecoded > 30, JSON.stringify(state));
+      // Chromium offers both SRTP profiles; we pick AES_CM_128_HMAC_SHA1_80
+      // and send through our own transform (srtp_protect.ts), not werift's.
+      const [session] = origin.webrtc.sessions();
+      assert.equal(session?.stats.srtpDirect, 1, JSON.stringify(session));
       // deno-lint-ignore no-console
       console.log(
         `WHEP viewer: ${JSON.stringify(state)}; stats ${

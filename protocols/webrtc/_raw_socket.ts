@@ -1,0 +1,113 @@
+/**
+ * The socket under {@linkcode UdpMux}: a `Deno.DatagramConn` when the
+ * runtime has it (`--unstable-net`; cheaper per send), else `node:dgram`.
+ * Received datagrams are handed on as `Buffer` views (werift reads them
+ * with Buffer methods), never copied.
+ *
+ * @module
+ */
+import dgram from "node:dgram";
+import { Buffer } from "node:buffer";
+
+/** A `[host, port]` pair. */
+type UdpAddress = [string, number];
+
+/** The socket under the mux: node:dgram or Deno.DatagramConn. */
+export interface RawSocket {
+  readonly port: number;
+  onMessage: (data: Uint8Array, host: string, port: number) => void;
+  /** Send; `done` is called once, sent or failed. */
+  send(data: Uint8Array, addr: UdpAddress, done: () => void): void;
+  close(): Promise<void>;
+}
+
+type ListenDatagram = (options: {
+  transport: "udp";
+  hostname: string;
+  port: number;
+}) => {
+  addr: { port?: number };
+  send(data: Uint8Array, addr: object): Promise<number>;
+  receive(): Promise<[Uint8Array, { hostname?: string; port?: number }]>;
+  close(): void;
+};
+
+/** Bind `hostname:port` (0 picks a port). */
+export async function bindRawSocket(
+  hostname: string,
+  port: number,
+): Promise<RawSocket> {
+  const listen = (Deno as unknown as { listenDatagram?: ListenDatagram })
+    .listenDatagram;
+  if (typeof listen === "function") {
+    const conn = listen({ transport: "udp", hostname, port });
+    const raw: RawSocket = {
+      port: conn.addr.port ?? port,
+      onMessage: () => {},
+      send(data, addr, done) {
+        conn.send(data, { transport: "udp", hostname: addr[0], port: addr[1] })
+          .then(done, done);
+      },
+      close() {
+        closed = true;
+        try {
+          conn.close();
+        } catch { /* closed */ }
+        return loop;
+      },
+    };
+    let closed = false;
+    const loop = (async () => {
+      while (!closed) {
+        let got: [Uint8Array, { hostname?: string; port?: number }];
+        try {
+          got = await conn.receive();
+        } catch {
+          if (closed) break;
+          continue; // per-datagram errors (ICMP) are not fatal
+        }
+        const [data, from] = got;
+        // werift reads datagrams with Buffer methods: a view, no copy.
+        raw.onMessage(
+          Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+          from.hostname ?? "",
+          from.port ?? 0,
+        );
+      }
+    })();
+    return raw;
+  }
+  const socket = dgram.createSocket({ type: "udp4" });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind({ port, address: hostname }, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  const raw: RawSocket = {
+    port: socket.address().port,
+    onMessage: () => {},
+    send(data, addr, done) {
+      try {
+        socket.send(data, addr[1], addr[0], () => done());
+      } catch {
+        done(); // socket closed during shutdown
+      }
+    },
+    close() {
+      return new Promise((resolve) => {
+        try {
+          socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+    },
+  };
+  socket.on("message", (data: Uint8Array, info: dgram.RemoteInfo) => {
+    raw.onMessage(data, info.address, info.port);
+  });
+  socket.on("error", () => {/* per-datagram errors (ICMP) are not fatal */});
+  return raw;
+}
