@@ -14,7 +14,7 @@
 // without transcoders (the same frames, one plain viewer of the source per
 // would-be rendition, so subscription costs are alike), the measured run.
 // Each rendition's ffmpeg CPU is read from /proc/<pid>/stat (utime+stime)
-// just before its source ends; our CPU from /proc/self/task/*/stat per thread
+// just before its source ends (after a 1.5 s catch-up); our CPU from /proc/<our pid>/task/*/stat per thread
 // (so the main JS thread, Deno's I/O threads and V8's GC helpers show apart).
 // Piping = measured run − baseline; a fourth run puts the same piping around
 // an ffmpeg that only copies the video (`-c:v copy`: next to no CPU, never
@@ -44,24 +44,30 @@ function cpuOfStat(stat: string): { comm: string; ms: number } {
 }
 
 async function procCpuMs(pid: number): Promise<number | undefined> {
-  try {
-    return cpuOfStat(await Deno.readTextFile(`/proc/${pid}/stat`)).ms;
-  } catch {
-    return undefined;
-  }
+  const r = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/stat`],
+    stderr: "null",
+  }).output();
+  const stat = new TextDecoder().decode(r.stdout);
+  return r.success && stat.includes(")") ? cpuOfStat(stat).ms : undefined;
 }
 
-/** CPU ms of this process's threads, by thread name (`deno`, `tokio-…`, `V8 …`). */
-function threadCpu(): Map<string, number> {
+/**
+ * CPU ms of this process's threads, by thread name (`deno`, `tokio-…`,
+ * `V8 …`), read with `cat` (Deno asks for --allow-all to read its own
+ * /proc entry; a child process reading it needs only --allow-run).
+ */
+async function threadCpu(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const entry of Deno.readDirSync("/proc/self/task")) {
-    try {
-      const { comm, ms } = cpuOfStat(
-        Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`),
-      );
-      const name = comm.replace(/[-#]?\d+$/, "");
-      out.set(name, (out.get(name) ?? 0) + ms);
-    } catch { /* the thread ended */ }
+  const r = await new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${Deno.pid}/task/*/stat`],
+    stderr: "null",
+  }).output();
+  for (const line of new TextDecoder().decode(r.stdout).split("\n")) {
+    if (!line.includes(")")) continue;
+    const { comm, ms } = cpuOfStat(line);
+    const name = comm.replace(/[-#]?\d+$/, "");
+    out.set(name, (out.get(name) ?? 0) + ms);
   }
   return out;
 }
@@ -158,12 +164,11 @@ async function runOnce(
     if (e.key.includes("~")) watch(e.key);
   });
   const ffmpegCpu = new Map<string, number>();
-  const cpu0 = threadCpu();
+  const cpu0 = await threadCpu();
   const handle = engine.startPublish("live/cam");
   if (!transcode) { for (let i = 0; i < rungs.length; i++) watch("live/cam"); }
   t0 = performance.now();
   const first = frames.find((f) => !f.config)!.dts;
-  const last = frames.at(-1)!.dts;
   for (const frame of frames) {
     const due = frame.dts - first - (performance.now() - t0);
     if (!frame.config && due > 2) await new Promise((r) => setTimeout(r, due));
@@ -171,15 +176,10 @@ async function runOnce(
       publishedAt.set(frame.pts, performance.now());
     }
     handle.publishFrame(frame);
-    if (service && frame.dts > last - 200) {
-      for (const s of service.list()) {
-        if (s.pid !== undefined) {
-          const ms = await procCpuMs(s.pid);
-          if (ms !== undefined) ffmpegCpu.set(s.key, ms);
-        }
-      }
-    }
   }
+  // Let the renditions catch up before the source ends.
+  await new Promise((r) => setTimeout(r, 1500));
+  const cpu = minus(await threadCpu(), cpu0);
   const fps = new Map<string, number>();
   const encoded = new Map<string, number>();
   let dropped = 0, restarts = 0, framesOut = 0;
@@ -189,10 +189,9 @@ async function runOnce(
     framesOut += s.framesOut;
     dropped += s.droppedFrames;
     restarts += s.restarts;
+    const ms = s.pid === undefined ? undefined : await procCpuMs(s.pid);
+    if (ms !== undefined) ffmpegCpu.set(s.key, ms);
   }
-  // Let the renditions catch up before the source ends.
-  await new Promise((r) => setTimeout(r, 1500));
-  const cpu = minus(threadCpu(), cpu0);
   engine.endPublish("live/cam");
   await service?.close();
   off();
