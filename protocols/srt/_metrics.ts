@@ -11,7 +11,7 @@
  */
 import type { SrtConnectionStats } from "./connection_types.ts";
 import { SrtRejectReason } from "./handshake_constants.ts";
-import type { SrtMetricSample } from "./server_options.ts";
+import type { MetricSample } from "../../src/contracts.ts";
 
 /** Summed connection counters. */
 export interface SrtTotals {
@@ -88,20 +88,20 @@ export function srtSamples(
   t: SrtTotals,
   c: SrtListenerCounts,
   rejects: ReadonlyMap<string, number>,
-): SrtMetricSample[] {
+): MetricSample[] {
   const counter = (
     name: string,
     help: string,
     value: number,
     labels?: Record<string, string>,
-  ): SrtMetricSample => ({
+  ): MetricSample => ({
     name,
     help,
     type: "counter",
     value,
     ...(labels ? { labels } : {}),
   });
-  const samples: SrtMetricSample[] = [
+  const samples: MetricSample[] = [
     {
       name: "arcly_srt_sessions",
       help: "Open SRT connections by mode (publish, read).",

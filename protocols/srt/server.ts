@@ -20,7 +20,12 @@
  *
  * @module
  */
-import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
+import type {
+  MetricSample,
+  MetricsCollector,
+  ProtocolHandler,
+  StreamHost,
+} from "../../src/contracts.ts";
 import { type EgressSession, JoinedEgress } from "../../src/egress.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { SrtConnection } from "./connection.ts";
@@ -39,11 +44,7 @@ import { parseSrtStreamId, type SrtStreamRequest } from "./stream_id.ts";
 import { SrtTsFormat } from "./ts_format.ts";
 import { publisherSink, runReader } from "./_sessions.ts";
 import { openUdp, type UdpSocket } from "./_udp.ts";
-import type {
-  SrtHandlerOptions,
-  SrtHandlerStats,
-  SrtMetricSample,
-} from "./server_options.ts";
+import type { SrtHandlerOptions, SrtHandlerStats } from "./server_options.ts";
 import {
   addStats,
   rejectLabel,
@@ -52,11 +53,7 @@ import {
   zeroTotals,
 } from "./_metrics.ts";
 
-export type {
-  SrtHandlerOptions,
-  SrtHandlerStats,
-  SrtMetricSample,
-} from "./server_options.ts";
+export type { SrtHandlerOptions, SrtHandlerStats } from "./server_options.ts";
 
 interface Peer {
   conn: SrtConnection;
@@ -89,7 +86,7 @@ interface Known {
  * await served;
  * ```
  */
-export class SrtHandler implements ProtocolHandler {
+export class SrtHandler implements ProtocolHandler, MetricsCollector {
   /** "srt". */
   readonly name: string = "srt";
   #o: SrtHandlerOptions;
@@ -178,7 +175,7 @@ export class SrtHandler implements ProtocolHandler {
    * assert.equal(sample?.value, 0);
    * ```
    */
-  collectMetrics(): readonly SrtMetricSample[] {
+  collectMetrics(): readonly MetricSample[] {
     let publishers = 0;
     for (const p of this.#bySocket.values()) {
       if (p.mode === "publish") publishers++;

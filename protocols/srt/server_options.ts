@@ -77,29 +77,3 @@ export interface SrtHandlerStats {
   /** Data packets sent. */
   packetsSent: number;
 }
-
-/**
- * One metric sample of {@linkcode SrtHandler.collectMetrics} (structurally the
- * kernel's `MetricSample`: a Prometheus observer renders it at scrape time).
- *
- * @example
- * ```ts
- * import { SrtHandler } from "@arcly/stream/srt";
- * import assert from "node:assert/strict";
- * const sessions = new SrtHandler().collectMetrics()
- *   .filter((s) => s.name === "arcly_srt_sessions");
- * assert.deepEqual(sessions.map((s) => s.labels?.mode), ["publish", "read"]);
- * ```
- */
-export interface SrtMetricSample {
-  /** Metric name, `arcly_srt_…` (`_total` for counters). */
-  name: string;
-  /** One-line help text. */
-  help: string;
-  /** Counter (monotonic) or gauge. */
-  type: "counter" | "gauge";
-  /** Current value. */
-  value: number;
-  /** Labels (a bounded set of values). */
-  labels?: Readonly<Record<string, string>>;
-}

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { missing } from "../../_tools.ts";
 import {
+  type MetricSample,
   SrtClient,
-  type SrtMetricSample,
   SrtRejectReason,
 } from "../../../protocols/srt/mod.ts";
 import {
@@ -19,7 +19,7 @@ import {
 } from "./_srt_fixture.ts";
 
 function value(
-  samples: readonly SrtMetricSample[],
+  samples: readonly MetricSample[],
   name: string,
   labels: Record<string, string> = {},
 ): number {
