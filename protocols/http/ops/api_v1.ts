@@ -72,7 +72,17 @@ export interface ApiV1Options {
   recordings?: HttpRoutes;
 }
 
-/** The package version reported by default (deno.json's). */
+/**
+ * The package version `GET /api/v1/server` reports by default (deno.json's).
+ *
+ * @example
+ * ```ts
+ * import { API_V1_VERSION } from "@arcly/stream/http";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(API_V1_VERSION, /^\d+\.\d+\.\d+$/);
+ * ```
+ */
 export const API_V1_VERSION = "0.1.0";
 
 const ADMIN_METHODS = new Set(["DELETE", "POST", "PUT", "PATCH"]);
