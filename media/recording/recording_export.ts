@@ -16,7 +16,13 @@
  * resolution) cannot share its `moov`: the export stops before them and
  * says so in {@linkcode RecordingExport.truncated}.
  *
- * The playlist lists the files' fragments as byte ranges (`EXT-X-MAP` for
+ * FLV recordings take another path to the same result: each file's
+ * sequence headers configure an `Fmp4Muxer`, the file is read in 256 KiB
+ * windows from the keyframe at or before the start, demuxed by `FlvReader`,
+ * re-timed, and muxed one GOP (at least 2 s) per fragment; memory is one
+ * window and one GOP.
+ *
+ * The playlist lists the fMP4 files' fragments as byte ranges (`EXT-X-MAP` for
  * the init segment, `EXT-X-DISCONTINUITY` between files), so players fetch
  * the recorded bytes directly.
  *
@@ -37,6 +43,7 @@ import {
   type RecordingFragment,
 } from "./recording_index.ts";
 import type { StorageBackend } from "../storage/storage_backend.ts";
+import { flvConfigs, flvExportBody, sameConfigs } from "./_flv_export.ts";
 
 /**
  * Largest source fragment an export reads (bounds its memory).
@@ -92,7 +99,7 @@ function endMsOf(file: RecordingFile): number {
 }
 
 /**
- * The fMP4 files of `files` overlapping `[startMs, endMs)`, in order.
+ * The fMP4 and FLV files of `files` overlapping `[startMs, endMs)`, in order.
  *
  * @param files a stream's files (from `RecordingIndex.files`)
  * @param startMs range start, ms since the epoch
@@ -111,7 +118,7 @@ export function filesInRange(
   endMs: number,
 ): RecordingFile[] {
   return files.filter((f) =>
-    f.format === "mp4" && f.fragments.length > 0 && f.startMs < endMs &&
+    f.format !== "hls" && f.fragments.length > 0 && f.startMs < endMs &&
     endMsOf(f) > startMs
   );
 }
@@ -157,10 +164,13 @@ export async function exportRecordingRange(
   const overlapping = filesInRange(files, startMs, endMs);
   const first = overlapping[0];
   if (first === undefined) return null;
+  if (first.format === "flv") {
+    return await exportFlv(storage, overlapping, startMs, endMs);
+  }
   const used = [first];
   let truncated: string | null = null;
   for (const file of overlapping.slice(1)) {
-    if (!sameSetup(first, file)) {
+    if (file.format !== first.format || !sameSetup(first, file)) {
       truncated =
         `${file.key} has another decoder setup (codec or resolution) than ${first.key}`;
       break;
@@ -187,6 +197,67 @@ export async function exportRecordingRange(
     truncated,
     body,
   };
+}
+
+/** The FLV path of {@linkcode exportRecordingRange}: demux, re-time, mux. */
+async function exportFlv(
+  storage: StorageBackend,
+  overlapping: readonly RecordingFile[],
+  startMs: number,
+  endMs: number,
+): Promise<RecordingExport> {
+  const first = overlapping[0]!;
+  const configs = await flvConfigs(storage, first);
+  const used = [first];
+  let truncated: string | null = null;
+  for (const file of overlapping.slice(1)) {
+    if (
+      file.format !== "flv" ||
+      !sameConfigs(configs, await flvConfigs(storage, file))
+    ) {
+      truncated =
+        `${file.key} has another decoder setup (codec or resolution) than ${first.key}`;
+      break;
+    }
+    used.push(file);
+  }
+  const winStart = Math.max(0, (startMs - first.startMs) / 1000);
+  let cut = 0;
+  first.fragments.forEach((f, i) => {
+    if (f.startS <= winStart + 1e-6) cut = i;
+  });
+  const cutS = first.fragments[cut]!.startS;
+  let total = 0;
+  for (const f of used) {
+    const s = f === first ? cutS : 0;
+    total += Math.max(0, Math.min(f.durationS, (endMs - f.startMs) / 1000) - s);
+  }
+  return {
+    files: used,
+    startMs: first.startMs + cutS * 1000,
+    durationS: Math.round(total * 1000) / 1000,
+    truncated,
+    body: pullStream(flvExportBody(storage, used, configs, cut, endMs)),
+  };
+}
+
+function pullStream(
+  it: AsyncGenerator<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await it.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await it.return(undefined);
+    },
+  }, { highWaterMark: 0 });
 }
 
 interface Cut {
@@ -310,21 +381,7 @@ function exportBody(
       outS = endS;
     }
   }
-  const it = chunks();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await it.next();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      await it.return(undefined);
-    },
-  }, { highWaterMark: 0 });
+  return pullStream(chunks());
 }
 
 function pick(
@@ -369,6 +426,7 @@ export function recordingPlaylist(
   let target = 1;
   let first = true;
   for (const file of filesInRange(files, startMs, endMs)) {
+    if (file.format !== "mp4") continue; // byte ranges of fMP4 only
     const uri = uriOf(file.key);
     const from = (startMs - file.startMs) / 1000;
     const to = (endMs - file.startMs) / 1000;

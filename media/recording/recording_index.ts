@@ -12,13 +12,17 @@
  * last scan stopped. Memory: one small entry per fragment, for at most
  * {@linkcode MAX_INDEXED_FILES} files.
  *
- * Files in other formats (FLV, HLS folders) are listed by
- * {@linkcode RecordingIndex.files} with `format` and no fragments.
+ * FLV files are indexed by their tag headers (read in 256 KiB windows,
+ * never a whole tag body): a "fragment" per video keyframe (audio only:
+ * every 2 s) with its offset and time, in milliseconds (`originDts` is the
+ * first media tag's timestamp). HLS recording folders are listed with their
+ * playlist's duration and no fragments.
  *
  * @module
  */
 import type { StorageBackend } from "../storage/storage_backend.ts";
 import { BitstreamError } from "../stream_error.ts";
+import { type FlvScan, newFlvScan, scanFlv } from "./_flv_scan.ts";
 import {
   type Fmp4InitTrack,
   type Fmp4TrackRun,
@@ -81,7 +85,7 @@ export interface RecordingFile {
   readonly format: "mp4" | "flv" | "hls";
   /** Start, ms since the Unix epoch. */
   readonly startMs: number;
-  /** Seconds of media indexed (0 when not an fMP4 file). */
+  /** Seconds of media indexed (0 for an HLS folder without playlist). */
   readonly durationS: number;
   /** Bytes. */
   readonly bytes: number;
@@ -89,7 +93,7 @@ export interface RecordingFile {
   readonly mtimeMs: number;
   /** Tracks of the init segment (fMP4). */
   readonly tracks: readonly Fmp4InitTrack[];
-  /** Bytes of `ftyp`+`moov` (fMP4). */
+  /** Bytes of `ftyp`+`moov` (fMP4); FLV: the offset of the first media tag. */
   readonly initBytes: number;
   /** Fragments in order (fMP4). */
   readonly fragments: readonly RecordingFragment[];
@@ -150,6 +154,7 @@ interface Scan {
   originDts: number | null;
   endS: number;
   broken: boolean;
+  flv: FlvScan | null;
 }
 
 /**
@@ -293,6 +298,7 @@ export class RecordingIndex {
         originDts: null,
         endS: 0,
         broken: false,
+        flv: parsed.format === "flv" ? newFlvScan() : null,
       };
       this.#scans.delete(key);
       this.#scans.set(key, scan);
@@ -307,6 +313,29 @@ export class RecordingIndex {
         if (!(error instanceof BitstreamError)) throw error;
         scan.broken = true; // indexed up to the last good fragment
       }
+    }
+    if (scan.flv !== null && stat.size > scan.size && !scan.broken) {
+      try {
+        await scanFlv(this.#storage, key, scan.flv, stat.size);
+      } catch (error) {
+        if (!(error instanceof BitstreamError)) throw error;
+        scan.broken = true;
+      }
+      const flv = scan.flv;
+      scan.initBytes = flv.mediaStart;
+      scan.originDts = flv.originMs;
+      scan.endS = flv.originMs === null
+        ? 0
+        : (flv.lastMs - flv.originMs) / 1000;
+      scan.fragments = flv.marks.map((m, i) => {
+        const next = flv.marks[i + 1];
+        return {
+          offset: m.offset,
+          end: next?.offset ?? flv.pos,
+          startS: m.startS,
+          durationS: Math.max(0, (next?.startS ?? scan!.endS) - m.startS),
+        };
+      });
     }
     scan.size = stat.size;
     scan.mtimeMs = stat.mtimeMs;

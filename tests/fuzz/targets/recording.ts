@@ -1,6 +1,7 @@
 // Recording targets: the fMP4 recording reader (init, one moof), and the
 // recording index + range export over a whole mutated recording file in
-// memory storage (only typed errors may escape, the export must end).
+// memory storage, fMP4 and FLV (only typed errors may escape, the export
+// must end).
 import { readFlvFile } from "../../../media/flv/mod.ts";
 import { Fmp4Muxer, readBoxes } from "../../../media/fmp4/mod.ts";
 import {
@@ -39,6 +40,17 @@ export function recordingTargets(): FuzzTargetDef[] {
     file.subarray(b.offset, b.offset + b.size)
   );
   const key = "live/cam-2026-12-06T08-30-00-000Z.mp4";
+  const flv = readTestFile("fuzz/corpus/small.flv");
+  const exportAll = async (storage: MemoryStorage) => {
+    const files = await new RecordingIndex({ storage }).files("live/cam");
+    const out = await exportRecordingRange(
+      storage,
+      files,
+      Date.parse("2026-12-06T08:30:00Z"),
+      3600,
+    );
+    if (out !== null) await new Response(out.body).arrayBuffer();
+  };
   return [
     simple("recording.parseFmp4Init", [init], (d) => parseFmp4Init(d)),
     simple(
@@ -47,6 +59,18 @@ export function recordingTargets(): FuzzTargetDef[] {
       (d) => parseFmp4Fragment(d, 0, tracks),
     ),
     {
+      name: "recording.flvIndexAndExport",
+      seeds: [flv],
+      shortCases: 300,
+      prepare: () => ({
+        async run(input) {
+          const storage = new MemoryStorage();
+          await storage.put(key.replace(".mp4", ".flv"), input);
+          await exportAll(storage);
+        },
+      }),
+    },
+    {
       name: "recording.indexAndExport",
       seeds: [file.subarray(0, 60_000)],
       shortCases: 300,
@@ -54,14 +78,7 @@ export function recordingTargets(): FuzzTargetDef[] {
         async run(input) {
           const storage = new MemoryStorage();
           await storage.put(key, input);
-          const files = await new RecordingIndex({ storage }).files("live/cam");
-          const out = await exportRecordingRange(
-            storage,
-            files,
-            Date.parse("2026-12-06T08:30:00Z"),
-            3600,
-          );
-          if (out !== null) await new Response(out.body).arrayBuffer();
+          await exportAll(storage);
         },
       }),
     },

@@ -18,9 +18,17 @@ export function clipFrames(): MediaFrame[] {
 export async function recordClip(
   storage: StorageBackend,
   key: string,
-  options: { audioOnly?: boolean; frames?: MediaFrame[] } = {},
+  options: {
+    audioOnly?: boolean;
+    frames?: MediaFrame[];
+    format?: "mp4" | "flv";
+  } = {},
 ): Promise<void> {
-  const sink = new RecordingSink({ storage, key, format: "mp4" });
+  const sink = new RecordingSink({
+    storage,
+    key,
+    format: options.format ?? "mp4",
+  });
   for (const frame of options.frames ?? clipFrames()) {
     if (options.audioOnly && frame.kind === "video") continue;
     await sink.push(frame);

@@ -15,6 +15,7 @@ import {
   RecordingSink,
 } from "../../../media/recording/mod.ts";
 import { MemoryStorage } from "../../../media/storage/mod.ts";
+import { missing, run, tempDir } from "../../_tools.ts";
 import { at, clipFrames, keyAt, recordClip } from "./_recorded.ts";
 
 /** Per track: decode times (s), durations, sync flags of an exported MP4. */
@@ -173,4 +174,68 @@ Deno.test("recording index: a file being written is indexed on from where it sto
   );
   assert.ok(Math.abs(late.durationS - 10) < 0.2, String(late.durationS));
   assert.ok(late.fragments.length > early.fragments.length);
+});
+
+Deno.test({
+  name:
+    "recording export: FLV recordings are indexed by keyframe and exported as one MP4 ffprobe reads",
+  ignore: missing("ffprobe", "ffmpeg"),
+}, async () => {
+  const storage = new MemoryStorage();
+  const first = keyAt("08:30:00").replace(".mp4", ".flv");
+  const second = keyAt("08:30:15").replace(".mp4", ".flv");
+  await recordClip(storage, first, { format: "flv" });
+  await recordClip(storage, second, { format: "flv" });
+  const files = await new RecordingIndex({ storage }).files("live/cam");
+  assert.deepEqual(files.map((f) => f.format), ["flv", "flv"]);
+  assert.ok(
+    Math.abs(files[0]!.durationS - 10) < 0.2,
+    String(files[0]!.durationS),
+  );
+  assert.equal(files[0]!.fragments.length, 10); // a keyframe every second
+  // 08:30:07.5 → 08:30:18: from the keyframe at 7 s, 3 s + 3 s
+  const out = await exportRecordingRange(
+    storage,
+    files,
+    at("08:30:07.500"),
+    10.5,
+  );
+  assert.ok(out !== null);
+  assert.equal(out.startMs, at("08:30:07"));
+  assert.equal(out.files.length, 2);
+  assert.ok(Math.abs(out.durationS - 6) < 0.2, String(out.durationS));
+  const { bytes } = await bodyOf(out.body);
+  const tl = timeline(bytes);
+  const video = tl.get("vide")!;
+  assert.equal(video.sync[0], true);
+  assert.ok(Math.abs(video.end - 6) < 0.2, String(video.end));
+  await using dir = await tempDir("arcly-flv-export-");
+  const path = `${dir.path}/out.mp4`;
+  await Deno.writeFile(path, bytes);
+  const probe = await run("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "format=duration",
+    "-of",
+    "csv=p=0",
+    path,
+  ]);
+  assert.ok(
+    Math.abs(Number(probe.stdout) - 6) < 0.3,
+    probe.stdout + probe.stderr,
+  );
+  const decode = await run("ffmpeg", [
+    "-v",
+    "error",
+    "-i",
+    path,
+    "-f",
+    "null",
+    "-",
+  ]);
+  assert.equal(decode.code, 0);
+  assert.equal(decode.stderr.trim(), "");
+  // no byte-range playlist for FLV
+  assert.equal(recordingPlaylist(files, at("08:30:00"), 30, (k) => k), null);
 });
