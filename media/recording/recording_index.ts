@@ -184,7 +184,11 @@ export class RecordingIndex {
   readonly #storage: StorageBackend;
   readonly #scans = new Map<string, Scan>();
 
-  /** @param options the storage recordings are in */
+  /**
+   * Index the recordings of a storage backend (nothing is read until asked).
+   *
+   * @param options the storage recordings are in
+   */
   constructor(options: { storage: StorageBackend }) {
     this.#storage = options.storage;
   }
