@@ -148,7 +148,9 @@ Deno.test({
       await page.close();
       // deno-lint-ignore no-console
       console.log(
-        `WHEP: currentTime ${t.toFixed(1)} s, jitter-buffer latency ${
+        `WHEP: currentTime ${
+          t.toFixed(1)
+        } s, latency readout (jitter buffer + RTT/2) ${
           Math.round(latency * 1000)
         } ms`,
       );

@@ -9,7 +9,7 @@
  * | `llhls` | hls.js with `lowLatencyMode` (parts, blocking reload) | hls.js `latency`                   |
  * | `flv`   | mpegts.js, `/{app}/{name}.flv`                   | buffered end − currentTime              |
  * | `ws`    | mpegts.js, `ws://…/{app}/{name}.flv`             | buffered end − currentTime              |
- * | `whep`  | `RTCPeerConnection` (recvonly), `POST /{app}/{name}/whep`, `DELETE` of the `Location` on stop | inbound-rtp jitterBufferDelay / jitterBufferEmittedCount |
+ * | `whep`  | `RTCPeerConnection` (recvonly), `POST /{app}/{name}/whep`, `DELETE` of the `Location` on stop | inbound-rtp jitterBufferDelay / jitterBufferEmittedCount + candidate-pair RTT / 2 |
  *
  * State is on `window.arcly` (`key`, `via`, `player`, `error`, `latency` in
  * seconds) so end-to-end tests can read it. A failed player is retried a few
@@ -134,8 +134,13 @@ async function measureLatency() {
     return b.length ? Math.max(0, b.end(b.length - 1) - video.currentTime) : null;
   }
   if (state.via === "whep") {
-    let delay = null;
-    (await p.pc.getStats()).forEach((s) => {
+    // Jitter buffer delay (over the last interval) plus half the round trip.
+    let delay = null, rtt = 0;
+    const stats = await p.pc.getStats();
+    stats.forEach((s) => {
+      if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") rtt = s.currentRoundTripTime || 0;
+    });
+    stats.forEach((s) => {
       if (s.type !== "inbound-rtp" || s.kind !== "video") return;
       const now = { d: s.jitterBufferDelay || 0, n: s.jitterBufferEmittedCount || 0 };
       const last = p.last;
@@ -143,11 +148,11 @@ async function measureLatency() {
       else if (now.n > 0) delay = now.d / now.n;
       p.last = now;
     });
-    return delay;
+    return delay === null ? null : delay + rtt / 2;
   }
   return typeof p.latency === "number" && p.latency > 0 ? p.latency : null;
 }
-const LATENCY_KINDS = { flv: "buffer", ws: "buffer", whep: "jitter buffer", hls: "to live edge", llhls: "to live edge" };
+const LATENCY_KINDS = { flv: "buffer", ws: "buffer", whep: "jitter buffer + RTT/2", hls: "to live edge", llhls: "to live edge" };
 setInterval(async () => {
   const p = state.player;
   const value = await measureLatency().catch(() => null);

@@ -3,6 +3,13 @@
  * loads, hls.js at `/_assets/hls.min.js` and mpegts.js at
  * `/_assets/mpegts.js`.
  *
+ * The page (`_dashboard_page.ts`, with its scripts in `_dashboard_script.ts`
+ * and `_dashboard_player.ts`) reads the control API (`/api/v1/server`,
+ * `/api/v1/streams`, `/api/v1/clients`; the legacy `/api/streams` when v1 is
+ * not mounted) and plays HLS / LL-HLS (hls.js), HTTP-FLV / WS-FLV (mpegts.js)
+ * and WHEP (the browser's `RTCPeerConnection`). Memory in the page is bounded
+ * (graph histories of 90 samples; cards of ended streams are dropped).
+ *
  * The libraries are the browser builds from the npm packages, resolved with
  * `import.meta.resolve()` (which yields a `file:` URL when the host runs with
  * a `node_modules` folder), then `./node_modules/` under the working
