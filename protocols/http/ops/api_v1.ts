@@ -233,7 +233,7 @@ export function addApiV1Routes(
   const wallStart = Date.now();
   const cpu = new CpuSampler();
   const clients = engine.clients;
-  const bytesIn = new RateMeter(() => clients?.totals().received ?? 0);
+  const bytesIn = new RateMeter(ingestCounter(engine));
   const bytesOut = new RateMeter(() => clients?.totals().sent ?? 0);
   // Engine clock time → wall time (the clock is monotonic, not epoch).
   const iso = (at: number): string =>
@@ -341,6 +341,36 @@ export function addApiV1Routes(
       "not_found",
       `Cannot ${c.req.method} ${new URL(c.req.url).pathname}: no such API path`,
     ));
+}
+
+/**
+ * Bytes received by every stream since the API started (streams that
+ * ended included): each stream's QoS `bytesIn`, whoever publishes it
+ * (clients, relays, pulls). One number per live stream is kept.
+ */
+function ingestCounter(engine: ApiV1Engine): () => number {
+  const last = new Map<string, number>();
+  let ended = 0;
+  return () => {
+    const seen = new Set<string>();
+    let total = 0;
+    for (const info of engine.streams()) {
+      const key = info.key.toString();
+      seen.add(key);
+      const before = last.get(key) ?? 0;
+      // A republished key restarts its count: keep what the old one had.
+      if (info.qos.bytesIn < before) ended += before;
+      last.set(key, info.qos.bytesIn);
+      total += info.qos.bytesIn;
+    }
+    for (const [key, bytes] of last) {
+      if (!seen.has(key)) {
+        ended += bytes;
+        last.delete(key);
+      }
+    }
+    return ended + total;
+  };
 }
 
 function json(c: Context, body: unknown): Response {

@@ -307,6 +307,14 @@ export function apiV1OpenApi(): Record<string, unknown> {
         },
       },
       "/api/v1/clients/{id}": {
+        get: {
+          summary: "One client",
+          parameters: [pathParam("id", "The client id (c-…)")],
+          responses: {
+            "200": jsonBody(ref("Client"), "The client"),
+            "404": error("No such client"),
+          },
+        },
         delete: {
           summary: "Disconnect a client (its connection ends within 1 s)",
           security: ADMIN,
