@@ -9,7 +9,9 @@
  * writing under `{app}/{name}/` in storage, one `takeAll()` batch at a
  * time with the segmenter's completion awaited per batch, so the kernel
  * ring is the only queue; a packager that falls behind is resynced at a
- * keyframe like any viewer. When the stream ends the
+ * keyframe like any viewer. A clock timer (200 ms) lets the segmenter
+ * notice a silent publisher and fill the gap (`HlsSegmenter.idle`). When
+ * the stream ends the
  * readable closes, the segmenter writes its final playlist with
  * `EXT-X-ENDLIST`, and stays reachable through
  * {@linkcode HlsPackaging.segmenter} (so players get the ended playlist and
@@ -22,12 +24,14 @@
 import type { StorageBackend } from "../media/storage/mod.ts";
 import { HlsSegmenter, type HlsSegmenterEvent } from "../media/hls/mod.ts";
 import { dvrWindowSegments } from "./hls_dvr.ts";
-import type {
-  PipelineContext,
-  StreamHandle,
-  StreamKey,
-  StreamPipeline,
-  Subscription,
+import {
+  type Clock,
+  type PipelineContext,
+  type StreamHandle,
+  type StreamKey,
+  type StreamPipeline,
+  type Subscription,
+  systemClock,
 } from "../src/mod.ts";
 
 /**
@@ -43,6 +47,9 @@ import type {
  * ```
  */
 export const MAX_PACKAGED_STREAMS = 1024;
+
+/** How often a packager checks for a silent publisher (ms). */
+const IDLE_CHECK_MS = 200;
 
 /** Codecs whose frames cannot be decoded without a configuration record. */
 const NEEDS_CONFIG: ReadonlySet<string> = new Set([
@@ -197,11 +204,11 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
    * Package one stream until it ends (called by the engine at publish).
    *
    * @param stream the published stream
-   * @param _context the pipeline context (unused: storage is the only output)
+   * @param context the pipeline context (its clock times the stall checks)
    * @returns resolves once the final playlist is written
    */
-  run(stream: StreamHandle, _context?: PipelineContext): Promise<void> {
-    return this.#start(stream);
+  run(stream: StreamHandle, context?: PipelineContext): Promise<void> {
+    return this.#start(stream, context?.host.clock ?? systemClock);
   }
 
   /**
@@ -219,7 +226,7 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
     return this.close();
   }
 
-  #start(handle: StreamHandle): Promise<void> {
+  #start(handle: StreamHandle, clock: Clock): Promise<void> {
     const options = this.#options;
     const key = handle.key.toString();
     if (this.#closed || handle.ended) return Promise.resolve();
@@ -265,8 +272,23 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
       sub.close("packager failed");
       return segmenter.end().catch(() => {});
     });
+    // While the publisher is silent (dropped, within its grace period) the
+    // segmenter lists still-picture (or EXT-X-GAP) segments so the playlist
+    // keeps pace with the wall clock; it checks on this timer (a no-op
+    // while media flows).
+    let cancelIdle = (): void => {};
+    const idleCheck = (): void => {
+      cancelIdle = clock.setTimer(IDLE_CHECK_MS, () => {
+        void segmenter.idle();
+        idleCheck();
+      });
+    };
+    idleCheck();
     this.#pipes.add(pipe);
-    return pipe.finally(() => this.#pipes.delete(pipe));
+    return pipe.finally(() => {
+      cancelIdle();
+      this.#pipes.delete(pipe);
+    });
   }
 
   #evictOldest(): void {

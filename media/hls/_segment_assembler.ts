@@ -10,7 +10,13 @@ import type { SegmentWindow } from "./_segment_window.ts";
 import { concatBytes, type SegmentWriter } from "./_segment_writer.ts";
 import { TrackTiming } from "./_track_timing.ts";
 import { ParameterSetPrefixer } from "./_parameter_sets.ts";
-import type { HlsPart } from "./media_playlist.ts";
+import type { HlsPart, HlsSegment } from "./media_playlist.ts";
+
+/** Extension of audio-only fMP4 segments and parts (ISO BMFF audio). */
+const AUDIO_ONLY_FMP4_EXTENSION = "m4a";
+
+/** Shortest EXT-X-GAP segment listed (seconds): a shorter rest is not worth a URI. */
+const MIN_GAP_SEGMENT_S = 0.05;
 
 /** A backward timestamp jump larger than this (seconds) is a publisher restart. */
 const MAX_BACKWARD_JUMP_S = 1;
@@ -52,6 +58,8 @@ export interface AssemblerContext {
   window: SegmentWindow;
   io: SegmentWriter;
   wallClock: () => number;
+  /** Desired segment duration, seconds (also the length of a gap segment). */
+  targetS: number;
   /** Rewrite the playlist and release waiters. */
   publish: () => Promise<void>;
 }
@@ -66,6 +74,7 @@ export class SegmentAssembler {
   #window: SegmentWindow;
   #io: SegmentWriter;
   #wallClock: () => number;
+  #targetS: number;
   #publish: () => Promise<void>;
   #timing = new TrackTiming();
   #configs = new Map<string, MediaFrame>();
@@ -84,6 +93,19 @@ export class SegmentAssembler {
   #fragmentSequence = 0;
   /** TS LL-HLS only: parameter sets at the start of each part. */
   #prefixer: ParameterSetPrefixer | undefined;
+  /** Extension of the open (and next) segment's files; see `#openSegment`. */
+  #extension: string;
+  /** Wall-clock ms when the last driving frame arrived (stall detection). */
+  #lastDrivingWallMs = 0;
+  /**
+   * While the publisher is silent: wall-clock ms (program date-time) where
+   * the listed timeline, media then EXT-X-GAP segments, ends. See `idle()`.
+   */
+  #gapEndMs: number | undefined;
+  /** While silent: media time (seconds, the old timeline) where the gap's filler ends. */
+  #gapMediaT = 0;
+  /** The last video keyframe (one frame's bytes): the gap's still picture. */
+  #lastKeyframe: MediaFrame | undefined;
 
   constructor(context: AssemblerContext) {
     this.#muxer = context.muxer;
@@ -94,7 +116,9 @@ export class SegmentAssembler {
     this.#window = context.window;
     this.#io = context.io;
     this.#wallClock = context.wallClock;
+    this.#targetS = context.targetS;
     this.#publish = context.publish;
+    this.#extension = this.#muxer.extension;
     if (this.#format === "ts" && this.#partTargetS !== undefined) {
       this.#prefixer = new ParameterSetPrefixer();
     }
@@ -127,9 +151,15 @@ export class SegmentAssembler {
     return this.#format;
   }
 
-  /** File extension of segments and parts. */
+  /** File extension of the open (or next) segment and its parts. */
   get extension(): string {
-    return this.#muxer.extension;
+    return this.#extension;
+  }
+
+  /** Whether `extension` names this packager's segments (any of its kinds). */
+  isSegmentExtension(extension: string): boolean {
+    return extension === this.#muxer.extension ||
+      (this.#format === "fmp4" && extension === AUDIO_ONLY_FMP4_EXTENSION);
   }
 
   /** The latest config frame of each track. */
@@ -157,11 +187,15 @@ export class SegmentAssembler {
         await this.startDiscontinuity();
       }
       this.#configs.set(id, frame);
-      if (frame.kind === "video") this.#hasVideo = true;
+      if (frame.kind === "video") {
+        this.#hasVideo = true;
+        this.#lastKeyframe = undefined; // not decodable with the new config
+      }
       this.#muxer.configure(frame);
       return;
     }
     if (frame.kind === "data") return;
+    if (this.#gapEndMs !== undefined) await this.#endGap();
     if (frame.kind === "video") this.#hasVideo = true;
     const t = frame.dts / frame.timescale;
     const driving = !this.#hasVideo || frame.kind === "video";
@@ -208,10 +242,131 @@ export class SegmentAssembler {
     if (driving) {
       this.#policy.observe(t, frame.keyframe);
       this.#lastDrivingT = t;
+      this.#lastDrivingWallMs = this.#wallClock();
+      if (frame.kind === "video" && frame.keyframe) this.#lastKeyframe = frame;
     }
     this.#lastT = Math.max(this.#lastT, t);
     this.#timing.observe(frame);
     this.#lastTimescale = frame.timescale;
+  }
+
+  /**
+   * Called on a timer while frames may have stopped. Once the driving track
+   * has been silent for {@linkcode stallS} the open segment is closed where
+   * its media ends and the listed timeline follows the wall clock with
+   * EXT-X-GAP segments (RFC 8216bis §4.4.4.7) of the target duration, the
+   * first one reaching to now: players whose live edge runs on the wall
+   * clock (Shaka Player evicts every segment that ends before it and then
+   * stops for good) keep a timeline to stand on while a publisher is away.
+   * The next media frame ends the gap (`#endGap`) and starts a segment with
+   * EXT-X-DISCONTINUITY.
+   */
+  async idle(): Promise<void> {
+    const now = this.#wallClock();
+    if (this.#gapEndMs === undefined) {
+      const anchor = this.#anchor;
+      if (!this.#started || this.#open === null || anchor === undefined) {
+        return;
+      }
+      if (now - this.#lastDrivingWallMs < this.stallS * 1000) return;
+      const endT = this.#timing.endT(this.#drivingKind, this.#lastT);
+      const endMs = Math.round(anchor.wallMs + (endT - anchor.t) * 1000);
+      await this.startDiscontinuity();
+      this.#gapMediaT = endT;
+      this.#gapEndMs = Math.min(endMs, now);
+      await this.#fillGap(now, true);
+      return;
+    }
+    await this.#fillGap(now, false);
+  }
+
+  /** List gap segments up to `now`: whole target durations, then with `rest` the remainder. */
+  async #fillGap(now: number, rest: boolean): Promise<void> {
+    while (now - this.#gapEndMs! >= this.#targetS * 1000) {
+      await this.#addGapSegment(this.#targetS);
+    }
+    if (rest) await this.#addGapSegment((now - this.#gapEndMs!) / 1000);
+  }
+
+  /**
+   * Silence of the driving track that counts as a stall, seconds: half the
+   * target duration, at least four frame intervals (a camera at 1 fps).
+   */
+  get stallS(): number {
+    const interval = this.#timing.averageInterval(this.#drivingKind);
+    return Math.max(this.#targetS / 2, 4 * interval);
+  }
+
+  /** Media is back: list the gap up to now; the next segment is a discontinuity. */
+  async #endGap(): Promise<void> {
+    await this.#fillGap(this.#wallClock(), true);
+    this.#gapEndMs = undefined;
+  }
+
+  /**
+   * List one segment of `durationS` at the end of the gap: the last video
+   * keyframe shown for the whole duration (a still picture, no audio) on
+   * the timeline of the media before the gap, or, without video, an
+   * EXT-X-GAP segment whose file is stored empty. A listed, loadable
+   * segment at the live edge matters: Shaka Player raises a critical
+   * SEGMENT_MISSING (1011) and stops loading when the newest segment is an
+   * EXT-X-GAP, and hls.js refuses a segment without media.
+   */
+  async #addGapSegment(durationS: number): Promise<void> {
+    if (durationS < MIN_GAP_SEGMENT_S) return;
+    const msn = this.#window.nextMsn;
+    const uri = this.segmentUri(msn);
+    const still = this.#stillPicture(durationS);
+    const bytes = still ?? new Uint8Array(0);
+    const written = await this.#io.put(uri, bytes);
+    const retired = this.#window.add(
+      {
+        msn,
+        uri,
+        durationS,
+        discontinuity: false,
+        programDateTimeMs: this.#gapEndMs,
+        mapUri: this.#io.initUri,
+        parts: [],
+        gap: still === null || !written,
+      },
+      bytes.length,
+      false,
+    );
+    this.#gapEndMs! += Math.round(durationS * 1000);
+    await this.#publish();
+    await this.#retire(retired);
+  }
+
+  /** The last keyframe muxed as one sample lasting `durationS`, or null. */
+  #stillPicture(durationS: number): Uint8Array | null {
+    const key = this.#lastKeyframe;
+    const startT = this.#gapMediaT;
+    this.#gapMediaT += durationS;
+    if (!this.#hasVideo || key === undefined) return null;
+    const dts = Math.round(startT * key.timescale);
+    const next = Math.round(this.#gapMediaT * key.timescale);
+    // Fmp4Muxer also reads nextDtsByKind (see `#mux`).
+    const options = {
+      sequenceNumber: ++this.#fragmentSequence,
+      nextDts: next,
+      nextDtsByKind: { video: next },
+    };
+    try {
+      return this.#muxer.mux([{ ...key, dts, pts: dts }], options);
+    } catch (error) {
+      this.#io.emit({ type: "muxError", error });
+      return null;
+    }
+  }
+
+  async #retire(retired: HlsSegment[]): Promise<void> {
+    for (const old of retired) {
+      for (const name of [old.uri, ...old.parts.map((p) => p.uri)]) {
+        await this.#io.delete(name);
+      }
+      this.#io.emit({ type: "segmentDeleted", msn: old.msn });
+    }
   }
 
   /** Go on after another segmenter's segments: the first one is a discontinuity. */
@@ -240,6 +395,15 @@ export class SegmentAssembler {
 
   async #openSegment(t: number): Promise<void> {
     this.#anchor ??= { wallMs: this.#wallClock(), t };
+    // Audio-only fMP4 segments are `.m4a`: Shaka Player types the first
+    // segments of a bare media playlist as video before it probes the init
+    // segment, and `.m4s` maps to video/mp4 there; the later `audio/mp4`
+    // segments then change the SourceBuffer's type without re-appending the
+    // init segment and Chromium fails to parse them. `.m4a` (ISO BMFF audio)
+    // is not a video extension to any player, so the type never flips.
+    this.#extension = this.#format === "fmp4" && !this.#hasVideo
+      ? AUDIO_ONLY_FMP4_EXTENSION
+      : this.#muxer.extension;
     await this.#io.writeInit(this.#muxer);
     this.#open = {
       msn: this.#window.nextMsn,
@@ -356,12 +520,7 @@ export class SegmentAssembler {
         bytes: bytes.length,
       });
     }
-    for (const old of retired) {
-      for (const name of [old.uri, ...old.parts.map((p) => p.uri)]) {
-        await this.#io.delete(name);
-      }
-      this.#io.emit({ type: "segmentDeleted", msn: old.msn });
-    }
+    await this.#retire(retired);
   }
 
   /** Close the open segment where its media ends (stream end, discontinuity). */
@@ -379,11 +538,11 @@ export class SegmentAssembler {
 
   /** File name of segment `msn`. */
   segmentUri(msn: number): string {
-    return `seg${msn}.${this.#muxer.extension}`;
+    return `seg${msn}.${this.#extension}`;
   }
 
   /** File name of part `part` of segment `msn`. */
   partUri(msn: number, part: number): string {
-    return `seg${msn}.${part}.${this.#muxer.extension}`;
+    return `seg${msn}.${part}.${this.#extension}`;
   }
 }

@@ -24,6 +24,10 @@
  * is listed with EXT-X-GAP / GAP=YES (RFC 8216bis §4.4.4.7, §4.4.4.9) so
  * players skip it instead of fetching a 404.
  *
+ * A publisher that falls silent (`idle()`, called on a timer by the
+ * packaging pipeline) gets still-picture or EXT-X-GAP segments for the
+ * silence, so the playlist's timeline keeps pace with the wall clock.
+ *
  * A republish under the same prefix passes the previous segmenter as
  * `continueFrom`: media and discontinuity sequence numbers and init-segment
  * versions go on, the old segments stay listed until they slide out, and the
@@ -149,6 +153,7 @@ export class HlsSegmenter {
       window: this.#window,
       io: this.#io,
       wallClock: options.wallClock ?? Date.now,
+      targetS: targetMs / 1000,
       publish: () => this.#publish(),
     });
     const previous = options.continueFrom;
@@ -199,6 +204,23 @@ export class HlsSegmenter {
    */
   push(frame: MediaFrame): Promise<void> {
     return this.#enqueue(() => this.#assembler.process(frame));
+  }
+
+  /**
+   * Call periodically (every few hundred ms) while the stream is live: when
+   * no media arrived for half a target duration (a publisher that dropped,
+   * an encoder that stalled) the open segment is closed and the playlist's
+   * timeline keeps pace with the wall clock until media returns, which
+   * then starts with EXT-X-DISCONTINUITY. The filler segments show the last
+   * video keyframe as a still picture (no audio) on the timeline of the
+   * media before the gap; an audio-only stream gets EXT-X-GAP segments
+   * (RFC 8216bis §4.4.4.7). Players that derive the live edge from the wall
+   * clock (Shaka Player) would otherwise drop every listed segment during
+   * the silence and stop. A no-op while media flows or once ended.
+   */
+  idle(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    return this.#enqueue(() => this.#assembler.idle()).catch(() => {});
   }
 
   /** Close the current segment and start the next with EXT-X-DISCONTINUITY. */
@@ -332,7 +354,8 @@ export class HlsSegmenter {
   /**
    * Whether a file name under the prefix is served, deleted, or never made.
    *
-   * @param name a name such as `seg12.ts`, `seg12.3.m4s` or `init.mp4`
+   * @param name a name such as `seg12.ts`, `seg12.3.m4s`, `seg4.m4a`
+   *   (audio-only fMP4) or `init.mp4`
    * @returns `live` (200), `gone` (410) or `unknown` (404, also for a
    *   segment or part listed as a GAP)
    */
@@ -340,7 +363,9 @@ export class HlsSegmenter {
     if (this.#predecessor) return this.#predecessor.segmentState(name);
     if (this.#io.isInit(name)) return "live";
     const match = /^seg(\d+)(?:\.(\d+))?\.([a-z0-9]+)$/.exec(name);
-    if (!match || match[3] !== this.#assembler.extension) return "unknown";
+    if (!match || !this.#assembler.isSegmentExtension(match[3]!)) {
+      return "unknown";
+    }
     const msn = Number(match[1]);
     const part = match[2] === undefined ? undefined : Number(match[2]);
     const open = this.#assembler.open;

@@ -169,7 +169,7 @@ export interface HlsRoutesOptions {
 /** Fallback hold when a playlist has no target duration yet. */
 const DEFAULT_BLOCKING_TIMEOUT_MS = 6_000;
 
-const MEDIA_NAME = /^seg(\d{1,15})(?:\.(\d{1,6}))?\.(?:ts|m4s|mp4|aac)$/;
+const MEDIA_NAME = /^seg(\d{1,15})(?:\.(\d{1,6}))?\.(?:ts|m4s|m4a|mp4|aac)$/;
 
 /**
  * Build the HLS sub-app. Mount it at the root of the egress app.

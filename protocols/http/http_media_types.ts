@@ -117,7 +117,10 @@ export function mediaTypeOf(name: string): string {
 export function cacheControlOf(name: string): string {
   const base = name.slice(name.lastIndexOf("/") + 1).toLowerCase();
   if (base.endsWith(".m3u8")) return PLAYLIST_CACHE_CONTROL;
-  if (base.endsWith(".ts") || base.endsWith(".m4s") || base.endsWith(".aac")) {
+  if (
+    base.endsWith(".ts") || base.endsWith(".m4s") || base.endsWith(".aac") ||
+    base.endsWith(".m4a") // audio-only fMP4 HLS segments
+  ) {
     return SEGMENT_CACHE_CONTROL;
   }
   return MUTABLE_CACHE_CONTROL;
