@@ -3,7 +3,8 @@
 // SRT): at 800, 1280 and 1920 px nothing overflows, nothing is clipped and
 // every control is reachable and uncovered; the transcoder's thumbnail shows
 // up; the WHEP player plays the RTMP-published stream (video advances) with a
-// latency readout. Screenshots go to E2E_OUT_DIR (default: a temp dir);
+// latency readout; a viewer kicked from the client list (admin token) is
+// disconnected. Screenshots go to E2E_OUT_DIR (default: a temp dir);
 // UPDATE_DASHBOARD_PNG=1 also writes the 1280 px one to docs/dashboard.png.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -74,7 +75,7 @@ async function until<T>(
 
 Deno.test({
   name:
-    "dashboard: three ffmpeg streams at 800/1280/1920 px without overflow; thumbnail; WHEP plays an RTMP stream",
+    "dashboard: three ffmpeg streams at 800/1280/1920 px without overflow; thumbnails; WHEP plays an RTMP stream; Kick disconnects an HTTP-FLV viewer",
   ignore: missing("ffmpeg", "chromium"),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -87,6 +88,7 @@ Deno.test({
         ...["--srt", "127.0.0.1:0", "--rtsp", "127.0.0.1:0"],
         ...["--webrtc-udp", "127.0.0.1:0", "--webrtc-host", "127.0.0.1"],
         ...["--hls-dir", `${dir.path}/hls`, "--segment", "1"],
+        ...["--api-token", "admin-secret"],
       ]),
       (line) => lines.push(line),
     );
@@ -217,6 +219,51 @@ Deno.test({
         assert.deepEqual(problems, [], `${width} px:\n${problems.join("\n")}`);
         await page.close();
       }
+
+      // Kick: the page plays live/cam over HTTP-FLV, finds itself in the
+      // client list and disconnects itself with the admin token.
+      const viewer = await browser.newPage({
+        viewport: { width: 1280, height: 900 },
+      });
+      viewer.on("dialog", (dialog) => void dialog.accept("admin-secret"));
+      await viewer.goto(`${base}/?play=live/cam&via=flv`);
+      await until(
+        "HTTP-FLV playback",
+        () =>
+          viewer.evaluate(() =>
+            (globalThis as unknown as Globals).document.querySelector(
+              "#player",
+            )!.currentTime > 1
+          ),
+        20_000,
+        viewer,
+      );
+      type Client = { id: string; protocol: string; stream: string };
+      const flvClients = async () =>
+        ((await (await fetch(`${base}/api/v1/clients`)).json())
+          .clients as Client[]).filter((c) =>
+            c.protocol === "http-flv" && c.stream === "live/cam"
+          );
+      const [client] = await until(
+        "the HTTP-FLV viewer in /api/v1/clients",
+        async () => {
+          const list = await flvClients();
+          return list.length === 1 ? list : undefined;
+        },
+        5_000,
+      );
+      await viewer.click(`#clients .row[data-id="${client!.id}"] .kick`);
+      await until(
+        "the kicked viewer gone from /api/v1/clients",
+        async () =>
+          (await flvClients()).every((c) => c.id !== client!.id) || undefined,
+        5_000,
+      );
+      assert.match(
+        (await viewer.textContent("#kick-note"))!,
+        /Disconnected/,
+      );
+      await viewer.close();
       // deno-lint-ignore no-console
       console.log(`screenshots in ${outDir}`);
     } finally {
