@@ -32,6 +32,7 @@ const KEEPALIVE_MS = 1000;
 const MAX_NAK_WORDS = 300;
 const ACK_HISTORY = 64;
 const PACING_WINDOW_MS = 10;
+const MAX_CATCHUP_WINDOWS = 3;
 
 /**
  * One established connection.
@@ -170,10 +171,7 @@ export class SrtConnection {
    */
   sendPayload(payload: Uint8Array, now: number): void {
     if (this.#closed) return;
-    if (now - this.#windowStart >= PACING_WINDOW_MS) {
-      this.#windowStart = now;
-      this.#windowSent = 0;
-    }
+    this.#refill(now);
     if (
       this.#pending.length === this.#pendingHead &&
       this.#windowSent < this.#burst
@@ -203,11 +201,24 @@ export class SrtConnection {
     ));
   }
 
+  // The pacing window: `burst` packets per 10 ms. A late drain of a backlog
+  // (a busy event loop fired the 10 ms tick after 30 ms) earns the windows it missed, up to
+  // MAX_CATCHUP_WINDOWS, so the pacer is a rate rather than a cap per tick
+  // (under load a per-tick cap fell below the stream's rate and the bounded
+  // queue dropped), while one burst stays within a receive buffer.
+  #refill(now: number): void {
+    const elapsed = now - this.#windowStart;
+    if (elapsed < PACING_WINDOW_MS) return;
+    // only a backlog earns missed windows (an idle link starts one fresh)
+    const windows = this.#pending.length === this.#pendingHead
+      ? 1
+      : Math.min(Math.floor(elapsed / PACING_WINDOW_MS), MAX_CATCHUP_WINDOWS);
+    this.#windowStart = now;
+    this.#windowSent = (1 - windows) * this.#burst;
+  }
+
   #drain(now: number): void {
-    if (now - this.#windowStart >= PACING_WINDOW_MS) {
-      this.#windowStart = now;
-      this.#windowSent = 0;
-    }
+    this.#refill(now);
     while (
       this.#pendingHead < this.#pending.length && this.#windowSent < this.#burst
     ) {

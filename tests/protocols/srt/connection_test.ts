@@ -221,3 +221,30 @@ Deno.test("encrypted payloads round-trip between two connections sharing a key",
   b.handle(p, now);
   assert.deepEqual(got[0], clear);
 });
+
+Deno.test("pacing is a rate: burstPackets per 10 ms, a late tick earns up to 3 missed windows, the rest stays queued", () => {
+  let data = 0;
+  const conn = new SrtConnection({
+    localSocketId: 1,
+    peerSocketId: 2,
+    initialSeq: 0,
+    receiveLatencyMs: 120,
+    sendLatencyMs: 120,
+    startMs: 0,
+    burstPackets: 4,
+    send: (d) => {
+      if (!parseSrtPacket(d).control) data++;
+    },
+  }, 0);
+  for (let i = 0; i < 40; i++) conn.sendPayload(new Uint8Array(188), 0);
+  assert.equal(data, 4);
+  assert.equal(conn.queued, 36);
+  conn.tick(5); // same window: nothing more
+  assert.equal(data, 4);
+  conn.tick(60); // 60 ms late: 3 windows (12 packets), not 6
+  assert.equal(data, 16);
+  conn.tick(70);
+  assert.equal(data, 20);
+  assert.equal(conn.queued, 20);
+  assert.equal(conn.stats.sentDropped, 0);
+});
