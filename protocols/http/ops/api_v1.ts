@@ -230,7 +230,8 @@ export function addApiV1Routes(
   engine: ApiV1Engine,
   options: ApiV1Options = {},
 ): void {
-  const wallStart = Date.now();
+  // The process's start (what an operator means by the server's uptime).
+  const wallStart = Math.min(Date.now(), Math.round(performance.timeOrigin));
   const cpu = new CpuSampler();
   const clients = engine.clients;
   const bytesIn = new RateMeter(ingestCounter(engine));
