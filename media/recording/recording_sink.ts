@@ -18,6 +18,10 @@
  * segments and an EVENT playlist updated per segment; `end()` turns it into a
  * VOD playlist with EXT-X-ENDLIST.
  *
+ * Timestamps that restart (a publisher coming back within the stream's
+ * grace period continues the same recording from 0) are moved on so the
+ * file's timeline keeps rising.
+ *
  * Memory: one fragment's frames (bounded by `fragmentDurationMs`, plus
  * {@linkcode MAX_FRAGMENT_FRAMES} as a backstop for streams without
  * keyframes). A failed append stops the file (a later append could not be
@@ -100,6 +104,12 @@ export class RecordingSink {
   #fragments = 0;
   #bytes = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Seconds added to every frame since the publisher's timestamps restarted. */
+  #shiftS = 0;
+  /** Latest (shifted) decode time per kind, s. */
+  #lastS = new Map<string, number>();
+  /** Just past the latest frame of any kind, s. */
+  #endS = Number.NEGATIVE_INFINITY;
 
   /**
    * Validate the options and prepare the muxer (or the HLS segmenter).
@@ -221,6 +231,7 @@ export class RecordingSink {
       return;
     }
     if (this.#stopped) return;
+    frame = this.#retime(frame);
     const random = this.#timeline.isRandomAccess(frame);
     if (!this.#started) {
       if (!random) return;
@@ -239,12 +250,42 @@ export class RecordingSink {
   }
 
   /**
+   * Keep one rising timeline when the publisher's timestamps restart (a
+   * republish within the stream's grace period, an encoder restart): a
+   * frame more than half a second before the latest of its kind moves
+   * every later frame to continue just after the latest frame written. The
+   * wall-clock pause itself is not kept.
+   */
+  #retime(frame: MediaFrame): MediaFrame {
+    const ts = frame.timescale;
+    let t = frame.dts / ts + this.#shiftS;
+    const last = this.#lastS.get(frame.kind);
+    if (last !== undefined && t < last - 0.5) {
+      this.#shiftS += this.#endS - t;
+      t = frame.dts / ts + this.#shiftS;
+    }
+    this.#lastS.set(frame.kind, Math.max(last ?? t, t));
+    this.#endS = Math.max(this.#endS, t + 0.02);
+    if (this.#shiftS === 0) return frame;
+    const d = Math.round(this.#shiftS * ts);
+    return { ...frame, dts: frame.dts + d, pts: frame.pts + d };
+  }
+
+  /**
    * Close the current mp4 file at a configuration change and go on in the
    * next one (`cam.mp4` → `cam-1.mp4`), whose init segment describes the
    * new configuration; it starts at the next random-access point.
    */
   async #split(config: MediaFrame): Promise<void> {
-    await this.#flush(config.dts);
+    // The config's time on the (shifted) timeline; one before the latest
+    // frame (a republish restarting at 0) ends the fragment at its frames.
+    const at = config.dts / config.timescale + this.#shiftS;
+    const latest = Math.max(...this.#lastS.values());
+    await this.#flush(
+      at >= latest
+        ? Math.round(at * config.timescale)
+        : this.#timeline.endDts(),
+    );
     const previous = this.#key;
     this.#emit({
       type: "finalized",
