@@ -3,7 +3,7 @@
 // with the transcoder's AAC → Opus bridge (one ffmpeg per stream, not per
 // viewer): WHEP of the RTMP stream `live/bench` plays `live/bench~opus`
 // (H.264 + Opus). Prints {"rtmp":…,"http":…,"udp":…} once listening, then
-// every 2 s a {"stats":…} line (sessions, mux counters, packets sent).
+// every second a {"stats":…} line (sessions, mux counters, packets sent).
 import { Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
@@ -61,7 +61,7 @@ const timer = setInterval(() => {
       },
     }),
   );
-}, 2_000);
+}, 1_000);
 Deno.addSignalListener("SIGTERM", async () => {
   clearInterval(timer);
   controller.abort();

@@ -184,6 +184,8 @@ for (const n of VIEWERS) {
   await sleep(3_000); // keyframe-run bursts of the last viewers settle
   const profiler = PROFILE ? await CpuProfiler.connect(inspectPort) : null;
   await profiler?.start();
+  type Server = { sent: number; mux?: { sent: number; sendDropped: number } };
+  const s0 = lastJson<Server>(origin.out, "stats");
   const before = totals(procs);
   const a = procStat(origin.child.pid);
   const ra = sum(pids);
@@ -195,6 +197,7 @@ for (const n of VIEWERS) {
   const b = procStat(origin.child.pid);
   const rb = sum(pids);
   const after = totals(procs);
+  const s1 = lastJson<Server>(origin.out, "stats");
   const load1 = loadavg();
   const udp1 = udpErrors();
   const profileRows = profiler
@@ -202,16 +205,19 @@ for (const n of VIEWERS) {
     : [];
   let ttff = "";
   if (TTFF > 0) {
-    const { measureTtff } = await import("./_ttff.ts");
-    const samples = await measureTtff(whep, TTFF);
-    ttff = samples.map((s) => s.error ?? `${s.firstFrame ?? "none"}`).join(
-      ", ",
-    );
-    log(
-      `ttff (POST → first frame, ms) with ${after.connected} viewers playing: ${ttff}; ${
-        JSON.stringify(samples)
-      }`,
-    );
+    try {
+      const { measureTtff } = await import("./_ttff.ts");
+      const samples = await measureTtff(whep, TTFF);
+      ttff = samples.map((s) => s.error ?? `${s.firstFrame ?? "none"}`)
+        .join(", ");
+      log(
+        `ttff (POST → first frame, ms) with ${after.connected} viewers playing: ${ttff}; ${
+          JSON.stringify(samples)
+        }`,
+      );
+    } catch (e) {
+      ttff = `failed: ${(e as Error).message.split("\n")[0]}`;
+    }
   }
   const server = lastJson<Record<string, unknown>>(origin.out, "stats");
   await Promise.all(procs.map((p) => p.stop("SIGTERM")));
@@ -225,6 +231,20 @@ for (const n of VIEWERS) {
   const pps = ((after.packets - before.packets) * 1000) / ms;
   const kbps = ((after.bytes - before.bytes) * 8) / ms / Math.max(1, viewers);
   const lost = after.lost - before.lost;
+  // Per datagram actually handed to the socket (robust to a CPU-starved
+  // origin on a loaded machine), and what that projects per core for a
+  // viewer getting every packet the feed offers.
+  const offered = s0 && s1 ? ((s1.sent - s0.sent) * 1000) / ms : NaN;
+  const transmitted = s0?.mux && s1?.mux
+    ? (s1.mux.sent - s1.mux.sendDropped) - (s0.mux.sent - s0.mux.sendDropped)
+    : NaN;
+  const dropped = s0?.mux && s1?.mux
+    ? s1.mux.sendDropped - s0.mux.sendDropped
+    : NaN;
+  const usPerDatagram = ((loadedCpu - idleCpu) / 100) * ms * 1000 /
+    transmitted;
+  const perViewerRate = offered / Math.max(1, viewers);
+  const perCore = 1e6 / (usPerDatagram * perViewerRate);
   const row =
     `| ${n} | ${viewers} (${after.failed} failed, ${after.refused} refused) | ${
       idleCpu.toFixed(1)
@@ -239,6 +259,15 @@ for (const n of VIEWERS) {
     } | ${load0} → ${load1} |${TTFF ? ` ${ttff} |` : ""}`;
   rows.push(row);
   log(row);
+  log(
+    `origin: ${
+      usPerDatagram.toFixed(1)
+    } µs CPU per SRTP datagram sent (${transmitted} sent, ${dropped} dropped by the send FIFO in the window); ${
+      perViewerRate.toFixed(0)
+    } packets/s offered per viewer → ${
+      perCore.toFixed(0)
+    } viewers per core at this cost`,
+  );
   log(JSON.stringify({ server, srtpProfiles: after.srtpProfiles }));
   if (profileRows.length) log(profileRows.join("\n"));
 }

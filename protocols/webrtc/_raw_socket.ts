@@ -111,3 +111,42 @@ export async function bindRawSocket(
   socket.on("error", () => {/* per-datagram errors (ICMP) are not fatal */});
   return raw;
 }
+
+/** A bounded FIFO of datagrams waiting for the send window. */
+export class SendFifo {
+  readonly #items: (Uint8Array | UdpAddress | undefined)[] = [];
+  #head = 0;
+  readonly #max: number;
+
+  constructor(maxDatagrams: number) {
+    this.#max = maxDatagrams;
+  }
+
+  /** Queue; false (not queued) when full. */
+  push(data: Uint8Array, addr: UdpAddress): boolean {
+    if ((this.#items.length - this.#head) / 2 >= this.#max) return false;
+    this.#items.push(data, addr);
+    return true;
+  }
+
+  /** The oldest datagram, or undefined. */
+  shift(): [Uint8Array, UdpAddress] | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const data = this.#items[this.#head] as Uint8Array;
+    const addr = this.#items[this.#head + 1] as UdpAddress;
+    this.#items[this.#head] = this.#items[this.#head + 1] = undefined;
+    this.#head += 2;
+    if (this.#head === this.#items.length) this.clear();
+    else if (this.#head > 4096) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return [data, addr];
+  }
+
+  /** Drop everything. */
+  clear(): void {
+    this.#items.length = 0;
+    this.#head = 0;
+  }
+}

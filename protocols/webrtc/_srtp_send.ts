@@ -71,7 +71,10 @@ interface WeriftDtls {
       nominated?: {
         remoteAddr: [string, number];
         protocol: {
-          transport: { send(d: Uint8Array, a: [string, number]): unknown };
+          transport: {
+            send(d: Uint8Array, a: [string, number]): unknown;
+            sendMedia?(d: Uint8Array, a: [string, number]): void;
+          };
         };
       };
       canSendApplicationData?(): boolean;
@@ -105,6 +108,10 @@ export function directSender(dtls: unknown): BatchSender | undefined {
     if (!pair || connection.canSendApplicationData?.() === false) return;
     const out = srtp.protect(packets, payloadTypes);
     const transport = pair.protocol.transport;
-    for (const datagram of out) transport.send(datagram, pair.remoteAddr);
+    if (transport.sendMedia) {
+      for (const d of out) transport.sendMedia(d, pair.remoteAddr);
+    } else {
+      for (const d of out) transport.send(d, pair.remoteAddr);
+    }
   };
 }

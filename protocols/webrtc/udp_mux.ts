@@ -16,9 +16,10 @@
  * - anything else is dropped and counted (`stats.dropped`).
  *
  * Sending: at most `SEND_WINDOW` datagrams are in flight on the socket;
- * the rest wait in a FIFO of at most `maxSendQueue` datagrams (past it a
- * datagram is dropped and counted in `stats.sendDropped`, as a full socket
- * buffer would). Deno's socket send is an async op per datagram: thousands
+ * the rest wait in two FIFOs: control (STUN, DTLS, SRTCP; 4,096 datagrams)
+ * goes before media (SRTP from the WHEP fan-out, `maxSendQueue`); past
+ * either bound a datagram is dropped and counted in `stats.sendDropped`, as
+ * a full socket buffer would. Deno's socket send is an async op per datagram: thousands
  * of concurrent ones cost several times more CPU each than a small window,
  * and with `node:dgram` they stall. With `--unstable-net` the socket is a
  * `Deno.DatagramConn` (cheaper per send than `node:dgram`), else
@@ -33,7 +34,7 @@
 import { StreamError } from "../../media/stream_error.ts";
 import { classifyDatagram, stunBindingUsername } from "./stun_username.ts";
 import { DtlsRetransmitFilter } from "./dtls_retransmit.ts";
-import { bindRawSocket, type RawSocket } from "./_raw_socket.ts";
+import { bindRawSocket, type RawSocket, SendFifo } from "./_raw_socket.ts";
 
 /** A `[host, port]` pair, as werift passes addresses.
  *
@@ -130,6 +131,16 @@ export class MuxedTransport {
     return Promise.resolve();
   };
 
+  /**
+   * Send an SRTP media datagram: queued behind this mux's control traffic
+   * (STUN, DTLS, SRTCP) and dropped first when the send FIFO is full.
+   */
+  sendMedia(data: Uint8Array, addr: UdpAddress): void {
+    if (this.closed) return;
+    this.#mux._bindAddress(this, addr, this.#addresses);
+    this.#mux._send(data, addr, true);
+  }
+
   /** Stop receiving; the shared socket stays open. */
   close = (): Promise<void> => {
     if (!this.closed) {
@@ -195,28 +206,14 @@ export class UdpMux {
     sendDropped: 0,
     dtlsDuplicates: 0,
   };
-  readonly #queue: (Uint8Array | UdpAddress)[] = [];
-  #queueHead = 0;
+  /** STUN, DTLS, SRTCP: sent before any queued media, never behind it. */
+  readonly #control = new SendFifo(4_096);
+  readonly #media: SendFifo;
   #inFlight = 0;
-  readonly #maxQueue: number;
   readonly #sent = () => {
     this.#inFlight--;
-    if (this.#queueHead < this.#queue.length) {
-      const data = this.#queue[this.#queueHead] as Uint8Array;
-      const addr = this.#queue[this.#queueHead + 1] as UdpAddress;
-      this.#queue[this.#queueHead] =
-        this.#queue[this.#queueHead + 1] =
-          undefined as unknown as Uint8Array;
-      this.#queueHead += 2;
-      if (this.#queueHead === this.#queue.length) {
-        this.#queue.length = 0;
-        this.#queueHead = 0;
-      } else if (this.#queueHead > 4096) {
-        this.#queue.splice(0, this.#queueHead);
-        this.#queueHead = 0;
-      }
-      this.#transmit(data, addr);
-    }
+    const next = this.#control.shift() ?? this.#media.shift();
+    if (next) this.#transmit(next[0], next[1]);
   };
 
   private constructor(
@@ -228,7 +225,7 @@ export class UdpMux {
     this.#socket = socket;
     this.#hostname = hostname;
     this.#maxAddresses = max;
-    this.#maxQueue = maxQueue;
+    this.#media = new SendFifo(maxQueue);
     socket.onMessage = (data, host, port) => this.#receive(data, host, port);
   }
 
@@ -300,8 +297,8 @@ export class UdpMux {
 
   /** Close the socket (sessions should be closed first). */
   close(): Promise<void> {
-    this.#queue.length = 0;
-    this.#queueHead = 0;
+    this.#control.clear();
+    this.#media.clear();
     return this.#socket.close();
   }
 
@@ -357,15 +354,13 @@ export class UdpMux {
     this.#byAddress.set(key, transport);
   }
 
-  /** @internal */
-  _send(data: Uint8Array, addr: UdpAddress): void {
+  /** @internal `media`: SRTP from the WHEP fan-out (queued after control). */
+  _send(data: Uint8Array, addr: UdpAddress, media = false): void {
     this.stats.sent++;
     if (this.#inFlight < SEND_WINDOW) {
       this.#transmit(data, addr);
-    } else if (this.#queue.length - this.#queueHead >= this.#maxQueue * 2) {
+    } else if (!(media ? this.#media : this.#control).push(data, addr)) {
       this.stats.sendDropped++;
-    } else {
-      this.#queue.push(data, addr);
     }
   }
 
@@ -384,4 +379,4 @@ export class UdpMux {
 }
 
 /** Datagrams in flight on the socket at once. */
-const SEND_WINDOW = 16;
+const SEND_WINDOW = 64;
