@@ -233,6 +233,7 @@ function updateCard(card, s, server) {
   if (v) parts.push(v.codec + (v.width ? " " + v.width + "×" + v.height : "") + (v.fps ? " " + Number(v.fps).toFixed(1) + " fps" : ""));
   if (a) parts.push(a.codec + (a.sampleRate ? " " + a.sampleRate / 1000 + " kHz" : "") + (a.channels ? " " + a.channels + " ch" : ""));
   card.meta.textContent = parts.join(" · ") || "no media yet";
+  card.ph.textContent = v ? "no picture yet" : a ? "audio only" : "no media yet";
   card.meta.title = [v && v.codecString, a && a.codecString].filter(Boolean).join(", ");
   push(card.hist.bitrate, s.bitrate || 0);
   push(card.hist.viewers, s.viewers ? s.viewers.total : 0);
@@ -288,23 +289,46 @@ function renderStreams(streams, server) {
 }
 
 // ---- clients
+// Rows are kept by client id and updated in place (a row rebuilt under the
+// pointer would swallow a click on its Kick button); at most MAX_CLIENT_ROWS
+// are shown, publishers first.
+const MAX_CLIENT_ROWS = 200;
+const clientRows = new Map();
+function clientRow(c) {
+  const row = el("div", "row"); row.dataset.id = c.id;
+  const cells = [];
+  for (let i = 0; i < 7; i++) cells.push(row.appendChild(el("span")));
+  const b = el("button", "kick", "Kick"); b.type = "button"; b.title = "Disconnect " + c.id;
+  b.addEventListener("click", () => kick(c.id));
+  row.appendChild(b);
+  return { row, cells };
+}
 function renderClients(clients) {
   const box = document.getElementById("clients");
   const note = document.getElementById("clients-note");
-  box.querySelectorAll(".row:not(.head)").forEach((r) => r.remove());
-  if (clients === null) { note.textContent = "The client list needs /api/v1/clients (not served by this origin)."; return; }
-  note.textContent = clients.length ? "" : "No client connected.";
-  const now = Date.now();
-  for (const c of clients) {
-    const row = el("div", "row"); row.dataset.id = c.id;
-    const cells = [c.id, c.kind + " " + c.protocol, c.stream, c.remoteAddr || "–",
-      fmtUptime((now - Date.parse(c.startedAt)) / 1000), fmtBytes(c.bytesSent), fmtBytes(c.bytesReceived)];
-    for (const text of cells) { const span = el("span", "", text); span.title = text; row.appendChild(span); }
-    const b = el("button", "kick", "Kick"); b.type = "button"; b.title = "Disconnect " + c.id;
-    b.addEventListener("click", () => kick(c.id));
-    row.appendChild(b);
-    box.appendChild(row);
+  if (clients === null) {
+    for (const r of clientRows.values()) r.row.remove();
+    clientRows.clear();
+    note.textContent = "The client list needs /api/v1/clients (not served by this origin).";
+    return;
   }
+  const sorted = clients.slice().sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "publisher" ? -1 : 1));
+  const shown = sorted.slice(0, MAX_CLIENT_ROWS);
+  note.textContent = clients.length === 0 ? "No client connected."
+    : clients.length > shown.length ? "Showing " + shown.length + " of " + clients.length + " clients." : "";
+  const now = Date.now(), keep = new Set();
+  for (const c of shown) {
+    keep.add(c.id);
+    let r = clientRows.get(c.id);
+    if (!r) { r = clientRow(c); clientRows.set(c.id, r); }
+    const texts = [c.id, c.kind + " " + c.protocol, c.stream, c.remoteAddr || "–",
+      fmtUptime((now - Date.parse(c.startedAt)) / 1000), fmtBytes(c.bytesSent), fmtBytes(c.bytesReceived)];
+    texts.forEach((text, i) => {
+      if (r.cells[i].textContent !== text) { r.cells[i].textContent = text; r.cells[i].title = text; }
+    });
+    box.appendChild(r.row); // in list order (moving a row keeps its listeners)
+  }
+  for (const [id, r] of clientRows) if (!keep.has(id)) { r.row.remove(); clientRows.delete(id); }
 }
 async function kick(id) {
   const note = document.getElementById("kick-note");

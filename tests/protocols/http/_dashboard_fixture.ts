@@ -50,8 +50,8 @@ function stream(
   };
 }
 
-/** Start the fake origin on 127.0.0.1, port 0. `webrtc` toggles the WHIP/WHEP endpoints. */
-export function startFixtureOrigin(): FixtureOrigin {
+/** Start the fake origin on 127.0.0.1, port 0, with `extraViewers` more HLS viewers in the client list. */
+export function startFixtureOrigin(extraViewers = 0): FixtureOrigin {
   const dashboard = dashboardRoutes();
   const kicks: FixtureOrigin["kicks"] = [];
   let tick = 0;
@@ -140,6 +140,13 @@ export function startFixtureOrigin(): FixtureOrigin {
               "198.51.100.24:40113",
             ],
             ["c-3a4b5c", "viewer", "webrtc", "live/cam", null],
+            ...Array.from({ length: extraViewers }, (_, i) => [
+              `c-x${i}`,
+              "viewer",
+              "hls",
+              "live/cam",
+              `192.0.2.${i % 250}:${40000 + i}`,
+            ]),
           ].map(([id, kind, protocol, stream, remoteAddr]) => ({
             id,
             kind,

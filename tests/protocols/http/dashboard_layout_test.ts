@@ -105,3 +105,25 @@ Deno.test({
     await page.close();
   },
 });
+
+Deno.test({
+  name:
+    "dashboard: a long client list is capped at 200 rows (publishers first) and says so",
+  ignore: missing("chromium"),
+  async fn() {
+    await using origin = startFixtureOrigin(1000);
+    await using browser = await launchChromium();
+    const page = await browser.newPage({
+      viewport: { width: 800, height: 900 },
+    });
+    await page.goto(`${origin.base}/`);
+    await page.waitForSelector("#clients-note:has-text('Showing 200 of 1005')");
+    assert.equal(await page.locator("#clients .row:not(.head)").count(), 200);
+    assert.equal(
+      await page.getAttribute("#clients .row:not(.head) >> nth=0", "data-id"),
+      "c-1a2b3c",
+      "the publisher first",
+    );
+    await page.close();
+  },
+});
