@@ -227,6 +227,8 @@ export class ClientRegistry {
   readonly #viewers = new Map<string, Map<string, number>>();
   /** `stream\nsession` → HLS session. */
   readonly #hls = new Map<string, ClientRecord>();
+  /** Kicked HLS sessions → refused until (ms): they hold no connection to end. */
+  readonly #kickedHls = new Map<string, number>();
   #limit: number;
   #hlsWindowMs: number;
   #nextId = 1;
@@ -349,6 +351,24 @@ export class ClientRegistry {
   }
 
   /**
+   * Whether an HLS session was kicked less than `hlsWindowMs` ago (its
+   * requests are then refused: a kicked HLS player holds no connection).
+   *
+   * @param stream the stream key
+   * @param session the session id (as given to `touchHls`)
+   * @returns true while refused
+   */
+  hlsRefused(stream: string, session: string): boolean {
+    if (this.#kickedHls.size === 0) return false;
+    const key = `${stream}\n${session}`;
+    const until = this.#kickedHls.get(key);
+    if (until === undefined) return false;
+    if (this.#clock.now() < until) return true;
+    this.#kickedHls.delete(key);
+    return false;
+  }
+
+  /**
    * Every client now (snapshots, oldest first).
    *
    * @returns the clients
@@ -381,6 +401,17 @@ export class ClientRegistry {
   kick(id: string, reason = "disconnected by the operator"): boolean {
     const record = this.#clients.get(id);
     if (record === undefined) return false;
+    if (record.hlsKey !== null) {
+      // No connection to end: refuse the session's requests for a window.
+      if (this.#kickedHls.size >= this.#limit) {
+        const oldest = this.#kickedHls.keys().next().value;
+        if (oldest !== undefined) this.#kickedHls.delete(oldest);
+      }
+      this.#kickedHls.set(
+        record.hlsKey,
+        this.#clock.now() + this.#hlsWindowMs,
+      );
+    }
     const close = record.close;
     record.unregister();
     close?.(reason);

@@ -48,6 +48,7 @@ import type { HttpRoutes } from "./http_routes.ts";
 import { addMetricsRoutes, type PrometheusObserver } from "./ops/metrics.ts";
 import type { PlayAccess } from "./play_access.ts";
 import { remoteAddrOf } from "./_remote_addr.ts";
+import { StreamError } from "../../media/stream_error.ts";
 
 /** Options of {@linkcode createHttpApp}. *
  * @example Restrict CORS, hide the dashboard
@@ -196,19 +197,27 @@ export function createHttpApp(
     ...(clients !== undefined
       ? {
         onRequest: (access: PlayAccess) => {
-          const request = access.request;
-          const session = new URL(request.url).searchParams.get(
-            "_HLS_session",
-          ) ??
-            `${access.remoteAddr ?? "?"} ${
-              request.headers.get("user-agent") ?? ""
-            }`;
-          clients.touchHls(access.key, session, access.remoteAddr ?? null);
+          // Files of streams not live here (probes, old folders) are no session.
+          if (engine.getStream(access.key) === undefined) return;
+          clients.touchHls(
+            access.key,
+            hlsSessionOf(access),
+            access.remoteAddr ?? null,
+          );
         },
       }
       : {}),
-    authorize: (access) =>
-      engine.authorize("play", access.key, credentialsOf(access)),
+    authorize: (access) => {
+      if (clients?.hlsRefused(access.key, hlsSessionOf(access))) {
+        return Promise.reject(
+          new StreamError(
+            "Unauthorized",
+            `Cannot play ${access.key}: this HLS session was disconnected by the operator`,
+          ),
+        );
+      }
+      return engine.authorize("play", access.key, credentialsOf(access));
+    },
     // A stream not live here may be started on demand (edge, camera pull);
     // HLS viewers hold no subscription, so each playlist marks the stream.
     openLive: (access) =>
@@ -224,6 +233,13 @@ export function createHttpApp(
       : {}),
   });
   return app;
+}
+
+/** An HLS player's session: `_HLS_session`, else address + user agent. */
+function hlsSessionOf(access: PlayAccess): string {
+  const request = access.request;
+  return new URL(request.url).searchParams.get("_HLS_session") ??
+    `${access.remoteAddr ?? "?"} ${request.headers.get("user-agent") ?? ""}`;
 }
 
 function credentialsOf(access: PlayAccess): Credentials {

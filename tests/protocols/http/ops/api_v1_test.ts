@@ -196,3 +196,36 @@ Deno.test("client registry: HLS sessions expire, the cap holds", () => {
   assert.deepEqual(clients.countsByProtocol("live/a"), {});
   assert.equal(clients.list().length, 0);
 });
+
+Deno.test("api v1: a kicked HLS session is refused (403) for the session window", async () => {
+  const clock = new ManualClock();
+  await using engine = Engine.builder().clock(clock).build();
+  const app = createHttpApp(engine, { apiToken: "t", dashboard: false });
+  engine.startPublish("live/cam");
+  const headers = { "user-agent": "player-1" };
+  const playlist = () => app.request("/live/cam/index.m3u8", { headers });
+  await (await app.request("/live/none/index.m3u8")).body?.cancel();
+  assert.equal(engine.clients.list().length, 0); // not live: no session
+  await (await playlist()).body?.cancel(); // 404 (no packager), a session
+  const [session] = engine.clients.list();
+  assert.equal(session?.protocol, "hls");
+  const kicked = await app.request(`/api/v1/clients/${session!.id}`, {
+    method: "DELETE",
+    headers: { authorization: "Bearer t" },
+  });
+  assert.equal(kicked.status, 204);
+  const refused = await playlist();
+  assert.equal(refused.status, 403);
+  await refused.body?.cancel();
+  assert.equal(engine.clients.list().length, 0);
+  // Another player is not refused.
+  const other = await app.request("/live/cam/index.m3u8", {
+    headers: { "user-agent": "player-2" },
+  });
+  assert.notEqual(other.status, 403);
+  await other.body?.cancel();
+  clock.advance(10_000); // the window passed: the session may come back
+  const back = await playlist();
+  assert.notEqual(back.status, 403);
+  await back.body?.cancel();
+});
