@@ -34,7 +34,7 @@ const STYLE = `
   .wrap { padding:16px 20px; display:grid; gap:16px; }
   section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; min-width:0; }
   h2 { font-size:13px; margin:0 0 10px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.04em; }
-  #server { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:10px; }
+  #server { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); grid-auto-flow:row dense; gap:10px; }
   .stat { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; min-width:0; }
   .stat.wide { grid-column:span 2; }
   .stat h3 { margin:0; font-size:12px; font-weight:500; color:var(--dim); }
