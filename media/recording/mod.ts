@@ -23,8 +23,12 @@
 export * from "./recording_sink.ts";
 export * from "./recording_sink_options.ts";
 export * from "./fmp4_reader.ts";
+export * from "./fmp4_fragment_writer.ts";
+export * from "./recording_key.ts";
 export * from "./recording_index.ts";
 export * from "./recording_export.ts";
+export * from "./recording_playlist.ts";
 export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
 export type { Muxer, MuxOptions } from "../muxer.ts";
 export type { StreamError, StreamErrorCode } from "../stream_error.ts";
+export type { StorageBackend } from "../storage/storage_backend.ts";

@@ -24,6 +24,10 @@ import type { StorageBackend } from "../storage/storage_backend.ts";
 import { BitstreamError } from "../stream_error.ts";
 import { type FlvScan, newFlvScan, scanFlv } from "./_flv_scan.ts";
 import {
+  parseRecordingKey,
+  type RecordingFileFormat,
+} from "./recording_key.ts";
+import {
   type Fmp4InitTrack,
   type Fmp4TrackRun,
   parseFmp4Fragment,
@@ -82,7 +86,7 @@ export interface RecordingFile {
   /** `app/name`. */
   readonly stream: string;
   /** `mp4`, `flv`, or `hls` (a folder). */
-  readonly format: "mp4" | "flv" | "hls";
+  readonly format: RecordingFileFormat;
   /** Start, ms since the Unix epoch. */
   readonly startMs: number;
   /** Seconds of media indexed (0 for an HLS folder without playlist). */
@@ -99,49 +103,6 @@ export interface RecordingFile {
   readonly fragments: readonly RecordingFragment[];
   /** Decode time of the first fragment's main track, in its timescale. */
   readonly originDts: number;
-}
-
-const NAME =
-  /^(.+)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z(?:-(\d+))?(\.mp4|\.flv|\/.*)?$/;
-
-/**
- * Parse a recording's storage key (`live/cam-2026-12-06T08-30-00-000Z.mp4`).
- *
- * @param key a storage key
- * @returns stream, start time, split number and format, or null when the
- *   key is not a recording's
- * @example
- * ```ts
- * import { parseRecordingKey } from "@arcly/stream/recording";
- * import assert from "node:assert/strict";
- * const r = parseRecordingKey("live/cam-2026-12-06T08-30-00-000Z.mp4")!;
- * assert.equal(r.stream, "live/cam");
- * assert.equal(new Date(r.startMs).toISOString(), "2026-12-06T08:30:00.000Z");
- * ```
- */
-export function parseRecordingKey(
-  key: string,
-): {
-  stream: string;
-  startMs: number;
-  part: number;
-  format: RecordingFile["format"];
-} | null {
-  const slash = key.indexOf("/");
-  if (slash <= 0) return null;
-  const app = key.slice(0, slash);
-  const m = NAME.exec(key.slice(slash + 1));
-  if (m === null || m[1]!.includes("/")) return null;
-  const startMs = Date.parse(`${m[2]}T${m[3]}:${m[4]}:${m[5]}.${m[6]}Z`);
-  if (!Number.isFinite(startMs)) return null;
-  const tail = m[8] ?? "";
-  const format = tail === ".mp4" ? "mp4" : tail === ".flv" ? "flv" : "hls";
-  return {
-    stream: `${app}/${m[1]}`,
-    startMs,
-    part: m[7] === undefined ? 0 : Number(m[7]),
-    format,
-  };
 }
 
 interface Scan {
