@@ -31,4 +31,8 @@ export * from "./recording_playlist.ts";
 export type { CodecId, MediaFrame, TrackKind } from "../frame.ts";
 export type { Muxer, MuxOptions } from "../muxer.ts";
 export type { StreamError, StreamErrorCode } from "../stream_error.ts";
-export type { StorageBackend } from "../storage/storage_backend.ts";
+export type {
+  StorageBackend,
+  StorageStat,
+  WriteOptions,
+} from "../storage/storage_backend.ts";
