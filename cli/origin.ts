@@ -411,8 +411,8 @@ export async function startOrigin(
     await transcode.close();
     await packaging.close();
     await recorder?.close();
-    recordRetention?.close();
-    hlsRetention?.close();
+    await recordRetention?.close();
+    await hlsRetention?.close();
   })();
 
   log(`arcly-stream origin`);
@@ -476,6 +476,14 @@ export async function startOrigin(
     );
   }
   log(`  stats          ${web}/api/streams   metrics ${web}/metrics`);
+  log(
+    `  control API    ${web}/api/v1/openapi.json (${
+      // Whether changes are allowed, never the token itself.
+      options.apiToken !== null
+        ? "DELETE/POST with Authorization: Bearer <your --api-token>"
+        : "read-only: --api-token enables kicks"
+    })`,
+  );
   log(
     `  limits         ${maxConnections} connections per listener${
       options.maxConnections !== null

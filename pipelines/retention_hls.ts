@@ -77,7 +77,7 @@ export interface HlsRetentionOptions {
  * const retention = new HlsRetention({ storage, clock, now: () => clock.now(), isLive: () => false });
  * assert.deepEqual(await retention.sweep(), ["live/cam"]);
  * assert.deepEqual(await storage.list(""), []);
- * retention.close();
+ * await retention.close();
  * ```
  */
 export class HlsRetention {
@@ -113,11 +113,12 @@ export class HlsRetention {
     return this.#running;
   }
 
-  /** Stop sweeping (a running sweep finishes). */
-  close(): void {
+  /** Stop sweeping; resolves once a running sweep has finished. */
+  async close(): Promise<void> {
     this.#closed = true;
     this.#cancel?.();
     this.#cancel = null;
+    await this.#running?.catch(() => {/* reported by the sweep's caller */});
   }
 
   #schedule(ms: number): void {

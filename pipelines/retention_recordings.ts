@@ -69,7 +69,7 @@ export interface RecordingRetentionOptions {
  * const retention = new RecordingRetention({ storage, clock, now: () => clock.now(),
  *   maxAgeMs: 3_600_000, intervalMs: 1000 });
  * assert.deepEqual(await retention.sweep(), ["live/cam-2020-01-01T00-00-00-000Z.flv"]);
- * retention.close();
+ * await retention.close();
  * ```
  */
 export class RecordingRetention {
@@ -109,11 +109,12 @@ export class RecordingRetention {
     return this.#running;
   }
 
-  /** Stop sweeping (a running sweep finishes). */
-  close(): void {
+  /** Stop sweeping; resolves once a running sweep has finished. */
+  async close(): Promise<void> {
     this.#closed = true;
     this.#cancel?.();
     this.#cancel = null;
+    await this.#running?.catch(() => {/* reported by the sweep's caller */});
   }
 
   #schedule(ms: number): void {

@@ -47,7 +47,7 @@ Deno.test("recording retention: by age, on the clock's timer", async () => {
   await pass(clock, DAY, 3_600_000);
   assert.equal(deleted.length, 2);
   assert.deepEqual(await storage.list(""), []);
-  retention.close();
+  await retention.close();
   assert.equal(clock.pendingTimers, 0);
 });
 
@@ -72,11 +72,11 @@ Deno.test("recording retention: by total size, oldest first, never the file in p
   const deleted = await retention.sweep();
   assert.deepEqual(deleted, [keyAt("08:30:00"), keyAt("08:30:15")]);
   assert.deepEqual(await storage.list(""), [keyAt("08:30:30")]);
-  retention.close();
+  await retention.close();
   const off = new RecordingRetention({ storage, clock });
   assert.equal(off.enabled, false);
   assert.equal(clock.pendingTimers, 0); // no limits: no timer
-  off.close();
+  await off.close();
 });
 
 Deno.test("HLS retention: an ended stream's folder goes after the retention, live and foreign folders stay", async () => {
@@ -114,6 +114,6 @@ Deno.test("HLS retention: an ended stream's folder goes after the retention, liv
   assert.deepEqual(deleted, ["live/ended", "live/fresh"]);
   assert.equal((await storage.list("live/live/")).length, 2);
   assert.equal((await storage.list("docs/")).length, 2);
-  retention.close();
+  await retention.close();
   assert.equal(clock.pendingTimers, 0);
 });
