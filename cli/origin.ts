@@ -476,6 +476,11 @@ export async function startOrigin(
     );
   }
   log(`  stats          ${web}/api/streams   metrics ${web}/metrics`);
+  // Whether changes are allowed, never the token itself.
+  const apiAccess = options.apiToken !== null
+    ? "changes need Authorization: Bearer <your --api-token>"
+    : "read-only: --api-token enables kicks";
+  log(`  control API    ${web}/api/v1/openapi.json (${apiAccess})`);
   log(
     `  control API    ${web}/api/v1/openapi.json (${
       // Whether changes are allowed, never the token itself.
