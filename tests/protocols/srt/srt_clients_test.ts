@@ -40,7 +40,7 @@ function audioTs(fromMs: number, toMs: number, config: boolean): Uint8Array {
   return muxer.mux(frames);
 }
 
-Deno.test("SRT publisher and readers are listed as srt clients; a kick ends the reader's connection within 1 s", async () => {
+Deno.test("SRT publisher and readers are listed as srt clients; a kick ends the reader's, then the publisher's connection within 1 s", async () => {
   await using origin = await startSrtOrigin({ egressTickMs: 0 });
   const at = { hostname: "127.0.0.1", port: origin.port };
   const pub = await SrtClient.connect({ ...at, streamId: "publish:live/k" });
@@ -89,6 +89,11 @@ Deno.test("SRT publisher and readers are listed as srt clients; a kick ends the 
       "the reader's connection gone at the server",
     );
     assert.equal(origin.engine.clients.get(viewer!.id), undefined);
+    // the publisher too
+    const t1 = Date.now();
+    assert.equal(origin.engine.clients.kick(publisher!.id, "test kick"), true);
+    await pub.closed;
+    assert.ok(Date.now() - t1 < 1000, `closed after ${Date.now() - t1} ms`);
   } finally {
     reader?.close();
     pub.close();
