@@ -73,11 +73,28 @@ export function deriveSrtpKey(
 
 const W = new Int32Array(80);
 
+/** Little-endian host: 32-bit loads of message words need a byte swap. */
+const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function compress(h: Int32Array, m: Uint8Array, off: number): void {
   const w = W;
   for (let t = 0, i = off; t < 16; t++, i += 4) {
     w[t] = (m[i]! << 24) | (m[i + 1]! << 16) | (m[i + 2]! << 8) | m[i + 3]!;
   }
+  rounds(h, w);
+}
+
+/** `compress` of 16 words read as 32-bit loads (`m32[k..k+16)`). */
+function compress32(h: Int32Array, m32: Int32Array, k: number): void {
+  const w = W;
+  for (let t = 0; t < 16; t++) {
+    const x = m32[k + t]!;
+    w[t] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+  }
+  rounds(h, w);
+}
+
+function rounds(h: Int32Array, w: Int32Array): void {
   for (let t = 16; t < 80; t++) {
     const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
     w[t] = (x << 1) | (x >>> 31);
@@ -137,6 +154,11 @@ function finish(
 ): void {
   out.set(state);
   let p = start;
+  const at = data.byteOffset + start;
+  if (LITTLE && (at & 3) === 0 && end - start >= 64) {
+    const m32 = new Int32Array(data.buffer, at, (end - start) >> 2);
+    for (let k = 0; p + 64 <= end; p += 64, k += 16) compress32(out, m32, k);
+  }
   for (; p + 64 <= end; p += 64) compress(out, data, p);
   const rest = end - p;
   const bits = (64 + end - start) * 8;
