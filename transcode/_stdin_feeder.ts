@@ -72,7 +72,10 @@ export class StdinFeeder {
   #maxBytes: number;
   #maxMs: number;
   #timeBound = false;
+  /** Media time of the oldest frame not yet taken by the pipe (queued or being written). */
   #firstMs: number | undefined;
+  /** Media time of each queued part (the next oldest once a write completes). */
+  #queueMs: number[] = [];
   #queue: Uint8Array[] = [];
   #queued = 0;
   #dropping = false;
@@ -130,8 +133,9 @@ export class StdinFeeder {
       return;
     }
     this.#dropping = false;
-    if (this.#queue.length === 0) this.#firstMs = ms;
+    this.#firstMs ??= ms;
     this.#queue.push(bytes);
+    this.#queueMs.push(ms);
     this.#queued += bytes.length;
     this.#wake?.();
   }
@@ -160,9 +164,9 @@ export class StdinFeeder {
         continue;
       }
       const parts = this.#queue.splice(0);
+      this.#queueMs.length = 0;
       const total = this.#queued;
       this.#queued = 0;
-      this.#firstMs = undefined;
       let batch = parts[0]!;
       if (parts.length > 1) {
         batch = new Uint8Array(total);
@@ -173,6 +177,9 @@ export class StdinFeeder {
         }
       }
       await writer.write(batch);
+      // The pipe took the batch: the bound counts from the oldest frame
+      // still waiting (a batch being written still counts as behind).
+      this.#firstMs = this.#queueMs[0];
     }
   }
 }
