@@ -482,14 +482,6 @@ export async function startOrigin(
     : "read-only: --api-token enables kicks";
   log(`  control API    ${web}/api/v1/openapi.json (${apiAccess})`);
   log(
-    `  control API    ${web}/api/v1/openapi.json (${
-      // Whether changes are allowed, never the token itself.
-      options.apiToken !== null
-        ? "DELETE/POST with Authorization: Bearer <your --api-token>"
-        : "read-only: --api-token enables kicks"
-    })`,
-  );
-  log(
     `  limits         ${maxConnections} connections per listener${
       options.maxConnections !== null
         ? ""
