@@ -1,6 +1,7 @@
 // WebRTC signalling targets, socket-free: the SDP offer reader (a real
 // Chromium-shaped offer mutated at the byte level), the trickle-ICE fragment
-// reader, and the STUN USERNAME reader of the shared UDP port. Only
+// reader, the STUN USERNAME reader of the shared UDP port, and the SRTP
+// transform's RTP header reader (srtp_protect.ts). Only
 // StreamError may escape.
 import {
   dtlsHandshakeKeys,
@@ -8,6 +9,7 @@ import {
   parseTrickleFragment,
   stunBindingUsername,
 } from "../../../protocols/webrtc/mod.ts";
+import { SrtpProtector } from "../../../protocols/webrtc/srtp_protect.ts";
 import { syntheticOffer } from "../../protocols/webrtc/_offers.ts";
 import { type FuzzTargetDef, simple } from "./_target.ts";
 
@@ -27,6 +29,21 @@ function stunSeed(): Uint8Array {
   view.setUint16(36, 0x8028); // FINGERPRINT-shaped tail
   view.setUint16(38, 4);
   return msg;
+}
+
+const srtp = new SrtpProtector(new Uint8Array(16), new Uint8Array(14));
+
+/** An RTP packet (with a one-word header extension when `ext`). */
+function rtpSeed(ext: boolean): Uint8Array {
+  const p = new Uint8Array(ext ? 40 : 32);
+  p[0] = ext ? 0x90 : 0x80;
+  p[1] = 96;
+  if (ext) {
+    p[12] = 0xbe;
+    p[13] = 0xde;
+    p[15] = 1;
+  }
+  return p;
 }
 
 /** The WebRTC targets. */
@@ -84,6 +101,11 @@ export function webrtcTargets(): FuzzTargetDef[] {
       "webrtc.stunUsername",
       [stunSeed()],
       (input) => stunBindingUsername(input),
+    ),
+    simple(
+      "webrtc.srtpProtect",
+      [rtpSeed(false), rtpSeed(true)],
+      (input) => srtp.protect([input], [96]),
     ),
   ];
 }
