@@ -3,7 +3,8 @@
 // 10 s range of one file downloads as an MP4 ffprobe reads as ~10 s, a range
 // spanning both files downloads as one MP4 (ffmpeg decodes it without
 // error) whose duration is the recorded media in the range, and the VOD
-// playlist of the range plays in ffmpeg (byte ranges of the files); with
+// playlist of the range plays in ffmpeg (byte ranges of the files); DELETE
+// needs --api-token (401 without, 403 wrong, 204 deletes the older file); with
 // --hls-retention 3s the ended stream's live HLS folder is deleted and its
 // playlist answers 404.
 import assert from "node:assert/strict";
@@ -101,6 +102,8 @@ Deno.test({
     `${dir.path}/hls`,
     "--hls-retention",
     "3s",
+    "--api-token",
+    "s3cret",
     "--record",
     `${dir.path}/rec`,
   ], dir.path);
@@ -186,12 +189,17 @@ Deno.test({
       ).then(async (r) => [r.status, (await r.json()).error.code])).join(),
       "404,not_found",
     );
-    const del = await fetch(
-      `${base}/api/v1/recordings/live/cam?before=2100-01-01T00:00:00Z`,
-      { method: "DELETE" },
-    );
-    await del.body?.cancel();
-    assert.ok(del.status === 401 || del.status === 403, String(del.status));
+    const deleteUrl = `${base}/api/v1/recordings/live/cam?before=${
+      new Date(end0 + 500).toISOString()
+    }`;
+    for (const [auth, status] of [[null, 401], ["Bearer nope", 403]] as const) {
+      const del = await fetch(deleteUrl, {
+        method: "DELETE",
+        ...(auth ? { headers: { authorization: auth } } : {}),
+      });
+      await del.body?.cancel();
+      assert.equal(del.status, status);
+    }
 
     // --hls-retention 3s: the ended stream's HLS folder is deleted 3 s after
     // its last write and its playlist is no longer served.
@@ -218,6 +226,18 @@ Deno.test({
         .recordings[0].spans,
       2,
     );
+    // the admin deletes the files that ended before the second one started
+    const admin = await fetch(deleteUrl, {
+      method: "DELETE",
+      headers: { authorization: "Bearer s3cret" },
+    });
+    await admin.body?.cancel();
+    assert.equal(admin.status, 204);
+    const left = await (await fetch(`${base}/api/v1/recordings/live/cam`))
+      .json();
+    assert.deepEqual(left.spans.map((s: { start: string }) => s.start), [
+      spans[1].start,
+    ]);
   } finally {
     await origin.stop();
   }
