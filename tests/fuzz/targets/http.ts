@@ -41,6 +41,7 @@ const URLS = [
   "/live/cam/index.m3u8?_HLS_skip=v2&token=abc",
   "/live/cam/index.m3u8",
   "/live/cam/master.m3u8",
+  "/live/cam/source.m3u8?_HLS_msn=2&_HLS_part=1",
   "/live/cam/init.mp4",
   "/live/cam/seg0.m4s",
   "/live/cam/seg1.0.m4s",
