@@ -17,7 +17,12 @@
  *
  * @module
  */
-import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
+import type {
+  MetricSample,
+  MetricsCollector,
+  ProtocolHandler,
+  StreamHost,
+} from "../../src/contracts.ts";
 import type { ConnectionGate } from "../../src/connection_gate.ts";
 import { UnitEgress } from "../../src/egress.ts";
 import { StreamError } from "../../media/stream_error.ts";
@@ -120,7 +125,7 @@ export interface RtspListenAddress {
  * await served;
  * ```
  */
-export class RtspHandler implements ProtocolHandler {
+export class RtspHandler implements ProtocolHandler, MetricsCollector {
   /** "rtsp" (or "rtsps" with TLS), used in events and credentials. */
   readonly name: string;
   #options: RtspHandlerOptions;
@@ -174,6 +179,63 @@ export class RtspHandler implements ProtocolHandler {
   /** Connections refused by the cap or the gate. */
   get refusedConnections(): number {
     return this.#refused;
+  }
+
+  /**
+   * The server's counters as metric samples, read at scrape time (a
+   * `MetricsCollector`): `arcly_rtsp_connections` and `arcly_rtsp_sessions`
+   * (gauges), refused connections, RTP packets built (once per stream) and
+   * sent (once per player); `listener` is "rtsp" or "rtsps".
+   *
+   * @returns the samples
+   * @example
+   * ```ts
+   * import { RtspHandler } from "@arcly/stream/rtsp";
+   * import assert from "node:assert/strict";
+   * const s = new RtspHandler().collectMetrics().find((m) => m.name === "arcly_rtsp_sessions");
+   * assert.equal(s?.value, 0);
+   * ```
+   */
+  collectMetrics(): readonly MetricSample[] {
+    const labels = { listener: this.name };
+    const sample = (
+      name: string,
+      help: string,
+      type: "counter" | "gauge",
+      value: number,
+    ): MetricSample => ({ name, help, type, value, labels });
+    return [
+      sample(
+        "arcly_rtsp_connections",
+        "Open RTSP connections.",
+        "gauge",
+        this.#connections.size,
+      ),
+      sample(
+        "arcly_rtsp_sessions",
+        "Open RTSP sessions (players and publishers).",
+        "gauge",
+        this.#sessions.size,
+      ),
+      sample(
+        "arcly_rtsp_refused_connections_total",
+        "RTSP connections refused by the connection cap or the per-IP gate.",
+        "counter",
+        this.#refused,
+      ),
+      sample(
+        "arcly_rtsp_rtp_packets_built_total",
+        "RTP packets built for RTSP players (once per stream and track).",
+        "counter",
+        this.#counters.built,
+      ),
+      sample(
+        "arcly_rtsp_rtp_packets_sent_total",
+        "RTP packets sent to RTSP players (once per player).",
+        "counter",
+        this.#counters.sent,
+      ),
+    ];
   }
 
   /**

@@ -1,7 +1,7 @@
 // RTSP players in the engine's client registry (control API seam): a
 // player (here our RtspPullSource over TCP) is listed with protocol "rtsp",
-// its bytes are counted, and a kick (DELETE /api/v1/clients/{id}) ends its
-// RTSP connection within a second.
+// its bytes are counted, the server's collectMetrics() sees it, and a kick
+// (DELETE /api/v1/clients/{id}) ends its RTSP connection within a second.
 import assert from "node:assert/strict";
 import { missing } from "../../_tools.ts";
 import {
@@ -51,6 +51,14 @@ Deno.test({
         origin.engine.clients.countsByProtocol("live/cam").rtsp,
         1,
       );
+      // the server's metrics (MetricsCollector) see the player
+      const m = new Map(
+        origin.rtsp.collectMetrics().map((x) => [x.name, x.value]),
+      );
+      assert.ok((m.get("arcly_rtsp_connections") ?? 0) >= 1);
+      assert.ok((m.get("arcly_rtsp_sessions") ?? 0) >= 1);
+      assert.ok((m.get("arcly_rtsp_rtp_packets_sent_total") ?? 0) > 100);
+      assert.ok((m.get("arcly_rtsp_rtp_packets_built_total") ?? 0) > 100);
       const t0 = Date.now();
       assert.equal(origin.engine.clients.kick(player!.id, "test kick"), true);
       await until(
