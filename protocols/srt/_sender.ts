@@ -141,9 +141,10 @@ export class SrtSender {
   /**
    * The datagrams to re-send for a NAK (R flag set), skipping what is gone
    * and what was re-sent less than `minGapMs` ago: a repeated loss report
-   * that crossed the previous repair in flight does not double it (the
-   * reduced-retransmission behaviour of libsrt's `SRTO_RETRANSMITALGO=1`),
-   * which keeps a lagging reader from drowning in its own repairs.
+   * that crossed the previous repair in flight does not double it, which
+   * keeps a lagging reader from drowning in its own repairs (the idea of
+   * libsrt's `SRTO_RETRANSMITALGO=1`, which waits SRTT − 4·RTTVar; the
+   * connection passes the smoothed RTT). The first repair is never held.
    *
    * @param lost sequence numbers
    * @param now the current time, ms
