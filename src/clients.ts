@@ -227,6 +227,8 @@ export class ClientRegistry {
   readonly #viewers = new Map<string, Map<string, number>>();
   /** `stream\nsession` → HLS session. */
   readonly #hls = new Map<string, ClientRecord>();
+  /** stream → its publisher (the latest registered). */
+  readonly #publishers = new Map<string, ClientRecord>();
   /** Kicked HLS sessions → refused until (ms): they hold no connection to end. */
   readonly #kickedHls = new Map<string, number>();
   #limit: number;
@@ -419,6 +421,16 @@ export class ClientRegistry {
   }
 
   /**
+   * The publisher of `stream`, if one is registered.
+   *
+   * @param stream the stream key
+   * @returns a snapshot, or undefined
+   */
+  publisherOf(stream: string): ClientInfo | undefined {
+    return this.#publishers.get(stream)?.snapshot();
+  }
+
+  /**
    * Viewers of `stream` per protocol (HLS sessions included).
    *
    * @param stream the stream key
@@ -488,7 +500,12 @@ export class ClientRegistry {
     this.#sentBefore += r.bytesSent;
     this.#receivedBefore += Math.max(r.bytesReceived, r.received?.() ?? 0);
     if (r.hlsKey !== null) this.#hls.delete(r.hlsKey);
-    if (r.kind !== "viewer") return;
+    if (r.kind !== "viewer") {
+      if (this.#publishers.get(r.stream) === r) {
+        this.#publishers.delete(r.stream);
+      }
+      return;
+    }
     const counts = this.#viewers.get(r.stream);
     const n = (counts?.get(r.protocol) ?? 0) - 1;
     if (counts === undefined) return;
@@ -511,6 +528,7 @@ export class ClientRegistry {
     }
     const record = new ClientRecord(id, info, now, close, this);
     this.#clients.set(id, record);
+    if (info.kind === "publisher") this.#publishers.set(info.stream, record);
     if (info.kind === "viewer") {
       let counts = this.#viewers.get(info.stream);
       if (counts === undefined) {

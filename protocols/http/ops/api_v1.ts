@@ -280,10 +280,7 @@ export function addApiV1Routes(
   });
   app.get("/api/v1/streams", (c) => {
     const infos = engine.streams();
-    const publishers = publishersOf(clients);
-    const streams = infos.map((info) =>
-      toV1Stream(info, infos, publishers, engine, iso)
-    );
+    const streams = infos.map((info) => toV1Stream(info, infos, engine, iso));
     streams.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
     return json(c, { streams });
   });
@@ -300,10 +297,7 @@ export function addApiV1Routes(
     if (info === undefined) {
       return apiV1Error("not_found", `Cannot find stream ${key}: not live`);
     }
-    return json(
-      c,
-      toV1Stream(info, infos, publishersOf(clients), engine, iso),
-    );
+    return json(c, toV1Stream(info, infos, engine, iso));
   });
   app.get("/api/v1/clients", (c) => {
     const list: ApiV1Client[] = (clients?.list() ?? []).map((client) =>
@@ -379,16 +373,6 @@ function json(c: Context, body: unknown): Response {
   return c.json(body);
 }
 
-function publishersOf(
-  clients: ClientRegistry | undefined,
-): Map<string, ClientInfo> {
-  const out = new Map<string, ClientInfo>();
-  for (const client of clients?.list() ?? []) {
-    if (client.kind === "publisher") out.set(client.stream, client);
-  }
-  return out;
-}
-
 function toV1Client(
   client: ClientInfo,
   iso: (at: number) => string,
@@ -408,7 +392,6 @@ function toV1Client(
 function toV1Stream(
   info: StreamInfo,
   all: readonly StreamInfo[],
-  publishers: Map<string, ClientInfo>,
   engine: ApiV1Engine,
   iso: (at: number) => string,
 ): ApiV1Stream {
@@ -423,7 +406,7 @@ function toV1Stream(
     byProtocol[protocol] = n;
     total += n;
   }
-  const publisher = publishers.get(key);
+  const publisher = engine.clients?.publisherOf(key);
   return {
     key,
     app: legacy.app,
