@@ -237,6 +237,7 @@ try {
       streamMbit: +((published * 8) / s / 1e6).toFixed(2),
       outMbit: +((bytes.reduce((a, b) => a + b, 0) * 8) / s / 1e6).toFixed(1),
       slowestReaderShare: +minRatio.toFixed(3),
+      medianReaderShare: +(median(bytes) / published).toFixed(3),
       packetsSentPerSecond: Math.round(
         (srt.stats.packetsSent - sent0) / s,
       ),
@@ -269,6 +270,11 @@ try {
 }
 results.loadAfter = Deno.loadavg();
 console.log(JSON.stringify(results, null, 2));
+
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
 
 function sum(reports: ReaderReport[], key: "lost"): number {
   return reports.reduce((a, r) => a + r[key], 0);
