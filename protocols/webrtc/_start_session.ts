@@ -126,7 +126,9 @@ export async function startWhep(
   });
   const negotiated = answeredCodecs(answered.answer, offer);
   const id = randomId();
-  let client: { unregister(): void } | undefined;
+  const registered: { client: { unregister(): void } | undefined } = {
+    client: undefined,
+  };
   const session = new WhepSession({
     id,
     pc: answered.pc,
@@ -149,7 +151,7 @@ export async function startWhep(
       }
     },
     onClose: (s, reason) => {
-      client?.unregister();
+      registered.client?.unregister();
       ctx.sessions.delete(id);
       ctx.sessionClosed(reason, s.connected);
     },
@@ -163,7 +165,7 @@ export async function startWhep(
     session,
   });
   // Listed in the engine's clients (the control API); a kick closes it.
-  client = ctx.host.clients?.register({
+  registered.client = ctx.host.clients?.register({
     kind: "viewer",
     protocol: "webrtc",
     stream: key.toString(),
