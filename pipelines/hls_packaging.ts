@@ -279,7 +279,8 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
     let cancelIdle = (): void => {};
     const idleCheck = (): void => {
       cancelIdle = clock.setTimer(IDLE_CHECK_MS, () => {
-        void segmenter.idle();
+        // Frames waiting in the ring (a starved event loop) are no silence.
+        if (sub.lag === 0) void segmenter.idle();
         idleCheck();
       });
     };

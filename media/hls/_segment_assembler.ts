@@ -271,6 +271,10 @@ export class SegmentAssembler {
       if (now - this.#lastDrivingWallMs < this.stallS * 1000) return;
       const endT = this.#timing.endT(this.#drivingKind, this.#lastT);
       const endMs = Math.round(anchor.wallMs + (endT - anchor.t) * 1000);
+      // No EXT-X-PRELOAD-HINT while closing: the next segment is a filler
+      // without parts (hls.js fails a playlist whose hinted segment comes
+      // back under another URI: "media sequence mismatch").
+      this.#started = false;
       await this.startDiscontinuity();
       this.#gapMediaT = endT;
       this.#gapEndMs = Math.min(endMs, now);

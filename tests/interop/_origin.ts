@@ -207,7 +207,7 @@ export const START_PLAYER = `async ({ player, url, lowLatency }) => {
     await p.load(url).catch((e) => state.errors.push("load " + e.code));
   } else {
     const hls = new Hls({ enableWorker: false, lowLatencyMode: lowLatency });
-    hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) state.errors.push(d.type + ": " + d.details); });
+    hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) state.errors.push(d.type + ": " + d.details + (d.reason ? " (" + d.reason + ")" : "")); });
     hls.loadSource(url);
     hls.attachMedia(video);
     window.hlsPlayer = hls;

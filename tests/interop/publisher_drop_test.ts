@@ -139,10 +139,13 @@ for (
 
       // The browser player: no fatal error, not ended during the gap, and
       // it played the second session.
+      const distinct = watcher.seen.map((s) => s.text).filter((t, i, all) =>
+        t !== all[i - 1]
+      );
       assert.deepEqual(
         state.errors.filter((e) => !/sev 1$/.test(e)),
         [],
-        `${player} errors`,
+        `${player} errors; the playlists seen:\n${distinct.join("\n---\n")}`,
       );
       const played = playedBetween(state, pageResumedAt, pageLeftAt + 2_000);
       assert.ok(

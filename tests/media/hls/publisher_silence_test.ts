@@ -198,3 +198,53 @@ Deno.test("HlsSegmenter: audio-only fMP4 segments are .m4a (Shaka types .m4s as 
   assert.doesNotMatch(hls.playlist(), /#EXT-X-ENDLIST/);
   await hls.end();
 });
+
+Deno.test("HlsSegmenter.idle (LL-HLS): no playlist published at the stall hints a part of the filler segment; parts go on after the DISCONTINUITY", async () => {
+  const storage = new MemoryStorage();
+  const published: string[] = [];
+  const put = storage.put.bind(storage);
+  storage.put = (key, bytes, options) => {
+    if (key.endsWith("index.m3u8")) {
+      published.push(new TextDecoder().decode(bytes));
+    }
+    return put(key, bytes, options);
+  };
+  const clock = { now: T0 };
+  const hls = new HlsSegmenter({
+    storage,
+    prefix: "live/ll",
+    format: "fmp4",
+    targetDurationMs: 1000,
+    partTargetMs: 334,
+    windowSize: 20,
+    wallClock: () => clock.now,
+  });
+  for (const frame of realFrames(2.5, true)) {
+    if (!frame.config) clock.now = T0 + frame.dts;
+    await hls.push(frame);
+  }
+  const before = published.length;
+  clock.now += 1200;
+  await hls.idle();
+  const atStall = published.slice(before);
+  assert.ok(atStall.length >= 2, "the close and the filler are published");
+  // The close of the open segment and the fillers: no hint at all (the
+  // next segment is a filler without parts, so a hinted part would never
+  // come and hls.js fails the playlist that lists the filler instead).
+  const fillers = listed(atStall.at(-1)!).filter((seg) =>
+    seg.pdtMs >= T0 + 2500
+  );
+  assert.ok(fillers.length >= 1, atStall.at(-1));
+  for (const text of atStall) {
+    assert.doesNotMatch(text, /#EXT-X-PRELOAD-HINT/, text);
+  }
+  const resumedAt = clock.now;
+  for (const frame of realFrames(1.5, true)) {
+    if (!frame.config) clock.now = resumedAt + frame.dts;
+    await hls.push(frame);
+  }
+  const after = hls.playlist();
+  assert.match(after, /#EXT-X-DISCONTINUITY\n/);
+  assert.match(after, /#EXT-X-PRELOAD-HINT:TYPE=PART/);
+  await hls.end();
+});
