@@ -116,6 +116,8 @@ interface Scan {
   endS: number;
   broken: boolean;
   flv: FlvScan | null;
+  /** The scan in progress, or null. */
+  busy: Promise<void> | null;
 }
 
 /**
@@ -264,6 +266,7 @@ export class RecordingIndex {
         endS: 0,
         broken: false,
         flv: parsed.format === "flv" ? newFlvScan() : null,
+        busy: null,
       };
       this.#scans.delete(key);
       this.#scans.set(key, scan);
@@ -271,17 +274,49 @@ export class RecordingIndex {
         this.#scans.delete(this.#scans.keys().next().value!);
       }
     }
-    if (parsed.format === "mp4" && stat.size > scan.size && !scan.broken) {
+    // One scan of a file at a time (concurrent requests wait for it).
+    while (scan.busy !== null) await scan.busy;
+    if (stat.size > scan.size && !scan.broken) {
+      const busy = this.#update(key, parsed.format, scan, stat.size);
+      scan.busy = busy.finally(() => {
+        scan!.busy = null;
+      });
+      await scan.busy;
+    }
+    scan.mtimeMs = Math.max(scan.mtimeMs, stat.mtimeMs);
+    return {
+      key,
+      stream: parsed.stream,
+      format: parsed.format,
+      startMs: parsed.startMs,
+      durationS: Math.round(scan.endS * 1000) / 1000,
+      bytes: Math.max(stat.size, scan.size),
+      mtimeMs: scan.mtimeMs,
+      tracks: scan.tracks,
+      initBytes: scan.initBytes,
+      fragments: scan.fragments.slice(),
+      originDts: scan.originDts ?? 0,
+    };
+  }
+
+  /** Scan a file from where the last scan stopped up to `size`. */
+  async #update(
+    key: string,
+    format: RecordingFileFormat,
+    scan: Scan,
+    size: number,
+  ): Promise<void> {
+    if (format === "mp4") {
       try {
-        await this.#scan(key, scan, stat.size);
+        await this.#scan(key, scan, size);
       } catch (error) {
         if (!(error instanceof BitstreamError)) throw error;
         scan.broken = true; // indexed up to the last good fragment
       }
     }
-    if (scan.flv !== null && stat.size > scan.size && !scan.broken) {
+    if (scan.flv !== null) {
       try {
-        await scanFlv(this.#storage, key, scan.flv, stat.size);
+        await scanFlv(this.#storage, key, scan.flv, size);
       } catch (error) {
         if (!(error instanceof BitstreamError)) throw error;
         scan.broken = true;
@@ -298,25 +333,11 @@ export class RecordingIndex {
           offset: m.offset,
           end: next?.offset ?? flv.pos,
           startS: m.startS,
-          durationS: Math.max(0, (next?.startS ?? scan!.endS) - m.startS),
+          durationS: Math.max(0, (next?.startS ?? scan.endS) - m.startS),
         };
       });
     }
-    scan.size = stat.size;
-    scan.mtimeMs = stat.mtimeMs;
-    return {
-      key,
-      stream: parsed.stream,
-      format: parsed.format,
-      startMs: parsed.startMs,
-      durationS: Math.round(scan.endS * 1000) / 1000,
-      bytes: stat.size,
-      mtimeMs: stat.mtimeMs,
-      tracks: scan.tracks,
-      initBytes: scan.initBytes,
-      fragments: scan.fragments.slice(),
-      originDts: scan.originDts ?? 0,
-    };
+    scan.size = Math.max(scan.size, size);
   }
 
   async #scan(key: string, scan: Scan, size: number): Promise<void> {

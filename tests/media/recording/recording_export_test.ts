@@ -239,3 +239,16 @@ Deno.test({
   // no byte-range playlist for FLV
   assert.equal(recordingPlaylist(files, at("08:30:00"), 30, (k) => k), null);
 });
+
+Deno.test("recording index: concurrent requests scan a file once", async () => {
+  const storage = await twoFiles();
+  const index = new RecordingIndex({ storage });
+  const [a, b, c] = await Promise.all([
+    index.files("live/cam"),
+    index.files("live/cam"),
+    index.files(),
+  ]);
+  for (const files of [a, b, c]) {
+    assert.deepEqual(files.map((f) => f.fragments.length), [5, 5]);
+  }
+});
