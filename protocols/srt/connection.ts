@@ -171,7 +171,10 @@ export class SrtConnection {
    */
   sendPayload(payload: Uint8Array, now: number): void {
     if (this.#closed) return;
-    this.#refill(now);
+    // a backlog leaves first (each new batch is a drain chance too, not
+    // only the 10 ms tick, which a busy or starved process fires late)
+    if (this.#pending.length > this.#pendingHead) this.#drain(now);
+    else this.#refill(now);
     if (
       this.#pending.length === this.#pendingHead &&
       this.#windowSent < this.#burst
