@@ -22,6 +22,7 @@
  */
 import type { Clock } from "../src/mod.ts";
 import type { StorageBackend } from "../media/storage/mod.ts";
+import { parseRecordingKey } from "../media/recording/mod.ts";
 
 /** The files an HLS folder holds. */
 const HLS_FILE = /\.(?:m3u8|m4s|mp4|ts|aac|m4a|vtt)$/;
@@ -140,7 +141,12 @@ export class HlsRetention {
       const parts = key.split("/");
       if (parts.length < 3) continue; // not {app}/{name}/{file}
       const folder = `${parts[0]}/${parts[1]}`;
-      if (parts.length > 3 || !HLS_FILE.test(key)) foreign.add(folder);
+      // Not HLS output, or an HLS *recording* (`{name}-{UTC time}/`) in a
+      // folder shared with --record: never touched.
+      if (
+        parts.length > 3 || !HLS_FILE.test(key) ||
+        parseRecordingKey(key)?.format === "hls"
+      ) foreign.add(folder);
       const list = folders.get(folder);
       if (list === undefined) folders.set(folder, [key]);
       else list.push(key);

@@ -88,6 +88,11 @@ Deno.test("HLS retention: an ended stream's folder goes after the retention, liv
     await storage.put(`${key}/seg0.m4s`, new Uint8Array(10));
   }
   await storage.put("docs/notes/readme.md", new Uint8Array(1)); // not HLS output
+  // an HLS recording (--record-format hls-fmp4 into the same folder)
+  await storage.put(
+    "live/cam-2026-12-06T08-30-00-000Z/index.m3u8",
+    text.encode("#EXTM3U\n"),
+  );
   await storage.put("docs/notes/index.m3u8", new Uint8Array(1));
   clock.advance(200_000);
   await storage.put("live/fresh/index.m3u8", text.encode("#EXTM3U\n"));
@@ -114,6 +119,7 @@ Deno.test("HLS retention: an ended stream's folder goes after the retention, liv
   assert.deepEqual(deleted, ["live/ended", "live/fresh"]);
   assert.equal((await storage.list("live/live/")).length, 2);
   assert.equal((await storage.list("docs/")).length, 2);
+  assert.equal((await storage.list("live/cam-2026")).length, 1);
   await retention.close();
   assert.equal(clock.pendingTimers, 0);
 });
