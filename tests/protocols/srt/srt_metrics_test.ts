@@ -2,9 +2,12 @@
 // under loss. ffmpeg (libsrt) publishes through a relay dropping 10 % each
 // way (the listener NAKs, counts lost and retransmitted packets received);
 // an SrtClient reads through another lossy relay (the listener receives
-// NAKs and retransmits); refused handshakes are counted by reject code.
+// NAKs and retransmits); refused handshakes are counted by reject code;
+// the CLI origin's /metrics carries the SRT and RTSP families.
 import assert from "node:assert/strict";
-import { missing } from "../../_tools.ts";
+import { missing, tempDir } from "../../_tools.ts";
+import { parseOriginArgs } from "../../../cli/options.ts";
+import { startOrigin } from "../../../cli/origin.ts";
 import {
   type MetricSample,
   SrtClient,
@@ -151,6 +154,37 @@ Deno.test({
     } finally {
       reader?.close();
       await stop(pub);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the CLI origin's /metrics carries the SRT and RTSP collectors' families",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using dir = await tempDir("arcly-srt-metrics-cli-");
+    const origin = await startOrigin(
+      parseOriginArgs([
+        ...["--rtmp", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+        ...["--srt", "127.0.0.1:0", "--rtsp", "127.0.0.1:0"],
+        ...["--webrtc-udp", "off", "--hls-dir", `${dir.path}/hls`],
+      ]),
+      () => {},
+    );
+    try {
+      const res = await fetch(`http://127.0.0.1:${origin.httpPort}/metrics`);
+      const text = await res.text();
+      assert.match(text, /# TYPE arcly_srt_sessions gauge/);
+      assert.match(text, /arcly_srt_sessions\{[^}]*mode="publish"[^}]*\} 0/);
+      assert.match(
+        text,
+        /# TYPE arcly_srt_retransmitted_packets_total counter/,
+      );
+      assert.match(text, /arcly_rtsp_sessions\{[^}]*listener="rtsp"[^}]*\} 0/);
+    } finally {
+      await origin.stop();
     }
   },
 });
