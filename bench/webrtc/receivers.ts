@@ -7,9 +7,13 @@
 // decrypted, no jitter buffer, no NACKs (so "lost" is every sequence gap the
 // receiver saw, before any retransmission). Every 2 s each peer sends an
 // SRTCP receiver report (the origin drops viewers without RTCP).
-// Each peer's socket is a Deno.DatagramConn (run with --unstable-net):
-// werift's node:dgram sockets stalled their sends (STUN consent answers,
-// RTCP) under this receive load, and the origin dropped those viewers.
+// Each peer's socket is a Deno.DatagramConn (run with --unstable-net): with
+// Deno's node:dgram (werift's default) a send waits while a receive is
+// pending, so a peer's STUN/DTLS/RTCP went out only when a datagram came in
+// (ICE failed, the origin dropped viewers for missing RTCP). The kernel's
+// default receive buffer (~200 KiB, < 0.5 s of this stream per socket) is
+// kept: DatagramConn cannot set SO_RCVBUF, so a client process descheduled
+// longer than that drops packets (column "kernel UDP rcvbuf drops").
 // Prints a {"receivers":…} line every second.
 import { Buffer } from "node:buffer";
 import {
@@ -41,8 +45,8 @@ const codecs = {
 
 const [url, nText, rampText] = Deno.args;
 const n = Number(nText ?? 10);
-/** Offers per second while connecting (default 40). */
-const ramp = Number(rampText ?? 40);
+/** Offers per second while connecting (default 25). */
+const ramp = Number(rampText ?? 25);
 const state = {
   connected: 0,
   failed: 0,
@@ -50,8 +54,37 @@ const state = {
   bytes: 0,
   lost: 0,
   refused: 0,
+  /** Peers receiving media now (connected, not closed or failed since). */
+  live: 0,
+  /** Live peers that got ≥ 90 % of the best peer's packets over the last 5 s. */
+  keepingUp: 0,
+  /** The slowest live peer's packets over the last 5 s / the best peer's. */
+  minShare: 1,
   srtpProfiles: {} as Record<string, number>,
 };
+interface PeerCount {
+  count: number;
+  mark: number;
+  live: boolean;
+}
+const counts = new Set<PeerCount>();
+setInterval(() => {
+  let best = 0;
+  const deltas: number[] = [];
+  for (const c of counts) {
+    if (!c.live) {
+      counts.delete(c);
+      continue;
+    }
+    const d = c.count - c.mark;
+    c.mark = c.count;
+    deltas.push(d);
+    best = Math.max(best, d);
+  }
+  state.live = deltas.length;
+  state.keepingUp = deltas.filter((d) => d >= 0.9 * best).length;
+  state.minShare = best > 0 ? Math.min(...deltas) / best : 1;
+}, 5_000);
 const peers: RTCPeerConnection[] = [];
 
 // The light media path (see the header).
@@ -74,11 +107,14 @@ proto.startSrtp = function (this: Dtls) {
   const profile = String(this.dtls?.srtp.srtpProfile);
   state.srtpProfiles[profile] = (state.srtpProfiles[profile] ?? 0) + 1;
   const lastSeq = new Map<number, number>();
+  const mine: PeerCount = { count: 0, mark: 0, live: true };
+  counts.add(mine);
   this.iceTransport.connection.onData.subscribe((data: Buffer) => {
     const b1 = data[1];
     if (data.length < 12 || data[0]! < 128 || data[0]! > 191) return;
     if (b1! >= 192 && b1! <= 223) return; // RTCP
     state.packets++;
+    mine.count++;
     state.bytes += data.length;
     const ssrc = data.readUInt32BE(8);
     const seq = data.readUInt16BE(2);
@@ -91,7 +127,8 @@ proto.startSrtp = function (this: Dtls) {
     lastSeq.set(ssrc, seq);
   });
   const rr = setInterval(() => {
-    if (this.state === "closed") {
+    if (this.state === "closed" || this.state === "failed") {
+      mine.live = false;
       clearInterval(rr);
       return;
     }

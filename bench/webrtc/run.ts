@@ -1,5 +1,5 @@
 // deno task bench:webrtc [--viewers 100,300] [--seconds 15] [--per-proc 100]
-//                        [--ramp 40] [--ttff 5] [--profile] [--node-dgram]
+//                        [--ramp 25] [--ttff 5] [--profile] [--node-dgram]
 //
 // WHEP fan-out. Three kinds of process: the origin (bench/webrtc/origin.ts:
 // RTMP in, WHEP out, the transcoder's AAC → Opus bridge), ffmpeg publishing
@@ -26,7 +26,7 @@ function arg(name: string, fallback: string): string {
 const VIEWERS = arg("viewers", "100,300").split(",").map(Number);
 const SECONDS = Number(arg("seconds", "15"));
 const PER_PROC = Number(arg("per-proc", "100"));
-const RAMP = Number(arg("ramp", "40"));
+const RAMP = Number(arg("ramp", "25"));
 const TTFF = Number(arg("ttff", "0"));
 const PROFILE = Deno.args.includes("--profile");
 /** The origin's UDP socket on node:dgram instead of Deno.DatagramConn. */
@@ -64,6 +64,9 @@ type Counters = {
   packets: number;
   bytes: number;
   lost: number;
+  live: number;
+  keepingUp: number;
+  minShare: number;
   srtpProfiles: Record<string, number>;
 };
 function lastJson<T>(out: string, key: string): T | undefined {
@@ -79,6 +82,9 @@ function totals(procs: { out: string }[]): Counters {
     packets: 0,
     bytes: 0,
     lost: 0,
+    live: 0,
+    keepingUp: 0,
+    minShare: 1,
     srtpProfiles: {},
   };
   for (const p of procs) {
@@ -90,6 +96,9 @@ function totals(procs: { out: string }[]): Counters {
     t.packets += c.packets;
     t.bytes += c.bytes;
     t.lost += c.lost;
+    t.live += c.live ?? 0;
+    t.keepingUp += c.keepingUp ?? 0;
+    t.minShare = Math.min(t.minShare, c.minShare ?? 1);
     for (const [k, v] of Object.entries(c.srtpProfiles)) {
       t.srtpProfiles[k] = (t.srtpProfiles[k] ?? 0) + v;
     }
@@ -211,7 +220,7 @@ for (const n of VIEWERS) {
       ttff = samples.map((s) => s.error ?? `${s.firstFrame ?? "none"}`)
         .join(", ");
       log(
-        `ttff (POST → first frame, ms) with ${after.connected} viewers playing: ${ttff}; ${
+        `ttff (POST → first frame, ms) with ${after.live} viewers playing: ${ttff}; ${
           JSON.stringify(samples)
         }`,
       );
@@ -225,7 +234,9 @@ for (const n of VIEWERS) {
   await origin.stop("SIGTERM");
   const loadedCpu = ((b.cpuMs - a.cpuMs) / ms) * 100;
   const clientCpu = ((rb.cpuMs - ra.cpuMs) / ms) * 100;
-  const viewers = after.connected;
+  // Viewers receiving media at the end of the window (connected and not
+  // failed or closed since).
+  const viewers = after.live;
   const perViewerCpu = viewers ? (loadedCpu - idleCpu) / viewers : NaN;
   const perViewerRss = viewers ? ((b.rssMb - idleRss) * 1024) / viewers : NaN;
   const pps = ((after.packets - before.packets) * 1000) / ms;
@@ -246,13 +257,13 @@ for (const n of VIEWERS) {
   const perViewerRate = offered / Math.max(1, viewers);
   const perCore = 1e6 / (usPerDatagram * perViewerRate);
   const row =
-    `| ${n} | ${viewers} (${after.failed} failed, ${after.refused} refused) | ${
-      idleCpu.toFixed(1)
-    } % | ${loadedCpu.toFixed(1)} % | ${perViewerCpu.toFixed(3)} % | ${
-      idleRss.toFixed(0)
-    } → ${b.rssMb.toFixed(0)} MB | ${perViewerRss.toFixed(0)} KB | ${
-      pps.toFixed(0)
-    } (${kbps.toFixed(0)} kbit/s/viewer) | ${lost} | ${
+    `| ${n} | ${viewers} live (${after.connected} connected, ${after.failed} failed, ${after.refused} refused); ${after.keepingUp} keeping up, slowest ${
+      (after.minShare * 100).toFixed(0)
+    } % | ${idleCpu.toFixed(1)} % | ${loadedCpu.toFixed(1)} % | ${
+      perViewerCpu.toFixed(3)
+    } % | ${idleRss.toFixed(0)} → ${b.rssMb.toFixed(0)} MB | ${
+      perViewerRss.toFixed(0)
+    } KB | ${pps.toFixed(0)} (${kbps.toFixed(0)} kbit/s/viewer) | ${lost} | ${
       clientCpu.toFixed(0)
     } % (${procs.length} proc) | ${
       udp1.rcvbuf - udp0.rcvbuf
@@ -274,7 +285,7 @@ for (const n of VIEWERS) {
 log(
   [
     "",
-    `| N | connected | origin CPU idle (stream, 0 viewers) | origin CPU loaded | CPU/viewer | origin RSS | RSS/viewer | RTP pkts/s received (all) | lost in ${SECONDS} s (all) | load client CPU | kernel UDP rcvbuf drops (machine-wide) | load avg |${
+    `| N | viewers (keeping up = ≥ 90 % of the best peer's packets, last 5 s) | origin CPU idle (stream, 0 viewers) | origin CPU loaded | CPU/viewer | origin RSS | RSS/viewer | RTP pkts/s received (all) | lost in ${SECONDS} s (all) | load client CPU | kernel UDP rcvbuf drops (machine-wide) | load avg |${
       TTFF ? " TTFF ms |" : ""
     }`,
     `|---|---|---|---|---|---|---|---|---|---|---|---|${TTFF ? "---|" : ""}`,
