@@ -14,8 +14,10 @@
 // without transcoders (the same frames, one plain viewer of the source per
 // would-be rendition, so subscription costs are alike), the measured run.
 // Each rendition's ffmpeg CPU is read from /proc/<pid>/stat (utime+stime)
-// just before its source ends (after a 1.5 s catch-up); our CPU from /proc/<our pid>/task/*/stat per thread
-// (so the main JS thread, Deno's I/O threads and V8's GC helpers show apart).
+// just before its source ends (after a 1.5 s catch-up); our CPU from
+// getrusage (process.cpuUsage: every thread, exited ones too), with a
+// breakdown per live thread from /proc/<our pid>/task/*/stat (the main JS
+// thread, V8's GC helpers).
 // Piping = measured run − baseline; a fourth run puts the same piping around
 // an ffmpeg that only copies the video (`-c:v copy`: next to no CPU, never
 // late), our cost alone, steadier on a busy host. Latency is reported for the steady state
@@ -24,6 +26,7 @@
 // with the figures: re-run on a quiet machine for representative numbers.
 //
 // Under `deno bench` only the micro-benchmarks at the end run.
+import process from "node:process";
 import { readFlvFile } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { Engine } from "../src/mod.ts";
@@ -78,12 +81,6 @@ function minus(a: Map<string, number>, b: Map<string, number>) {
   return out;
 }
 
-function sum(m: Map<string, number>): number {
-  let n = 0;
-  for (const v of m.values()) n += v;
-  return n;
-}
-
 async function makeSource(seconds: number): Promise<MediaFrame[]> {
   const path = await Deno.makeTempFile({ suffix: ".flv" });
   const out = await new Deno.Command("ffmpeg", {
@@ -103,6 +100,9 @@ async function makeSource(seconds: number): Promise<MediaFrame[]> {
 }
 
 interface RunResult {
+  /** CPU ms of the whole process (getrusage: every thread, exited ones too). */
+  ourCpuMs: number;
+  /** CPU ms per live thread name (/proc). */
   ourCpu: Map<string, number>;
   ffmpegCpuMs: Map<string, number>;
   latencyMs: Map<string, number[]>;
@@ -165,6 +165,7 @@ async function runOnce(
   });
   const ffmpegCpu = new Map<string, number>();
   const cpu0 = await threadCpu();
+  const usage0 = process.cpuUsage();
   const handle = engine.startPublish("live/cam");
   if (!transcode) { for (let i = 0; i < rungs.length; i++) watch("live/cam"); }
   t0 = performance.now();
@@ -179,6 +180,7 @@ async function runOnce(
   }
   // Let the renditions catch up before the source ends.
   await new Promise((r) => setTimeout(r, 1500));
+  const usage = process.cpuUsage(usage0);
   const cpu = minus(await threadCpu(), cpu0);
   const fps = new Map<string, number>();
   const encoded = new Map<string, number>();
@@ -197,6 +199,7 @@ async function runOnce(
   off();
   await Promise.all(viewers);
   return {
+    ourCpuMs: (usage.user + usage.system) / 1000,
     ourCpu: cpu,
     ffmpegCpuMs: ffmpegCpu,
     latencyMs: latency,
@@ -284,9 +287,9 @@ async function main(): Promise<void> {
       } (n=${lat.length}) | ${(run.startMs.get(key) ?? NaN).toFixed(0)} |`,
     );
   }
-  const ours = sum(run.ourCpu), baseline = sum(base.ourCpu);
+  const ours = run.ourCpuMs, baseline = base.ourCpuMs;
   const piping = ours - baseline;
-  const pipingCopy = sum(copied.ourCpu) - baseline;
+  const pipingCopy = copied.ourCpuMs - baseline;
   const videoIn = frames.filter((f) => f.kind === "video" && !f.config)
     .length * run.ffmpegCpuMs.size;
   const threads = [...new Set([...run.ourCpu.keys(), ...base.ourCpu.keys()])]
@@ -312,7 +315,7 @@ async function main(): Promise<void> {
     } µs (${videoIn} video frames written to ffmpeg; audio merged around it; ${run.framesOut} frames published into the renditions)`,
     `dropped frames: ${run.dropped}, restarts: ${run.restarts}`,
     `same piping around ffmpeg -c:v copy: ${pipingCopy.toFixed(0)} ms (${
-      sum(copied.ourCpu).toFixed(0)
+      copied.ourCpuMs.toFixed(0)
     } − ${baseline.toFixed(0)}) = ${
       (1000 * pipingCopy / videoIn).toFixed(1)
     } µs per video frame and rendition = ${
