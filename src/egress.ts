@@ -32,6 +32,8 @@ import {
   JoinedEgressCache,
 } from "./egress_cache.ts";
 import { checkEgressTickMs } from "./_egress_tick.ts";
+// The already-resolved `ready()` of a subscription with frames waiting.
+import { RESOLVED as FRAMES_READY } from "./_frame_ring.ts";
 import type { ClientHandle } from "./clients.ts";
 import { clientsOf } from "./_clients_of.ts";
 import type { EvictionReason } from "./errors.ts";
@@ -238,32 +240,56 @@ export class EgressSession<B>
    *
    * @returns the batch, or `{ done: true }`
    */
-  async next(): Promise<IteratorResult<B, undefined>> {
-    if (this.#done) return DONE;
+  next(): Promise<IteratorResult<B, undefined>> {
+    if (this.#done) return Promise.resolve(DONE);
     const replay = this.takeReplay();
-    if (replay !== null) return { value: replay, done: false };
-    const sub = this.subscription;
-    while (true) {
-      await sub.ready();
-      if (this.#done) return this.#finish();
-      if (!sub.isClosed) await this.#tick.next();
-      let frames: MediaFrame[];
-      try {
-        frames = sub.takeAll();
-      } catch {
-        return this.#finish(); // evicted: the kernel already reported it
-      }
-      if (frames.length === 0) {
-        if (sub.isClosed || this.#done) return this.#finish();
-        continue;
-      }
-      const batch = this.#batchOf(frames);
-      if (batch !== null) {
-        this.#client?.addSent(byteSize(batch));
-        return { value: batch, done: false };
-      }
-    }
+    if (replay !== null) return Promise.resolve({ value: replay, done: false });
+    return this.#wait();
   }
+
+  // The wait is a chain of callbacks bound once per session, not an async
+  // function: per viewer per tick it allocates one promise (the tick's
+  // `then`), its reaction, the frames array and the result, where an async
+  // `next()` also allocated its function object, register file, a second
+  // await's reaction and an inner promise (bench/RESULTS.md, issue 19:
+  // 485 → ~250 B per viewer per tick).
+
+  /** Frames first (usually there already), then the stream's tick. */
+  #wait(): Promise<IteratorResult<B, undefined>> {
+    const ready = this.subscription.ready();
+    return ready === FRAMES_READY
+      ? this.#afterReady()
+      : ready.then(this.#afterReady);
+  }
+
+  #afterReady = (): Promise<IteratorResult<B, undefined>> => {
+    if (this.#done) return Promise.resolve(this.#finish());
+    if (!this.subscription.isClosed) return this.#tick.next().then(this.#take);
+    try {
+      return Promise.resolve(this.#take());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  #take = ():
+    | IteratorResult<B, undefined>
+    | Promise<IteratorResult<B, undefined>> => {
+    const sub = this.subscription;
+    let frames: MediaFrame[];
+    try {
+      frames = sub.takeAll();
+    } catch {
+      return this.#finish(); // evicted: the kernel already reported it
+    }
+    if (frames.length === 0) {
+      return sub.isClosed || this.#done ? this.#finish() : this.#wait();
+    }
+    const batch = this.#batchOf(frames);
+    if (batch === null) return this.#wait();
+    this.#client?.addSent(byteSize(batch));
+    return { value: batch, done: false };
+  };
 
   /**
    * Stop iterating (what `break` in `for await` calls): releases the viewer.

@@ -95,7 +95,7 @@ export type FlvStreamOpener = (access: PlayAccess) => Promise<StreamHandle>;
 export interface FlvRoutesOptions {
   /** Authorizes a request and finds its stream. */
   open: FlvStreamOpener;
-  /** Called with the size of every chunk written (metrics). */
+  /** Called with the bytes written (metrics): summed per viewer over about ten writes, and at the end. */
   onBytesOut?: (protocol: PlayProtocol, bytes: number) => void;
   /**
    * The egress tick in ms (0 to 1,000; 0 writes every batch at once);
@@ -233,23 +233,37 @@ async function pumpLive(
     if (end.reason === "evicted") sink.abort();
   });
   sink.peerGone.then(() => session.close("viewer left"));
+  // Bytes are reported every REPORT_EVERY_WRITES writes (about a second at
+  // the default tick) and at the end, not per write: a Prometheus counter's
+  // inc() allocates its label key (~130 B) on every call.
+  let unreported = 0;
+  let writes = 0;
   try {
     const opening = first.splice(0); // pin no replay run once sent
     for (const bytes of opening) {
       await sink.write(bytes);
-      counted(bytes.length);
+      unreported += bytes.length;
     }
     opening.length = 0;
     for await (const bytes of session) {
       await sink.write(bytes);
-      counted(bytes.length);
+      unreported += bytes.length;
+      if (++writes >= REPORT_EVERY_WRITES) {
+        counted(unreported);
+        unreported = 0;
+        writes = 0;
+      }
     }
   } catch {
     // the viewer's connection failed or was closed: the viewer is gone
   } finally {
+    if (unreported > 0) counted(unreported);
     session.close("stream ended");
   }
 }
+
+/** Writes per byte-count report of one viewer (see pumpLive). */
+const REPORT_EVERY_WRITES = 10;
 
 /**
  * Response header carrying the decode timestamp (ms, the stream's own clock)

@@ -59,6 +59,33 @@ function binaryFrame(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * One batch at a time on a connection: `conn.write(bytes).then(written)`
+ * with `written` bound once, so a write allocates no closure (the bytes in
+ * flight sit in a field); a partial write finishes with `writeAll`.
+ */
+class BatchWriter {
+  #conn: Deno.Conn;
+  #bytes: Uint8Array = EMPTY;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    this.#bytes = bytes;
+    return this.#conn.write(bytes).then(this.#written);
+  }
+
+  #written = (n: number): Promise<void> | undefined => {
+    const bytes = this.#bytes;
+    this.#bytes = EMPTY;
+    return n < bytes.length
+      ? writeAll(this.#conn, bytes.subarray(n))
+      : undefined;
+  };
+}
+
 /** Write `head`, then run a chunked (or close-delimited) live body until it returns. */
 export async function runStreamBody(
   io: ConnIo,
@@ -71,14 +98,12 @@ export async function runStreamBody(
   const conn = io.conn;
   // A body that frames its units as chunks itself is written as it is.
   const frame = chunked && direct.chunked !== true;
+  const writer = new BatchWriter(conn);
   const sink: LiveSink = {
     // A failure rejects the write and ends run().
     write: (batch) => {
       if (chunked && batch.length === 0) return Promise.resolve(); // "0" ends a body
-      const bytes = frame ? chunkOf(batch) : batch;
-      return conn.write(bytes).then((n) =>
-        n < bytes.length ? writeAll(conn, bytes.subarray(n)) : undefined
-      );
+      return writer.write(frame ? chunkOf(batch) : batch);
     },
     abort: () => {
       gone.resolve();
