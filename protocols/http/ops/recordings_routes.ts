@@ -29,6 +29,7 @@ import {
   recordingPlaylist,
 } from "../../../media/recording/mod.ts";
 import type { StorageBackend } from "../../../media/storage/mod.ts";
+import { StreamError } from "../../../media/stream_error.ts";
 import type { HttpRouteProvider } from "../../../src/mod.ts";
 import type { HttpRoutes } from "../http_routes.ts";
 import { decodeSafeSegment } from "../path_safety.ts";
@@ -172,6 +173,26 @@ function recordingsHandler(
   const index = options.index ??
     new RecordingIndex({ storage: options.storage });
   const storage = options.storage;
+  const answer = route(options, index, storage);
+  return async (request) => {
+    try {
+      return await answer(request);
+    } catch (cause) {
+      // Storage trouble (a disk error, a file deleted while read): JSON, not a bare 500.
+      if (!(cause instanceof StreamError)) throw cause;
+      return error(
+        "unavailable",
+        `Cannot read the recordings: ${cause.message}`,
+      );
+    }
+  };
+}
+
+function route(
+  options: RecordingsApiOptions,
+  index: RecordingIndex,
+  storage: StorageBackend,
+): (request: Request) => Promise<Response | null> {
   return async (request) => {
     const url = new URL(request.url);
     let path = url.pathname;

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { Engine } from "../../../../mod.ts";
 import { MemoryStorage } from "../../../../media/storage/mod.ts";
+import { StreamError } from "../../../../media/stream_error.ts";
 import {
   createHttpApp,
   recordingsApiRoutes,
@@ -164,4 +165,18 @@ Deno.test("recordings API: mounted by createHttpApp behind the API v1 admin chec
   );
   const none = await provider.fetch(new Request(`http://x${BASE}`), {});
   assert.equal(none?.status, 404);
+});
+
+Deno.test("recordings API: a storage failure is a JSON 503", async () => {
+  class Broken extends MemoryStorage {
+    override list(_prefix: string): Promise<string[]> {
+      return Promise.reject(
+        new StreamError("Storage", "Cannot list recordings: disk gone"),
+      );
+    }
+  }
+  const routes = recordingsApiRoutes({ storage: new Broken() });
+  const res = await routes.request("/api/v1/recordings");
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).error.code, "unavailable");
 });
