@@ -22,183 +22,26 @@
  */
 import { StreamError } from "../media/stream_error.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { ClientRecord } from "./_client_record.ts";
+import type {
+  ClientHandle,
+  ClientInfo,
+  ClientRegistration,
+  ClientRegistryOptions,
+} from "./client_types.ts";
 
-/** Whether a client reads or writes a stream. *
- * @example
- * ```ts
- * import type { ClientKind } from "@arcly/stream";
- * const kind: ClientKind = "viewer";
- * ```
- */
-export type ClientKind = "viewer" | "publisher";
-
-/**
- * What a connection tells the registry about itself.
- *
- * @example
- * ```ts
- * import type { ClientRegistration } from "@arcly/stream";
- * const info: ClientRegistration = { kind: "viewer", protocol: "http-flv", stream: "live/cam" };
- * ```
- */
-export interface ClientRegistration {
-  /** Viewer or publisher. */
-  kind: ClientKind;
-  /** `rtmp`, `http-flv`, `ws-flv`, `hls`, `srt`, `rtsp`, `webrtc`, `relay`, … */
-  protocol: string;
-  /** The stream key, `app/name`. */
-  stream: string;
-  /** `host:port` of the peer, when known. */
-  remoteAddr?: string | null;
-}
-
-/**
- * One client as the registry lists it (a snapshot).
- *
- * @example
- * ```ts
- * import { ClientRegistry } from "@arcly/stream";
- * import assert from "node:assert/strict";
- *
- * const clients = new ClientRegistry();
- * clients.register({ kind: "viewer", protocol: "rtmp", stream: "live/a" }, () => {});
- * const [info] = clients.list();
- * assert.equal(info!.bytesSent, 0);
- * ```
- */
-export interface ClientInfo {
-  /** `c-…`, unique within the registry. */
-  readonly id: string;
-  /** Viewer or publisher. */
-  readonly kind: ClientKind;
-  /** The protocol it speaks. */
-  readonly protocol: string;
-  /** The stream key, `app/name`. */
-  readonly stream: string;
-  /** `host:port` of the peer, or null. */
-  readonly remoteAddr: string | null;
-  /** When it registered, on the registry's clock (ms). */
-  readonly startedAt: number;
-  /** Bytes handed to it (viewers). */
-  readonly bytesSent: number;
-  /** Bytes received from it (publishers). */
-  readonly bytesReceived: number;
-}
-
-/**
- * What `register` returns to the connection: its id and byte counters.
- *
- * @example
- * ```ts
- * import { ClientRegistry } from "@arcly/stream";
- * import assert from "node:assert/strict";
- *
- * const clients = new ClientRegistry();
- * const handle = clients.register({ kind: "viewer", protocol: "srt", stream: "live/a" }, () => {});
- * handle.addSent(1316);
- * assert.equal(clients.get(handle.id)?.bytesSent, 1316);
- * handle.unregister();
- * assert.equal(clients.get(handle.id), undefined);
- * ```
- */
-export interface ClientHandle {
-  /** The client's id (`c-…`). */
-  readonly id: string;
-  /** Count bytes sent to it (integer add: safe per batch). */
-  addSent(n: number): void;
-  /** Count bytes received from it. */
-  addReceived(n: number): void;
-  /** Remove it from the registry (idempotent; the connection is gone). */
-  unregister(): void;
-}
-
-/**
- * Options of {@linkcode ClientRegistry}.
- *
- * @example
- * ```ts
- * import type { ClientRegistryOptions } from "@arcly/stream";
- * const options: ClientRegistryOptions = { limit: 1000, hlsWindowMs: 12_000 };
- * ```
- */
-export interface ClientRegistryOptions {
-  /** Time source (default `systemClock`). */
-  clock?: Clock;
-  /** Most clients listed at once (the connection limit; default 100,000). */
-  limit?: number;
-  /** An HLS session lasts this long after its last request, ms (default and minimum 10,000). */
-  hlsWindowMs?: number;
-}
+export type {
+  ClientHandle,
+  ClientInfo,
+  ClientKind,
+  ClientRegistration,
+  ClientRegistryOptions,
+} from "./client_types.ts";
 
 /** Default {@linkcode ClientRegistryOptions.limit}. */
 const DEFAULT_LIMIT = 100_000;
 /** Shortest HLS session window, ms (the contract's minimum). */
 const MIN_HLS_WINDOW_MS = 10_000;
-
-class ClientRecord implements ClientHandle, ClientInfo {
-  readonly id: string;
-  readonly kind: ClientKind;
-  readonly protocol: string;
-  readonly stream: string;
-  readonly remoteAddr: string | null;
-  readonly startedAt: number;
-  bytesSent = 0;
-  bytesReceived = 0;
-  /** HLS sessions: the last request, ms, and the session map's key. */
-  lastSeen = 0;
-  hlsKey: string | null = null;
-  /** Publishers: bytes the stream received, read at listing time. */
-  received: (() => number) | null = null;
-  close: ((reason: string) => void) | null;
-  #registry: ClientRegistry | null;
-
-  constructor(
-    id: string,
-    info: ClientRegistration,
-    startedAt: number,
-    close: ((reason: string) => void) | null,
-    registry: ClientRegistry | null,
-  ) {
-    this.id = id;
-    this.kind = info.kind;
-    this.protocol = info.protocol;
-    this.stream = info.stream;
-    this.remoteAddr = info.remoteAddr ?? null;
-    this.startedAt = startedAt;
-    this.close = close;
-    this.#registry = registry;
-  }
-
-  addSent(n: number): void {
-    this.bytesSent += n;
-  }
-
-  addReceived(n: number): void {
-    this.bytesReceived += n;
-  }
-
-  unregister(): void {
-    const registry = this.#registry;
-    if (registry === null) return;
-    this.#registry = null;
-    this.close = null;
-    registry.remove(this);
-  }
-
-  snapshot(): ClientInfo {
-    const received = this.received?.() ?? 0;
-    return {
-      id: this.id,
-      kind: this.kind,
-      protocol: this.protocol,
-      stream: this.stream,
-      remoteAddr: this.remoteAddr,
-      startedAt: this.startedAt,
-      bytesSent: this.bytesSent,
-      bytesReceived: Math.max(this.bytesReceived, received),
-    };
-  }
-}
 
 /**
  * The bounded registry of an engine's clients (`engine.clients`).
