@@ -341,7 +341,9 @@ export class AbrPlaylists {
           const h = host.getStream(r.key);
           return !h || h.ended || !hasSegment(r.key);
         });
-        if (starting.length === 0) break;
+        // (The source's own first segment is awaited too: its renditions'
+        // jobs start in the same moment as its video config arrives.)
+        if (starting.length === 0 && hasSegment(key)) break;
       }
       if (clock.now() >= deadline) break;
       await new Promise<void>((resolve) => clock.setTimer(50, resolve));

@@ -385,8 +385,10 @@ export class TranscodeService implements AsyncDisposable {
     handle: StreamHandle,
     config?: MediaFrame,
   ): PlannedRendition[] {
+    config ??= handle.gopCache.configFrames().find((f) => f.kind === "video");
     const plan = planFor(handle, this.ladderOf(handle.key.app), config);
-    this.#plans.set(key, plan);
+    // Without a video config yet the plan is empty for now, not for good.
+    if (config) this.#plans.set(key, plan);
     return plan;
   }
 }
