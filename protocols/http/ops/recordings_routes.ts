@@ -8,6 +8,7 @@
  * | `GET …/{app}/{name}/download?start=ISO&duration=S`             | one MP4 of the range (`video/mp4`, streamed) |
  * | `GET …/{app}/{name}/playlist.m3u8?start=ISO&duration=S`        | VOD playlist of the range (byte ranges of the files) |
  * | `GET …/{app}/{name}/files/{file}`                              | a recorded file's bytes (`Range` supported) |
+ * | `GET …/{app}/{name}/hls/{folder}/{file}`                       | an HLS recording's playlist and segments, as written |
  * | `DELETE …/{app}/{name}?before=ISO` (admin)                     | 204: files ending before that time deleted |
  *
  * Paths are matched with or without the `/api/v1/recordings` prefix, so
@@ -219,7 +220,10 @@ function route(
     }
     const app = decodeSafeSegment(parts[0] ?? "");
     const name = decodeSafeSegment(parts[1] ?? "");
-    if (app === null || name === null || parts.length > 4) {
+    if (
+      app === null || name === null ||
+      parts.length > (parts[2] === "hls" ? 5 : 4)
+    ) {
       return error(
         "bad_request",
         "Cannot read the stream key: expected /{app}/{name}",
@@ -275,7 +279,12 @@ function route(
             bytes: f.bytes,
             format: f.format,
             downloadUrl: `${base}/download?${q}`,
-            playlistUrl: `${base}/playlist.m3u8?${q}`,
+            // An HLS recording is served as it was written (its own VOD playlist).
+            playlistUrl: f.format === "hls"
+              ? `${base}/hls/${
+                encodeURIComponent(f.key.slice(f.key.indexOf("/") + 1))
+              }/index.m3u8`
+              : `${base}/playlist.m3u8?${q}`,
           };
         }),
       }, { headers: { "Cache-Control": "no-store" } });
@@ -350,9 +359,28 @@ function route(
       }
       return await serveFile(storage, known.key, request);
     }
+    if (action === "hls" && parts.length === 5) {
+      const folder = decodeSafeSegment(parts[3]!);
+      const file = decodeSafeSegment(parts[4]!);
+      const known = files.find((f) =>
+        f.format === "hls" && f.key === `${app}/${folder}`
+      );
+      if (folder === null || file === null || known === undefined) {
+        return error("not_found", `Cannot find recording file ${parts[4]}`);
+      }
+      return await serveFile(storage, `${known.key}/${file}`, request);
+    }
     return error("not_found", `Cannot find the route: ${url.pathname}`);
   };
 }
+
+const TYPES: Record<string, string> = {
+  flv: "video/x-flv",
+  m3u8: "application/vnd.apple.mpegurl",
+  ts: "video/mp2t",
+  m4s: "video/iso.segment",
+  mp4: "video/mp4",
+};
 
 /** Bytes read from storage per chunk of a file response. */
 const CHUNK_BYTES = 1 << 20;
@@ -366,7 +394,7 @@ async function serveFile(
   if (stat === null) {
     return error("not_found", `Cannot find recording file ${key}`);
   }
-  const type = key.endsWith(".flv") ? "video/x-flv" : "video/mp4";
+  const type = TYPES[key.slice(key.lastIndexOf(".") + 1)] ?? "video/mp4";
   const m = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("range") ?? "");
   let start = 0;
   let end = stat.size; // exclusive

@@ -10,7 +10,12 @@ import {
   recordingsApiRoutes,
   recordingsRouteProvider,
 } from "../../../../protocols/http/mod.ts";
-import { keyAt, recordClip } from "../../../media/recording/_recorded.ts";
+import {
+  clipFrames,
+  keyAt,
+  recordClip,
+} from "../../../media/recording/_recorded.ts";
+import { RecordingSink } from "../../../../media/recording/mod.ts";
 
 async function folder(): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
@@ -179,4 +184,41 @@ Deno.test("recordings API: a storage failure is a JSON 503", async () => {
   const res = await routes.request("/api/v1/recordings");
   assert.equal(res.status, 503);
   assert.equal((await res.json()).error.code, "unavailable");
+});
+
+Deno.test("recordings API: an HLS recording is listed and served as written", async () => {
+  const storage = new MemoryStorage();
+  const sink = new RecordingSink({
+    storage,
+    key: "live/cam-2026-12-06T09-00-00-000Z",
+    format: "hls-fmp4",
+  });
+  for (const frame of clipFrames()) await sink.push(frame);
+  await sink.end();
+  const routes = recordingsApiRoutes({ storage });
+  const { spans } = await (await routes.request(BASE)).json();
+  assert.equal(spans.length, 1);
+  assert.equal(spans[0].format, "hls");
+  assert.ok(Math.abs(spans[0].duration - 10) < 0.5, String(spans[0].duration));
+  assert.equal(
+    spans[0].playlistUrl,
+    `${BASE}/hls/cam-2026-12-06T09-00-00-000Z/index.m3u8`,
+  );
+  const playlist = await routes.request(spans[0].playlistUrl);
+  assert.equal(playlist.status, 200);
+  assert.equal(
+    playlist.headers.get("content-type"),
+    "application/vnd.apple.mpegurl",
+  );
+  const text = await playlist.text();
+  assert.match(text, /#EXT-X-ENDLIST/);
+  const segment = /^(seg[^\n]+)$/m.exec(text)![1]!;
+  const res = await routes.request(
+    `${BASE}/hls/cam-2026-12-06T09-00-00-000Z/${segment}`,
+  );
+  assert.equal(res.status, 200);
+  assert.ok((await res.arrayBuffer()).byteLength > 1000);
+  const missing = await routes.request(`${BASE}/hls/cam-other/index.m3u8`);
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
 });
