@@ -30,6 +30,7 @@ import {
   DEFAULT_MAX_STREAM_LABELS,
   registerViewerFamilies,
   renderCollectorSamples,
+  seedZeroSeries,
 } from "./metrics_families.ts";
 import type { HttpRoutes } from "../http_routes.ts";
 
@@ -240,30 +241,13 @@ export class PrometheusObserver implements Observer, AuditSink {
       engines,
       options.maxStreamLabels ?? DEFAULT_MAX_STREAM_LABELS,
     );
-    // Every declared family has a sample from the start: the labelled
-    // counters begin at 0 for their usual label values.
-    for (
-      const protocol of [
-        "rtmp",
-        "http-flv",
-        "ws-flv",
-        "hls",
-        "webrtc",
-        "srt",
-        "rtsp",
-      ]
-    ) this.#bytesOut.inc({ protocol }, 0);
-    for (const reason of ["slow", "stalled", "shutdown", "kicked"]) {
-      this.#evictions.inc({ reason }, 0);
-    }
-    for (const action of ["publish", "play"]) {
-      this.#authFailures.inc({ action, protocol: "rtmp" }, 0);
-    }
-    this.#clientsDropped.inc({ protocol: "http", code: "LimitExceeded" }, 0);
-    this.#connectionsRefused.inc(
-      { protocol: "http", reason: "maxConnections" },
-      0,
-    );
+    seedZeroSeries({
+      bytesOut: this.#bytesOut,
+      evictions: this.#evictions,
+      authFailures: this.#authFailures,
+      clientsDropped: this.#clientsDropped,
+      connectionsRefused: this.#connectionsRefused,
+    });
   }
 
   /**

@@ -174,6 +174,30 @@ function registerProcessFamilies(registry: Registry, prefix: string): void {
   });
 }
 
+/**
+ * Every declared family has a sample from the start: the labelled counters
+ * begin with zero-valued series for their usual label values.
+ *
+ * @param c the observer's labelled counters
+ */
+export function seedZeroSeries(c: {
+  bytesOut: Counter<"protocol">;
+  evictions: Counter<"reason">;
+  authFailures: Counter<"action" | "protocol">;
+  clientsDropped: Counter<"protocol" | "code">;
+  connectionsRefused: Counter<"protocol" | "reason">;
+}): void {
+  for (const protocol of VIEWER_PROTOCOLS) c.bytesOut.inc({ protocol }, 0);
+  for (const reason of ["slow", "stalled", "shutdown", "kicked"]) {
+    c.evictions.inc({ reason }, 0);
+  }
+  for (const action of ["publish", "play"]) {
+    c.authFailures.inc({ action, protocol: "rtmp" }, 0);
+  }
+  c.clientsDropped.inc({ protocol: "http", code: "LimitExceeded" }, 0);
+  c.connectionsRefused.inc({ protocol: "http", reason: "maxConnections" }, 0);
+}
+
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
