@@ -175,11 +175,14 @@ udp.init = (type, options) => {
     port,
   };
   void (async () => {
+    // One receive buffer per socket (DatagramConn allocates 64 KiB per
+    // datagram otherwise); each datagram copied out at its size.
+    const buffer = new Uint8Array(65_536);
     while (!t.closed) {
       try {
-        const [d, a] = await conn.receive();
+        const [d, a] = await conn.receive(buffer);
         const from = a as Deno.NetAddr;
-        t.onData(Buffer.from(d.buffer, d.byteOffset, d.byteLength), [
+        t.onData(Buffer.from(d), [
           from.hostname,
           from.port,
         ]);

@@ -1,8 +1,9 @@
 /**
  * The socket under {@linkcode UdpMux}: a `Deno.DatagramConn` when the
  * runtime has it (`--unstable-net`; cheaper per send), else `node:dgram`.
- * Received datagrams are handed on as `Buffer` views (werift reads them
- * with Buffer methods), never copied.
+ * Received datagrams are handed on as `Buffer`s (werift reads them with
+ * Buffer methods): with node:dgram as delivered, with DatagramConn copied
+ * out of one reused receive buffer at their own size.
  *
  * @module
  */
@@ -28,7 +29,9 @@ type ListenDatagram = (options: {
 }) => {
   addr: { port?: number };
   send(data: Uint8Array, addr: object): Promise<number>;
-  receive(): Promise<[Uint8Array, { hostname?: string; port?: number }]>;
+  receive(
+    p?: Uint8Array,
+  ): Promise<[Uint8Array, { hostname?: string; port?: number }]>;
   close(): void;
 };
 
@@ -58,18 +61,22 @@ export async function bindRawSocket(
     };
     let closed = false;
     const loop = (async () => {
+      // One receive buffer for the socket's life (DatagramConn would
+      // allocate 64 KiB per datagram); each datagram is copied out at its
+      // own size, since werift may keep it past the next receive.
+      const buffer = new Uint8Array(65_536);
       while (!closed) {
         let got: [Uint8Array, { hostname?: string; port?: number }];
         try {
-          got = await conn.receive();
+          got = await conn.receive(buffer);
         } catch {
           if (closed) break;
           continue; // per-datagram errors (ICMP) are not fatal
         }
         const [data, from] = got;
-        // werift reads datagrams with Buffer methods: a view, no copy.
+        // werift reads datagrams with Buffer methods.
         raw.onMessage(
-          Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+          Buffer.from(data),
           from.hostname ?? "",
           from.port ?? 0,
         );
