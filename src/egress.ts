@@ -170,18 +170,29 @@ export class EgressSession<B>
    * @param subscription the viewer's subscription, replay not yet taken
    * @param tick the stream's egress tick
    * @param batchOf a batch of frames to what is written (null: nothing)
+   * @param client the viewer's entry in the engine's client registry
+   *   (bytes added per batch, unregistered when the subscription ends)
    */
   constructor(
     subscription: Subscription,
     tick: EgressTick,
     batchOf: (frames: readonly MediaFrame[]) => B | null,
+    client: ClientHandle | null = null,
   ) {
     this.subscription = subscription;
     this.#tick = tick;
     this.#batchOf = batchOf;
-    this.#leave = tick.join();
-    // A pending tick fires at once when the last viewer leaves.
-    subscription.closed.then(this.#leave);
+    this.#client = client;
+    const leave = tick.join();
+    this.#leave = leave;
+    // A pending tick fires at once when the last viewer leaves; a registered
+    // viewer leaves the client registry then too (one reaction, not two).
+    subscription.closed.then(
+      client === null ? leave : () => {
+        leave();
+        client.unregister();
+      },
+    );
     try {
       this.#replay = subscription.takeAll();
     } catch {
@@ -212,17 +223,6 @@ export class EgressSession<B>
   /** The viewer's id in the engine's client registry (`c-…`), or null when not registered. */
   get clientId(): string | null {
     return this.#client?.id ?? null;
-  }
-
-  /**
-   * Register the viewer (once, by {@linkcode LiveEgress.open}): a kick
-   * evicts its subscription, so the protocol ends the connection as for a
-   * stalled viewer; it leaves the registry when the subscription ends.
-   */
-  registerWith(client: ClientHandle | null): void {
-    if (client === null || this.#client !== null) return;
-    this.#client = client;
-    this.subscription.closed.then(() => client.unregister());
   }
 
   /**
@@ -410,21 +410,29 @@ export abstract class LiveEgress<C extends EgressCache<unknown>, B> {
   open(stream: StreamHandle, viewer?: EgressViewer): EgressSession<B> {
     const sub = stream.subscribeResilient();
     const cache = this.cacheOf(stream);
-    const session = new EgressSession(
-      sub,
-      stream.egressTick(this.egressTickMs),
-      (frames) => this.batchOf(cache, frames),
-    );
-    const clients = viewer === undefined ? undefined : clientsOf(stream);
-    if (viewer !== undefined && clients !== undefined) {
-      session.registerWith(clients.register({
+    // A kick evicts the subscription, so the protocol ends the connection
+    // as for a stalled viewer.
+    const bound = viewer === undefined ? undefined : clientsOf(stream);
+    const client = viewer === undefined || bound === undefined
+      ? null
+      : bound.clients.register({
         kind: "viewer",
         protocol: viewer.protocol,
-        stream: stream.key.toString(),
+        stream: bound.key,
         remoteAddr: viewer.remoteAddr ?? null,
-      }, (reason) => kick(sub, reason)));
+      }, (reason) => kick(sub, reason));
+    try {
+      return new EgressSession(
+        sub,
+        stream.egressTick(this.egressTickMs),
+        (frames) => this.batchOf(cache, frames),
+        client,
+      );
+    } catch (error) {
+      client?.unregister();
+      sub.close("egress not opened");
+      throw error;
     }
-    return session;
   }
 }
 
