@@ -10,13 +10,11 @@ import type { SegmentWindow } from "./_segment_window.ts";
 import { concatBytes, type SegmentWriter } from "./_segment_writer.ts";
 import { TrackTiming } from "./_track_timing.ts";
 import { ParameterSetPrefixer } from "./_parameter_sets.ts";
+import { GapFiller, type StillPicture } from "./_gap_filler.ts";
 import type { HlsPart, HlsSegment } from "./media_playlist.ts";
 
 /** Extension of audio-only fMP4 segments and parts (ISO BMFF audio). */
 const AUDIO_ONLY_FMP4_EXTENSION = "m4a";
-
-/** Shortest EXT-X-GAP segment listed (seconds): a shorter rest is not worth a URI. */
-const MIN_GAP_SEGMENT_S = 0.05;
 
 /** A backward timestamp jump larger than this (seconds) is a publisher restart. */
 const MAX_BACKWARD_JUMP_S = 1;
@@ -97,15 +95,8 @@ export class SegmentAssembler {
   #extension: string;
   /** Wall-clock ms when the last driving frame arrived (stall detection). */
   #lastDrivingWallMs = 0;
-  /**
-   * While the publisher is silent: wall-clock ms (program date-time) where
-   * the listed timeline, media then EXT-X-GAP segments, ends. See `idle()`.
-   */
-  #gapEndMs: number | undefined;
-  /** While silent: media time (seconds, the old timeline) where the gap's filler ends. */
-  #gapMediaT = 0;
-  /** The last video keyframe (one frame's bytes): the gap's still picture. */
-  #lastKeyframe: MediaFrame | undefined;
+  /** While the publisher is silent: fillers. See `idle()`. */
+  #gap: GapFiller;
 
   constructor(context: AssemblerContext) {
     this.#muxer = context.muxer;
@@ -117,6 +108,7 @@ export class SegmentAssembler {
     this.#io = context.io;
     this.#wallClock = context.wallClock;
     this.#targetS = context.targetS;
+    this.#gap = new GapFiller(context.targetS);
     this.#publish = context.publish;
     this.#extension = this.#muxer.extension;
     if (this.#format === "ts" && this.#partTargetS !== undefined) {
@@ -189,13 +181,18 @@ export class SegmentAssembler {
       this.#configs.set(id, frame);
       if (frame.kind === "video") {
         this.#hasVideo = true;
-        this.#lastKeyframe = undefined; // not decodable with the new config
+        this.#gap.keyframe(undefined); // not decodable with the new config
       }
       this.#muxer.configure(frame);
       return;
     }
     if (frame.kind === "data") return;
-    if (this.#gapEndMs !== undefined) await this.#endGap();
+    if (this.#gap.active) {
+      // Media is back: list the gap up to now; the next segment is a
+      // discontinuity (startDiscontinuity ran at the stall).
+      await this.#fillGap(this.#wallClock(), true);
+      this.#gap.stop();
+    }
     if (frame.kind === "video") this.#hasVideo = true;
     const t = frame.dts / frame.timescale;
     const driving = !this.#hasVideo || frame.kind === "video";
@@ -243,7 +240,7 @@ export class SegmentAssembler {
       this.#policy.observe(t, frame.keyframe);
       this.#lastDrivingT = t;
       this.#lastDrivingWallMs = this.#wallClock();
-      if (frame.kind === "video" && frame.keyframe) this.#lastKeyframe = frame;
+      if (frame.kind === "video" && frame.keyframe) this.#gap.keyframe(frame);
     }
     this.#lastT = Math.max(this.#lastT, t);
     this.#timing.observe(frame);
@@ -254,16 +251,16 @@ export class SegmentAssembler {
    * Called on a timer while frames may have stopped. Once the driving track
    * has been silent for {@linkcode stallS} the open segment is closed where
    * its media ends and the listed timeline follows the wall clock with
-   * EXT-X-GAP segments (RFC 8216bis §4.4.4.7) of the target duration, the
-   * first one reaching to now: players whose live edge runs on the wall
-   * clock (Shaka Player evicts every segment that ends before it and then
-   * stops for good) keep a timeline to stand on while a publisher is away.
-   * The next media frame ends the gap (`#endGap`) and starts a segment with
-   * EXT-X-DISCONTINUITY.
+   * filler segments of the target duration (`#addGapSegment`: a still
+   * picture, or EXT-X-GAP without video), the first one reaching to now:
+   * players whose live edge runs on the wall clock (Shaka Player evicts
+   * every segment that ends before it, then stops for good) keep a timeline
+   * to stand on while a publisher is away. The next media frame ends the
+   * gap (`#endGap`) and starts a segment with EXT-X-DISCONTINUITY.
    */
   async idle(): Promise<void> {
     const now = this.#wallClock();
-    if (this.#gapEndMs === undefined) {
+    if (!this.#gap.active) {
       const anchor = this.#anchor;
       if (!this.#started || this.#open === null || anchor === undefined) {
         return;
@@ -276,20 +273,11 @@ export class SegmentAssembler {
       // back under another URI: "media sequence mismatch").
       this.#started = false;
       await this.startDiscontinuity();
-      this.#gapMediaT = endT;
-      this.#gapEndMs = Math.min(endMs, now);
+      this.#gap.start(Math.min(endMs, now), endT);
       await this.#fillGap(now, true);
       return;
     }
     await this.#fillGap(now, false);
-  }
-
-  /** List gap segments up to `now`: whole target durations, then with `rest` the remainder. */
-  async #fillGap(now: number, rest: boolean): Promise<void> {
-    while (now - this.#gapEndMs! >= this.#targetS * 1000) {
-      await this.#addGapSegment(this.#targetS);
-    }
-    if (rest) await this.#addGapSegment((now - this.#gapEndMs!) / 1000);
   }
 
   /**
@@ -301,67 +289,62 @@ export class SegmentAssembler {
     return Math.max(this.#targetS / 2, 4 * interval);
   }
 
-  /** Media is back: list the gap up to now; the next segment is a discontinuity. */
-  async #endGap(): Promise<void> {
-    await this.#fillGap(this.#wallClock(), true);
-    this.#gapEndMs = undefined;
+  #fillGap(now: number, rest: boolean): Promise<void> {
+    return this.#gap.fill(
+      now,
+      rest,
+      this.#hasVideo,
+      (durationS, pdtMs, still) => this.#addFiller(durationS, pdtMs, still),
+    );
   }
 
   /**
-   * List one segment of `durationS` at the end of the gap: the last video
-   * keyframe shown for the whole duration (a still picture, no audio) on
-   * the timeline of the media before the gap, or, without video, an
-   * EXT-X-GAP segment whose file is stored empty. A listed, loadable
-   * segment at the live edge matters: Shaka Player raises a critical
-   * SEGMENT_MISSING (1011) and stops loading when the newest segment is an
-   * EXT-X-GAP, and hls.js refuses a segment without media.
+   * List one filler segment: the last video keyframe shown for the whole
+   * duration (a still picture, no audio) on the timeline of the media
+   * before the gap, or, without video, an EXT-X-GAP segment whose file is
+   * stored empty. A listed, loadable segment at the live edge matters:
+   * Shaka Player raises a critical SEGMENT_MISSING (1011) and stops loading
+   * when the newest segment is an EXT-X-GAP, and hls.js refuses a segment
+   * without media.
    */
-  async #addGapSegment(durationS: number): Promise<void> {
-    if (durationS < MIN_GAP_SEGMENT_S) return;
+  async #addFiller(
+    durationS: number,
+    programDateTimeMs: number,
+    still: StillPicture | null,
+  ): Promise<void> {
     const msn = this.#window.nextMsn;
     const uri = this.segmentUri(msn);
-    const still = this.#stillPicture(durationS);
-    const bytes = still ?? new Uint8Array(0);
-    const written = await this.#io.put(uri, bytes);
+    let bytes: Uint8Array | null = null;
+    if (still !== null) {
+      // Fmp4Muxer also reads nextDtsByKind (see `#mux`).
+      const options = {
+        sequenceNumber: ++this.#fragmentSequence,
+        nextDts: still.nextDts,
+        nextDtsByKind: { video: still.nextDts },
+      };
+      try {
+        bytes = this.#muxer.mux([still.frame], options);
+      } catch (error) {
+        this.#io.emit({ type: "muxError", error });
+      }
+    }
+    const written = await this.#io.put(uri, bytes ?? new Uint8Array(0));
     const retired = this.#window.add(
       {
         msn,
         uri,
         durationS,
         discontinuity: false,
-        programDateTimeMs: this.#gapEndMs,
+        programDateTimeMs,
         mapUri: this.#io.initUri,
         parts: [],
-        gap: still === null || !written,
+        gap: bytes === null || !written,
       },
-      bytes.length,
+      bytes?.length ?? 0,
       false,
     );
-    this.#gapEndMs! += Math.round(durationS * 1000);
     await this.#publish();
     await this.#retire(retired);
-  }
-
-  /** The last keyframe muxed as one sample lasting `durationS`, or null. */
-  #stillPicture(durationS: number): Uint8Array | null {
-    const key = this.#lastKeyframe;
-    const startT = this.#gapMediaT;
-    this.#gapMediaT += durationS;
-    if (!this.#hasVideo || key === undefined) return null;
-    const dts = Math.round(startT * key.timescale);
-    const next = Math.round(this.#gapMediaT * key.timescale);
-    // Fmp4Muxer also reads nextDtsByKind (see `#mux`).
-    const options = {
-      sequenceNumber: ++this.#fragmentSequence,
-      nextDts: next,
-      nextDtsByKind: { video: next },
-    };
-    try {
-      return this.#muxer.mux([{ ...key, dts, pts: dts }], options);
-    } catch (error) {
-      this.#io.emit({ type: "muxError", error });
-      return null;
-    }
   }
 
   async #retire(retired: HlsSegment[]): Promise<void> {

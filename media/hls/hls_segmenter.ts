@@ -267,8 +267,25 @@ export class HlsSegmenter {
     const assembler = this.#assembler;
     const open = assembler.open;
     const segments: HlsSegment[] = [...this.#window.segments];
+    const last = this.#window.last;
     if (open && ll) {
       segments.push({ ...open, uri: assembler.segmentUri(open.msn) });
+    } else if (ll && !this.#ended && last !== undefined) {
+      // Between segments (a stall's fillers, a cut) the next segment's date
+      // still opens it, as for an open segment without parts: hls.js takes
+      // the last segment of an LL-HLS playlist that ends on its URI for the
+      // segment being filled and fails the next playlist ("media sequence
+      // mismatch").
+      segments.push({
+        msn: last.msn + 1,
+        uri: assembler.segmentUri(last.msn + 1),
+        discontinuity: false,
+        mapUri: last.mapUri,
+        parts: [],
+        programDateTimeMs: last.programDateTimeMs === undefined
+          ? undefined
+          : last.programDateTimeMs + Math.round((last.durationS ?? 0) * 1000),
+      });
     }
     const canSkip = ll && this.#kind === "live"
       ? 6 * this.#targetDurationS

@@ -237,6 +237,10 @@ Deno.test("HlsSegmenter.idle (LL-HLS): no playlist published at the stall hints 
   assert.ok(fillers.length >= 1, atStall.at(-1));
   for (const text of atStall) {
     assert.doesNotMatch(text, /#EXT-X-PRELOAD-HINT/, text);
+    // hls.js takes an LL-HLS playlist's last segment for the one being
+    // filled when the playlist ends on its URI: a tag (the next segment's
+    // date, or the open segment's parts) always follows.
+    assert.match(text, /\n#EXT[^\n]+\n$/, text);
   }
   const resumedAt = clock.now;
   for (const frame of realFrames(1.5, true)) {
