@@ -84,17 +84,20 @@ export {
 } from "./ops/api_v1.ts";
 export type * from "./ops/api_v1_types.ts";
 export { apiV1OpenApi } from "./ops/api_v1_openapi.ts";
-export {
-  CpuSampler,
-  processMemory,
-  RateMeter,
-} from "./ops/api_v1_system.ts";
+export { CpuSampler, processMemory, RateMeter } from "./ops/api_v1_system.ts";
 export { type HealthEngine, healthRoutes } from "./ops/health_routes.ts";
 export {
   type RecordingsApiOptions,
   recordingsApiRoutes,
   recordingsRouteProvider,
 } from "./ops/recordings_routes.ts";
+export type {
+  RecordingFile,
+  RecordingFileFormat,
+  RecordingFragment,
+  RecordingIndex,
+} from "../../media/recording/mod.ts";
+export type { Fmp4InitTrack } from "../../media/recording/fmp4_reader.ts";
 export {
   type MetricsEngineView,
   metricsRoutes,
