@@ -283,6 +283,8 @@ export class SegmentAssembler {
   /**
    * Silence of the driving track that counts as a stall, seconds: half the
    * target duration, at least four frame intervals (a camera at 1 fps).
+   * Sooner is better for players: with a whole target duration hls.js
+   * played 1.3 s instead of 2+ s after a 1.5 s drop (2 of 3 runs).
    */
   get stallS(): number {
     const interval = this.#timing.averageInterval(this.#drivingKind);
