@@ -5,7 +5,8 @@
 // light so that the client is not the bottleneck: incoming SRTP datagrams
 // are counted from their clear RTP header (SSRC, sequence number) and NOT
 // decrypted, no jitter buffer, no NACKs (so "lost" is every sequence gap the
-// receiver saw, before any retransmission). Every 2 s each peer sends an
+// receiver saw and that no late packet filled, before any retransmission;
+// late packets are counted as "reordered"). Every 2 s each peer sends an
 // SRTCP receiver report (the origin drops viewers without RTCP).
 // Each peer's socket is a Deno.DatagramConn (run with --unstable-net): with
 // Deno's node:dgram (werift's default) a send waits while a receive is
@@ -52,7 +53,10 @@ const state = {
   failed: 0,
   packets: 0,
   bytes: 0,
+  /** Sequence gaps, minus the packets that arrived late to fill them. */
   lost: 0,
+  /** Packets that arrived after a later one of their SSRC. */
+  reordered: 0,
   refused: 0,
   /** Peers receiving media now (connected, not closed or failed since). */
   live: 0,
@@ -122,7 +126,15 @@ proto.startSrtp = function (this: Dtls) {
     if (prev !== undefined) {
       const gap = (seq - prev - 1 + 65536) % 65536;
       if (gap > 0 && gap < 1000) state.lost += gap;
-      if (gap >= 1000) return; // a late or repeated packet: keep the newest
+      if (gap >= 1000) {
+        // Behind the newest: a reordered packet fills a gap counted above.
+        const behind = (prev - seq + 65536) % 65536;
+        if (behind > 0 && behind < 1000) {
+          state.lost--;
+          state.reordered++;
+        }
+        return;
+      }
     }
     lastSeq.set(ssrc, seq);
   });

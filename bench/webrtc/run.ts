@@ -64,6 +64,7 @@ type Counters = {
   packets: number;
   bytes: number;
   lost: number;
+  reordered: number;
   live: number;
   keepingUp: number;
   minShare: number;
@@ -82,6 +83,7 @@ function totals(procs: { out: string }[]): Counters {
     packets: 0,
     bytes: 0,
     lost: 0,
+    reordered: 0,
     live: 0,
     keepingUp: 0,
     minShare: 1,
@@ -96,6 +98,7 @@ function totals(procs: { out: string }[]): Counters {
     t.packets += c.packets;
     t.bytes += c.bytes;
     t.lost += c.lost;
+    t.reordered += c.reordered ?? 0;
     t.live += c.live ?? 0;
     t.keepingUp += c.keepingUp ?? 0;
     t.minShare = Math.min(t.minShare, c.minShare ?? 1);
@@ -242,6 +245,7 @@ for (const n of VIEWERS) {
   const pps = ((after.packets - before.packets) * 1000) / ms;
   const kbps = ((after.bytes - before.bytes) * 8) / ms / Math.max(1, viewers);
   const lost = after.lost - before.lost;
+  const reordered = after.reordered - before.reordered;
   // Per datagram actually handed to the socket (robust to a CPU-starved
   // origin on a loaded machine), and what that projects per core for a
   // viewer getting every packet the feed offers.
@@ -263,7 +267,9 @@ for (const n of VIEWERS) {
       perViewerCpu.toFixed(3)
     } % | ${idleRss.toFixed(0)} → ${b.rssMb.toFixed(0)} MB | ${
       perViewerRss.toFixed(0)
-    } KB | ${pps.toFixed(0)} (${kbps.toFixed(0)} kbit/s/viewer) | ${lost} | ${
+    } KB | ${pps.toFixed(0)} (${
+      kbps.toFixed(0)
+    } kbit/s/viewer) | ${lost} (${reordered} reordered) | ${
       clientCpu.toFixed(0)
     } % (${procs.length} proc) | ${
       udp1.rcvbuf - udp0.rcvbuf
@@ -285,7 +291,7 @@ for (const n of VIEWERS) {
 log(
   [
     "",
-    `| N | viewers (keeping up = ≥ 90 % of the best peer's packets, last 5 s) | origin CPU idle (stream, 0 viewers) | origin CPU loaded | CPU/viewer | origin RSS | RSS/viewer | RTP pkts/s received (all) | lost in ${SECONDS} s (all) | load client CPU | kernel UDP rcvbuf drops (machine-wide) | load avg |${
+    `| N | viewers (keeping up = ≥ 90 % of the best peer's packets, last 5 s) | origin CPU idle (stream, 0 viewers) | origin CPU loaded | CPU/viewer | origin RSS | RSS/viewer | RTP pkts/s received (all) | lost in ${SECONDS} s (all; late packets not counted lost) | load client CPU | kernel UDP rcvbuf drops (machine-wide) | load avg |${
       TTFF ? " TTFF ms |" : ""
     }`,
     `|---|---|---|---|---|---|---|---|---|---|---|---|${TTFF ? "---|" : ""}`,

@@ -129,6 +129,11 @@ export class SendFifo {
     this.#max = maxDatagrams;
   }
 
+  /** Nothing queued. */
+  get empty(): boolean {
+    return this.#head >= this.#items.length;
+  }
+
   /** Queue; false (not queued) when full. */
   push(data: Uint8Array, addr: UdpAddress): boolean {
     if ((this.#items.length - this.#head) / 2 >= this.#max) return false;
