@@ -270,12 +270,14 @@ export class HlsSegmenter {
     const last = this.#window.last;
     if (open && ll) {
       segments.push({ ...open, uri: assembler.segmentUri(open.msn) });
-    } else if (ll && !this.#ended && last !== undefined) {
-      // Between segments (a stall's fillers, a cut) the next segment's date
-      // still opens it, as for an open segment without parts: hls.js takes
-      // the last segment of an LL-HLS playlist that ends on its URI for the
-      // segment being filled and fails the next playlist ("media sequence
-      // mismatch").
+    } else if (
+      ll && !this.#ended && !assembler.started && last !== undefined
+    ) {
+      // While a stall's fillers are listed (no open segment, no preload
+      // hint) the next segment's date still opens it, as for an open
+      // segment without parts: hls.js takes the last segment of an LL-HLS
+      // playlist that ends on its URI for the segment being filled and
+      // fails the next playlist ("media sequence mismatch").
       segments.push({
         msn: last.msn + 1,
         uri: assembler.segmentUri(last.msn + 1),
