@@ -39,7 +39,17 @@ const [r, h, u] = await Promise.all([
 ]);
 // deno-lint-ignore no-console
 console.log(JSON.stringify({ rtmp: r.port, http: h.port, udp: u.port }));
+// Event-loop lag: how late a 50 ms timer fires (max over each second).
+let lagMax = 0;
+let lagExpected = performance.now() + 50;
+const lagTimer = setInterval(() => {
+  const now = performance.now();
+  lagMax = Math.max(lagMax, now - lagExpected);
+  lagExpected = now + 50;
+}, 50);
 const timer = setInterval(() => {
+  const loopLagMs = Math.round(lagMax);
+  lagMax = 0;
   let sent = 0;
   let retransmitted = 0;
   let connected = 0;
@@ -56,6 +66,7 @@ const timer = setInterval(() => {
         connected,
         sent,
         retransmitted,
+        loopLagMs,
         mux: webrtc.mux?.stats,
         closed: webrtc.recentCloseReasons,
       },
@@ -64,6 +75,7 @@ const timer = setInterval(() => {
 }, 1_000);
 Deno.addSignalListener("SIGTERM", async () => {
   clearInterval(timer);
+  clearInterval(lagTimer);
   controller.abort();
   await Promise.race([
     Promise.all([served, transcode.close()]),

@@ -232,6 +232,17 @@ for (const n of VIEWERS) {
     }
   }
   const server = lastJson<Record<string, unknown>>(origin.out, "stats");
+  const lags = origin.out.split("\n").filter((l) => l.startsWith('{"stats"'))
+    .slice(-Math.ceil(SECONDS) - 2)
+    .map((l) =>
+      (JSON.parse(l) as { stats: { loopLagMs?: number } }).stats
+        .loopLagMs ?? 0
+    );
+  log(
+    `origin event-loop lag (a 50 ms timer, max per second, last ${lags.length} s): ${
+      lags.join(" ")
+    } ms`,
+  );
   await Promise.all(procs.map((p) => p.stop("SIGTERM")));
   await ffmpeg.stop("SIGKILL");
   await origin.stop("SIGTERM");
