@@ -1,7 +1,7 @@
 // The README's commands, run as a newcomer would run them. Every `sh` block
 // marked `<!-- smoke … -->` in README.md is parsed line by line (a trailing
 // `# comment` dropped) and run in order, with only what a test must change:
-// - `deno task start …` (the origin) gets `--rtmp/--http/--srt/--rtsp/
+// - `deno task start …` / `deno task demo` (the origin) gets `--rtmp/--http/--srt/--rtsp/
 //   --webrtc-udp 127.0.0.1:0` appended (the task grants writes to ./hls and
 //   ./rec only: the unique stream's files there are removed after); it runs
 //   in the background and must print its banner; the ports it bound replace
@@ -90,7 +90,10 @@ Deno.test({
             }
             return out === "in.mp4" ? input : out;
           };
-          if (argv[0] === "deno" && argv[1] === "task" && argv[2] === "start") {
+          if (
+            argv[0] === "deno" && argv[1] === "task" &&
+            (argv[2] === "start" || argv[2] === "demo")
+          ) {
             const args = [
               ...argv.slice(1).map(rewrite),
               ...["--rtmp", "127.0.0.1:0", "--http", "127.0.0.1:0"],
