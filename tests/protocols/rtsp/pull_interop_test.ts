@@ -109,6 +109,10 @@ Deno.test({
         "disconnect seen",
       );
       const before = stream.qos().framesIn ?? 0;
+      // A camera away for 2 s: HLS closes the open segment and fills the
+      // silence (the live playlist keeps the wall clock), then marks the
+      // return with a DISCONTINUITY.
+      await new Promise((r) => setTimeout(r, 2_000));
       cam = await startCamera(camPort);
       await until(() => source.connects >= 2, 15_000, "reconnect");
       await until(
@@ -131,6 +135,13 @@ Deno.test({
       const playlist =
         await (await fetch(`${origin.httpUrl}/live/cam/index.m3u8`)).text();
       assert.match(playlist, /#EXTINF/);
+      // RFC 8216bis 4.4.3.1: no segment longer than the target duration,
+      // the outage included, and the return is marked.
+      const target = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(playlist)![1]);
+      for (const m of playlist.matchAll(/#EXTINF:([\d.]+)/g)) {
+        assert.ok(Math.round(Number(m[1])) <= target, `${m[0]}\n${playlist}`);
+      }
+      assert.match(playlist, /#EXT-X-DISCONTINUITY\n/, playlist);
       // The stream's timestamps are exact across the reconnect (40 ms steps,
       // one gap of the outage's length). ffmpeg 5.1 estimates r_frame_rate
       // from the probed timestamps; a gap that is not a whole number of
