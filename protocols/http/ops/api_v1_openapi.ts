@@ -231,6 +231,11 @@ const SCHEMAS: Json = {
       start: { type: "string", format: "date-time" },
       duration: { type: "number", description: "seconds" },
       bytes: { type: "integer" },
+      format: {
+        type: "string",
+        enum: ["mp4", "flv", "hls"],
+        description: "How the file was recorded",
+      },
       downloadUrl: { type: "string" },
       playlistUrl: { type: "string" },
     },
@@ -404,6 +409,39 @@ export function apiV1OpenApi(): Record<string, unknown> {
             },
             "400": error("Bad parameters"),
             "404": error("No recording in range"),
+          },
+        },
+      },
+      "/api/v1/recordings/{app}/{name}/files/{file}": {
+        get: {
+          summary: "A recorded file's bytes, as written (Range supported)",
+          parameters: [...STREAM_PARAMS, pathParam("file", "File name")],
+          responses: {
+            "200": {
+              description: "The file",
+              content: {
+                "application/octet-stream": {
+                  schema: { type: "string", format: "binary" },
+                },
+              },
+            },
+            "206": { description: "The requested byte range" },
+            "404": error("No such file"),
+          },
+        },
+      },
+      "/api/v1/recordings/{app}/{name}/hls/{folder}/{file}": {
+        get: {
+          summary:
+            "An HLS-format recording's playlist or segment, as written (its span's playlistUrl)",
+          parameters: [
+            ...STREAM_PARAMS,
+            pathParam("folder", "Recording folder ({name}-{UTC time})"),
+            pathParam("file", "Playlist or segment name"),
+          ],
+          responses: {
+            "200": { description: "The playlist or segment" },
+            "404": error("No such file"),
           },
         },
       },

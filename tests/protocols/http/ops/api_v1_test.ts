@@ -162,6 +162,8 @@ Deno.test("api v1: the OpenAPI document lists every contract path", async () => 
       "/api/v1/recordings/{app}/{name}",
       "/api/v1/recordings/{app}/{name}/download",
       "/api/v1/recordings/{app}/{name}/playlist.m3u8",
+      "/api/v1/recordings/{app}/{name}/files/{file}",
+      "/api/v1/recordings/{app}/{name}/hls/{folder}/{file}",
     ]
   ) assert.ok(path in doc.paths, path);
   assert.ok(doc.paths["/api/v1/clients/{id}"].delete);
