@@ -13,21 +13,8 @@ import type { SrtConnectionStats } from "./connection_types.ts";
 import { SrtRejectReason } from "./handshake_constants.ts";
 import type { MetricSample } from "../../src/contracts.ts";
 
-/** Summed connection counters. */
-export interface SrtTotals {
-  receivedPackets: number;
-  receivedBytes: number;
-  receivedLost: number;
-  receivedDropped: number;
-  receivedRetransmitted: number;
-  undecrypted: number;
-  sentPackets: number;
-  sentBytes: number;
-  sentRetransmitted: number;
-  sentDropped: number;
-  naksSent: number;
-  naksReceived: number;
-}
+/** Summed connection counters: every counter of a connection (not its RTT). */
+export type SrtTotals = Omit<SrtConnectionStats, "rttMs">;
 
 /** All zero. */
 export function zeroTotals(): SrtTotals {

@@ -6,7 +6,8 @@
 //   ./rec only: the unique stream's files there are removed after); it runs
 //   in the background and must print its banner; the ports it bound replace
 //   the README's `localhost:1935` / `localhost:8080` in the lines after it;
-// - `deno run … jsr:@arcly/stream/cli` runs the local `cli.ts` (the same
+// - `deno run … <registry>:@arcly/stream/cli` (the README's published
+//   package) runs the local `cli.ts` (the same
 //   module as published; no network here) and must exit 0;
 // - `ffmpeg` publishes a generated clip in place of `in.mp4`, in the
 //   background; `live/cam` becomes a unique stream name;
@@ -117,7 +118,7 @@ Deno.test({
             report.push(`${line}: banner, RTMP ${rtmp}, HTTP ${http}`);
           } else if (argv[0] === "deno") {
             const args = argv.slice(1).map((w) =>
-              w === "jsr:@arcly/stream/cli" ? `${ROOT}cli.ts` : rewrite(w)
+              w.endsWith(":@arcly/stream/cli") ? `${ROOT}cli.ts` : rewrite(w)
             );
             const r = await run(Deno.execPath(), args, {
               cwd: ROOT,
