@@ -114,7 +114,7 @@ export function spawn(
 export function publishTestPattern(
   format: "rtsp-tcp" | "rtsp-udp" | "flv",
   url: string,
-  seconds = 30,
+  seconds = 120,
 ): Deno.ChildProcess & AsyncDisposable {
   const out = format === "flv"
     ? ["-f", "flv"]

@@ -68,6 +68,20 @@ Deno.test({
       (l) => lines.push(l),
     );
     try {
+      const seen: string[] = [];
+      const t0 = Date.now();
+      for (
+        const type of [
+          "unpublished",
+          "subscriberEvicted",
+          "lagResync",
+          "handlerError",
+        ] as const
+      ) {
+        origin.engine.events.on(type, (e) => {
+          seen.push(`${Date.now() - t0} ms ${type} ${JSON.stringify(e)}`);
+        });
+      }
       const banner = lines.join("\n");
       assert.ok(origin.rtspsPort !== null, banner);
       assert.equal(origin.rtspPort, null);
@@ -80,7 +94,7 @@ Deno.test({
         lines.some((l) => /play \(RTSPS\)/.test(l) && /TCP only/.test(l)),
         banner,
       );
-      await using _pub = publishTestPattern("rtsp-tcp", `${base}/live/tls`, 30);
+      await using _pub = publishTestPattern("rtsp-tcp", `${base}/live/tls`);
       await until(
         () => (origin.engine.getStream("live/tls")?.gopCache.size ?? 0) > 25,
         15_000,
@@ -113,7 +127,13 @@ Deno.test({
           "fakesink",
           "num-buffers=50",
         ], { timeoutMs: 20_000 });
-        assert.equal(gst.code, 0, gst.stderr);
+        assert.equal(
+          gst.code,
+          0,
+          `${gst.stderr}\nat ${Date.now() - t0} ms, server saw:\n${
+            seen.join("\n")
+          }`,
+        );
       }
     } finally {
       await origin.stop();
