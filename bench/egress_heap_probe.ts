@@ -7,7 +7,13 @@
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts registered # the same, each in the client registry
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts manual    # the pre-seam hand-written loop
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts http 500  # HTTP-FLV viewers over loopback
+ * deno run -A --v8-flags=--expose-gc,--max-semi-space-size=128 bench/egress_heap_probe.ts http-alloc 500
  * ```
+ *
+ * `http-alloc`: bytes allocated per viewer per tick over 3 s of streaming
+ * (the semi-space is large enough that no scavenge runs in the window, so the
+ * growth of `heapUsed` is what was allocated; it includes the probe's own
+ * client reads, the same before and after a change).
  *
  * @module
  */
@@ -20,7 +26,7 @@ import {
 import { flvTagFormat, HttpHandler } from "../protocols/http/mod.ts";
 
 const mode = Deno.args[0] ?? "session";
-const n = Number(Deno.args[1] ?? (mode === "http" ? 500 : 2000));
+const n = Number(Deno.args[1] ?? (mode.startsWith("http") ? 500 : 2000));
 const gc = (globalThis as unknown as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,13 +54,16 @@ const video = (dts: number, keyframe: boolean): MediaFrame => ({
 });
 let dts = 0;
 // Traffic only for HTTP viewers (the kernel-only modes measure idle viewers).
+const httpMode = mode === "http" || mode === "http-alloc";
+let ticks = 0;
 const timer = setInterval(() => {
-  for (let i = 0; i < 3 && mode === "http"; i++, dts += 33) {
+  ticks++;
+  for (let i = 0; i < 3 && httpMode; i++, dts += 33) {
     stream.publishFrame(video(dts, dts % 1980 === 0));
   }
 }, 100);
 const http = new HttpHandler({ hostname: "127.0.0.1", port: 0 });
-const serving = mode === "http" ? engine.serve([http]) : Promise.resolve();
+const serving = httpMode ? engine.serve([http]) : Promise.resolve();
 await sleep(300);
 const before = await heap();
 // ARCLY_HEAPSNAP_DIR=DIR: heap snapshots before and with the viewers (after
@@ -104,7 +113,18 @@ for (let i = 0; i < n; i++) {
     })();
   }
 }
-await sleep(mode === "http" ? 3000 : 300);
+await sleep(httpMode ? 3000 : 300);
+if (mode === "http-alloc") {
+  const start = await heap();
+  const ticks0 = ticks;
+  await sleep(3000);
+  const grown = Deno.memoryUsage().heapUsed - start;
+  console.log(
+    `http-alloc: ${n} viewers, ${ticks - ticks0} ticks, ${
+      Math.round(grown / n / (ticks - ticks0))
+    } bytes allocated per viewer per tick`,
+  );
+}
 const after = await heap();
 if (snapDir !== undefined) writeHeapSnapshot(`${snapDir}/probe-1.heapsnapshot`);
 console.log(

@@ -50,6 +50,7 @@ import {
 import { remoteAddrOf } from "./_remote_addr.ts";
 import {
   hostChunksLiveBody,
+  type LiveBody,
   liveResponse,
   type LiveSink,
 } from "./live_body.ts";
@@ -205,60 +206,95 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
     if (startDts !== undefined && !upgrade) {
       headers[START_DTS_HEADER] = String(startDts);
     }
-    const counted = (bytes: number): void =>
-      options.onBytesOut?.(protocol, bytes);
-    return liveResponse(c.req.raw, {
-      kind: upgrade ? "websocket" : "stream",
-      chunked,
-      run: (sink) => pumpLive(session, first, sink, counted),
-      cancel: (reason) => session.close(reason),
-    }, { headers, clock });
+    return liveResponse(
+      c.req.raw,
+      new FlvBody(session, first, upgrade, chunked, protocol, options),
+      { headers, clock },
+    );
   });
 }
 
 /**
- * One viewer's loop, whatever the host: the opening chunks (file header,
- * replay), then `for await` over the kernel's egress session, one write of
- * the shared bytes per batch. A write resolves when the host took the
- * bytes, so a viewer that stops reading stops taking frames; when the
+ * One viewer's live body, whatever the host: the opening chunks (file
+ * header, replay), then `for await` over the kernel's egress session, one
+ * write of the shared bytes per batch. A write resolves when the host took
+ * the bytes, so a viewer that stops reading stops taking frames; when the
  * kernel evicts it the connection is aborted, which ends a stuck write.
+ * One object per viewer with its methods on the prototype (no closures but
+ * the eviction watch); on a host with `writeSome` (the own server) a write
+ * allocates no promise of its own.
  */
-async function pumpLive(
-  session: EgressSession<Uint8Array>,
-  first: Uint8Array[],
-  sink: LiveSink,
-  counted: (bytes: number) => void,
-): Promise<void> {
-  session.subscription.closed.then((end) => {
-    if (end.reason === "evicted") sink.abort();
-  });
-  sink.peerGone.then(() => session.close("viewer left"));
-  // Bytes are reported every REPORT_EVERY_WRITES writes (about a second at
-  // the default tick) and at the end, not per write: a Prometheus counter's
-  // inc() allocates its label key (~130 B) on every call.
-  let unreported = 0;
-  let writes = 0;
-  try {
-    const opening = first.splice(0); // pin no replay run once sent
-    for (const bytes of opening) {
-      await sink.write(bytes);
-      unreported += bytes.length;
-    }
-    opening.length = 0;
-    for await (const bytes of session) {
-      await sink.write(bytes);
-      unreported += bytes.length;
-      if (++writes >= REPORT_EVERY_WRITES) {
-        counted(unreported);
-        unreported = 0;
-        writes = 0;
+class FlvBody implements LiveBody {
+  readonly kind: "stream" | "websocket";
+  readonly chunked: boolean;
+  #session: EgressSession<Uint8Array>;
+  #first: Uint8Array[];
+  #protocol: PlayProtocol;
+  #options: FlvRoutesOptions;
+
+  constructor(
+    session: EgressSession<Uint8Array>,
+    first: Uint8Array[],
+    websocket: boolean,
+    chunked: boolean,
+    protocol: PlayProtocol,
+    options: FlvRoutesOptions,
+  ) {
+    this.kind = websocket ? "websocket" : "stream";
+    this.chunked = chunked;
+    this.#session = session;
+    this.#first = first;
+    this.#protocol = protocol;
+    this.#options = options;
+  }
+
+  cancel(reason: string): void {
+    this.#session.close(reason);
+  }
+
+  async run(sink: LiveSink): Promise<void> {
+    const session = this.#session;
+    session.subscription.closed.then((end) => {
+      if (end.reason === "evicted") sink.abort();
+    });
+    // A host with writeSome fails the next write when the peer left (its
+    // peerGone resolves only on abort); any other tells with peerGone.
+    const direct = sink.writeSome !== undefined;
+    if (!direct) sink.peerGone.then(() => session.close("viewer left"));
+    // Bytes are reported every REPORT_EVERY_WRITES writes (about a second at
+    // the default tick) and at the end, not per write: a Prometheus counter's
+    // inc() allocates its label key (~130 B) on every call.
+    let unreported = 0;
+    let writes = 0;
+    try {
+      const opening = this.#first.splice(0); // pin no replay run once sent
+      for (const bytes of opening) {
+        await sink.write(bytes);
+        unreported += bytes.length;
       }
+      opening.length = 0;
+      for await (const bytes of session) {
+        if (direct) {
+          const n = await sink.writeSome!(bytes);
+          if (n < bytes.length) await sink.write(bytes.subarray(n));
+        } else await sink.write(bytes);
+        unreported += bytes.length;
+        if (++writes >= REPORT_EVERY_WRITES) {
+          this.#counted(unreported);
+          unreported = 0;
+          writes = 0;
+        }
+      }
+    } catch {
+      // the viewer's connection failed or was closed: the viewer is gone
+    } finally {
+      if (unreported > 0) this.#counted(unreported);
+      session.close("stream ended");
     }
-  } catch {
-    // the viewer's connection failed or was closed: the viewer is gone
-  } finally {
-    if (unreported > 0) counted(unreported);
-    session.close("stream ended");
+  }
+
+  #counted(bytes: number): void {
+    this.#options.onBytesOut?.(this.#protocol, bytes);
   }
 }
 

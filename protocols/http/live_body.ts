@@ -46,9 +46,20 @@ const WS_DRAIN_POLL_MS = 25;
 export interface LiveSink {
   /** Write all of `bytes`; resolves once the host took them, rejects if the peer is gone. */
   write(bytes: Uint8Array): Promise<void>;
+  /**
+   * One write of `bytes` straight to the socket, if the host offers it:
+   * resolves with how many bytes went out (fewer than `bytes.length` when
+   * the socket took only part: the caller then writes the rest with
+   * `write` before anything else). Saves the host's per-write promise.
+   */
+  writeSome?(bytes: Uint8Array): Promise<number>;
   /** Close the connection now (a pending write rejects). */
   abort(): void;
-  /** Resolves when the peer closed its side or the connection failed. */
+  /**
+   * Resolves when the peer closed its side or the connection failed. A
+   * host that offers `writeSome` tells a departed peer by failing the next
+   * write instead (its `peerGone` resolves only on `abort`).
+   */
   readonly peerGone: Promise<void>;
 }
 

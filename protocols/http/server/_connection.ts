@@ -3,7 +3,7 @@
 // live body that owns the socket until it ends (see server.ts for the
 // whole data path).
 import { type LiveBody, liveBodyOf, markLiveHost } from "../live_body.ts";
-import { runStreamBody, runWebSocketBody } from "./_live.ts";
+import { runWebSocketBody, StreamSink } from "./_live.ts";
 import { closeQuietly, isDisconnect, writeAll } from "../../net/mod.ts";
 import type { ConnIo } from "./_io.ts";
 import { HeadError, parseRequestHead, type RequestHead } from "./_parse.ts";
@@ -20,8 +20,49 @@ const INITIAL_HEAD_BUFFER = 2048;
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
+/** Serving a request led to a live body (`Connection.#live`). */
+const LIVE = 2;
 /** What serving one request leads to: keep the connection, close it, or run a live body. */
-type Step = boolean | (() => Promise<void>);
+type Step = boolean | typeof LIVE;
+
+/** A live body about to run: what it needs from its request and response. */
+interface LiveStart {
+  /** The response head (or the 101 of a WebSocket upgrade). */
+  head: Uint8Array;
+  direct: LiveBody;
+  websocket: boolean;
+  /** HTTP/1.1: the body goes out as chunks. */
+  chunked: boolean;
+  /** WebSocket: bytes read after the upgrade request (its first frames). */
+  early: Uint8Array;
+}
+
+/**
+ * The handler's info; `completed` is made only if the handler asks for it
+ * (no promise per viewer otherwise).
+ */
+class HandlerInfo implements Http1HandlerInfo {
+  readonly remoteAddr: Deno.NetAddr;
+  #completed: PromiseWithResolvers<void> | null = null;
+  #done = false;
+
+  constructor(remoteAddr: Deno.NetAddr) {
+    this.remoteAddr = remoteAddr;
+  }
+
+  get completed(): Promise<void> {
+    if (this.#completed === null) {
+      this.#completed = Promise.withResolvers<void>();
+      if (this.#done) this.#completed.resolve();
+    }
+    return this.#completed.promise;
+  }
+
+  resolve(): void {
+    this.#done = true;
+    this.#completed?.resolve();
+  }
+}
 
 /** One connection: requests in order, then maybe a live body. */
 export class Connection implements ConnIo {
@@ -34,6 +75,10 @@ export class Connection implements ConnIo {
   /** True while waiting for a request head (safe to close at shutdown). */
   #idle = true;
   #shuttingDown = false;
+  /** Set by #respond when the response is a live body, taken by run(). */
+  #live: LiveStart | null = null;
+  /** The info of the request whose live body runs (resolved at its end). */
+  #info: HandlerInfo | null = null;
 
   constructor(conn: Deno.Conn, remote: Deno.NetAddr, server: ServerInternals) {
     this.#conn = conn;
@@ -64,28 +109,54 @@ export class Connection implements ConnIo {
     closeQuietly(this.#conn);
   }
 
+  /**
+   * Serve the connection until it closes; never rejects (an unexpected
+   * failure goes to `hooks.onError`), and the server forgets the
+   * connection at the end.
+   */
   async run(): Promise<void> {
+    const s = this.#server;
     try {
       while (!this.#closed && !this.#shuttingDown) {
         const next = await this.#serveOne();
-        if (typeof next === "function") {
+        if (next === LIVE) {
           // A live body runs here, after the request's own frames returned:
-          // the viewer's lifetime holds no Request, Response or head.
-          await next();
+          // the viewer's lifetime holds no Request, Response or head, and
+          // no frame of its own but this one.
+          const live = this.#live!;
+          this.#live = null;
+          try {
+            if (live.websocket) {
+              await runWebSocketBody(this, live.head, live.direct, live.early);
+            } else {
+              await this.write(live.head);
+              const sink = new StreamSink(
+                this,
+                live.chunked,
+                live.direct.chunked === true,
+              );
+              await live.direct.run(sink);
+              await sink.end();
+            }
+          } finally {
+            this.#info?.resolve();
+            this.#info = null;
+          }
           break;
         }
         if (!next) break;
       }
     } catch (error) {
-      if (!isDisconnect(error) && !this.#closed) throw error;
+      if (!isDisconnect(error) && !this.#closed) s.hooks.onError(error);
     } finally {
       this.abort();
+      s.release(this);
     }
   }
 
   /**
-   * Serve one request: true to read the next one, false to close, or a
-   * direct body to run (then close).
+   * Serve one request: true to read the next one, false to close, or LIVE:
+   * run the live body in `#live` (then close).
    */
   async #serveOne(): Promise<Step> {
     const s = this.#server;
@@ -205,14 +276,10 @@ export class Connection implements ConnIo {
       await this.#refuseRequest(400, "bad Host or request target");
       return false;
     }
-    const completed = Promise.withResolvers<void>();
-    const info: Http1HandlerInfo = {
-      remoteAddr: this.#remote,
-      completed: completed.promise,
-    };
+    const info = new HandlerInfo(this.#remote);
     // Live routes hand this server their live body (HTTP/1.1: chunked).
     markLiveHost(request, head.minorVersion === 1);
-    let direct: LiveBody | undefined;
+    let live = false;
     try {
       let response: Response;
       try {
@@ -221,15 +288,17 @@ export class Connection implements ConnIo {
         s.hooks.onError(error);
         response = new Response("Internal Server Error", { status: 500 });
       }
-      direct = liveBodyOf(response);
+      const direct = liveBodyOf(response);
       if (direct !== undefined) {
-        const start = await this.#prepareDirect(
+        live = await this.#prepareDirect(
           request,
           response,
           direct,
           head.minorVersion === 1,
         );
-        return () => start().finally(() => completed.resolve());
+        if (!live) return false;
+        this.#info = info;
+        return LIVE;
       }
       const keepAlive = head.keepAlive && !this.#shuttingDown;
       return await writeResponse(
@@ -241,7 +310,7 @@ export class Connection implements ConnIo {
         keepAlive,
       );
     } finally {
-      if (direct === undefined) completed.resolve();
+      if (!live) info.resolve();
     }
   }
 
@@ -303,15 +372,16 @@ export class Connection implements ConnIo {
   }
 
   /**
-   * Everything a live body needs from the request and response, taken
-   * now; the returned runner holds only that (and the body).
+   * Everything a live body needs from the request and response, taken now
+   * into `#live` (true: run it); false when answered already (a refused
+   * upgrade, a HEAD, an error status).
    */
   async #prepareDirect(
     request: Request,
     response: Response,
     direct: LiveBody,
     http11: boolean,
-  ): Promise<() => Promise<void>> {
+  ): Promise<boolean> {
     // No more request heads on this connection; bytes already read after
     // this head are the first WebSocket frames (or ignored for HTTP).
     const early = this.#buf.slice(0, this.#length);
@@ -326,14 +396,16 @@ export class Connection implements ConnIo {
         !isWebSocketKey(key) || version !== "13"
       ) {
         direct.cancel("bad WebSocket upgrade");
-        return () => this.#refuseRequest(400, "bad WebSocket upgrade");
+        await this.#refuseRequest(400, "bad WebSocket upgrade");
+        return false;
       }
       const head = encoder.encode(
         `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
           `sec-websocket-accept: ${await acceptKeyOf(key)}\r\n` +
           upgradeHeaders(response) + "\r\n",
       );
-      return () => runWebSocketBody(this, head, direct, early);
+      this.#live = { head, direct, websocket: true, chunked: false, early };
+      return true;
     }
     // HTTP/1.1: chunked, so the end of the stream is a clean end of body
     // (ffmpeg reports a close-delimited end as "Stream ends prematurely").
@@ -345,8 +417,10 @@ export class Connection implements ConnIo {
     if (request.method === "HEAD" || response.status !== 200) {
       // Nothing to stream: answer the head only (run() never starts).
       direct.cancel("no body");
-      return () => this.write(head);
+      await this.write(head);
+      return false;
     }
-    return () => runStreamBody(this, head, direct, http11);
+    this.#live = { head, direct, websocket: false, chunked: http11, early };
+    return true;
   }
 }

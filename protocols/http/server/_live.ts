@@ -60,21 +60,59 @@ function binaryFrame(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * One batch at a time on a connection: `conn.write(bytes).then(written)`
- * with `written` bound once, so a write allocates no closure (the bytes in
- * flight sit in a field); a partial write finishes with `writeAll`.
+ * The sink of a chunked (or close-delimited) live body: one object per
+ * viewer, its methods on the prototype and one callback bound once, so a
+ * write allocates nothing of its own: `writeSome` hands the batch to
+ * `conn.write` and returns Deno's promise as it is (the caller writes the
+ * rest of a partial write); `write` finishes a partial write with
+ * `writeAll`. `peerGone` is made when first asked for (it resolves on
+ * `abort`: a peer that leaves fails the next write).
  */
-class BatchWriter {
+export class StreamSink implements LiveSink {
+  #io: ConnIo;
   #conn: Deno.Conn;
+  /** Frame each batch as one chunk (a body that is not chunked itself, on HTTP/1.1). */
+  #frame: boolean;
+  #chunked: boolean;
+  #gone: PromiseWithResolvers<void> | null = null;
+  #aborted = false;
   #bytes: Uint8Array = EMPTY;
 
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
+  /**
+   * @param io the connection, its head written
+   * @param chunked HTTP/1.1: the body is sent as chunks
+   * @param bodyChunked the body's writes are already chunks
+   */
+  constructor(io: ConnIo, chunked: boolean, bodyChunked: boolean) {
+    this.#io = io;
+    this.#conn = io.conn;
+    this.#chunked = chunked;
+    this.#frame = chunked && !bodyChunked;
   }
 
-  write(bytes: Uint8Array): Promise<void> {
+  /** Resolves once aborted. */
+  get peerGone(): Promise<void> {
+    if (this.#gone === null) {
+      this.#gone = Promise.withResolvers<void>();
+      if (this.#aborted) this.#gone.resolve();
+    }
+    return this.#gone.promise;
+  }
+
+  /** Write all of `batch` (a failure rejects and ends the body's run). */
+  write(batch: Uint8Array): Promise<void> {
+    if (this.#chunked && batch.length === 0) return Promise.resolve(); // "0" ends a body
+    const bytes = this.#frame ? chunkOf(batch) : batch;
     this.#bytes = bytes;
     return this.#conn.write(bytes).then(this.#written);
+  }
+
+  /** One `conn.write` of `batch`: resolves with how much of it went out. */
+  writeSome(batch: Uint8Array): Promise<number> {
+    if (this.#frame || (this.#chunked && batch.length === 0)) {
+      return this.write(batch).then(() => batch.length);
+    }
+    return this.#conn.write(batch);
   }
 
   #written = (n: number): Promise<void> | undefined => {
@@ -84,37 +122,17 @@ class BatchWriter {
       ? writeAll(this.#conn, bytes.subarray(n))
       : undefined;
   };
-}
 
-/** Write `head`, then run a chunked (or close-delimited) live body until it returns. */
-export async function runStreamBody(
-  io: ConnIo,
-  head: Uint8Array,
-  direct: LiveBody,
-  chunked = false,
-): Promise<void> {
-  await io.write(head);
-  const gone = Promise.withResolvers<void>();
-  const conn = io.conn;
-  // A body that frames its units as chunks itself is written as it is.
-  const frame = chunked && direct.chunked !== true;
-  const writer = new BatchWriter(conn);
-  const sink: LiveSink = {
-    // A failure rejects the write and ends run().
-    write: (batch) => {
-      if (chunked && batch.length === 0) return Promise.resolve(); // "0" ends a body
-      return writer.write(frame ? chunkOf(batch) : batch);
-    },
-    abort: () => {
-      gone.resolve();
-      io.abort();
-    },
-    peerGone: gone.promise,
-  };
-  await direct.run(sink);
-  if (chunked) {
-    // The stream ended (or the peer left: then this write fails, quietly).
-    await writeAll(conn, LAST_CHUNK).catch(() => {});
+  /** Close the connection now (a pending write rejects). */
+  abort(): void {
+    this.#aborted = true;
+    this.#gone?.resolve();
+    this.#io.abort();
+  }
+
+  /** The stream ended (or the peer left: then this write fails, quietly). */
+  async end(): Promise<void> {
+    if (this.#chunked) await writeAll(this.#conn, LAST_CHUNK).catch(() => {});
   }
 }
 

@@ -132,8 +132,9 @@ export class Http1Server {
           if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
           const connection = new Connection(conn, remote, this.internals);
           this.#connections.add(connection);
-          return connection.run().catch((error) => this.#hooks.onError(error))
-            .finally(() => this.#connections.delete(connection));
+          // run() never rejects and releases the connection itself (no
+          // promise chain per connection here).
+          return connection.run();
         },
       });
     } finally {
@@ -161,6 +162,8 @@ export class Http1Server {
       tls: this.#tls,
       dropped: () => this.#refused++,
       date: () => this.#httpDate(),
+      release: (connection) =>
+        this.#connections.delete(connection as Connection),
     };
     return this.#internals;
   }

@@ -44,6 +44,8 @@ export interface ServerInternals {
   tls: boolean;
   dropped: () => void;
   date: () => string;
+  /** A connection ended: the server forgets it. */
+  release: (connection: object) => void;
 }
 
 /** A fetch-style handler. */
