@@ -29,7 +29,7 @@ const ENTRY_POINTS = Object.values(
 /** npm packages (bare specifiers) each folder may import; `node:` is always allowed. */
 const PACKAGES: readonly { folder: string; packages: readonly string[] }[] = [
   { folder: "protocols/http/", packages: ["hono", "prom-client"] },
-  { folder: "protocols/webrtc/", packages: ["werift"] },
+  { folder: "protocols/webrtc/", packages: ["werift", "tweetnacl"] },
   { folder: "cluster/", packages: ["@redis/client"] },
 ];
 

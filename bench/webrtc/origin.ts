@@ -4,6 +4,9 @@
 // viewer): WHEP of the RTMP stream `live/bench` plays `live/bench~opus`
 // (H.264 + Opus). Prints {"rtmp":…,"http":…,"udp":…} once listening, then
 // every second a {"stats":…} line (sessions, mux counters, packets sent).
+// `--slice-ms N`: the WHEP fan-out's time slice (WebRtcOptions
+// deliverySliceMs; 0 = one synchronous loop per frame, as before issue 15's
+// slicing).
 import { Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
@@ -11,6 +14,8 @@ import { WebRtcHandler } from "../../protocols/webrtc/mod.ts";
 import { TranscodeService } from "../../transcode/mod.ts";
 import { MpegTsDemuxer } from "../../media/mpegts/mod.ts";
 
+const sliceAt = Deno.args.indexOf("--slice-ms");
+const sliceMs = sliceAt >= 0 ? Number(Deno.args[sliceAt + 1]) : undefined;
 const engine = Engine.builder().build();
 const transcode = new TranscodeService({
   host: engine,
@@ -22,6 +27,7 @@ const webrtc = new WebRtcHandler({
   maxSessions: 5_000,
   connectTimeoutMs: 30_000,
   ensureOpus: (key) => transcode.ensureAudio(key, "opus"),
+  ...(sliceMs !== undefined ? { deliverySliceMs: sliceMs } : {}),
 });
 const rtmp = new RtmpHandler({ hostname: "127.0.0.1", port: 0 });
 const http = new HttpHandler({

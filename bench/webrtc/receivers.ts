@@ -24,6 +24,9 @@ import {
   RTCRtpCodecParameters,
   UdpTransport,
 } from "werift";
+// The peers' DTLS key exchange on native X25519 (as the origin's), so the
+// load client spends its CPU on receiving.
+import "../../protocols/webrtc/native_x25519.ts";
 
 const codecs = {
   video: [

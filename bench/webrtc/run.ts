@@ -1,5 +1,6 @@
 // deno task bench:webrtc [--viewers 100,300] [--seconds 15] [--per-proc 100]
 //                        [--ramp 25] [--ttff 5] [--profile] [--node-dgram]
+//                        [--slice-ms 4]
 //
 // WHEP fan-out. Three kinds of process: the origin (bench/webrtc/origin.ts:
 // RTMP in, WHEP out, the transcoder's AAC → Opus bridge), ffmpeg publishing
@@ -15,7 +16,8 @@
 // `--ttff K`: while the N viewers play, K new Chromium viewers one after the
 // other (POST → first requestVideoFrameCallback). `--profile`: a V8 CPU
 // profile of the origin over the window (top self-time rows printed, the
-// .cpuprofile written to /tmp).
+// .cpuprofile written to /tmp). `--slice-ms`: the origin's WHEP fan-out
+// time slice (0 = no slicing; default: the handler's).
 import { spawnLogged } from "../../tests/_tools.ts";
 import { CpuProfiler } from "./_profile.ts";
 
@@ -31,6 +33,7 @@ const TTFF = Number(arg("ttff", "0"));
 const PROFILE = Deno.args.includes("--profile");
 /** The origin's UDP socket on node:dgram instead of Deno.DatagramConn. */
 const NODE_DGRAM = Deno.args.includes("--node-dgram");
+const SLICE_MS = arg("slice-ms", "");
 const root = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,6 +138,7 @@ for (const n of VIEWERS) {
     ...(NODE_DGRAM ? [] : ["--unstable-net"]),
     ...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
     `${root}bench/webrtc/origin.ts`,
+    ...(SLICE_MS ? ["--slice-ms", SLICE_MS] : []),
   ], root);
   const ports = JSON.parse(
     (await origin.waitFor(/\{"rtmp".*\}/, 30_000))[0],
@@ -220,8 +224,11 @@ for (const n of VIEWERS) {
     try {
       const { measureTtff } = await import("./_ttff.ts");
       const samples = await measureTtff(whep, TTFF);
-      ttff = samples.map((s) => s.error ?? `${s.firstFrame ?? "none"}`)
-        .join(", ");
+      // first frame (answer / DTLS connected / first video packet), ms.
+      ttff = samples.map((s) =>
+        s.error ??
+          `${s.firstFrame ?? "none"} (${s.answered}/${s.dtls}/${s.firstPacket})`
+      ).join(", ");
       log(
         `ttff (POST → first frame, ms) with ${after.live} viewers playing: ${ttff}; ${
           JSON.stringify(samples)
@@ -246,6 +253,11 @@ for (const n of VIEWERS) {
   await Promise.all(procs.map((p) => p.stop("SIGTERM")));
   await ffmpeg.stop("SIGKILL");
   await origin.stop("SIGTERM");
+  // The origin's whole output (stats lines, errors), for a closer look.
+  await Deno.writeTextFile(
+    `/tmp/arcly-webrtc-origin-${n}.log`,
+    origin.out + origin.err,
+  );
   const loadedCpu = ((b.cpuMs - a.cpuMs) / ms) * 100;
   const clientCpu = ((rb.cpuMs - ra.cpuMs) / ms) * 100;
   // Viewers receiving media at the end of the window (connected and not

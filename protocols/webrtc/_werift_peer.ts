@@ -25,6 +25,8 @@ import {
 import { StreamError } from "../../media/stream_error.ts";
 import type { SdpCodec } from "./sdp_offer.ts";
 import type { MuxedTransport, UdpMux } from "./udp_mux.ts";
+// DTLS key exchange on node:crypto's X25519, not tweetnacl's JavaScript.
+import "./native_x25519.ts";
 
 const MUX = Symbol("arcly.webrtc.mux");
 /** werift's SRTP profile numbers, ours first: AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM. */

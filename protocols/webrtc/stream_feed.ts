@@ -11,12 +11,22 @@
  * packets since the last video keyframe (kept as packets, so its first
  * picture needs no wait for the next keyframe) and then follows live.
  *
+ * Time slicing: handing a frame's packets to hundreds of viewers (SRTP and
+ * send each) is one long synchronous run; so the fan-out yields to the
+ * event loop (`setImmediate`) every `sliceMs` (default 4 ms) of it, and
+ * STUN answers, DTLS handshakes and WHEP POSTs get their turns in between.
+ * The next frames wait in the subscription meanwhile (order kept: a frame
+ * reaches every viewer before the next frame is packetized); a viewer
+ * attached during a slice gets the frame in its keyframe run, not twice.
+ *
  * Memory bounds: the keyframe run is capped at `maxGopBytes` (past it the
  * run is dropped and new viewers wait for the next keyframe); the NACK
- * history is a ring of `historyPackets` packets per track.
+ * history is a ring of `historyPackets` packets per track; frames not yet
+ * fanned out are bounded by the subscription's own queue.
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { MediaFrame } from "../../media/frame.ts";
 import type { StreamHandle, Subscription } from "../../src/mod.ts";
 import { createRtpPacketizer, type FeedPacketizer } from "./_payload.ts";
@@ -45,7 +55,16 @@ export interface StreamRtpFeedOptions {
   historyPackets?: number;
   /** Largest keyframe run kept for new viewers, bytes (default 8 MiB). */
   maxGopBytes?: number;
+  /**
+   * The fan-out of one frame yields to the event loop after this much
+   * synchronous delivery, ms (default 4; 0 or less: never yields).
+   */
+  sliceMs?: number;
 }
+
+/** One event-loop turn: timers, I/O callbacks (UDP, HTTP) run first. */
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(resolve));
 
 /** What a feed can send, decided from the stream's cached frames. */
 export interface FeedCodecs {
@@ -92,12 +111,16 @@ export class StreamRtpFeed {
   };
   readonly #historySize: number;
   readonly #maxGopBytes: number;
+  readonly #sliceMs: number;
   #gop: FeedPacket[] = [];
   #gopBytes = 0;
   #gopValid = false;
   #closed = false;
-  /** Frames packetized, packets built (once each, whatever the viewer count). */
-  readonly stats = { frames: 0, packets: 0, droppedFrames: 0 };
+  /**
+   * Frames packetized, packets built (once each, whatever the viewer
+   * count), and the times a fan-out yielded to the event loop.
+   */
+  readonly stats = { frames: 0, packets: 0, droppedFrames: 0, yields: 0 };
   /** Resolves when the feed stopped (stream ended or closed). */
   readonly done: Promise<void>;
 
@@ -105,6 +128,7 @@ export class StreamRtpFeed {
     this.#handle = handle;
     this.#historySize = options.historyPackets ?? 1024;
     this.#maxGopBytes = options.maxGopBytes ?? 8 << 20;
+    this.#sliceMs = options.sliceMs ?? 4;
     this.#history = {
       video: new Array(this.#historySize),
       audio: new Array(this.#historySize),
@@ -186,13 +210,36 @@ export class StreamRtpFeed {
         }
         const out: FeedPacket[] = [];
         for (const frame of frames) this.#packetize(frame, out);
-        if (out.length > 0) {
-          for (const v of this.#viewers) v.deliver(out);
-        }
+        if (out.length > 0) await this.#fanOut(out);
       }
     } finally {
       const reason = this.#handle.endReason ?? "stream ended";
       this.close(typeof reason === "string" ? reason : "stream ended");
+    }
+  }
+
+  /** Every viewer gets `out`, in slices of `sliceMs` (see the module doc). */
+  async #fanOut(out: FeedPacket[]): Promise<void> {
+    if (this.#sliceMs <= 0 || this.#viewers.size < 2) {
+      for (const v of this.#viewers) v.deliver(out);
+      return;
+    }
+    // A snapshot: viewers attached while this yields got `out` with their
+    // keyframe run; detached ones are skipped.
+    const viewers = [...this.#viewers];
+    let sliceStart = performance.now();
+    for (let i = 0; i < viewers.length; i++) {
+      const v = viewers[i]!;
+      if (this.#viewers.has(v)) v.deliver(out);
+      if (
+        i + 1 < viewers.length &&
+        performance.now() - sliceStart >= this.#sliceMs
+      ) {
+        this.stats.yields++;
+        await nextTurn();
+        if (this.#closed) return;
+        sliceStart = performance.now();
+      }
     }
   }
 

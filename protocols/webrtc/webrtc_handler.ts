@@ -84,6 +84,12 @@ export interface WebRtcOptions {
   ensureOpus?: (sourceKey: string) => Promise<unknown>;
   /** Longest wait for the bridge before answering video-only, ms (default 8 000). */
   bridgeTimeoutMs?: number;
+  /**
+   * The WHEP fan-out of one frame to its viewers yields to the event loop
+   * after this much synchronous work, ms (default 4; 0: never), so STUN,
+   * DTLS and signalling are not starved by hundreds of viewers.
+   */
+  deliverySliceMs?: number;
 }
 
 /** Counters of {@linkcode WebRtcHandler}.
@@ -250,7 +256,11 @@ export class WebRtcHandler implements ProtocolHandler {
         let feed = feeds.get(key);
         if (!feed || feed.viewerCount === 0 && handle.ended) feed = undefined;
         if (!feed) {
-          const created = new StreamRtpFeed(handle);
+          const created = new StreamRtpFeed(handle, {
+            ...(this.#options.deliverySliceMs !== undefined
+              ? { sliceMs: this.#options.deliverySliceMs }
+              : {}),
+          });
           feeds.set(key, created);
           void created.done.then(() => {
             if (feeds.get(key) === created) feeds.delete(key);
