@@ -40,6 +40,8 @@ import type { EvictionReason } from "./errors.ts";
 
 export { checkEgressTickMs, MAX_EGRESS_TICK_MS } from "./_egress_tick.ts";
 
+const NO_FRAMES: readonly MediaFrame[] = Object.freeze([]);
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
@@ -163,6 +165,7 @@ export class EgressSession<B>
   #leave: () => void;
   #done = false;
   #client: ClientHandle | null = null;
+  #batchFrames: readonly MediaFrame[] = NO_FRAMES;
 
   /**
    * Created by {@linkcode LiveEgress.open}.
@@ -216,8 +219,21 @@ export class EgressSession<B>
     this.#replay = null; // do not pin the replay's joined run
     if (replay === null || replay.length === 0) return null;
     const batch = this.#batchOf(replay);
-    if (batch !== null) this.#client?.addSent(byteSize(batch));
+    if (batch !== null) {
+      this.#batchFrames = replay;
+      this.#client?.addSent(byteSize(batch));
+    }
     return batch;
+  }
+
+  /**
+   * The frames of the batch last handed out (the replay included), in
+   * order, frames the format skipped included: for a protocol that adjusts
+   * the shared bytes per viewer at a join or gap (RTMP play rebases each
+   * player's timestamps). Empty before the first batch.
+   */
+  get batchFrames(): readonly MediaFrame[] {
+    return this.#batchFrames;
   }
 
   /** The viewer's id in the engine's client registry (`c-…`), or null when not registered. */
@@ -287,6 +303,7 @@ export class EgressSession<B>
     }
     const batch = this.#batchOf(frames);
     if (batch === null) return this.#wait();
+    this.#batchFrames = frames;
     this.#client?.addSent(byteSize(batch));
     return { value: batch, done: false };
   };

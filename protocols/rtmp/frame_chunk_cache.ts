@@ -1,20 +1,35 @@
 /**
  * The RTMP chunk format of the kernel's egress seam:
  * {@linkcode rtmpChunkFormat} serializes a frame as its RTMP chunk bytes
- * (FLV tag body inside type-0 chunks on a fixed chunk stream per kind,
- * message stream {@linkcode MEDIA_STREAM_ID}, the stream's absolute
- * timestamp), or `null` for a codec FLV cannot carry (skipped and counted by
- * the kernel's cache, reported once per stream by the handler);
- * {@linkcode FrameChunkCache} is the kernel's `JoinedEgressCache` with that
- * format, so every player of a stream writes the very same `Uint8Array`
- * per batch. The egress tick, subscription and loop are the kernel's
- * (`JoinedEgress`, `src/egress.ts`).
+ * (FLV tag body on a fixed chunk stream per kind, message stream
+ * {@linkcode MEDIA_STREAM_ID}), or `null` for a codec FLV cannot carry
+ * (skipped and counted by the kernel's cache, reported once per stream by
+ * the handler); {@linkcode FrameChunkCache} is the kernel's
+ * `JoinedEgressCache` with that format, so every player of a stream writes
+ * the very same `Uint8Array` per batch. The egress tick, subscription and
+ * loop are the kernel's (`JoinedEgress`, `src/egress.ts`).
  *
- * Specification: Adobe RTMP 1.0 §5.3.1 (chunks), §7.1.5 (audio/video
- * messages); bodies by `writeFlvBodyInto` from `media/flv`.
+ * Timestamps (issue 20): each message's first chunk has a **type-1 header**,
+ * the timestamp delta from the previous message on the same chunk stream in
+ * stream order (the format is stateful: one per stream, frames serialized in
+ * stream order, which is the order the kernel's cache asks for them). The
+ * bytes thus do not carry the stream's absolute time, and each player
+ * starts its own timeline near 0 (as SRS with `atc off` and nginx-rtmp do):
+ * at its join and after any gap, the first message of each chunk stream
+ * goes out with the player's own type-0 header (`absolute − epoch`), then
+ * the rest of the shared bytes (`_play_timeline.ts`). Why deltas, not a
+ * per-player copy: the shared bytes stay one slab per batch for every
+ * player; only a join or gap costs a few 12-byte headers. HTTP-FLV and
+ * WS-FLV keep the stream's absolute timestamps (an FLV tag has no delta
+ * form).
+ *
+ * Specification: Adobe RTMP 1.0 §5.3.1 (chunks; §5.3.1.2.2 type 1,
+ * §5.3.1.3 extended timestamp), §7.1.5 (audio/video messages); bodies by
+ * `writeFlvBodyInto` from `media/flv`.
  *
  * Memory: the chunk bytes of the frames the kernel retains, plus at most
- * one joined run per retained frame.
+ * one joined run per retained frame, plus one small link per frame (its
+ * delta's base, for the players' check).
  *
  * @module
  */
@@ -35,11 +50,15 @@ import {
 } from "./chunk_writer.ts";
 import { ChunkStreamId, MEDIA_STREAM_ID } from "./messages.ts";
 import type { EgressFormat } from "../../src/egress_cache.ts";
+import { ChunkChain, registerChain } from "./_chunk_chain.ts";
 import { JoinedEgressCache } from "../../src/egress_cache.ts";
 
 /**
- * The RTMP play egress format for one outgoing chunk size: each frame's
- * chunk bytes, `null` for a codec FLV cannot carry (e.g. VVC).
+ * The RTMP play egress format of one stream for one outgoing chunk size:
+ * each frame's chunk bytes (a type-1 first header: the timestamp delta from
+ * the previous message of the stream on that chunk stream), `null` for a
+ * codec FLV cannot carry (e.g. VVC). Stateful: make one per stream (a
+ * `JoinedEgress` takes `(stream) => rtmpChunkFormat(size)`).
  *
  * @param chunkSize the outgoing chunk size every player uses
  * @returns the format
@@ -52,22 +71,25 @@ import { JoinedEgressCache } from "../../src/egress_cache.ts";
  * const format = rtmpChunkFormat(4096);
  * const frame = { kind: "audio", codec: "aac", trackId: 0, pts: 0, dts: 0,
  *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array(4) } as const;
- * assert.equal(format.serialize(frame)?.length, 12 + 6);
+ * assert.equal(format.serialize(frame)?.length, 8 + 6); // type-1 header
  * assert.equal(format.serialize({ ...frame, kind: "video", codec: "vvc" }), null);
  * ```
  */
 export function rtmpChunkFormat(chunkSize: number): EgressFormat<Uint8Array> {
-  return {
+  const chain = new ChunkChain(chunkSize, MEDIA_STREAM_ID);
+  const format: EgressFormat<Uint8Array> = {
     name: "rtmp",
     serialize(frame: MediaFrame): Uint8Array | null {
       try {
-        return chunkFrame(frame, { chunkSize });
+        return chain.serialize(frame);
       } catch (error) {
         if (error instanceof StreamError) return null;
         throw error;
       }
     },
   };
+  registerChain(format, chain);
+  return format;
 }
 
 /**

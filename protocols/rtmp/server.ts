@@ -8,7 +8,8 @@
  * `handle.publishFrame`, play → `engine.authorizePlay` and a resilient
  * egress session of the kernel's egress seam (`JoinedEgress` with
  * {@linkcode rtmpChunkFormat}: chunk bytes built once per frame per stream,
- * one shared batch per egress tick for every player).
+ * one shared batch per egress tick for every player; each player's
+ * timestamps start near 0 at its join, see `frame_chunk_cache.ts`).
  *
  * Limits: {@linkcode RtmpHandlerOptions.maxConnections}, handshake and idle
  * timeouts on the engine clock, the chunk reader's message/chunk-stream/
@@ -173,8 +174,10 @@ export class RtmpHandler implements ProtocolHandler {
     this.#options = options;
     this.name = options.tls ? "rtmps" : "rtmp";
     // Frames FLV cannot carry (e.g. VVC) are skipped; reported once per stream.
+    const chunkSize = options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
     this.#egress = new JoinedEgress(
-      rtmpChunkFormat(options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE),
+      // one stateful format per stream: its type-1 deltas follow stream order
+      () => rtmpChunkFormat(chunkSize),
       {
         ...(options.egressTickMs !== undefined
           ? { egressTickMs: options.egressTickMs }

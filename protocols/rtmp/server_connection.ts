@@ -31,6 +31,8 @@ import { closeQuietly, isDisconnect, noDelay } from "../net/mod.ts";
 import { WriteQueue } from "./_conn_io.ts";
 import { RtmpSession } from "./session.ts";
 import type { SessionAction } from "./session_types.ts";
+import { chainOf } from "./_chunk_chain.ts";
+import { PlayTimeline } from "./_play_timeline.ts";
 
 /** Settings for one connection (resolved by {@linkcode RtmpHandler}). */
 export interface RtmpConnectionOptions {
@@ -398,20 +400,40 @@ export class RtmpConnection {
     });
     // The first batch (configs + cached GOP) goes out with the play replies,
     // at once: a joining player never waits for the stream's egress tick.
+    const chain = chainOf(this.#options.egress.cacheOf(handle).format);
+    // another format (a test's): its bytes as they are
+    const timeline = chain === undefined ? null : new PlayTimeline(chain);
     const parts = this.#session.acceptPlay(`Playing ${handle.key}`);
     const replay = session.takeReplay();
-    if (replay !== null) parts.push(replay);
+    if (replay !== null) {
+      const own = timeline?.pieces(session.batchFrames, replay) ?? replay;
+      if (own instanceof Uint8Array) parts.push(own);
+      else parts.push(...own);
+    }
     await this.#send(parts);
-    this.#egress = this.#pump(session);
+    this.#egress = this.#pump(session, timeline);
   }
 
-  /** One write per shared batch of the kernel's egress session. */
-  async #pump(session: EgressSession<Uint8Array>): Promise<void> {
+  /**
+   * One write per shared batch of the kernel's egress session (the shared
+   * bytes as they are, or at a join/gap a few pieces with the player's own
+   * type-0 headers: see `_play_timeline.ts`).
+   */
+  async #pump(
+    session: EgressSession<Uint8Array>,
+    timeline: PlayTimeline | null,
+  ): Promise<void> {
     const sub = session.subscription;
     for await (const bytes of session) {
       if (this.#closed) break;
       try {
-        await this.#queue.write(bytes); // no per-batch array or async frame
+        const own = timeline === null
+          ? bytes
+          : timeline.pieces(session.batchFrames, bytes);
+        // the shared bytes: no per-batch array or async frame
+        await (own instanceof Uint8Array
+          ? this.#queue.write(own)
+          : this.#queue.writeParts(own));
       } catch (error) {
         this.#writeFailed(error);
         break;

@@ -1,0 +1,157 @@
+// The delta chain of one stream's shared RTMP chunk bytes (private to
+// protocols/rtmp): `ChunkChain.serialize` builds a frame's chunk bytes with a
+// type-1 first header (timestamp delta from the previous message on the same
+// chunk stream, in the order the frames are serialized, i.e. stream order)
+// and records the frame's `ChainLink`: the absolute timestamp it assumed for
+// the previous message on that chunk stream (`prev`, NaN when the bytes may
+// not be used as they are: first message of the chunk stream, a config frame,
+// a negative or >= 2^24 - 1 delta). A player may write the shared bytes of a
+// message as they are only if the last message it sent on that chunk stream
+// had absolute timestamp `prev` (see _play_timeline.ts); otherwise it writes
+// its own type-0 header and the rest of the shared bytes.
+//
+// Config frames (sequence headers) never move the chain: the kernel replays
+// stamped copies of them to joiners, serialized at join time, out of stream
+// order. A player always sends them with its own type-0 header (rare: once
+// per join and per new sequence header).
+//
+// Memory: one small link object per serialized frame, in a WeakMap keyed by
+// the frame (lives as long as the kernel retains the frame).
+import type { MediaFrame } from "../../media/frame.ts";
+import {
+  flvBodyByteLength,
+  flvTagTypeOf,
+  flvTimestampOf,
+  frameToFlvBody,
+  writeFlvBodyInto,
+} from "../../media/flv/mod.ts";
+import { ChunkStreamId } from "./messages.ts";
+
+/** Largest delta a shared type-1 header carries (0xffffff would need an extended timestamp). */
+export const MAX_SHARED_DELTA = 0xfffffe;
+
+/** Chunk stream slot of a message: 0 audio, 1 video, 2 data. */
+export type ChainSlot = 0 | 1 | 2;
+
+/** The chunk stream ids of the slots. */
+export const SLOT_CSID: readonly number[] = [
+  ChunkStreamId.Audio,
+  ChunkStreamId.Video,
+  ChunkStreamId.Data,
+];
+
+/** What a player needs to know about one frame's shared chunk bytes. */
+export interface ChainLink {
+  /** 0 audio (csid 4), 1 video (csid 6), 2 data (csid 5). */
+  readonly slot: ChainSlot;
+  /** The message's absolute timestamp, ms (the stream's time). */
+  readonly abs: number;
+  /** Absolute timestamp the delta is relative to; NaN: never use the header as is. */
+  readonly prev: number;
+  /** Message type id (8, 9, 18). */
+  readonly typeId: number;
+  /** Message body length. */
+  readonly payloadLength: number;
+  /** Length of the shared bytes (header, body and type-3 headers). */
+  readonly unitLength: number;
+}
+
+/** Bytes of the shared type-1 header (1-byte basic header: csid 4..6). */
+export const TYPE1_HEADER_LENGTH = 8;
+
+/** The serializing side of one stream (stateful: frames in stream order). */
+export class ChunkChain {
+  #chunkSize: number;
+  #streamId: number;
+  #last: number[] = [NaN, NaN, NaN];
+  #links = new WeakMap<MediaFrame, ChainLink>();
+
+  constructor(chunkSize: number, streamId: number) {
+    this.#chunkSize = chunkSize;
+    this.#streamId = streamId;
+  }
+
+  /** The chunk size the bytes are built for. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
+  /** The message stream id of every message. */
+  get streamId(): number {
+    return this.#streamId;
+  }
+
+  /** The link of a serialized frame (undefined: not serialized, or skipped). */
+  linkOf(frame: MediaFrame): ChainLink | undefined {
+    return this.#links.get(frame);
+  }
+
+  /**
+   * The shared chunk bytes of `frame`.
+   *
+   * @throws {StreamError} `Unsupported` for a codec FLV cannot carry
+   */
+  serialize(frame: MediaFrame): Uint8Array {
+    const typeId = flvTagTypeOf(frame);
+    const payloadLength = flvBodyByteLength(frame);
+    const slot: ChainSlot = typeId === 8 ? 0 : typeId === 9 ? 1 : 2;
+    const abs = flvTimestampOf(frame);
+    let prev = NaN;
+    let delta = 0;
+    if (!frame.config) {
+      const last = this.#last[slot]!;
+      const d = abs - last; // NaN for the first message
+      if (d >= 0 && d <= MAX_SHARED_DELTA) {
+        prev = last;
+        delta = d;
+      }
+      this.#last[slot] = abs; // a discontinuity restarts the chain here
+    }
+    const chunkSize = this.#chunkSize;
+    const chunks = Math.max(1, Math.ceil(payloadLength / chunkSize));
+    const unitLength = TYPE1_HEADER_LENGTH + payloadLength + chunks - 1;
+    const out = new Uint8Array(unitLength);
+    out[0] = 0x40 | SLOT_CSID[slot]!; // fmt 1
+    out[1] = delta >>> 16;
+    out[2] = (delta >>> 8) & 0xff;
+    out[3] = delta & 0xff;
+    out[4] = payloadLength >>> 16;
+    out[5] = (payloadLength >>> 8) & 0xff;
+    out[6] = payloadLength & 0xff;
+    out[7] = typeId;
+    if (chunks === 1) {
+      writeFlvBodyInto(frame, out, TYPE1_HEADER_LENGTH);
+    } else {
+      const body = frameToFlvBody(frame);
+      const basic = 0xc0 | SLOT_CSID[slot]!; // fmt 3, no extended timestamp
+      let o = TYPE1_HEADER_LENGTH;
+      for (let p = 0; p < payloadLength; p += chunkSize) {
+        if (p > 0) out[o++] = basic;
+        const n = Math.min(chunkSize, payloadLength - p);
+        out.set(body.subarray(p, p + n), o);
+        o += n;
+      }
+    }
+    this.#links.set(frame, {
+      slot,
+      abs,
+      prev,
+      typeId,
+      payloadLength,
+      unitLength,
+    });
+    return out;
+  }
+}
+
+const CHAINS = new WeakMap<object, ChunkChain>();
+
+/** Remember the chain behind a format (rtmpChunkFormat). */
+export function registerChain(format: object, chain: ChunkChain): void {
+  CHAINS.set(format, chain);
+}
+
+/** The chain behind an RTMP chunk format, or undefined for another format. */
+export function chainOf(format: object): ChunkChain | undefined {
+  return CHAINS.get(format);
+}
