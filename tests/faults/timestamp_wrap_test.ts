@@ -1,7 +1,8 @@
 // Fault: RTMP's 32-bit millisecond timestamps wrap (RTMP §5.3.1.2.1, every
 // ~49.7 days of a stream). A real clip is published with RtmpClient so that
 // its timestamps cross 2^32 ms on the wire. The kernel must see the original,
-// monotonic timeline (TimestampUnwrapper per track), the RTMP player too, the
+// monotonic timeline (TimestampUnwrapper per track), the RTMP player its own
+// timeline from its join (the published one shifted by one epoch), the
 // HTTP-FLV tags must stay continuous modulo 2^32 (FLV has 32-bit timestamps),
 // and HLS must not see a jump: no EXT-X-DISCONTINUITY, segment durations as
 // published, and ffprobe reads the fMP4 output with monotonic timestamps.
@@ -84,6 +85,7 @@ Deno.test({
     await within(playing, 10_000, "RTMP player end");
     await rtmpViewer.close();
 
+    const rtmpEpochs = new Set<number>();
     for (const kind of ["video", "audio"] as const) {
       const sent = media(CLIP, kind);
       // Kernel: exactly the published (unwrapped) timeline, from its first frame.
@@ -97,13 +99,19 @@ Deno.test({
         got.some((d) => d < WRAP) && got.some((d) => d > WRAP),
         `kernel ${kind} crosses 2^32`,
       );
-      // RTMP player: unwraps again on its side.
+      // RTMP player: its own timeline from its join (issue 20 fault 4), the
+      // published one shifted by one epoch for both kinds, across the wrap.
       const rtmp = media(played, kind);
+      const tail = sent.slice(sent.length - rtmp.length);
+      const epoch = tail[0]! - rtmp[0]!;
+      rtmpEpochs.add(epoch);
+      assert.ok(rtmp[0]! < 1000, `RTMP player ${kind} starts at ${rtmp[0]}`);
       assert.deepEqual(
         rtmp,
-        sent.slice(sent.indexOf(rtmp[0]!)),
+        tail.map((d) => d - epoch),
         `RTMP player ${kind} timeline`,
       );
+      assert.ok(tail.some((d) => d > WRAP), `RTMP player ${kind} crosses 2^32`);
       // HTTP-FLV: 32-bit tag timestamps, continuous modulo 2^32.
       const flv = media(readFlvFile(viewer.bytes()).frames, kind);
       const expected = sent.slice(sent.findIndex((d) => d % WRAP === flv[0]));
@@ -113,6 +121,11 @@ Deno.test({
         `HTTP-FLV ${kind} tag timestamps`,
       );
     }
+    assert.equal(
+      rtmpEpochs.size,
+      1,
+      "one epoch for the RTMP player's video and audio",
+    );
 
     // HLS: no discontinuity, durations as published, ffprobe sees monotonic time.
     const playlist = await playlistText(origin, "live/cam");
