@@ -4,27 +4,29 @@
  * ACK, retransmission on NAK, and sender-side too-late drop (draft-sharabayko-srt
  * §4.4 live mode, §4.6, §4.8).
  *
- * Data path: each payload becomes one datagram (header + payload, encrypted
- * when keys are set) built once; the same bytes are re-sent on a NAK with
- * the R flag set in place. Memory: at most `capacity` datagrams, and none
- * older than the drop age (the peer's latency plus a margin).
+ * Data path: each payload becomes one datagram (the 16-byte header written
+ * byte by byte + the payload, encrypted when keys are set) built once into a
+ * 64 KiB slab of this sender (a bump allocator: no backing store per
+ * datagram; a slab is freed once its last datagram is released); the same
+ * bytes are re-sent on a NAK with the R flag set in place. The ring's entries
+ * are reused objects (no allocation per packet). Memory: at most `capacity`
+ * datagrams, and none older than the drop age (the peer's latency plus a
+ * margin); the slabs they pin, at most one partly used slab more.
  *
  * @module
  */
-import {
-  seqAdd,
-  seqDiff,
-  SRT_HEADER_BYTES,
-  writeSrtDataHeader,
-} from "./packet.ts";
+import { seqAdd, seqDiff, SRT_HEADER_BYTES } from "./packet.ts";
 import type { SrtCrypto } from "./key_material.ts";
 
 interface Entry {
-  seq: number;
+  seq: number; // -1: free
   datagram: Uint8Array;
   origin: number; // ms when first sent
   resentAt: number; // ms when last re-sent (-Infinity: never)
 }
+
+const SLAB_BYTES = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 
 /** Counters of the sending half. */
 export interface SenderStats {
@@ -40,13 +42,15 @@ export interface SenderStats {
 
 /** Send buffer. */
 export class SrtSender {
-  #ring: (Entry | undefined)[];
+  #ring: (Entry | undefined)[]; // entries are reused (seq -1: free)
   #capacity: number;
   #next: number; // next sequence number to send
   #acked: number; // first sequence number not acknowledged
   #message = 1;
   #dropAgeMs: number;
   #rexmitFlag: boolean;
+  #slab: Uint8Array = EMPTY;
+  #slabAt = 0;
   readonly stats: SenderStats = {
     packets: 0,
     bytes: 0,
@@ -96,25 +100,43 @@ export class SrtSender {
       keyFlags = crypto.sendKeyFlags;
       body = crypto.transform(payload, seq, keyFlags) ?? payload;
     }
-    const datagram = new Uint8Array(SRT_HEADER_BYTES + body.length);
-    writeSrtDataHeader(datagram, 0, {
-      seq,
-      position: 3,
-      inOrder: false,
-      keyFlags,
-      retransmitted: false,
-      messageNumber: this.#message,
-      timestamp: timestampUs,
-      destinationSocketId: peerSocketId,
-    });
-    this.#message = this.#message >= 0x03ffffff ? 1 : this.#message + 1;
+    const size = SRT_HEADER_BYTES + body.length;
+    if (this.#slabAt + size > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, size));
+      this.#slabAt = 0;
+    }
+    const datagram = this.#slab.subarray(this.#slabAt, this.#slabAt + size);
+    this.#slabAt += size;
+    // the data header (draft §3.1): seq, PP=11 O=0 KK R=0 message, ts, dst
+    const message = this.#message;
+    datagram[0] = (seq >>> 24) & 0x7f;
+    datagram[1] = seq >>> 16;
+    datagram[2] = seq >>> 8;
+    datagram[3] = seq;
+    datagram[4] = 0xc0 | ((keyFlags & 3) << 3) | ((message >>> 24) & 0x03);
+    datagram[5] = message >>> 16;
+    datagram[6] = message >>> 8;
+    datagram[7] = message;
+    datagram[8] = timestampUs >>> 24;
+    datagram[9] = timestampUs >>> 16;
+    datagram[10] = timestampUs >>> 8;
+    datagram[11] = timestampUs;
+    datagram[12] = peerSocketId >>> 24;
+    datagram[13] = peerSocketId >>> 16;
+    datagram[14] = peerSocketId >>> 8;
+    datagram[15] = peerSocketId;
+    this.#message = message >= 0x03ffffff ? 1 : message + 1;
     datagram.set(body, SRT_HEADER_BYTES);
-    this.#ring[seq % this.#capacity] = {
-      seq,
-      datagram,
-      origin: now,
-      resentAt: -Infinity,
-    };
+    const slot = seq % this.#capacity;
+    const e = this.#ring[slot];
+    if (e === undefined) {
+      this.#ring[slot] = { seq, datagram, origin: now, resentAt: -Infinity };
+    } else {
+      e.seq = seq;
+      e.datagram = datagram;
+      e.origin = now;
+      e.resentAt = -Infinity;
+    }
     this.stats.packets++;
     this.stats.bytes += payload.length;
     return datagram;
@@ -130,8 +152,10 @@ export class SrtSender {
   #release(until: number, dropped: boolean): void {
     while (seqDiff(until, this.#acked) > 0) {
       const i = this.#acked % this.#capacity;
-      if (this.#ring[i]?.seq === this.#acked) {
-        this.#ring[i] = undefined;
+      const e = this.#ring[i];
+      if (e !== undefined && e.seq === this.#acked) {
+        e.seq = -1; // the entry is reused, its bytes released
+        e.datagram = EMPTY;
         if (dropped) this.stats.dropped++;
       }
       this.#acked = seqAdd(this.#acked, 1);
@@ -193,7 +217,7 @@ export class SrtSender {
       ) {
         return;
       }
-      this.#release(seqAdd(this.#acked, 1), e !== undefined);
+      this.#release(seqAdd(this.#acked, 1), true);
     }
   }
 }

@@ -7,7 +7,9 @@
  *
  * Data path: each datagram is read into one reused 2 KiB buffer and copied
  * out at its exact length (SRT keeps payload views in its receive ring, so
- * a datagram must own its bytes); sends are fire-and-forget.
+ * a datagram must own its bytes); sends are fire-and-forget (one shared
+ * rejection handler, and `sender` binds a peer's address object once, so a
+ * send allocates nothing of ours).
  *
  * @module
  */
@@ -19,6 +21,8 @@ export interface UdpSocket {
   readonly address: { hostname: string; port: number };
   /** Send one datagram (errors are ignored: UDP is lossy anyway). */
   send(bytes: Uint8Array, port: number, hostname: string): void;
+  /** A send function bound to one peer (its address built once). */
+  sender(port: number, hostname: string): (bytes: Uint8Array) => void;
   /** Close (idempotent); the message loop ends. */
   close(): Promise<void>;
 }
@@ -47,6 +51,7 @@ type ListenDatagram = (
 ) => DenoDatagramConn;
 
 const MAX_DATAGRAM = 2048;
+const ignore = (): void => {};
 
 /**
  * Bind a UDP socket and deliver its datagrams to `onMessage`.
@@ -83,7 +88,13 @@ export async function openUdp(
       address: { hostname: conn.addr.hostname, port: conn.addr.port },
       send(bytes, port, hostname) {
         if (closed) return;
-        conn.send(bytes, { transport: "udp", hostname, port }).catch(() => {});
+        conn.send(bytes, { transport: "udp", hostname, port }).catch(ignore);
+      },
+      sender(port, hostname) {
+        const to = { transport: "udp", hostname, port } as const;
+        return (bytes) => {
+          if (!closed) conn.send(bytes, to).catch(ignore);
+        };
       },
       async close() {
         if (closed) return;
@@ -115,6 +126,14 @@ export async function openUdp(
       try {
         socket.send(bytes, port, hostname);
       } catch { /* closed */ }
+    },
+    sender(port, hostname) {
+      return (bytes) => {
+        if (closed) return;
+        try {
+          socket.send(bytes, port, hostname);
+        } catch { /* closed */ }
+      };
     },
     async close() {
       if (closed) return;

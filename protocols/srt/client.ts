@@ -181,7 +181,7 @@ export class SrtClient {
             startMs: start,
             ...(agreed.crypto !== undefined ? { crypto: agreed.crypto } : {}),
             peerIdleTimeoutMs: options.peerIdleTimeoutMs ?? 5000,
-            send: (bytes) => socket.send(bytes, options.port, options.hostname),
+            send: socket.sender(options.port, options.hostname),
             deliver,
             onClose,
           }, start),

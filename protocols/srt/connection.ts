@@ -71,8 +71,12 @@ export class SrtConnection {
   #undecrypted = 0;
   #naksSent = 0;
   #naksReceived = 0;
-  #pending: { payload: Uint8Array; ts: number }[] = [];
+  // the pacer's queue: parallel arrays (no object per payload), from head
+  #pending: Uint8Array[] = [];
+  #pendingTs: number[] = [];
+  #pendingAt: number[] = [];
   #pendingHead = 0;
+  #dropAgeMs: number;
   #pendingCap: number;
   #pacedDrops = 0;
   #burst: number;
@@ -93,6 +97,7 @@ export class SrtConnection {
     this.#lastDataSent = now;
     this.#pendingCap = config.sendCapacity ?? 8192;
     this.#burst = config.burstPackets ?? 32;
+    this.#dropAgeMs = Math.max(1000, config.sendLatencyMs * 1.25 + 20);
     this.#receiver = new SrtReceiver(
       config.initialSeq,
       config.receiveLatencyMs,
@@ -102,7 +107,7 @@ export class SrtConnection {
     this.#sender = new SrtSender(
       config.initialSeq,
       config.sendCapacity ?? 8192,
-      Math.max(1000, config.sendLatencyMs * 1.25 + 20),
+      this.#dropAgeMs,
       config.rexmitFlag ?? true,
     );
   }
@@ -188,7 +193,9 @@ export class SrtConnection {
       this.#pendingHead++;
       this.#pacedDrops++;
     }
-    this.#pending.push({ payload, ts: this.#ts(now) });
+    this.#pending.push(payload);
+    this.#pendingTs.push(this.#ts(now));
+    this.#pendingAt.push(now);
   }
 
   #transmit(payload: Uint8Array, ts: number, now: number): void {
@@ -221,18 +228,36 @@ export class SrtConnection {
   }
 
   #drain(now: number): void {
+    if (this.#pendingHead === this.#pending.length) {
+      this.#refill(now);
+      return;
+    }
+    // what waited longer than the drop age is too late to play: dropped
+    // unsent (as the send buffer drops it unacknowledged)
+    while (
+      this.#pendingHead < this.#pending.length &&
+      now - this.#pendingAt[this.#pendingHead]! >= this.#dropAgeMs
+    ) {
+      this.#pendingHead++;
+      this.#pacedDrops++;
+    }
     this.#refill(now);
     while (
       this.#pendingHead < this.#pending.length && this.#windowSent < this.#burst
     ) {
-      const p = this.#pending[this.#pendingHead++]!;
-      this.#transmit(p.payload, p.ts, now);
+      const i = this.#pendingHead++;
+      this.#transmit(this.#pending[i]!, this.#pendingTs[i]!, now);
     }
     if (this.#pendingHead === this.#pending.length) {
-      this.#pending = [];
+      this.#pending.length = 0;
+      this.#pendingTs.length = 0;
+      this.#pendingAt.length = 0;
       this.#pendingHead = 0;
     } else if (this.#pendingHead > 1024) {
-      this.#pending = this.#pending.slice(this.#pendingHead);
+      const h = this.#pendingHead;
+      this.#pending = this.#pending.slice(h);
+      this.#pendingTs = this.#pendingTs.slice(h);
+      this.#pendingAt = this.#pendingAt.slice(h);
       this.#pendingHead = 0;
     }
   }

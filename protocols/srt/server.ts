@@ -64,6 +64,12 @@ interface Peer {
   peerKey: string;
 }
 
+/** Sends a datagram; `to` binds one peer's address once. */
+type Send = {
+  (bytes: Uint8Array, port: number, host: string): void;
+  to(port: number, host: string): (bytes: Uint8Array) => void;
+};
+
 interface Known {
   response: Uint8Array | undefined;
   expires: number;
@@ -250,8 +256,11 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
       this.#reject(e);
       throw e;
     }
-    const send = (bytes: Uint8Array, port: number, host: string) =>
-      socket.send(bytes, port, host);
+    const send: Send = Object.assign(
+      (bytes: Uint8Array, port: number, host: string) =>
+        socket.send(bytes, port, host),
+      { to: (port: number, host: string) => socket.sender(port, host) },
+    );
     this.#resolve({ ...socket.address });
     let stopTimer = () => {};
     const tick = () => {
@@ -281,7 +290,7 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
     addr: string,
     port: number,
     host: string,
-    send: (bytes: Uint8Array, port: number, host: string) => void,
+    send: Send,
     signal: AbortSignal,
   ): void {
     const t = engine.clock.now();
@@ -361,7 +370,7 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
     request: SrtStreamRequest,
     where: { addr: string; port: number; host: string; peerKey: string },
     entry: Known,
-    send: (bytes: Uint8Array, port: number, host: string) => void,
+    send: Send,
     signal: AbortSignal,
   ): Promise<void> {
     const credentials = {
@@ -405,7 +414,7 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
       peerIdleTimeoutMs: this.#o.peerIdleTimeoutMs ?? 5000,
       receiveCapacity: this.#o.receiveBufferPackets ?? 8192,
       sendCapacity: this.#o.sendBufferPackets ?? 8192,
-      send: (bytes) => send(bytes, where.port, where.host),
+      send: send.to(where.port, where.host),
       deliver: (payload) => sink?.deliver(payload),
       onClose: (reason) => {
         this.#bySocket.delete(localSocketId);
