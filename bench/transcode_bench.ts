@@ -5,6 +5,7 @@
 //
 //   deno task bench:transcode                       # 30 s, ladder 480p,360p,240p, veryfast
 //   deno task bench:transcode --seconds=10 --ladder=480p,240p --preset=veryfast
+//   deno task bench:transcode --seconds=15 --copy-pairs=3  # our piping alone, 3 x
 //
 // Source: ffmpeg lavfi testsrc2 1280x720@25 + sine AAC, pre-encoded to FLV
 // (the source's encoder is not measured), read with our FlvReader and
@@ -102,6 +103,9 @@ async function makeSource(seconds: number): Promise<MediaFrame[]> {
 interface RunResult {
   /** CPU ms of the whole process (getrusage: every thread, exited ones too). */
   ourCpuMs: number;
+  /** Its user and system parts. */
+  userMs: number;
+  systemMs: number;
   /** CPU ms per live thread name (/proc). */
   ourCpu: Map<string, number>;
   ffmpegCpuMs: Map<string, number>;
@@ -200,6 +204,8 @@ async function runOnce(
   await Promise.all(viewers);
   return {
     ourCpuMs: (usage.user + usage.system) / 1000,
+    userMs: usage.user / 1000,
+    systemMs: usage.system / 1000,
     ourCpu: cpu,
     ffmpegCpuMs: ffmpegCpu,
     latencyMs: latency,
@@ -234,6 +240,8 @@ async function main(): Promise<void> {
   const preset = flag("preset", "veryfast", 2);
   const warmupS = Number(flag("warmup", String(Math.min(6, seconds)), 3));
   const frames = await makeSource(seconds);
+  const pairs = Number(flag("copy-pairs", "0", 4));
+  if (pairs > 0) return await copyPairs(frames, ladder, preset, pairs);
   const loadBefore = Deno.loadavg();
   if (warmupS > 0) {
     const firstMs = frames.find((f) => !f.config)!.dts;
@@ -249,14 +257,7 @@ async function main(): Promise<void> {
   // The same piping around an ffmpeg that only copies the video (almost no
   // CPU of its own, never behind real time): our cost alone, steadier on a
   // loaded host than the difference of two runs with real encoders.
-  const copy = await Deno.makeTempFile({ suffix: ".sh" });
-  await Deno.writeTextFile(
-    copy,
-    "#!/bin/sh\nexec ffmpeg -hide_banner -nostdin -nostats -loglevel error " +
-      "-progress pipe:2 -copyts -probesize 32768 -analyzeduration 0 -f flv " +
-      "-i pipe:0 -map 0:v:0 -an -c:v copy -flush_packets 1 -f flv pipe:1\n",
-  );
-  await Deno.chmod(copy, 0o755);
+  const copy = await copyScript();
   const copied = await runOnce(frames, ladder, preset, true, copy);
   await Deno.remove(copy);
   const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
@@ -323,6 +324,69 @@ async function main(): Promise<void> {
     } % of the encoders' CPU above; load average after it ${
       fmtLoad(copied.load)
     }`,
+  );
+  // deno-lint-ignore no-console -- a CLI script: its output is its report
+  console.log(lines.join("\n"));
+}
+
+/** An "ffmpeg" that only copies the video (whatever arguments it gets). */
+async function copyScript(): Promise<string> {
+  const copy = await Deno.makeTempFile({ suffix: ".sh" });
+  await Deno.writeTextFile(
+    copy,
+    "#!/bin/sh\nexec ffmpeg -hide_banner -nostdin -nostats -loglevel error " +
+      "-progress pipe:2 -copyts -probesize 32768 -analyzeduration 0 -f flv " +
+      "-i pipe:0 -map 0:v:0 -an -c:v copy -flush_packets 1 -f flv pipe:1\n",
+  );
+  await Deno.chmod(copy, 0o755);
+  return copy;
+}
+
+/**
+ * `--copy-pairs=N`: our piping alone, N times over. Each pair is a baseline
+ * run and a run around `ffmpeg -c:v copy`, back to back in this process, so
+ * a change of the host's load hits both halves alike; the figure is the
+ * median of the N differences (user and system CPU apart).
+ */
+async function copyPairs(
+  frames: MediaFrame[],
+  ladder: string,
+  preset: string,
+  pairs: number,
+): Promise<void> {
+  const copy = await copyScript();
+  const firstMs = frames.find((f) => !f.config)!.dts;
+  const warm = frames.filter((f) => f.config || f.dts - firstMs < 3000);
+  await runOnce(warm, ladder, preset, true, copy); // JIT, discarded
+  const videoIn = frames.filter((f) => f.kind === "video" && !f.config)
+    .length * parseLadder(ladder).length;
+  const diffs: number[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const base = await runOnce(frames, ladder, preset, false);
+    const piped = await runOnce(frames, ladder, preset, true, copy);
+    const d = piped.ourCpuMs - base.ourCpuMs;
+    diffs.push(d);
+    lines.push(
+      `pair ${i + 1}: ${d.toFixed(0)} ms (${piped.ourCpuMs.toFixed(0)} − ${
+        base.ourCpuMs.toFixed(0)
+      }; user ${(piped.userMs - base.userMs).toFixed(0)}, system ${
+        (piped.systemMs - base.systemMs).toFixed(0)
+      }) = ${
+        (1000 * d / videoIn).toFixed(1)
+      } µs per video frame and rendition, load ${
+        piped.load.map((x) => x.toFixed(1)).join(" ")
+      }, dropped ${piped.dropped}`,
+    );
+  }
+  await Deno.remove(copy);
+  const median = quantile(diffs, 0.5);
+  lines.push(
+    `piping around ffmpeg -c:v copy, ladder ${ladder}, ${videoIn} video frames in: median ${
+      median.toFixed(0)
+    } ms = ${
+      (1000 * median / videoIn).toFixed(1)
+    } µs per video frame and rendition`,
   );
   // deno-lint-ignore no-console -- a CLI script: its output is its report
   console.log(lines.join("\n"));

@@ -10,6 +10,7 @@ import { FlvMuxer } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { MpegTsMuxer } from "../media/mpegts/mod.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
+import { Slab } from "./_slab.ts";
 
 /**
  * FLV tags of media frames, shared by every encoder: the renditions of one
@@ -18,6 +19,13 @@ import type { PipeFormat } from "./ffmpeg_args.ts";
  * kernel retains the frame).
  */
 const FLV_TAGS = new WeakMap<MediaFrame, Uint8Array>();
+
+/**
+ * Where those shared tags are written: views of 512 KiB slabs (one
+ * allocation per ~30 frames of a 3 Mbit/s source instead of one per frame;
+ * a slab lives as long as the frames whose tags it holds).
+ */
+const TAG_SLAB = new Slab(512 << 10);
 
 /** Serializes frames into the container ffmpeg reads. */
 export class PipeEncoder {
@@ -59,7 +67,9 @@ export class PipeEncoder {
     if (frame.config) return this.#flv.mux([frame]);
     let tag = FLV_TAGS.get(frame);
     if (tag === undefined) {
-      tag = this.#flv.mux([frame]);
+      const frames = [frame];
+      tag = TAG_SLAB.take(this.#flv.byteLengthOf(frames));
+      this.#flv.writeInto(frames, tag, 0);
       FLV_TAGS.set(frame, tag);
     }
     return tag;

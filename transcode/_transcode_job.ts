@@ -1,9 +1,11 @@
 // One supervised derived stream: subscribe (resilient) to the source, run an
-// FfmpegTranscoder over it and yield its output frames; when ffmpeg dies
-// while the source lives, yield RESTART and start again after a backoff that
-// doubles up to a cap (and resets after a run that lasted 30 s). The source
-// and its viewers never see any of it: the job is one more subscriber.
-// Memory: the transcoder's bounded stdin queue; frames are yielded one by one.
+// FfmpegTranscoder over it and yield its output frames (one array per read
+// of ffmpeg's output: one generator hop per read, not per frame); when
+// ffmpeg dies while the source lives, yield RESTART and start again after a
+// backoff that doubles up to a cap (and resets after a run that lasted
+// 30 s). The source and its viewers never see any of it: the job is one more
+// subscriber. Memory: the transcoder's bounded stdin queue; frames are
+// yielded as ffmpeg's output is read (one read's frames at a time).
 import type { MediaFrame } from "../media/frame.ts";
 import type { StreamHost, Subscription } from "../src/mod.ts";
 import { FfmpegTranscoder, type FrameReader } from "./ffmpeg_transcoder.ts";
@@ -96,8 +98,8 @@ export class TranscodeJob {
     this.#wake?.();
   }
 
-  /** The output frames across restarts, with RESTART between two runs. */
-  async *frames(): AsyncGenerator<MediaFrame | typeof RESTART> {
+  /** The output frames across restarts (in batches), with RESTART between two runs. */
+  async *batches(): AsyncGenerator<MediaFrame[] | typeof RESTART> {
     const spec = this.spec;
     const signal = this.#abort.signal;
     let attempt = 0;
@@ -124,11 +126,11 @@ export class TranscodeJob {
           });
           if (this.#transcoder) this.#dropped += this.#transcoder.droppedFrames;
           this.#transcoder = transcoder;
-          const output = transcoder.transform(sub.readable, signal);
+          const output = transcoder.transformBatches(sub.readable, signal);
           this.#events.started(spec.key, transcoder.pid);
-          for await (const frame of output) {
-            this.#frames++;
-            yield frame;
+          for await (const batch of output) {
+            this.#frames += batch.length;
+            yield batch;
           }
         } catch (error) {
           failure = error instanceof Error ? error.message : String(error);

@@ -62,6 +62,10 @@ function inputArgs(format: PipeFormat): string[] {
     "-nostats",
     "-loglevel",
     "error",
+    // One progress block a second (ffmpeg's default is two): each block is
+    // a wake-up of ours to read stderr.
+    "-stats_period",
+    "1",
     "-progress",
     "pipe:2",
     "-copyts",

@@ -12,9 +12,9 @@
  * bound. ffmpeg's stdout is read only when the output stream is pulled
  * (back-pressure reaches ffmpeg through the pipe) and parsed by our
  * `FlvReader` (or the caller's reader for MPEG-TS) into new frames whose
- * `data` are views of the chunk read (read into one reused buffer and
- * copied out at its size). stderr is parsed for progress (speed,
- * fps, bit rate) and the last error lines. With `bypass` (renditions: their
+ * `data` are views of the chunk read (read into one reused buffer, copied
+ * out at its size into a slab shared by the reads of the run). stderr is
+ * parsed for progress (speed, fps, bit rate) and the last error lines. With `bypass` (renditions: their
  * audio), frames of one kind skip ffmpeg altogether and are merged back
  * into its output by decode time (a bounded queue of references).
  *
@@ -36,9 +36,12 @@ import {
 } from "./ffmpeg_progress.ts";
 import { StdinFeeder } from "./_stdin_feeder.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
+import { Slab } from "./_slab.ts";
 
 /** The reused stdout read buffer (a pipe holds 64 KiB). */
 const READ_BUFFER_BYTES = 64 << 10;
+/** Each read is copied out into views of slabs this large (see `Slab`). */
+const OUTPUT_SLAB_BYTES = 256 << 10;
 
 /**
  * Parses ffmpeg's stdout into frames (our `FlvReader` satisfies it; an
@@ -170,6 +173,40 @@ export class FfmpegTranscoder implements Transcoder {
     input: ReadableStream<MediaFrame>,
     signal: AbortSignal,
   ): ReadableStream<MediaFrame> {
+    const batches = this.transformBatches(input, signal).getReader();
+    return new ReadableStream<MediaFrame>({
+      pull: async (controller) => {
+        const { value, done } = await batches.read();
+        if (done) controller.close();
+        else for (const frame of value) controller.enqueue(frame);
+      },
+      cancel: (reason) => batches.cancel(reason),
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * {@linkcode FfmpegTranscoder.transform}, one array per read of ffmpeg's
+   * output (a video frame and the bypassed frames merged before it): one
+   * stream hop per read instead of one per frame. Never an empty array.
+   *
+   * @example Skip when ffmpeg is absent; otherwise read batches
+   * ```ts
+   * import { FfmpegTranscoder } from "@arcly/stream/transcode";
+   * import assert from "node:assert/strict";
+   *
+   * const transcoder = new FfmpegTranscoder({ name: "copy", args: ["-version"] });
+   * assert.equal(typeof transcoder.transformBatches, "function");
+   * ```
+   *
+   * @param input the source frames (a config frame and a keyframe first)
+   * @param signal aborts the run (ffmpeg is killed, the output closes)
+   * @returns the transcoded frames, in batches
+   * @throws {StreamError} `Unsupported` when ffmpeg cannot be started
+   */
+  transformBatches(
+    input: ReadableStream<MediaFrame>,
+    signal: AbortSignal,
+  ): ReadableStream<MediaFrame[]> {
     const o = this.#options;
     const command = o.ffmpegPath ?? "ffmpeg";
     if (!runGranted(command)) {
@@ -251,6 +288,7 @@ export class FfmpegTranscoder implements Transcoder {
     // faults and GC and kept 64 KiB alive per frame in the GOP cache.
     const stdout = child.stdout.getReader({ mode: "byob" });
     let scratch: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_BYTES);
+    const slab = new Slab(OUTPUT_SLAB_BYTES);
     const finish = async (): Promise<Deno.CommandStatus> => {
       signal.removeEventListener("abort", onAbort);
       feeder.close();
@@ -260,7 +298,7 @@ export class FfmpegTranscoder implements Transcoder {
       this.#pid = undefined;
       return status;
     };
-    return new ReadableStream<MediaFrame>({
+    return new ReadableStream<MediaFrame[]>({
       pull: async (controller) => {
         while (true) {
           let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
@@ -276,7 +314,7 @@ export class FfmpegTranscoder implements Transcoder {
             if (status.success && bypass) {
               const rest: MediaFrame[] = [];
               bypass.drain(rest);
-              for (const frame of rest) controller.enqueue(frame);
+              if (rest.length > 0) controller.enqueue(rest);
             }
             if (!status.success && !killed) {
               const why = this.#progress.errors.at(-1) ?? "no error output";
@@ -295,7 +333,7 @@ export class FfmpegTranscoder implements Transcoder {
           scratch = new Uint8Array(got.buffer); // transferred back: reuse
           let frames: MediaFrame[];
           try {
-            frames = reader.push(got.slice());
+            frames = reader.push(slab.copy(got));
           } catch (error) {
             kill();
             await finish();
@@ -309,7 +347,7 @@ export class FfmpegTranscoder implements Transcoder {
               for (const frame of frames) bypass.merge(frame, merged);
               frames = merged;
             }
-            for (const frame of frames) controller.enqueue(frame);
+            controller.enqueue(frames);
             return;
           }
         }

@@ -286,7 +286,7 @@ export class TranscodeService implements AsyncDisposable {
       out = undefined;
     };
     try {
-      for await (const item of job.frames()) {
+      for await (const item of job.batches()) {
         if (item === RESTART) {
           end("transcoder restarting");
           continue;
@@ -294,7 +294,7 @@ export class TranscodeService implements AsyncDisposable {
         if (out === undefined || out.ended) {
           out = host.startPublish(job.spec.key);
         }
-        out.publishFrame(item);
+        for (const frame of item) out.publishFrame(frame);
       }
     } catch (error) {
       this.#emit({
@@ -332,8 +332,8 @@ export class TranscodeService implements AsyncDisposable {
         const stop = () => job.stop();
         signal.addEventListener("abort", stop, { once: true });
         try {
-          for await (const item of job.frames()) {
-            if (item !== RESTART) yield item;
+          for await (const item of job.batches()) {
+            if (item !== RESTART) yield* item;
           }
         } finally {
           signal.removeEventListener("abort", stop);
