@@ -7,13 +7,14 @@
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts registered # the same, each in the client registry
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts manual    # the pre-seam hand-written loop
  * deno run -A --v8-flags=--expose-gc bench/egress_heap_probe.ts http 500  # HTTP-FLV viewers over loopback
- * deno run -A --v8-flags=--expose-gc,--max-semi-space-size=128 bench/egress_heap_probe.ts http-alloc 500
+ * deno run -A --v8-flags=--expose-gc,--min-semi-space-size=128,--max-semi-space-size=128 bench/egress_heap_probe.ts http-alloc 500
  * ```
  *
- * `http-alloc`: bytes allocated per viewer per tick over 3 s of streaming
- * (the semi-space is large enough that no scavenge runs in the window, so the
- * growth of `heapUsed` is what was allocated; it includes the probe's own
- * client reads, the same before and after a change).
+ * `http-alloc`: bytes allocated per join (the probe's connect and request
+ * included, the publisher paused) and per viewer per tick over 3 s of
+ * streaming: with a fixed 128 MB semi-space no scavenge runs, so the growth
+ * of `heapUsed` is what was allocated; it includes the probe's own client
+ * reads, the same before and after a change.
  *
  * @module
  */
@@ -56,7 +57,9 @@ let dts = 0;
 // Traffic only for HTTP viewers (the kernel-only modes measure idle viewers).
 const httpMode = mode === "http" || mode === "http-alloc";
 let ticks = 0;
+let paused = false;
 const timer = setInterval(() => {
+  if (paused) return;
   ticks++;
   for (let i = 0; i < 3 && httpMode; i++, dts += 33) {
     stream.publishFrame(video(dts, dts % 1980 === 0));
@@ -73,6 +76,8 @@ const { writeHeapSnapshot } = await import("node:v8");
 if (snapDir !== undefined) writeHeapSnapshot(`${snapDir}/probe-0.heapsnapshot`);
 const conns: Deno.Conn[] = [];
 const egress = new JoinedEgress(flvTagFormat);
+paused = mode === "http-alloc";
+const joinStart = Deno.memoryUsage().heapUsed;
 for (let i = 0; i < n; i++) {
   if (mode === "session" || mode === "registered") {
     // "registered": each viewer also in the engine's client registry.
@@ -112,6 +117,16 @@ for (let i = 0; i < n; i++) {
       while ((await conn.read(buf).catch(() => null)) !== null) { /* drain */ }
     })();
   }
+}
+if (mode === "http-alloc") {
+  // Until every viewer got its header and replay.
+  await sleep(300);
+  console.log(
+    `http-alloc: ${
+      Math.round((Deno.memoryUsage().heapUsed - joinStart) / n)
+    } bytes allocated per join`,
+  );
+  paused = false;
 }
 await sleep(httpMode ? 3000 : 300);
 if (mode === "http-alloc") {

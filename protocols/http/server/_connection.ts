@@ -338,10 +338,10 @@ export class Connection implements ConnIo {
     } else if (/^https?:\/\//i.test(head.target)) {
       url = head.target; // absolute-form (RFC 9112 §3.2.2)
     } else return null;
-    let headers: Headers;
     try {
-      headers = new Headers(head.headers);
-      const init: RequestInit = { method: head.method, headers };
+      // The parsed pairs as they are: the Request builds its Headers once
+      // (a Headers object as init would be built, then iterated and copied).
+      const init: RequestInit = { method: head.method, headers: head.headers };
       if (body.length > 0 && head.method !== "GET" && head.method !== "HEAD") {
         init.body = body;
       }
