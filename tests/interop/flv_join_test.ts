@@ -165,3 +165,43 @@ Deno.test({
     assert.ok(duration > 3 && duration < 8, `MKV duration ${duration}`);
   },
 });
+
+Deno.test({
+  name:
+    "ffmpeg as an RTMP player joining a 20-minute-old stream: -c copy -copyts to FLV starts at ~0 and lasts what it captured; decoding has zero errors",
+  ignore: missing("ffmpeg", "ffprobe"),
+  async fn() {
+    await using origin = await startOrigin();
+    await using dir = await tempDir();
+    const out = `${dir.path}/copy.flv`;
+    const url = `${origin.rtmpUrl}/late`;
+    let copy: Promise<{ code: number; stderr: string }> | null = null;
+    let decode: Promise<{ code: number; stderr: string }> | null = null;
+    await publishLive(origin.rtmpUrl, "late", (ms) => {
+      if (copy === null && ms > 1_500) {
+        const input = ["-v", "error", "-i", url, "-t", "4"];
+        // -copyts: the FLV keeps the timestamps ffmpeg received
+        copy = run("ffmpeg", [...input, "-c", "copy", "-copyts", "-y", out], {
+          timeoutMs: 20_000,
+        });
+        decode = run("ffmpeg", [...input, "-f", "null", "-"], {
+          timeoutMs: 20_000,
+        });
+      }
+    });
+    const [copied, decoded] = await Promise.all([copy!, decode!]);
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.equal(copied.stderr.trim(), "", "ffmpeg -c copy: no errors");
+    assert.equal(decoded.code, 0, decoded.stderr);
+    assert.equal(decoded.stderr.trim(), "", "ffmpeg decode: no errors");
+    const probe = await ffprobe(out);
+    assert.deepEqual(
+      probe.streams.map((s) => s.codec_type).sort(),
+      ["audio", "video"],
+    );
+    const start = Number(probe.format.start_time);
+    const duration = Number(probe.format.duration);
+    assert.ok(start < 0.1, `ffprobe start_time ${start} s`);
+    assert.ok(duration > 3 && duration < 5, `ffprobe duration ${duration} s`);
+  },
+});
