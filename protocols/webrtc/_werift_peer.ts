@@ -149,6 +149,19 @@ async function answerOnce(
   });
   try {
     await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    // werift's DTLS endpoint reads the transport from the synchronous part
+    // of RTCDtlsTransport.start(), right after "connecting": the mux then
+    // hands it the DTLS datagrams that arrived before (udp_mux.ts).
+    for (const t of pc.getTransceivers()) {
+      const dtls = t.dtlsTransport as unknown as {
+        onStateChange?: { subscribe(fn: (state: string) => void): unknown };
+      };
+      dtls?.onStateChange?.subscribe((state) => {
+        if (state === "connecting") {
+          queueMicrotask(() => transport.dtlsListening());
+        }
+      });
+    }
     for (const t of pc.getTransceivers()) {
       t.setDirection(options.direction);
       const ssrc = t.kind === "video"

@@ -15,6 +15,15 @@
  *   unauthenticated datagrams never steer traffic;
  * - anything else is dropped and counted (`stats.dropped`).
  *
+ * Early DTLS: werift creates a session's DTLS endpoint only once its own
+ * ICE agent has connected, a few event-loop turns after the browser's ICE
+ * did; the browser's first ClientHello usually lands in between and was
+ * lost, and Chromium resends it only after 1 s (measured: ClientHello at
+ * +527 ms ignored, answered at +1,575 ms). So a transport holds the DTLS
+ * datagrams that arrive before {@linkcode MuxedTransport.dtlsListening}
+ * (at most 8 datagrams, 16 KiB, 2 s; then they pass as before) and hands
+ * them over when werift's DTLS endpoint listens.
+ *
  * Sending: at most `sendWindow` datagrams (default 128) are in flight on
  * the socket;
  * the rest wait in two FIFOs: control (STUN, DTLS, SRTCP; 4,096 datagrams)
@@ -95,6 +104,8 @@ export interface UdpMuxStats {
   sendDropped: number;
   /** Early DTLS flight retransmissions dropped (see `DtlsRetransmitFilter`). */
   dtlsDuplicates: number;
+  /** DTLS datagrams held until the session's DTLS endpoint listened. */
+  dtlsEarly?: number;
 }
 
 /**
@@ -126,6 +137,47 @@ export class MuxedTransport {
   readonly #addresses = new Set<string>();
   /** Drops the peer's early DTLS flight retransmissions. */
   readonly dtlsFilter: DtlsRetransmitFilter = new DtlsRetransmitFilter(1_000);
+  /** DTLS datagrams held before the DTLS endpoint listens; undefined after. */
+  #early: [Uint8Array, UdpAddress][] | undefined = [];
+  #earlyBytes = 0;
+  #earlySince = 0;
+
+  /**
+   * The session's DTLS endpoint now reads `onData`: hand it the DTLS
+   * datagrams held since the ICE checks (see the module doc), in order;
+   * later ones pass straight. Idempotent.
+   */
+  dtlsListening(): void {
+    const early = this.#early;
+    this.#early = undefined;
+    if (!early || this.closed) return;
+    for (const [data, addr] of early) {
+      try {
+        this.onData(data, addr);
+      } catch {
+        // a session's handler error stays in the session
+      }
+    }
+  }
+
+  /** @internal True when `data` (DTLS) was held for {@linkcode dtlsListening}. */
+  _holdDtls(data: Uint8Array, addr: UdpAddress, now: number): boolean {
+    const early = this.#early;
+    if (!early) return false;
+    if (early.length === 0) this.#earlySince = now;
+    if (
+      early.length >= 8 || this.#earlyBytes + data.length > 16_384 ||
+      now - this.#earlySince > 2_000
+    ) {
+      // Past the bounds: werift's endpoint is not coming the usual way;
+      // deliver (as without holding) from now on.
+      this.dtlsListening();
+      return false;
+    }
+    early.push([data, addr]);
+    this.#earlyBytes += data.length;
+    return true;
+  }
 
   /** Created by {@linkcode UdpMux.createTransport}. */
   constructor(mux: UdpMux) {
@@ -214,6 +266,7 @@ export class UdpMux {
     sent: 0,
     sendDropped: 0,
     dtlsDuplicates: 0,
+    dtlsEarly: 0,
   };
   /** STUN, DTLS, SRTCP: sent before any queued media, never behind it. */
   readonly #control = new SendFifo(4_096);
@@ -345,12 +398,17 @@ export class UdpMux {
       this.stats.dropped++;
       return;
     }
-    if (
-      data[0]! >= 20 && data[0]! <= 63 &&
-      !target.dtlsFilter.accept(data, performance.now())
-    ) {
-      this.stats.dtlsDuplicates++;
-      return;
+    if (data[0]! >= 20 && data[0]! <= 63) {
+      const now = performance.now();
+      if (!target.dtlsFilter.accept(data, now)) {
+        this.stats.dtlsDuplicates++;
+        return;
+      }
+      if (target._holdDtls(data, [host, port], now)) {
+        this.stats.dtlsEarly = (this.stats.dtlsEarly ?? 0) + 1;
+        this.stats.routed++;
+        return;
+      }
     }
     this.stats.routed++;
     try {
