@@ -20,9 +20,11 @@
 // Epoch: the smallest media timestamp of the player's first batch (the
 // replay: configs stamped at the joining point, then the cached GOP), so no
 // media timestamp is negative. A media message that would go back in time on
-// its chunk stream (a publisher's timestamps restarting) moves the epoch so
-// the player's timeline continues from the latest time it sent, and every
-// chunk stream then gets a fresh type-0 header. Data messages (onMetaData,
+// its chunk stream by more than a second (a publisher's timestamps
+// restarting) moves the epoch so the player's timeline continues from the
+// latest time it sent, and every chunk stream then gets a fresh type-0
+// header; a smaller step back (tracks interleaved on one chunk stream) is
+// sent as it is. Data messages (onMetaData,
 // stamped at 0 at ingest) go at their time on the player's timeline, or 0
 // when that would be negative.
 //
@@ -36,6 +38,11 @@ import {
 } from "./_chunk_chain.ts";
 
 const WRAP = 0x100000000;
+/**
+ * A step back on one chunk stream up to this (ms) is jitter (tracks
+ * interleaved on one chunk stream), not a restart of the timestamps.
+ */
+const JITTER_MS = 1_000;
 
 /** One player's rebase of the shared chunk bytes. */
 export class PlayTimeline {
@@ -138,14 +145,17 @@ export class PlayTimeline {
     } else {
       ts = link.abs - this.#epoch;
       const last = lastAbs[slot]!;
-      if (ts < 0 || link.abs < last) {
+      if (ts < -JITTER_MS || link.abs < last - JITTER_MS) {
         // a discontinuity: continue from the latest time sent, and give
         // every chunk stream a fresh type-0 header
         ts = this.#latest();
         this.#epoch = link.abs - ts;
         lastAbs[0] = lastAbs[1] = lastAbs[2] = NaN;
       }
-      lastAbs[slot] = link.abs;
+      // a small step back (interleaved tracks on one chunk stream) goes as
+      // it is; just before the epoch, at 0 (and the next one rebased too)
+      lastAbs[slot] = ts < 0 ? NaN : link.abs;
+      if (ts < 0) ts = 0;
       if (ts > this.#maxTs) this.#maxTs = ts;
     }
     const chain = this.#chain;

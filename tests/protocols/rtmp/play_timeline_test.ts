@@ -260,3 +260,22 @@ Deno.test("RTMP play timeline: a player past 0xffffff ms gets an extended timest
   assert.equal(p.write(more, bytes), bytes);
   assert.equal(p.timestamps(ChunkStreamId.Video).at(-1), late - 1_000 + 120);
 });
+
+Deno.test("RTMP play timeline: two audio tracks interleaved on one chunk stream (small steps back) keep their times, no epoch move", () => {
+  const { cache, chain } = setup();
+  const p = new Player(chain);
+  const frames: MediaFrame[] = [];
+  for (let i = 0; i < 12; i++) {
+    const track = i % 2;
+    const dts = OFFSET + Math.floor(i / 2) * 21 + (track === 1 ? -7 : 0);
+    frames.push({ ...frame(1), trackId: track, pts: dts, dts });
+  }
+  const all = [frame(0), ...frames];
+  p.write(all, cache.batch(all));
+  const epoch = OFFSET - 7; // the smallest media time of the first batch
+  assert.deepEqual(
+    p.timestamps(ChunkStreamId.Audio),
+    frames.map((f) => f.dts - epoch),
+  );
+  assert.equal(p.timeline.epoch, epoch);
+});
