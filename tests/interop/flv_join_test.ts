@@ -8,7 +8,12 @@
 //   fields; ffprobe reads a ~3 s file, not a 20-minute one.
 // - ffmpeg as an HTTP-FLV client remuxing to MKV while the publisher
 //   re-sends onMetaData: no extra `text` stream, only video and audio.
+// - ffmpeg as an RTMP player (-c copy -copyts, and a decode to null): the
+//   player's own timeline from ~0, zero errors (issue 20 fault 4).
+// - nginx-rtmp pulling the stream from us (type-1 deltas, our per-player
+//   type-0 headers) relays it: ffmpeg reads it from nginx with zero errors.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { readFlvFile } from "../../media/flv/mod.ts";
 import { decodeAmf0 } from "../../media/flv/mod.ts";
 import { RtmpClient } from "../../protocols/rtmp/mod.ts";
@@ -203,5 +208,93 @@ Deno.test({
     const duration = Number(probe.format.duration);
     assert.ok(start < 0.1, `ffprobe start_time ${start} s`);
     assert.ok(duration > 3 && duration < 5, `ffprobe duration ${duration} s`);
+  },
+});
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+Deno.test({
+  name:
+    "nginx-rtmp pulling a 20-minute-old stream from us relays it: ffmpeg reads it from nginx with zero errors, ~3 s from ~0",
+  ignore: missing("nginx", "ffmpeg", "ffprobe") ||
+    !existsSync("/usr/lib/nginx/modules/ngx_rtmp_module.so"),
+  async fn() {
+    await using origin = await startOrigin();
+    await using dir = await tempDir();
+    const port = freePort();
+    const originPort = new URL(origin.rtmpUrl).port;
+    await Deno.writeTextFile(
+      `${dir.path}/nginx.conf`,
+      `load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+master_process off;
+worker_processes 1;
+error_log ${dir.path}/error.log warn;
+events { worker_connections 64; }
+rtmp {
+  server {
+    listen 127.0.0.1:${port};
+    application live {
+      live on;
+      pull rtmp://127.0.0.1:${originPort}/live;
+    }
+  }
+}
+`,
+    );
+    const nginx = new Deno.Command("nginx", {
+      args: [
+        "-p",
+        dir.path,
+        "-c",
+        `${dir.path}/nginx.conf`,
+        "-g",
+        `daemon off; pid ${dir.path}/nginx.pid;`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const out = `${dir.path}/pulled.flv`;
+      let read: Promise<{ code: number; stderr: string }> | null = null;
+      await publishLive(origin.rtmpUrl, "pulled", (ms) => {
+        if (read === null && ms > 1_500) {
+          read = run("ffmpeg", [
+            "-v",
+            "error",
+            "-i",
+            `rtmp://127.0.0.1:${port}/live/pulled`,
+            "-t",
+            "3",
+            "-c",
+            "copy",
+            "-copyts",
+            "-y",
+            out,
+          ], { timeoutMs: 20_000 });
+        }
+      });
+      const result = await read!;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr.trim(), "", "ffmpeg via nginx: no errors");
+      const probe = await ffprobe(out);
+      assert.deepEqual(
+        probe.streams.map((s) => s.codec_type).sort(),
+        ["audio", "video"],
+      );
+      const start = Number(probe.format.start_time);
+      const duration = Number(probe.format.duration);
+      assert.ok(start < 1, `ffprobe start_time ${start} s`);
+      assert.ok(duration > 2 && duration < 5, `ffprobe duration ${duration} s`);
+    } finally {
+      nginx.kill("SIGTERM");
+      await nginx.status;
+      await nginx.stderr.cancel();
+    }
   },
 });
