@@ -8,7 +8,10 @@ import {
   parseSrtPacket,
   SrtConnection,
   type SrtConnectionConfig,
+  SrtControlType,
   SrtCrypto,
+  writeSrtControl,
+  writeSrtDataHeader,
 } from "../../../protocols/srt/mod.ts";
 
 function rng(seed: number): () => number {
@@ -247,4 +250,88 @@ Deno.test("pacing is a rate: burstPackets per 10 ms, a late tick earns up to 3 m
   assert.equal(data, 20);
   assert.equal(conn.queued, 20);
   assert.equal(conn.stats.sentDropped, 0);
+});
+
+Deno.test("pacer: payloads that waited past the drop age are dropped unsent (counted), the rest leave in order", () => {
+  const seqs: number[] = [];
+  const conn = new SrtConnection({
+    localSocketId: 1,
+    peerSocketId: 2,
+    initialSeq: 0,
+    receiveLatencyMs: 120,
+    sendLatencyMs: 120, // drop age max(1000, 120 × 1.25 + 20) = 1000 ms
+    startMs: 0,
+    burstPackets: 4,
+    peerIdleTimeoutMs: 60_000,
+    send: (d) => {
+      const p = parseSrtPacket(d);
+      if (!p.control) seqs.push(p.seq);
+    },
+  }, 0);
+  for (let i = 0; i < 20; i++) conn.sendPayload(new Uint8Array([i]), 0);
+  conn.sendPayload(new Uint8Array([20]), 5);
+  conn.sendPayload(new Uint8Array([21]), 5);
+  assert.equal(seqs.length, 4); // one burst; the rest waits for the pacer
+  assert.equal(conn.queued, 18);
+  conn.tick(1000); // 16 waited 1,000 ms: dropped; the 2 of 5 ms leave
+  assert.equal(conn.queued, 0);
+  assert.deepEqual(seqs, [0, 1, 2, 3, 4, 5]);
+  // 16 unsent + the first 4, unacknowledged for the drop age
+  assert.equal(conn.stats.sentDropped, 20);
+  assert.equal(conn.stats.sentPackets, 6);
+});
+
+Deno.test("sender: each datagram keeps its own bytes (shared slabs), its header as writeSrtDataHeader writes it, re-sent with the R flag on a NAK", () => {
+  const sent: Uint8Array[] = [];
+  const conn = new SrtConnection({
+    localSocketId: 1,
+    peerSocketId: 0xdeadbeef,
+    initialSeq: 0x7ffffffe, // wraps
+    receiveLatencyMs: 120,
+    sendLatencyMs: 120,
+    startMs: 0,
+    send: (d) => sent.push(d),
+  }, 0);
+  const payload = new Uint8Array(1316);
+  for (let i = 0; i < 120; i++) { // more than one 64 KiB slab
+    payload.fill(i);
+    conn.sendPayload(payload, i);
+  }
+  assert.equal(sent.length, 120);
+  for (let i = 0; i < 120; i++) {
+    const header = new Uint8Array(16);
+    writeSrtDataHeader(header, 0, {
+      seq: (0x7ffffffe + i) % 0x80000000,
+      position: 3,
+      inOrder: false,
+      keyFlags: 0,
+      retransmitted: false,
+      messageNumber: i + 1,
+      timestamp: i * 1000,
+      destinationSocketId: 0xdeadbeef,
+    });
+    assert.deepEqual(sent[i]!.subarray(0, 16), header, `header ${i}`);
+    assert.equal(sent[i]!.length, 16 + 1316);
+    assert.ok(sent[i]!.subarray(16).every((b) => b === i), `payload ${i}`);
+  }
+  // a NAK of the first two (a range across the wrap) re-sends those bytes
+  const nak = new Uint8Array(8);
+  new DataView(nak.buffer).setUint32(0, (0x80000000 | 0x7ffffffe) >>> 0);
+  new DataView(nak.buffer).setUint32(4, 0x7fffffff);
+  conn.handle(
+    parseSrtPacket(writeSrtControl({
+      type: SrtControlType.Nak,
+      subtype: 0,
+      info: 0,
+      timestamp: 0,
+      destinationSocketId: 1,
+    }, nak)),
+    200,
+  );
+  assert.equal(sent.length, 122);
+  for (const [k, seq] of [[120, 0x7ffffffe], [121, 0x7fffffff]]) {
+    const r = parseSrtPacket(sent[k!]!);
+    assert.ok(!r.control && r.retransmitted && r.seq === seq);
+    assert.equal(sent[k!], sent[k! - 120]); // the same bytes, not a copy
+  }
 });
