@@ -6,7 +6,7 @@
  *
  * Data path: each payload becomes one datagram (the 16-byte header written
  * byte by byte + the payload, encrypted when keys are set) built once into a
- * 64 KiB slab of this sender (a bump allocator: no backing store per
+ * 32 KiB slab of this sender (a bump allocator: no backing store per
  * datagram; a slab is freed once its last datagram is released); the same
  * bytes are re-sent on a NAK with the R flag set in place. The ring's entries
  * are reused objects (no allocation per packet). Memory: at most `capacity`
@@ -25,7 +25,7 @@ interface Entry {
   resentAt: number; // ms when last re-sent (-Infinity: never)
 }
 
-const SLAB_BYTES = 64 * 1024;
+const SLAB_BYTES = 32 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** Counters of the sending half. */
