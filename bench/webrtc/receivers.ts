@@ -54,6 +54,10 @@ const ramp = Number(rampText ?? 25);
 const state = {
   connected: 0,
   failed: 0,
+  /** Of `failed`: ICE had failed (else DTLS/consent after ICE connected). */
+  iceFailed: 0,
+  /** Of `failed`: connected first, failed later (consent expiry, DTLS close). */
+  failedAfterConnect: 0,
   packets: 0,
   bytes: 0,
   /** Sequence gaps, minus the packets that arrived late to fill them. */
@@ -218,9 +222,17 @@ async function viewer(): Promise<void> {
   peers.push(pc);
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
+  let wasConnected = false;
   pc.connectionStateChange.subscribe((s) => {
-    if (s === "connected") state.connected++;
-    if (s === "failed") state.failed++;
+    if (s === "connected") {
+      state.connected++;
+      wasConnected = true;
+    }
+    if (s === "failed") {
+      state.failed++;
+      if (pc.iceConnectionState === "failed") state.iceFailed++;
+      if (wasConnected) state.failedAfterConnect++;
+    }
   });
   await pc.setLocalDescription(await pc.createOffer());
   const res = await fetch(url!, {

@@ -63,6 +63,8 @@ const sum = (pids: number[]) =>
 type Counters = {
   connected: number;
   failed: number;
+  iceFailed: number;
+  failedAfterConnect: number;
   refused: number;
   packets: number;
   bytes: number;
@@ -82,6 +84,8 @@ function totals(procs: { out: string }[]): Counters {
   const t: Counters = {
     connected: 0,
     failed: 0,
+    iceFailed: 0,
+    failedAfterConnect: 0,
     refused: 0,
     packets: 0,
     bytes: 0,
@@ -97,6 +101,8 @@ function totals(procs: { out: string }[]): Counters {
     if (!c) continue;
     t.connected += c.connected;
     t.failed += c.failed;
+    t.iceFailed += c.iceFailed ?? 0;
+    t.failedAfterConnect += c.failedAfterConnect ?? 0;
     t.refused += c.refused;
     t.packets += c.packets;
     t.bytes += c.bytes;
@@ -284,7 +290,7 @@ for (const n of VIEWERS) {
   const perViewerRate = offered / Math.max(1, viewers);
   const perCore = 1e6 / (usPerDatagram * perViewerRate);
   const row =
-    `| ${n} | ${viewers} live (${after.connected} connected, ${after.failed} failed, ${after.refused} refused); ${after.keepingUp} keeping up, slowest ${
+    `| ${n} | ${viewers} live (${after.connected} connected, ${after.failed} failed [${after.iceFailed} ICE, ${after.failedAfterConnect} after connecting], ${after.refused} refused); ${after.keepingUp} keeping up, slowest ${
       (after.minShare * 100).toFixed(0)
     } % | ${idleCpu.toFixed(1)} % | ${loadedCpu.toFixed(1)} % | ${
       perViewerCpu.toFixed(3)
