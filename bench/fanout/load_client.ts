@@ -202,13 +202,19 @@ function milestones(viewers: readonly Viewer[]): Record<string, unknown> {
 
 /** Longest extra warm-up while viewers still drain the join backlog. */
 const MAX_CATCH_UP_MS = 20_000;
-/** A viewer within this much media time of the newest one is at the live edge. */
-const LIVE_EDGE_MS = 1000;
+/** Sampling period of the catch-up check. */
+const CATCH_UP_STEP_MS = 1000;
+/** Media time per wall-clock time of a viewer at the live edge: 1 ± this. */
+const STEADY_RATE_TOLERANCE = 0.2;
 
 /**
  * Waits `warmupS`, then (bounded by `MAX_CATCH_UP_MS`) until 95% of the
- * viewers are within `LIVE_EDGE_MS` of the newest media timestamp, so the
- * window measures steady state, not the flash crowd's backlog.
+ * viewers advance their media time at the wall clock's rate (1 ± 0.2 over
+ * the last second): a viewer still draining the join backlog advances
+ * faster, a starved one slower. Each viewer is judged by its own progress,
+ * so servers that start every player's timestamps at its join (nginx-rtmp,
+ * our RTMP play) are measured like those that send the stream's absolute
+ * time.
  *
  * @returns The warm-up used, in seconds.
  */
@@ -219,14 +225,18 @@ async function warmUp(
   const t0 = performance.now();
   await delay(spec.warmupS * 1000);
   const deadline = performance.now() + MAX_CATCH_UP_MS;
+  let before = viewers.map((v) => v.mediaTs);
+  let at = performance.now();
   while (performance.now() < deadline) {
-    let edge = -1;
-    for (const v of viewers) edge = Math.max(edge, v.mediaTs);
-    const atEdge = viewers.filter((v) =>
-      v.mediaTs >= 0 && edge - v.mediaTs <= LIVE_EDGE_MS
-    ).length;
-    if (atEdge >= 0.95 * viewers.length) break;
-    await delay(500);
+    await delay(CATCH_UP_STEP_MS);
+    const now = performance.now();
+    const steady = viewers.filter((v, i) => {
+      const rate = (v.mediaTs - before[i]!) / (now - at);
+      return before[i]! >= 0 && Math.abs(rate - 1) <= STEADY_RATE_TOLERANCE;
+    }).length;
+    if (steady >= 0.95 * viewers.length) break;
+    before = viewers.map((v) => v.mediaTs);
+    at = now;
   }
   return (performance.now() - t0) / 1000;
 }
