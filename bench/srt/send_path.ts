@@ -5,8 +5,8 @@
  * server feeds them — each round is 20 ms of a 5 Mbit/s stream on a
  * simulated clock: one shared 9 × 1,316-byte TS batch cut into every
  * reader's payloads (`sendTs`), then two 10 ms `tick`s of every connection —
- * as fast as the CPU allows (one event-loop turn per round so the sends
- * complete), to a sink socket on loopback that nobody reads (the kernel
+ * as fast as the CPU allows (each round waits until its sends are handed
+ * to the kernel), to a sink socket on loopback that nobody reads (the kernel
  * queues, then drops: the receiving side's cost stays out of the figure).
  * Prints this process's CPU (user and system, all threads) per datagram.
  *
@@ -73,6 +73,10 @@ async function run(n: number): Promise<void> {
     now += 10;
     for (const c of conns) c.tick(now);
     await turn();
+    // every datagram of the round handed to the kernel (where sends queue)
+    while (((origin as { queuedSends?: number }).queuedSends ?? 0) > 0) {
+      await turn();
+    }
   }
 }
 await run(Math.ceil(rounds / 4)); // warm up (JIT, slabs)
