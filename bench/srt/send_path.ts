@@ -43,12 +43,14 @@ const sink = Deno.listenDatagram({
 const origin = await openUdp("127.0.0.1", 0, () => {});
 const port = (sink.addr as Deno.NetAddr).port;
 const noop = () => {};
-// a send bound to the peer once (`sender`), where the socket has it
+// a send bound to the peer once (`sender`, as the server gives each
+// connection), where the socket has it; all go to the one sink
 const bound = (origin as { sender?: (p: number, h: string) => Send }).sender;
 type Send = (bytes: Uint8Array) => void;
-const toSink: Send = bound
-  ? bound.call(origin, port, "127.0.0.1")
-  : (bytes) => origin.send(bytes, port, "127.0.0.1");
+const toSink = (): Send =>
+  bound
+    ? bound.call(origin, port, "127.0.0.1")
+    : (bytes) => origin.send(bytes, port, "127.0.0.1");
 const conns = Array.from({ length: readers }, (_, i) =>
   new SrtConnection({
     localSocketId: i + 1,
@@ -58,7 +60,7 @@ const conns = Array.from({ length: readers }, (_, i) =>
     sendLatencyMs: 200,
     startMs: 0,
     peerIdleTimeoutMs: 1e12, // nothing answers: no idle close
-    send: flags.mode === "null" ? noop : toSink,
+    send: flags.mode === "null" ? noop : toSink(),
   }, 0));
 const batch = new Uint8Array(batchPackets * 1316);
 for (let i = 0; i < batch.length; i += 188) batch[i] = 0x47;
