@@ -1,6 +1,6 @@
 // The bounded queue between a frame source and ffmpeg's stdin: frames are
 // serialized once into the pipe container (FLV tags shared by the renditions
-// of a source, or MPEG-TS), queued up to
+// of a source through their service's PipeTagCache, or MPEG-TS), queued up to
 // `maxBytes` and `maxMs` of media, and written in one `write` per drained
 // batch. When the queue is full (ffmpeg does not read: it is slower than
 // real time), frames are dropped up to the next video keyframe (audio-only:
@@ -10,22 +10,7 @@ import { FlvMuxer } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { MpegTsMuxer } from "../media/mpegts/mod.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
-import { Slab } from "./_slab.ts";
-
-/**
- * FLV tags of media frames, shared by every encoder: the renditions of one
- * source are fed the same frames, so each frame is serialized once, not once
- * per ffmpeg (a tag depends on the frame alone; it lives as long as the
- * kernel retains the frame).
- */
-const FLV_TAGS = new WeakMap<MediaFrame, Uint8Array>();
-
-/**
- * Where those shared tags are written: views of 512 KiB slabs (one
- * allocation per ~30 frames of a 3 Mbit/s source instead of one per frame;
- * a slab lives as long as the frames whose tags it holds).
- */
-const TAG_SLAB = new Slab(512 << 10);
+import { PipeTagCache } from "./pipe_tags.ts";
 
 /** Serializes frames into the container ffmpeg reads. */
 export class PipeEncoder {
@@ -34,9 +19,12 @@ export class PipeEncoder {
   #ts = new MpegTsMuxer();
   #started = false;
   #hasVideo = false;
+  #tags: PipeTagCache;
 
-  constructor(format: PipeFormat) {
+  /** `tags`: FLV tags shared with the other renditions of the source. */
+  constructor(format: PipeFormat, tags: PipeTagCache = new PipeTagCache()) {
     this.#format = format;
+    this.#tags = tags;
   }
 
   /** True once a video config was seen (keyframe-aligned dropping applies). */
@@ -65,14 +53,7 @@ export class PipeEncoder {
       return out;
     }
     if (frame.config) return this.#flv.mux([frame]);
-    let tag = FLV_TAGS.get(frame);
-    if (tag === undefined) {
-      const frames = [frame];
-      tag = TAG_SLAB.take(this.#flv.byteLengthOf(frames));
-      this.#flv.writeInto(frames, tag, 0);
-      FLV_TAGS.set(frame, tag);
-    }
-    return tag;
+    return this.#tags.tagOf(frame, this.#flv);
   }
 }
 
@@ -93,8 +74,13 @@ export class StdinFeeder {
   #closed = false;
   #wake: (() => void) | undefined;
 
-  constructor(format: PipeFormat, maxBytes: number, maxMs = Infinity) {
-    this.#encoder = new PipeEncoder(format);
+  constructor(
+    format: PipeFormat,
+    maxBytes: number,
+    maxMs = Infinity,
+    tags?: PipeTagCache,
+  ) {
+    this.#encoder = new PipeEncoder(format, tags);
     this.#maxBytes = maxBytes;
     this.#maxMs = maxMs;
   }

@@ -11,6 +11,7 @@ import type { StreamHost, Subscription } from "../src/mod.ts";
 import { FfmpegTranscoder, type FrameReader } from "./ffmpeg_transcoder.ts";
 import type { FfmpegProgress } from "./ffmpeg_progress.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
+import type { PipeTagCache } from "./pipe_tags.ts";
 
 /** How a job is started (built by the service). */
 export interface JobSpec {
@@ -26,6 +27,8 @@ export interface JobSpec {
   ffmpegPath: string;
   maxQueueBytes: number;
   maxQueueMs: number;
+  /** FLV tags for stdin, shared by the service's renditions. */
+  tags?: PipeTagCache | undefined;
   backoffMs: number;
   maxBackoffMs: number;
 }
@@ -121,6 +124,7 @@ export class TranscodeJob {
             ffmpegPath: spec.ffmpegPath,
             maxQueueBytes: spec.maxQueueBytes,
             maxQueueMs: spec.maxQueueMs,
+            ...(spec.tags ? { tags: spec.tags } : {}),
             ...(spec.createReader ? { createReader: spec.createReader } : {}),
             ...(spec.bypass ? { bypass: spec.bypass } : {}),
           });

@@ -35,6 +35,7 @@ import {
   FfmpegProgressParser,
 } from "./ffmpeg_progress.ts";
 import { StdinFeeder } from "./_stdin_feeder.ts";
+import type { PipeTagCache } from "./pipe_tags.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
 import { Slab } from "./_slab.ts";
 
@@ -100,6 +101,12 @@ export interface FfmpegTranscoderOptions {
   bypass?: "audio" | "video";
   /** Every progress snapshot. */
   onProgress?: (progress: FfmpegProgress) => void;
+  /**
+   * FLV tags for stdin shared with other transcoders fed the same frames
+   * (a {@linkcode TranscodeService} passes its own to every rendition);
+   * default: a cache of this transcoder's own.
+   */
+  tags?: PipeTagCache;
 }
 
 /**
@@ -236,6 +243,7 @@ export class FfmpegTranscoder implements Transcoder {
       o.input ?? "flv",
       o.maxQueueBytes ?? 8 << 20,
       o.maxQueueMs ?? 3000,
+      o.tags,
     );
     this.#feeder = feeder;
     const bypass = o.bypass === undefined

@@ -51,6 +51,7 @@ import {
 } from "./ladder.ts";
 import { type JobSpec, RESTART, TranscodeJob } from "./_transcode_job.ts";
 import { jobSpecOf, planFor, waitForVideoConfig } from "./_job_specs.ts";
+import { PipeTagCache } from "./pipe_tags.ts";
 import { statsRoutes } from "./_stats_routes.ts";
 import type {
   TranscodeEvent,
@@ -76,6 +77,8 @@ export class TranscodeService implements AsyncDisposable {
   #o: TranscodeServiceOptions;
   #jobs = new Map<string, TranscodeJob>();
   #plans = new Map<string, PlannedRendition[]>();
+  /** stdin FLV tags shared by this service's renditions (frames are the sources'). */
+  #tags = new PipeTagCache();
   #off: Array<() => void> = [];
   #closed = false;
 
@@ -363,7 +366,7 @@ export class TranscodeService implements AsyncDisposable {
       this.#emit({ type: "refused", key: spec.key, reason });
       throw new StreamError("LimitExceeded", reason);
     }
-    const job = new TranscodeJob(spec, this.#o.host, {
+    const job = new TranscodeJob({ ...spec, tags: this.#tags }, this.#o.host, {
       started: (key, pid) => this.#emit({ type: "started", key, pid }),
       restarting: (key, attempt, delayMs, reason) =>
         this.#emit({ type: "restarting", key, attempt, delayMs, reason }),
