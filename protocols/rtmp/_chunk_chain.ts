@@ -144,14 +144,16 @@ export class ChunkChain {
   }
 }
 
-const CHAINS = new WeakMap<object, ChunkChain>();
+/** Where a format built by `rtmpChunkFormat` keeps its chain. */
+const CHAIN: unique symbol = Symbol("rtmp chunk chain");
 
 /** Remember the chain behind a format (rtmpChunkFormat). */
 export function registerChain(format: object, chain: ChunkChain): void {
-  CHAINS.set(format, chain);
+  Object.defineProperty(format, CHAIN, { value: chain });
 }
 
 /** The chain behind an RTMP chunk format, or undefined for another format. */
 export function chainOf(format: object): ChunkChain | undefined {
-  return CHAINS.get(format);
+  const chain = (format as { [CHAIN]?: unknown })[CHAIN];
+  return chain instanceof ChunkChain ? chain : undefined;
 }
