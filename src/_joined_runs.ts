@@ -1,9 +1,10 @@
 // JoinedRuns: the batch bytes every egress format writes, joined once per run
 // of frames and shared by all viewers (RTMP chunk bytes, FLV tags).
 //
-// UnitSlab: where a byte cache keeps each frame's serialized unit. Units are
+// Units: where a byte cache keeps each frame's serialized unit. Units are
 // copied, in the order they are built (publish order at the live edge),
-// into one slab after another, so the units of consecutive frames are
+// into one slab after another (a `ByteSlab` of UNIT_SLAB_BYTES, back to
+// back), so the units of consecutive frames are
 // adjacent and a batch of them is a view of the slab: no joined copy per
 // tick (before: every tick's batch was joined into a new buffer that lived
 // as long as the ring held its first frame — one more copy of the stream).
@@ -25,36 +26,9 @@ const EMPTY = new Uint8Array(0);
 /** Bytes per slab (a unit larger than this gets a slab of its own size). */
 export const UNIT_SLAB_BYTES = 512 * 1024;
 
-/** Append-only placement of units in shared slabs (see the file note). */
-export class UnitSlab {
-  #slab: Uint8Array = EMPTY;
-  #used = 0;
-  readonly #slabBytes: number;
-
-  constructor(slabBytes = UNIT_SLAB_BYTES) {
-    this.#slabBytes = slabBytes;
-  }
-
-  /** A copy of `bytes` in the current slab (a new slab when it does not fit). */
-  place(bytes: Uint8Array): Uint8Array {
-    const n = bytes.length;
-    if (n === 0) return bytes;
-    if (this.#used + n > this.#slab.length) {
-      // The old slab's unused tail is never touched; it is freed with the
-      // slab once its last unit is gone.
-      this.#slab = new Uint8Array(Math.max(this.#slabBytes, n));
-      this.#used = 0;
-    }
-    const at = this.#used;
-    this.#slab.set(bytes, at);
-    this.#used = at + n;
-    return this.#slab.subarray(at, at + n);
-  }
-}
-
 /**
  * The units of `frames` as one view when they lie back to back in one
- * buffer (units a {@linkcode UnitSlab} placed in order), else undefined.
+ * buffer (units a `ByteSlab` placed in order), else undefined.
  * Empty units (frames a format skips) do not break a run.
  */
 function contiguous(

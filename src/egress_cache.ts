@@ -27,7 +27,8 @@
  * @module
  */
 import type { MediaFrame } from "../media/frame.ts";
-import { JoinedRuns, UnitSlab } from "./_joined_runs.ts";
+import { JoinedRuns, UNIT_SLAB_BYTES } from "./_joined_runs.ts";
+import { ByteSlab } from "./byte_slab.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -178,7 +179,7 @@ export class EgressCache<U> {
  */
 export class JoinedEgressCache extends EgressCache<Uint8Array> {
   #runs = new JoinedRuns();
-  #slab = new UnitSlab();
+  #slab = new ByteSlab(UNIT_SLAB_BYTES);
 
   /**
    * Copies the unit into the stream's current slab, right after the

@@ -49,6 +49,7 @@
 export * from "./app_spec.ts";
 export * from "./audit.ts";
 export * from "./auth.ts";
+export * from "./byte_slab.ts";
 export * from "./clock.ts";
 export * from "./clients.ts";
 export * from "./contracts.ts";

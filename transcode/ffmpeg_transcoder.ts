@@ -37,11 +37,11 @@ import {
 import { StdinFeeder } from "./_stdin_feeder.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
-import { Slab } from "./_slab.ts";
+import { ByteSlab } from "../src/byte_slab.ts";
 
 /** The reused stdout read buffer (a pipe holds 64 KiB). */
 const READ_BUFFER_BYTES = 64 << 10;
-/** Each read is copied out into views of slabs this large (see `Slab`). */
+/** Each read is copied out into views of slabs this large (a `ByteSlab`). */
 const OUTPUT_SLAB_BYTES = 256 << 10;
 
 /**
@@ -296,7 +296,10 @@ export class FfmpegTranscoder implements Transcoder {
     // faults and GC and kept 64 KiB alive per frame in the GOP cache.
     const stdout = child.stdout.getReader({ mode: "byob" });
     let scratch: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_BYTES);
-    const slab = new Slab(OUTPUT_SLAB_BYTES);
+    const slab = new ByteSlab(OUTPUT_SLAB_BYTES, {
+      align: 8,
+      ownAbove: OUTPUT_SLAB_BYTES >> 2,
+    });
     const finish = async (): Promise<Deno.CommandStatus> => {
       signal.removeEventListener("abort", onAbort);
       feeder.close();
@@ -341,7 +344,7 @@ export class FfmpegTranscoder implements Transcoder {
           scratch = new Uint8Array(got.buffer); // transferred back: reuse
           let frames: MediaFrame[];
           try {
-            frames = reader.push(slab.copy(got));
+            frames = reader.push(slab.place(got));
           } catch (error) {
             kill();
             await finish();

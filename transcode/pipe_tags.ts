@@ -13,7 +13,7 @@
  */
 import type { FlvMuxer } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
-import { Slab } from "./_slab.ts";
+import { ByteSlab } from "../src/byte_slab.ts";
 
 /**
  * FLV tags of media frames for ffmpeg's stdin, shared by the transcoders
@@ -35,7 +35,7 @@ import { Slab } from "./_slab.ts";
  */
 export class PipeTagCache {
   #tags = new WeakMap<MediaFrame, Uint8Array>();
-  #slab = new Slab(512 << 10);
+  #slab = new ByteSlab(512 << 10, { align: 8, ownAbove: 128 << 10 });
 
   /**
    * The FLV tag of a media frame (not a config frame), built by `muxer`

@@ -30,6 +30,7 @@
 //
 // Memory: a few numbers per player; the pieces of one batch.
 import type { MediaFrame } from "../../media/frame.ts";
+import { type ChunkHeader, writeMessageHeaderInto } from "./chunk_writer.ts";
 import {
   type ChainLink,
   type ChunkChain,
@@ -163,7 +164,12 @@ export class PlayTimeline {
     const csid = SLOT_CSID[slot]!;
     if (wire < 0xffffff) {
       const header = new Uint8Array(12);
-      writeType0(header, csid, wire, link, chain.streamId);
+      writeMessageHeaderInto(
+        messageHeader(link, csid, wire, chain),
+        link.payloadLength,
+        header,
+        0,
+      );
       out.push(header, unit.subarray(TYPE1_HEADER_LENGTH));
       return;
     }
@@ -182,25 +188,14 @@ function firstEpoch(chain: ChunkChain, frames: readonly MediaFrame[]): number {
   return min;
 }
 
-function writeType0(
-  dst: Uint8Array,
-  csid: number,
-  field: number,
+/** The chunk writer's header of `link` at this player's timestamp. */
+function messageHeader(
   link: ChainLink,
-  streamId: number,
-): void {
-  dst[0] = csid; // fmt 0
-  dst[1] = field >>> 16;
-  dst[2] = (field >>> 8) & 0xff;
-  dst[3] = field & 0xff;
-  dst[4] = link.payloadLength >>> 16;
-  dst[5] = (link.payloadLength >>> 8) & 0xff;
-  dst[6] = link.payloadLength & 0xff;
-  dst[7] = link.typeId;
-  dst[8] = streamId & 0xff;
-  dst[9] = (streamId >>> 8) & 0xff;
-  dst[10] = (streamId >>> 16) & 0xff;
-  dst[11] = streamId >>> 24;
+  csid: number,
+  timestamp: number,
+  chain: ChunkChain,
+): ChunkHeader {
+  return { csid, typeId: link.typeId, streamId: chain.streamId, timestamp };
 }
 
 /**
@@ -218,10 +213,13 @@ function rebuildExtended(
   const length = link.payloadLength;
   const chunks = Math.max(1, Math.ceil(length / chunkSize));
   const out = new Uint8Array(16 + length + (chunks - 1) * 5);
-  writeType0(out, csid, 0xffffff, link, chain.streamId);
+  let o = writeMessageHeaderInto(
+    messageHeader(link, csid, ts, chain),
+    length,
+    out,
+    0,
+  ); // 16: the extended timestamp follows the 12 bytes
   const view = new DataView(out.buffer);
-  view.setUint32(12, ts);
-  let o = 16;
   let p = TYPE1_HEADER_LENGTH;
   for (let done = 0; done < length; done += chunkSize) {
     if (done > 0) {

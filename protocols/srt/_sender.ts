@@ -17,6 +17,7 @@
  */
 import { seqAdd, seqDiff, SRT_HEADER_BYTES } from "./packet.ts";
 import type { SrtCrypto } from "./key_material.ts";
+import { ByteSlab } from "../../src/byte_slab.ts";
 
 interface Entry {
   seq: number; // -1: free
@@ -49,8 +50,7 @@ export class SrtSender {
   #message = 1;
   #dropAgeMs: number;
   #rexmitFlag: boolean;
-  #slab: Uint8Array = EMPTY;
-  #slabAt = 0;
+  #slab = new ByteSlab(SLAB_BYTES);
   readonly stats: SenderStats = {
     packets: 0,
     bytes: 0,
@@ -101,12 +101,7 @@ export class SrtSender {
       body = crypto.transform(payload, seq, keyFlags) ?? payload;
     }
     const size = SRT_HEADER_BYTES + body.length;
-    if (this.#slabAt + size > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, size));
-      this.#slabAt = 0;
-    }
-    const datagram = this.#slab.subarray(this.#slabAt, this.#slabAt + size);
-    this.#slabAt += size;
+    const datagram = this.#slab.take(size);
     // the data header (draft §3.1): seq, PP=11 O=0 KK R=0 message, ts, dst
     const message = this.#message;
     datagram[0] = (seq >>> 24) & 0x7f;

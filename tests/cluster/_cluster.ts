@@ -42,6 +42,13 @@ export async function startNode(
     hls,
     "--segment",
     "1",
+    // the default SRT/RTSP/WebRTC ports are the demo test's (run in parallel)
+    "--srt",
+    "off",
+    "--rtsp",
+    "off",
+    "--webrtc-udp",
+    "off",
     ...flags,
   ];
   const [cmd, ...rest] = options.prefix ?? [];
