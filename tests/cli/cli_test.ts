@@ -251,6 +251,8 @@ Deno.test({
       await using browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${base}/`);
+      // 60 s: the parallel test pass can starve ffmpeg's live encode and
+      // Chromium together; on failure say what the video element showed.
       await page.waitForFunction(
         () =>
           ((globalThis as unknown as {
@@ -261,9 +263,19 @@ Deno.test({
             .document.querySelector("video")?.currentTime ?? 0) > 3,
         null,
         {
-          timeout: 30_000,
+          timeout: 60_000,
         },
-      );
+      ).catch(async (e) => {
+        const video = await page.evaluate(`(() => {
+          const v = document.querySelector("video");
+          return v ? { currentTime: v.currentTime, readyState: v.readyState,
+            error: v.error?.message ?? null, src: v.currentSrc } : null;
+        })()`);
+        throw new Error(
+          `dashboard video did not play 3 s: ${JSON.stringify(video)}`,
+          { cause: e },
+        );
+      });
       const shown = await page.textContent("body");
       assert.match(shown ?? "", /live\/demo/);
     }

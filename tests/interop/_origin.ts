@@ -202,7 +202,7 @@ export const START_PLAYER = `async ({ player, url, lowLatency }) => {
     await p.attach(video);
     p.configure({ streaming: { lowLatencyMode: lowLatency, retryParameters: { maxAttempts: 10 } },
       manifest: { retryParameters: { maxAttempts: 10 } } });
-    p.addEventListener("error", (e) => state.errors.push("shaka " + e.detail.code + " sev " + e.detail.severity));
+    p.addEventListener("error", (e) => state.errors.push("shaka " + e.detail.code + " " + JSON.stringify(e.detail.data).slice(0, 200) + " at " + Math.round(performance.now()) + " ms sev " + e.detail.severity));
     window.shakaPlayer = p;
     await p.load(url).catch((e) => state.errors.push("load " + e.code));
   } else {
