@@ -6,8 +6,13 @@
 // are counted from their clear RTP header (SSRC, sequence number) and NOT
 // decrypted, no jitter buffer, no NACKs (so "lost" is every sequence gap the
 // receiver saw and that no late packet filled, before any retransmission;
-// late packets are counted as "reordered"). Every 2 s each peer sends an
-// SRTCP receiver report (the origin drops viewers without RTCP).
+// late packets are counted as "reordered"). The count happens in the
+// socket's receive loop: an SRTP datagram never reaches werift (no Buffer
+// copy, no STUN parse attempt, no DTLS dispatch), so a peer's STUN, DTLS and
+// SRTCP are read as soon as they arrive, not after werift has walked
+// through the media queued before them (at 300 viewers that delay let
+// consent checks expire). Every 2 s each peer sends an SRTCP receiver report
+// (the origin drops viewers without RTCP).
 // Each peer's socket is a Deno.DatagramConn (run with --unstable-net): with
 // Deno's node:dgram (werift's default) a send waits while a receive is
 // pending, so a peer's STUN/DTLS/RTCP went out only when a datagram came in
@@ -77,6 +82,33 @@ interface PeerCount {
   count: number;
   mark: number;
   live: boolean;
+  /** Newest sequence number per SSRC. */
+  lastSeq: Map<number, number>;
+}
+
+/** Count one SRTP datagram (its RTP header is in clear) for `peer`. */
+function countRtp(peer: PeerCount, data: Uint8Array): void {
+  state.packets++;
+  peer.count++;
+  state.bytes += data.length;
+  const ssrc = ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) |
+    data[11]!) >>> 0;
+  const seq = (data[2]! << 8) | data[3]!;
+  const prev = peer.lastSeq.get(ssrc);
+  if (prev !== undefined) {
+    const gap = (seq - prev - 1 + 65536) % 65536;
+    if (gap > 0 && gap < 1000) state.lost += gap;
+    if (gap >= 1000) {
+      // Behind the newest: a reordered packet fills a gap counted above.
+      const behind = (prev - seq + 65536) % 65536;
+      if (behind > 0 && behind < 1000) {
+        state.lost--;
+        state.reordered++;
+      }
+      return;
+    }
+  }
+  peer.lastSeq.set(ssrc, seq);
 }
 const counts = new Set<PeerCount>();
 setInterval(() => {
@@ -106,7 +138,11 @@ type Dtls = {
   sendRtcp(packets: unknown[]): Promise<void>;
   dtls?: { srtp: { srtpProfile?: number } };
   iceTransport: {
-    connection: { onData: { subscribe(fn: (d: Buffer) => void): unknown } };
+    connection: {
+      onData: { subscribe(fn: (d: Buffer) => void): unknown };
+      /** werift's sockets of this peer: ours, with their media count. */
+      protocols: { transport?: { peer?: PeerCount } }[];
+    };
   };
   state: string;
 };
@@ -117,37 +153,12 @@ proto.startSrtp = function (this: Dtls) {
   this.updateSrtpSession();
   const profile = String(this.dtls?.srtp.srtpProfile);
   state.srtpProfiles[profile] = (state.srtpProfiles[profile] ?? 0) + 1;
-  const lastSeq = new Map<number, number>();
-  const mine: PeerCount = { count: 0, mark: 0, live: true };
-  counts.add(mine);
-  this.iceTransport.connection.onData.subscribe((data: Buffer) => {
-    const b1 = data[1];
-    if (data.length < 12 || data[0]! < 128 || data[0]! > 191) return;
-    if (b1! >= 192 && b1! <= 223) return; // RTCP
-    state.packets++;
-    mine.count++;
-    state.bytes += data.length;
-    const ssrc = data.readUInt32BE(8);
-    const seq = data.readUInt16BE(2);
-    const prev = lastSeq.get(ssrc);
-    if (prev !== undefined) {
-      const gap = (seq - prev - 1 + 65536) % 65536;
-      if (gap > 0 && gap < 1000) state.lost += gap;
-      if (gap >= 1000) {
-        // Behind the newest: a reordered packet fills a gap counted above.
-        const behind = (prev - seq + 65536) % 65536;
-        if (behind > 0 && behind < 1000) {
-          state.lost--;
-          state.reordered++;
-        }
-        return;
-      }
-    }
-    lastSeq.set(ssrc, seq);
-  });
   const rr = setInterval(() => {
     if (this.state === "closed" || this.state === "failed") {
-      mine.live = false;
+      // A failed peer leaves the "live" set (its socket may stay open).
+      for (const p of this.iceTransport.connection.protocols) {
+        if (p.transport?.peer) p.transport.peer.live = false;
+      }
       clearInterval(rr);
       return;
     }
@@ -170,6 +181,9 @@ udp.init = (type, options) => {
     port: 0,
   });
   const port = (conn.addr as Deno.NetAddr).port;
+  // This socket's media count, listed once its first SRTP datagram came.
+  const peer: PeerCount = { count: 0, mark: 0, live: true, lastSeq: new Map() };
+  let listed = false;
   const t = {
     type: "udp",
     closed: false,
@@ -184,10 +198,12 @@ udp.init = (type, options) => {
     close: (): Promise<void> => {
       if (!t.closed) {
         t.closed = true;
+        peer.live = false;
         conn.close();
       }
       return Promise.resolve();
     },
+    peer,
     address: { address: "0.0.0.0", port, family: "IPv4" },
     addressFamily: 4,
     host: "0.0.0.0",
@@ -195,11 +211,24 @@ udp.init = (type, options) => {
   };
   void (async () => {
     // One receive buffer per socket (DatagramConn allocates 64 KiB per
-    // datagram otherwise); each datagram copied out at its size.
+    // datagram otherwise); a datagram for werift is copied out at its size.
     const buffer = new Uint8Array(65_536);
     while (!t.closed) {
       try {
         const [d, a] = await conn.receive(buffer);
+        const b0 = d[0]!;
+        const b1 = d[1]!;
+        // RFC 7983 demux: 128–191 is RTP/RTCP; RTCP types 192–223.
+        if (
+          d.length >= 12 && b0 >= 128 && b0 <= 191 && (b1 < 192 || b1 > 223)
+        ) {
+          if (!listed) {
+            listed = true;
+            counts.add(peer);
+          }
+          countRtp(peer, d);
+          continue;
+        }
         const from = a as Deno.NetAddr;
         t.onData(Buffer.from(d), [
           from.hostname,
