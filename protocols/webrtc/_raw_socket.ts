@@ -44,12 +44,19 @@ export async function bindRawSocket(
     .listenDatagram;
   if (typeof listen === "function") {
     const conn = listen({ transport: "udp", hostname, port });
+    // The address object of each `[host, port]` pair (werift passes the
+    // nominated pair's same array for every media datagram): built once.
+    const targets = new WeakMap<UdpAddress, object>();
     const raw: RawSocket = {
       port: conn.addr.port ?? port,
       onMessage: () => {},
       send(data, addr, done) {
-        conn.send(data, { transport: "udp", hostname: addr[0], port: addr[1] })
-          .then(done, done);
+        let to = targets.get(addr);
+        if (!to) {
+          to = { transport: "udp", hostname: addr[0], port: addr[1] };
+          targets.set(addr, to);
+        }
+        conn.send(data, to).then(done, done);
       },
       close() {
         closed = true;
@@ -141,11 +148,14 @@ export class SendFifo {
     return true;
   }
 
-  /** The oldest datagram, or undefined. */
-  shift(): [Uint8Array, UdpAddress] | undefined {
+  /** The address of the datagram last returned by {@linkcode SendFifo.shift}. */
+  shiftedAddr: UdpAddress | undefined;
+
+  /** The oldest datagram (its address in `shiftedAddr`), or undefined. */
+  shift(): Uint8Array | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const data = this.#items[this.#head] as Uint8Array;
-    const addr = this.#items[this.#head + 1] as UdpAddress;
+    this.shiftedAddr = this.#items[this.#head + 1] as UdpAddress;
     this.#items[this.#head] = this.#items[this.#head + 1] = undefined;
     this.#head += 2;
     if (this.#head === this.#items.length) this.clear();
@@ -153,7 +163,7 @@ export class SendFifo {
       this.#items.splice(0, this.#head);
       this.#head = 0;
     }
-    return [data, addr];
+    return data;
   }
 
   /** Drop everything. */

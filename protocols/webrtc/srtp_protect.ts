@@ -13,9 +13,11 @@
  * werift's SrtpSession builds a node:crypto cipher per packet).
  *
  * Data path: the shared clear packet is read, never written; each protected
- * packet is a new `Uint8Array` (header with the viewer's payload type,
- * encrypted payload, tag) handed to the socket. Memory: one keystream buffer
- * per call, the per-SSRC rollover state (a few numbers per track).
+ * packet (header with the viewer's payload type, encrypted payload, tag) is
+ * a view of ONE new buffer per call (a frame's packets for one viewer: no
+ * backing store per packet), handed to the socket. Memory: one keystream
+ * buffer and one output buffer per call, the per-SSRC rollover state (a few
+ * numbers per track).
  *
  * @module
  */
@@ -351,7 +353,8 @@ export class SrtpProtector {
 
   /**
    * Protect clear RTP packets; `payloadTypes[i]` replaces packet i's
-   * payload type. Returns new SRTP packets (inputs untouched).
+   * payload type. Returns the SRTP packets, views of one new buffer
+   * (inputs untouched).
    */
   protect(
     packets: readonly Uint8Array[],
@@ -359,11 +362,13 @@ export class SrtpProtector {
   ): Uint8Array[] {
     const heads: number[] = new Array(packets.length);
     let blocks = 0;
+    let total = 0; // bytes of the output slab
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const h = rtpHeaderLength(p);
       heads[i] = h;
       blocks += Math.ceil((p.length - h) / 16);
+      total += (p.length + SRTP_AUTH_TAG_LENGTH + 3) & ~3;
     }
     // Counter blocks of every packet, then one ECB pass = the keystream.
     const counters = new Uint8Array(blocks * 16);
@@ -411,6 +416,10 @@ export class SrtpProtector {
     counters.set(blocks > 0 ? this.#ecb.update(counters) : counters);
     const ks32 = new Int32Array(counters.buffer);
     const out: Uint8Array[] = new Array(packets.length);
+    // One backing store for the call's packets (each a word-aligned view).
+    const slab = new Uint8Array(total);
+    const s32 = new Int32Array(slab.buffer);
+    let at = 0; // this packet's offset in the slab, bytes (a multiple of 4)
     let k = 0; // keystream offset, bytes (a multiple of 16)
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
@@ -418,14 +427,15 @@ export class SrtpProtector {
       const len = p.length;
       // Room for the ROC while authenticating; the tag overwrites it. The
       // header is a multiple of 4 bytes, so the payload is word-aligned.
-      const s = new Uint8Array((len + SRTP_AUTH_TAG_LENGTH + 3) & ~3);
+      const room = (len + SRTP_AUTH_TAG_LENGTH + 3) & ~3;
+      const s = slab.subarray(at, at + room);
       s.set(p);
       s[1] = (p[1]! & 0x80) | (payloadTypes[i]! & 0x7f);
-      const s32 = new Int32Array(s.buffer);
       const words = (len - h + 3) >> 2; // the last word may run past len: fixed below
-      for (let j = 0, a = h >> 2, b = k >> 2; j < words; j++) {
+      for (let j = 0, a = (at + h) >> 2, b = k >> 2; j < words; j++) {
         s32[a + j] = s32[a + j]! ^ ks32[b + j]!;
       }
+      at += room;
       k += Math.ceil((len - h) / 16) * 16;
       const roc = rocs[i]!;
       s[len] = roc >>> 24;
