@@ -308,12 +308,22 @@ async function main(): Promise<void> {
       baseline.toFixed(0)
     } ms without (same frames, same number of viewers)`,
     `  by thread, with (without): ${threads.join(", ")}`,
+    `ffmpeg CPU: ${ffmpegTotal.toFixed(0)} ms in total, ${
+      [...run.ffmpegCpuMs].sort().map(([k, ms]) => `${k} ${ms.toFixed(0)}`)
+        .join(", ")
+    } ms (one ffmpeg per rendition)`,
+    `our piping = our CPU with transcoders − without: stdin FLV mux and writes, stdout reads and FLV demux, the audio bypass merge, publishing into the derived streams (each rendition's one viewer is matched by one more plain viewer of the source in the baseline)`,
     `our piping: ${piping.toFixed(0)} ms = ${
       (100 * piping / ffmpegTotal).toFixed(2)
     } % of ffmpeg's ${ffmpegTotal.toFixed(0)} ms (goal ≤ 5 %)`,
     `our piping per source video frame and rendition: ${
       (1000 * piping / videoIn).toFixed(1)
     } µs (${videoIn} video frames written to ffmpeg; audio merged around it; ${run.framesOut} frames published into the renditions)`,
+    `added latency (steady state, all renditions): p50 ${
+      quantile([...run.latencyMs.values()].flat(), 0.5).toFixed(0)
+    } ms, p95 ${
+      quantile([...run.latencyMs.values()].flat(), 0.95).toFixed(0)
+    } ms`,
     `dropped frames: ${run.dropped}, restarts: ${run.restarts}`,
     `same piping around ffmpeg -c:v copy: ${pipingCopy.toFixed(0)} ms (${
       copied.ourCpuMs.toFixed(0)

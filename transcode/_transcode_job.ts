@@ -1,6 +1,8 @@
 // One supervised derived stream: subscribe (resilient) to the source, run an
-// FfmpegTranscoder over it and yield its output frames (one array per read
-// of ffmpeg's output: one generator hop per read, not per frame); when
+// FfmpegTranscoder over it (`open(subscription)`: input frames taken in
+// batches, one wake-up per publish; no Web Stream on either side) and yield
+// its output frames (one array per read of ffmpeg's output: one generator
+// hop per read, not per frame); when
 // ffmpeg dies while the source lives, yield RESTART and start again after a
 // backoff that doubles up to a cap (and resets after a run that lasted
 // 30 s). The source and its viewers never see any of it: the job is one more
@@ -130,11 +132,19 @@ export class TranscodeJob {
           });
           if (this.#transcoder) this.#dropped += this.#transcoder.droppedFrames;
           this.#transcoder = transcoder;
-          const output = transcoder.transformBatches(sub.readable, signal);
+          const run = transcoder.open(sub, signal);
           this.#events.started(spec.key, transcoder.pid);
-          for await (const batch of output) {
-            this.#frames += batch.length;
-            yield batch;
+          try {
+            for (
+              let batch = await run.next();
+              batch !== null;
+              batch = await run.next()
+            ) {
+              this.#frames += batch.length;
+              yield batch;
+            }
+          } finally {
+            await run.cancel(); // a no-op once ffmpeg ended
           }
         } catch (error) {
           failure = error instanceof Error ? error.message : String(error);

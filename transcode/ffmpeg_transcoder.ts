@@ -25,7 +25,6 @@
  *
  * @module
  */
-import { FlvReader } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
 import type { Transcoder } from "../src/mod.ts";
@@ -34,15 +33,11 @@ import {
   type FfmpegProgress,
   FfmpegProgressParser,
 } from "./ffmpeg_progress.ts";
-import { StdinFeeder } from "./_stdin_feeder.ts";
+import type { StdinFeeder } from "./_stdin_feeder.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
-import { BypassMerger } from "./_bypass_merger.ts";
-import { ByteSlab } from "../src/byte_slab.ts";
-
-/** The reused stdout read buffer (a pipe holds 64 KiB). */
-const READ_BUFFER_BYTES = 64 << 10;
-/** Each read is copied out into views of slabs this large (a `ByteSlab`). */
-const OUTPUT_SLAB_BYTES = 256 << 10;
+import type { BypassMerger } from "./_bypass_merger.ts";
+import { runFfmpeg } from "./_ffmpeg_run.ts";
+import type { FrameBatches, FramePoll } from "./frame_batches.ts";
 
 /**
  * Parses ffmpeg's stdout into frames (our `FlvReader` satisfies it; an
@@ -214,6 +209,43 @@ export class FfmpegTranscoder implements Transcoder {
     input: ReadableStream<MediaFrame>,
     signal: AbortSignal,
   ): ReadableStream<MediaFrame[]> {
+    const run = this.open(input, signal);
+    return new ReadableStream<MediaFrame[]>({
+      pull: async (controller) => {
+        const batch = await run.next();
+        if (batch === null) controller.close();
+        else controller.enqueue(batch);
+      },
+      cancel: () => run.cancel(),
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * {@linkcode FfmpegTranscoder.transformBatches} without a stream around
+   * the output (one promise per read of ffmpeg's stdout) and, when `input`
+   * is a subscription ({@linkcode FramePoll}), without one around the input
+   * either: frames are taken in batches, one wake-up per publish. The run
+   * closes the subscription when it ends. A non-zero exit of ffmpeg makes
+   * `next()` reject with a `StreamError` (`Protocol`).
+   *
+   * @example Skip when ffmpeg is absent; otherwise read batches
+   * ```ts
+   * import { FfmpegTranscoder } from "@arcly/stream/transcode";
+   * import assert from "node:assert/strict";
+   *
+   * const transcoder = new FfmpegTranscoder({ name: "copy", args: ["-version"] });
+   * assert.equal(typeof transcoder.open, "function");
+   * ```
+   *
+   * @param input the source frames: a subscription or a stream
+   * @param signal aborts the run (ffmpeg is killed, `next()` ends)
+   * @returns the transcoded frames, in batches
+   * @throws {StreamError} `Unsupported` when ffmpeg cannot be started
+   */
+  open(
+    input: ReadableStream<MediaFrame> | FramePoll,
+    signal: AbortSignal,
+  ): FrameBatches {
     const o = this.#options;
     const command = o.ffmpegPath ?? "ffmpeg";
     if (!runGranted(command)) {
@@ -238,137 +270,14 @@ export class FfmpegTranscoder implements Transcoder {
       );
     }
     this.#pid = child.pid;
-    this.#progress = new FfmpegProgressParser();
-    const feeder = new StdinFeeder(
-      o.input ?? "flv",
-      o.maxQueueBytes ?? 8 << 20,
-      o.maxQueueMs ?? 3000,
-      o.tags,
-    );
-    this.#feeder = feeder;
-    const bypass = o.bypass === undefined
-      ? undefined
-      : new BypassMerger(o.bypass);
-    this.#bypass = bypass;
-    let killed = false;
-    const kill = () => {
-      if (killed) return;
-      killed = true;
-      feeder.close();
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-    };
-    const onAbort = () => kill();
-    signal.addEventListener("abort", onAbort, { once: true });
-    if (signal.aborted) kill();
-
-    // stdin: pull the input eagerly into the bounded queue; write batches.
-    const inputReader = input.getReader();
-    const pullInput = (async () => {
-      try {
-        while (!killed) {
-          const { value, done } = await inputReader.read();
-          if (done) break;
-          if (bypass?.takes(value)) bypass.add(value);
-          else feeder.push(value);
-        }
-      } catch { /* input errored: end the run like an end of input */ }
-      feeder.close();
-    })();
-    const stdin = child.stdin.getWriter();
-    const writeStdin = feeder.run(stdin, o.coalesceMs ?? 0).then(
-      () => stdin.close(),
-      () => {/* EPIPE: ffmpeg exited; its status tells why */},
-    ).catch(() => {});
-
-    // stderr: progress and errors.
-    const readStderr = (async () => {
-      for await (const chunk of child.stderr) {
-        for (const p of this.#progress.push(chunk)) o.onProgress?.(p);
-      }
-    })().catch(() => {});
-
-    const reader = o.createReader?.() ?? new FlvReader();
-    // A BYOB reader into one reused buffer, each read copied out at its
-    // exact size: a default reader allocates a fresh 64 KiB buffer per read
-    // (ffmpeg flushes every packet: one read per frame), which cost page
-    // faults and GC and kept 64 KiB alive per frame in the GOP cache.
-    const stdout = child.stdout.getReader({ mode: "byob" });
-    let scratch: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_BYTES);
-    const slab = new ByteSlab(OUTPUT_SLAB_BYTES, {
-      align: 8,
-      ownAbove: OUTPUT_SLAB_BYTES >> 2,
+    const progress = new FfmpegProgressParser();
+    this.#progress = progress;
+    return runFfmpeg(o, child, progress, input, signal, (parts) => {
+      this.#feeder = parts.feeder;
+      this.#bypass = parts.bypass;
+    }, () => {
+      if (this.#progress === progress) this.#pid = undefined;
     });
-    const finish = async (): Promise<Deno.CommandStatus> => {
-      signal.removeEventListener("abort", onAbort);
-      feeder.close();
-      inputReader.cancel().catch(() => {});
-      const status = await child.status;
-      await Promise.all([pullInput, writeStdin, readStderr]);
-      this.#pid = undefined;
-      return status;
-    };
-    return new ReadableStream<MediaFrame[]>({
-      pull: async (controller) => {
-        while (true) {
-          let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
-          try {
-            chunk = await stdout.read(scratch);
-          } catch {
-            chunk = { done: true } as ReadableStreamReadResult<
-              Uint8Array<ArrayBuffer>
-            >;
-          }
-          if (chunk.done) {
-            const status = await finish();
-            if (status.success && bypass) {
-              const rest: MediaFrame[] = [];
-              bypass.drain(rest);
-              if (rest.length > 0) controller.enqueue(rest);
-            }
-            if (!status.success && !killed) {
-              const why = this.#progress.errors.at(-1) ?? "no error output";
-              controller.error(
-                new StreamError(
-                  "Protocol",
-                  `Cannot transcode ${o.name}: ffmpeg exited with ${
-                    status.signal ?? `code ${status.code}`
-                  } (${why})`,
-                ),
-              );
-            } else controller.close();
-            return;
-          }
-          const got = chunk.value;
-          scratch = new Uint8Array(got.buffer); // transferred back: reuse
-          let frames: MediaFrame[];
-          try {
-            frames = reader.push(slab.place(got));
-          } catch (error) {
-            kill();
-            await finish();
-            controller.error(error);
-            return;
-          }
-          if (frames.length > 0) {
-            feeder.armTimeBound();
-            if (bypass) {
-              const merged: MediaFrame[] = [];
-              for (const frame of frames) bypass.merge(frame, merged);
-              frames = merged;
-            }
-            controller.enqueue(frames);
-            return;
-          }
-        }
-      },
-      cancel: async () => {
-        kill();
-        await stdout.cancel().catch(() => {});
-        await finish();
-      },
-    }, { highWaterMark: 0 });
   }
 }
 

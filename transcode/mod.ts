@@ -18,6 +18,7 @@ export * from "./ladder.ts";
 export * from "./ffmpeg_args.ts";
 export * from "./ffmpeg_progress.ts";
 export * from "./ffmpeg_transcoder.ts";
+export * from "./frame_batches.ts";
 export * from "./pipe_tags.ts";
 export * from "./transcode_service.ts";
 export * from "./transcode_types.ts";
