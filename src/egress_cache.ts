@@ -57,6 +57,17 @@ export interface EgressFormat<U> {
    * when this format cannot carry the frame's codec: skipped and counted.
    */
   serialize(frame: MediaFrame): U | null;
+  /**
+   * Optional, for byte formats: the same bytes as `serialize`, written into
+   * the view `take(n)` hands out (the cache's slab), or `null` (nothing
+   * taken) when the format cannot carry the frame. A
+   * {@linkcode JoinedEgressCache} prefers it: no per-frame buffer that
+   * becomes garbage once copied into the slab.
+   */
+  serializeInto?(
+    frame: MediaFrame,
+    take: (n: number) => Uint8Array,
+  ): Uint8Array | null;
 }
 
 /**
@@ -121,8 +132,7 @@ export class EgressCache<U> {
   unitOf(frame: MediaFrame): U | null {
     let unit = this.#units.get(frame);
     if (unit === undefined) {
-      unit = this.format.serialize(frame);
-      if (unit !== null) unit = this.place(unit);
+      unit = this.build(frame);
       if (unit === null) {
         this.#skipped++;
         this.#onSkip?.(frame);
@@ -130,6 +140,18 @@ export class EgressCache<U> {
       this.#units.set(frame, unit);
     }
     return unit;
+  }
+
+  /**
+   * Serialize `frame` and keep its unit (`format.serialize`, then
+   * {@linkcode EgressCache.place}); a byte cache writes straight into its slab.
+   *
+   * @param frame a frame of this cache's stream, not serialized yet
+   * @returns the unit kept for the frame, or null when the format cannot carry it
+   */
+  protected build(frame: MediaFrame): U | null {
+    const unit = this.format.serialize(frame);
+    return unit === null ? null : this.place(unit);
   }
 
   /**
@@ -192,6 +214,21 @@ export class JoinedEgressCache extends EgressCache<Uint8Array> {
   protected override place(unit: Uint8Array): Uint8Array {
     return this.#slab.place(unit);
   }
+
+  /**
+   * With a format's `serializeInto`, the unit is written in the slab
+   * directly (one write, no garbage buffer); otherwise serialize and copy.
+   *
+   * @param frame a frame of this cache's stream, not serialized yet
+   * @returns the slab view kept for the frame, or null when the format cannot carry it
+   */
+  protected override build(frame: MediaFrame): Uint8Array | null {
+    const format = this.format;
+    if (format.serializeInto === undefined) return super.build(frame);
+    return format.serializeInto(frame, this.#take);
+  }
+
+  #take = (n: number): Uint8Array => this.#slab.take(n);
 
   /** Multi-frame batches joined so far (one per distinct run of frames, not per viewer). */
   get joined(): number {

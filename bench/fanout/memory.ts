@@ -8,14 +8,18 @@
  * and the load average around each run.
  *
  * ```sh
- * deno run -A bench/fanout/memory.ts                      # flv,rtmp × 500,1000 × (V8 defaults, --max-semi-space-size=2), 1 run each (~7 min)
+ * deno run -A bench/fanout/memory.ts                      # flv,rtmp × 500,1000 × the CLI's V8 flags, 1 run each (~4 min)
  * deno run -A bench/fanout/memory.ts --runs=3 --flags=default
  * deno run -A bench/fanout/memory.ts --flags=default,--max-semi-space-size=2,--optimize-for-size --viewers=500
+ * deno run -A bench/fanout/memory.ts --env=none,MALLOC_ARENA_MAX=2 --viewers=500
  * ```
  *
  * Flag sets are separated by commas; within one set, V8 flags are joined by
  * `+` (e.g. `--max-semi-space-size=2+--optimize-for-size`); `default` means
- * none. The table goes to stdout and to `--out` (default
+ * none, `cli` (the default) the `--v8-flags=` of deno.json's `start` task.
+ * `--env=` sets (same separators, `none` = nothing) give the origin's
+ * process, not the load client's, extra environment (allocator knobs).
+ * The table goes to stdout and to `--out` (default
  * `bench/results/fanout_memory.md`).
  *
  * @module
@@ -47,7 +51,19 @@ function opt(name: string, fallback: string): string {
 
 const protocols = opt("protocols", "flv,rtmp").split(",");
 const viewers = opt("viewers", "500,1000").split(",").map(Number);
-const flagSets = opt("flags", "default,--max-semi-space-size=2").split(",");
+/** The `--v8-flags=` of deno.json's `start` task (what the CLI runs with). */
+function cliFlags(): string {
+  const deno = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks?: Record<string, string> };
+  const flags = /--v8-flags=(\S+)/.exec(deno.tasks?.start ?? "")?.[1];
+  return flags === undefined ? "default" : flags.replaceAll(",", "+");
+}
+
+const flagSets = opt("flags", "cli").split(",").map((f) =>
+  f === "cli" ? cliFlags() : f
+);
+const envSets = opt("env", "none").split(",");
 const runs = Number(opt("runs", "1"));
 const window = opt("window", "8");
 const out = opt("out", "bench/results/fanout_memory.md");
@@ -59,64 +75,72 @@ function load(): string {
 
 const rows: string[] = [];
 const header =
-  "| protocol |     N | V8 flags | run | RSS/viewer (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
-  "| -------- | ----: | -------- | --: | --------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
+  "| protocol |     N | V8 flags | origin env | run | RSS/viewer (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
+  "| -------- | ----: | -------- | ---------- | --: | --------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
 console.log(header);
 for (const flags of flagSets) {
   for (const protocol of protocols) {
-    for (const n of viewers) {
-      for (let run = 1; run <= runs; run++) {
-        const v8 = flags === "default" ? "" : flags.replaceAll("+", ",");
-        const dir = await Deno.makeTempDir({ prefix: "arcly-memory-" });
-        const loadBefore = load();
-        const child = new Deno.Command("deno", {
-          args: [
-            "run",
-            "-A",
-            runTs,
-            "--servers=arcly",
-            `--viewers=${n}`,
-            `--protocols=${protocol}`,
-            "--no-stall",
-            "--runs=1",
-            `--window=${window}`,
-            `--out=${dir}/fanout.md`,
-          ],
-          env: { ARCLY_BENCH_V8_FLAGS: v8 },
-          stdout: "piped",
-          stderr: "piped",
-        }).outputSync();
-        const text = new TextDecoder().decode(child.stderr) +
-          new TextDecoder().decode(child.stdout);
-        const json = /(\S+\/results\.json)/.exec(text)?.[1];
-        let row: string;
-        if (json === undefined) {
-          row = `| ${protocol} | ${n} | ${flags} | ${run} | failed: ${
-            text.split("\n").slice(-3).join(" ").slice(0, 120)
-          } | | | | | ${loadBefore} → ${load()} |`;
-        } else {
-          const r = JSON.parse(Deno.readTextFileSync(json)) as Results;
-          const one = r.runs[0]!;
-          const s = one.steady.find((x) => x.viewers === n);
-          if (s === undefined) {
-            row = `| ${protocol} | ${n} | ${flags} | ${run} | ${
-              one.error ?? "no steady result"
-            } | | | | | ${loadBefore} → ${load()} |`;
+    for (const envSet of envSets) {
+      for (const n of viewers) {
+        for (let run = 1; run <= runs; run++) {
+          const v8 = flags === "default" ? "" : flags.replaceAll("+", ",");
+          const dir = await Deno.makeTempDir({ prefix: "arcly-memory-" });
+          const loadBefore = load();
+          const child = new Deno.Command("deno", {
+            args: [
+              "run",
+              "-A",
+              runTs,
+              "--servers=arcly",
+              `--viewers=${n}`,
+              `--protocols=${protocol}`,
+              "--no-stall",
+              "--runs=1",
+              `--window=${window}`,
+              `--out=${dir}/fanout.md`,
+            ],
+            env: {
+              ARCLY_BENCH_V8_FLAGS: v8,
+              ARCLY_BENCH_ORIGIN_ENV: envSet === "none"
+                ? ""
+                : envSet.replaceAll("+", ","),
+            },
+            stdout: "piped",
+            stderr: "piped",
+          }).outputSync();
+          const text = new TextDecoder().decode(child.stderr) +
+            new TextDecoder().decode(child.stdout);
+          const json = /(\S+\/results\.json)/.exec(text)?.[1];
+          let row: string;
+          if (json === undefined) {
+            row =
+              `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | failed: ${
+                text.split("\n").slice(-3).join(" ").slice(0, 120)
+              } | | | | | ${loadBefore} → ${load()} |`;
           } else {
-            const base = one.baseline?.serverCpu ?? 0;
-            const perViewer = (s.serverCpu - base) / n /
-              r.source.messagesPerSecond * 1e6;
-            const rssKb = (s.rss - s.rssBefore) / n / 1024;
-            row = `| ${protocol} | ${n} | ${flags} | ${run} | ${
-              rssKb.toFixed(0)
-            } | ${perViewer.toFixed(2)} | ${s.serverCpu.toFixed(3)} | ${
-              s.laggards ?? "?"
-            } | ${s.failed} | ${loadBefore} → ${load()} |`;
+            const r = JSON.parse(Deno.readTextFileSync(json)) as Results;
+            const one = r.runs[0]!;
+            const s = one.steady.find((x) => x.viewers === n);
+            if (s === undefined) {
+              row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
+                one.error ?? "no steady result"
+              } | | | | | ${loadBefore} → ${load()} |`;
+            } else {
+              const base = one.baseline?.serverCpu ?? 0;
+              const perViewer = (s.serverCpu - base) / n /
+                r.source.messagesPerSecond * 1e6;
+              const rssKb = (s.rss - s.rssBefore) / n / 1024;
+              row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
+                rssKb.toFixed(0)
+              } | ${perViewer.toFixed(2)} | ${s.serverCpu.toFixed(3)} | ${
+                s.laggards ?? "?"
+              } | ${s.failed} | ${loadBefore} → ${load()} |`;
+            }
           }
+          console.log(row);
+          rows.push(row);
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
         }
-        console.log(row);
-        rows.push(row);
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     }
   }

@@ -141,6 +141,15 @@ export async function startArcly(options: StartOptions): Promise<Server> {
   // ARCLY_BENCH_V8_FLAGS=--max-semi-space-size=2 (say): V8 flags for our
   // origin only (DENO_V8_FLAGS would reach the load client too).
   const v8Flags = Deno.env.get("ARCLY_BENCH_V8_FLAGS") ?? "";
+  // ARCLY_BENCH_ORIGIN_ENV=MALLOC_ARENA_MAX=2,MALLOC_TRIM_THRESHOLD_=131072
+  // (say): environment for our origin only (allocator knobs).
+  const originEnv: Record<string, string> = { RUST_BACKTRACE: "0" };
+  for (
+    const pair of (Deno.env.get("ARCLY_BENCH_ORIGIN_ENV") ?? "").split(",")
+  ) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) originEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
   const child = spawnGroup("arcly", "deno", [
     "run",
     "-A",
@@ -149,7 +158,7 @@ export async function startArcly(options: StartOptions): Promise<Server> {
     script,
     `--rtmp-port=${options.rtmpPort}`,
     `--http-port=${options.httpPort}`,
-  ], { cwd: dir, logPath: `${dir}/server.log`, env: { RUST_BACKTRACE: "0" } });
+  ], { cwd: dir, logPath: `${dir}/server.log`, env: originEnv });
   await waitForPort(options.rtmpPort, 30_000, child);
   await waitForPort(options.httpPort, 30_000, child);
   return {

@@ -115,6 +115,45 @@ export function frameToFlvTag(frame: MediaFrame): Uint8Array {
 }
 
 /**
+ * Write one complete FLV tag of `frame` (header, body, PreviousTagSize) into
+ * `dst` at `offset`: the same bytes as {@linkcode frameToFlvTag}, written
+ * where the caller keeps them (a shared slab) instead of a buffer of their
+ * own. Size it with `flvTagByteLength(flvBodyByteLength(frame))`.
+ *
+ * @param frame the frame
+ * @param dst the destination
+ * @param offset where the tag starts
+ * @returns the offset just past the tag
+ * @throws {StreamError} code `Unsupported` for codecs FLV cannot carry
+ * @throws {RangeError} when `dst` is too small
+ *
+ * @example Size first, then write in place
+ * ```ts
+ * import { flvBodyByteLength, flvTagByteLength, frameToFlvTag, writeFlvTagInto } from "@arcly/stream/flv";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = { kind: "audio", codec: "aac", trackId: 0, pts: 5, dts: 5,
+ *   timescale: 1000, keyframe: true, config: false, data: new Uint8Array([1, 2]) } as const;
+ * const dst = new Uint8Array(2 + flvTagByteLength(flvBodyByteLength(frame)));
+ * assert.equal(writeFlvTagInto(frame, dst, 2), dst.length);
+ * assert.deepEqual(dst.subarray(2), frameToFlvTag(frame));
+ * ```
+ */
+export function writeFlvTagInto(
+  frame: MediaFrame,
+  dst: Uint8Array,
+  offset: number,
+): number {
+  const length = flvTagByteLength(flvBodyByteLength(frame));
+  if (offset < 0 || offset + length > dst.length) {
+    throw new RangeError(
+      `Cannot write FLV tag: ${length} bytes needed at offset ${offset}, buffer holds ${dst.length}`,
+    );
+  }
+  return writeFrameTag(frame, dst, offset);
+}
+
+/**
  * Options for {@linkcode FlvMuxer}.
  *
  * @example Announce the picture size in onMetaData

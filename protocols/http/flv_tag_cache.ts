@@ -2,8 +2,10 @@
  * The FLV format of the kernel's egress seam: {@linkcode flvTagFormat}
  * serializes a frame as one complete FLV tag (11-byte header, body,
  * PreviousTagSize; Adobe FLV spec v10.1 §E.4.1 and Enhanced RTMP v2 for the
- * extended codecs) with one allocation by `frameToFlvTag()`, or `null` for a
- * codec FLV cannot carry (skipped and counted by the kernel's cache);
+ * extended codecs), written by `writeFlvTagInto()` straight into the
+ * cache's slab (`serializeInto`: no per-frame buffer; `serialize` is the
+ * one-allocation `frameToFlvTag()`), or `null` for a codec FLV cannot carry
+ * (skipped and counted by the kernel's cache);
  * {@linkcode FlvTagCache} is the kernel's `JoinedEgressCache` with that
  * format (per stream: each tag built once, a batch joined once, the same
  * `Uint8Array` for every viewer at the same position). Timestamps are the
@@ -17,7 +19,12 @@
  * @module
  */
 import type { MediaFrame } from "../../media/frame.ts";
-import { frameToFlvTag } from "../../media/flv/mod.ts";
+import {
+  flvBodyByteLength,
+  flvTagByteLength,
+  frameToFlvTag,
+  writeFlvTagInto,
+} from "../../media/flv/mod.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import type { EgressFormat } from "../../src/egress_cache.ts";
 import { JoinedEgressCache } from "../../src/egress_cache.ts";
@@ -78,6 +85,21 @@ export const flvTagFormat: EgressFormat<Uint8Array> = {
       if (error instanceof StreamError) return null; // never sent, never retried
       throw error;
     }
+  },
+  serializeInto(
+    frame: MediaFrame,
+    take: (n: number) => Uint8Array,
+  ): Uint8Array | null {
+    let length: number;
+    try {
+      length = flvTagByteLength(flvBodyByteLength(frame));
+    } catch (error) {
+      if (error instanceof StreamError) return null; // nothing taken
+      throw error;
+    }
+    const view = take(length);
+    writeFlvTagInto(frame, view, 0);
+    return view;
   },
 };
 

@@ -22,7 +22,6 @@ import {
   flvBodyByteLength,
   flvTagTypeOf,
   flvTimestampOf,
-  frameToFlvBody,
   writeFlvBodyInto,
 } from "../../media/flv/mod.ts";
 import { ChunkStreamId } from "./messages.ts";
@@ -87,11 +86,15 @@ export class ChunkChain {
   }
 
   /**
-   * The shared chunk bytes of `frame`.
+   * The shared chunk bytes of `frame`, in a buffer of their own or, with
+   * `take`, in the view it hands out (the cache's slab: no garbage copy).
    *
-   * @throws {StreamError} `Unsupported` for a codec FLV cannot carry
+   * @throws {StreamError} `Unsupported` for a codec FLV cannot carry (before `take`)
    */
-  serialize(frame: MediaFrame): Uint8Array {
+  serialize(
+    frame: MediaFrame,
+    take?: (n: number) => Uint8Array,
+  ): Uint8Array {
     const typeId = flvTagTypeOf(frame);
     const payloadLength = flvBodyByteLength(frame);
     const slot: ChainSlot = typeId === 8 ? 0 : typeId === 9 ? 1 : 2;
@@ -110,7 +113,9 @@ export class ChunkChain {
     const chunkSize = this.#chunkSize;
     const chunks = Math.max(1, Math.ceil(payloadLength / chunkSize));
     const unitLength = TYPE1_HEADER_LENGTH + payloadLength + chunks - 1;
-    const out = new Uint8Array(unitLength);
+    const out = take === undefined
+      ? new Uint8Array(unitLength)
+      : take(unitLength);
     out[0] = 0x40 | SLOT_CSID[slot]!; // fmt 1
     out[1] = delta >>> 16;
     out[2] = (delta >>> 8) & 0xff;
@@ -122,13 +127,18 @@ export class ChunkChain {
     if (chunks === 1) {
       writeFlvBodyInto(frame, out, TYPE1_HEADER_LENGTH);
     } else {
-      const body = frameToFlvBody(frame);
+      // The body is written at the end of the unit, then each chunk moves
+      // forward to its place (chunk k by chunks - 1 - k bytes, so it never
+      // overwrites a chunk not moved yet) behind its fmt-3 basic header.
       const basic = 0xc0 | SLOT_CSID[slot]!; // fmt 3, no extended timestamp
-      let o = TYPE1_HEADER_LENGTH;
-      for (let p = 0; p < payloadLength; p += chunkSize) {
-        if (p > 0) out[o++] = basic;
+      const at = unitLength - payloadLength;
+      writeFlvBodyInto(frame, out, at);
+      out.copyWithin(TYPE1_HEADER_LENGTH, at, at + chunkSize);
+      let o = TYPE1_HEADER_LENGTH + chunkSize;
+      for (let p = chunkSize; p < payloadLength; p += chunkSize) {
+        out[o++] = basic;
         const n = Math.min(chunkSize, payloadLength - p);
-        out.set(body.subarray(p, p + n), o);
+        out.copyWithin(o, at + p, at + p + n);
         o += n;
       }
     }
