@@ -24,19 +24,20 @@
  * (at most 8 datagrams, 16 KiB, 2 s; then they pass as before) and hands
  * them over when werift's DTLS endpoint listens.
  *
- * Sending: `sendLanes` lanes (default 4), each with ONE send op in flight
- * (the next issued when it settles); a remote address always uses the same
- * lane (by port), so a peer's datagrams leave in order. Behind each lane's
- * op, two FIFOs: control (STUN, DTLS, SRTCP; 4,096 datagrams) goes before
- * media (SRTP from the WHEP fan-out, `maxSendQueue` per lane); past either
- * bound a datagram is dropped and counted in `stats.sendDropped`, as a full
- * socket buffer would. Deno's socket send is an async op per datagram:
- * many concurrent ones cost several times more CPU each (a 128-op window:
- * ~20 µs per datagram at 100 viewers) and complete out of order; one per
- * lane costs the least (as SRT's sender found), and a few lanes keep one
- * settle-then-send chain from capping the socket. With `--unstable-net` the
- * socket is a `Deno.DatagramConn` (cheaper per send than `node:dgram`),
- * else `node:dgram`.
+ * Sending: at most `sendWindow` datagrams (default 128) are in flight on
+ * the socket;
+ * the rest wait in two FIFOs: control (STUN, DTLS, SRTCP; 4,096 datagrams)
+ * goes before media (SRTP from the WHEP fan-out, `maxSendQueue`); past
+ * either bound a datagram is dropped and counted in `stats.sendDropped`, as
+ * a full socket buffer would. (Tried in the sixth session: 4 lanes with one
+ * op in flight each, as SRT sends. Here that capped throughput — a lane
+ * issues its next send only when the event loop settles the last, and the
+ * fan-out's 4 ms slices leave few turns: at 300 viewers 457k of 575k media
+ * datagrams were dropped by the FIFO.) Deno's socket send is an async op per datagram: thousands
+ * of concurrent ones cost several times more CPU each than a small window,
+ * and with `node:dgram` they stall. With `--unstable-net` the socket is a
+ * `Deno.DatagramConn` (cheaper per send than `node:dgram`), else
+ * `node:dgram`.
  *
  * Memory is bounded by the sessions: each transport holds at most
  * `maxAddressesPerSession` remote addresses, and closing a transport removes
@@ -74,13 +75,16 @@ export interface UdpMuxOptions {
   port?: number;
   /** Remote addresses one session may use (default 8). */
   maxAddressesPerSession?: number;
-  /** Media datagrams waiting to be sent per send lane, at most (default 8 192). */
+  /** Datagrams waiting to be sent, at most (default 16 384). */
   maxSendQueue?: number;
   /**
-   * Send lanes (default 4): each has one send op in flight, and a remote
-   * address always uses the same lane (its datagrams stay in order).
+   * Datagrams in flight on the socket at once (default 128). Measured with
+   * Deno 2.9: a window whose bytes exceed the socket's send buffer (Linux
+   * default ~208 KiB; 256 × 1,200 B does) lets sends that waited for room
+   * complete out of order (4 % of packets reordered at 100 viewers); 64
+   * caps throughput (send FIFO drops at 100 viewers).
    */
-  sendLanes?: number;
+  sendWindow?: number;
 }
 
 /** Counters of a {@linkcode UdpMux}.
@@ -268,23 +272,38 @@ export class UdpMux {
     dtlsDuplicates: 0,
     dtlsEarly: 0,
   };
-  /** The send lanes (see the module doc). */
-  readonly #lanes: SendLane[];
+  /** STUN, DTLS, SRTCP: sent before any queued media, never behind it. */
+  readonly #control = new SendFifo(4_096);
+  readonly #media: SendFifo;
+  #inFlight = 0;
+  readonly #window: number;
+  readonly #sent = () => {
+    this.#inFlight--;
+    this.#pump();
+  };
+
+  /** Fill the window from the FIFOs, control first, each in order. */
+  #pump(): void {
+    while (this.#inFlight < this.#window) {
+      const fifo = this.#control.empty ? this.#media : this.#control;
+      const data = fifo.shift();
+      if (!data) return;
+      this.#transmit(data, fifo.shiftedAddr!);
+    }
+  }
 
   private constructor(
     socket: RawSocket,
     hostname: string,
     max: number,
     maxQueue: number,
-    lanes: number,
+    window: number,
   ) {
+    this.#window = window;
     this.#socket = socket;
     this.#hostname = hostname;
     this.#maxAddresses = max;
-    this.#lanes = Array.from(
-      { length: lanes },
-      () => new SendLane(socket, maxQueue),
-    );
+    this.#media = new SendFifo(maxQueue);
     socket.onMessage = (data, host, port) => this.#receive(data, host, port);
   }
 
@@ -304,8 +323,8 @@ export class UdpMux {
       socket,
       hostname,
       max,
-      options.maxSendQueue ?? 8_192,
-      Math.max(1, Math.min(64, options.sendLanes ?? 4)),
+      options.maxSendQueue ?? 16_384,
+      Math.max(1, options.sendWindow ?? 128),
     );
     mux.#port = socket.port;
     return mux;
@@ -357,7 +376,8 @@ export class UdpMux {
 
   /** Close the socket (sessions should be closed first). */
   close(): Promise<void> {
-    for (const lane of this.#lanes) lane.clear();
+    this.#control.clear();
+    this.#media.clear();
     return this.#socket.close();
   }
 
@@ -421,10 +441,24 @@ export class UdpMux {
   /** @internal `media`: SRTP from the WHEP fan-out (queued after control). */
   _send(data: Uint8Array, addr: UdpAddress, media = false): void {
     this.stats.sent++;
-    const lanes = this.#lanes;
-    if (!lanes[addr[1] % lanes.length]!.send(data, addr, media)) {
+    const fifo = media ? this.#media : this.#control;
+    // Straight to the socket only when nothing of its kind waits (or a
+    // datagram would overtake older ones of the same peer: reordering).
+    if (
+      this.#inFlight < this.#window && fifo.empty &&
+      (!media || this.#control.empty)
+    ) {
+      this.#transmit(data, addr);
+    } else if (!fifo.push(data, addr)) {
       this.stats.sendDropped++;
+    } else {
+      this.#pump();
     }
+  }
+
+  #transmit(data: Uint8Array, addr: UdpAddress): void {
+    this.#inFlight++;
+    this.#socket.send(data, addr, this.#sent);
   }
 
   /** @internal Remove the routes of a closed transport. */
@@ -433,46 +467,5 @@ export class UdpMux {
       if (this.#byAddress.get(key) === transport) this.#byAddress.delete(key);
     }
     owned.clear();
-  }
-}
-
-/**
- * One send lane: one op in flight; the rest in a control FIFO, sent first,
- * and a media FIFO. Idle only when both FIFOs are empty.
- */
-class SendLane {
-  readonly #socket: RawSocket;
-  readonly #control = new SendFifo(4_096);
-  readonly #media: SendFifo;
-  #busy = false;
-  readonly #done = (): void => {
-    const c = this.#control;
-    const fifo = c.empty ? this.#media : c;
-    const data = fifo.shift();
-    if (data === undefined) {
-      this.#busy = false;
-      return;
-    }
-    this.#socket.send(data, fifo.shiftedAddr!, this.#done);
-  };
-
-  constructor(socket: RawSocket, maxQueue: number) {
-    this.#socket = socket;
-    this.#media = new SendFifo(maxQueue);
-  }
-
-  /** Send or queue; false when dropped (its FIFO full). */
-  send(data: Uint8Array, addr: UdpAddress, media: boolean): boolean {
-    if (!this.#busy) {
-      this.#busy = true;
-      this.#socket.send(data, addr, this.#done);
-      return true;
-    }
-    return (media ? this.#media : this.#control).push(data, addr);
-  }
-
-  clear(): void {
-    this.#control.clear();
-    this.#media.clear();
   }
 }

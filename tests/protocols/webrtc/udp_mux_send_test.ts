@@ -1,4 +1,4 @@
-// The shared UDP socket's send path: one datagram in flight per lane, media
+// The shared UDP socket's send path: a window of datagrams in flight, media
 // (the WHEP fan-out's SRTP) queued behind control (STUN/DTLS/SRTCP) in a
 // bounded FIFO; past the bound media is dropped and counted, control still
 // goes out first.
@@ -11,7 +11,7 @@ Deno.test("udp mux: media FIFO bounded (drops counted), control datagrams sent b
     hostname: "127.0.0.1",
     port: 0,
     maxSendQueue: 100,
-    sendLanes: 1, // one op in flight; the receiver below reads after the burst
+    sendWindow: 16, // the receiver below reads only after the burst
   });
   const rx = dgram.createSocket("udp4");
   await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
@@ -24,13 +24,13 @@ Deno.test("udp mux: media FIFO bounded (drops counted), control datagrams sent b
       t.sendMedia(new Uint8Array(64).fill(1), addr);
     }
     await t.send(new Uint8Array(64).fill(2), addr); // control
-    // 1 in flight, 100 queued, the rest dropped.
-    assert.equal(mux.stats.sendDropped, 2_000 - 1 - 100);
+    // 16 in flight, 100 queued, the rest dropped.
+    assert.equal(mux.stats.sendDropped, 2_000 - 16 - 100);
     const deadline = Date.now() + 5_000;
-    while (order.length < 102 && Date.now() < deadline) {
+    while (order.length < 117 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    assert.equal(order.length, 102);
+    assert.equal(order.length, 117);
     const control = order.indexOf(2);
     assert.ok(control >= 0 && control <= 20, `control datagram at ${control}`);
     await t.close();
