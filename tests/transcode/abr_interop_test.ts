@@ -37,6 +37,10 @@ Deno.test({
     host: engine,
     ladders: { live: parseLadder("720p,480p,240p") },
     preset: "ultrafast",
+    // A loaded CI host can run the encoders below real time for seconds;
+    // the default 3 s stdin bound would then drop a GOP (seen at load ~10),
+    // which this alignment test is not about.
+    maxQueueMs: 20_000,
     onEvent: (e) => events.push(e),
   });
   const collected = new Map<string, Promise<MediaFrame[]>>();

@@ -75,8 +75,12 @@ Deno.test({
   assert.equal(restart.delayMs, 300);
   assert.equal(republished.length, 2, `published at ${republished}`);
   const backAfter = republished[1]! - killedAt;
+  // The restart itself is due at the backoff (asserted above); the new
+  // ffmpeg's first frame follows its start-up and the source's next
+  // keyframe (GOP ~1 s), 0.6-1.5 s here; 5 s leaves room for a loaded CI
+  // (3.2 s seen once at load ~10).
   assert.ok(
-    backAfter < 3000,
+    backAfter < 5000,
     `republished ${backAfter.toFixed(0)} ms after the kill`,
   );
   await until(() => service.stats("live/cam~240p") === undefined); // ends with its source
