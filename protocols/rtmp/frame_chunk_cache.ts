@@ -87,17 +87,6 @@ export function rtmpChunkFormat(chunkSize: number): EgressFormat<Uint8Array> {
         throw error;
       }
     },
-    serializeInto(
-      frame: MediaFrame,
-      take: (n: number) => Uint8Array,
-    ): Uint8Array | null {
-      try {
-        return chain.serialize(frame, take); // throws before taking
-      } catch (error) {
-        if (error instanceof StreamError) return null;
-        throw error;
-      }
-    },
   };
   registerChain(format, chain);
   return format;

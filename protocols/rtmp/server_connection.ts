@@ -59,12 +59,6 @@ export interface RtmpConnectionOptions {
  */
 const READ_BUFFER_INITIAL_BYTES = 4 * 1024;
 const READ_BUFFER_MAX_BYTES = 64 * 1024;
-/**
- * A playing connection reads only acks, pings and the odd command (pause,
- * closeStream; the chunk reader joins partial reads): once it plays, its
- * read buffer shrinks to this, so 500 players hold 128 KiB, not 2 MiB.
- */
-const READ_BUFFER_PLAYER_BYTES = 256;
 
 /**
  * One server-side RTMP connection (created by {@linkcode RtmpHandler}).
@@ -162,12 +156,8 @@ export class RtmpConnection {
           this.#lastActivity = this.#engine.clock.now();
         }
         await this.#performAll(actions);
-        // A fresh buffer: nothing fed so far can alias the new one.
-        if (this.#subscription !== null) {
-          if (buf.length > READ_BUFFER_PLAYER_BYTES) {
-            buf = new Uint8Array(READ_BUFFER_PLAYER_BYTES);
-          }
-        } else if (full) buf = new Uint8Array(buf.length * 2);
+        // A fresh, larger buffer: nothing fed so far can alias the new one.
+        if (full) buf = new Uint8Array(buf.length * 2);
       }
     } catch (error) {
       if (!this.#closed && !isDisconnect(error)) this.#violation(error);
