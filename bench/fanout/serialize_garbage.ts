@@ -18,6 +18,7 @@
 import type { MediaFrame } from "../../mod.ts";
 import { FlvTagCache } from "../../protocols/http/mod.ts";
 import { FrameChunkCache } from "../../protocols/rtmp/mod.ts";
+import { audioFrame } from "../../tests/_fakes.ts";
 
 const SECONDS = 10;
 
@@ -42,18 +43,9 @@ function stream(): MediaFrame[][] {
     });
   }
   for (let i = 0; i < SECONDS * 47; i++) {
-    const dts = Math.round(i * 1024 / 48);
-    frames.push({
-      kind: "audio",
-      codec: "aac",
-      trackId: 0,
-      pts: dts,
-      dts,
-      timescale: 1000,
-      keyframe: true,
-      config: false,
-      data: new Uint8Array(400).fill(i & 0xff),
-    });
+    const frame = audioFrame(Math.round(i * 1024 / 48), 400);
+    frame.data.fill(i & 0xff);
+    frames.push(frame);
   }
   frames.sort((a, b) => a.dts - b.dts);
   for (const f of frames) {
