@@ -259,6 +259,15 @@ Deno.test({
           (await flvClients()).every((c) => c.id !== client!.id) || undefined,
         5_000,
       );
+      // The server drops the client before the page has shown the kick's
+      // answer: wait for the note (a loaded CI once read it empty).
+      await until(
+        "the dashboard's kick note",
+        async () =>
+          /Disconnected/.test((await viewer.textContent("#kick-note")) ?? "") ||
+          undefined,
+        5_000,
+      );
       assert.match(
         (await viewer.textContent("#kick-note"))!,
         /Disconnected/,
