@@ -6,6 +6,7 @@
 //   deno task bench:transcode                       # 30 s, ladder 480p,360p,240p, veryfast
 //   deno task bench:transcode --seconds=10 --ladder=480p,240p --preset=veryfast
 //   deno task bench:transcode --seconds=15 --copy-pairs=3  # our piping alone, 3 x
+//   deno task bench:transcode --pairs=5 --settle=5  # 5 alternating pairs, steady state from 5 s
 //
 // Source: ffmpeg lavfi testsrc2 1280x720@25 + sine AAC, pre-encoded to FLV
 // (the source's encoder is not measured), read with our FlvReader and
@@ -19,7 +20,11 @@
 // getrusage (process.cpuUsage: every thread, exited ones too), with a
 // breakdown per live thread from /proc/<our pid>/task/*/stat (the main JS
 // thread, V8's GC helpers).
-// Piping = measured run − baseline; a fourth run puts the same piping around
+// Piping = measured run − baseline, over the whole run and over the steady
+// state (`--settle` seconds after the first frame to the last frame: a
+// rendition that runs for hours pays its start once), in `--pairs`
+// alternating baseline/measured pairs (default 3; the median counts).
+// A further run puts the same piping around
 // an ffmpeg that only copies the video (`-c:v copy`: next to no CPU, never
 // late), our cost alone, steadier on a busy host. Latency is reported for the steady state
 // (rendition frames after the first 3 s) and for the start (first rendition
@@ -108,7 +113,12 @@ interface RunResult {
   systemMs: number;
   /** CPU ms per live thread name (/proc). */
   ourCpu: Map<string, number>;
+  /** ffmpeg CPU per derived key (a process serving several keys is listed under each). */
   ffmpegCpuMs: Map<string, number>;
+  /** ffmpeg CPU per process (the total counts each process once). */
+  ffmpegByPid: Map<number, number>;
+  /** Steady state: from `settleS` after the first frame to the last one. */
+  window: SteadyWindow;
   latencyMs: Map<string, number[]>;
   startMs: Map<string, number>;
   fps: Map<string, number>;
@@ -120,12 +130,48 @@ interface RunResult {
   load: number[];
 }
 
+/**
+ * CPU of the steady state of one run: our process's (getrusage) and each
+ * ffmpeg process's (/proc, by pid: a process may serve several renditions),
+ * from `settleS` seconds of media after the first frame to the last frame.
+ * Start-up (spawn, probing, encoder set-up, JIT) and shutdown are outside
+ * it. Sampled so that the sampling's own `cat` spawns fall outside our
+ * window: ffmpeg's first then ours at the start, ours first at the end.
+ */
+interface SteadyWindow {
+  seconds: number;
+  ourCpuMs: number;
+  ffmpegCpuMs: Map<number, number>;
+  /** pid → the derived keys it serves. */
+  keysOf: Map<number, string[]>;
+  /** False when an ffmpeg restarted inside the window. */
+  valid: boolean;
+}
+
+async function ffmpegPids(
+  service: TranscodeService | undefined,
+): Promise<Map<number, { keys: string[]; ms: number }>> {
+  const out = new Map<number, { keys: string[]; ms: number }>();
+  for (const s of service?.list() ?? []) {
+    if (s.pid === undefined) continue;
+    const known = out.get(s.pid);
+    if (known) {
+      known.keys.push(s.key);
+      continue;
+    }
+    const ms = await procCpuMs(s.pid);
+    if (ms !== undefined) out.set(s.pid, { keys: [s.key], ms });
+  }
+  return out;
+}
+
 async function runOnce(
   frames: MediaFrame[],
   ladder: string,
   preset: string,
   transcode: boolean,
   ffmpegPath?: string,
+  settleS = 5,
 ): Promise<RunResult> {
   await using engine = Engine.builder().build();
   const rungs = parseLadder(ladder);
@@ -168,20 +214,52 @@ async function runOnce(
     if (e.key.includes("~")) watch(e.key);
   });
   const ffmpegCpu = new Map<string, number>();
+  const ffmpegByPid = new Map<number, number>();
   const cpu0 = await threadCpu();
   const usage0 = process.cpuUsage();
   const handle = engine.startPublish("live/cam");
   if (!transcode) { for (let i = 0; i < rungs.length; i++) watch("live/cam"); }
   t0 = performance.now();
   const first = frames.find((f) => !f.config)!.dts;
+  let start:
+    | { at: number; ours: number; ffmpeg: Map<number, { ms: number }> }
+    | undefined;
   for (const frame of frames) {
     const due = frame.dts - first - (performance.now() - t0);
     if (!frame.config && due > 2) await new Promise((r) => setTimeout(r, due));
+    if (!start && !frame.config && frame.dts - first >= settleS * 1000) {
+      const ffmpeg = await ffmpegPids(service);
+      const u = process.cpuUsage();
+      start = {
+        at: performance.now(),
+        ours: (u.user + u.system) / 1000,
+        ffmpeg,
+      };
+    }
     if (frame.kind === "video" && !frame.config) {
       publishedAt.set(frame.pts, performance.now());
     }
     handle.publishFrame(frame);
   }
+  const endUsage = process.cpuUsage();
+  const endAt = performance.now();
+  const endFfmpeg = await ffmpegPids(service);
+  const window: SteadyWindow = {
+    seconds: start ? (endAt - start.at) / 1000 : 0,
+    ourCpuMs: start
+      ? (endUsage.user + endUsage.system) / 1000 - start.ours
+      : NaN,
+    ffmpegCpuMs: new Map(),
+    keysOf: new Map(),
+    valid: start !== undefined,
+  };
+  for (const [pid, { keys, ms }] of endFfmpeg) {
+    const was = start?.ffmpeg.get(pid);
+    if (was === undefined) window.valid = false;
+    else window.ffmpegCpuMs.set(pid, ms - was.ms);
+    window.keysOf.set(pid, keys);
+  }
+  if (start && start.ffmpeg.size !== endFfmpeg.size) window.valid = false;
   // Let the renditions catch up before the source ends.
   await new Promise((r) => setTimeout(r, 1500));
   const usage = process.cpuUsage(usage0);
@@ -197,6 +275,7 @@ async function runOnce(
     restarts += s.restarts;
     const ms = s.pid === undefined ? undefined : await procCpuMs(s.pid);
     if (ms !== undefined) ffmpegCpu.set(s.key, ms);
+    if (ms !== undefined) ffmpegByPid.set(s.pid!, ms);
   }
   engine.endPublish("live/cam");
   await service?.close();
@@ -208,6 +287,8 @@ async function runOnce(
     systemMs: usage.system / 1000,
     ourCpu: cpu,
     ffmpegCpuMs: ffmpegCpu,
+    ffmpegByPid,
+    window,
     latencyMs: latency,
     startMs,
     fps,
@@ -218,6 +299,12 @@ async function runOnce(
     restarts,
     load: Deno.loadavg(),
   };
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }
 
 function quantile(values: number[], q: number): number {
@@ -240,9 +327,12 @@ async function main(): Promise<void> {
   const preset = flag("preset", "veryfast", 2);
   const warmupS = Number(flag("warmup", String(Math.min(6, seconds)), 3));
   const frames = await makeSource(seconds);
-  const pairs = Number(flag("copy-pairs", "0", 4));
-  if (pairs > 0) return await copyPairs(frames, ladder, preset, pairs);
+  const copyPairCount = Number(flag("copy-pairs", "0", 4));
+  if (copyPairCount > 0) {
+    return await copyPairs(frames, ladder, preset, copyPairCount);
+  }
   const loadBefore = Deno.loadavg();
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
   if (warmupS > 0) {
     const firstMs = frames.find((f) => !f.config)!.dts;
     await runOnce(
@@ -252,15 +342,43 @@ async function main(): Promise<void> {
       true,
     );
   }
-  const base = await runOnce(frames, ladder, preset, false);
-  const run = await runOnce(frames, ladder, preset, true);
+  const pairs = Number(flag("pairs", "3", 5));
+  const settleS = Number(flag("settle", String(Math.min(5, seconds / 3)), 6));
+  // Alternate baseline and measured runs: a change of the host's load hits
+  // both halves of a pair alike; the steady-state figure is the median over
+  // the pairs (one pair's baseline varied 331–560 ms over a 30 s run).
+  const steady: string[] = [];
+  const ratios: number[] = [];
+  let base!: RunResult, run!: RunResult;
+  for (let i = 0; i < pairs; i++) {
+    base = await runOnce(frames, ladder, preset, false, undefined, settleS);
+    run = await runOnce(frames, ladder, preset, true, undefined, settleS);
+    const w = run.window, b = base.window;
+    const ffmpegPerS = sum(w.ffmpegCpuMs.values()) / w.seconds;
+    const pipingPerS = w.ourCpuMs / w.seconds - b.ourCpuMs / b.seconds;
+    const ratio = pipingPerS / ffmpegPerS;
+    if (w.valid && b.valid) ratios.push(ratio);
+    steady.push(
+      `| ${i + 1} | ${w.seconds.toFixed(1)} | ${
+        (w.ourCpuMs / w.seconds).toFixed(1)
+      } | ${(b.ourCpuMs / b.seconds).toFixed(1)} | ${pipingPerS.toFixed(1)} | ${
+        ffmpegPerS.toFixed(0)
+      } (${w.ffmpegCpuMs.size} process${
+        w.ffmpegCpuMs.size === 1 ? "" : "es"
+      }) | ${(100 * ratio).toFixed(2)} %${
+        w.valid && b.valid ? "" : " (an ffmpeg restarted: left out)"
+      } | ${(run.ourCpuMs - base.ourCpuMs).toFixed(0)} ms = ${
+        (100 * (run.ourCpuMs - base.ourCpuMs) / sum(run.ffmpegByPid.values()))
+          .toFixed(2)
+      } % | ${fmtLoad(run.load)} |`,
+    );
+  }
   // The same piping around an ffmpeg that only copies the video (almost no
   // CPU of its own, never behind real time): our cost alone, steadier on a
   // loaded host than the difference of two runs with real encoders.
   const copy = await copyScript();
   const copied = await runOnce(frames, ladder, preset, true, copy);
   await Deno.remove(copy);
-  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
   const lines: string[] = [];
   lines.push(
     `transcode bench: 1280x720@25 H.264+AAC source, ${seconds} s, ladder ${ladder}, x264 preset ${preset}, ${navigator.hardwareConcurrency} cores, ${
@@ -273,9 +391,8 @@ async function main(): Promise<void> {
     "| rendition | ffmpeg CPU (ms) | % of one core | video frames encoded | ffmpeg ms per frame | ffmpeg fps | added latency p50 / p95 (ms, steady) | first frame after (ms) |",
     "|---|---|---|---|---|---|---|---|",
   );
-  let ffmpegTotal = 0;
+  const ffmpegTotal = sum(run.ffmpegByPid.values());
   for (const [key, ms] of [...run.ffmpegCpuMs].sort()) {
-    ffmpegTotal += ms;
     const lat = run.latencyMs.get(key) ?? [];
     const n = run.encoded.get(key) ?? 0;
     lines.push(
@@ -311,7 +428,9 @@ async function main(): Promise<void> {
     `ffmpeg CPU: ${ffmpegTotal.toFixed(0)} ms in total, ${
       [...run.ffmpegCpuMs].sort().map(([k, ms]) => `${k} ${ms.toFixed(0)}`)
         .join(", ")
-    } ms (one ffmpeg per rendition)`,
+    } ms (${run.ffmpegByPid.size} ffmpeg process${
+      run.ffmpegByPid.size === 1 ? "" : "es"
+    } for ${run.ffmpegCpuMs.size} renditions; a process serving several is counted once in the total)`,
     `our piping = our CPU with transcoders − without: stdin FLV mux and writes, stdout reads and FLV demux, the audio bypass merge, publishing into the derived streams (each rendition's one viewer is matched by one more plain viewer of the source in the baseline)`,
     `our piping: ${piping.toFixed(0)} ms = ${
       (100 * piping / ffmpegTotal).toFixed(2)
@@ -325,6 +444,16 @@ async function main(): Promise<void> {
       quantile([...run.latencyMs.values()].flat(), 0.95).toFixed(0)
     } ms`,
     `dropped frames: ${run.dropped}, restarts: ${run.restarts}`,
+    "",
+    `steady state (from ${settleS} s of media after the first frame to the last frame; spawn, probing, encoder set-up and shutdown outside), ${pairs} alternating pairs:`,
+    "",
+    "| pair | window (s) | our CPU with transcoders (ms/s) | without (ms/s) | piping (ms/s) | ffmpeg (ms/s) | steady piping / ffmpeg | whole run: piping, / ffmpeg | load after |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...steady,
+    "",
+    `steady-state piping: median ${
+      (100 * quantile(ratios, 0.5)).toFixed(2)
+    } % of ffmpeg's CPU over ${ratios.length} valid pairs (goal ≤ 5 %)`,
     `same piping around ffmpeg -c:v copy: ${pipingCopy.toFixed(0)} ms (${
       copied.ourCpuMs.toFixed(0)
     } − ${baseline.toFixed(0)}) = ${
