@@ -17,6 +17,12 @@
  * Stuffing goes only into the adaptation field of the last packet of a PES
  * (never 0xFF in the payload), so every packet is exactly 188 bytes.
  *
+ * Data path: the ES pieces are copied once, back to back, into the tail of
+ * the PES's own region of the output; then each packet's header is written
+ * and its payload moved down into place with `copyWithin` (a memmove, no
+ * view or object per packet). The staged bytes always lie at or after where
+ * they go, and each header lands below the bytes still to be moved.
+ *
  * @module
  */
 
@@ -132,8 +138,13 @@ export function writePesPackets(
   cc: number,
 ): number {
   let remaining = headerLength(plan) + plan.esLength;
-  let piece = 0;
-  let pieceOffset = 0;
+  // Stage the ES bytes at the end of this PES's region (see the module doc).
+  let source = pos + countPesPackets(plan) * TS_PACKET - plan.esLength;
+  let staged = source;
+  for (const piece of plan.pieces) {
+    dst.set(piece, staged);
+    staged += piece.length;
+  }
   for (let index = 0; remaining > 0; index++) {
     const start = pos;
     const base = index === 0 ? firstAdaptationLength(plan) : 0;
@@ -162,14 +173,10 @@ export function writePesPackets(
       left -= end - pos;
       pos = end;
     }
-    while (left > 0) {
-      const source = plan.pieces[piece]!;
-      const take = Math.min(left, source.length - pieceOffset);
-      dst.set(source.subarray(pieceOffset, pieceOffset + take), pos);
-      pos += take;
-      left -= take;
-      pieceOffset += take;
-      if (pieceOffset === source.length) piece++, pieceOffset = 0;
+    if (left > 0) {
+      if (source !== pos) dst.copyWithin(pos, source, source + left);
+      pos += left;
+      source += left;
     }
     remaining -= chunk;
     if (pos - start !== TS_PACKET) {

@@ -9,6 +9,12 @@
  * file system). `append` opens with O_APPEND and writes all bytes, fsyncing
  * when asked. Directories are created on demand.
  *
+ * Cost per object (an HLS packager puts a segment and a playlist and deletes
+ * a segment every few seconds per stream): without `sync`, a write is one
+ * `Deno.writeFile` (open, write, close in a single op), and `put` adds only
+ * the rename; `put` and `delete` skip the leaf symlink check, because
+ * rename(2) and unlink(2) act on a symlink itself, never on its target.
+ *
  * Confinement: keys are checked lexically by `validateStorageKey()` (no `..`,
  * no absolute paths), then the real path of each directory touched is
  * resolved once (cached) and must lie under the real root, and a key that is
@@ -80,6 +86,9 @@ export class FsStorage implements StorageBackend {
   #fileMode: number;
   #realRoot: Promise<string> | undefined;
   #checkedDirs = new Set<string>();
+  /** Temporary names: a random id per store and a counter (createNew refuses a clash). */
+  #tempId = crypto.randomUUID();
+  #tempCount = 0;
 
   /**
    * Open (lazily create) a store under `options.root`.
@@ -104,8 +113,9 @@ export class FsStorage implements StorageBackend {
 
   /** {@inheritDoc StorageBackend.put} */
   put(key: string, bytes: Uint8Array, options?: WriteOptions): Promise<void> {
-    return this.#write("put", key, async (path) => {
-      const temp = `${dirOf(path)}/${TEMP_PREFIX}${crypto.randomUUID()}`;
+    return this.#write("put", key, false, async (path) => {
+      const temp = `${dirOf(path)}/${TEMP_PREFIX}${this.#tempId}-${this
+        .#tempCount++}`;
       try {
         await this.#writeFile(
           temp,
@@ -130,6 +140,7 @@ export class FsStorage implements StorageBackend {
     return this.#write(
       "append to",
       key,
+      true,
       (path) =>
         this.#writeFile(path, { append: true, create: true }, bytes, options),
     );
@@ -142,6 +153,15 @@ export class FsStorage implements StorageBackend {
     bytes: Uint8Array,
     options: WriteOptions | undefined,
   ): Promise<void> {
+    if (!options?.sync) {
+      // One op (open, write all, close) instead of three.
+      return await Deno.writeFile(path, bytes, {
+        append: open.append ?? false,
+        create: open.create ?? false,
+        createNew: open.createNew ?? false,
+        mode: this.#fileMode,
+      });
+    }
     const file = await Deno.open(path, { ...open, mode: this.#fileMode });
     try {
       await writeAll(file, bytes);
@@ -158,9 +178,10 @@ export class FsStorage implements StorageBackend {
   async #write(
     action: string,
     key: string,
+    followsLeaf: boolean,
     write: (path: string) => Promise<void>,
   ): Promise<void> {
-    let path = await this.#pathFor(key, true);
+    let path = await this.#pathFor(key, true, followsLeaf);
     try {
       return await write(path);
     } catch (error) {
@@ -169,7 +190,7 @@ export class FsStorage implements StorageBackend {
       }
     }
     this.#checkedDirs.delete(dirOf(path));
-    path = await this.#pathFor(key, true);
+    path = await this.#pathFor(key, true, followsLeaf);
     try {
       await write(path);
     } catch (error) {
@@ -240,7 +261,7 @@ export class FsStorage implements StorageBackend {
 
   /** {@inheritDoc StorageBackend.delete} */
   async delete(key: string): Promise<boolean> {
-    const path = await this.#pathFor(key, false);
+    const path = await this.#pathFor(key, false, false);
     if (path === null) return false;
     try {
       await Deno.remove(path);
@@ -281,15 +302,30 @@ export class FsStorage implements StorageBackend {
   /**
    * Validate `key`, make sure its directory lies under the real root
    * (creating it when `create`), and return the file path. Returns null when
-   * the directory is missing and `create` is false.
+   * the directory is missing and `create` is false. `followsLeaf` false (the
+   * operation acts on a symlink itself, not its target) skips the leaf check.
    */
-  async #pathFor(key: string, create: true): Promise<string>;
-  async #pathFor(key: string, create: false): Promise<string | null>;
-  async #pathFor(key: string, create: boolean): Promise<string | null> {
+  async #pathFor(
+    key: string,
+    create: true,
+    followsLeaf?: boolean,
+  ): Promise<string>;
+  async #pathFor(
+    key: string,
+    create: false,
+    followsLeaf?: boolean,
+  ): Promise<string | null>;
+  async #pathFor(
+    key: string,
+    create: boolean,
+    followsLeaf = true,
+  ): Promise<string | null> {
     validateStorageKey(key);
     const path = `${this.#root}/${key}`;
     const dir = dirOf(path);
-    if (this.#checkedDirs.has(dir)) return await this.#checkLeaf(key, path);
+    if (this.#checkedDirs.has(dir)) {
+      return followsLeaf ? await this.#checkLeaf(key, path) : path;
+    }
     const realRoot = await this.#resolveRoot();
     let realDir: string;
     try {
@@ -310,7 +346,7 @@ export class FsStorage implements StorageBackend {
       this.#checkedDirs.clear();
     }
     this.#checkedDirs.add(dir);
-    return await this.#checkLeaf(key, path);
+    return followsLeaf ? await this.#checkLeaf(key, path) : path;
   }
 
   /** Refuse a key that is itself a symlink pointing outside the root. */

@@ -7,9 +7,13 @@
  * (Abort Message).
  *
  * Data path: `feed(bytes)` copies header bytes (≤ 18 per chunk) into a fixed
- * scratch buffer and payload bytes straight into the message's own buffer,
+ * scratch buffer and payload bytes straight into the message's payload view,
  * which becomes `RtmpMessage.payload` (one copy per message; frames built
- * from it are views). Memory is bounded by {@linkcode MAX_RTMP_MESSAGE_BYTES}
+ * from it are views). Audio and video messages up to 64 KiB are laid out back to back in the reader's
+ * `ByteSlab` (one buffer per ~256 KiB of media instead of one per message; a
+ * full slab is dropped, never reused, so a view is never overwritten and a
+ * slab is freed with the last frame viewing it); others get a buffer of their
+ * own, grown as their chunks arrive. Memory is bounded by {@linkcode MAX_RTMP_MESSAGE_BYTES}
  * per message, {@linkcode MAX_ASSEMBLY_BYTES} over all half-received messages
  * and {@linkcode MAX_CHUNK_STREAMS} per-chunk-stream states. Set Chunk Size
  * and Abort are applied here, at the exact chunk where they arrive.
@@ -17,6 +21,7 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
+import { ByteSlab } from "../../src/byte_slab.ts";
 import {
   DEFAULT_CHUNK_SIZE,
   MAX_ASSEMBLY_BYTES,
@@ -47,7 +52,10 @@ export interface RtmpMessage {
   streamId: number;
   /** 32-bit timestamp in milliseconds (wraps). */
   timestamp: number;
-  /** The message body (owned by the message, never reused). */
+  /**
+   * The message body: a view (possibly of a buffer shared with other
+   * messages' bodies, so mind its `byteOffset`), never overwritten.
+   */
   payload: Uint8Array;
 }
 
@@ -84,6 +92,10 @@ interface ChunkStreamState {
 const MESSAGE_HEADER_LENGTH = [11, 7, 3, 0] as const;
 /** First allocation for a message body; grows by doubling up to its declared length. */
 const INITIAL_PAYLOAD_BYTES = 64 * 1024;
+/** Audio/video messages up to this size are reassembled in the reader's slab. */
+const SLAB_MESSAGE_BYTES = 64 * 1024;
+/** Bytes per slab of reassembled audio/video messages. */
+const SLAB_BYTES = 256 * 1024;
 
 function grow(state: ChunkStreamState, incoming: number): void {
   const old = state.payload!;
@@ -131,6 +143,7 @@ export class ChunkReader {
   #bytesReceived = 0;
   #maxMessage: number;
   #maxStreams: number;
+  #slab: ByteSlab | null = null;
 
   /**
    * Create a reader at the default chunk size (128).
@@ -320,11 +333,20 @@ export class ChunkReader {
           `Cannot read message of ${state.length} bytes: ${this.#assembling} bytes already in reassembly (MAX_ASSEMBLY_BYTES)`,
         );
       }
-      // Allocate what arrives, not what the header claims: a 12-byte header
-      // must not cost 16 MiB. Most messages fit the first allocation.
-      state.payload = new Uint8Array(
-        Math.min(state.length, INITIAL_PAYLOAD_BYTES),
-      );
+      if (
+        (state.typeId === 8 || state.typeId === 9) &&
+        state.length <= SLAB_MESSAGE_BYTES
+      ) {
+        // Media: a view of the slab, the whole declared length (≤ 64 KiB).
+        this.#slab ??= new ByteSlab(SLAB_BYTES);
+        state.payload = this.#slab.take(state.length);
+      } else {
+        // Allocate what arrives, not what the header claims: a 12-byte header
+        // must not cost 16 MiB. Most messages fit the first allocation.
+        state.payload = new Uint8Array(
+          Math.min(state.length, INITIAL_PAYLOAD_BYTES),
+        );
+      }
       state.filled = 0;
       this.#assembling += state.length;
     }

@@ -238,12 +238,20 @@ export class RtmpClient implements AsyncDisposable {
       return this.#onCommand(decodeAmf0(body));
     }
     if (t === MessageType.WindowAckSize && message.payload.length >= 4) {
-      this.#window = new DataView(message.payload.buffer).getUint32(0) ||
+      this.#window = new DataView(
+        message.payload.buffer,
+        message.payload.byteOffset,
+        4,
+      ).getUint32(0) ||
         this.#window;
       return;
     }
     if (t === MessageType.UserControl && message.payload.length >= 6) {
-      const view = new DataView(message.payload.buffer);
+      const view = new DataView(
+        message.payload.buffer,
+        message.payload.byteOffset,
+        6,
+      );
       const event = view.getUint16(0);
       if (event === UserControlEvent.PingRequest) {
         await this.#queue.write(

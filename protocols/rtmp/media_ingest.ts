@@ -8,7 +8,9 @@
  * Enhanced RTMP), mapped by `flvBodyToFrames` from `media/flv`.
  *
  * Data path: frames are views into the message payload (no copy), except
- * `@setDataFrame` metadata, whose leading name is stripped by re-encoding the
+ * codec configuration (sequence headers: small, rare and kept for the life
+ * of the stream, so copied rather than pinning the chunk reader's slab their
+ * payload lies in) and `@setDataFrame` metadata, whose leading name is stripped by re-encoding the
  * (small) AMF0 values. State: one {@linkcode TimestampUnwrapper} per track.
  *
  * `onMetaData` is made live once, here, for every viewer: the fields that
@@ -100,7 +102,12 @@ export class MediaIngest {
         `Cannot map RTMP message type ${message.typeId} to frames: only 8, 9, 18 and 22 carry media`,
       );
     }
-    return { frames: flvBodyToFrames(message.typeId, message.payload, ts) };
+    const frames = flvBodyToFrames(message.typeId, message.payload, ts);
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      if (f.config) frames[i] = { ...f, data: f.data.slice() };
+    }
+    return { frames };
   }
 
   #data(payload: Uint8Array, ts: number): IngestResult {

@@ -189,7 +189,7 @@ export function setPeerBandwidthMessage(size: number): Uint8Array {
  */
 export function userControlMessage(event: number, value: number): Uint8Array {
   const payload = new Uint8Array(6);
-  const view = new DataView(payload.buffer);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
   view.setUint16(0, event);
   view.setUint32(2, value >>> 0);
   return control(MessageType.UserControl, payload);
@@ -213,7 +213,7 @@ export function setBufferLengthMessage(
   ms: number,
 ): Uint8Array {
   const payload = new Uint8Array(10);
-  const view = new DataView(payload.buffer);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
   view.setUint16(0, UserControlEvent.SetBufferLength);
   view.setUint32(2, streamId >>> 0);
   view.setUint32(6, ms >>> 0);

@@ -187,7 +187,11 @@ export class RtmpSession {
     switch (message.typeId) {
       case MessageType.WindowAckSize:
         if (message.payload.length >= 4) {
-          const size = new DataView(message.payload.buffer).getUint32(0);
+          const size = new DataView(
+            message.payload.buffer,
+            message.payload.byteOffset,
+            4,
+          ).getUint32(0);
           if (size > 0) this.#peerWindow = size;
         }
         return;

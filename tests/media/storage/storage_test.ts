@@ -101,6 +101,22 @@ Deno.test("FsStorage refuses a file symlink that points outside the root", async
   assert.equal(await Deno.readTextFile(`${dir.path}/secret`), "s");
 });
 
+Deno.test("FsStorage put and delete on a file symlink act on the link, never its outside target", async () => {
+  await using dir = await tmp();
+  await Deno.mkdir(`${dir.path}/root`);
+  await Deno.writeTextFile(`${dir.path}/secret`, "s");
+  await symlink(`${dir.path}/secret`, `${dir.path}/root/link`);
+  await symlink(`${dir.path}/secret`, `${dir.path}/root/link2`);
+  const storage = new FsStorage({ root: `${dir.path}/root` });
+  await storage.put("link", new Uint8Array([7])); // renamed over the link
+  assert.equal(Deno.lstatSync(`${dir.path}/root/link`).isSymlink, false);
+  assert.deepEqual(await storage.get("link"), new Uint8Array([7]));
+  assert.equal(await storage.delete("link2"), true); // unlinks the link
+  assert.equal(await storage.delete("link2"), false);
+  assert.equal(await Deno.readTextFile(`${dir.path}/secret`), "s");
+  assert.deepEqual(await storage.list(""), ["link"]);
+});
+
 Deno.test("FsStorage surfaces I/O failures as Storage errors with the cause", async () => {
   await using dir = await tmp();
   const storage = new FsStorage({ root: dir.path });
