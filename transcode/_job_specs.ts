@@ -19,6 +19,7 @@ import {
 } from "./ladder.ts";
 import type { TranscodeServiceOptions } from "./transcode_types.ts";
 import type { JobSpec } from "./_transcode_job.ts";
+import type { LadderSpec } from "./_ladder_job.ts";
 
 /** The job of `{source}~{variant}`, or undefined when no such variant. */
 export function jobSpecOf(
@@ -68,6 +69,25 @@ export function jobSpecOf(
     input: "flv",
     output: "flv",
     bypass: "audio", // copied unchanged: merged back, never piped
+  };
+}
+
+/** The lazy ladder of `source`: its renditions' job specs run by one ffmpeg. */
+export function ladderSpecOf(
+  o: TranscodeServiceOptions,
+  source: string,
+  renditions: LadderSpec["renditions"],
+): LadderSpec {
+  return {
+    source,
+    renditions,
+    ffmpegPath: o.ffmpegPath ?? "ffmpeg",
+    preset: o.preset ?? "veryfast",
+    threads: o.threads ?? 0,
+    maxQueueBytes: o.maxQueueBytes ?? 8 << 20,
+    maxQueueMs: o.maxQueueMs ?? 3000,
+    backoffMs: o.restartBackoffMs ?? 500,
+    maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
   };
 }
 

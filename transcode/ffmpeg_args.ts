@@ -106,7 +106,6 @@ export function renditionArgs(
   rendition: PlannedRendition,
   options: FfmpegArgsOptions = {},
 ): string[] {
-  const rate = rendition.videoBitrate;
   return [
     ...inputArgs(options.input ?? "flv"),
     "-map",
@@ -114,6 +113,67 @@ export function renditionArgs(
     ...(options.audio === "none"
       ? ["-an"]
       : ["-map", "0:a:0?", "-c:a", "copy"]),
+    ...videoArgs(rendition, options),
+    ...outputArgs(options.output ?? "flv"),
+  ];
+}
+
+/**
+ * The command line of a whole ladder in ONE ffmpeg: FLV video on stdin,
+ * decoded once (every output maps the same input stream, so ffmpeg decodes
+ * it once and hands each decoded picture to every output's scaler), one
+ * H.264 encoder per rendition (as {@linkcode renditionArgs} with
+ * `audio: "none"`), each written as FLV to its own URL (ffmpeg has one
+ * stdout: `unix:/path.sock`, one socket per rendition). Keyframes are forced
+ * at the source's keyframes in every output, so all renditions cut segments
+ * at the same PTS.
+ *
+ * @param renditions the planned renditions, in output order
+ * @param outputs one ffmpeg output URL per rendition (same order)
+ * @param options preset, threads (the formats are FLV)
+ * @returns the ffmpeg arguments
+ *
+ * @example
+ * ```ts
+ * import { ladderArgs } from "@arcly/stream/transcode";
+ * import assert from "node:assert/strict";
+ * const args = ladderArgs([
+ *   { name: "480p", width: 854, height: 480, videoBitrate: 1_200_000 },
+ *   { name: "240p", width: 426, height: 240, videoBitrate: 400_000 },
+ * ], ["unix:/tmp/x/0.sock", "unix:/tmp/x/1.sock"]);
+ * assert.equal(args.filter((a) => a === "pipe:0").length, 1);
+ * assert.ok(args.includes("unix:/tmp/x/1.sock"));
+ * ```
+ */
+export function ladderArgs(
+  renditions: readonly PlannedRendition[],
+  outputs: readonly string[],
+  options: Omit<FfmpegArgsOptions, "input" | "output" | "audio"> = {},
+): string[] {
+  const args = inputArgs("flv");
+  renditions.forEach((rendition, i) => {
+    args.push(
+      "-map",
+      "0:v:0",
+      "-an",
+      ...videoArgs(rendition, options),
+      "-flush_packets",
+      "1",
+      "-f",
+      "flv",
+      outputs[i] ?? `pipe:${i + 1}`,
+    );
+  });
+  return args;
+}
+
+/** One rendition's video: scaled, encoded, keyframes at the source's. */
+function videoArgs(
+  rendition: PlannedRendition,
+  options: FfmpegArgsOptions,
+): string[] {
+  const rate = rendition.videoBitrate;
+  return [
     "-vf",
     `scale=${rendition.width}:${rendition.height}`,
     "-c:v",
@@ -144,7 +204,6 @@ export function renditionArgs(
     "passthrough",
     "-enc_time_base:v",
     "-1",
-    ...outputArgs(options.output ?? "flv"),
   ];
 }
 

@@ -49,8 +49,24 @@ import {
   type PlannedRendition,
   type RenditionSpec,
 } from "./ladder.ts";
-import { type JobSpec, RESTART, TranscodeJob } from "./_transcode_job.ts";
-import { jobSpecOf, planFor, waitForVideoConfig } from "./_job_specs.ts";
+import {
+  type JobEvents,
+  type JobSpec,
+  RESTART,
+  TranscodeJob,
+} from "./_transcode_job.ts";
+import {
+  jobSpecOf,
+  ladderSpecOf,
+  planFor,
+  waitForVideoConfig,
+} from "./_job_specs.ts";
+import {
+  LadderJob,
+  type LadderRendition,
+  type LadderSpec,
+} from "./_ladder_job.ts";
+import { ladderTransport } from "./_ladder_run.ts";
 import { PipeTagCache } from "./pipe_tags.ts";
 import { statsRoutes } from "./_stats_routes.ts";
 import type {
@@ -75,7 +91,10 @@ import type {
  */
 export class TranscodeService implements AsyncDisposable {
   #o: TranscodeServiceOptions;
-  #jobs = new Map<string, TranscodeJob>();
+  /** Every running derived stream (a ladder's renditions share one process). */
+  #jobs = new Map<string, TranscodeJob | LadderRendition>();
+  /** Every running ffmpeg supervisor: what `maxTranscoders` counts. */
+  #procs = new Set<TranscodeJob | LadderJob>();
   #plans = new Map<string, PlannedRendition[]>();
   /** stdin FLV tags shared by this service's renditions (frames are the sources'). */
   #tags = new PipeTagCache();
@@ -262,22 +281,93 @@ export class TranscodeService implements AsyncDisposable {
     if (this.ladderOf(stream.key.app).length === 0) return;
     const config = await waitForVideoConfig(stream);
     if (!config || this.#closed || stream.ended) return;
-    const runs: Promise<void>[] = [];
+    const renditions = [];
     for (const r of this.#plan(key, stream, config)) {
       const spec = this.#specOf(key, r.name);
-      if (!spec || this.#jobs.has(spec.key)) continue;
-      let job: TranscodeJob;
-      try {
-        job = this.#start(spec);
-      } catch {
-        continue; // refused past the cap: reported as an event
+      if (spec && !this.#jobs.has(spec.key)) {
+        renditions.push({ ...spec, rendition: r });
       }
-      // The engine's shutdown deadline passed: stop now.
-      signal.addEventListener("abort", () => job.stop(), { once: true });
-      if (signal.aborted) job.stop();
-      runs.push(this.#publishLazy(job));
     }
-    await Promise.all(runs);
+    if (renditions.length === 0) return;
+    if (!ladderTransport()) {
+      // No socket for a ladder's outputs: one ffmpeg per rendition (stdout).
+      const runs: Promise<void>[] = [];
+      for (const spec of renditions) {
+        let job: TranscodeJob;
+        try {
+          job = this.#start(spec);
+        } catch {
+          continue; // refused past the cap: reported as an event
+        }
+        signal.addEventListener("abort", () => job.stop(), { once: true });
+        if (signal.aborted) job.stop();
+        runs.push(this.#publishLazy(job));
+      }
+      await Promise.all(runs);
+      return;
+    }
+    let job: LadderJob;
+    try {
+      job = this.#startLadder(ladderSpecOf(this.#o, key, renditions));
+    } catch {
+      return; // refused past the cap: reported as events
+    }
+    // The engine's shutdown deadline passed: stop now.
+    signal.addEventListener("abort", () => job.stop(), { once: true });
+    if (signal.aborted) job.stop();
+    await this.#publishLadder(job);
+  }
+
+  /**
+   * Publish a lazy ladder's renditions (one ffmpeg); a restart ends every
+   * one of them, each is published again with its next frame.
+   */
+  async #publishLadder(job: LadderJob): Promise<void> {
+    const host = this.#o.host;
+    const outs: (StreamHandle | undefined)[] = job.renditions.map(() =>
+      undefined
+    );
+    const end = (i: number, reason: string) => {
+      const out = outs[i];
+      if (out && !out.ended) out.end(reason);
+      outs[i] = undefined;
+    };
+    const keys = job.renditions.map((r) => r.spec.key);
+    let failure: string | undefined;
+    try {
+      await job.run({
+        frames: (i, batch) => {
+          if (failure !== undefined) return;
+          try {
+            let out = outs[i];
+            if (out === undefined || out.ended) {
+              out = outs[i] = host.startPublish(keys[i]!);
+            }
+            for (const frame of batch) out.publishFrame(frame);
+          } catch (error) {
+            failure = error instanceof Error ? error.message : String(error);
+            job.stop();
+          }
+        },
+        restart: () => keys.forEach((_, i) => end(i, "transcoder restarting")),
+      });
+    } catch (error) {
+      failure ??= error instanceof Error ? error.message : String(error);
+    } finally {
+      keys.forEach((_, i) => end(i, "transcoder ended"));
+      job.stop();
+      for (const view of job.renditions) {
+        if (this.#jobs.get(view.spec.key) === view) {
+          this.#jobs.delete(view.spec.key);
+        }
+      }
+      this.#procs.delete(job);
+    }
+    if (failure !== undefined) {
+      for (const key of keys) {
+        this.#emit({ type: "stopped", key, reason: failure });
+      }
+    }
   }
 
   /** Publish a lazy job's output; a restart ends and republishes the derived stream. */
@@ -349,30 +439,58 @@ export class TranscodeService implements AsyncDisposable {
 
   #forget(job: TranscodeJob): void {
     if (this.#jobs.get(job.spec.key) === job) this.#jobs.delete(job.spec.key);
+    this.#procs.delete(job);
   }
 
-  #start(spec: JobSpec): TranscodeJob {
+  /** Refuse past `maxTranscoders` (ffmpeg processes: a ladder is one). */
+  #admit(keys: readonly string[]): void {
     if (this.#closed) {
       throw new StreamError(
         "Closed",
-        `Cannot start ${spec.key}: the transcode service is closed`,
+        `Cannot start ${keys.join(", ")}: the transcode service is closed`,
       );
     }
     const max = this.#o.maxTranscoders ?? 4;
-    const running = this.#jobs.size;
+    const running = this.#procs.size;
     if (running >= max) {
-      const reason =
-        `Cannot start ${spec.key}: ${running} transcoders running (maxTranscoders ${max})`;
-      this.#emit({ type: "refused", key: spec.key, reason });
+      const reason = `Cannot start ${
+        keys.join(", ")
+      }: ${running} transcoders running (maxTranscoders ${max})`;
+      for (const key of keys) this.#emit({ type: "refused", key, reason });
       throw new StreamError("LimitExceeded", reason);
     }
-    const job = new TranscodeJob({ ...spec, tags: this.#tags }, this.#o.host, {
+  }
+
+  #events(): JobEvents {
+    return {
       started: (key, pid) => this.#emit({ type: "started", key, pid }),
       restarting: (key, attempt, delayMs, reason) =>
         this.#emit({ type: "restarting", key, attempt, delayMs, reason }),
       stopped: (key, reason) => this.#emit({ type: "stopped", key, reason }),
-    });
+    };
+  }
+
+  #startLadder(spec: LadderSpec): LadderJob {
+    this.#admit(spec.renditions.map((r) => r.key));
+    const job = new LadderJob(
+      { ...spec, tags: this.#tags },
+      this.#o.host,
+      this.#events(),
+    );
+    for (const view of job.renditions) this.#jobs.set(view.spec.key, view);
+    this.#procs.add(job);
+    return job;
+  }
+
+  #start(spec: JobSpec): TranscodeJob {
+    this.#admit([spec.key]);
+    const job = new TranscodeJob(
+      { ...spec, tags: this.#tags },
+      this.#o.host,
+      this.#events(),
+    );
     this.#jobs.set(spec.key, job);
+    this.#procs.add(job);
     return job;
   }
 

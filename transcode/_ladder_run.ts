@@ -1,0 +1,354 @@
+// One ffmpeg run of a whole ladder (lazy renditions of one source): one
+// subscription, one StdinFeeder (FLV tags, one pipe write per drained batch),
+// one decode in ffmpeg, one encoder per rendition, each rendition written by
+// ffmpeg as FLV to its own Unix socket (ffmpeg has one stdout).
+//
+// Sockets (`ladderTransport()`): with `--allow-net` (Deno asks for an
+// unscoped net grant, or one per exact path, to listen on a Unix socket) a
+// private directory made with `Deno.makeTempDir` (mode 0700, in TMPDIR)
+// holds one listening Unix socket per rendition; with only
+// `--allow-net=127.0.0.1` one TCP listener per rendition on 127.0.0.1 port 0
+// (a local process could connect first: its bytes would fail FlvReader and
+// the run would restart). Listeners are made before ffmpeg is spawned;
+// ffmpeg connects to each output URL (`unix:/…/0.sock`, `tcp://127.0.0.1:…`)
+// once it has probed its input; exactly one connection is accepted per
+// listener, within `acceptMs` of the first frame queued for stdin; then the
+// listeners close and the directory is removed (the connections stay).
+//
+// Data path: the source's frames (bytes in the source's slabs) are
+// serialized once into FLV tags (shared through the service's PipeTagCache)
+// and queued for stdin, bounded by bytes and media time (StdinFeeder); the
+// audio bypasses ffmpeg: a reference to each audio frame waits in every
+// rendition's BypassMerger (bounded by frames) and is merged back by decode
+// time. Each socket is read into one reused 64 KiB buffer per rendition,
+// copied once into the run's ByteSlab and parsed by that rendition's
+// FlvReader; frames are handed out by `next()` (one batch per read), and a
+// socket is read only when its `next()` is called (back-pressure reaches
+// ffmpeg through the socket).
+import { FlvReader } from "../media/flv/mod.ts";
+import type { MediaFrame } from "../media/frame.ts";
+import { StreamError } from "../media/stream_error.ts";
+import { ByteSlab } from "../src/byte_slab.ts";
+import { ladderArgs } from "./ffmpeg_args.ts";
+import { FfmpegProgressParser } from "./ffmpeg_progress.ts";
+import { runGranted } from "./ffmpeg_transcoder.ts";
+import type { FrameBatches, FramePoll } from "./frame_batches.ts";
+import type { PlannedRendition } from "./ladder.ts";
+import type { PipeTagCache } from "./pipe_tags.ts";
+import { BypassMerger } from "./_bypass_merger.ts";
+import { StdinFeeder } from "./_stdin_feeder.ts";
+
+const READ_BUFFER_BYTES = 64 << 10;
+const OUTPUT_SLAB_BYTES = 256 << 10;
+
+/** What one ladder run needs. */
+export interface LadderRunOptions {
+  /** The source key (errors). */
+  name: string;
+  renditions: readonly PlannedRendition[];
+  ffmpegPath: string;
+  preset: string;
+  threads: number;
+  maxQueueBytes: number;
+  maxQueueMs: number;
+  tags?: PipeTagCache | undefined;
+  /** How long ffmpeg may take to connect its outputs, from the first frame queued (default 15 s). */
+  acceptMs?: number | undefined;
+}
+
+/** A started ladder run: one output per rendition, in the order given. */
+export interface LadderRun {
+  readonly pid: number;
+  readonly outputs: FrameBatches[];
+  readonly progress: FfmpegProgressParser;
+  readonly feeder: StdinFeeder;
+  readonly mergers: BypassMerger[];
+  /** Kill ffmpeg and wait for the run to end. */
+  cancel(): Promise<void>;
+}
+
+const failed = (o: LadderRunOptions, why: string, cause?: unknown) =>
+  new StreamError(
+    "Unsupported",
+    `Cannot start ffmpeg for the ladder of ${o.name}: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
+
+/**
+ * How a ladder's outputs can reach us with the permissions granted: Unix
+ * sockets (unscoped `--allow-net`, read and write on TMPDIR), loopback TCP
+ * (`--allow-net=127.0.0.1`), or none (the service then runs one ffmpeg per
+ * rendition, on stdout).
+ */
+export function ladderTransport(): "unix" | "tcp" | undefined {
+  try {
+    const q = (d: Deno.PermissionDescriptor) =>
+      Deno.permissions.querySync(d).state === "granted";
+    let tmp = "/tmp";
+    try {
+      tmp = Deno.env.get("TMPDIR") || tmp;
+    } catch { /* no env permission: the default */ }
+    if (
+      q({ name: "net" }) && q({ name: "read", path: tmp }) &&
+      q({ name: "write", path: tmp })
+    ) return "unix";
+    if (q({ name: "net", host: "127.0.0.1" })) return "tcp";
+  } catch { /* no permissions API: none */ }
+  return undefined;
+}
+
+/** Spawn ffmpeg for the ladder and wait until every output is connected. */
+export async function openLadder(
+  o: LadderRunOptions,
+  input: FramePoll,
+  signal: AbortSignal,
+): Promise<LadderRun> {
+  if (!runGranted(o.ffmpegPath)) {
+    throw failed(o, `no permission to run ${o.ffmpegPath}`);
+  }
+  const transport = ladderTransport();
+  if (!transport) throw failed(o, "no permission to listen (--allow-net)");
+  let dir: string | undefined;
+  try {
+    if (transport === "unix") {
+      dir = await Deno.makeTempDir({ prefix: "arcly-ladder-" });
+    }
+  } catch (error) {
+    throw failed(
+      o,
+      `cannot make a socket directory in TMPDIR (--allow-read/--allow-write=/tmp): ${
+        (error as Error).message
+      }`,
+      error,
+    );
+  }
+  const listeners: Deno.Listener[] = [];
+  const urls: string[] = [];
+  const removeDir = async () => {
+    if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  let child: Deno.ChildProcess;
+  try {
+    for (let i = 0; i < o.renditions.length; i++) {
+      if (dir) {
+        const path = `${dir}/${i}.sock`;
+        listeners.push(Deno.listen({ transport: "unix", path }));
+        urls.push(`unix:${path}`);
+      } else {
+        const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        listeners.push(l);
+        urls.push(`tcp://127.0.0.1:${l.addr.port}`);
+      }
+    }
+    child = new Deno.Command(o.ffmpegPath, {
+      args: ladderArgs(o.renditions, urls, {
+        preset: o.preset,
+        threads: o.threads,
+      }),
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    for (const l of listeners) l.close();
+    await removeDir();
+    throw failed(o, (error as Error).message, error);
+  }
+
+  const feeder = new StdinFeeder("flv", o.maxQueueBytes, o.maxQueueMs, o.tags);
+  const mergers = o.renditions.map(() => new BypassMerger("audio"));
+  const progress = new FfmpegProgressParser();
+  const conns: Deno.Conn[] = [];
+  let killed = false;
+  const kill = () => {
+    if (killed) return;
+    killed = true;
+    feeder.close();
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed at its end */ }
+    }
+  };
+  const onAbort = () => kill();
+  signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) kill();
+
+  // stdin: the subscription's frames, video to ffmpeg, audio to every merger.
+  let firstFrame: () => void = () => {};
+  const fed = new Promise<void>((resolve) => firstFrame = resolve);
+  const pullInput = (async () => {
+    try {
+      while (!killed) {
+        const frames = input.takeAll();
+        if (frames.length === 0) {
+          if (input.isClosed) break;
+          await input.ready();
+          continue;
+        }
+        for (const frame of frames) {
+          if (frame.kind === "audio") {
+            for (const merger of mergers) merger.add(frame);
+          } else feeder.push(frame);
+        }
+        if (feeder.queuedBytes > 0) firstFrame();
+      }
+    } catch { /* evicted: end the run like an end of input */ }
+    feeder.close();
+  })();
+  const stdin = child.stdin.getWriter();
+  const writeStdin = feeder.run(stdin).then(
+    () => stdin.close(),
+    () => {/* EPIPE: ffmpeg exited; its status tells why */},
+  ).catch(() => {});
+  const readStderr = (async () => {
+    for await (const chunk of child.stderr) progress.push(chunk);
+  })().catch(() => {});
+
+  let finished: Promise<Deno.CommandStatus> | undefined;
+  const finish = (): Promise<Deno.CommandStatus> =>
+    finished ??= (async () => {
+      signal.removeEventListener("abort", onAbort);
+      feeder.close();
+      input.close("transcoder run ended");
+      const status = await child.status;
+      await Promise.all([pullInput, writeStdin, readStderr]);
+      return status;
+    })();
+
+  // Accept exactly one connection per socket, within the deadline.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const deadline = fed.then(() =>
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              failed(
+                o,
+                `ffmpeg did not connect within ${o.acceptMs ?? 15_000} ms`,
+              ),
+            ),
+          o.acceptMs ?? 15_000,
+        );
+      })
+    );
+    const exited = child.status.then((status) => {
+      throw failed(
+        o,
+        `ffmpeg exited with ${
+          status.signal ?? `code ${status.code}`
+        } before connecting (${progress.errors.at(-1) ?? "no error output"})`,
+      );
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(failed(o, "stopped"));
+      signal.addEventListener("abort", () => reject(failed(o, "stopped")), {
+        once: true,
+      });
+    });
+    const accepted = Promise.all(listeners.map(async (l, i) => {
+      const conn = await l.accept();
+      conns[i] = conn;
+      return conn;
+    }));
+    const waits = [accepted, deadline, exited, aborted];
+    for (const wait of waits) wait.catch(() => {}); // the losers settle later
+    await Promise.race(waits);
+  } catch (error) {
+    kill();
+    for (const l of listeners) l.close();
+    await removeDir();
+    await finish();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  for (const l of listeners) l.close();
+  await removeDir();
+
+  const slab = new ByteSlab(OUTPUT_SLAB_BYTES, {
+    align: 8,
+    ownAbove: OUTPUT_SLAB_BYTES >> 2,
+  });
+  const output = (i: number): FrameBatches => {
+    const conn = conns[i]!;
+    const merger = mergers[i]!;
+    const reader = new FlvReader();
+    const scratch = new Uint8Array(READ_BUFFER_BYTES);
+    let done = false;
+    const close = () => {
+      try {
+        conn.close();
+      } catch { /* closed already */ }
+    };
+    const next = async (): Promise<MediaFrame[] | null> => {
+      while (!done) {
+        let n: number | null;
+        try {
+          n = await conn.read(scratch);
+        } catch {
+          n = null;
+        }
+        if (n === null) {
+          done = true;
+          close();
+          const status = await finish();
+          if (!status.success && !killed) {
+            throw new StreamError(
+              "Protocol",
+              `Cannot transcode ${o.name} (${
+                o.renditions[i]!.name
+              }): ffmpeg exited with ${
+                status.signal ?? `code ${status.code}`
+              } (${progress.errors.at(-1) ?? "no error output"})`,
+            );
+          }
+          if (status.success) {
+            const rest: MediaFrame[] = [];
+            merger.drain(rest);
+            if (rest.length > 0) return rest;
+          }
+          return null;
+        }
+        let frames: MediaFrame[];
+        try {
+          frames = reader.push(slab.place(scratch.subarray(0, n)));
+        } catch (error) {
+          done = true;
+          kill();
+          await finish();
+          throw error;
+        }
+        if (frames.length > 0) {
+          feeder.armTimeBound();
+          const merged: MediaFrame[] = [];
+          for (const frame of frames) merger.merge(frame, merged);
+          return merged;
+        }
+      }
+      return null;
+    };
+    const cancel = async (): Promise<void> => {
+      done = true;
+      kill();
+      await finish();
+    };
+    return { next, cancel };
+  };
+  const outputs = o.renditions.map((_, i) => output(i));
+  return {
+    pid: child.pid,
+    outputs,
+    progress,
+    feeder,
+    mergers,
+    cancel: async () => {
+      kill();
+      await finish();
+    },
+  };
+}
