@@ -1,7 +1,8 @@
 /**
  * The network layer shared by protocol servers (outside the kernel, which
  * has no sockets): the accept loop with admission control, full writes,
- * quiet closes, one `isDisconnect` policy, and the admission policies
+ * quiet closes, one `isDisconnect` policy, a batched UDP socket
+ * (`UdpBatchSocket`: `sendmmsg`/`recvmmsg` through FFI), and the admission policies
  * (`ConnectionGate`, `RateLimiter`, `clientKeyOf`, socket-free, kept in the
  * kernel and exported from `@arcly/stream` too).
  *
@@ -12,6 +13,12 @@
  */
 export { acceptLoop, type AcceptLoopOptions } from "./accept_loop.ts";
 export { closeQuietly, isDisconnect, noDelay, writeAll } from "./socket_io.ts";
+export {
+  udpBatchAvailable,
+  UdpBatchSocket,
+  type UdpBatchSocketOptions,
+  type UdpBatchStats,
+} from "./udp_batch.ts";
 export {
   ConnectionGate,
   type ConnectionGateOptions,

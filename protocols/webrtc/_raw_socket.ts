@@ -1,14 +1,27 @@
 /**
- * The socket under {@linkcode UdpMux}: a `Deno.DatagramConn` when the
- * runtime has it (`--unstable-net`; cheaper per send), else `node:dgram`.
+ * The socket under {@linkcode UdpMux}, one of three backends:
+ *
+ * - `ffi`: {@linkcode UdpBatchSocket} (libc through Deno FFI, Linux
+ *   x86_64/aarch64, `--allow-ffi`): the sends of one event-loop turn go to
+ *   the kernel in one `sendmmsg` at the end of the turn (a microtask), and
+ *   `done` is called when the kernel took them; receives are `recvmmsg`
+ *   batches after one off-thread `poll`;
+ * - `deno`: a `Deno.DatagramConn` (`--unstable-net`), one async op per send;
+ * - `node`: `node:dgram`.
+ *
+ * `auto` (the default) picks the first available in that order.
  * Received datagrams are handed on as `Buffer`s (werift reads them with
- * Buffer methods): with node:dgram as delivered, with DatagramConn copied
- * out of one reused receive buffer at their own size.
+ * Buffer methods): with node:dgram as delivered, else copied out of the
+ * receive buffers at their own size (ffi: wrapped without a second copy).
  *
  * @module
  */
 import dgram from "node:dgram";
 import { Buffer } from "node:buffer";
+import { udpBatchAvailable, UdpBatchSocket } from "../net/udp_batch.ts";
+
+/** Which socket implementation carries the mux (see the module doc). */
+export type UdpBackend = "auto" | "ffi" | "deno" | "node";
 
 /** A `[host, port]` pair. */
 type UdpAddress = [string, number];
@@ -16,6 +29,8 @@ type UdpAddress = [string, number];
 /** The socket under the mux: node:dgram or Deno.DatagramConn. */
 export interface RawSocket {
   readonly port: number;
+  /** The backend actually in use. */
+  readonly backend: "ffi" | "deno" | "node";
   onMessage: (data: Uint8Array, host: string, port: number) => void;
   /** Send; `done` is called once, sent or failed. */
   send(data: Uint8Array, addr: UdpAddress, done: () => void): void;
@@ -35,20 +50,28 @@ type ListenDatagram = (options: {
   close(): void;
 };
 
-/** Bind `hostname:port` (0 picks a port). */
+/** Bind `hostname:port` (0 picks a port) on `backend` (default auto). */
 export async function bindRawSocket(
   hostname: string,
   port: number,
+  backend: UdpBackend = "auto",
 ): Promise<RawSocket> {
+  if (
+    (backend === "auto" || backend === "ffi") && udpBatchAvailable() &&
+    /^\d+\.\d+\.\d+\.\d+$|^localhost$/.test(hostname)
+  ) {
+    return bindFfiSocket(hostname, port);
+  }
   const listen = (Deno as unknown as { listenDatagram?: ListenDatagram })
     .listenDatagram;
-  if (typeof listen === "function") {
+  if (typeof listen === "function" && backend !== "node") {
     const conn = listen({ transport: "udp", hostname, port });
     // The address object of each `[host, port]` pair (werift passes the
     // nominated pair's same array for every media datagram): built once.
     const targets = new WeakMap<UdpAddress, object>();
     const raw: RawSocket = {
       port: conn.addr.port ?? port,
+      backend: "deno",
       onMessage: () => {},
       send(data, addr, done) {
         let to = targets.get(addr);
@@ -101,6 +124,7 @@ export async function bindRawSocket(
   });
   const raw: RawSocket = {
     port: socket.address().port,
+    backend: "node",
     onMessage: () => {},
     send(data, addr, done) {
       try {
@@ -123,6 +147,30 @@ export async function bindRawSocket(
     raw.onMessage(data, info.address, info.port);
   });
   socket.on("error", () => {/* per-datagram errors (ICMP) are not fatal */});
+  return raw;
+}
+
+/** The `ffi` backend: one {@linkcode UdpBatchSocket}. */
+function bindFfiSocket(hostname: string, port: number): RawSocket {
+  // The mux bounds what is in flight (its send window); this queue only
+  // holds a window's worth between two flushes, or while EAGAIN waits.
+  const socket = UdpBatchSocket.bind({ hostname, port, maxQueue: 65_536 });
+  const raw: RawSocket = {
+    port: socket.port,
+    backend: "ffi",
+    onMessage: () => {},
+    send(data, addr, done) {
+      socket.send(data, addr[0], addr[1], done);
+    },
+    close: () => socket.close(),
+  };
+  // Each datagram is already a fresh copy: wrap it as a Buffer (werift).
+  socket.onMessage = (data, host, from) =>
+    raw.onMessage(
+      Buffer.from(data.buffer, data.byteOffset, data.length),
+      host,
+      from,
+    );
   return raw;
 }
 

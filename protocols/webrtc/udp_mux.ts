@@ -35,7 +35,9 @@
  * fan-out's 4 ms slices leave few turns: at 300 viewers 457k of 575k media
  * datagrams were dropped by the FIFO.) Deno's socket send is an async op per datagram: thousands
  * of concurrent ones cost several times more CPU each than a small window,
- * and with `node:dgram` they stall. With `--unstable-net` the socket is a
+ * and with `node:dgram` they stall. With `--allow-ffi` on Linux the socket
+ * batches a turn's sends into one `sendmmsg` (`backend`, see
+ * protocols/webrtc/_raw_socket.ts); else with `--unstable-net` it is a
  * `Deno.DatagramConn` (cheaper per send than `node:dgram`), else
  * `node:dgram`.
  *
@@ -48,7 +50,22 @@
 import { StreamError } from "../../media/stream_error.ts";
 import { classifyDatagram, stunBindingUsername } from "./stun_username.ts";
 import { DtlsRetransmitFilter } from "./dtls_retransmit.ts";
-import { bindRawSocket, type RawSocket, SendFifo } from "./_raw_socket.ts";
+import {
+  bindRawSocket,
+  type RawSocket,
+  SendFifo,
+  type UdpBackend,
+} from "./_raw_socket.ts";
+
+/** The socket under the mux (see {@linkcode UdpMuxOptions.backend}).
+ *
+ * @example
+ * ```ts
+ * import type { WebRtcUdpBackend } from "@arcly/stream/webrtc";
+ * const backend: WebRtcUdpBackend = "ffi";
+ * ```
+ */
+export type WebRtcUdpBackend = UdpBackend;
 
 /** A `[host, port]` pair, as werift passes addresses.
  *
@@ -85,6 +102,15 @@ export interface UdpMuxOptions {
    * caps throughput (send FIFO drops at 100 viewers).
    */
   sendWindow?: number;
+  /**
+   * The socket (default "auto"): "ffi" batches the sends of one event-loop
+   * turn into one `sendmmsg` (libc through Deno FFI; Linux x86_64/aarch64
+   * with `--allow-ffi`), "deno" is a `Deno.DatagramConn`
+   * (`--unstable-net`), "node" is `node:dgram`. "auto" takes the first
+   * available in that order; "ffi" falls back the same way when FFI is not
+   * granted.
+   */
+  backend?: WebRtcUdpBackend;
 }
 
 /** Counters of a {@linkcode UdpMux}.
@@ -318,7 +344,7 @@ export class UdpMux {
         `Cannot bind WebRTC UDP: port ${port} is not 0..65535`,
       );
     }
-    const socket = await bindRawSocket(hostname, port);
+    const socket = await bindRawSocket(hostname, port, options.backend);
     const mux = new UdpMux(
       socket,
       hostname,
@@ -337,6 +363,10 @@ export class UdpMux {
   /** Bound port. */
   get port(): number {
     return this.#port;
+  }
+  /** The socket backend in use ("ffi", "deno" or "node"). */
+  get backend(): "ffi" | "deno" | "node" {
+    return this.#socket.backend;
   }
   /** Live transports (sessions) registered by ufrag. */
   get sessionCount(): number {

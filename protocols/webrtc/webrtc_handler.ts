@@ -33,9 +33,10 @@ import type {
   StreamHandle,
   StreamHost,
 } from "../../src/mod.ts";
-import { UdpMux } from "./udp_mux.ts";
+import { UdpMux, type WebRtcUdpBackend } from "./udp_mux.ts";
 import { handleWebRtcRequest } from "./_routes.ts";
 import type { RouteContext } from "./_context.ts";
+import { openNativeSrtp } from "./_native_srtp.ts";
 import { StreamRtpFeed } from "./stream_feed.ts";
 import type { WhepSession } from "./whep_session.ts";
 import type { WhipSession } from "./whip_session.ts";
@@ -49,8 +50,12 @@ import type { WhipSession } from "./whip_session.ts";
  * ```
  */
 export interface WebRtcOptions {
-  /** The shared ICE UDP socket (default 0.0.0.0:8189; port 0 picks one). */
-  udp?: { hostname?: string; port?: number };
+  /**
+   * The shared ICE UDP socket (default 0.0.0.0:8189; port 0 picks one) and
+   * its backend (default "auto": batched `sendmmsg` through FFI when
+   * `--allow-ffi` is granted on Linux, see `UdpMuxOptions.backend`).
+   */
+  udp?: { hostname?: string; port?: number; backend?: WebRtcUdpBackend };
   /**
    * Addresses advertised as ICE host candidates (NAT, containers). Default:
    * the bound address, or every non-internal IPv4 address plus 127.0.0.1
@@ -90,6 +95,13 @@ export interface WebRtcOptions {
    * DTLS and signalling are not starved by hundreds of viewers.
    */
   deliverySliceMs?: number;
+  /**
+   * The WHEP SRTP transform in the system's libcrypto (`libcrypto.so.3`
+   * through FFI: AES-NI counter mode, native HMAC-SHA1; the same bytes as
+   * the JS transform). Default true: used when `--allow-ffi` is granted on
+   * Linux and the library loads, else the JS transform.
+   */
+  nativeSrtp?: boolean;
 }
 
 /** Counters of {@linkcode WebRtcHandler}.
@@ -229,6 +241,9 @@ export class WebRtcHandler implements ProtocolHandler {
       mux = await UdpMux.bind({
         hostname: this.#options.udp?.hostname ?? "0.0.0.0",
         port: this.#options.udp?.port ?? 8189,
+        ...(this.#options.udp?.backend
+          ? { backend: this.#options.udp.backend }
+          : {}),
       });
     } catch (e) {
       this.#rejectListening(e);
@@ -251,6 +266,9 @@ export class WebRtcHandler implements ProtocolHandler {
       opusBridgeSuffix: this.#options.opusBridgeSuffix ?? "~opus",
       ensureOpus: this.#options.ensureOpus,
       bridgeTimeoutMs: this.#options.bridgeTimeoutMs ?? 8_000,
+      nativeSrtp: this.#options.nativeSrtp === false
+        ? undefined
+        : openNativeSrtp(),
       feedFor: (handle: StreamHandle) => {
         const key = handle.key.toString();
         let feed = feeds.get(key);
@@ -289,6 +307,7 @@ export class WebRtcHandler implements ProtocolHandler {
     }
     for (const f of feeds.values()) f.close("server shutdown");
     feeds.clear();
+    ctx.nativeSrtp?.close(); // after the sessions freed their contexts
     this.#ctx = undefined;
     await mux.close();
   }
