@@ -5,6 +5,7 @@
  */
 import type { StreamHandle, StreamHost } from "../../src/mod.ts";
 import type { UdpMux } from "./udp_mux.ts";
+import type { NativeSrtp } from "./_native_srtp.ts";
 import type { Peer } from "./_werift_peer.ts";
 import type { StreamRtpFeed } from "./stream_feed.ts";
 import type { WhepSession } from "./whep_session.ts";
@@ -33,6 +34,8 @@ export interface RouteContext {
   opusBridgeSuffix: string;
   ensureOpus: ((sourceKey: string) => Promise<unknown>) | undefined;
   bridgeTimeoutMs: number;
+  /** libcrypto for the SRTP transform, opened once per handler (absent: JS). */
+  nativeSrtp?: NativeSrtp | undefined;
   feedFor(handle: StreamHandle): StreamRtpFeed;
   sessionClosed(reason: string, connected: boolean): void;
 }

@@ -9,7 +9,8 @@
  *   exporter protects a frame's packets in one batch, and the datagrams go
  *   straight to the nominated ICE pair's transport (the shared UDP mux),
  *   skipping werift's per-packet RtpPacket serialize, cipher construction
- *   and promise chain.
+ *   and promise chain. With the handler's {@linkcode NativeSrtp} the
+ *   transform runs in the system's libcrypto (same bytes).
  * - {@linkcode sendShared} (any other profile, e.g. AEAD_AES_128_GCM when a
  *   peer offers only that): werift's `sendRtp`; werift's `RtpPacket` view
  *   of a shared packet is parsed once (a `WeakMap` keyed by the bytes).
@@ -19,6 +20,7 @@
 import { Buffer } from "node:buffer";
 import { RtpPacket } from "werift";
 import { SrtpProtector } from "./srtp_protect.ts";
+import type { NativeSrtp } from "./_native_srtp.ts";
 
 const parsed = new WeakMap<Uint8Array, RtpPacket>();
 
@@ -82,17 +84,23 @@ interface WeriftDtls {
   };
 }
 
-/** Sends a batch of shared packets with their payload types. */
-export type BatchSender = (
-  packets: readonly Uint8Array[],
-  payloadTypes: readonly number[],
-) => void;
+/** Sends batches of shared packets with their payload types. */
+export interface BatchSender {
+  send(packets: readonly Uint8Array[], payloadTypes: readonly number[]): void;
+  /** True when the transform runs in the system's libcrypto. */
+  readonly native: boolean;
+  /** Free the native cipher context (idempotent). */
+  dispose(): void;
+}
 
 /**
  * The direct path for a connected DTLS transport that negotiated
  * AES_CM_128_HMAC_SHA1_80; undefined for any other profile.
  */
-export function directSender(dtls: unknown): BatchSender | undefined {
+export function directSender(
+  dtls: unknown,
+  native?: NativeSrtp,
+): BatchSender | undefined {
   const d = dtls as WeriftDtls;
   if (d.dtls?.srtp?.srtpProfile !== SRTP_AES128_CM_HMAC_SHA1_80) return;
   const keys = d.dtls.extractSessionKeys?.(16, 14);
@@ -101,17 +109,30 @@ export function directSender(dtls: unknown): BatchSender | undefined {
   const srtp = new SrtpProtector(
     new Uint8Array(keys.localKey),
     new Uint8Array(keys.localSalt),
+    native,
   );
-  return (packets, payloadTypes) => {
-    const pair = connection.nominated;
-    // RFC 7675: no media once consent expired (werift tracks it).
-    if (!pair || connection.canSendApplicationData?.() === false) return;
-    const out = srtp.protect(packets, payloadTypes);
-    const transport = pair.protocol.transport;
-    if (transport.sendMedia) {
-      for (const d of out) transport.sendMedia(d, pair.remoteAddr);
-    } else {
-      for (const d of out) transport.send(d, pair.remoteAddr);
-    }
+  let disposed = false;
+  return {
+    native: srtp.native,
+    send(packets, payloadTypes) {
+      const pair = connection.nominated;
+      // RFC 7675: no media once consent expired (werift tracks it).
+      if (
+        disposed || !pair || connection.canSendApplicationData?.() === false
+      ) {
+        return;
+      }
+      const out = srtp.protect(packets, payloadTypes);
+      const transport = pair.protocol.transport;
+      if (transport.sendMedia) {
+        for (const d of out) transport.sendMedia(d, pair.remoteAddr);
+      } else {
+        for (const d of out) transport.send(d, pair.remoteAddr);
+      }
+    },
+    dispose() {
+      disposed = true;
+      srtp.dispose();
+    },
   };
 }

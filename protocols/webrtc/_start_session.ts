@@ -140,6 +140,7 @@ export async function startWhep(
     },
     connectTimeoutMs: ctx.connectTimeoutMs,
     rtcpTimeoutMs: ctx.rtcpTimeoutMs,
+    nativeSrtp: ctx.nativeSrtp,
     // A viewer's PLI reaches the stream's WHIP publisher (rate-limited
     // there); other sources cannot make a keyframe on demand.
     onKeyframeRequest: () => {

@@ -27,6 +27,7 @@ import {
   sendShared,
   type SrtpSender,
 } from "./_srtp_send.ts";
+import type { NativeSrtp } from "./_native_srtp.ts";
 
 /** Options of a {@linkcode WhepSession}. */
 export interface WhepSessionOptions {
@@ -40,6 +41,8 @@ export interface WhepSessionOptions {
   rtcpTimeoutMs: number;
   onClose: (session: WhepSession, reason: string) => void;
   onKeyframeRequest?: () => void;
+  /** The handler's libcrypto for the SRTP transform (absent: the JS transform). */
+  nativeSrtp?: NativeSrtp | undefined;
 }
 
 /** Counters of one WHEP viewer. */
@@ -53,6 +56,8 @@ export interface WhepSessionStats {
   plis: number;
   /** 1 when packets go through our SRTP transform, 0 through werift's. */
   srtpDirect: number;
+  /** 1 when our SRTP transform runs in the system's libcrypto. */
+  srtpNative: number;
 }
 
 /** Retransmissions per viewer per second, at most. */
@@ -76,6 +81,7 @@ export class WhepSession implements FeedViewer {
     retransmitsLimited: 0,
     plis: 0,
     srtpDirect: 0,
+    srtpNative: 0,
   };
   readonly #o: WhepSessionOptions;
   #dtls: SrtpSender | undefined;
@@ -135,8 +141,9 @@ export class WhepSession implements FeedViewer {
       return;
     }
     this.#dtls = dtls;
-    this.#direct = directSender(dtls);
+    this.#direct = directSender(dtls, this.#o.nativeSrtp);
     this.stats.srtpDirect = this.#direct ? 1 : 0;
+    this.stats.srtpNative = this.#direct?.native ? 1 : 0;
     this.#connectedAt = this.#o.clock.now();
     this.#lastRtcpAt = this.#connectedAt;
     dtls.onRtcp.subscribe((p) => this.#rtcp(p));
@@ -192,7 +199,7 @@ export class WhepSession implements FeedViewer {
   #send(packet: FeedPacket): void {
     const pt = this.#o.payloadTypes[packet.kind];
     if (pt === undefined || !this.#dtls) return;
-    if (this.#direct) this.#direct([packet.bytes], [pt]);
+    if (this.#direct) this.#direct.send([packet.bytes], [pt]);
     else sendShared(this.#dtls, packet.bytes, pt);
     this.stats.packetsSent++;
   }
@@ -218,7 +225,7 @@ export class WhepSession implements FeedViewer {
       pts.push(pt);
     }
     if (bytes.length === 0) return;
-    this.#direct(bytes, pts);
+    this.#direct.send(bytes, pts);
     this.stats.packetsSent += bytes.length;
   }
 
@@ -232,6 +239,7 @@ export class WhepSession implements FeedViewer {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancelTimer?.();
+    this.#direct?.dispose();
     this.#o.feed.detach(this);
     void this.#o.pc.close().catch(() => {});
     this.#o.onClose(this, reason);

@@ -70,6 +70,11 @@ Deno.test({
       // and send through our own transform (srtp_protect.ts), not werift's.
       const [session] = origin.webrtc.sessions();
       assert.equal(session?.stats.srtpDirect, 1, JSON.stringify(session));
+      // With --allow-ffi (the test task grants it) the transform runs in
+      // the system's libcrypto, and Chromium decodes what it protects.
+      if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+        assert.equal(session?.stats.srtpNative, 1, JSON.stringify(session));
+      }
       // deno-lint-ignore no-console
       console.log(
         `WHEP viewer: ${JSON.stringify(state)}; stats ${
