@@ -1,10 +1,11 @@
 /**
- * ffmpeg command lines for the three jobs: an H.264 rendition
- * ({@linkcode renditionArgs}), an audio bridge ({@linkcode audioBridgeArgs})
+ * ffmpeg command lines for the jobs: an H.264 rendition
+ * ({@linkcode renditionArgs}), a whole ladder in one process
+ * ({@linkcode ladderArgs}), an audio bridge ({@linkcode audioBridgeArgs})
  * and a thumbnail ({@linkcode thumbnailArgs}).
  *
  * Every job reads one container on stdin (`pipe:0`) and writes one on
- * stdout (`pipe:1`); progress goes to stderr as `key=value` lines
+ * stdout (`pipe:1`; a ladder one per rendition, to the URLs given); progress goes to stderr as `key=value` lines
  * (`-progress pipe:2`). Timestamps are kept (`-copyts`, passthrough frame
  * timing, the demuxer's time base for the encoder), so a rendition's frames
  * carry the source's PTS; keyframes are forced where the source has them

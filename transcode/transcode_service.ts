@@ -1,6 +1,7 @@
 /**
  * {@linkcode TranscodeService}: ABR renditions and audio bridges as derived
- * streams of the engine, each one ffmpeg child supervised by the service,
+ * streams of the engine, ffmpeg children supervised by the service (one per
+ * lazy ladder, one per on-demand rendition or audio bridge),
  * plugged into the kernel's pipeline seam (`host.attach`, a
  * `StreamPipeline` run per published source) and on-demand seam
  * (`host.attachOnDemand`, an `OnDemandProvider` asked when a viewer plays
@@ -10,25 +11,45 @@
  *   application (`ladders`, keyed by app name, `"*"` for any). Lazy mode
  *   (default) starts them when the source is published (once its video
  *   config tells the size: rungs at or above the source height are left
- *   out, the source itself is the top rendition); on-demand mode starts
+ *   out, the source itself is the top rendition), all of a source's
+ *   renditions in ONE ffmpeg: the source decoded once, one encoder per
+ *   rendition, each output on its own socket (Unix sockets in a private
+ *   temp dir with an unscoped `--allow-net` and read/write on TMPDIR;
+ *   loopback TCP with only `--allow-net=127.0.0.1`; without either, one
+ *   ffmpeg per rendition on its stdout); on-demand mode starts
  *   one when a viewer plays its key (`engine.authorizePlay`, or
  *   `ensure(key)`), and the engine ends it `onDemandGraceMs` after its
  *   last viewer left.
  * - **Audio bridges** (`live/cam~opus`: video copied, AAC → Opus;
  *   `live/cam~aac`: Opus → AAC): always on demand, one per stream (the
  *   engine shares one start among concurrent viewers), never per viewer.
- * - At most `maxTranscoders` ffmpeg processes run; past it a start is
- *   refused with `StreamError` `LimitExceeded` (and a `refused` event).
+ * - At most `maxTranscoders` ffmpeg processes run (a lazy ladder is one,
+ *   whatever its number of rungs); past it a start is refused with
+ *   `StreamError` `LimitExceeded` (and a `refused` event per key).
  * - A crashed ffmpeg is restarted with a doubling backoff (event
  *   `restarting`); the derived stream ends and is published again, so HLS
- *   continues it after an EXT-X-DISCONTINUITY. Source viewers are never
- *   affected: a job is one more resilient subscriber of the source.
+ *   continues it after an EXT-X-DISCONTINUITY. A ladder's ffmpeg dying
+ *   ends and republishes every rendition of the ladder. Source viewers are
+ *   never affected: a job is one more resilient subscriber of the source.
  * - `stats(key)`: progress parsed from ffmpeg's stderr (speed, fps, bit
- *   rate), restarts, dropped frames, queued bytes, the ffmpeg pid.
+ *   rate), restarts, dropped frames, queued bytes, the ffmpeg pid (a
+ *   ladder's renditions share the process's pid, progress, restarts and
+ *   stdin queue; `framesOut` is each rendition's own).
  *
- * Data path: see `FfmpegTranscoder` (bounded stdin queue per job, stdout
- * read on demand). Memory per job: the stdin queue bound plus one read
- * chunk; the service itself holds one record per derived stream.
+ * Data path of a lazy ladder: the source's frames (their bytes stay in the
+ * source's buffers) are taken from ONE subscription in batches; video is
+ * serialized once into FLV tags (a `PipeTagCache` shared by the service)
+ * and written to ffmpeg's stdin by one `StdinFeeder`, one write per drained
+ * batch, its queue bounded by bytes and media time (drops up to the next
+ * keyframe); audio skips ffmpeg: a reference waits in each rendition's
+ * bounded bypass queue and is merged back by decode time. ffmpeg decodes
+ * once and writes each rendition as FLV to its socket; each socket is read
+ * into one reused 64 KiB buffer, copied once into the run's slab and
+ * parsed by that rendition's `FlvReader`, then published as
+ * `{source}~{rendition}`. On-demand renditions and audio bridges: see
+ * `FfmpegTranscoder` (one ffmpeg, stdin queue, stdout read on demand).
+ * Memory per process: the stdin queue bound, one read buffer and bypass
+ * queue per output; the service holds one record per derived stream.
  *
  * @module
  */

@@ -84,7 +84,7 @@ export interface TranscodeServiceOptions {
   ladders?: Readonly<Record<string, readonly RenditionSpec[]>>;
   /** `lazy` (default): renditions start with the source; `on-demand`: with their first viewer. */
   mode?: "lazy" | "on-demand";
-  /** Most ffmpeg processes at once (default 4). */
+  /** Most ffmpeg processes at once (default 4; a lazy ladder is one process, whatever its rungs). */
   maxTranscoders?: number;
   /** ffmpeg binary (default `ffmpeg`). */
   ffmpegPath?: string;
