@@ -14,6 +14,11 @@ import { WebRtcHandler } from "../../protocols/webrtc/mod.ts";
 import { TranscodeService } from "../../transcode/mod.ts";
 import { MpegTsDemuxer } from "../../media/mpegts/mod.ts";
 
+// `--udp-backend auto|ffi|deno|node`: the shared socket (WebRtcOptions udp.backend).
+const backendAt = Deno.args.indexOf("--udp-backend");
+const backend = backendAt >= 0
+  ? Deno.args[backendAt + 1] as "auto" | "ffi" | "deno" | "node"
+  : undefined;
 const sliceAt = Deno.args.indexOf("--slice-ms");
 const sliceMs = sliceAt >= 0 ? Number(Deno.args[sliceAt + 1]) : undefined;
 const engine = Engine.builder().build();
@@ -22,7 +27,7 @@ const transcode = new TranscodeService({
   createTsReader: () => new MpegTsDemuxer(),
 });
 const webrtc = new WebRtcHandler({
-  udp: { hostname: "127.0.0.1", port: 0 },
+  udp: { hostname: "127.0.0.1", port: 0, ...(backend ? { backend } : {}) },
   hosts: ["127.0.0.1"],
   maxSessions: 5_000,
   connectTimeoutMs: 30_000,
@@ -44,7 +49,14 @@ const [r, h, u] = await Promise.all([
   webrtc.listening,
 ]);
 // deno-lint-ignore no-console
-console.log(JSON.stringify({ rtmp: r.port, http: h.port, udp: u.port }));
+console.log(
+  JSON.stringify({
+    rtmp: r.port,
+    http: h.port,
+    udp: u.port,
+    backend: webrtc.mux?.backend,
+  }),
+);
 // Event-loop lag: how late a 50 ms timer fires (max over each second).
 let lagMax = 0;
 let lagExpected = performance.now() + 50;
@@ -74,6 +86,7 @@ const timer = setInterval(() => {
         retransmitted,
         loopLagMs,
         mux: webrtc.mux?.stats,
+        sendCalls: webrtc.mux?.sendCalls,
         closed: webrtc.recentCloseReasons,
       },
     }),

@@ -1,6 +1,6 @@
 // deno task bench:webrtc [--viewers 100,300] [--seconds 15] [--per-proc 100]
 //                        [--ramp 25] [--ttff 5] [--profile] [--node-dgram]
-//                        [--slice-ms 4]
+//                        [--slice-ms 4] [--udp-backend auto|ffi|deno|node]
 //
 // WHEP fan-out. Three kinds of process: the origin (bench/webrtc/origin.ts:
 // RTMP in, WHEP out, the transcoder's AAC → Opus bridge), ffmpeg publishing
@@ -34,6 +34,8 @@ const PROFILE = Deno.args.includes("--profile");
 /** The origin's UDP socket on node:dgram instead of Deno.DatagramConn. */
 const NODE_DGRAM = Deno.args.includes("--node-dgram");
 const SLICE_MS = arg("slice-ms", "");
+/** The origin's UDP socket backend (default: the handler's, auto = ffi). */
+const UDP_BACKEND = NODE_DGRAM ? "node" : arg("udp-backend", "");
 const root = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,10 +147,12 @@ for (const n of VIEWERS) {
     ...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
     `${root}bench/webrtc/origin.ts`,
     ...(SLICE_MS ? ["--slice-ms", SLICE_MS] : []),
+    ...(UDP_BACKEND ? ["--udp-backend", UDP_BACKEND] : []),
   ], root);
   const ports = JSON.parse(
     (await origin.waitFor(/\{"rtmp".*\}/, 30_000))[0],
-  ) as { rtmp: number; http: number };
+  ) as { rtmp: number; http: number; backend?: string };
+  log(`origin UDP backend: ${ports.backend}`);
   const whep = `http://127.0.0.1:${ports.http}/live/bench/whep`;
   const ffmpeg = spawnLogged("ffmpeg", [
     ...["-hide_banner", "-loglevel", "error", "-re"],

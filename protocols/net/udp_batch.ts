@@ -26,35 +26,28 @@
  */
 import { StreamError } from "../../media/stream_error.ts";
 import {
-  addressOf,
-  AF_INET,
   EAGAIN,
-  EFD_FLAGS,
   EINTR,
   ENOBUFS,
   errno,
   formatIpv4,
   IOVEC,
+  layoutBatch,
   type Libc,
   loadLibc,
   MMSG,
   MSG_DONTWAIT,
   MSG_FLAGS,
-  MSG_IOV,
-  MSG_IOVLEN,
   MSG_LEN,
-  MSG_NAME,
   MSG_NAMELEN,
   MSG_TRUNC,
+  openSocket,
   parseIpv4,
   POLLIN,
   POLLOUT,
   setPointer,
-  SO_RCVBUF,
-  SO_SNDBUF,
-  SOCK_DGRAM_NB,
+  SLAB,
   SOCKADDR,
-  SOL_SOCKET,
   udpBatchAvailable,
 } from "./udp_batch_ffi.ts";
 
@@ -113,7 +106,6 @@ export interface UdpBatchStats {
 }
 
 const RECV_BATCH = 64;
-const SLAB = 256 * 1024;
 
 /**
  * A batched IPv4 UDP socket over libc (see the module doc). Check
@@ -201,51 +193,22 @@ export class UdpBatchSocket {
     this.#maxBatch = Math.min(1024, Math.max(1, options.maxBatch ?? 128));
     this.#maxQueue = Math.max(1, options.maxQueue ?? 4_096);
     this.#maxDatagram = Math.max(64, options.maxDatagram ?? 4_096);
-    const n = this.#maxBatch;
-    const sendAt = 0;
-    const sendIovAt = sendAt + n * MMSG;
-    const sendAddrAt = sendIovAt + n * IOVEC;
-    const slabAt = sendAddrAt + n * SOCKADDR;
-    const recvAt = slabAt + SLAB;
-    const recvIovAt = recvAt + RECV_BATCH * MMSG;
-    const recvAddrAt = recvIovAt + RECV_BATCH * IOVEC;
-    const slotsAt = recvAddrAt + RECV_BATCH * SOCKADDR;
-    const pollAt = slotsAt + RECV_BATCH * this.#maxDatagram;
-    const memory = new Uint8Array(pollAt + 16);
-    this.#memory = memory;
-    const dv = new DataView(memory.buffer);
-    this.#dv = dv;
-    const base = addressOf(memory);
-    this.#sendMsgs = memory.subarray(sendAt, sendIovAt);
-    this.#sendIov = sendIovAt;
-    this.#sendAddr = sendAddrAt;
-    this.#slab = slabAt;
-    this.#slabAt = base + slabAt;
-    for (let i = 0; i < n; i++) {
-      const m = sendAt + i * MMSG;
-      setPointer(dv, m + MSG_NAME, base + sendAddrAt + i * SOCKADDR);
-      dv.setUint32(m + MSG_NAMELEN, SOCKADDR, true);
-      setPointer(dv, m + MSG_IOV, base + sendIovAt + i * IOVEC);
-      setPointer(dv, m + MSG_IOVLEN, 1);
-      dv.setUint16(sendAddrAt + i * SOCKADDR, AF_INET, true);
-    }
-    this.#recvMsgs = memory.subarray(recvAt, recvIovAt);
-    this.#recvAddr = recvAddrAt;
-    this.#slots = slotsAt;
-    for (let i = 0; i < RECV_BATCH; i++) {
-      const m = recvAt + i * MMSG;
-      setPointer(dv, m + MSG_NAME, base + recvAddrAt + i * SOCKADDR);
-      setPointer(dv, m + MSG_IOV, base + recvIovAt + i * IOVEC);
-      setPointer(dv, m + MSG_IOVLEN, 1);
-      const iov = recvIovAt + i * IOVEC;
-      setPointer(dv, iov, base + slotsAt + i * this.#maxDatagram);
-      setPointer(dv, iov + 8, this.#maxDatagram);
-    }
-    this.#pollAt = pollAt;
-    dv.setInt32(pollAt, fd, true);
-    dv.setInt32(pollAt + 8, wake, true);
-    dv.setInt16(pollAt + 12, POLLIN, true);
-    this.#pollPtr = Deno.UnsafePointer.create(BigInt(base + pollAt));
+    const l = layoutBatch(this.#maxBatch, RECV_BATCH, this.#maxDatagram);
+    this.#memory = l.memory;
+    this.#dv = new DataView(l.memory.buffer);
+    this.#sendMsgs = l.memory.subarray(l.sendAt, l.sendIovAt);
+    this.#sendIov = l.sendIovAt;
+    this.#sendAddr = l.sendAddrAt;
+    this.#slab = l.slabAt;
+    this.#slabAt = l.base + l.slabAt;
+    this.#recvMsgs = l.memory.subarray(l.recvAt, l.recvIovAt);
+    this.#recvAddr = l.recvAddrAt;
+    this.#slots = l.slotsAt;
+    this.#pollAt = l.pollAt;
+    this.#dv.setInt32(l.pollAt, fd, true);
+    this.#dv.setInt32(l.pollAt + 8, wake, true);
+    this.#dv.setInt16(l.pollAt + 12, POLLIN, true);
+    this.#pollPtr = Deno.UnsafePointer.create(BigInt(l.base + l.pollAt));
     this.#loop = this.#receiveLoop();
   }
 
@@ -271,35 +234,7 @@ export class UdpBatchSocket {
       );
     }
     const libc = loadLibc();
-    const fd = libc.socket(AF_INET, SOCK_DGRAM_NB, 0);
-    if (fd < 0) throw ioError("open a UDP socket", errno());
-    const fail = (action: string): never => {
-      const code = errno();
-      libc.close(fd);
-      throw ioError(action, code);
-    };
-    const int = new Uint8Array(4);
-    const setInt = (name: number, value: number | undefined) => {
-      if (value === undefined) return;
-      new DataView(int.buffer).setInt32(0, value, true);
-      if (libc.setsockopt(fd, SOL_SOCKET, name, int, 4) < 0) {
-        fail("set a UDP buffer size");
-      }
-    };
-    setInt(SO_SNDBUF, options.sendBufferSize);
-    setInt(SO_RCVBUF, options.receiveBufferSize);
-    const sa = new Uint8Array(SOCKADDR);
-    const dv = new DataView(sa.buffer);
-    dv.setUint16(0, AF_INET, true);
-    dv.setUint16(2, port, false);
-    dv.setUint32(4, ip, false);
-    if (libc.bind(fd, sa, SOCKADDR) < 0) fail(`bind UDP ${hostname}:${port}`);
-    const len = new Uint8Array(4);
-    new DataView(len.buffer).setUint32(0, SOCKADDR, true);
-    if (libc.getsockname(fd, sa, len) < 0) fail("read the bound UDP port");
-    const bound = dv.getUint16(2, false);
-    const wake = libc.eventfd(0, EFD_FLAGS);
-    if (wake < 0) fail("open an eventfd");
+    const { fd, wake, bound } = openSocket(libc, ip, port, options);
     return new UdpBatchSocket(libc, fd, wake, bound, options);
   }
 
@@ -543,8 +478,4 @@ export class UdpBatchSocket {
     this.#libc.close(this.#fd);
     this.#libc.close(this.#wake);
   }
-}
-
-function ioError(action: string, code: number): StreamError {
-  return new StreamError("Unavailable", `Cannot ${action}: errno ${code}`);
 }

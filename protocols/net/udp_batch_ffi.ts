@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { StreamError } from "../../media/stream_error.ts";
 
 /** Linux constants (identical on x86_64 and aarch64). */
 export const AF_INET = 2;
@@ -155,4 +156,123 @@ export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${
     value & 255
   }`;
+}
+
+/** Bytes of the send slab (datagrams copied in for one `sendmmsg`). */
+export const SLAB = 256 * 1024;
+
+/** Offsets (and the base address) of one socket's preallocated memory. */
+export interface BatchLayout {
+  memory: Uint8Array;
+  base: number;
+  sendAt: number;
+  sendIovAt: number;
+  sendAddrAt: number;
+  slabAt: number;
+  recvAt: number;
+  recvIovAt: number;
+  recvAddrAt: number;
+  slotsAt: number;
+  pollAt: number;
+}
+
+/**
+ * Allocate one socket's structs in one off-heap buffer: `sendBatch` send
+ * `mmsghdr`s (each with its `iovec` and `sockaddr_in`), the send slab,
+ * `recvBatch` receive `mmsghdr`s pointing at slots of `slot` bytes, and two
+ * `pollfd`s. Every pointer that never changes is written here.
+ */
+export function layoutBatch(
+  sendBatch: number,
+  recvBatch: number,
+  slot: number,
+): BatchLayout {
+  const sendAt = 0;
+  const sendIovAt = sendAt + sendBatch * MMSG;
+  const sendAddrAt = sendIovAt + sendBatch * IOVEC;
+  const slabAt = sendAddrAt + sendBatch * SOCKADDR;
+  const recvAt = slabAt + SLAB;
+  const recvIovAt = recvAt + recvBatch * MMSG;
+  const recvAddrAt = recvIovAt + recvBatch * IOVEC;
+  const slotsAt = recvAddrAt + recvBatch * SOCKADDR;
+  const pollAt = slotsAt + recvBatch * slot;
+  const memory = new Uint8Array(pollAt + 16);
+  const dv = new DataView(memory.buffer);
+  const base = addressOf(memory);
+  for (let i = 0; i < sendBatch; i++) {
+    const m = sendAt + i * MMSG;
+    setPointer(dv, m + MSG_NAME, base + sendAddrAt + i * SOCKADDR);
+    dv.setUint32(m + MSG_NAMELEN, SOCKADDR, true);
+    setPointer(dv, m + MSG_IOV, base + sendIovAt + i * IOVEC);
+    setPointer(dv, m + MSG_IOVLEN, 1);
+    dv.setUint16(sendAddrAt + i * SOCKADDR, AF_INET, true);
+  }
+  for (let i = 0; i < recvBatch; i++) {
+    const m = recvAt + i * MMSG;
+    setPointer(dv, m + MSG_NAME, base + recvAddrAt + i * SOCKADDR);
+    setPointer(dv, m + MSG_IOV, base + recvIovAt + i * IOVEC);
+    setPointer(dv, m + MSG_IOVLEN, 1);
+    const iov = recvIovAt + i * IOVEC;
+    setPointer(dv, iov, base + slotsAt + i * slot);
+    setPointer(dv, iov + 8, slot);
+  }
+  return {
+    memory,
+    base,
+    sendAt,
+    sendIovAt,
+    sendAddrAt,
+    slabAt,
+    recvAt,
+    recvIovAt,
+    recvAddrAt,
+    slotsAt,
+    pollAt,
+  };
+}
+
+/**
+ * A non-blocking IPv4 UDP socket bound to `ip:port` (buffer sizes set when
+ * given) and the eventfd that wakes its waiter. Throws `StreamError`
+ * `Unavailable` with the errno when the kernel refuses.
+ */
+export function openSocket(
+  libc: Libc,
+  ip: number,
+  port: number,
+  options: { sendBufferSize?: number; receiveBufferSize?: number },
+): { fd: number; wake: number; bound: number } {
+  const fd = libc.socket(AF_INET, SOCK_DGRAM_NB, 0);
+  if (fd < 0) throw ioError("open a UDP socket", errno());
+  const fail = (action: string): never => {
+    const code = errno();
+    libc.close(fd);
+    throw ioError(action, code);
+  };
+  const int = new Uint8Array(4);
+  const setInt = (name: number, value: number | undefined) => {
+    if (value === undefined) return;
+    new DataView(int.buffer).setInt32(0, value, true);
+    if (libc.setsockopt(fd, SOL_SOCKET, name, int, 4) < 0) {
+      fail("set a UDP buffer size");
+    }
+  };
+  setInt(SO_SNDBUF, options.sendBufferSize);
+  setInt(SO_RCVBUF, options.receiveBufferSize);
+  const sa = new Uint8Array(SOCKADDR);
+  const dv = new DataView(sa.buffer);
+  dv.setUint16(0, AF_INET, true);
+  dv.setUint16(2, port, false);
+  dv.setUint32(4, ip, false);
+  if (libc.bind(fd, sa, SOCKADDR) < 0) fail(`bind UDP port ${port}`);
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, SOCKADDR, true);
+  if (libc.getsockname(fd, sa, len) < 0) fail("read the bound UDP port");
+  const wake = libc.eventfd(0, EFD_FLAGS);
+  if (wake < 0) fail("open an eventfd");
+  return { fd, wake, bound: dv.getUint16(2, false) };
+}
+
+function ioError(action: string, code: number): StreamError {
+  return new StreamError("Unavailable", `Cannot ${action}: errno ${code}`);
 }

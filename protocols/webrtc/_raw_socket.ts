@@ -31,6 +31,8 @@ export interface RawSocket {
   readonly port: number;
   /** The backend actually in use. */
   readonly backend: "ffi" | "deno" | "node";
+  /** ffi: `sendmmsg` calls so far. */
+  sendCalls?: () => number;
   onMessage: (data: Uint8Array, host: string, port: number) => void;
   /** Send; `done` is called once, sent or failed. */
   send(data: Uint8Array, addr: UdpAddress, done: () => void): void;
@@ -158,6 +160,7 @@ function bindFfiSocket(hostname: string, port: number): RawSocket {
   const raw: RawSocket = {
     port: socket.port,
     backend: "ffi",
+    sendCalls: () => socket.stats.sendCalls,
     onMessage: () => {},
     send(data, addr, done) {
       socket.send(data, addr[0], addr[1], done);

@@ -364,6 +364,13 @@ export class UdpMux {
   get port(): number {
     return this.#port;
   }
+  /**
+   * Socket send calls of the "ffi" backend (`sendmmsg`; datagrams per call
+   * ≈ `stats.sent / sendCalls`); undefined on the others (one per datagram).
+   */
+  get sendCalls(): number | undefined {
+    return this.#socket.sendCalls?.();
+  }
   /** The socket backend in use ("ffi", "deno" or "node"). */
   get backend(): "ffi" | "deno" | "node" {
     return this.#socket.backend;
