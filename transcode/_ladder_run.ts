@@ -221,9 +221,11 @@ export async function openLadder(
 
   // Accept exactly one connection per socket, within the deadline.
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let accepting = true;
   try {
     const deadline = fed.then(() =>
       new Promise<never>((_, reject) => {
+        if (!accepting) return; // connected before: no deadline to arm
         timer = setTimeout(
           () =>
             reject(
@@ -265,6 +267,7 @@ export async function openLadder(
     await finish();
     throw error;
   } finally {
+    accepting = false;
     clearTimeout(timer);
   }
   for (const l of listeners) l.close();
