@@ -4,6 +4,7 @@ import { hlsTargets } from "./hls.ts";
 import { httpTargets } from "./http.ts";
 import { mediaTargets } from "./media.ts";
 import { mpegtsTargets } from "./mpegts.ts";
+import { netTargets } from "./net.ts";
 import { recordingTargets } from "./recording.ts";
 import { rtmpTargets } from "./rtmp.ts";
 import { rtpTargets } from "./rtp.ts";
@@ -30,5 +31,6 @@ export function allTargets(): FuzzTargetDef[] {
     ...srtTargets(),
     ...transcodeTargets(),
     ...webrtcTargets(),
+    ...netTargets(),
   ];
 }
