@@ -19,6 +19,7 @@ export {
   type UdpBatchSocketOptions,
   type UdpBatchStats,
 } from "./udp_batch.ts";
+export { UdpBatchWaiter } from "./udp_batch_waiter.ts";
 export {
   ConnectionGate,
   type ConnectionGateOptions,

@@ -51,6 +51,8 @@ import {
   udpBatchAvailable,
 } from "./udp_batch_ffi.ts";
 
+import type { UdpBatchWaiter } from "./udp_batch_waiter.ts";
+
 export { udpBatchAvailable };
 
 /** Options of {@linkcode UdpBatchSocket.bind}.
@@ -76,6 +78,11 @@ export interface UdpBatchSocketOptions {
   sendBufferSize?: number;
   /** `SO_RCVBUF` in bytes (default: the system's). */
   receiveBufferSize?: number;
+  /**
+   * Wait for this socket in a shared {@linkcode UdpBatchWaiter} (one
+   * `epoll_wait` for many sockets) instead of its own `poll`.
+   */
+  waiter?: UdpBatchWaiter;
 }
 
 /** Counters of a {@linkcode UdpBatchSocket}.
@@ -178,6 +185,8 @@ export class UdpBatchSocket {
   readonly #ips = new Map<string, number>();
   readonly #hosts = new Map<number, string>();
   readonly #loop: Promise<void>;
+  readonly #waiter: UdpBatchWaiter | undefined;
+  readonly #token: number = 0;
 
   private constructor(
     libc: Libc,
@@ -209,7 +218,13 @@ export class UdpBatchSocket {
     this.#dv.setInt32(l.pollAt + 8, wake, true);
     this.#dv.setInt16(l.pollAt + 12, POLLIN, true);
     this.#pollPtr = Deno.UnsafePointer.create(BigInt(l.base + l.pollAt));
-    this.#loop = this.#receiveLoop();
+    this.#waiter = options.waiter;
+    if (this.#waiter) {
+      this.#token = this.#waiter._add(fd, (events) => this.#ready(events));
+      this.#loop = Promise.resolve();
+    } else {
+      this.#loop = this.#receiveLoop();
+    }
   }
 
   /**
@@ -378,8 +393,23 @@ export class UdpBatchSocket {
   /** Ask the waiter to poll for writability too. */
   #waitWritable(): void {
     this.#blocked = true;
+    if (this.#waiter) {
+      this.#waiter._watch(this.#token, this.#fd, true);
+      return;
+    }
     this.#dv.setInt16(this.#pollAt + 4, POLLIN | POLLOUT, true);
     this.#signal();
+  }
+
+  /** The socket is readable and/or writable (`events`: POLLIN/POLLOUT bits). */
+  #ready(events: number): void {
+    if (this.#closed) return;
+    if (events & POLLOUT && this.#blocked) {
+      this.#blocked = false;
+      this.#waiter?._watch(this.#token, this.#fd, false);
+      this.flush();
+    }
+    if (events & ~POLLOUT) this.#drain();
   }
 
   #signal(): void {
@@ -406,11 +436,7 @@ export class UdpBatchSocket {
       if (dv.getInt16(at + 14, true) !== 0) {
         libc.read(this.#wake, scratch, 8n);
       }
-      if (sock & POLLOUT && this.#blocked) {
-        this.#blocked = false;
-        this.flush();
-      }
-      if (sock & ~POLLOUT) this.#drain();
+      this.#ready(sock);
     }
   }
 
@@ -470,7 +496,8 @@ export class UdpBatchSocket {
   async close(): Promise<void> {
     if (this.#closed) return this.#loop;
     this.#closed = true;
-    this.#signal();
+    if (this.#waiter) this.#waiter._remove(this.#token, this.#fd);
+    else this.#signal();
     await this.#loop;
     const left = this.queued;
     this.stats.sendDropped += left;

@@ -35,6 +35,11 @@ export const POLLIN = 1;
 /** `POLLOUT`. */
 export const POLLOUT = 4;
 
+/** `struct epoll_event` size: packed (12 B) on x86_64, 16 B on aarch64. */
+export const EPOLL_EVENT = Deno.build.arch === "x86_64" ? 12 : 16;
+/** Offset of `epoll_event.data` (u64). */
+export const EPOLL_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
+
 /** `struct mmsghdr` size; fields of its `msghdr` at these offsets. */
 export const MMSG = 64;
 /** `msg_name` (pointer). */
@@ -73,6 +78,13 @@ const SYMBOLS = {
     nonblocking: true,
   },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: {
+    parameters: ["i32", "pointer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },

@@ -4,7 +4,7 @@
 // one turn to a node:dgram peer; prints one JSON line of what happened.
 import dgram from "node:dgram";
 import type { Buffer } from "node:buffer";
-import { UdpBatchSocket } from "../../../protocols/net/udp_batch.ts";
+import { UdpBatchSocket, UdpBatchWaiter } from "../../../protocols/net/mod.ts";
 
 const peer = dgram.createSocket("udp4");
 await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
@@ -12,10 +12,15 @@ peer.setRecvBufferSize(4 << 20);
 const got: number[] = [];
 peer.on("message", (m: Buffer) => got.push(m.readUInt32BE(0)));
 const port = (peer.address() as { port: number }).port;
+// `--waiter`: the socket waits in a shared epoll waiter, not its own poll.
+const waiter = Deno.args.includes("--waiter")
+  ? UdpBatchWaiter.create()
+  : undefined;
 const socket = UdpBatchSocket.bind({
   hostname: "127.0.0.1",
   sendBufferSize: 4_096,
   maxQueue: 500,
+  ...(waiter ? { waiter } : {}),
 });
 let dones = 0;
 let accepted = 0;
@@ -38,4 +43,5 @@ console.log(JSON.stringify({
   stats: socket.stats,
 }));
 await socket.close();
+await waiter?.close();
 peer.close();

@@ -1,6 +1,7 @@
 // UdpBatchSocket (sendmmsg/recvmmsg through Deno FFI) against node:dgram
-// peers: batches both ways, the EAGAIN path with a tiny SO_SNDBUF, close
-// while the waiter polls, odd sizes and refused datagrams. Needs
+// peers: batches both ways, the bounded send queue, close while the waiter
+// polls, odd sizes and refused datagrams, many sockets in one shared epoll
+// waiter (EAGAIN: udp_batch_eagain_test.ts). Needs
 // --allow-ffi (ignored without it, as on non-Linux hosts).
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
@@ -8,7 +9,8 @@ import type { Buffer } from "node:buffer";
 import {
   udpBatchAvailable,
   UdpBatchSocket,
-} from "../../../protocols/net/udp_batch.ts";
+  UdpBatchWaiter,
+} from "../../../protocols/net/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 
 const ignore = !udpBatchAvailable();
@@ -230,5 +232,44 @@ Deno.test({
       (e) => e instanceof StreamError && e.code === "Unavailable",
     );
     return a.close();
+  },
+});
+
+Deno.test({
+  name:
+    "udp batch: 50 sockets in one shared epoll waiter each receive their datagrams; closing is prompt",
+  ignore,
+  async fn() {
+    const waiter = UdpBatchWaiter.create();
+    const sender = UdpBatchSocket.bind({ hostname: "127.0.0.1", waiter });
+    const sockets = Array.from(
+      { length: 50 },
+      () => UdpBatchSocket.bind({ hostname: "127.0.0.1", waiter }),
+    );
+    assert.equal(waiter.size, 51);
+    const got = sockets.map(() => [] as number[]);
+    sockets.forEach((s, i) => {
+      s.onMessage = (d) => got[i]!.push(d[0]!);
+    });
+    for (let round = 0; round < 20; round++) {
+      for (const s of sockets) {
+        sender.send(new Uint8Array([round]), "127.0.0.1", s.port);
+      }
+      await sleep(1);
+    }
+    await until(() => got.every((g) => g.length === 20));
+    for (const g of got) {
+      assert.deepEqual(g, Array.from({ length: 20 }, (_, i) => i));
+    }
+    // A reply through the waiter reaches the sender too.
+    const back = new Promise<Uint8Array>((r) => sender.onMessage = (d) => r(d));
+    sockets[7]!.send(new Uint8Array([42]), "127.0.0.1", sender.port);
+    assert.deepEqual(await back, new Uint8Array([42]));
+    const t0 = performance.now();
+    for (const s of sockets) await s.close();
+    await sender.close();
+    assert.equal(waiter.size, 0);
+    await waiter.close();
+    assert.ok(performance.now() - t0 < 2_000);
   },
 });
