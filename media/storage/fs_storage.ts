@@ -10,10 +10,13 @@
  * when asked. Directories are created on demand.
  *
  * Cost per object (an HLS packager puts a segment and a playlist and deletes
- * a segment every few seconds per stream): without `sync`, a write is one
- * `Deno.writeFile` (open, write, close in a single op), and `put` adds only
- * the rename; `put` and `delete` skip the leaf symlink check, because
- * rename(2) and unlink(2) act on a symlink itself, never on its target.
+ * a segment every few seconds per stream): without `sync`, a write of up to
+ * 64 KiB (a playlist) is one `Deno.writeFile` (open, write, close in a single
+ * op, copying the bytes); a larger one (a segment) is written from the
+ * caller's buffer, uncopied (a fresh 0.5 MB copy per segment costs more in
+ * page faults than the two extra ops); `put` adds only the rename; `put`
+ * and `delete` skip the leaf symlink check, because rename(2) and unlink(2)
+ * act on a symlink itself, never on its target.
  *
  * Confinement: keys are checked lexically by `validateStorageKey()` (no `..`,
  * no absolute paths), then the real path of each directory touched is
@@ -45,6 +48,13 @@ import {
  * ```
  */
 export const MAX_CHECKED_DIRECTORIES = 4096;
+
+/**
+ * Writes up to this size go through one `Deno.writeFile` op (which copies
+ * the bytes off the JS heap); larger ones (segments) are written from the
+ * caller's buffer without a copy (open, write, close).
+ */
+const SMALL_WRITE_BYTES = 64 * 1024;
 
 /** Name prefix of in-flight temporary files; `list()` never reports them. */
 const TEMP_PREFIX = ".arcly-tmp-";
@@ -153,8 +163,9 @@ export class FsStorage implements StorageBackend {
     bytes: Uint8Array,
     options: WriteOptions | undefined,
   ): Promise<void> {
-    if (!options?.sync) {
-      // One op (open, write all, close) instead of three.
+    if (!options?.sync && bytes.length <= SMALL_WRITE_BYTES) {
+      // One op (open, write all, close) instead of three; it copies the
+      // bytes, so only for small objects (a playlist).
       return await Deno.writeFile(path, bytes, {
         append: open.append ?? false,
         create: open.create ?? false,

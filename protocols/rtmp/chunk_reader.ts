@@ -9,12 +9,12 @@
  * Data path: `feed(bytes)` copies header bytes (≤ 18 per chunk) into a fixed
  * scratch buffer and payload bytes straight into the message's payload view,
  * which becomes `RtmpMessage.payload` (one copy per message; frames built
- * from it are views). Audio and video messages up to 64 KiB are laid out back to back in the reader's
- * `ByteSlab` (one buffer per ~256 KiB of media instead of one per message; a
- * full slab is dropped, never reused, so a view is never overwritten and a
- * slab is freed with the last frame viewing it); others get a buffer of their
- * own, grown as their chunks arrive. Memory is bounded by {@linkcode MAX_RTMP_MESSAGE_BYTES}
- * per message, {@linkcode MAX_ASSEMBLY_BYTES} over all half-received messages
+ * from it are views). Audio and video messages up to 16 KiB are laid out
+ * back to back in the reader's `ByteSlab` (one buffer per ~64 KiB of media
+ * instead of one per message; a full slab is dropped, never reused, so a view
+ * is never overwritten and a slab is freed with the last frame viewing it);
+ * others get a buffer of their own, grown as their chunks arrive. Memory is
+ * bounded by {@linkcode MAX_RTMP_MESSAGE_BYTES} per message, {@linkcode MAX_ASSEMBLY_BYTES} over all half-received messages
  * and {@linkcode MAX_CHUNK_STREAMS} per-chunk-stream states. Set Chunk Size
  * and Abort are applied here, at the exact chunk where they arrive.
  *
@@ -93,9 +93,13 @@ const MESSAGE_HEADER_LENGTH = [11, 7, 3, 0] as const;
 /** First allocation for a message body; grows by doubling up to its declared length. */
 const INITIAL_PAYLOAD_BYTES = 64 * 1024;
 /** Audio/video messages up to this size are reassembled in the reader's slab. */
-const SLAB_MESSAGE_BYTES = 64 * 1024;
-/** Bytes per slab of reassembled audio/video messages. */
-const SLAB_BYTES = 256 * 1024;
+const SLAB_MESSAGE_BYTES = 16 * 1024;
+/**
+ * Bytes per slab of reassembled audio/video messages: under glibc's mmap
+ * threshold (128 KiB), so slabs come from the malloc heap rather than fresh
+ * pages (a 256 KiB slab cost more in page faults than it saved).
+ */
+const SLAB_BYTES = 64 * 1024;
 
 function grow(state: ChunkStreamState, incoming: number): void {
   const old = state.payload!;
@@ -337,7 +341,7 @@ export class ChunkReader {
         (state.typeId === 8 || state.typeId === 9) &&
         state.length <= SLAB_MESSAGE_BYTES
       ) {
-        // Media: a view of the slab, the whole declared length (≤ 64 KiB).
+        // Media: a view of the slab, the whole declared length (≤ 16 KiB).
         this.#slab ??= new ByteSlab(SLAB_BYTES);
         state.payload = this.#slab.take(state.length);
       } else {

@@ -28,7 +28,7 @@ Deno.test("ChunkReader: media payloads share a slab at non-zero offsets and surv
   const got: RtmpMessage[] = [];
   // ~1.3 MB of interleaved audio/video: several slabs, messages of many sizes.
   for (let i = 0; i < 200; i++) {
-    const video = body(i, 1000 + (i * 337) % 9000);
+    const video = body(i, 1000 + (i * 337) % 20000);
     const audio = body(i + 1000, 200 + i % 50);
     sent.push(video, audio);
     const bytes = [
@@ -65,7 +65,7 @@ Deno.test("ChunkReader: media payloads share a slab at non-zero offsets and surv
   assert.ok(shifted > sent.length / 2, `${shifted} payloads at an offset`);
   assert.equal(got[1]!.payload.buffer, got[0]!.payload.buffer);
   const buffers = new Set(got.map((m) => m.payload.buffer));
-  assert.ok(buffers.size < got.length / 10, `${buffers.size} buffers`);
+  assert.ok(buffers.size < got.length / 4, `${buffers.size} buffers`);
 });
 
 Deno.test("MediaIngest: a sequence header is copied out of the slab, coded frames stay views", () => {
