@@ -20,6 +20,10 @@
 // default receive buffer (~200 KiB, < 0.5 s of this stream per socket) is
 // kept: DatagramConn cannot set SO_RCVBUF, so a client process descheduled
 // longer than that drops packets (column "kernel UDP rcvbuf drops").
+// `--ffi` (after the positional arguments): each peer's socket is a
+// UdpBatchSocket (protocols/net/udp_batch.ts) instead, all of a process's
+// sockets waiting in one shared epoll waiter, received in recvmmsg batches
+// (needs --allow-ffi; run.ts `--client-ffi`).
 // Prints a {"receivers":…} line every second.
 import { Buffer } from "node:buffer";
 import {
@@ -32,6 +36,7 @@ import {
 // The peers' DTLS key exchange on native X25519 (as the origin's), so the
 // load client spends its CPU on receiving.
 import "../../protocols/webrtc/native_x25519.ts";
+import { UdpBatchSocket, UdpBatchWaiter } from "../../protocols/net/mod.ts";
 
 const codecs = {
   video: [
@@ -173,8 +178,10 @@ const udp = UdpTransport as unknown as {
   init(type: string, options?: unknown): Promise<unknown>;
 };
 const originalInit = udp.init.bind(UdpTransport);
+const waiter = Deno.args.includes("--ffi") ? UdpBatchWaiter.create() : null;
 udp.init = (type, options) => {
   if (type !== "udp4") return originalInit(type, options);
+  if (waiter) return Promise.resolve(ffiTransport(waiter));
   const conn = Deno.listenDatagram({
     transport: "udp",
     hostname: "0.0.0.0",
@@ -241,6 +248,57 @@ udp.init = (type, options) => {
   })();
   return Promise.resolve(t);
 };
+
+/** A peer's socket on a UdpBatchSocket in the shared waiter (`--ffi`). */
+function ffiTransport(waiter: UdpBatchWaiter): unknown {
+  const socket = UdpBatchSocket.bind({
+    hostname: "0.0.0.0",
+    port: 0,
+    waiter,
+    borrow: true,
+  });
+  const port = socket.port;
+  const peer: PeerCount = { count: 0, mark: 0, live: true, lastSeq: new Map() };
+  let listed = false;
+  const t = {
+    type: "udp",
+    closed: false,
+    onData: (_d: Buffer, _a: Addr) => {},
+    send: (data: Uint8Array, addr?: Addr): Promise<void> => {
+      if (!t.closed && addr) socket.send(data, addr[0], addr[1]);
+      return Promise.resolve();
+    },
+    close: (): Promise<void> => {
+      if (!t.closed) {
+        t.closed = true;
+        peer.live = false;
+        void socket.close();
+      }
+      return Promise.resolve();
+    },
+    peer,
+    address: { address: "0.0.0.0", port, family: "IPv4" },
+    addressFamily: 4,
+    host: "0.0.0.0",
+    port,
+  };
+  socket.onMessage = (d, host, from) => {
+    const b0 = d[0]!;
+    const b1 = d[1]!;
+    // RFC 7983 demux, as in the DatagramConn loop above.
+    if (d.length >= 12 && b0 >= 128 && b0 <= 191 && (b1 < 192 || b1 > 223)) {
+      if (!listed) {
+        listed = true;
+        counts.add(peer);
+      }
+      countRtp(peer, d);
+      return;
+    }
+    // `d` is borrowed: werift gets its own copy.
+    t.onData(Buffer.from(d), [host, from]);
+  };
+  return t;
+}
 
 async function viewer(): Promise<void> {
   const pc = new RTCPeerConnection({

@@ -1,6 +1,7 @@
 // deno task bench:webrtc [--viewers 100,300] [--seconds 15] [--per-proc 100]
 //                        [--ramp 25] [--ttff 5] [--profile] [--node-dgram]
 //                        [--slice-ms 4] [--udp-backend auto|ffi|deno|node]
+//                        [--client-ffi]
 //
 // WHEP fan-out. Three kinds of process: the origin (bench/webrtc/origin.ts:
 // RTMP in, WHEP out, the transcoder's AAC → Opus bridge), ffmpeg publishing
@@ -36,6 +37,8 @@ const NODE_DGRAM = Deno.args.includes("--node-dgram");
 const SLICE_MS = arg("slice-ms", "");
 /** The origin's UDP socket backend (default: the handler's, auto = ffi). */
 const UDP_BACKEND = NODE_DGRAM ? "node" : arg("udp-backend", "");
+/** The load client's sockets through recvmmsg in one epoll waiter. */
+const CLIENT_FFI = Deno.args.includes("--client-ffi");
 const root = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -197,6 +200,7 @@ for (const n of VIEWERS) {
         whep,
         String(Math.min(PER_PROC, left)),
         String(RAMP / Math.ceil(n / PER_PROC)),
+        ...(CLIENT_FFI ? ["--ffi"] : []),
       ], root),
     );
   }

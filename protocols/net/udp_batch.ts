@@ -79,6 +79,11 @@ export interface UdpBatchSocketOptions {
   /** `SO_RCVBUF` in bytes (default: the system's). */
   receiveBufferSize?: number;
   /**
+   * Hand `onMessage` a view into the receive slot instead of a copy: valid
+   * only during the call (default false).
+   */
+  borrow?: boolean;
+  /**
    * Wait for this socket in a shared {@linkcode UdpBatchWaiter} (one
    * `epoll_wait` for many sockets) instead of its own `poll`.
    */
@@ -186,6 +191,7 @@ export class UdpBatchSocket {
   readonly #hosts = new Map<number, string>();
   readonly #loop: Promise<void>;
   readonly #waiter: UdpBatchWaiter | undefined;
+  readonly #borrow: boolean;
   readonly #token: number = 0;
 
   private constructor(
@@ -218,6 +224,7 @@ export class UdpBatchSocket {
     this.#dv.setInt32(l.pollAt + 8, wake, true);
     this.#dv.setInt16(l.pollAt + 12, POLLIN, true);
     this.#pollPtr = Deno.UnsafePointer.create(BigInt(l.base + l.pollAt));
+    this.#borrow = options.borrow ?? false;
     this.#waiter = options.waiter;
     if (this.#waiter) {
       this.#token = this.#waiter._add(fd, (events) => this.#ready(events));
@@ -480,7 +487,10 @@ export class UdpBatchSocket {
         const start = this.#slots + i * this.#maxDatagram;
         this.stats.received++;
         try {
-          this.onMessage(memory.slice(start, start + len), host, port);
+          const data = this.#borrow
+            ? memory.subarray(start, start + len)
+            : memory.slice(start, start + len);
+          this.onMessage(data, host, port);
         } catch {
           // a handler's error never stops the socket
         }
