@@ -117,3 +117,43 @@ Deno.test({
     for (const k of kf) assert.ok(source.includes(k), `${key}: keyframe ${k}`);
   }
 });
+
+Deno.test({
+  name:
+    "transcode: a ladder whose ffmpeg exits before connecting its outputs is restarted with the backoff (every rendition told why)",
+  ignore: missing("ffmpeg") || Deno.build.os !== "linux",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await using dir = await tempDir("arcly-ladder-false-");
+  const frames = await sourceFrames(dir.path, { seconds: 2 });
+  await using engine = Engine.builder().build();
+  const events: TranscodeEvent[] = [];
+  await using service = new TranscodeService({
+    host: engine,
+    ladders: { live: parseLadder("360p,240p") },
+    ffmpegPath: "false", // exits with code 1 at once
+    restartBackoffMs: 100,
+    onEvent: (e) => events.push(e),
+  });
+  const publishing = publishPaced(engine, "live/cam", frames);
+  const restarting = await until(() => {
+    const r = events.filter((e) => e.type === "restarting");
+    return r.length >= 2 && r;
+  });
+  assert.deepEqual(restarting.slice(0, 2).map((e) => e.key).sort(), [
+    "live/cam~240p",
+    "live/cam~360p",
+  ]);
+  for (const e of restarting) {
+    assert.ok(e.type === "restarting");
+    assert.match(e.reason, /exited with code 1 before connecting/);
+  }
+  assert.equal(
+    restarting[0]!.type === "restarting" && restarting[0]!.delayMs,
+    100,
+  );
+  assert.equal(service.list().length, 2); // both still supervised, one process
+  await publishing;
+  await until(() => service.list().length === 0);
+});
