@@ -273,3 +273,25 @@ Deno.test({
     assert.ok(performance.now() - t0 < 2_000);
   },
 });
+
+Deno.test({
+  name:
+    "udp batch: borrow hands a view of the receive slot (no copy), with the right bytes",
+  ignore,
+  async fn() {
+    const rx = UdpBatchSocket.bind({ hostname: "127.0.0.1", borrow: true });
+    const tx = UdpBatchSocket.bind({ hostname: "127.0.0.1" });
+    const seen: [number, number, number[]][] = [];
+    rx.onMessage = (d) => seen.push([d.length, d.buffer.byteLength, [...d]]);
+    tx.send(new Uint8Array([1, 2, 3]), "127.0.0.1", rx.port);
+    tx.send(new Uint8Array([4, 5]), "127.0.0.1", rx.port);
+    await until(() => seen.length === 2);
+    assert.deepEqual(seen.map(([n, , b]) => [n, b]), [[3, [1, 2, 3]], [2, [
+      4,
+      5,
+    ]]]);
+    assert.ok(seen.every(([n, size]) => size > n), "a view, not a copy");
+    await rx.close();
+    await tx.close();
+  },
+});
