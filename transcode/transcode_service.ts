@@ -88,6 +88,7 @@ import {
   type LadderSpec,
 } from "./_ladder_job.ts";
 import { ladderTransport } from "./_ladder_run.ts";
+import { publishJob, publishLadder } from "./_lazy_publish.ts";
 import { PipeTagCache } from "./pipe_tags.ts";
 import { statsRoutes } from "./_stats_routes.ts";
 import type {
@@ -322,7 +323,14 @@ export class TranscodeService implements AsyncDisposable {
         }
         signal.addEventListener("abort", () => job.stop(), { once: true });
         if (signal.aborted) job.stop();
-        runs.push(this.#publishLazy(job));
+        runs.push(
+          publishJob(
+            this.#o.host,
+            job,
+            (e) => this.#emit(e),
+            () => this.#forget(job),
+          ),
+        );
       }
       await Promise.all(runs);
       return;
@@ -336,91 +344,14 @@ export class TranscodeService implements AsyncDisposable {
     // The engine's shutdown deadline passed: stop now.
     signal.addEventListener("abort", () => job.stop(), { once: true });
     if (signal.aborted) job.stop();
-    await this.#publishLadder(job);
-  }
-
-  /**
-   * Publish a lazy ladder's renditions (one ffmpeg); a restart ends every
-   * one of them, each is published again with its next frame.
-   */
-  async #publishLadder(job: LadderJob): Promise<void> {
-    const host = this.#o.host;
-    const outs: (StreamHandle | undefined)[] = job.renditions.map(() =>
-      undefined
-    );
-    const end = (i: number, reason: string) => {
-      const out = outs[i];
-      if (out && !out.ended) out.end(reason);
-      outs[i] = undefined;
-    };
-    const keys = job.renditions.map((r) => r.spec.key);
-    let failure: string | undefined;
-    try {
-      await job.run({
-        frames: (i, batch) => {
-          if (failure !== undefined) return;
-          try {
-            let out = outs[i];
-            if (out === undefined || out.ended) {
-              out = outs[i] = host.startPublish(keys[i]!);
-            }
-            for (const frame of batch) out.publishFrame(frame);
-          } catch (error) {
-            failure = error instanceof Error ? error.message : String(error);
-            job.stop();
-          }
-        },
-        restart: () => keys.forEach((_, i) => end(i, "transcoder restarting")),
-      });
-    } catch (error) {
-      failure ??= error instanceof Error ? error.message : String(error);
-    } finally {
-      keys.forEach((_, i) => end(i, "transcoder ended"));
-      job.stop();
+    await publishLadder(this.#o.host, job, (e) => this.#emit(e), () => {
       for (const view of job.renditions) {
         if (this.#jobs.get(view.spec.key) === view) {
           this.#jobs.delete(view.spec.key);
         }
       }
       this.#procs.delete(job);
-    }
-    if (failure !== undefined) {
-      for (const key of keys) {
-        this.#emit({ type: "stopped", key, reason: failure });
-      }
-    }
-  }
-
-  /** Publish a lazy job's output; a restart ends and republishes the derived stream. */
-  async #publishLazy(job: TranscodeJob): Promise<void> {
-    const host = this.#o.host;
-    let out: StreamHandle | undefined;
-    const end = (reason: string) => {
-      if (out && !out.ended) out.end(reason);
-      out = undefined;
-    };
-    try {
-      for await (const item of job.batches()) {
-        if (item === RESTART) {
-          end("transcoder restarting");
-          continue;
-        }
-        if (out === undefined || out.ended) {
-          out = host.startPublish(job.spec.key);
-        }
-        for (const frame of item) out.publishFrame(frame);
-      }
-    } catch (error) {
-      this.#emit({
-        type: "stopped",
-        key: job.spec.key,
-        reason: error instanceof Error ? error.message : String(error),
-      });
-    } finally {
-      end("transcoder ended");
-      job.stop();
-      this.#forget(job);
-    }
+    });
   }
 
   /** On-demand provider: a source for a derived key this service can make. */
