@@ -279,6 +279,31 @@ export function rtpHeaderLength(p: Uint8Array): number {
 const IV = new Uint8Array(16);
 const IV32 = new Int32Array(IV.buffer);
 
+/**
+ * A packet's AES-CM IV (RFC 3711 §4.1.1) into `iv`: the session salt XOR
+ * SSRC, ROC and sequence number, block counter 0 in the last two bytes.
+ */
+function packetIv(
+  iv: Uint8Array,
+  salt: Uint8Array,
+  p: Uint8Array,
+  roc: number,
+): void {
+  iv.set(salt);
+  iv[14] = 0;
+  iv[15] = 0;
+  iv[4]! ^= p[8]!;
+  iv[5]! ^= p[9]!;
+  iv[6]! ^= p[10]!;
+  iv[7]! ^= p[11]!;
+  iv[8]! ^= roc >>> 24;
+  iv[9]! ^= (roc >>> 16) & 0xff;
+  iv[10]! ^= (roc >>> 8) & 0xff;
+  iv[11]! ^= roc & 0xff;
+  iv[12]! ^= p[2]!;
+  iv[13]! ^= p[3]!;
+}
+
 interface Rollover {
   roc: number;
   highest: number;
@@ -419,19 +444,7 @@ export class SrtpProtector {
       // This packet's IV (RFC 3711 §4.1.1), then one counter block per 16
       // payload bytes: the IV with the block number in its last two bytes.
       const iv = IV;
-      iv.set(salt);
-      iv[14] = 0;
-      iv[15] = 0;
-      iv[4]! ^= p[8]!;
-      iv[5]! ^= p[9]!;
-      iv[6]! ^= p[10]!;
-      iv[7]! ^= p[11]!;
-      iv[8]! ^= roc >>> 24;
-      iv[9]! ^= (roc >>> 16) & 0xff;
-      iv[10]! ^= (roc >>> 8) & 0xff;
-      iv[11]! ^= roc & 0xff;
-      iv[12]! ^= p[2]!;
-      iv[13]! ^= p[3]!;
+      packetIv(iv, salt, p, roc);
       const w0 = IV32[0]!, w1 = IV32[1]!, w2 = IV32[2]!;
       for (let j = 0; j < n; j++, c += 4) {
         iv[14] = j >> 8;
@@ -506,19 +519,7 @@ export class SrtpProtector {
         ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0,
         (p[2]! << 8) | p[3]!,
       );
-      iv.set(salt);
-      iv[14] = 0;
-      iv[15] = 0;
-      iv[4]! ^= p[8]!;
-      iv[5]! ^= p[9]!;
-      iv[6]! ^= p[10]!;
-      iv[7]! ^= p[11]!;
-      iv[8]! ^= roc >>> 24;
-      iv[9]! ^= (roc >>> 16) & 0xff;
-      iv[10]! ^= (roc >>> 8) & 0xff;
-      iv[11]! ^= roc & 0xff;
-      iv[12]! ^= p[2]!;
-      iv[13]! ^= p[3]!;
+      packetIv(iv, salt, p, roc);
       if (len > h) native.ctr(iv, s.subarray(h, len));
       // The ROC is authenticated after the packet: written where the tag
       // goes, then overwritten by the tag.
