@@ -18,7 +18,7 @@ import type {
 } from "./ffmpeg_progress.ts";
 import type { FrameBatches, FramePoll } from "./frame_batches.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
-import { StdinFeeder } from "./_stdin_feeder.ts";
+import { pullFrames, StdinFeeder } from "./_stdin_feeder.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
 
 /** The reused stdout read buffer (a pipe holds 64 KiB). */
@@ -93,20 +93,7 @@ export function runFfmpeg(
   let pullInput: Promise<void>;
   if (isPoll(input)) {
     closeInput = () => input.close("transcoder run ended");
-    pullInput = (async () => {
-      try {
-        while (!killed) {
-          const frames = input.takeAll();
-          if (frames.length === 0) {
-            if (input.isClosed) break;
-            await input.ready();
-            continue;
-          }
-          for (const frame of frames) take(frame);
-        }
-      } catch { /* evicted: end the run like an end of input */ }
-      feeder.close();
-    })();
+    pullInput = pullFrames(input, feeder, () => killed, take);
   } else {
     const inputReader = input.getReader();
     closeInput = () => void inputReader.cancel().catch(() => {});

@@ -13,6 +13,7 @@ import type { PlannedRendition } from "./ladder.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
 import type { JobEvents, JobSpec } from "./_transcode_job.ts";
 import { type LadderRun, openLadder } from "./_ladder_run.ts";
+import { RestartBackoff } from "./_restart_backoff.ts";
 
 /** How a ladder is started (built by the service). */
 export interface LadderSpec {
@@ -83,17 +84,21 @@ export class LadderJob {
   readonly renditions: LadderRendition[];
   #host: StreamHost;
   #events: JobEvents;
+  #backoff: RestartBackoff;
   #abort = new AbortController();
   #run: LadderRun | undefined;
-  #restarts = 0;
   #dropped: number[];
-  #wake: (() => void) | undefined;
 
   constructor(spec: LadderSpec, host: StreamHost, events: JobEvents) {
     this.spec = spec;
     this.#host = host;
     this.#events = events;
     this.startedAt = host.clock.now();
+    this.#backoff = new RestartBackoff(
+      host.clock,
+      spec.backoffMs,
+      spec.maxBackoffMs,
+    );
     this.renditions = spec.renditions.map((r, i) =>
       new LadderRendition(r, this, i)
     );
@@ -101,7 +106,7 @@ export class LadderJob {
   }
 
   get restarts(): number {
-    return this.#restarts;
+    return this.#backoff.restarts;
   }
 
   /** Frames dropped for rendition `index`: the shared stdin queue's (video) plus its own bypass queue's. */
@@ -129,7 +134,7 @@ export class LadderJob {
 
   stop(): void {
     this.#abort.abort();
-    this.#wake?.();
+    this.#backoff.wake();
   }
 
   /** Run the ladder (across restarts) into `sink` until stopped or the source ends. */
@@ -137,7 +142,6 @@ export class LadderJob {
     const spec = this.spec;
     const keys = spec.renditions.map((r) => r.key);
     const signal = this.#abort.signal;
-    let attempt = 0;
     let reason = "source ended";
     try {
       while (!signal.aborted) {
@@ -196,26 +200,13 @@ export class LadderJob {
         const now = this.#host.getStream(spec.source);
         if (!now || now.ended || now !== source) break;
         failure ??= "ffmpeg ended before its source";
-        if (this.#host.clock.now() - runStarted > 30_000) attempt = 0;
-        attempt++;
-        this.#restarts++;
-        const delay = Math.min(
-          spec.maxBackoffMs,
-          spec.backoffMs * 2 ** (attempt - 1),
-        );
+        const { attempt, delayMs: delay } = this.#backoff.next(runStarted);
         reason = failure;
         for (const key of keys) {
           this.#events.restarting(key, attempt, delay, failure);
         }
         sink.restart();
-        await new Promise<void>((resolve) => {
-          const cancel = this.#host.clock.setTimer(delay, resolve);
-          this.#wake = () => {
-            cancel();
-            resolve();
-          };
-        });
-        this.#wake = undefined;
+        await this.#backoff.wait(delay);
       }
     } finally {
       if (signal.aborted) reason = "stopped";

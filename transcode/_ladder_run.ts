@@ -36,7 +36,7 @@ import type { FrameBatches, FramePoll } from "./frame_batches.ts";
 import type { PlannedRendition } from "./ladder.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
-import { StdinFeeder } from "./_stdin_feeder.ts";
+import { pullFrames, StdinFeeder } from "./_stdin_feeder.ts";
 
 const READ_BUFFER_BYTES = 64 << 10;
 const OUTPUT_SLAB_BYTES = 256 << 10;
@@ -180,25 +180,13 @@ export async function openLadder(
   // stdin: the subscription's frames, video to ffmpeg, audio to every merger.
   let firstFrame: () => void = () => {};
   const fed = new Promise<void>((resolve) => firstFrame = resolve);
-  const pullInput = (async () => {
-    try {
-      while (!killed) {
-        const frames = input.takeAll();
-        if (frames.length === 0) {
-          if (input.isClosed) break;
-          await input.ready();
-          continue;
-        }
-        for (const frame of frames) {
-          if (frame.kind === "audio") {
-            for (const merger of mergers) merger.add(frame);
-          } else feeder.push(frame);
-        }
-        if (feeder.queuedBytes > 0) firstFrame();
-      }
-    } catch { /* evicted: end the run like an end of input */ }
-    feeder.close();
-  })();
+  const pullInput = pullFrames(input, feeder, () => killed, (frame) => {
+    if (frame.kind === "audio") {
+      for (const merger of mergers) merger.add(frame);
+    } else feeder.push(frame);
+  }, () => {
+    if (feeder.queuedBytes > 0) firstFrame();
+  });
   const stdin = child.stdin.getWriter();
   const writeStdin = feeder.run(stdin).then(
     () => stdin.close(),

@@ -11,6 +11,7 @@ import type { MediaFrame } from "../media/frame.ts";
 import { MpegTsMuxer } from "../media/mpegts/mod.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
 import { PipeTagCache } from "./pipe_tags.ts";
+import type { FramePoll } from "./frame_batches.ts";
 
 /** Serializes frames into the container ffmpeg reads. */
 export class PipeEncoder {
@@ -178,4 +179,32 @@ export class StdinFeeder {
       this.#firstMs = this.#queueMs[0];
     }
   }
+}
+
+/**
+ * Take a subscription's frames in batches (`takeAll()` after each
+ * `ready()`: one wake-up per publish) into `take` until it closes, it is
+ * evicted, or `stopped()`; `afterBatch` runs after each batch. Then the
+ * feeder is closed (its write loop drains and ends).
+ */
+export async function pullFrames(
+  input: FramePoll,
+  feeder: StdinFeeder,
+  stopped: () => boolean,
+  take: (frame: MediaFrame) => void,
+  afterBatch?: () => void,
+): Promise<void> {
+  try {
+    while (!stopped()) {
+      const frames = input.takeAll();
+      if (frames.length === 0) {
+        if (input.isClosed) break;
+        await input.ready();
+        continue;
+      }
+      for (const frame of frames) take(frame);
+      afterBatch?.();
+    }
+  } catch { /* evicted: end the run like an end of input */ }
+  feeder.close();
 }

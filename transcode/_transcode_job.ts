@@ -14,6 +14,7 @@ import { FfmpegTranscoder, type FrameReader } from "./ffmpeg_transcoder.ts";
 import type { FfmpegProgress } from "./ffmpeg_progress.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
+import { RestartBackoff } from "./_restart_backoff.ts";
 
 /** How a job is started (built by the service). */
 export interface JobSpec {
@@ -55,22 +56,26 @@ export class TranscodeJob {
   readonly startedAt: number;
   #host: StreamHost;
   #events: JobEvents;
+  #backoff: RestartBackoff;
   #abort = new AbortController();
   #transcoder: FfmpegTranscoder | undefined;
-  #restarts = 0;
   #dropped = 0;
   #frames = 0;
-  #wake: (() => void) | undefined;
 
   constructor(spec: JobSpec, host: StreamHost, events: JobEvents) {
     this.spec = spec;
     this.#host = host;
     this.#events = events;
     this.startedAt = host.clock.now();
+    this.#backoff = new RestartBackoff(
+      host.clock,
+      spec.backoffMs,
+      spec.maxBackoffMs,
+    );
   }
 
   get restarts(): number {
-    return this.#restarts;
+    return this.#backoff.restarts;
   }
 
   get droppedFrames(): number {
@@ -100,14 +105,13 @@ export class TranscodeJob {
   /** Stop: kill ffmpeg; `frames()` ends. */
   stop(): void {
     this.#abort.abort();
-    this.#wake?.();
+    this.#backoff.wake();
   }
 
   /** The output frames across restarts (in batches), with RESTART between two runs. */
   async *batches(): AsyncGenerator<MediaFrame[] | typeof RESTART> {
     const spec = this.spec;
     const signal = this.#abort.signal;
-    let attempt = 0;
     let reason = "source ended";
     try {
       while (!signal.aborted) {
@@ -155,24 +159,11 @@ export class TranscodeJob {
         const now = this.#host.getStream(spec.source);
         if (!now || now.ended || now !== source) break;
         failure ??= "ffmpeg ended before its source";
-        if (this.#host.clock.now() - runStarted > 30_000) attempt = 0;
-        attempt++;
-        this.#restarts++;
-        const delay = Math.min(
-          spec.maxBackoffMs,
-          spec.backoffMs * 2 ** (attempt - 1),
-        );
+        const { attempt, delayMs: delay } = this.#backoff.next(runStarted);
         reason = failure;
         this.#events.restarting(spec.key, attempt, delay, failure);
         yield RESTART;
-        await new Promise<void>((resolve) => {
-          const cancel = this.#host.clock.setTimer(delay, resolve);
-          this.#wake = () => {
-            cancel();
-            resolve();
-          };
-        });
-        this.#wake = undefined;
+        await this.#backoff.wait(delay);
       }
     } finally {
       if (signal.aborted) reason = "stopped";
