@@ -10,22 +10,20 @@ import type { MediaFrame } from "../media/frame.ts";
 import type { StreamHost, Subscription } from "../src/mod.ts";
 import type { FfmpegProgress } from "./ffmpeg_progress.ts";
 import type { PlannedRendition } from "./ladder.ts";
-import type { PipeTagCache } from "./pipe_tags.ts";
 import type { JobEvents, JobSpec } from "./_transcode_job.ts";
-import { type LadderRun, openLadder } from "./_ladder_run.ts";
+import {
+  type LadderRun,
+  type LadderRunOptions,
+  openLadder,
+} from "./_ladder_run.ts";
 import { RestartBackoff } from "./_restart_backoff.ts";
 
 /** How a ladder is started (built by the service). */
-export interface LadderSpec {
+export interface LadderSpec
+  extends Omit<LadderRunOptions, "name" | "renditions" | "acceptMs"> {
   source: string;
   /** One job spec per rendition (keys, variants), in output order. */
   renditions: readonly (JobSpec & { rendition: PlannedRendition })[];
-  ffmpegPath: string;
-  preset: string;
-  threads: number;
-  maxQueueBytes: number;
-  maxQueueMs: number;
-  tags?: PipeTagCache | undefined;
   backoffMs: number;
   maxBackoffMs: number;
 }
