@@ -468,14 +468,30 @@ async function main(): Promise<void> {
   console.log(lines.join("\n"));
 }
 
-/** An "ffmpeg" that only copies the video (whatever arguments it gets). */
+/**
+ * An "ffmpeg" that only copies the video: the service's own arguments (one
+ * output per rendition, on stdout or the ladder's sockets) with `libx264`
+ * replaced by `copy`, and the scale filter and the encoder's options left
+ * out (a stream copy refuses them).
+ */
 async function copyScript(): Promise<string> {
   const copy = await Deno.makeTempFile({ suffix: ".sh" });
   await Deno.writeTextFile(
     copy,
-    "#!/bin/sh\nexec ffmpeg -hide_banner -nostdin -nostats -loglevel error " +
-      "-progress pipe:2 -copyts -probesize 32768 -analyzeduration 0 -f flv " +
-      "-i pipe:0 -map 0:v:0 -an -c:v copy -flush_packets 1 -f flv pipe:1\n",
+    [
+      "#!/bin/bash",
+      "args=()",
+      "while [ $# -gt 0 ]; do",
+      '  case "$1" in',
+      "    -vf|-preset|-tune|-profile:v|-pix_fmt|-b:v|-maxrate|-bufsize|-force_key_frames|-sc_threshold|-g|-enc_time_base:v) shift ;;",
+      '    libx264) args+=("copy") ;;',
+      '    *) args+=("$1") ;;',
+      "  esac",
+      "  shift",
+      "done",
+      'exec ffmpeg "${args[@]}"',
+      "",
+    ].join("\n"),
   );
   await Deno.chmod(copy, 0o755);
   return copy;
