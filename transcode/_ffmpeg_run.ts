@@ -11,13 +11,9 @@ import { FlvReader } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
 import { ByteSlab } from "../src/byte_slab.ts";
-import type { PipeFormat } from "./ffmpeg_args.ts";
-import type {
-  FfmpegProgress,
-  FfmpegProgressParser,
-} from "./ffmpeg_progress.ts";
+import type { FfmpegProgressParser } from "./ffmpeg_progress.ts";
 import type { FrameBatches, FramePoll } from "./frame_batches.ts";
-import type { PipeTagCache } from "./pipe_tags.ts";
+import type { FfmpegTranscoderOptions } from "./transcode_types.ts";
 import { pullFrames, StdinFeeder } from "./_stdin_feeder.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
 
@@ -27,17 +23,10 @@ const READ_BUFFER_BYTES = 64 << 10;
 const OUTPUT_SLAB_BYTES = 256 << 10;
 
 /** What a run needs of `FfmpegTranscoderOptions` (see there). */
-export interface RunOptions {
-  name: string;
-  input?: PipeFormat;
-  createReader?: () => { push(chunk: Uint8Array): MediaFrame[] };
-  maxQueueBytes?: number;
-  maxQueueMs?: number;
-  coalesceMs?: number;
-  bypass?: "audio" | "video";
-  onProgress?: (progress: FfmpegProgress) => void;
-  tags?: PipeTagCache;
-}
+export type RunOptions = Omit<
+  FfmpegTranscoderOptions,
+  "args" | "output" | "ffmpegPath"
+>;
 
 /** The run's queues, reported to its transcoder (dropped counts, queued bytes). */
 export interface RunParts {

@@ -10,7 +10,8 @@
 // yielded as ffmpeg's output is read (one read's frames at a time).
 import type { MediaFrame } from "../media/frame.ts";
 import type { StreamHost, Subscription } from "../src/mod.ts";
-import { FfmpegTranscoder, type FrameReader } from "./ffmpeg_transcoder.ts";
+import { FfmpegTranscoder } from "./ffmpeg_transcoder.ts";
+import type { FrameReader } from "./transcode_types.ts";
 import type { FfmpegProgress } from "./ffmpeg_progress.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";

@@ -1,13 +1,16 @@
 /**
- * The public types of {@linkcode TranscodeService}: its options, events and
- * per-derived-stream figures.
+ * The public types of {@linkcode TranscodeService} (its options, events and
+ * per-derived-stream figures) and of {@linkcode FfmpegTranscoder} (its
+ * options and output reader).
  *
  * @module
  */
+import type { MediaFrame } from "../media/frame.ts";
 import type { StreamHost } from "../src/mod.ts";
+import type { PipeFormat } from "./ffmpeg_args.ts";
 import type { FfmpegProgress } from "./ffmpeg_progress.ts";
-import type { FrameReader } from "./ffmpeg_transcoder.ts";
 import type { PlannedRendition, RenditionSpec } from "./ladder.ts";
+import type { PipeTagCache } from "./pipe_tags.ts";
 
 /**
  * What the service reports (to `onEvent`).
@@ -104,4 +107,69 @@ export interface TranscodeServiceOptions {
   createTsReader?: () => FrameReader;
   /** Every service event. */
   onEvent?: (event: TranscodeEvent) => void;
+}
+
+/**
+ * Parses ffmpeg's stdout into frames (our `FlvReader` satisfies it; an
+ * MPEG-TS demuxer with the same `push` does too).
+ *
+ * @example
+ * ```ts
+ * import { FlvReader } from "@arcly/stream/flv";
+ * import type { FrameReader } from "@arcly/stream/transcode";
+ * const reader: FrameReader = new FlvReader();
+ * ```
+ */
+export interface FrameReader {
+  /** Parse a chunk; return the frames it completed. */
+  push(chunk: Uint8Array): MediaFrame[];
+}
+
+/**
+ * Options of {@linkcode FfmpegTranscoder}.
+ *
+ * @example
+ * ```ts
+ * import { type FfmpegTranscoderOptions, renditionArgs } from "@arcly/stream/transcode";
+ * const options: FfmpegTranscoderOptions = {
+ *   name: "live/cam~480p",
+ *   args: renditionArgs({ name: "480p", width: 854, height: 480, videoBitrate: 1_200_000 }),
+ * };
+ * ```
+ */
+export interface FfmpegTranscoderOptions {
+  /** Name used in errors and events (the derived key). */
+  name: string;
+  /** ffmpeg arguments (see `renditionArgs`, `audioBridgeArgs`). */
+  args: readonly string[];
+  /** Container written to stdin; must match the args (default flv). */
+  input?: PipeFormat;
+  /** Container read from stdout; must match the args (default flv). */
+  output?: PipeFormat;
+  /** Reader of stdout (required for `output: "mpegts"`; default `FlvReader`). */
+  createReader?: () => FrameReader;
+  /** ffmpeg binary (default `ffmpeg`, found on PATH). */
+  ffmpegPath?: string;
+  /** Bound of the stdin queue in bytes (default 8 MiB). */
+  maxQueueBytes?: number;
+  /** Bound of the stdin queue in media time, ms (default 3000): how far ffmpeg may fall behind. */
+  maxQueueMs?: number;
+  /** Frames arriving within this many ms go to ffmpeg in one write (default 0: written as they arrive). */
+  coalesceMs?: number;
+  /**
+   * Frames of this kind do not go through ffmpeg: they are merged back
+   * into its output unchanged, by decode time (a rendition's audio, which
+   * ffmpeg would only copy; the args must then not map that kind, e.g.
+   * `renditionArgs(r, { audio: "none" })`). Default: everything goes
+   * through ffmpeg.
+   */
+  bypass?: "audio" | "video";
+  /** Every progress snapshot. */
+  onProgress?: (progress: FfmpegProgress) => void;
+  /**
+   * FLV tags for stdin shared with other transcoders fed the same frames
+   * (a {@linkcode TranscodeService} passes its own to every rendition);
+   * default: a cache of this transcoder's own.
+   */
+  tags?: PipeTagCache;
 }
