@@ -2,7 +2,8 @@
  * The network layer shared by protocol servers (outside the kernel, which
  * has no sockets): the accept loop with admission control, full writes,
  * quiet closes, one `isDisconnect` policy, a batched UDP socket
- * (`UdpBatchSocket`: `sendmmsg`/`recvmmsg` through FFI), and the admission policies
+ * (`UdpBatchSocket`: `sendmmsg`/`recvmmsg` through FFI), a TCP backend over
+ * libc (`FfiTcpListener`, `listenTcp`: epoll through FFI), and the admission policies
  * (`ConnectionGate`, `RateLimiter`, `clientKeyOf`, socket-free, kept in the
  * kernel and exported from `@arcly/stream` too).
  *
@@ -20,6 +21,14 @@ export {
   type UdpBatchStats,
 } from "./udp_batch.ts";
 export { UdpBatchWaiter } from "./udp_batch_waiter.ts";
+export { FfiTcpConn } from "./tcp_ffi_conn.ts";
+export {
+  FfiTcpListener,
+  type FfiTcpListenOptions,
+  listenTcp,
+  type TcpBackend,
+  tcpFfiAvailable,
+} from "./tcp_ffi.ts";
 export {
   ConnectionGate,
   type ConnectionGateOptions,

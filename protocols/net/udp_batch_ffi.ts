@@ -7,6 +7,7 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
+import { errno, type Libc, libcAvailable } from "./_libc.ts";
 
 /** Linux constants (identical on x86_64 and aarch64). */
 export const AF_INET = 2;
@@ -59,81 +60,16 @@ export const IOVEC = 16;
 /** `struct sockaddr_in` size. */
 export const SOCKADDR = 16;
 
-const SYMBOLS = {
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  setsockopt: {
-    parameters: ["i32", "i32", "i32", "buffer", "u32"],
-    result: "i32",
-  },
-  sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  recvmmsg: {
-    parameters: ["i32", "buffer", "u32", "i32", "pointer"],
-    result: "i32",
-  },
-  poll: {
-    parameters: ["pointer", "u64", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
-  eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  epoll_create1: { parameters: ["i32"], result: "i32" },
-  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  epoll_wait: {
-    parameters: ["i32", "pointer", "i32", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  close: { parameters: ["i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
-
-/** The loaded libc symbols. */
-export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let libc: Libc | undefined;
-let errnoView: Deno.UnsafePointerView | undefined;
+/** The loaded libc symbols (shared with the TCP backend: `_libc.ts`). */
+export type { Libc } from "./_libc.ts";
+export { errno, loadLibc } from "./_libc.ts";
 
 /**
  * True on Linux x86_64/aarch64 when FFI is granted (`--allow-ffi`) and
  * libc loads: the batched socket can be used. Never prompts.
  */
 export function udpBatchAvailable(): boolean {
-  if (Deno.build.os !== "linux") return false;
-  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") {
-    return false;
-  }
-  if (typeof Deno.dlopen !== "function") return false;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-      return false;
-    }
-    loadLibc();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** libc, loaded once per process. */
-export function loadLibc(): Libc {
-  if (!libc) {
-    const lib = Deno.dlopen("libc.so.6", SYMBOLS);
-    libc = lib.symbols;
-    // errno of the main thread, where every synchronous FFI call runs.
-    const at = libc.__errno_location();
-    if (!at) throw new Error("no errno location");
-    errnoView = new Deno.UnsafePointerView(at);
-  }
-  return libc;
-}
-
-/** `errno` after the last failed synchronous call. */
-export function errno(): number {
-  return errnoView?.getInt32() ?? 0;
+  return libcAvailable();
 }
 
 /** The numeric address of `view`'s first byte (off-heap buffers only). */

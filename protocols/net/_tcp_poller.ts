@@ -1,0 +1,180 @@
+/**
+ * The readiness registry of the FFI TCP backend: ONE edge-triggered epoll
+ * instance per process for every FFI listener and connection, waited off
+ * the main thread (`epoll_wait` as a non-blocking FFI call), an eventfd to
+ * wake it when the last socket leaves.
+ *
+ * Data path: no byte passes here. A wake-up hands each ready socket its
+ * event mask (`_ready`); the socket resolves the one read or write (or
+ * accept) that met `EAGAIN`, which then retries the syscall itself.
+ * Memory: 256 event slots allocated once, one map entry per open socket;
+ * the wait loop runs only while a socket is registered, so an idle process
+ * (or a finished test) has no pending operation.
+ *
+ * @module
+ */
+import { StreamError } from "../../media/stream_error.ts";
+import { errno, type Libc, loadLibc } from "./_libc.ts";
+
+const EPOLLIN = 0x1;
+const EPOLLOUT = 0x4;
+const EPOLLRDHUP = 0x2000;
+const EPOLLET = 0x80000000;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CLOEXEC = 0o2000000;
+const EFD_FLAGS = 0o4000 | 0o2000000;
+const SLOTS = 256;
+/** `struct epoll_event` size: packed (12 B) on x86_64, 16 B on aarch64. */
+const EVENT = Deno.build.arch === "x86_64" ? 12 : 16;
+/** Offset of `epoll_event.data` (u64; the token in its low 32 bits). */
+const DATA = Deno.build.arch === "x86_64" ? 4 : 8;
+
+/** What the poller wakes: a socket of the backend. */
+export interface PollTarget {
+  /** The epoll event mask of a wake-up. */
+  _ready(events: number): void;
+}
+
+let shared: TcpPoller | undefined;
+
+/** The process's epoll registry (see the module doc). */
+export class TcpPoller {
+  readonly #libc: Libc;
+  readonly #epfd: number;
+  readonly #wake: number;
+  readonly #events = new Uint8Array(SLOTS * EVENT);
+  readonly #view = new DataView(this.#events.buffer);
+  readonly #eventsPtr: Deno.PointerValue;
+  readonly #ctl = new Uint8Array(16);
+  readonly #ctlView = new DataView(this.#ctl.buffer);
+  readonly #targets = new Map<number, PollTarget>();
+  #next = 1;
+  #loop: Promise<void> | undefined;
+  #waking = false;
+
+  private constructor(libc: Libc, epfd: number, wake: number) {
+    this.#libc = libc;
+    this.#epfd = epfd;
+    this.#wake = wake;
+    this.#eventsPtr = Deno.UnsafePointer.of(
+      this.#events as Uint8Array<ArrayBuffer>,
+    );
+    // The wake-up eventfd: token 0, level-triggered.
+    this.#control(EPOLL_CTL_ADD, wake, 0, EPOLLIN);
+  }
+
+  /** The one poller of this process (opened on first use). */
+  static shared(): TcpPoller {
+    if (shared) return shared;
+    const libc = loadLibc();
+    const epfd = libc.epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) {
+      throw new StreamError(
+        "Unavailable",
+        `Cannot create an epoll instance: errno ${errno()}`,
+      );
+    }
+    const wake = libc.eventfd(0, EFD_FLAGS);
+    if (wake < 0) {
+      libc.close(epfd);
+      throw new StreamError(
+        "Unavailable",
+        `Cannot open an eventfd: errno ${errno()}`,
+      );
+    }
+    shared = new TcpPoller(libc, epfd, wake);
+    return shared;
+  }
+
+  /** Sockets registered now. */
+  get size(): number {
+    return this.#targets.size;
+  }
+
+  /** Resolves once the wait loop has stopped (no socket registered). */
+  async idle(): Promise<void> {
+    while (this.#loop) await this.#loop;
+  }
+
+  #control(op: number, fd: number, token: number, events: number): boolean {
+    const v = this.#ctlView;
+    v.setUint32(0, events >>> 0, true);
+    v.setUint32(DATA, token, true);
+    v.setUint32(DATA + 4, 0, true);
+    return this.#libc.epoll_ctl(this.#epfd, op, fd, this.#ctl) === 0;
+  }
+
+  /**
+   * Watch `fd` for reading, writing and peer close (edge-triggered, for the
+   * socket's life); returns its token. Throws `StreamError` `Unavailable`
+   * when the kernel refuses.
+   */
+  add(fd: number, target: PollTarget): number {
+    const token = this.#next;
+    this.#next = this.#next >= 0xffff_fffe ? 1 : this.#next + 1;
+    if (
+      !this.#control(
+        EPOLL_CTL_ADD,
+        fd,
+        token,
+        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+      )
+    ) {
+      throw new StreamError(
+        "Unavailable",
+        `Cannot watch a TCP socket: errno ${errno()}`,
+      );
+    }
+    this.#targets.set(token, target);
+    this.#loop ??= this.#run();
+    return token;
+  }
+
+  /** Stop watching (call before closing `fd`). */
+  remove(token: number, fd: number): void {
+    if (!this.#targets.delete(token)) return;
+    this.#control(EPOLL_CTL_DEL, fd, token, 0);
+    if (this.#targets.size === 0 && this.#loop && !this.#waking) {
+      // Let the loop see that nothing is left and stop.
+      this.#waking = true;
+      const one = new Uint8Array(8);
+      one[0] = 1;
+      this.#libc.write(this.#wake, one, 8n);
+    }
+  }
+
+  async #run(): Promise<void> {
+    const scratch = new Uint8Array(8);
+    const view = this.#view;
+    await Promise.resolve();
+    try {
+      while (this.#targets.size > 0) {
+        const n = await this.#libc.epoll_wait(
+          this.#epfd,
+          this.#eventsPtr,
+          SLOTS,
+          -1,
+        );
+        for (let i = 0; i < n; i++) {
+          const at = i * EVENT;
+          const token = view.getUint32(at + DATA, true);
+          if (token === 0) {
+            this.#libc.read(this.#wake, scratch, 8n);
+            this.#waking = false;
+            continue;
+          }
+          const target = this.#targets.get(token);
+          if (target === undefined) continue;
+          try {
+            target._ready(view.getUint32(at, true));
+          } catch {
+            // one socket's handler never stops the loop
+          }
+        }
+      }
+    } finally {
+      this.#loop = undefined;
+    }
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * A plain-TCP backend over libc (Deno FFI, Linux): {@linkcode FfiTcpListener}
+ * and {@linkcode FfiTcpConn} satisfy `Deno.TcpListener` / `Deno.TcpConn`, so
+ * the RTMP and HTTP servers take them unchanged. A connection is an fd and
+ * a small JS object: no runtime resource, no pending native read, no
+ * runtime-side buffer.
+ *
+ * Data path: `read(p)` calls `recv(MSG_DONTWAIT)` straight into the
+ * caller's `p`; on `EAGAIN` it parks one resolver (no buffer of its own)
+ * until the shared epoll registry (`_tcp_poller.ts`, one edge-triggered
+ * `epoll_wait` off the main thread per process) reports the socket
+ * readable, then retries. `write(p)` calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)`
+ * from the caller's bytes (no copy; a partial count is returned as Deno
+ * does); on `EAGAIN` it waits for `EPOLLOUT`. The caller serializes once
+ * and owns the bytes; the kernel socket buffers bound what is in flight.
+ * Memory: at most one parked read and one parked write per connection (a
+ * second concurrent call shares the wake-up), nothing queued here.
+ *
+ * The listener is in `tcp_ffi.ts`. Errors are the classes Deno throws (`ConnectionReset`, `BrokenPipe`,
+ * `BadResource` after close, ...), so `isDisconnect()` and the servers'
+ * error handling apply unchanged. TLS stays on `Deno.listenTls`.
+ *
+ * @module
+ */
+import { errno, type Libc } from "./_libc.ts";
+import { decodeSockaddr, SOCKADDR_MAX } from "./_sockaddr.ts";
+import type { PollTarget, TcpPoller } from "./_tcp_poller.ts";
+
+export const SOL_SOCKET = 1;
+const SO_KEEPALIVE = 9;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const SHUT_WR = 1;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
+export const EAGAIN = 11;
+export const EINTR = 4;
+export const READABLE = 0x1 | 0x8 | 0x10 | 0x2000; // IN | ERR | HUP | RDHUP
+const WRITABLE = 0x4 | 0x8 | 0x10; // OUT | ERR | HUP
+
+/** The `Deno.errors` class Deno throws for an errno (else a plain Error). */
+export function osError(code: number, action: string): Error {
+  const message = `Cannot ${action}: os error ${code}`;
+  switch (code) {
+    case 104:
+      return new Deno.errors.ConnectionReset(message);
+    case 32:
+      return new Deno.errors.BrokenPipe(message);
+    case 103:
+      return new Deno.errors.ConnectionAborted(message);
+    case 107:
+      return new Deno.errors.NotConnected(message);
+    case 110:
+      return new Deno.errors.TimedOut(message);
+    case 111:
+      return new Deno.errors.ConnectionRefused(message);
+    case 9:
+      return new Deno.errors.BadResource(message);
+    case 98:
+      return new Deno.errors.AddrInUse(message);
+    case 99:
+      return new Deno.errors.AddrNotAvailable(message);
+    case 13:
+    case 1:
+      return new Deno.errors.PermissionDenied(message);
+    default:
+      return new Error(message);
+  }
+}
+
+/** What a read or write parked when the socket closed rejects with. */
+function canceledError(): Error {
+  return new Deno.errors.Interrupted("operation canceled");
+}
+
+export function closedError(): Error {
+  return new Deno.errors.BadResource("Cannot use the socket: it is closed");
+}
+
+export type Wake = (open: boolean) => void;
+
+/** Park a resolver in `slot` (sharing it with one already parked). */
+export function park(
+  previous: Wake | undefined,
+  set: (w: Wake) => void,
+): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    set(
+      previous === undefined ? resolve : (open) => {
+        previous(open);
+        resolve(open);
+      },
+    );
+  });
+}
+
+/**
+ * One accepted TCP connection of the FFI backend (see the module doc).
+ * `ref()`/`unref()` are no-ops: the shared poller keeps the process alive
+ * while any FFI socket is open.
+ *
+ * @example
+ * ```ts ignore
+ * import { FfiTcpListener } from "./mod.ts";
+ * const listener = FfiTcpListener.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await listener.accept(); // an FfiTcpConn
+ * ```
+ */
+export class FfiTcpConn implements Deno.TcpConn, PollTarget {
+  readonly #libc: Libc;
+  readonly #fd: number;
+  readonly #poller: TcpPoller;
+  readonly #token: number;
+  readonly #remote: Deno.NetAddr;
+  #local: Deno.NetAddr | undefined;
+  #closed = false;
+  #readWake: Wake | undefined;
+  #writeWake: Wake | undefined;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /** @internal Wrap an accepted non-blocking `fd` (registered here). */
+  constructor(libc: Libc, fd: number, remote: Deno.NetAddr, poller: TcpPoller) {
+    this.#libc = libc;
+    this.#fd = fd;
+    this.#remote = remote;
+    this.#poller = poller;
+    this.#token = poller.add(fd, this);
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.NetAddr {
+    return this.#remote;
+  }
+
+  /** This end's address (read from the kernel once). */
+  get localAddr(): Deno.NetAddr {
+    if (this.#local === undefined) {
+      if (this.#closed) throw closedError();
+      const sa = new Uint8Array(SOCKADDR_MAX);
+      const len = new Uint8Array(4);
+      new DataView(len.buffer).setUint32(0, SOCKADDR_MAX, true);
+      if (this.#libc.getsockname(this.#fd, sa, len) < 0) {
+        throw osError(errno(), "read the local address");
+      }
+      this.#local = decodeSockaddr(sa);
+    }
+    return this.#local;
+  }
+
+  /** @internal Readiness from the poller. */
+  _ready(events: number): void {
+    if ((events & READABLE) !== 0 && this.#readWake) {
+      const wake = this.#readWake;
+      this.#readWake = undefined;
+      wake(true);
+    }
+    if ((events & WRITABLE) !== 0 && this.#writeWake) {
+      const wake = this.#writeWake;
+      this.#writeWake = undefined;
+      wake(true);
+    }
+  }
+
+  /**
+   * Read into `p`: the byte count, or null at end of stream.
+   *
+   * @param p where the bytes go (written directly by the kernel)
+   */
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (p.length === 0) return Promise.resolve(0);
+    for (;;) {
+      const n = this.#libc.recv(
+        this.#fd,
+        p as Uint8Array<ArrayBuffer>,
+        BigInt(p.length),
+        MSG_DONTWAIT,
+      );
+      if (n > 0) return Promise.resolve(n);
+      if (n === 0) return Promise.resolve(null);
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code === EAGAIN) return this.#readLater(p);
+      return Promise.reject(osError(code, "read from a TCP socket"));
+    }
+  }
+
+  async #readLater(p: Uint8Array): Promise<number | null> {
+    for (;;) {
+      const open = await park(this.#readWake, (w) => (this.#readWake = w));
+      if (!open || this.#closed) throw canceledError();
+      const n = this.#libc.recv(
+        this.#fd,
+        p as Uint8Array<ArrayBuffer>,
+        BigInt(p.length),
+        MSG_DONTWAIT,
+      );
+      if (n > 0) return n;
+      if (n === 0) return null;
+      const code = errno();
+      if (code !== EAGAIN && code !== EINTR) {
+        throw osError(code, "read from a TCP socket");
+      }
+    }
+  }
+
+  /**
+   * Write from `p` (not copied): how many bytes the socket took (at least
+   * one; fewer than `p.length` when its buffer filled, as with Deno).
+   *
+   * @param p the bytes
+   */
+  write(p: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (p.length === 0) return Promise.resolve(0);
+    for (;;) {
+      const n = this.#libc.send(
+        this.#fd,
+        p as Uint8Array<ArrayBuffer>,
+        BigInt(p.length),
+        SEND_FLAGS,
+      );
+      if (n >= 0) return Promise.resolve(n);
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code === EAGAIN) return this.#writeLater(p);
+      return Promise.reject(osError(code, "write to a TCP socket"));
+    }
+  }
+
+  async #writeLater(p: Uint8Array): Promise<number> {
+    for (;;) {
+      const open = await park(this.#writeWake, (w) => (this.#writeWake = w));
+      if (!open || this.#closed) throw canceledError();
+      const n = this.#libc.send(
+        this.#fd,
+        p as Uint8Array<ArrayBuffer>,
+        BigInt(p.length),
+        SEND_FLAGS,
+      );
+      if (n >= 0) return n;
+      const code = errno();
+      if (code !== EAGAIN && code !== EINTR) {
+        throw osError(code, "write to a TCP socket");
+      }
+    }
+  }
+
+  /**
+   * Close the socket; a parked read or write rejects `Interrupted` (as with
+   * Deno), later calls `BadResource`.
+   */
+  close(): void {
+    if (this.#closed) throw closedError();
+    this.#closed = true;
+    this.#poller.remove(this.#token, this.#fd);
+    this.#libc.close(this.#fd);
+    const r = this.#readWake;
+    const w = this.#writeWake;
+    this.#readWake = this.#writeWake = undefined;
+    r?.(false);
+    w?.(false);
+  }
+
+  /** Send FIN (`shutdown(SHUT_WR)`); reading goes on. */
+  closeWrite(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#libc.shutdown(this.#fd, SHUT_WR) < 0) {
+      return Promise.reject(osError(errno(), "shut a TCP socket down"));
+    }
+    return Promise.resolve();
+  }
+
+  /** Nagle off (`TCP_NODELAY`), or on again. */
+  setNoDelay(noDelay = true): void {
+    this.#setInt(IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
+  }
+
+  /** TCP keep-alive probes on or off (`SO_KEEPALIVE`). */
+  setKeepAlive(keepAlive = true): void {
+    this.#setInt(SOL_SOCKET, SO_KEEPALIVE, keepAlive ? 1 : 0);
+  }
+
+  #setInt(level: number, name: number, value: number): void {
+    if (this.#closed) throw closedError();
+    const int = new Uint8Array(4);
+    new DataView(int.buffer).setInt32(0, value, true);
+    if (this.#libc.setsockopt(this.#fd, level, name, int, 4) < 0) {
+      throw osError(errno(), "set a TCP socket option");
+    }
+  }
+
+  /** No-op (see the class doc). */
+  ref(): void {}
+
+  /** No-op (see the class doc). */
+  unref(): void {}
+
+  /** The bytes read, as a stream (closes the socket when done). */
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    this.#readable ??= new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        const buf = new Uint8Array(16 * 1024);
+        const n = await this.read(buf);
+        if (n === null) {
+          controller.close();
+          this.#quietClose();
+        } else controller.enqueue(buf.subarray(0, n));
+      },
+      cancel: () => this.#quietClose(),
+    });
+    return this.#readable;
+  }
+
+  /** A stream that writes every chunk fully (closes the socket at the end). */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        let at = 0;
+        while (at < chunk.length) at += await this.write(chunk.subarray(at));
+      },
+      close: () => this.#quietClose(),
+      abort: () => this.#quietClose(),
+    });
+    return this.#writable;
+  }
+
+  #quietClose(): void {
+    if (!this.#closed) this.close();
+  }
+
+  /** Close unless closed. */
+  [Symbol.dispose](): void {
+    this.#quietClose();
+  }
+}
