@@ -103,6 +103,8 @@ export interface OriginOptions {
   advertise: string | null;
   /** Share the HTTP port with other processes (SO_REUSEPORT; several edges on one host). */
   reusePort: boolean;
+  /** Plain-TCP implementation of RTMP and HTTP (`--tcp-backend`, default `deno`). */
+  tcpBackend: "deno" | "ffi";
   /** ABR ladder of every stream (`--abr 720p,480p@800k`), or null for none. */
   abr: RenditionSpec[] | null;
   /** Most ffmpeg transcoders at once (`--transcode-max`, default 4). */
@@ -177,6 +179,9 @@ Cluster (scale-out; see README "Scale-out"):
   --origin URL              an edge's fixed origin (HTTP base) when there is no --cluster
   --reuse-port              share --http with other processes (SO_REUSEPORT, Linux):
                             N edges on one host, the kernel spreads viewers
+  --tcp-backend deno|ffi    plain-TCP sockets of RTMP and HTTP: Deno's (default) or
+                            libc over FFI with one shared epoll (Linux, --allow-ffi;
+                            less memory per connection)
 
 WebRTC (WHIP ingest and WHEP playback on the HTTP port: POST /live/<name>/whip|whep):
   --webrtc-udp HOST:PORT    the one ICE UDP port of every session (default: --http's
@@ -274,6 +279,15 @@ function positiveNumber(
   return n;
 }
 
+function tcpBackendOf(value: string | undefined): "deno" | "ffi" {
+  if (value === undefined || value === "deno" || value === "ffi") {
+    return value ?? "deno";
+  }
+  throw new UsageError(
+    `Cannot use --tcp-backend ${value}: expected deno or ffi`,
+  );
+}
+
 function graceSeconds(value: string | undefined): number {
   if (value === undefined) return 10_000;
   const n = Number(value);
@@ -361,6 +375,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         origin: { type: "string" },
         advertise: { type: "string" },
         "reuse-port": { type: "boolean" },
+        "tcp-backend": { type: "string" },
         abr: { type: "string" },
         "transcode-max": { type: "string" },
         "webrtc-udp": { type: "string" },
@@ -532,6 +547,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     origin: v.origin ?? null,
     advertise: v.advertise ?? null,
     reusePort: v["reuse-port"] ?? false,
+    tcpBackend: tcpBackendOf(v["tcp-backend"]),
     abr,
     transcodeMax,
     webrtcUdp: v["webrtc-udp"] === "off"

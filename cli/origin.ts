@@ -236,7 +236,11 @@ export async function startOrigin(
     ...(gate ? { gate } : {}),
   };
   const rtmp = options.rtmp
-    ? new RtmpHandler({ ...options.rtmp, ...limits })
+    ? new RtmpHandler({
+      ...options.rtmp,
+      ...limits,
+      tcpBackend: options.tcpBackend,
+    })
     : null;
   const rtmps = options.rtmps && tls
     ? new RtmpHandler({ ...options.rtmps, tls, ...limits })
@@ -299,6 +303,7 @@ export async function startOrigin(
     maxConnections,
     ...(httpGate ? { gate: httpGate } : {}),
     ...(options.reusePort ? { reusePort: true } : {}),
+    tcpBackend: options.tcpBackend,
     storage: hlsStorage,
     hls: abrPlaylists.wrap(packaging),
     apiToken: options.apiToken,

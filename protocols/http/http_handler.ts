@@ -21,6 +21,7 @@ import type { ProtocolHandler, StreamHost } from "../../src/mod.ts";
 import {
   clientKeyOf,
   type ConnectionGate,
+  listenTcp,
   type RateLimiter,
 } from "../net/mod.ts";
 import { createHttpApp, type HttpAppOptions } from "./app.ts";
@@ -84,6 +85,13 @@ export interface HttpHandlerOptions extends HttpAppOptions {
    * spreads connections over them. Needs Deno's `--unstable-net`.
    */
   reusePort?: boolean;
+  /**
+   * Plain-TCP implementation of the `"arcly"` server: `"deno"` (default,
+   * `Deno.listen`) or `"ffi"` (`FfiTcpListener`: sockets over libc, one
+   * shared epoll; Linux and `--allow-ffi`, else `StreamError`
+   * `Unsupported`). TLS is always Deno's.
+   */
+  tcpBackend?: "deno" | "ffi";
 }
 
 /** Default listen queue of {@linkcode HttpHandler}. */
@@ -194,11 +202,12 @@ export class HttpHandler implements ProtocolHandler {
         key: options.key!,
         alpnProtocols: ["http/1.1"],
       })
-      : Deno.listen({
+      : listenTcp({
         hostname,
         port,
         tcpBacklog,
         ...(options.reusePort ? { reusePort: true } : {}),
+        backend: options.tcpBackend,
       });
     const limits: Http1Limits = {
       ...DEFAULT_HTTP1_LIMITS,

@@ -64,6 +64,11 @@ export class TcpPoller {
     this.#control(EPOLL_CTL_ADD, wake, 0, EPOLLIN);
   }
 
+  /** Sockets registered in the process's poller (0 before first use). */
+  static registered(): number {
+    return shared?.size ?? 0;
+  }
+
   /** The one poller of this process (opened on first use). */
   static shared(): TcpPoller {
     if (shared) return shared;

@@ -153,6 +153,11 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
     }
   }
 
+  /** FFI sockets (listeners and connections) open in this process. */
+  static get openSockets(): number {
+    return TcpPoller.registered();
+  }
+
   /** Resolves once no FFI socket is open and the shared wait has stopped. */
   static idle(): Promise<void> {
     return TcpPoller.shared().idle();

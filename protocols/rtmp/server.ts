@@ -19,7 +19,7 @@
  * @module
  */
 import type { ConnectionGate } from "../../src/connection_gate.ts";
-import { acceptLoop } from "../net/mod.ts";
+import { acceptLoop, listenTcp } from "../net/mod.ts";
 import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { JoinedEgress } from "../../src/egress.ts";
@@ -114,6 +114,12 @@ export interface RtmpHandlerOptions {
    * of being dropped (Deno's own default is 511).
    */
   tcpBacklog?: number;
+  /**
+   * Plain-TCP implementation: `"deno"` (default, `Deno.listen`) or `"ffi"`
+   * (`FfiTcpListener`: sockets over libc, one shared epoll; Linux and
+   * `--allow-ffi`, else `StreamError` `Unsupported`). TLS is always Deno's.
+   */
+  tcpBackend?: "deno" | "ffi";
 }
 
 /**
@@ -256,7 +262,7 @@ export class RtmpHandler implements ProtocolHandler {
       };
       listener = o.tls
         ? Deno.listenTls({ ...addr, cert: o.tls.cert, key: o.tls.key })
-        : Deno.listen(addr);
+        : listenTcp({ ...addr, backend: o.tcpBackend });
     } catch (error) {
       this.#rejectListening(error);
       throw error;

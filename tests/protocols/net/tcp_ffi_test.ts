@@ -192,11 +192,13 @@ Deno.test({
       await writeAll(c, msg);
       assert.deepEqual(await readN(c, msg.length), msg);
     }));
+    assert.equal(FfiTcpListener.openSockets, N + 1);
     for (const c of clients) c.close();
     await Promise.all(served);
     listener.close();
     await accepting;
     await FfiTcpListener.idle();
+    assert.equal(FfiTcpListener.openSockets, 0);
   },
 });
 
