@@ -39,6 +39,7 @@ import { Engine } from "../src/mod.ts";
 import { parseLadder, TranscodeService } from "../transcode/mod.ts";
 import { FfmpegProgressParser } from "../transcode/mod.ts";
 import { FlvMuxer } from "../media/flv/mod.ts";
+import { steadyPairs } from "./_transcode_steady.ts";
 
 const CLK_TCK = 100; // Linux USER_HZ
 
@@ -141,6 +142,8 @@ interface RunResult {
 interface SteadyWindow {
   seconds: number;
   ourCpuMs: number;
+  /** Our CPU over the window by thread name (/proc): the main JS thread `deno`, V8's GC helpers, tokio. */
+  ourThreads: Map<string, number>;
   ffmpegCpuMs: Map<number, number>;
   /** pid → the derived keys it serves. */
   keysOf: Map<number, string[]>;
@@ -172,6 +175,7 @@ async function runOnce(
   transcode: boolean,
   ffmpegPath?: string,
   settleS = 5,
+  ioMs?: number,
 ): Promise<RunResult> {
   await using engine = Engine.builder().build();
   const rungs = parseLadder(ladder);
@@ -182,6 +186,7 @@ async function runOnce(
       preset,
       maxTranscoders: 8,
       ...(ffmpegPath ? { ffmpegPath } : {}),
+      ...(ioMs !== undefined ? { ioIntervalMs: ioMs } : {}),
     })
     : undefined;
   const publishedAt = new Map<number, number>(); // video pts -> ms
@@ -222,17 +227,24 @@ async function runOnce(
   t0 = performance.now();
   const first = frames.find((f) => !f.config)!.dts;
   let start:
-    | { at: number; ours: number; ffmpeg: Map<number, { ms: number }> }
+    | {
+      at: number;
+      ours: number;
+      threads: Map<string, number>;
+      ffmpeg: Map<number, { ms: number }>;
+    }
     | undefined;
   for (const frame of frames) {
     const due = frame.dts - first - (performance.now() - t0);
     if (!frame.config && due > 2) await new Promise((r) => setTimeout(r, due));
     if (!start && !frame.config && frame.dts - first >= settleS * 1000) {
       const ffmpeg = await ffmpegPids(service);
+      const threads = await threadCpu();
       const u = process.cpuUsage();
       start = {
         at: performance.now(),
         ours: (u.user + u.system) / 1000,
+        threads,
         ffmpeg,
       };
     }
@@ -243,12 +255,14 @@ async function runOnce(
   }
   const endUsage = process.cpuUsage();
   const endAt = performance.now();
+  const endThreads = await threadCpu();
   const endFfmpeg = await ffmpegPids(service);
   const window: SteadyWindow = {
     seconds: start ? (endAt - start.at) / 1000 : 0,
     ourCpuMs: start
       ? (endUsage.user + endUsage.system) / 1000 - start.ours
       : NaN,
+    ourThreads: start ? minus(endThreads, start.threads) : new Map(),
     ffmpegCpuMs: new Map(),
     keysOf: new Map(),
     valid: start !== undefined,
@@ -347,37 +361,32 @@ async function main(): Promise<void> {
   // Alternate baseline and measured runs: a change of the host's load hits
   // both halves of a pair alike; the steady-state figure is the median over
   // the pairs (one pair's baseline varied 331–560 ms over a 30 s run).
-  const steady: string[] = [];
-  const ratios: number[] = [];
-  let base!: RunResult, run!: RunResult;
-  for (let i = 0; i < pairs; i++) {
-    base = await runOnce(frames, ladder, preset, false, undefined, settleS);
-    run = await runOnce(frames, ladder, preset, true, undefined, settleS);
-    const w = run.window, b = base.window;
-    const ffmpegPerS = sum(w.ffmpegCpuMs.values()) / w.seconds;
-    const pipingPerS = w.ourCpuMs / w.seconds - b.ourCpuMs / b.seconds;
-    const ratio = pipingPerS / ffmpegPerS;
-    if (w.valid && b.valid) ratios.push(ratio);
-    steady.push(
-      `| ${i + 1} | ${w.seconds.toFixed(1)} | ${
-        (w.ourCpuMs / w.seconds).toFixed(1)
-      } | ${(b.ourCpuMs / b.seconds).toFixed(1)} | ${pipingPerS.toFixed(1)} | ${
-        ffmpegPerS.toFixed(0)
-      } (${w.ffmpegCpuMs.size} process${
-        w.ffmpegCpuMs.size === 1 ? "" : "es"
-      }) | ${(100 * ratio).toFixed(2)} %${
-        w.valid && b.valid ? "" : " (an ffmpeg restarted: left out)"
-      } | ${(run.ourCpuMs - base.ourCpuMs).toFixed(0)} ms = ${
-        (100 * (run.ourCpuMs - base.ourCpuMs) / sum(run.ffmpegByPid.values()))
-          .toFixed(2)
-      } % | ${fmtLoad(run.load)} |`,
-    );
-  }
+  // `--io-ms=0,50`: one measured run per I/O tick in every pair.
+  const ioFlag = flag("io-ms", "", 7);
+  const configs = ioFlag === ""
+    ? [undefined]
+    : ioFlag.split(",").map((v) => Number(v));
+  const { lines: steady, last, base } = await steadyPairs({
+    pairs,
+    configs,
+    baseline: () => runOnce(frames, ladder, preset, false, undefined, settleS),
+    measured: (ioMs) =>
+      runOnce(frames, ladder, preset, true, undefined, settleS, ioMs),
+  });
+  const run = last[0]!;
   // The same piping around an ffmpeg that only copies the video (almost no
   // CPU of its own, never behind real time): our cost alone, steadier on a
   // loaded host than the difference of two runs with real encoders.
   const copy = await copyScript();
-  const copied = await runOnce(frames, ladder, preset, true, copy);
+  const copied = await runOnce(
+    frames,
+    ladder,
+    preset,
+    true,
+    copy,
+    settleS,
+    configs[0],
+  );
   await Deno.remove(copy);
   const lines: string[] = [];
   lines.push(
@@ -447,13 +456,7 @@ async function main(): Promise<void> {
     "",
     `steady state (from ${settleS} s of media after the first frame to the last frame; spawn, probing, encoder set-up and shutdown outside), ${pairs} alternating pairs:`,
     "",
-    "| pair | window (s) | our CPU with transcoders (ms/s) | without (ms/s) | piping (ms/s) | ffmpeg (ms/s) | steady piping / ffmpeg | whole run: piping, / ffmpeg | load after |",
-    "|---|---|---|---|---|---|---|---|---|",
     ...steady,
-    "",
-    `steady-state piping: median ${
-      (100 * quantile(ratios, 0.5)).toFixed(2)
-    } % of ffmpeg's CPU over ${ratios.length} valid pairs (goal ≤ 5 %)`,
     `same piping around ffmpeg -c:v copy: ${pipingCopy.toFixed(0)} ms (${
       copied.ourCpuMs.toFixed(0)
     } − ${baseline.toFixed(0)}) = ${

@@ -72,6 +72,9 @@ export function jobSpecOf(
   };
 }
 
+/** A ladder's pipe I/O tick when none is given, ms (see _io_tick.ts). */
+export const DEFAULT_IO_INTERVAL_MS = 50;
+
 /** The lazy ladder of `source`: its renditions' job specs run by one ffmpeg. */
 export function ladderSpecOf(
   o: TranscodeServiceOptions,
@@ -86,6 +89,7 @@ export function ladderSpecOf(
     threads: o.threads ?? 0,
     maxQueueBytes: o.maxQueueBytes ?? 8 << 20,
     maxQueueMs: o.maxQueueMs ?? 3000,
+    ioIntervalMs: o.ioIntervalMs ?? DEFAULT_IO_INTERVAL_MS,
     backoffMs: o.restartBackoffMs ?? 500,
     maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
   };

@@ -20,7 +20,7 @@ import { RestartBackoff } from "./_restart_backoff.ts";
 
 /** How a ladder is started (built by the service). */
 export interface LadderSpec
-  extends Omit<LadderRunOptions, "name" | "renditions" | "acceptMs"> {
+  extends Omit<LadderRunOptions, "name" | "renditions" | "acceptMs" | "clock"> {
   source: string;
   /** One job spec per rendition (keys, variants), in output order. */
   renditions: readonly (JobSpec & { rendition: PlannedRendition })[];
@@ -160,6 +160,8 @@ export class LadderJob {
               maxQueueBytes: spec.maxQueueBytes,
               maxQueueMs: spec.maxQueueMs,
               tags: spec.tags,
+              clock: this.#host.clock,
+              ioIntervalMs: spec.ioIntervalMs,
             },
             sub,
             signal,

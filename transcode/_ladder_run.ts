@@ -1,7 +1,10 @@
 // One ffmpeg run of a whole ladder (lazy renditions of one source): one
 // subscription, one StdinFeeder (FLV tags, one pipe write per drained batch),
 // one decode in ffmpeg, one encoder per rendition, each rendition written by
-// ffmpeg as FLV to its own Unix socket (ffmpeg has one stdout).
+// ffmpeg as FLV to its own Unix socket (ffmpeg has one stdout). With an
+// I/O tick (`ioIntervalMs`, _io_tick.ts) the subscription is taken and each
+// socket read at most once per tick, all from one timer: a wake-up carries
+// several frames each way instead of one.
 //
 // Sockets (`ladderTransport()`): with `--allow-net` (Deno asks for an
 // unscoped net grant, or one per exact path, to listen on a Unix socket) a
@@ -37,6 +40,8 @@ import type { PlannedRendition } from "./ladder.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
 import { pullFrames, StdinFeeder } from "./_stdin_feeder.ts";
+import { IoTick } from "./_io_tick.ts";
+import type { Clock } from "../src/clock.ts";
 
 const READ_BUFFER_BYTES = 64 << 10;
 const OUTPUT_SLAB_BYTES = 256 << 10;
@@ -54,6 +59,10 @@ export interface LadderRunOptions {
   tags?: PipeTagCache | undefined;
   /** How long ffmpeg may take to connect its outputs, from the first frame queued (default 15 s). */
   acceptMs?: number | undefined;
+  /** The clock of the I/O tick (the host's). */
+  clock: Clock;
+  /** Pipe I/O on a shared tick of this many ms (0: as events arrive; see _io_tick.ts). */
+  ioIntervalMs: number;
 }
 
 /** A started ladder run: one output per rendition, in the order given. */
@@ -156,6 +165,7 @@ export async function openLadder(
   }
 
   const feeder = new StdinFeeder("flv", o.maxQueueBytes, o.maxQueueMs, o.tags);
+  const tick = new IoTick(o.clock, o.ioIntervalMs);
   const mergers = o.renditions.map(() => new BypassMerger("audio"));
   const progress = new FfmpegProgressParser();
   const conns: Deno.Conn[] = [];
@@ -164,6 +174,7 @@ export async function openLadder(
     if (killed) return;
     killed = true;
     feeder.close();
+    tick.close();
     try {
       child.kill("SIGKILL");
     } catch { /* already exited */ }
@@ -186,7 +197,7 @@ export async function openLadder(
     } else feeder.push(frame);
   }, () => {
     if (feeder.queuedBytes > 0) firstFrame();
-  });
+  }, tick);
   const stdin = child.stdin.getWriter();
   const writeStdin = feeder.run(stdin).then(
     () => stdin.close(),
@@ -201,6 +212,7 @@ export async function openLadder(
     finished ??= (async () => {
       signal.removeEventListener("abort", onAbort);
       feeder.close();
+      tick.close();
       input.close("transcoder run ended");
       const status = await child.status;
       await Promise.all([pullInput, writeStdin, readStderr]);
@@ -277,6 +289,8 @@ export async function openLadder(
       } catch { /* closed already */ }
     };
     const next = async (): Promise<MediaFrame[] | null> => {
+      // One read per tick; the rest of a partly read tag is read at once.
+      if (tick.active) await tick.wait();
       while (!done) {
         let n: number | null;
         try {

@@ -12,6 +12,7 @@ import { MpegTsMuxer } from "../media/mpegts/mod.ts";
 import type { PipeFormat } from "./ffmpeg_args.ts";
 import { PipeTagCache } from "./pipe_tags.ts";
 import type { FramePoll } from "./frame_batches.ts";
+import type { IoTick } from "./_io_tick.ts";
 
 /** Serializes frames into the container ffmpeg reads. */
 export class PipeEncoder {
@@ -183,9 +184,10 @@ export class StdinFeeder {
 
 /**
  * Take a subscription's frames in batches (`takeAll()` after each
- * `ready()`: one wake-up per publish) into `take` until it closes, it is
- * evicted, or `stopped()`; `afterBatch` runs after each batch. Then the
- * feeder is closed (its write loop drains and ends).
+ * `ready()`: one wake-up per publish; with an active `tick`, at most one
+ * per tick: the frames published meanwhile are taken together) into `take`
+ * until it closes, it is evicted, or `stopped()`; `afterBatch` runs after
+ * each batch. Then the feeder is closed (its write loop drains and ends).
  */
 export async function pullFrames(
   input: FramePoll,
@@ -193,6 +195,7 @@ export async function pullFrames(
   stopped: () => boolean,
   take: (frame: MediaFrame) => void,
   afterBatch?: () => void,
+  tick?: IoTick,
 ): Promise<void> {
   try {
     while (!stopped()) {
@@ -200,10 +203,12 @@ export async function pullFrames(
       if (frames.length === 0) {
         if (input.isClosed) break;
         await input.ready();
+        if (tick?.active) await tick.wait();
         continue;
       }
       for (const frame of frames) take(frame);
       afterBatch?.();
+      if (tick?.active) await tick.wait();
     }
   } catch { /* evicted: end the run like an end of input */ }
   feeder.close();
