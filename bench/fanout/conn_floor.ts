@@ -10,6 +10,7 @@
  * ```sh
  * deno run -A bench/fanout/conn_floor.ts                 # 1,000 connections, tcp 256/4096/65536 B + Deno.serve
  * deno run -A bench/fanout/conn_floor.ts --connections=500 --modes=tcp:256
+ * deno run -A bench/fanout/conn_floor.ts --modes=tcp:4096,ffi:4096   # Deno's sockets vs the FFI backend
  * ```
  *
  * Each mode runs in a fresh server process (this file with `--serve=MODE`);
@@ -20,6 +21,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { FfiTcpListener } from "../../protocols/net/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -43,9 +45,12 @@ async function serve(mode: string): Promise<void> {
   let conns = 0;
   const m0 = Deno.memoryUsage();
   let port: number;
-  if (mode.startsWith("tcp:")) {
+  if (mode.startsWith("tcp:") || mode.startsWith("ffi:")) {
     const size = Number(mode.slice(4));
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    // ffi: the FFI TCP backend (an fd and a small object per connection)
+    const listener: Deno.TcpListener = mode.startsWith("ffi:")
+      ? FfiTcpListener.listen({ hostname: "127.0.0.1", port: 0 })
+      : Deno.listen({ hostname: "127.0.0.1", port: 0 });
     port = (listener.addr as Deno.NetAddr).port;
     (async () => {
       for await (const conn of listener) {
@@ -152,9 +157,9 @@ if (values.serve) {
     const per = (x: number) => x / Math.max(1, r.conns);
     const label = mode === "serve"
       ? "`Deno.serve`, one streaming response each"
-      : `\`Deno.listen\` + one pending \`read\` into a ${
-        mode.slice(4)
-      }-byte buffer`;
+      : `\`${
+        mode.startsWith("ffi:") ? "FfiTcpListener" : "Deno.listen"
+      }\` + one pending \`read\` into a ${mode.slice(4)}-byte buffer`;
     rows.push(
       `| ${label} | ${per(r.rssKB).toFixed(1)} | ${
         per(r.heapKB).toFixed(1)

@@ -256,6 +256,9 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
     if (this.#closed) throw closedError();
     this.#closed = true;
     this.#poller.remove(this.#token, this.#fd);
+    // FIN first, as Deno does: unread request bytes then do not turn the
+    // close into a reset that destroys the reply the peer has not read.
+    this.#libc.shutdown(this.#fd, SHUT_WR);
     this.#libc.close(this.#fd);
     const r = this.#readWake;
     const w = this.#writeWake;
