@@ -51,7 +51,51 @@ export interface ClientSpec {
   paceMs: number;
   /** `ss` sampling period of the server's listen queue during the flash crowd, ms (0 = off). */
   backlogSampleMs?: number;
+  /** Our origin only: the file it rewrites every 500 ms with `Deno.memoryUsage()`. */
+  memFile?: string;
+  /**
+   * `steady` only: one viewer (the anchor) watches this long before the
+   * crowd, then a second "before" is sampled (0 = none): with the ring full
+   * and the stream's per-format caches built for one viewer, growth from
+   * there is what the N more viewers cost, not the stream's first viewer.
+   */
+  anchorS?: number;
 }
+
+/** One line of the origin's memory file (bytes). */
+export interface HeapSample {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+/**
+ * The origin's last `Deno.memoryUsage()` line, or null (no file, or read
+ * while it was being rewritten).
+ */
+export function readHeapSample(path: string | undefined): HeapSample | null {
+  if (path === undefined) return null;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+  const f = text.trim().split(" ").map(Number);
+  if (f.length !== 5 || f.some((x) => !Number.isFinite(x))) return null;
+  return {
+    at: f[0]!,
+    rss: f[1]!,
+    heapUsed: f[2]!,
+    heapTotal: f[3]!,
+    external: f[4]!,
+  };
+}
+
+/** Period of the server's RSS / heap samples in a measurement window. */
+const MEMORY_SAMPLE_MS = 500;
 
 /** Median/p99/max summary of a sample set (ms unless stated). */
 export interface Summary {
@@ -125,21 +169,34 @@ async function waitLive(spec: ClientSpec): Promise<void> {
   );
 }
 
-/** Measures a window: server and client CPU, server RSS each second. */
+/**
+ * Measures a window: server and client CPU, server RSS every 500 ms and,
+ * from our origin, its JS heap (used) and `external` bytes.
+ */
 async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
   server0: ProcSample;
   server1: ProcSample;
   serverCpu: number;
   clientCpu: number;
   rssSamples: number[];
+  heapSamples: HeapSample[];
 }> {
   const server0 = mustSample(spec.serverPid);
   const client0 = mustSample(Deno.pid);
   const rssSamples: number[] = [];
+  const heapSamples: HeapSample[] = [];
   const end = server0.at + seconds * 1000;
+  let lastHeapAt = 0;
   while (performance.now() < end) {
-    await delay(Math.min(1000, Math.max(1, end - performance.now())));
+    await delay(
+      Math.min(MEMORY_SAMPLE_MS, Math.max(1, end - performance.now())),
+    );
     rssSamples.push(mustSample(spec.serverPid).rssBytes);
+    const h = readHeapSample(spec.memFile);
+    if (h !== null && h.at !== lastHeapAt) {
+      heapSamples.push(h);
+      lastHeapAt = h.at;
+    }
   }
   const server1 = mustSample(spec.serverPid);
   const client1 = mustSample(Deno.pid);
@@ -149,6 +206,18 @@ async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
     serverCpu: cpuRate(server0, server1),
     clientCpu: cpuRate(client0, client1),
     rssSamples,
+    heapSamples,
+  };
+}
+
+/** Medians of the heap figures (NaN without samples). */
+function heapMedians(samples: readonly HeapSample[]): {
+  heapUsed: number;
+  external: number;
+} {
+  return {
+    heapUsed: summarize(samples.map((h) => h.heapUsed)).median,
+    external: summarize(samples.map((h) => h.external)).median,
   };
 }
 
@@ -242,7 +311,20 @@ async function warmUp(
 }
 
 async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
+  // Before the crowd: 2 s of samples (RSS, and our origin's heap), the
+  // median is the "before" of the growth per viewer; `rssBefore` (one
+  // sample) stays for comparison with earlier figures.
+  const pre = await measureWindow(spec, 2);
   const rssBefore = mustSample(spec.serverPid).rssBytes;
+  let anchor: Viewer | null = null;
+  let anchored: Awaited<ReturnType<typeof measureWindow>> | null = null;
+  if ((spec.anchorS ?? 0) > 0) {
+    anchor = newViewer(spec);
+    anchor.start();
+    await within(anchor.keyframe, 10_000);
+    await delay(spec.anchorS! * 1000);
+    anchored = await measureWindow(spec, 2);
+  }
   // Accept queue: namespace-wide counters around the crowd, and the server
   // port's own queue sampled while it connects.
   const sampleMs = spec.backlogSampleMs ?? 50;
@@ -296,6 +378,19 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
       clientCpu: w.clientCpu,
       rssBefore,
       rss: summarize(w.rssSamples).median,
+      memory: {
+        samples: w.rssSamples.length,
+        rssBefore: summarize(pre.rssSamples).median,
+        rssMin: Math.min(...w.rssSamples),
+        rssMax: Math.max(...w.rssSamples),
+        heapSamples: w.heapSamples.length,
+        before: heapMedians(pre.heapSamples),
+        window: heapMedians(w.heapSamples),
+        anchored: anchored === null ? null : {
+          rssBefore: summarize(anchored.rssSamples).median,
+          before: heapMedians(anchored.heapSamples),
+        },
+      },
       aggregateBps: bitrates.reduce((a, b) => a + b, 0),
       bitrate: summarize(bitrates),
       minBps: Math.min(...bitrates),
@@ -308,7 +403,7 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
       joinSamples: join,
     };
   } finally {
-    await closeAll(viewers);
+    await closeAll(anchor === null ? viewers : [...viewers, anchor]);
   }
 }
 

@@ -7,6 +7,21 @@
  * (µs per message per viewer, baseline-subtracted), viewers behind/failed
  * and the load average around each run.
  *
+ * RSS growth: the origin's RSS is sampled every 500 ms in the window and for
+ * 2 s before the crowd; the figure is (median in the window − median
+ * before) ÷ N, with the window's smallest and largest sample beside it, and
+ * the old figure (median − one sample before) for comparison. The origin
+ * also reports `Deno.memoryUsage()` every 500 ms (no forced GC): the growth
+ * of the JS heap used and of `external` ÷ N. With `--runs=` > 1 each
+ * configuration gets a median row.
+ *
+ * "From one viewer" (`--anchor=15`, the default; `--anchor=0` skips it): one
+ * viewer watches for that long before the crowd (the ring full, the
+ * stream's serialize-once cache built for it), then a second "before" is
+ * sampled; growth from there ÷ N is what N more viewers cost, without the
+ * per-stream memory the first viewer brings (the FLV or RTMP cache holds
+ * the ring's frames once, ~5–6 MB for the benchmark's 14 s ring).
+ *
  * ```sh
  * deno run -A bench/fanout/memory.ts                      # flv,rtmp × 500,1000 × the CLI's V8 flags, 1 run each (~4 min)
  * deno run -A bench/fanout/memory.ts --runs=3 --flags=default
@@ -25,23 +40,26 @@
  * @module
  */
 
-interface Steady {
-  viewers: number;
-  serverCpu: number;
-  rssBefore: number;
-  rss: number;
-  failed: number;
-  laggards?: number;
-  keepUp?: unknown;
-}
+import { memoryPerViewer, type SteadyResult } from "./report.ts";
 
 interface Results {
   source: { messagesPerSecond: number };
   runs: {
     error: string | null;
     baseline: { serverCpu: number } | null;
-    steady: Steady[];
+    steady: SteadyResult[];
   }[];
+}
+
+function median(values: readonly number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+function kb(x: number, digits = 0): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "–";
 }
 
 function opt(name: string, fallback: string): string {
@@ -66,6 +84,8 @@ const flagSets = opt("flags", "cli").split(",").map((f) =>
 const envSets = opt("env", "none").split(",");
 const runs = Number(opt("runs", "1"));
 const window = opt("window", "8");
+/** Seconds one viewer watches before the crowd (0 = no anchored columns). */
+const anchor = Number(opt("anchor", "15"));
 const out = opt("out", "bench/results/fanout_memory.md");
 const runTs = new URL("./run.ts", import.meta.url).pathname;
 
@@ -75,13 +95,23 @@ function load(): string {
 
 const rows: string[] = [];
 const header =
-  "| protocol |     N | V8 flags | origin env | run | RSS/viewer (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
-  "| -------- | ----: | -------- | ---------- | --: | --------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
+  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | JS heap used/viewer (KB) | external/viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
+  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | -----------------------: | -------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
 console.log(header);
 for (const flags of flagSets) {
   for (const protocol of protocols) {
     for (const envSet of envSets) {
       for (const n of viewers) {
+        const figures: {
+          old: number;
+          rss: number;
+          heap: number;
+          ext: number;
+          aRss: number;
+          aHeap: number;
+          aExt: number;
+          cpu: number;
+        }[] = [];
         for (let run = 1; run <= runs; run++) {
           const v8 = flags === "default" ? "" : flags.replaceAll("+", ",");
           const dir = await Deno.makeTempDir({ prefix: "arcly-memory-" });
@@ -97,6 +127,7 @@ for (const flags of flagSets) {
               "--no-stall",
               "--runs=1",
               `--window=${window}`,
+              `--anchor=${anchor}`,
               `--out=${dir}/fanout.md`,
             ],
             env: {
@@ -116,7 +147,7 @@ for (const flags of flagSets) {
             row =
               `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | failed: ${
                 text.split("\n").slice(-3).join(" ").slice(0, 120)
-              } | | | | | ${loadBefore} → ${load()} |`;
+              } | | | | | | | | | ${loadBefore} → ${load()} |`;
           } else {
             const r = JSON.parse(Deno.readTextFileSync(json)) as Results;
             const one = r.runs[0]!;
@@ -124,15 +155,31 @@ for (const flags of flagSets) {
             if (s === undefined) {
               row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
                 one.error ?? "no steady result"
-              } | | | | | ${loadBefore} → ${load()} |`;
+              } | | | | | | | | | ${loadBefore} → ${load()} |`;
             } else {
               const base = one.baseline?.serverCpu ?? 0;
               const perViewer = (s.serverCpu - base) / n /
                 r.source.messagesPerSecond * 1e6;
-              const rssKb = (s.rss - s.rssBefore) / n / 1024;
+              const m = memoryPerViewer(s);
+              figures.push({
+                old: m.rssOneSampleKb,
+                rss: m.rssKb,
+                heap: m.heapUsedKb,
+                ext: m.externalKb,
+                aRss: m.anchored?.rssKb ?? NaN,
+                aHeap: m.anchored?.heapUsedKb ?? NaN,
+                aExt: m.anchored?.externalKb ?? NaN,
+                cpu: perViewer,
+              });
               row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
-                rssKb.toFixed(0)
-              } | ${perViewer.toFixed(2)} | ${s.serverCpu.toFixed(3)} | ${
+                kb(m.rssOneSampleKb)
+              } | ${kb(m.rssKb)} (${kb(m.rssMinKb)}–${kb(m.rssMaxKb)}) | ${
+                kb(m.heapUsedKb, 1)
+              } | ${kb(m.externalKb, 1)} | ${kb(m.anchored?.rssKb ?? NaN)} / ${
+                kb(m.anchored?.heapUsedKb ?? NaN, 1)
+              } / ${kb(m.anchored?.externalKb ?? NaN, 1)} | ${
+                perViewer.toFixed(2)
+              } | ${s.serverCpu.toFixed(3)} | ${
                 s.laggards ?? "?"
               } | ${s.failed} | ${loadBefore} → ${load()} |`;
             }
@@ -140,6 +187,20 @@ for (const flags of flagSets) {
           console.log(row);
           rows.push(row);
           await Deno.remove(dir, { recursive: true }).catch(() => {});
+        }
+        if (runs > 1) {
+          const med = (k: keyof (typeof figures)[number]): number =>
+            median(figures.map((f) => f[k]));
+          const row =
+            `| ${protocol} | ${n} | ${flags} | ${envSet} | **median of ${figures.length}** | ${
+              kb(med("old"))
+            } | **${kb(med("rss"))}** | ${kb(med("heap"), 1)} | ${
+              kb(med("ext"), 1)
+            } | **${kb(med("aRss"))}** / ${kb(med("aHeap"), 1)} / ${
+              kb(med("aExt"), 1)
+            } | ${kb(med("cpu"), 2)} | | | | |`;
+          console.log(row);
+          rows.push(row);
         }
       }
     }
@@ -151,7 +212,7 @@ Deno.writeTextFileSync(
     Deno.args.filter((a) => !a.startsWith("--out=")).join(" ")
   }\` (started with load ${
     rows.length > 0 ? "see rows" : load()
-  }). One fresh origin per row; RSS/viewer = (VmRSS in the window − before the viewers) ÷ N.\n\n${header}\n${
+  }). One fresh origin per row; RSS/viewer = (median VmRSS in the window, sampled every 500 ms − median of the 2 s before the viewers) ÷ N, (min–max) over the window's samples; "old" = median − one sample before (the earlier sessions' figure); JS heap used / external = the origin's own \`Deno.memoryUsage()\` (every 500 ms, no forced GC), median growth ÷ N.\n\n${header}\n${
     rows.join("\n")
   }\n`,
 );

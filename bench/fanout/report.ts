@@ -50,6 +50,75 @@ export interface SteadyResult {
   errors: string[];
   /** Absent in results from before the accept-queue columns. */
   accept?: AcceptStats;
+  /** RSS sampled every 500 ms (before: 2 s of samples); heap: our origin only. */
+  memory?: SteadyMemory;
+}
+
+/** The memory samples of a `steady` run (bytes; NaN where not sampled). */
+export interface SteadyMemory {
+  samples: number;
+  /** Median RSS over the 2 s before the crowd. */
+  rssBefore: number;
+  rssMin: number;
+  rssMax: number;
+  heapSamples: number;
+  /** Medians of our origin's `Deno.memoryUsage()` before the crowd. */
+  before: { heapUsed: number; external: number };
+  /** The same in the measurement window. */
+  window: { heapUsed: number; external: number };
+  /**
+   * With an anchor viewer: the "before" sampled after one viewer watched
+   * for `anchorS` (ring full, caches built); null without one.
+   */
+  anchored?: {
+    rssBefore: number;
+    before: { heapUsed: number; external: number };
+  } | null;
+}
+
+/** Memory growth per viewer of one `steady` run, KB. */
+export interface PerViewerMemory {
+  /** Old figure: (median RSS in the window − one sample before) ÷ N. */
+  rssOneSampleKb: number;
+  /** (median RSS in the window − median of the 2 s before) ÷ N. */
+  rssKb: number;
+  /** The same with the smallest / largest RSS sample of the window. */
+  rssMinKb: number;
+  rssMaxKb: number;
+  /** Growth of the JS heap used (median in the window − before) ÷ N. */
+  heapUsedKb: number;
+  /** Growth of V8's `external` (ArrayBuffers) ÷ N. */
+  externalKb: number;
+  /** From the anchored "before" (one viewer watching): RSS, heap used, external ÷ N. */
+  anchored: { rssKb: number; heapUsedKb: number; externalKb: number } | null;
+}
+
+/**
+ * Memory growth per viewer of one `steady` result.
+ *
+ * @param s The result.
+ * @returns KB per viewer (NaN where the run has no such sample).
+ */
+export function memoryPerViewer(s: SteadyResult): PerViewerMemory {
+  const per = (bytes: number): number => bytes / s.viewers / 1024;
+  const m = s.memory;
+  return {
+    rssOneSampleKb: per(s.rss - s.rssBefore),
+    rssKb: m === undefined ? NaN : per(s.rss - m.rssBefore),
+    rssMinKb: m === undefined ? NaN : per(m.rssMin - m.rssBefore),
+    rssMaxKb: m === undefined ? NaN : per(m.rssMax - m.rssBefore),
+    heapUsedKb: m === undefined
+      ? NaN
+      : per(m.window.heapUsed - m.before.heapUsed),
+    externalKb: m === undefined
+      ? NaN
+      : per(m.window.external - m.before.external),
+    anchored: m?.anchored == null ? null : {
+      rssKb: per(s.rss - m.anchored.rssBefore),
+      heapUsedKb: per(m.window.heapUsed - m.anchored.before.heapUsed),
+      externalKb: per(m.window.external - m.anchored.before.external),
+    },
+  };
 }
 
 /** Output of the load client's `stall` scenario. */

@@ -23,6 +23,7 @@
 import type { ClientSpec } from "./load_client.ts";
 import { type Child, freePort, spawnGroup, stopAll } from "./processes.ts";
 import {
+  memoryPerViewer,
   renderReport,
   type Report,
   type ServerRun,
@@ -60,6 +61,8 @@ interface Settings {
   connectTimeoutS: number;
   paceMs: number;
   backlogSampleMs: number;
+  /** Memory: seconds one viewer watches before the crowd's "before" (0 = none). */
+  anchorS: number;
 }
 
 const benchDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -94,6 +97,7 @@ function parseSettings(args: readonly string[]): Settings {
     connectTimeoutS: num("connect-timeout", quick ? 20 : 30),
     paceMs: num("pace", 100),
     backlogSampleMs: num("backlog-sample", 50),
+    anchorS: num("anchor", 0),
   };
 }
 
@@ -157,7 +161,7 @@ async function runClient(
   logPath: string,
 ): Promise<Record<string, unknown>> {
   const budgetS = spec.connectTimeoutS * 2 + spec.warmupS + spec.windowS +
-    spec.probes * 11 + spec.stallS + 50;
+    spec.probes * 11 + spec.stallS + (spec.anchorS ?? 0) + 60;
   const script = new URL("./load_client.ts", import.meta.url).pathname;
   const child: Child = spawnGroup(`client-${spec.scenario}`, "deno", [
     "run",
@@ -244,6 +248,8 @@ async function runServer(
       stallS: settings.stallS,
       paceMs: settings.paceMs,
       backlogSampleMs: settings.backlogSampleMs,
+      ...(server.memFile === undefined ? {} : { memFile: server.memFile }),
+      anchorS: settings.anchorS,
     };
     log(
       `run ${run} ${kind}: baseline (pid ${server.child.pid}, rtmp ${server.rtmpPort}, http ${server.httpPort})`,
@@ -288,6 +294,20 @@ async function runServer(
             } (queue peak ${f(r.accept?.backlog?.peak ?? null, 0)}/${
               f(r.accept?.backlog?.limit ?? null, 0)
             }, SYN retrans ${f(r.accept?.synRetrans ?? null, 0)})`,
+          );
+          const m = memoryPerViewer(r);
+          log(
+            `  per viewer: RSS ${f(m.rssKb, 1)} KB (${f(m.rssMinKb, 1)}–${
+              f(m.rssMaxKb, 1)
+            }; one-sample before ${f(m.rssOneSampleKb, 1)}), JS heap used ${
+              f(m.heapUsedKb, 1)
+            } KB, external ${f(m.externalKb, 1)} KB${
+              m.anchored === null
+                ? ""
+                : `; from one viewer: RSS ${f(m.anchored.rssKb, 1)} KB, heap ${
+                  f(m.anchored.heapUsedKb, 1)
+                } KB, external ${f(m.anchored.externalKb, 1)} KB`
+            }`,
           );
         } catch (e) {
           log(`  failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -31,6 +31,8 @@ export interface Server {
   httpPort: number;
   /** HTTP-FLV path of the benchmark stream, or null when the server has none. */
   flvPath: string | null;
+  /** Our origin only: the file it rewrites every 500 ms with its `Deno.memoryUsage()`. */
+  memFile?: string;
 }
 
 /** Options shared by the server starters. */
@@ -143,7 +145,11 @@ export async function startArcly(options: StartOptions): Promise<Server> {
   const v8Flags = Deno.env.get("ARCLY_BENCH_V8_FLAGS") ?? "";
   // ARCLY_BENCH_ORIGIN_ENV=MALLOC_ARENA_MAX=2,MALLOC_TRIM_THRESHOLD_=131072
   // (say): environment for our origin only (allocator knobs).
-  const originEnv: Record<string, string> = { RUST_BACKTRACE: "0" };
+  const memFile = `${dir}/memory.txt`;
+  const originEnv: Record<string, string> = {
+    RUST_BACKTRACE: "0",
+    ARCLY_BENCH_MEMFILE: memFile,
+  };
   for (
     const pair of (Deno.env.get("ARCLY_BENCH_ORIGIN_ENV") ?? "").split(",")
   ) {
@@ -155,6 +161,8 @@ export async function startArcly(options: StartOptions): Promise<Server> {
     "-A",
     ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
     ...prof,
+    // The origin's Deno.memoryUsage() every 500 ms for the load client.
+    `--preload=${new URL("./memory_file.ts", import.meta.url).pathname}`,
     script,
     `--rtmp-port=${options.rtmpPort}`,
     `--http-port=${options.httpPort}`,
@@ -167,6 +175,7 @@ export async function startArcly(options: StartOptions): Promise<Server> {
     rtmpPort: options.rtmpPort,
     httpPort: options.httpPort,
     flvPath: "/live/bench.flv",
+    memFile,
   };
 }
 

@@ -25,9 +25,14 @@ const LIVE = 2;
 /** What serving one request leads to: keep the connection, close it, or run a live body. */
 type Step = boolean | typeof LIVE;
 
-/** A live body about to run: what it needs from its request and response. */
+/**
+ * A live body about to run: what it needs from its request and response.
+ * The viewer's `run()` frame keeps this object for the body's lifetime, so
+ * an HTTP stream's head is written before (`head` and `early` empty: no
+ * buffer pinned per viewer).
+ */
 interface LiveStart {
-  /** The response head (or the 101 of a WebSocket upgrade). */
+  /** The 101 of a WebSocket upgrade (empty for HTTP: already written). */
   head: Uint8Array;
   direct: LiveBody;
   websocket: boolean;
@@ -129,7 +134,6 @@ export class Connection implements ConnIo {
             if (live.websocket) {
               await runWebSocketBody(this, live.head, live.direct, live.early);
             } else {
-              await this.write(live.head);
               const sink = new StreamSink(
                 this,
                 live.chunked,
@@ -384,7 +388,9 @@ export class Connection implements ConnIo {
   ): Promise<boolean> {
     // No more request heads on this connection; bytes already read after
     // this head are the first WebSocket frames (or ignored for HTTP).
-    const early = this.#buf.slice(0, this.#length);
+    const early = direct.kind === "websocket" && this.#length > 0
+      ? this.#buf.slice(0, this.#length)
+      : EMPTY;
     this.#buf = EMPTY;
     this.#length = 0;
     if (direct.kind === "websocket") {
@@ -420,7 +426,20 @@ export class Connection implements ConnIo {
       await this.write(head);
       return false;
     }
-    this.#live = { head, direct, websocket: false, chunked: http11, early };
+    // The head goes out now: the viewer's lifetime keeps no copy of it.
+    try {
+      await this.write(head);
+    } catch (error) {
+      direct.cancel("viewer left before the response head");
+      throw error;
+    }
+    this.#live = {
+      head: EMPTY,
+      direct,
+      websocket: false,
+      chunked: http11,
+      early: EMPTY,
+    };
     return true;
   }
 }
