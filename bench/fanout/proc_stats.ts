@@ -17,6 +17,8 @@ export interface ProcSample {
   cpuSeconds: number;
   /** Resident set size in bytes. */
   rssBytes: number;
+  /** Minor page faults so far (first touches of fresh memory, mostly). */
+  minorFaults: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export function sampleProc(pid: number): ProcSample | null {
       at,
       cpuSeconds: (utime + stime) / CLOCK_TICKS_PER_SECOND,
       rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+      minorFaults: Number(fields[7]),
     };
   } catch {
     return null;

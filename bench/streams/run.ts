@@ -8,11 +8,13 @@
  * ```sh
  * deno task bench:streams                                   # S = 50, 100, 200; HLS off and on; both servers; 1 run
  * deno run -A bench/streams/run.ts --streams=50 --hls=on --servers=arcly --window=10
+ * deno run -A bench/streams/run.ts --streams=50 --warmup=4   # the growth phase (page faults/s shows it)
  * ```
  *
  * Per scenario: start the server, sample its RSS, start the load process,
  * wait for `READY` (every publisher and viewer connected), let it settle
- * (`--warmup`), then measure the server's CPU (utime+stime of all threads,
+ * (`--warmup`, default 40 s: until our origin's RSS stops growing, see
+ * `parse`), then measure the server's CPU (utime+stime of all threads,
  * /proc) and RSS over `--window` seconds; the load process reports the
  * publish-to-HLS-segment delays and its own CPU. Figures: CPU per stream =
  * server CPU ÷ S (1.0 = one core), RSS per stream = (RSS in the window − RSS
@@ -58,6 +60,8 @@ export interface StreamsResult {
   serverCpu: number;
   rssBefore: number;
   rss: number;
+  /** The server's minor page faults per second in the window. */
+  faultsPerS: number;
   loadAvg: string;
   load: LoadResult | null;
   error: string | null;
@@ -77,7 +81,13 @@ function parse(args: readonly string[]): Settings {
     streams: list("streams", "50,100,200").map(Number),
     hls: list("hls", "off,on") as Settings["hls"],
     viewersPerStream: Number(flags.get("viewers-per-stream") ?? 2),
-    warmupS: Number(flags.get("warmup") ?? 4),
+    // 40 s: our origin's RSS grows for ~30 s after the publishers join
+    // (the GOP caches, HLS windows and the ArrayBuffer garbage V8 lets
+    // pile up before collecting it settle; measured at S = 50 and 200),
+    // and first touches of fresh memory cost up to a quarter of its CPU
+    // on this VM while it grows; a server runs for hours, so the window
+    // measures the steady state (nginx-rtmp gets the same warm-up).
+    warmupS: Number(flags.get("warmup") ?? 40),
     windowS: Number(flags.get("window") ?? 10),
     sampled: Number(flags.get("sampled") ?? 10),
     runs: Number(flags.get("runs") ?? 1),
@@ -163,6 +173,7 @@ async function scenario(
     serverCpu: NaN,
     rssBefore: NaN,
     rss: NaN,
+    faultsPerS: NaN,
     loadAvg: loadAvg(),
     load: null,
     error: null,
@@ -216,6 +227,8 @@ async function scenario(
     const b = sampleProc(child.pid);
     if (a === null || b === null) throw new Error("server exited");
     result.serverCpu = cpuRate(a, b);
+    result.faultsPerS = (b.minorFaults - a.minorFaults) /
+      ((b.at - a.at) / 1000);
     rss.sort((x, y) => x - y);
     result.rss = rss[rss.length >> 1]!;
     result.loadAvg += ` → ${loadAvg()}`;
@@ -275,8 +288,8 @@ export function renderStreams(
     `RSS/stream = (RSS in the window − RSS before the publishers) ÷ S; HLS delay = playlist lists the segment − its`,
     `closing keyframe was sent (10 sampled streams, polled every 100 ms). Medians over runs.`,
     ``,
-    `| server | HLS | streams | viewers | server CPU (cores) | CPU/stream (% of a core) | RSS/stream (MB) | HLS delay median / p95 (ms) | viewers behind | failed pub / view | load CPU | load average (1/5/15 min, start → end) |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`,
+    `| server | HLS | streams | viewers | server CPU (cores) | CPU/stream (% of a core) | RSS/stream (MB) | page faults/s | HLS delay median / p95 (ms) | viewers behind | failed pub / view | load CPU | load average (1/5/15 min, start → end) |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`,
   ];
   const keys = [
     ...new Set(results.map((r) => `${r.server}|${r.hls}|${r.streams}`)),
@@ -295,7 +308,7 @@ export function renderStreams(
           median(rs.map((r) => (r.rss - r.rssBefore) / r.streams / 1048576)),
           2,
         )
-      } | ${
+      } | ${f(median(rs.map((r) => r.faultsPerS)), 0)} | ${
         r0.hls === "on"
           ? `${f(median(delays), 0)} / ${f(pct(delays, 95), 0)}`
           : "n/a"
@@ -333,7 +346,7 @@ async function main(): Promise<void> {
               f((r.serverCpu / streams) * 100, 3)
             } % per stream), rss/stream ${
               f((r.rss - r.rssBefore) / streams / 1048576, 2)
-            } MB, delay median ${
+            } MB, ${f(r.faultsPerS, 0)} faults/s, delay median ${
               f(median(r.load?.delays ?? []), 0)
             } ms, behind ${r.load?.viewersBehind ?? "–"}, load cpu ${
               f(r.load?.loadCpu ?? NaN, 2)
