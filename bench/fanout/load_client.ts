@@ -213,10 +213,12 @@ async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
 /** Medians of the heap figures (NaN without samples). */
 function heapMedians(samples: readonly HeapSample[]): {
   heapUsed: number;
+  heapTotal: number;
   external: number;
 } {
   return {
     heapUsed: summarize(samples.map((h) => h.heapUsed)).median,
+    heapTotal: summarize(samples.map((h) => h.heapTotal)).median,
     external: summarize(samples.map((h) => h.external)).median,
   };
 }

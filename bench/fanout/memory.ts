@@ -95,8 +95,8 @@ function load(): string {
 
 const rows: string[] = [];
 const header =
-  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | JS heap used/viewer (KB) | external/viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
-  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | -----------------------: | -------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
+  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | JS heap used (committed)/viewer (KB) | external/viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
+  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | -----------------------------------: | -------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
 console.log(header);
 for (const flags of flagSets) {
   for (const protocol of protocols) {
@@ -106,6 +106,7 @@ for (const flags of flagSets) {
           old: number;
           rss: number;
           heap: number;
+          total: number;
           ext: number;
           aRss: number;
           aHeap: number;
@@ -165,6 +166,7 @@ for (const flags of flagSets) {
                 old: m.rssOneSampleKb,
                 rss: m.rssKb,
                 heap: m.heapUsedKb,
+                total: m.heapTotalKb,
                 ext: m.externalKb,
                 aRss: m.anchored?.rssKb ?? NaN,
                 aHeap: m.anchored?.heapUsedKb ?? NaN,
@@ -175,11 +177,11 @@ for (const flags of flagSets) {
                 kb(m.rssOneSampleKb)
               } | ${kb(m.rssKb)} (${kb(m.rssMinKb)}–${kb(m.rssMaxKb)}) | ${
                 kb(m.heapUsedKb, 1)
-              } | ${kb(m.externalKb, 1)} | ${kb(m.anchored?.rssKb ?? NaN)} / ${
-                kb(m.anchored?.heapUsedKb ?? NaN, 1)
-              } / ${kb(m.anchored?.externalKb ?? NaN, 1)} | ${
-                perViewer.toFixed(2)
-              } | ${s.serverCpu.toFixed(3)} | ${
+              } (${kb(m.heapTotalKb, 1)}) | ${kb(m.externalKb, 1)} | ${
+                kb(m.anchored?.rssKb ?? NaN)
+              } / ${kb(m.anchored?.heapUsedKb ?? NaN, 1)} / ${
+                kb(m.anchored?.externalKb ?? NaN, 1)
+              } | ${perViewer.toFixed(2)} | ${s.serverCpu.toFixed(3)} | ${
                 s.laggards ?? "?"
               } | ${s.failed} | ${loadBefore} → ${load()} |`;
             }
@@ -194,11 +196,11 @@ for (const flags of flagSets) {
           const row =
             `| ${protocol} | ${n} | ${flags} | ${envSet} | **median of ${figures.length}** | ${
               kb(med("old"))
-            } | **${kb(med("rss"))}** | ${kb(med("heap"), 1)} | ${
-              kb(med("ext"), 1)
-            } | **${kb(med("aRss"))}** / ${kb(med("aHeap"), 1)} / ${
-              kb(med("aExt"), 1)
-            } | ${kb(med("cpu"), 2)} | | | | |`;
+            } | **${kb(med("rss"))}** | ${kb(med("heap"), 1)} (${
+              kb(med("total"), 1)
+            }) | ${kb(med("ext"), 1)} | **${kb(med("aRss"))}** / ${
+              kb(med("aHeap"), 1)
+            } / ${kb(med("aExt"), 1)} | ${kb(med("cpu"), 2)} | | | | |`;
           console.log(row);
           rows.push(row);
         }

@@ -62,10 +62,10 @@ export interface SteadyMemory {
   rssMin: number;
   rssMax: number;
   heapSamples: number;
-  /** Medians of our origin's `Deno.memoryUsage()` before the crowd. */
-  before: { heapUsed: number; external: number };
+  /** Medians of our origin's `Deno.memoryUsage()` before the crowd (heapTotal: absent in older results). */
+  before: { heapUsed: number; heapTotal?: number; external: number };
   /** The same in the measurement window. */
-  window: { heapUsed: number; external: number };
+  window: { heapUsed: number; heapTotal?: number; external: number };
   /**
    * With an anchor viewer: the "before" sampled after one viewer watched
    * for `anchorS` (ring full, caches built); null without one.
@@ -87,6 +87,8 @@ export interface PerViewerMemory {
   rssMaxKb: number;
   /** Growth of the JS heap used (median in the window − before) ÷ N. */
   heapUsedKb: number;
+  /** Growth of the V8 heap's committed size (`heapTotal`) ÷ N. */
+  heapTotalKb: number;
   /** Growth of V8's `external` (ArrayBuffers) ÷ N. */
   externalKb: number;
   /** From the anchored "before" (one viewer watching): RSS, heap used, external ÷ N. */
@@ -110,6 +112,9 @@ export function memoryPerViewer(s: SteadyResult): PerViewerMemory {
     heapUsedKb: m === undefined
       ? NaN
       : per(m.window.heapUsed - m.before.heapUsed),
+    heapTotalKb: m === undefined
+      ? NaN
+      : per((m.window.heapTotal ?? NaN) - (m.before.heapTotal ?? NaN)),
     externalKb: m === undefined
       ? NaN
       : per(m.window.external - m.before.external),

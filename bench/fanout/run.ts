@@ -301,7 +301,9 @@ async function runServer(
               f(m.rssMaxKb, 1)
             }; one-sample before ${f(m.rssOneSampleKb, 1)}), JS heap used ${
               f(m.heapUsedKb, 1)
-            } KB, external ${f(m.externalKb, 1)} KB${
+            } KB (committed ${f(m.heapTotalKb, 1)} KB), external ${
+              f(m.externalKb, 1)
+            } KB${
               m.anchored === null
                 ? ""
                 : `; from one viewer: RSS ${f(m.anchored.rssKb, 1)} KB, heap ${
