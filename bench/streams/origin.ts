@@ -6,7 +6,7 @@
  * `--hls-dir` through `FsStorage` — the same work nginx-rtmp does with
  * `hls on`. No HTTP listener: the load process reads playlists from disk.
  *
- * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR]`
+ * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR] [--tcp-backend=ffi]`
  *
  * @module
  */
@@ -30,6 +30,7 @@ const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",
   port: Number(flag("rtmp-port") ?? 1935),
   maxConnections: 20_000,
+  tcpBackend: flag("tcp-backend") === "ffi" ? "ffi" : "deno",
 });
 let packaging: HlsPackaging | null = null;
 if (flag("hls") !== undefined) {

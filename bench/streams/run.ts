@@ -49,6 +49,8 @@ interface Settings {
   sampled: number;
   runs: number;
   out: string;
+  /** Our origin's TCP backend (`--tcp-backend=ffi`), default the handler's. */
+  tcpBackend: string | undefined;
 }
 
 /** One scenario's figures. */
@@ -92,6 +94,7 @@ function parse(args: readonly string[]): Settings {
     sampled: Number(flags.get("sampled") ?? 10),
     runs: Number(flags.get("runs") ?? 1),
     out: flags.get("out") ?? `${benchDir}/results/streams.md`,
+    tcpBackend: flags.get("tcp-backend"),
   };
 }
 
@@ -115,6 +118,7 @@ async function startOurs(
   dir: string,
   port: number,
   hls: boolean,
+  tcpBackend: string | undefined,
 ): Promise<Child> {
   const script = new URL("./origin.ts", import.meta.url).pathname;
   // ARCLY_BENCH_CPU_PROF_DIR=DIR: `--cpu-prof` our origin (summarize with
@@ -127,6 +131,7 @@ async function startOurs(
     script,
     `--rtmp-port=${port}`,
     ...(hls ? ["--hls", `--hls-dir=${dir}/hls`] : []),
+    ...(tcpBackend === undefined ? [] : [`--tcp-backend=${tcpBackend}`]),
   ], { cwd: dir, logPath: `${dir}/server.log`, env: { RUST_BACKTRACE: "0" } });
   await waitForPort(port, 30_000, child);
   return child;
@@ -183,7 +188,7 @@ async function scenario(
   try {
     let playlist: string | null = null;
     if (server === "arcly") {
-      child = await startOurs(dir, rtmpPort, hls === "on");
+      child = await startOurs(dir, rtmpPort, hls === "on", s.tcpBackend);
       if (hls === "on") playlist = `${dir}/hls/live/{name}/index.m3u8`;
     } else {
       const started = await startNginx({
