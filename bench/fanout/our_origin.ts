@@ -7,6 +7,7 @@
  * default RTMP cap is 1,000 and the benchmark needs N + probes + publisher).
  *
  * Usage: `deno run -A bench/fanout/our_origin.ts --rtmp-port=1935 --http-port=8000`
+ * (`--tcp-backend=ffi`: sockets over libc, see `protocols/net/tcp_ffi.ts`)
  * Stops gracefully on SIGTERM/SIGINT (so `--cpu-prof` profiles get written).
  *
  * @module
@@ -40,9 +41,21 @@ const EGRESS_TICK_MS = flag(
   "egress-tick-ms",
   Number(Deno.env.get("ARCLY_EGRESS_TICK_MS") ?? DEFAULT_EGRESS_TICK_MS),
 );
+/**
+ * Plain-TCP backend of both listeners: `--tcp-backend=ffi` or
+ * `ARCLY_TCP_BACKEND=ffi` (so `memory.ts --env=none,ARCLY_TCP_BACKEND=ffi`
+ * alternates the two); default Deno's.
+ */
+const TCP_BACKEND: "deno" | "ffi" =
+  (Deno.args.find((a) => a.startsWith("--tcp-backend="))?.slice(14) ??
+      Deno.env.get("ARCLY_TCP_BACKEND")) === "ffi"
+    ? "ffi"
+    : "deno";
+console.error(`tcp backend ${TCP_BACKEND}`);
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",
   port: flag("rtmp-port", 1935),
+  tcpBackend: TCP_BACKEND,
   maxConnections: MAX_CONNECTIONS,
   egressTickMs: EGRESS_TICK_MS,
 });
@@ -54,6 +67,7 @@ const http = new HttpHandler({
   // ARCLY_HTTP_SERVER=deno compares with Deno.serve (default: our own server)
   server: Deno.env.get("ARCLY_HTTP_SERVER") === "deno" ? "deno" : "arcly",
   egressTickMs: EGRESS_TICK_MS,
+  tcpBackend: TCP_BACKEND,
 });
 if (Deno.env.get("ARCLY_BENCH_MEMLOG") === "1") {
   // Diagnostics for the harness's RSS figures: where the memory is.
