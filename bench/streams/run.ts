@@ -9,6 +9,7 @@
  * deno task bench:streams                                   # S = 50, 100, 200; HLS off and on; both servers; 1 run
  * deno run -A bench/streams/run.ts --streams=50 --hls=on --servers=arcly --window=10
  * deno run -A bench/streams/run.ts --streams=50 --warmup=4   # the growth phase (page faults/s shows it)
+ * deno run -A bench/streams/run.ts --v8-flags=none           # our origin without the CLI's V8 flags
  * ```
  *
  * Per scenario: start the server, sample its RSS, start the load process,
@@ -51,6 +52,8 @@ interface Settings {
   out: string;
   /** Our origin's TCP backend (`--tcp-backend=ffi`), default the handler's. */
   tcpBackend: string | undefined;
+  /** Our origin's V8 flags: `cli` (deno.json's `start` task, default), `none`, or flags joined by `+`. */
+  v8Flags: string;
 }
 
 /** One scenario's figures. */
@@ -95,6 +98,7 @@ function parse(args: readonly string[]): Settings {
     runs: Number(flags.get("runs") ?? 1),
     out: flags.get("out") ?? `${benchDir}/results/streams.md`,
     tcpBackend: flags.get("tcp-backend"),
+    v8Flags: flags.get("v8-flags") ?? "cli",
   };
 }
 
@@ -114,11 +118,22 @@ function loadAvg(): string {
   }
 }
 
+/** The `--v8-flags=` argument for our origin (see `Settings.v8Flags`). */
+function v8FlagsArg(flags: string): string[] {
+  if (flags === "none") return [];
+  if (flags !== "cli") return [`--v8-flags=${flags.replaceAll("+", ",")}`];
+  const deno = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks?: Record<string, string> };
+  const cli = /--v8-flags=(\S+)/.exec(deno.tasks?.start ?? "")?.[1];
+  return cli === undefined ? [] : [`--v8-flags=${cli}`];
+}
+
 async function startOurs(
   dir: string,
   port: number,
   hls: boolean,
-  tcpBackend: string | undefined,
+  s: Settings,
 ): Promise<Child> {
   const script = new URL("./origin.ts", import.meta.url).pathname;
   // ARCLY_BENCH_CPU_PROF_DIR=DIR: `--cpu-prof` our origin (summarize with
@@ -128,10 +143,11 @@ async function startOurs(
     "run",
     "-A",
     ...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${prof}`]),
+    ...v8FlagsArg(s.v8Flags),
     script,
     `--rtmp-port=${port}`,
     ...(hls ? ["--hls", `--hls-dir=${dir}/hls`] : []),
-    ...(tcpBackend === undefined ? [] : [`--tcp-backend=${tcpBackend}`]),
+    ...(s.tcpBackend === undefined ? [] : [`--tcp-backend=${s.tcpBackend}`]),
   ], { cwd: dir, logPath: `${dir}/server.log`, env: { RUST_BACKTRACE: "0" } });
   await waitForPort(port, 30_000, child);
   return child;
@@ -188,7 +204,7 @@ async function scenario(
   try {
     let playlist: string | null = null;
     if (server === "arcly") {
-      child = await startOurs(dir, rtmpPort, hls === "on", s.tcpBackend);
+      child = await startOurs(dir, rtmpPort, hls === "on", s);
       if (hls === "on") playlist = `${dir}/hls/live/{name}/index.m3u8`;
     } else {
       const started = await startNginx({
