@@ -6,6 +6,10 @@
  * meets `EAGAIN` parks one resolver until the listener is readable.
  * Memory: one sockaddr scratch per listener, nothing queued.
  *
+ * Permissions: these sockets are libc's, so Deno's `--allow-net` scope does
+ * not apply to them (`--allow-ffi` is all-powerful anyway); the listen
+ * address is the server's option, as with `Deno.listen`.
+ *
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
