@@ -75,7 +75,7 @@ export interface StreamsResult {
 function parse(args: readonly string[]): Settings {
   const flags = new Map<string, string>();
   for (const a of args) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
     if (m === null) throw new Error(`Cannot parse argument: ${a}`);
     flags.set(m[1]!, m[2] ?? "true");
   }
