@@ -73,7 +73,7 @@ export function jobSpecOf(
 }
 
 /** A ladder's pipe I/O tick when none is given, ms (see _io_tick.ts). */
-export const DEFAULT_IO_INTERVAL_MS = 50;
+export const DEFAULT_IO_INTERVAL_MS = 0;
 
 /** The lazy ladder of `source`: its renditions' job specs run by one ffmpeg. */
 export function ladderSpecOf(

@@ -164,7 +164,15 @@ export async function openLadder(
     throw failed(o, (error as Error).message, error);
   }
 
-  const feeder = new StdinFeeder("flv", o.maxQueueBytes, o.maxQueueMs, o.tags);
+  // One ffmpeg per ladder: the tags are written once anyway, straight into
+  // the feeder's write buffer (no shared tag cache needed).
+  const feeder = new StdinFeeder(
+    "flv",
+    o.maxQueueBytes,
+    o.maxQueueMs,
+    o.tags,
+    true,
+  );
   const tick = new IoTick(o.clock, o.ioIntervalMs);
   const mergers = o.renditions.map(() => new BypassMerger("audio"));
   const progress = new FfmpegProgressParser();

@@ -34,6 +34,26 @@ export class PipeEncoder {
     return this.#hasVideo;
   }
 
+  /**
+   * The FLV tag length of `frame` when its tag can be written later, at the
+   * write (an FLV media frame once the header is out), else undefined.
+   */
+  laterLength(frame: MediaFrame): number | undefined {
+    if (
+      this.#format !== "flv" || !this.#started || frame.config ||
+      frame.kind === "data"
+    ) return undefined;
+    this.#one[0] = frame;
+    return this.#flv.byteLengthOf(this.#one);
+  }
+
+  /** Write the tag of a frame `laterLength` accepted into `dst` at `pos`; returns the end. */
+  writeLater(frame: MediaFrame, dst: Uint8Array, pos: number): number {
+    this.#one[0] = frame;
+    return this.#flv.writeInto(this.#one, dst, pos);
+  }
+  #one: MediaFrame[] = [];
+
   /** Bytes for `frame`, or null when it is held back (configs before the first media frame, script data). */
   encode(frame: MediaFrame): Uint8Array | null {
     if (frame.kind === "data") return null;
@@ -69,22 +89,28 @@ export class StdinFeeder {
   #firstMs: number | undefined;
   /** Media time of each queued part (the next oldest once a write completes). */
   #queueMs: number[] = [];
-  #queue: Uint8Array[] = [];
+  /** Bytes to write, or (with `writeTags`) media frames whose FLV tag is written straight into the write buffer. */
+  #queue: (Uint8Array | MediaFrame)[] = [];
+  #writeTags: boolean;
   #queued = 0;
   #dropping = false;
   #dropped = 0;
   #closed = false;
   #wake: (() => void) | undefined;
+  /** Where the parts of a batch are joined for one write (grows to the largest batch, at most maxBytes). */
+  #scratch = new Uint8Array(0);
 
   constructor(
     format: PipeFormat,
     maxBytes: number,
     maxMs = Infinity,
     tags?: PipeTagCache,
+    writeTags = false,
   ) {
     this.#encoder = new PipeEncoder(format, tags);
     this.#maxBytes = maxBytes;
     this.#maxMs = maxMs;
+    this.#writeTags = writeTags;
   }
 
   /** Frames dropped because the queue was full. */
@@ -118,23 +144,27 @@ export class StdinFeeder {
       this.#dropped++;
       return;
     }
-    const bytes = this.#encoder.encode(frame);
-    if (bytes === null) return;
+    // With `writeTags` a media frame's tag is built at the write, in the
+    // reused write buffer (no tag slab: no fresh pages per frame).
+    const later = this.#writeTags
+      ? this.#encoder.laterLength(frame)
+      : undefined;
+    const bytes = later === undefined ? this.#encoder.encode(frame) : null;
+    if (later === undefined && bytes === null) return;
+    const size = later ?? bytes!.length;
     const ms = frame.dts * 1000 / frame.timescale;
     const tooLate = this.#timeBound && this.#firstMs !== undefined &&
       ms - this.#firstMs > this.#maxMs;
-    if (
-      (this.#queued + bytes.length > this.#maxBytes || tooLate) && !frame.config
-    ) {
+    if ((this.#queued + size > this.#maxBytes || tooLate) && !frame.config) {
       this.#dropping = true;
       this.#dropped++;
       return;
     }
     this.#dropping = false;
     this.#firstMs ??= ms;
-    this.#queue.push(bytes);
+    this.#queue.push(later === undefined ? bytes! : frame);
     this.#queueMs.push(ms);
-    this.#queued += bytes.length;
+    this.#queued += size;
     this.#wake?.();
   }
 
@@ -165,13 +195,22 @@ export class StdinFeeder {
       this.#queueMs.length = 0;
       const total = this.#queued;
       this.#queued = 0;
-      let batch = parts[0]!;
-      if (parts.length > 1) {
-        batch = new Uint8Array(total);
+      const first = parts[0]!;
+      let batch: Uint8Array;
+      if (parts.length === 1 && first instanceof Uint8Array) batch = first;
+      else {
+        // One reused buffer (the pipe is done with it once the write
+        // resolved): no fresh, zeroed allocation per write.
+        if (this.#scratch.length < total) {
+          this.#scratch = new Uint8Array(Math.max(total, 64 << 10));
+        }
+        batch = this.#scratch.subarray(0, total);
         let pos = 0;
         for (const part of parts) {
-          batch.set(part, pos);
-          pos += part.length;
+          if (part instanceof Uint8Array) {
+            batch.set(part, pos);
+            pos += part.length;
+          } else pos = this.#encoder.writeLater(part, batch, pos);
         }
       }
       await writer.write(batch);

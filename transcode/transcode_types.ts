@@ -104,11 +104,12 @@ export interface TranscodeServiceOptions {
   /** How far (media ms) an ffmpeg may fall behind before frames are dropped to the next keyframe (default 3000). */
   maxQueueMs?: number;
   /**
-   * A lazy ladder's pipe I/O runs on a shared tick of this many ms (default
-   * 50): its ffmpeg's stdin is written and its outputs are read at most
-   * once per tick, several frames at a time, instead of once per frame, at
-   * the cost of up to one tick of latency each way (half on average; 0:
-   * every frame as it comes).
+   * A lazy ladder's pipe I/O on a shared tick of this many ms: its ffmpeg's
+   * stdin is written and its outputs are read at most once per tick,
+   * several frames at a time, at the cost of up to one tick of latency each
+   * way (half on average). Default 0: every frame as it comes (measured:
+   * 50 ms added ~50 ms of latency and saved none of our CPU, while ffmpeg
+   * took more; bench/RESULTS.md, eighth session).
    */
   ioIntervalMs?: number;
   /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
