@@ -47,6 +47,12 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  // The same call on the main thread, with timeout 0: collect what is ready.
+  epoll_poll: {
+    name: "epoll_wait",
+    parameters: ["i32", "pointer", "i32", "i32"],
+    result: "i32",
+  },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
