@@ -1,33 +1,35 @@
 // One ffmpeg run of a whole ladder (lazy renditions of one source): one
-// subscription, one StdinFeeder (FLV tags, one pipe write per drained batch),
-// one decode in ffmpeg, one encoder per rendition, each rendition written by
-// ffmpeg as FLV to its own Unix socket (ffmpeg has one stdout). With an
-// I/O tick (`ioIntervalMs`, _io_tick.ts) the subscription is taken and each
-// socket read at most once per tick, all from one timer: a wake-up carries
-// several frames each way instead of one.
+// subscription, one StdinFeeder (FLV tags, one write per drained batch), one
+// decode in ffmpeg, one encoder per rendition. ffmpeg's input and each
+// rendition's output are sockets: ffmpeg reads FLV from one and writes each
+// rendition's FLV to its own (it has one stdout; and a socket is written with
+// `conn.write`, without the Web Streams writer of a child's stdin pipe).
+// With an I/O tick (`ioIntervalMs`, _io_tick.ts; default off) the
+// subscription is taken and each socket read at most once per tick.
 //
 // Sockets (`ladderTransport()`): with `--allow-net` (Deno asks for an
 // unscoped net grant, or one per exact path, to listen on a Unix socket) a
 // private directory made with `Deno.makeTempDir` (mode 0700, in TMPDIR)
-// holds one listening Unix socket per rendition; with only
-// `--allow-net=127.0.0.1` one TCP listener per rendition on 127.0.0.1 port 0
-// (a local process could connect first: its bytes would fail FlvReader and
-// the run would restart). Listeners are made before ffmpeg is spawned;
-// ffmpeg connects to each output URL (`unix:/…/0.sock`, `tcp://127.0.0.1:…`)
-// once it has probed its input; exactly one connection is accepted per
-// listener, within `acceptMs` of the first frame queued for stdin; then the
-// listeners close and the directory is removed (the connections stay).
+// holds one listening Unix socket per rendition and `in.sock`; with only
+// `--allow-net=127.0.0.1` one TCP listener each on 127.0.0.1 port 0 (a local
+// process could connect first: its bytes would fail FlvReader, or ffmpeg
+// would not get its input, and the run would restart). Listeners are made
+// before ffmpeg is spawned; ffmpeg connects to its input URL at start and to
+// each output URL (`unix:/…/0.sock`, `tcp://127.0.0.1:…`) once it has
+// probed its input; exactly one connection is accepted per listener, within
+// `acceptMs` of the first frame queued; then the listeners close and the
+// directory is removed (the connections stay).
 //
-// Data path: the source's frames (bytes in the source's slabs) are
-// serialized once into FLV tags (shared through the service's PipeTagCache)
-// and queued for stdin, bounded by bytes and media time (StdinFeeder); the
-// audio bypasses ffmpeg: a reference to each audio frame waits in every
-// rendition's BypassMerger (bounded by frames) and is merged back by decode
-// time. Each socket is read into one reused 64 KiB buffer per rendition,
-// copied once into the run's ByteSlab and parsed by that rendition's
-// FlvReader; frames are handed out by `next()` (one batch per read), and a
-// socket is read only when its `next()` is called (back-pressure reaches
-// ffmpeg through the socket).
+// Data path: the source's frames (bytes in the source's slabs) are queued
+// for ffmpeg by reference, bounded by bytes and media time (StdinFeeder),
+// and their FLV tags are written once, at the write, into the feeder's one
+// reused write buffer; the audio bypasses ffmpeg: a reference to each audio
+// frame waits in every rendition's BypassMerger (bounded by frames) and is
+// merged back by decode time. Each output socket is read into one reused
+// 64 KiB buffer per rendition, copied once into the run's ByteSlab and
+// parsed by that rendition's FlvReader; frames are handed out by `next()`
+// (one batch per read), and a socket is read only when its `next()` is
+// called (back-pressure reaches ffmpeg through the socket).
 import { FlvReader } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
@@ -138,9 +140,10 @@ export async function openLadder(
   };
   let child: Deno.ChildProcess;
   try {
-    for (let i = 0; i < o.renditions.length; i++) {
+    // One socket per rendition, and the last one for ffmpeg's input.
+    for (let i = 0; i <= o.renditions.length; i++) {
       if (dir) {
-        const path = `${dir}/${i}.sock`;
+        const path = `${dir}/${i < o.renditions.length ? i : "in"}.sock`;
         listeners.push(Deno.listen({ transport: "unix", path }));
         urls.push(`unix:${path}`);
       } else {
@@ -149,12 +152,14 @@ export async function openLadder(
         urls.push(`tcp://127.0.0.1:${l.addr.port}`);
       }
     }
+    const args = ladderArgs(o.renditions, urls.slice(0, -1), {
+      preset: o.preset,
+      threads: o.threads,
+    });
+    args[args.indexOf("pipe:0")] = urls.at(-1)!;
     child = new Deno.Command(o.ffmpegPath, {
-      args: ladderArgs(o.renditions, urls, {
-        preset: o.preset,
-        threads: o.threads,
-      }),
-      stdin: "piped",
+      args,
+      stdin: "null",
       stdout: "null",
       stderr: "piped",
     }).spawn();
@@ -206,11 +211,22 @@ export async function openLadder(
   }, () => {
     if (feeder.queuedBytes > 0) firstFrame();
   }, tick);
-  const stdin = child.stdin.getWriter();
-  const writeStdin = feeder.run(stdin).then(
-    () => stdin.close(),
-    () => {/* EPIPE: ffmpeg exited; its status tells why */},
-  ).catch(() => {});
+  // ffmpeg's input is a socket like its outputs, written with `conn.write`
+  // (no Web Streams writer on the way), from when ffmpeg connects to it.
+  let writeStdin: Promise<void> = Promise.resolve();
+  const startWriting = (conn: Deno.Conn) => {
+    const writer = {
+      write: async (chunk: Uint8Array): Promise<void> => {
+        for (let at = 0; at < chunk.length;) {
+          at += await conn.write(chunk.subarray(at));
+        }
+      },
+    };
+    writeStdin = feeder.run(writer).then(
+      () => (conn as Deno.UnixConn | Deno.TcpConn).closeWrite(),
+      () => {/* EPIPE: ffmpeg exited; its status tells why */},
+    ).catch(() => {});
+  };
   const readStderr = (async () => {
     for await (const chunk of child.stderr) progress.push(chunk);
   })().catch(() => {});
@@ -263,6 +279,7 @@ export async function openLadder(
     const accepted = Promise.all(listeners.map(async (l, i) => {
       const conn = await l.accept();
       conns[i] = conn;
+      if (i === o.renditions.length) startWriting(conn);
       return conn;
     }));
     const waits = [accepted, deadline, exited, aborted];

@@ -176,7 +176,7 @@ export class StdinFeeder {
 
   /** Write queued bytes until closed and drained, or a write fails (ffmpeg gone). */
   async run(
-    writer: WritableStreamDefaultWriter<Uint8Array>,
+    writer: Pick<WritableStreamDefaultWriter<Uint8Array>, "write">,
     coalesceMs = 0,
   ): Promise<void> {
     while (true) {
