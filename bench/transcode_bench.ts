@@ -7,6 +7,13 @@
 //   deno task bench:transcode --seconds=10 --ladder=480p,240p --preset=veryfast
 //   deno task bench:transcode --seconds=15 --copy-pairs=3  # our piping alone, 3 x
 //   deno task bench:transcode --pairs=5 --settle=5  # 5 alternating pairs, steady state from 5 s
+//   deno task bench:transcode --pairs=3 --io-ms=0,50  # per pair: a baseline, one measured run per I/O tick
+//
+// Per pair and configuration the steady-state table gives our CPU with and
+// without transcoders, the piping split into our main JS thread and our
+// other threads (GC helpers, tokio), ffmpeg's CPU, their ratio, the added
+// latency, drops and the 1-minute load; per configuration the median ratio,
+// its spread and the ratio of the sums (bench/_transcode_steady.ts).
 //
 // Source: ffmpeg lavfi testsrc2 1280x720@25 + sine AAC, pre-encoded to FLV
 // (the source's encoder is not measured), read with our FlvReader and
