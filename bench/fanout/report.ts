@@ -195,7 +195,9 @@ function rowOf(r: ServerRun, s: SteadyResult, mps: number): Row {
   return {
     cpu: n(s.serverCpu),
     us: microsPerMessage(s, r.baseline?.serverCpu ?? 0, mps),
-    rssKb: (n(s.rss) - n(s.rssBefore)) / s.viewers / 1024,
+    // before: the median of 2 s of samples where the run has them
+    rssKb: (n(s.rss) - n(s.memory?.rssBefore ?? s.rssBefore)) / s.viewers /
+      1024,
     aggMbps: n(s.aggregateBps) / 1e6,
     minMbps: n(s.minBps) / 1e6,
     laggards: n(s.laggards),
