@@ -1,8 +1,10 @@
 /**
- * The readiness registry of the FFI TCP backend: ONE edge-triggered epoll
- * instance per process for every FFI listener and connection, waited off
+ * The readiness registry of the FFI TCP backend: one edge-triggered epoll
+ * instance per listener, shared by the connections it accepts, waited off
  * the main thread (`epoll_wait` as a non-blocking FFI call), an eventfd to
- * wake it when the last socket leaves.
+ * wake it when the last socket leaves. No state outside the instances: the
+ * listener opens its poller and releases it (both fds) once it is closed
+ * and its last connection is gone.
  *
  * Data path: no byte passes here. A wake-up hands each ready socket its
  * event mask (`_ready`); the socket resolves the one read or write (or
@@ -14,6 +16,7 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
+import type { Clock } from "../../src/clock.ts";
 import { errno, type Libc, loadLibc } from "./_libc.ts";
 
 const EPOLLIN = 0x1;
@@ -38,11 +41,10 @@ export interface PollTarget {
   _ready(events: number): void;
 }
 
-let shared: TcpPoller | undefined;
-
-/** The process's epoll registry (see the module doc). */
+/** One listener's epoll registry (see the module doc). */
 export class TcpPoller {
   readonly #libc: Libc;
+  readonly #clock: Clock;
   readonly #epfd: number;
   readonly #wake: number;
   readonly #events = new Uint8Array(SLOTS * EVENT);
@@ -54,9 +56,12 @@ export class TcpPoller {
   #next = 1;
   #loop: Promise<void> | undefined;
   #waking = false;
+  #releasing = false;
+  #released = false;
 
-  private constructor(libc: Libc, epfd: number, wake: number) {
+  private constructor(libc: Libc, clock: Clock, epfd: number, wake: number) {
     this.#libc = libc;
+    this.#clock = clock;
     this.#epfd = epfd;
     this.#wake = wake;
     this.#eventsPtr = Deno.UnsafePointer.of(
@@ -66,14 +71,12 @@ export class TcpPoller {
     this.#control(EPOLL_CTL_ADD, wake, 0, EPOLLIN);
   }
 
-  /** Sockets registered in the process's poller (0 before first use). */
-  static registered(): number {
-    return shared?.size ?? 0;
-  }
-
-  /** The one poller of this process (opened on first use). */
-  static shared(): TcpPoller {
-    if (shared) return shared;
+  /**
+   * Open a poller (an epoll instance and its wake-up eventfd).
+   *
+   * @param clock times the busy polls
+   */
+  static open(clock: Clock): TcpPoller {
     const libc = loadLibc();
     const epfd = libc.epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) {
@@ -90,8 +93,7 @@ export class TcpPoller {
         `Cannot open an eventfd: errno ${errno()}`,
       );
     }
-    shared = new TcpPoller(libc, epfd, wake);
-    return shared;
+    return new TcpPoller(libc, clock, epfd, wake);
   }
 
   /** Sockets registered now. */
@@ -102,6 +104,25 @@ export class TcpPoller {
   /** Resolves once the wait loop has stopped (no socket registered). */
   async idle(): Promise<void> {
     while (this.#loop) await this.#loop;
+  }
+
+  /**
+   * The owner is done adding sockets: the epoll and eventfd are closed once
+   * the last registered socket is removed and the wait loop has stopped.
+   */
+  release(): void {
+    this.#releasing = true;
+    this.#releaseIfDone();
+  }
+
+  #releaseIfDone(): void {
+    if (
+      !this.#releasing || this.#released || this.#targets.size > 0 ||
+      this.#loop !== undefined
+    ) return;
+    this.#released = true;
+    this.#libc.close(this.#epfd);
+    this.#libc.close(this.#wake);
   }
 
   #control(op: number, fd: number, token: number, events: number): boolean {
@@ -118,6 +139,12 @@ export class TcpPoller {
    * when the kernel refuses.
    */
   add(fd: number, target: PollTarget): number {
+    if (this.#released) {
+      throw new StreamError(
+        "Unavailable",
+        "Cannot watch a TCP socket: its listener's poller is released",
+      );
+    }
     const token = this.#next;
     this.#next = this.#next >= 0xffff_fffe ? 1 : this.#next + 1;
     if (
@@ -149,6 +176,7 @@ export class TcpPoller {
       one[0] = 1;
       this.#libc.write(this.#wake, one, 8n);
     }
+    this.#releaseIfDone();
   }
 
   #dispatch(n: number, scratch: Uint8Array): void {
@@ -191,7 +219,7 @@ export class TcpPoller {
         );
         this.#dispatch(n, scratch);
         while (this.#targets.size > 0) {
-          await new Promise<void>((r) => setTimeout(r, BUSY_POLL_MS));
+          await new Promise<void>((r) => this.#clock.setTimer(BUSY_POLL_MS, r));
           const more = this.#libc.epoll_poll(
             this.#epfd,
             this.#eventsPtr,
@@ -204,6 +232,7 @@ export class TcpPoller {
       }
     } finally {
       this.#loop = undefined;
+      this.#releaseIfDone();
     }
   }
 }

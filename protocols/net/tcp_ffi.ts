@@ -1,10 +1,12 @@
 /**
  * {@linkcode FfiTcpListener} and {@linkcode listenTcp}: the listening side
  * of the FFI TCP backend (connections: `tcp_ffi_conn.ts`, whose module doc
- * has the data path). `accept4` hands out non-blocking sockets, each
- * registered once in the shared edge-triggered epoll; an `accept()` that
- * meets `EAGAIN` parks one resolver until the listener is readable.
- * Memory: one sockaddr scratch per listener, nothing queued.
+ * has the data path). Each listener opens its own edge-triggered epoll
+ * (`_tcp_poller.ts`); `accept4` hands out non-blocking sockets, each
+ * registered once in it; an `accept()` that meets `EAGAIN` parks one
+ * resolver until the listener is readable. The epoll is released once the
+ * listener is closed and its last connection is gone. Memory: one sockaddr
+ * scratch per listener, nothing queued.
  *
  * Permissions: these sockets are libc's, so Deno's `--allow-net` scope does
  * not apply to them (`--allow-ffi` is all-powerful anyway); the listen
@@ -13,6 +15,7 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
+import { type Clock, systemClock } from "../../src/clock.ts";
 import { errno, type Libc, libcAvailable, loadLibc } from "./_libc.ts";
 import {
   AF_INET6,
@@ -48,6 +51,8 @@ export interface FfiTcpListenOptions {
   tcpBacklog?: number;
   /** `SO_REUSEPORT` (share the port with other processes). */
   reusePort?: boolean;
+  /** Times the poller's busy polls (default the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -72,7 +77,7 @@ export interface FfiTcpListenOptions {
  *   assert.equal(await conn.read(buf), null);
  *   conn.close();
  *   listener.close();
- *   await FfiTcpListener.idle();
+ *   await listener.idle();
  * }
  * ```
  */
@@ -88,12 +93,22 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
   #closed = false;
   #wake: Wake | undefined;
 
-  private constructor(libc: Libc, fd: number, addr: Deno.NetAddr) {
+  private constructor(
+    libc: Libc,
+    fd: number,
+    addr: Deno.NetAddr,
+    clock: Clock,
+  ) {
     this.#libc = libc;
     this.#fd = fd;
     this.#addr = addr;
-    this.#poller = TcpPoller.shared();
-    this.#token = this.#poller.add(fd, this);
+    this.#poller = TcpPoller.open(clock);
+    try {
+      this.#token = this.#poller.add(fd, this);
+    } catch (error) {
+      this.#poller.release();
+      throw error;
+    }
   }
 
   /**
@@ -150,21 +165,21 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
       return new FfiTcpListener(libc, fd, {
         ...addr,
         hostname: sa.family === AF_INET6 ? addr.hostname : hostname,
-      });
+      }, options.clock ?? systemClock);
     } catch (error) {
       libc.close(fd);
       throw error;
     }
   }
 
-  /** FFI sockets (listeners and connections) open in this process. */
-  static get openSockets(): number {
-    return TcpPoller.registered();
+  /** Sockets open in this listener's poller: itself (until closed) and its connections. */
+  get openSockets(): number {
+    return this.#poller.size;
   }
 
-  /** Resolves once no FFI socket is open and the shared wait has stopped. */
-  static idle(): Promise<void> {
-    return TcpPoller.shared().idle();
+  /** Resolves once this listener's poller has no socket and its wait has stopped. */
+  idle(): Promise<void> {
+    return this.#poller.idle();
   }
 
   /** The bound address (the kernel's port when 0 was asked). */
@@ -219,6 +234,7 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
     if (this.#closed) throw closedError();
     this.#closed = true;
     this.#poller.remove(this.#token, this.#fd);
+    this.#poller.release();
     this.#libc.close(this.#fd);
     const wake = this.#wake;
     this.#wake = undefined;

@@ -7,8 +7,8 @@
  *
  * Data path: `read(p)` calls `recv(MSG_DONTWAIT)` straight into the
  * caller's `p`; on `EAGAIN` it parks one resolver (no buffer of its own)
- * until the shared epoll registry (`_tcp_poller.ts`, one edge-triggered
- * `epoll_wait` off the main thread per process) reports the socket
+ * until its listener's epoll registry (`_tcp_poller.ts`, one edge-triggered
+ * `epoll_wait` off the main thread per listener) reports the socket
  * readable, then retries. `write(p)` calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)`
  * from the caller's bytes (no copy; a partial count is returned as Deno
  * does); on `EAGAIN` it waits for `EPOLLOUT`. The caller serializes once
@@ -97,7 +97,7 @@ export function park(
 
 /**
  * One accepted TCP connection of the FFI backend (see the module doc).
- * `ref()`/`unref()` are no-ops: the shared poller keeps the process alive
+ * `ref()`/`unref()` are no-ops: the listener's poller keeps the process alive
  * while any FFI socket is open.
  *
  * @example

@@ -66,7 +66,7 @@ Deno.test({
     assert.equal(await echoed, payload.length);
     assert.deepEqual(Buffer.concat(received), Buffer.from(payload));
     listener.close();
-    await FfiTcpListener.idle();
+    await listener.idle();
   },
 });
 
@@ -94,7 +94,7 @@ Deno.test({
     client.close();
     conn.close();
     listener.close();
-    await FfiTcpListener.idle();
+    await listener.idle();
   },
 });
 
@@ -132,7 +132,7 @@ Deno.test({
     if (w !== null) assert.ok(isDisconnect(w), String(w));
     conn2.close();
     listener.close();
-    await FfiTcpListener.idle();
+    await listener.idle();
   },
 });
 
@@ -157,7 +157,7 @@ Deno.test({
     const accepting = listener.accept();
     listener.close();
     await assert.rejects(accepting, Deno.errors.BadResource);
-    await FfiTcpListener.idle();
+    await listener.idle();
   },
 });
 
@@ -192,13 +192,13 @@ Deno.test({
       await writeAll(c, msg);
       assert.deepEqual(await readN(c, msg.length), msg);
     }));
-    assert.equal(FfiTcpListener.openSockets, N + 1);
+    assert.equal(listener.openSockets, N + 1);
     for (const c of clients) c.close();
     await Promise.all(served);
     listener.close();
     await accepting;
-    await FfiTcpListener.idle();
-    assert.equal(FfiTcpListener.openSockets, 0);
+    await listener.idle();
+    assert.equal(listener.openSockets, 0);
   },
 });
 
@@ -222,7 +222,7 @@ Deno.test({
     } catch {
       // no IPv6 permission (the test task allows 127.0.0.1 only)
       listener.close();
-      await FfiTcpListener.idle();
+      await listener.idle();
       return;
     }
     const conn = await listener.accept();
@@ -238,7 +238,7 @@ Deno.test({
     assert.deepEqual(chunks, [1, 2]);
     client.close();
     listener.close();
-    await FfiTcpListener.idle();
+    await listener.idle();
   },
 });
 
@@ -266,6 +266,6 @@ Deno.test({
       () => FfiTcpListener.listen({ hostname: "example.com", port: 0 }),
       (e: unknown) => e instanceof StreamError && e.code === "InvalidInput",
     );
-    await FfiTcpListener.idle();
+    await ffi.idle();
   },
 });
