@@ -5,13 +5,6 @@
 // every waiting subscriber awaits: O(1) whatever the number of subscribers,
 // no per-subscriber queue, no payload copy. The next tick promise is created
 // lazily, only when a subscriber actually has to wait.
-//
-// Retention: a subscriber more than `retain` frames behind the head is
-// resynchronised or evicted before it reads (its lag threshold is
-// min(capacity, maxLagFrames)), so a frame older than that is never read
-// from the ring again: `push` drops the reference `retain` frames back.
-// Otherwise a 1,024-slot ring kept twice the 512-frame lag allowance alive
-// (13 s of media at 77 frames/s, with the slabs its payload views pin).
 import type { MediaFrame } from "../media/frame.ts";
 
 /** A resolved promise reused by `ready()` when frames are already available. */
@@ -19,32 +12,24 @@ export const RESOLVED: Promise<void> = Promise.resolve();
 
 export class FrameRing {
   readonly capacity: number;
-  /** Frames kept readable behind the head (at most `capacity`). */
-  readonly retain: number;
   readonly #slots: (MediaFrame | undefined)[];
   /** Sequence number the next published frame gets (= frames published so far). */
   head = 0;
   closed = false;
   #tick: PromiseWithResolvers<void> | null = null;
 
-  constructor(capacity: number, retain: number = capacity) {
+  constructor(capacity: number) {
     this.capacity = capacity;
-    this.retain = Math.max(1, Math.min(capacity, retain));
     this.#slots = new Array<MediaFrame | undefined>(capacity).fill(undefined);
   }
 
   push(frame: MediaFrame): void {
-    const head = this.head;
-    this.#slots[head % this.capacity] = frame;
-    // The frame `retain` back leaves the readable window with this push.
-    if (this.retain < this.capacity && head >= this.retain) {
-      this.#slots[(head - this.retain) % this.capacity] = undefined;
-    }
-    this.head = head + 1;
+    this.#slots[this.head % this.capacity] = frame;
+    this.head++;
     this.wake();
   }
 
-  /** The frame at `seq`; the caller guarantees `head - retain <= seq < head`. */
+  /** The frame at `seq`; the caller guarantees `head - capacity <= seq < head`. */
   at(seq: number): MediaFrame {
     return this.#slots[seq % this.capacity]!;
   }

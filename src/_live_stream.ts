@@ -95,10 +95,7 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     this.spec = spec;
     this.#context = context;
     this.clock = context.clock;
-    this.ring = new FrameRing(
-      spec.ringCapacity,
-      Math.min(spec.ringCapacity, spec.maxLagFrames),
-    );
+    this.ring = new FrameRing(spec.ringCapacity);
     this.gopCache = new GopCache({
       maxFrames: spec.gopCacheFrames,
       maxBytes: spec.gopCacheBytes,

@@ -374,23 +374,6 @@ Deno.test("FrameRing wakes every waiter with one shared promise per publish", as
   assert.equal(ring.at(0).dts, 0);
 });
 
-Deno.test("FrameRing drops a frame's reference once it is `retain` frames behind the head", () => {
-  const ring = new FrameRing(8, 3);
-  const frames = Array.from(
-    { length: 6 },
-    (_, i) => videoFrame(i * 33, i === 0),
-  );
-  for (const f of frames) ring.push(f);
-  // Readable window: the last 3 (seq 3..5); older slots no longer hold frames.
-  assert.deepEqual(ring.slice(3, 3), frames.slice(3));
-  assert.equal(ring.at(2), undefined);
-  assert.equal(ring.at(0), undefined);
-  // retain = capacity keeps the whole ring (the old behaviour).
-  const full = new FrameRing(4);
-  for (const f of frames.slice(0, 4)) full.push(f);
-  assert.deepEqual(full.slice(0, 4), frames.slice(0, 4));
-});
-
 Deno.test("waiting subscribers share one wake-up promise (no per-subscriber allocation per frame)", async () => {
   await using engine = engineWith({ name: "live" });
   const stream = engine.startPublish("live/wake");
