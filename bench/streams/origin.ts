@@ -6,7 +6,7 @@
  * `--hls-dir` through `FsStorage` — the same work nginx-rtmp does with
  * `hls on`. No HTTP listener: the load process reads playlists from disk.
  *
- * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR] [--tcp-backend=ffi]`
+ * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR] [--tcp-backend=ffi] [--ring-capacity=N]`
  *
  * @module
  */
@@ -23,8 +23,13 @@ function flag(name: string): string | undefined {
   return arg === undefined ? undefined : arg.slice(name.length + 3);
 }
 
+// --ring-capacity=N: the application's ring size (default the library's
+// 1,024 slots; 512 = the default lag allowance, maxLagFrames, so the same
+// viewers behave the same while half as many frames stay referenced).
+const ring = flag("ring-capacity");
 const engine = Engine.builder().maxPublishers(10_000).application({
   name: "live",
+  ...(ring === undefined ? {} : { ringCapacity: Number(ring) }),
 }).build();
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",

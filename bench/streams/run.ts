@@ -52,6 +52,8 @@ interface Settings {
   out: string;
   /** Our origin's TCP backend (`--tcp-backend=ffi`), default the handler's. */
   tcpBackend: string | undefined;
+  /** Our origin's ring size in frames (`--ring-capacity=512`), default the library's. */
+  ringCapacity: string | undefined;
   /** Our origin's V8 flags: `cli` (deno.json's `start` task, default), `none`, or flags joined by `+`. */
   v8Flags: string;
 }
@@ -99,6 +101,7 @@ function parse(args: readonly string[]): Settings {
     out: flags.get("out") ?? `${benchDir}/results/streams.md`,
     tcpBackend: flags.get("tcp-backend"),
     v8Flags: flags.get("v8-flags") ?? "cli",
+    ringCapacity: flags.get("ring-capacity"),
   };
 }
 
@@ -148,6 +151,9 @@ async function startOurs(
     `--rtmp-port=${port}`,
     ...(hls ? ["--hls", `--hls-dir=${dir}/hls`] : []),
     ...(s.tcpBackend === undefined ? [] : [`--tcp-backend=${s.tcpBackend}`]),
+    ...(s.ringCapacity === undefined
+      ? []
+      : [`--ring-capacity=${s.ringCapacity}`]),
   ], { cwd: dir, logPath: `${dir}/server.log`, env: { RUST_BACKTRACE: "0" } });
   await waitForPort(port, 30_000, child);
   return child;
