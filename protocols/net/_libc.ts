@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { StreamError } from "../../media/stream_error.ts";
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -97,6 +98,48 @@ export function loadLibc(): Libc {
     errnoView = new Deno.UnsafePointerView(at);
   }
   return libc;
+}
+
+/** `EFD_NONBLOCK | EFD_CLOEXEC`. */
+export const EFD_FLAGS = 0o4000 | 0o2000000;
+/** `EPOLL_CLOEXEC`. */
+export const EPOLL_CLOEXEC = 0o2000000;
+/** `struct epoll_event` size: packed (12 B) on x86_64, 16 B on aarch64. */
+export const EPOLL_EVENT = Deno.build.arch === "x86_64" ? 12 : 16;
+/** Offset of `epoll_event.data` (u64). */
+export const EPOLL_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
+/** `SOL_SOCKET`. */
+export const SOL_SOCKET = 1;
+/** `MSG_DONTWAIT`. */
+export const MSG_DONTWAIT = 0x40;
+/** `EAGAIN` / `EWOULDBLOCK`. */
+export const EAGAIN = 11;
+/** `EINTR`. */
+export const EINTR = 4;
+
+/**
+ * An epoll instance and the non-blocking eventfd that wakes its waiter
+ * (both close-on-exec); throws `StreamError` `Unavailable` when the kernel
+ * refuses either (nothing left open).
+ */
+export function openEpoll(libc: Libc): { epfd: number; wake: number } {
+  const epfd = libc.epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) {
+    throw new StreamError(
+      "Unavailable",
+      `Cannot create an epoll instance: errno ${errno()}`,
+    );
+  }
+  const wake = libc.eventfd(0, EFD_FLAGS);
+  if (wake < 0) {
+    const code = errno();
+    libc.close(epfd);
+    throw new StreamError(
+      "Unavailable",
+      `Cannot open an eventfd: errno ${code}`,
+    );
+  }
+  return { epfd, wake };
 }
 
 /** `errno` after the last failed synchronous call. */

@@ -17,7 +17,14 @@
  */
 import { StreamError } from "../../media/stream_error.ts";
 import type { Clock } from "../../src/clock.ts";
-import { errno, type Libc, loadLibc } from "./_libc.ts";
+import {
+  EPOLL_DATA,
+  EPOLL_EVENT,
+  errno,
+  type Libc,
+  loadLibc,
+  openEpoll,
+} from "./_libc.ts";
 
 const EPOLLIN = 0x1;
 const EPOLLOUT = 0x4;
@@ -25,15 +32,9 @@ const EPOLLRDHUP = 0x2000;
 const EPOLLET = 0x80000000;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
-const EPOLL_CLOEXEC = 0o2000000;
-const EFD_FLAGS = 0o4000 | 0o2000000;
 const SLOTS = 256;
 /** Main-thread poll period while readiness keeps coming, ms. */
 const BUSY_POLL_MS = 1;
-/** `struct epoll_event` size: packed (12 B) on x86_64, 16 B on aarch64. */
-const EVENT = Deno.build.arch === "x86_64" ? 12 : 16;
-/** Offset of `epoll_event.data` (u64; the token in its low 32 bits). */
-const DATA = Deno.build.arch === "x86_64" ? 4 : 8;
 
 /** What the poller wakes: a socket of the backend. */
 export interface PollTarget {
@@ -47,7 +48,7 @@ export class TcpPoller {
   readonly #clock: Clock;
   readonly #epfd: number;
   readonly #wake: number;
-  readonly #events = new Uint8Array(SLOTS * EVENT);
+  readonly #events = new Uint8Array(SLOTS * EPOLL_EVENT);
   readonly #view = new DataView(this.#events.buffer);
   readonly #eventsPtr: Deno.PointerValue;
   readonly #ctl = new Uint8Array(16);
@@ -78,21 +79,7 @@ export class TcpPoller {
    */
   static open(clock: Clock): TcpPoller {
     const libc = loadLibc();
-    const epfd = libc.epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-      throw new StreamError(
-        "Unavailable",
-        `Cannot create an epoll instance: errno ${errno()}`,
-      );
-    }
-    const wake = libc.eventfd(0, EFD_FLAGS);
-    if (wake < 0) {
-      libc.close(epfd);
-      throw new StreamError(
-        "Unavailable",
-        `Cannot open an eventfd: errno ${errno()}`,
-      );
-    }
+    const { epfd, wake } = openEpoll(libc);
     return new TcpPoller(libc, clock, epfd, wake);
   }
 
@@ -128,8 +115,8 @@ export class TcpPoller {
   #control(op: number, fd: number, token: number, events: number): boolean {
     const v = this.#ctlView;
     v.setUint32(0, events >>> 0, true);
-    v.setUint32(DATA, token, true);
-    v.setUint32(DATA + 4, 0, true);
+    v.setUint32(EPOLL_DATA, token, true);
+    v.setUint32(EPOLL_DATA + 4, 0, true);
     return this.#libc.epoll_ctl(this.#epfd, op, fd, this.#ctl) === 0;
   }
 
@@ -182,8 +169,8 @@ export class TcpPoller {
   #dispatch(n: number, scratch: Uint8Array): void {
     const view = this.#view;
     for (let i = 0; i < n; i++) {
-      const at = i * EVENT;
-      const token = view.getUint32(at + DATA, true);
+      const at = i * EPOLL_EVENT;
+      const token = view.getUint32(at + EPOLL_DATA, true);
       if (token === 0) {
         this.#libc.read(this.#wake, scratch, 8n);
         this.#waking = false;

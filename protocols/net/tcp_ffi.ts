@@ -16,7 +16,15 @@
  */
 import { StreamError } from "../../media/stream_error.ts";
 import { type Clock, systemClock } from "../../src/clock.ts";
-import { errno, type Libc, libcAvailable, loadLibc } from "./_libc.ts";
+import {
+  EAGAIN,
+  EINTR,
+  errno,
+  type Libc,
+  libcAvailable,
+  loadLibc,
+  SOL_SOCKET,
+} from "./_libc.ts";
 import {
   AF_INET6,
   decodeSockaddr,
@@ -26,13 +34,10 @@ import {
 import { type PollTarget, TcpPoller } from "./_tcp_poller.ts";
 import {
   closedError,
-  EAGAIN,
-  EINTR,
   FfiTcpConn,
   osError,
   park,
   READABLE,
-  SOL_SOCKET,
   type Wake,
 } from "./tcp_ffi_conn.ts";
 

@@ -22,20 +22,23 @@
  *
  * @module
  */
-import { errno, type Libc } from "./_libc.ts";
+import {
+  EAGAIN,
+  EINTR,
+  errno,
+  type Libc,
+  MSG_DONTWAIT,
+  SOL_SOCKET,
+} from "./_libc.ts";
 import { decodeSockaddr, SOCKADDR_MAX } from "./_sockaddr.ts";
 import type { PollTarget, TcpPoller } from "./_tcp_poller.ts";
 
-export const SOL_SOCKET = 1;
 const SO_KEEPALIVE = 9;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 const SHUT_WR = 1;
-const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
-export const EAGAIN = 11;
-export const EINTR = 4;
 export const READABLE = 0x1 | 0x8 | 0x10 | 0x2000; // IN | ERR | HUP | RDHUP
 const WRITABLE = 0x4 | 0x8 | 0x10; // OUT | ERR | HUP
 

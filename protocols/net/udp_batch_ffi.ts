@@ -7,39 +7,39 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
-import { errno, type Libc, libcAvailable } from "./_libc.ts";
+import {
+  EFD_FLAGS,
+  errno,
+  type Libc,
+  libcAvailable,
+  SOL_SOCKET,
+} from "./_libc.ts";
+export {
+  EAGAIN,
+  EFD_FLAGS,
+  EINTR,
+  EPOLL_DATA,
+  EPOLL_EVENT,
+  MSG_DONTWAIT,
+  SOL_SOCKET,
+} from "./_libc.ts";
 
 /** Linux constants (identical on x86_64 and aarch64). */
 export const AF_INET = 2;
 /** `SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC`. */
 export const SOCK_DGRAM_NB = 2 | 0o4000 | 0o2000000;
-/** `EFD_NONBLOCK | EFD_CLOEXEC`. */
-export const EFD_FLAGS = 0o4000 | 0o2000000;
-/** `SOL_SOCKET`. */
-export const SOL_SOCKET = 1;
 /** `SO_SNDBUF`. */
 export const SO_SNDBUF = 7;
 /** `SO_RCVBUF`. */
 export const SO_RCVBUF = 8;
-/** `MSG_DONTWAIT`. */
-export const MSG_DONTWAIT = 0x40;
 /** `MSG_TRUNC` (in `msg_flags`: the datagram was longer than the buffer). */
 export const MSG_TRUNC = 0x20;
-/** `EAGAIN` / `EWOULDBLOCK`. */
-export const EAGAIN = 11;
 /** `ENOBUFS` (the device queue is full: also retried later). */
 export const ENOBUFS = 105;
-/** `EINTR`. */
-export const EINTR = 4;
 /** `POLLIN`. */
 export const POLLIN = 1;
 /** `POLLOUT`. */
 export const POLLOUT = 4;
-
-/** `struct epoll_event` size: packed (12 B) on x86_64, 16 B on aarch64. */
-export const EPOLL_EVENT = Deno.build.arch === "x86_64" ? 12 : 16;
-/** Offset of `epoll_event.data` (u64). */
-export const EPOLL_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
 
 /** `struct mmsghdr` size; fields of its `msghdr` at these offsets. */
 export const MMSG = 64;

@@ -12,8 +12,8 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
+import { openEpoll } from "./_libc.ts";
 import {
-  EFD_FLAGS,
   EPOLL_DATA,
   EPOLL_EVENT,
   errno,
@@ -27,7 +27,6 @@ import {
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
-const EPOLL_CLOEXEC = 0o2000000;
 const SLOTS = 64;
 
 /**
@@ -91,21 +90,7 @@ export class UdpBatchWaiter {
       );
     }
     const libc = loadLibc();
-    const epfd = libc.epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-      throw new StreamError(
-        "Unavailable",
-        `Cannot create an epoll instance: errno ${errno()}`,
-      );
-    }
-    const wake = libc.eventfd(0, EFD_FLAGS);
-    if (wake < 0) {
-      libc.close(epfd);
-      throw new StreamError(
-        "Unavailable",
-        `Cannot open an eventfd: errno ${errno()}`,
-      );
-    }
+    const { epfd, wake } = openEpoll(libc);
     return new UdpBatchWaiter(libc, epfd, wake);
   }
 
