@@ -142,10 +142,14 @@ async function startOurs(
   // ARCLY_BENCH_CPU_PROF_DIR=DIR: `--cpu-prof` our origin (summarize with
   // bench/fanout/profile_summary.ts).
   const prof = Deno.env.get("ARCLY_BENCH_CPU_PROF_DIR");
+  // ARCLY_BENCH_INSPECT=HOST:PORT: open V8's inspector on our origin (e.g.
+  // for bench/fanout/heap_sampling.ts, an allocation profile of the window).
+  const inspect = Deno.env.get("ARCLY_BENCH_INSPECT");
   const child = spawnGroup("arcly", "deno", [
     "run",
     "-A",
     ...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${prof}`]),
+    ...(inspect === undefined ? [] : [`--inspect=${inspect}`]),
     ...v8FlagsArg(s.v8Flags),
     script,
     `--rtmp-port=${port}`,
