@@ -33,6 +33,68 @@ const H265_AUD: Uint8Array = new Uint8Array([0, 0, 0, 1, 0x46, 0x01, 0x50]);
 /** Largest raw AAC frame an ADTS header can describe (13-bit frame_length). */
 const MAX_ADTS_PAYLOAD = 8191 - 7;
 
+/** An empty view: what a cleared {@linkcode PieceList} slot holds. */
+const NO_BYTES: Uint8Array = new Uint8Array(0);
+/** Size of a {@linkcode PieceList}'s header buffer (ADTS: ~290 frames). */
+const HEAD_BYTES = 2048;
+
+/**
+ * The ES pieces of one mux call, in a list reused across calls: appending
+ * allocates nothing once the list has grown to a segment's size, and
+ * `clear()` drops the views (so no frame is kept alive) but keeps the
+ * capacity (`length = 0` on an array would release it).
+ */
+export class PieceList {
+  /** The views; only the first `length` are current. */
+  readonly items: Uint8Array[] = [];
+  /** Number of current views. */
+  length = 0;
+
+  /** Append a view. */
+  push(piece: Uint8Array): void {
+    this.items[this.length++] = piece;
+  }
+
+  /**
+   * Small per-frame headers (ADTS, Opus control header), written here back
+   * to back instead of into an array of their own each; a PES refers to its
+   * header by offset (`headAt`, `headLength`) in this buffer.
+   */
+  bytes: Uint8Array = new Uint8Array(HEAD_BYTES);
+  /** Offset in `bytes` of the current frame's header. */
+  headAt = 0;
+  /** Length of the current frame's header; 0 for none. */
+  headLength = 0;
+  #bytesUsed = 0;
+
+  /**
+   * Room for the current frame's `n`-byte header in `bytes`.
+   *
+   * @returns its offset in `bytes`
+   */
+  head(n: number): number {
+    if (this.#bytesUsed + n > this.bytes.length) {
+      // A fresh buffer: the headers already written stay in the old one,
+      // which the plans that refer to them keep.
+      this.bytes = new Uint8Array(Math.max(HEAD_BYTES, n));
+      this.#bytesUsed = 0;
+    }
+    this.headAt = this.#bytesUsed;
+    this.headLength = n;
+    this.#bytesUsed += n;
+    return this.headAt;
+  }
+
+  /** Forget every view and header, keep the capacity. */
+  clear(): void {
+    const items = this.items;
+    for (let i = 0; i < this.length; i++) items[i] = NO_BYTES;
+    this.length = 0;
+    this.#bytesUsed = 0;
+    this.headLength = 0;
+  }
+}
+
 /** What the muxer knows about one track. */
 export interface TrackState {
   readonly kind: "video" | "audio";
@@ -166,18 +228,24 @@ function nalType(track: TrackState, first: number): number {
 export function videoPieces(
   track: TrackState,
   frame: MediaFrame,
-  pieces: Uint8Array[],
+  pieces: PieceList,
 ): number {
   const h264 = track.codec === "h264";
   const aud = h264 ? H264_AUD : H265_AUD;
   const audType = h264 ? 9 : 35;
-  const spsType = h264 ? 7 : 33;
   const data = frame.data;
   const size = track.lengthSize;
   pieces.push(aud);
   let length = aud.length;
-  const setsAt = pieces.length;
-  let hasSets = false;
+  // Parameter sets go right after the AUD: find out first whether the
+  // access unit carries its own.
+  if (frame.keyframe && track.paramSets.length > 0 && !hasSps(track, data)) {
+    for (const set of track.paramSets) {
+      pieces.push(START_CODE);
+      pieces.push(set);
+      length += 4 + set.length;
+    }
+  }
   for (let pos = 0; pos < data.length;) {
     if (pos + size > data.length) throw nalError(pos, size, data.length);
     let n = 0;
@@ -185,23 +253,36 @@ export function videoPieces(
     pos += size;
     if (n > data.length - pos) throw nalError(pos, n, data.length);
     if (n === 0) continue;
-    const type = nalType(track, data[pos]!);
-    if (type === spsType) hasSets = true;
-    if (type !== audType) {
-      pieces.push(START_CODE, data.subarray(pos, pos + n));
+    if (nalType(track, data[pos]!) !== audType) {
+      pieces.push(START_CODE);
+      pieces.push(data.subarray(pos, pos + n));
       length += 4 + n;
     }
     pos += n;
   }
-  if (frame.keyframe && !hasSets && track.paramSets.length > 0) {
-    const sets: Uint8Array[] = [];
-    for (const set of track.paramSets) {
-      sets.push(START_CODE, set);
-      length += 4 + set.length;
-    }
-    pieces.splice(setsAt, 0, ...sets);
-  }
   return length;
+}
+
+/**
+ * Whether the length-prefixed access unit `data` has an SPS; checks every
+ * NAL length against the frame.
+ *
+ * @throws {BitstreamError} when a NAL length runs past the frame
+ */
+function hasSps(track: TrackState, data: Uint8Array): boolean {
+  const spsType = track.codec === "h264" ? 7 : 33;
+  const size = track.lengthSize;
+  let found = false;
+  for (let pos = 0; pos < data.length;) {
+    if (pos + size > data.length) throw nalError(pos, size, data.length);
+    let n = 0;
+    for (let i = 0; i < size; i++) n = n * 256 + data[pos + i]!;
+    pos += size;
+    if (n > data.length - pos) throw nalError(pos, n, data.length);
+    if (n > 0 && nalType(track, data[pos]!) === spsType) found = true;
+    pos += n;
+  }
+  return found;
 }
 
 function nalError(pos: number, need: number, total: number): BitstreamError {
@@ -212,8 +293,9 @@ function nalError(pos: number, need: number, total: number): BitstreamError {
 }
 
 /**
- * Append the ES bytes of an audio frame (ADTS for AAC, control header for
- * Opus, raw for MP3) to `pieces`.
+ * Append the ES bytes of an audio frame to `pieces`: its header (ADTS for
+ * AAC, control header for Opus; none for MP3) in `pieces.bytes` at
+ * `pieces.headAt` (`pieces.headLength` bytes, else 0), then the frame.
  *
  * @param track the track (AudioSpecificConfig for AAC)
  * @param frame the audio frame
@@ -224,7 +306,7 @@ function nalError(pos: number, need: number, total: number): BitstreamError {
 export function audioPieces(
   track: TrackState,
   frame: MediaFrame,
-  pieces: Uint8Array[],
+  pieces: PieceList,
 ): number {
   const data = frame.data;
   if (track.codec === "aac") {
@@ -241,42 +323,50 @@ export function audioPieces(
         `Cannot mux AAC frame: ${data.length} bytes exceeds the ADTS limit ${MAX_ADTS_PAYLOAD}`,
       );
     }
-    pieces.push(adtsHeader(asc, data.length), data);
+    writeAdtsHeader(pieces.bytes, pieces.head(7), asc, data.length);
+    pieces.push(data);
     return 7 + data.length;
   }
   if (track.codec === "opus") {
-    const header = opusControlHeader(data.length);
-    pieces.push(header, data);
-    return header.length + data.length;
+    const length = 2 + Math.floor(data.length / 255) + 1;
+    writeOpusControlHeader(pieces.bytes, pieces.head(length), data.length);
+    pieces.push(data);
+    return length + data.length;
   }
   pieces.push(data);
   return data.length;
 }
 
-function adtsHeader(asc: AudioSpecificConfig, payload: number): Uint8Array {
+function writeAdtsHeader(
+  dst: Uint8Array,
+  at: number,
+  asc: AudioSpecificConfig,
+  payload: number,
+): void {
   // ISO/IEC 13818-7 §6.2.1 adts_fixed_header + adts_variable_header, no CRC.
   const profile = Math.max(0, Math.min(3, asc.objectType - 1));
   const length = payload + 7;
   const channels = asc.channelConfiguration;
-  return new Uint8Array([
-    0xff,
-    0xf1,
-    (profile << 6) | ((asc.samplingFrequencyIndex & 0x0f) << 2) |
-    (channels >> 2),
-    ((channels & 3) << 6) | (length >> 11),
-    (length >> 3) & 0xff,
-    ((length & 7) << 5) | 0x1f,
-    0xfc,
-  ]);
+  dst[at] = 0xff;
+  dst[at + 1] = 0xf1;
+  dst[at + 2] = (profile << 6) | ((asc.samplingFrequencyIndex & 0x0f) << 2) |
+    (channels >> 2);
+  dst[at + 3] = ((channels & 3) << 6) | (length >> 11);
+  dst[at + 4] = (length >> 3) & 0xff;
+  dst[at + 5] = ((length & 7) << 5) | 0x1f;
+  dst[at + 6] = 0xfc;
 }
 
-function opusControlHeader(size: number): Uint8Array {
+function writeOpusControlHeader(
+  dst: Uint8Array,
+  at: number,
+  size: number,
+): void {
   // opus_control_header: prefix 0x3FF (11 bits), no trim/extension flags, then
   // au_size as a run of 0xFF bytes plus a final byte < 255.
-  const header = new Uint8Array(2 + Math.floor(size / 255) + 1);
-  header[0] = 0x7f;
-  header[1] = 0xe0;
-  header.fill(0xff, 2, header.length - 1);
-  header[header.length - 1] = size % 255;
-  return header;
+  const end = at + 2 + Math.floor(size / 255) + 1;
+  dst[at] = 0x7f;
+  dst[at + 1] = 0xe0;
+  dst.fill(0xff, at + 2, end - 1);
+  dst[end - 1] = size % 255;
 }

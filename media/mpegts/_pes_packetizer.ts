@@ -40,8 +40,26 @@ export interface PesPlan {
   readonly pcr: number;
   /** Set random_access_indicator in the first packet. */
   readonly randomAccess: boolean;
-  /** The ES bytes, in order (views; not copied until written). */
+  /**
+   * The ES bytes, in order (views; not copied until written): `pieces`
+   * from `firstPiece` (default 0), `pieceCount` of them (default all), so
+   * the plans of one mux call can share one reused list.
+   */
   readonly pieces: readonly Uint8Array[];
+  /** Index of this PES's first piece in `pieces`; default 0. */
+  readonly firstPiece?: number;
+  /** How many pieces are this PES's; default `pieces.length`. */
+  readonly pieceCount?: number;
+  /**
+   * Bytes that go before the pieces (a small header such as ADTS, in a
+   * buffer shared by the plans of one call): `headLength` bytes of
+   * `head` from `headAt`. Default none.
+   */
+  readonly head?: Uint8Array;
+  /** Offset of the header in `head`. */
+  readonly headAt?: number;
+  /** Length of the header; default 0. */
+  readonly headLength?: number;
   /** Sum of `pieces` lengths. */
   readonly esLength: number;
 }
@@ -141,7 +159,19 @@ export function writePesPackets(
   // Stage the ES bytes at the end of this PES's region (see the module doc).
   let source = pos + countPesPackets(plan) * TS_PACKET - plan.esLength;
   let staged = source;
-  for (const piece of plan.pieces) {
+  const head = plan.head;
+  const headLength = plan.headLength ?? 0;
+  if (head !== undefined && headLength > 0) {
+    // A few bytes: a loop, no view.
+    const at = plan.headAt ?? 0;
+    for (let i = 0; i < headLength; i++) dst[staged + i] = head[at + i]!;
+    staged += headLength;
+  }
+  const pieces = plan.pieces;
+  const first = plan.firstPiece ?? 0;
+  const end = first + (plan.pieceCount ?? pieces.length - first);
+  for (let i = first; i < end; i++) {
+    const piece = pieces[i]!;
     dst.set(piece, staged);
     staged += piece.length;
   }

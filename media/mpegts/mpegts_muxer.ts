@@ -33,7 +33,10 @@
  *
  * Data path: a sizing pass turns each frame into a plan (views of the frame's
  * NAL units plus small headers) and counts packets; the output is allocated
- * once and every packet is written in place. Memory is bounded by the batch.
+ * once and every packet is written in place. The plans and the list of
+ * views are the muxer's own, reused from call to call (no object per frame
+ * once they have grown to a batch's size), and the views are dropped after
+ * each call. Memory is bounded by the largest batch.
  *
  * @module
  */
@@ -44,6 +47,7 @@ import {
   audioPieces,
   configureTrack,
   newTrack,
+  PieceList,
   type TrackState,
   videoPieces,
 } from "./_elementary_stream.ts";
@@ -65,6 +69,9 @@ import { writePat, writePmt } from "./_psi.ts";
  * ```
  */
 export const MPEGTS_PACKET_BYTES: number = 188;
+
+/** A reusable {@linkcode PesPlan}. */
+type PlanSlot = { -readonly [K in keyof PesPlan]-?: PesPlan[K] };
 
 /** PTS/DTS/PCR base are 33-bit counters (§2.4.3.7). */
 const WRAP_33 = 2 ** 33;
@@ -155,6 +162,14 @@ export class MpegTsMuxer implements Muxer {
   /** Always "video/mp2t". */
   readonly mimeType: string = "video/mp2t";
   #tracks = new Map<string, TrackState>();
+  /** The same tracks by trackId, per kind (a lookup per frame without a string key). */
+  #video = new Map<number, TrackState>();
+  #audio = new Map<number, TrackState>();
+  /** The plans of the current call: the first `#planCount` of `#plans`. */
+  #plans: PlanSlot[] = [];
+  #planCount = 0;
+  /** The ES views of every plan of the current call. */
+  #pieces = new PieceList();
   #cc = new Map<number, number>();
   #pmtSignature = "";
   #pmtVersion = -1;
@@ -206,7 +221,11 @@ export class MpegTsMuxer implements Muxer {
    * @returns the byte length, a multiple of 188
    */
   byteLengthOf(frames: readonly MediaFrame[]): number {
-    return this.#plan(frames).packets * MPEGTS_PACKET_BYTES;
+    try {
+      return this.#plan(frames) * MPEGTS_PACKET_BYTES;
+    } finally {
+      this.#pieces.clear();
+    }
   }
 
   /**
@@ -223,15 +242,19 @@ export class MpegTsMuxer implements Muxer {
     dst: Uint8Array,
     offset: number,
   ): number {
-    const { plans, packets } = this.#plan(frames);
-    if (offset + packets * MPEGTS_PACKET_BYTES > dst.length) {
-      throw new RangeError(
-        `Cannot write MPEG-TS: ${packets} packets need ${
-          packets * MPEGTS_PACKET_BYTES
-        } bytes at offset ${offset}, buffer holds ${dst.length}`,
-      );
+    try {
+      const packets = this.#plan(frames);
+      if (offset + packets * MPEGTS_PACKET_BYTES > dst.length) {
+        throw new RangeError(
+          `Cannot write MPEG-TS: ${packets} packets need ${
+            packets * MPEGTS_PACKET_BYTES
+          } bytes at offset ${offset}, buffer holds ${dst.length}`,
+        );
+      }
+      return this.#write(dst, offset);
+    } finally {
+      this.#pieces.clear();
     }
-    return this.#write(plans, dst, offset);
   }
 
   /**
@@ -244,16 +267,22 @@ export class MpegTsMuxer implements Muxer {
    * @throws {BitstreamError} for malformed access units
    */
   mux(frames: readonly MediaFrame[]): Uint8Array {
-    const { plans, packets } = this.#plan(frames);
-    const out = new Uint8Array(packets * MPEGTS_PACKET_BYTES);
-    this.#write(plans, out, 0);
-    return out;
+    try {
+      const packets = this.#plan(frames);
+      const out = new Uint8Array(packets * MPEGTS_PACKET_BYTES);
+      this.#write(out, 0);
+      return out;
+    } finally {
+      this.#pieces.clear();
+    }
   }
 
   #track(frame: MediaFrame): TrackState | undefined {
     if (frame.kind === "data") return undefined;
+    const byId = frame.kind === "video" ? this.#video : this.#audio;
+    let track = byId.get(frame.trackId);
+    if (track !== undefined && track.codec === frame.codec) return track;
     const key = `${frame.kind}:${frame.trackId}`;
-    let track = this.#tracks.get(key);
     if (track === undefined) {
       const base = frame.kind === "video" ? this.#videoPid : this.#audioPid;
       track = newTrack(frame, base + 2 * frame.trackId);
@@ -264,6 +293,7 @@ export class MpegTsMuxer implements Muxer {
         );
       }
       this.#tracks.set(key, track);
+      byId.set(frame.trackId, track);
     } else if (track.codec !== frame.codec) {
       throw new StreamError(
         "Unsupported",
@@ -279,42 +309,66 @@ export class MpegTsMuxer implements Muxer {
     );
   }
 
-  #plan(frames: readonly MediaFrame[]): { plans: PesPlan[]; packets: number } {
+  /** Plan every PES of `frames` into `#plans`; returns the packet count. */
+  #plan(frames: readonly MediaFrame[]): number {
+    const pieces = this.#pieces;
+    pieces.clear();
+    this.#planCount = 0;
     for (const frame of frames) {
       if (frame.config) this.configure(frame);
       else this.#track(frame);
     }
     const pcrPid = this.#orderedTracks()[0]?.pid ?? NO_PCR_PID;
-    const audioOnly = ![...this.#tracks.values()].some((t) =>
-      t.kind === "video"
-    );
-    const plans: PesPlan[] = [];
+    const audioOnly = this.#video.size === 0;
+    const plans = this.#plans;
     let packets = 2; // PAT + PMT
     for (const frame of frames) {
       if (frame.config || frame.kind === "data") continue;
       const track = this.#track(frame)!;
-      const pieces: Uint8Array[] = [];
+      const firstPiece = pieces.length;
+      pieces.headLength = 0;
       const esLength = track.kind === "video"
         ? videoPieces(track, frame, pieces)
         : audioPieces(track, frame, pieces);
       const dts = toMpegTsTime(frame.dts, frame.timescale);
-      const plan: PesPlan = {
-        pid: track.pid,
-        streamId: track.streamId,
-        pts: toMpegTsTime(frame.pts, frame.timescale),
-        dts,
-        pcr: track.pid === pcrPid ? dts : -1,
-        randomAccess: track.kind === "video" ? frame.keyframe : audioOnly,
-        pieces,
-        esLength,
-      };
-      plans.push(plan);
+      let plan = plans[this.#planCount];
+      if (plan === undefined) {
+        plan = {
+          pid: 0,
+          streamId: 0,
+          pts: 0,
+          dts: 0,
+          pcr: -1,
+          randomAccess: false,
+          pieces: pieces.items,
+          firstPiece: 0,
+          pieceCount: 0,
+          head: pieces.bytes,
+          headAt: 0,
+          headLength: 0,
+          esLength: 0,
+        };
+        plans.push(plan);
+      }
+      this.#planCount++;
+      plan.pid = track.pid;
+      plan.streamId = track.streamId;
+      plan.pts = toMpegTsTime(frame.pts, frame.timescale);
+      plan.dts = dts;
+      plan.pcr = track.pid === pcrPid ? dts : -1;
+      plan.randomAccess = track.kind === "video" ? frame.keyframe : audioOnly;
+      plan.firstPiece = firstPiece;
+      plan.pieceCount = pieces.length - firstPiece;
+      plan.head = pieces.bytes;
+      plan.headAt = pieces.headAt;
+      plan.headLength = pieces.headLength;
+      plan.esLength = esLength;
       packets += countPesPackets(plan);
     }
-    return { plans, packets };
+    return packets;
   }
 
-  #write(plans: readonly PesPlan[], dst: Uint8Array, offset: number): number {
+  #write(dst: Uint8Array, offset: number): number {
     const tracks = this.#orderedTracks();
     const streams = tracks.map((t) => ({
       streamType: t.streamType,
@@ -341,7 +395,9 @@ export class MpegTsMuxer implements Muxer {
       streams,
     });
     let pos = offset + 2 * MPEGTS_PACKET_BYTES;
-    for (const plan of plans) {
+    const plans = this.#plans;
+    for (let i = 0; i < this.#planCount; i++) {
+      const plan = plans[i]!;
       const count = countPesPackets(plan);
       pos = writePesPackets(plan, dst, pos, this.#nextCc(plan.pid, count));
     }
