@@ -7,10 +7,14 @@
  * live when attached): it opens one resilient kernel subscription, whose replay starts
  * at the cached GOP's keyframe, and feeds it into a fresh `HlsSegmenter`
  * writing under `{app}/{name}/` in storage, one `takeAll()` batch at a
- * time with the segmenter's completion awaited per batch, so the kernel
- * ring is the only queue; a packager that falls behind is resynced at a
- * keyframe like any viewer. A clock timer (200 ms) lets the segmenter
- * notice a silent publisher and fill the gap (`HlsSegmenter.idle`). When
+ * time (`HlsSegmenter.pushAll`, one task and one promise per batch) with
+ * the segmenter's completion awaited per batch, so the kernel ring is the
+ * only queue; a packager that falls behind is resynced at a keyframe like
+ * any viewer. Without LL-HLS the packager wakes on the stream's shared
+ * egress tick (`batchMs`, 100 ms: with the stream's viewers, a batch of a
+ * few frames per wake-up instead of one). One clock timer (200 ms) per
+ * packaging and clock lets the segmenters notice a silent publisher and
+ * fill the gap (`HlsSegmenter.idle`). When
  * the stream ends the
  * readable closes, the segmenter writes its final playlist with
  * `EXT-X-ENDLIST`, and stays reachable through
@@ -21,11 +25,14 @@
  *
  * @module
  */
+import type { MediaFrame } from "../media/frame.ts";
 import type { StorageBackend } from "../media/storage/mod.ts";
 import { HlsSegmenter, type HlsSegmenterEvent } from "../media/hls/mod.ts";
 import { dvrWindowSegments } from "./hls_dvr.ts";
 import {
   type Clock,
+  DEFAULT_EGRESS_TICK_MS,
+  type EgressTick,
   type PipelineContext,
   type StreamHandle,
   type StreamKey,
@@ -119,6 +126,14 @@ export interface HlsPackagingOptions {
    * `AppSpec.hlsDvrMs` wins. Default none.
    */
   dvrWindowMs?: number;
+  /**
+   * How long frames gather before the packager takes them, ms: it waits on
+   * the stream's shared egress tick of this period (`StreamHandle.egressTick`,
+   * the RTMP/HTTP-FLV viewers' timer at the same period), so it wakes a few
+   * times per second instead of once per frame. Adds at most this much to
+   * the HLS latency. Default 100 without LL-HLS, 0 (every frame) with it.
+   */
+  batchMs?: number;
   /** Which stream keys to package; default all. */
   filter?: (key: string) => boolean;
   /** Every segmenter event, with its stream key (metrics, logs). */
@@ -150,6 +165,8 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
   #pipes = new Set<Promise<void>>();
   #detach: (() => void) | undefined;
   #closed = false;
+  /** The live packagers' idle checks: one timer per clock. */
+  #idle = new Map<Clock, IdleGroup>();
 
   /**
    * Configure packaging; with `options.engine` it attaches itself, so
@@ -264,7 +281,15 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
     this.#segmenters.delete(key); // re-insert: newest last
     this.#segmenters.set(key, segmenter);
     this.#evictOldest();
-    const pipe = pump(sub, segmenter).catch((error: unknown) => {
+    const batchMs = options.batchMs ??
+      (lowLatency ? 0 : DEFAULT_EGRESS_TICK_MS);
+    let tick: EgressTick | undefined;
+    try {
+      tick = batchMs > 0 ? handle.egressTick(batchMs) : undefined;
+    } catch {
+      tick = undefined; // out of range or too many periods: per frame
+    }
+    const pipe = pump(sub, segmenter, tick).catch((error: unknown) => {
       // The segmenter refused a frame (storage errors it reports itself and
       // goes on, so this is fatal for this packager): report it; the
       // playlist is closed so players see an end rather than a stall.
@@ -274,22 +299,46 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
     });
     // While the publisher is silent (dropped, within its grace period) the
     // segmenter lists still-picture (or EXT-X-GAP) segments so the playlist
-    // keeps pace with the wall clock; it checks on this timer (a no-op
-    // while media flows).
-    let cancelIdle = (): void => {};
-    const idleCheck = (): void => {
-      cancelIdle = clock.setTimer(IDLE_CHECK_MS, () => {
-        // Frames waiting in the ring (a starved event loop) are no silence.
-        if (sub.lag === 0) void segmenter.idle();
-        idleCheck();
-      });
-    };
-    idleCheck();
+    // keeps pace with the wall clock; it checks on the shared idle timer
+    // (a no-op while media flows).
+    const unwatch = this.#watchIdle(clock, { sub, segmenter });
     this.#pipes.add(pipe);
     return pipe.finally(() => {
-      cancelIdle();
+      unwatch();
       this.#pipes.delete(pipe);
     });
+  }
+
+  /**
+   * Check `entry` every {@linkcode IDLE_CHECK_MS} on the timer shared by
+   * every live packager of `clock` (one timer, not one per stream).
+   *
+   * @returns stop checking it (the last one cancels the timer)
+   */
+  #watchIdle(clock: Clock, entry: IdleEntry): () => void {
+    let group = this.#idle.get(clock);
+    if (group === undefined) {
+      const created: IdleGroup = { entries: new Set(), cancel: () => {} };
+      const arm = (): void => {
+        created.cancel = clock.setTimer(IDLE_CHECK_MS, () => {
+          for (const { sub, segmenter } of created.entries) {
+            // Frames waiting in the ring (a starved event loop) are no silence.
+            if (sub.lag === 0) void segmenter.idle();
+          }
+          arm();
+        });
+      };
+      arm();
+      this.#idle.set(clock, created);
+      group = created;
+    }
+    const entries = group.entries;
+    entries.add(entry);
+    return () => {
+      if (!entries.delete(entry) || entries.size > 0) return;
+      group.cancel();
+      if (this.#idle.get(clock) === group) this.#idle.delete(clock);
+    };
   }
 
   #evictOldest(): void {
@@ -301,10 +350,28 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
   }
 }
 
+/** A live packager whose publisher may fall silent. */
+interface IdleEntry {
+  sub: Subscription;
+  segmenter: HlsSegmenter;
+}
+
+/** The live packagers checked on one clock's timer. */
+interface IdleGroup {
+  entries: Set<IdleEntry>;
+  cancel: () => void;
+}
+
+/** A number per track (kind and id) without building a string per frame. */
+function trackSlot(frame: MediaFrame): number {
+  return frame.trackId * 2 + (frame.kind === "video" ? 0 : 1);
+}
+
 /**
- * Feed a subscription into a segmenter, one batch per wake-up: every frame
- * of the batch is queued with `push()` and only the last is awaited, so the
- * segmenter's own queue applies back-pressure once per batch. Empty config
+ * Feed a subscription into a segmenter, one batch per wake-up (after the
+ * stream's egress `tick` when given): the batch, filtered in place, is one
+ * `pushAll()` task, awaited, so the segmenter's own queue applies
+ * back-pressure once per batch. Empty config
  * frames are dropped: ffmpeg's FLV muxer (notably under its `tee` muxer)
  * sends an empty AVC sequence header before the encoder's extradata is
  * known, and it carries no configuration. Media frames of a track whose
@@ -315,31 +382,41 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
 async function pump(
   sub: Subscription,
   segmenter: HlsSegmenter,
+  tick: EgressTick | undefined,
 ): Promise<void> {
-  const configured = new Set<string>();
-  while (true) {
-    await sub.ready();
-    const frames = sub.takeAll();
-    if (frames.length === 0) {
-      if (sub.isClosed) break;
-      continue;
-    }
-    let last: Promise<void> | undefined;
-    for (const frame of frames) {
-      if (frame.kind === "data") {
-        last = segmenter.push(frame);
-      } else if (frame.config) {
-        if (frame.data.length === 0) continue;
-        configured.add(`${frame.kind}:${frame.trackId}`);
-        last = segmenter.push(frame);
-      } else if (
-        !NEEDS_CONFIG.has(frame.codec) ||
-        configured.has(`${frame.kind}:${frame.trackId}`)
-      ) {
-        last = segmenter.push(frame);
+  const configured = new Set<number>();
+  const leave = tick?.join();
+  try {
+    while (true) {
+      await sub.ready();
+      if (tick !== undefined && !sub.isClosed) await tick.next();
+      // takeAll() returns a fresh array: ours to filter in place.
+      const frames = sub.takeAll();
+      if (frames.length === 0) {
+        if (sub.isClosed) break;
+        continue;
       }
+      let kept = 0;
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!;
+        if (frame.kind !== "data") {
+          if (frame.config) {
+            if (frame.data.length === 0) continue;
+            configured.add(trackSlot(frame));
+          } else if (
+            NEEDS_CONFIG.has(frame.codec) && !configured.has(trackSlot(frame))
+          ) {
+            continue;
+          }
+        }
+        frames[kept++] = frame;
+      }
+      if (kept === 0) continue;
+      frames.length = kept;
+      await segmenter.pushAll(frames);
     }
-    await last;
+  } finally {
+    leave?.();
   }
   await segmenter.end();
 }

@@ -164,8 +164,48 @@ export class SegmentAssembler {
     return this.#timing.averageInterval("video");
   }
 
-  /** Take one frame: configure, or cut and collect. */
-  async process(frame: MediaFrame): Promise<void> {
+  /**
+   * Take one frame: configure, or cut and collect. Returns undefined when
+   * the frame was only collected (the common case: no cut, nothing to
+   * write), so a batch costs no promise per frame; else the pending work.
+   */
+  process(frame: MediaFrame): Promise<void> | undefined {
+    if (
+      !frame.config && frame.kind !== "data" && this.#started &&
+      !this.#gap.active
+    ) {
+      if (frame.kind === "video") this.#hasVideo = true;
+      const t = frame.dts / frame.timescale;
+      const driving = !this.#hasVideo || frame.kind === "video";
+      if (!this.#isJump(t, driving)) {
+        const cut = driving
+          ? this.#policy.decide(
+            t,
+            frame.keyframe,
+            this.#open!.startT,
+            this.#partStartT,
+          )
+          : "none";
+        if (cut === "none") {
+          this.#collect(frame, t, driving);
+          return undefined;
+        }
+      }
+    }
+    return this.#processSlow(frame);
+  }
+
+  /** A decode time that means a publisher restart or a long gap. */
+  #isJump(t: number, driving: boolean): boolean {
+    return t < this.#lastT - MAX_BACKWARD_JUMP_S ||
+      t > this.#lastT + MAX_FORWARD_GAP_S ||
+      // Decode times of one track never go back: a publisher restarted
+      // (a republish within the grace period restarts at 0).
+      (driving && t < this.#lastDrivingT - DRIVING_BACKWARD_JUMP_S);
+  }
+
+  /** `process` when the frame configures, cuts, starts or ends a gap. */
+  async #processSlow(frame: MediaFrame): Promise<void> {
     if (frame.config) {
       const id = `${frame.kind}:${frame.trackId}`;
       const previous = this.#configs.get(id);
@@ -196,14 +236,7 @@ export class SegmentAssembler {
     if (frame.kind === "video") this.#hasVideo = true;
     const t = frame.dts / frame.timescale;
     const driving = !this.#hasVideo || frame.kind === "video";
-    if (
-      this.#started &&
-      (t < this.#lastT - MAX_BACKWARD_JUMP_S ||
-        t > this.#lastT + MAX_FORWARD_GAP_S ||
-        // Decode times of one track never go back: a publisher restarted
-        // (a republish within the grace period restarts at 0).
-        (driving && t < this.#lastDrivingT - DRIVING_BACKWARD_JUMP_S))
-    ) {
+    if (this.#started && this.#isJump(t, driving)) {
       await this.startDiscontinuity();
     }
     if (!this.#started) {
@@ -225,6 +258,11 @@ export class SegmentAssembler {
         await this.#closePart(t, frame.dts);
       }
     }
+    this.#collect(frame, t, driving);
+  }
+
+  /** Add a media frame to the open part (no cut due). */
+  #collect(frame: MediaFrame, t: number, driving: boolean): void {
     if (this.#frames.length === 0) {
       this.#partIndependent = driving && frame.keyframe;
       if (this.#prefixer && frame.kind === "video" && !frame.keyframe) {

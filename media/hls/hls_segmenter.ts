@@ -207,6 +207,34 @@ export class HlsSegmenter {
   }
 
   /**
+   * Add a batch of frames (decode order) as one task: the same as `push()`
+   * for each, at the cost of one queued task and one promise per batch
+   * instead of per frame. Resolves when any resulting writes are done; a
+   * frame that fails rejects it and the rest of the batch is dropped.
+   *
+   * @param frames config and media frames; not kept after it resolves
+   * @throws {StreamError} `Closed` after `end()`
+   */
+  pushAll(frames: readonly MediaFrame[]): Promise<void> {
+    return this.#enqueue(() => this.#processAll(frames, 0));
+  }
+
+  /** Process `frames` from `from` on; a promise only once a frame writes. */
+  #processAll(
+    frames: readonly MediaFrame[],
+    from: number,
+  ): Promise<void> | undefined {
+    const assembler = this.#assembler;
+    for (let i = from; i < frames.length; i++) {
+      const pending = assembler.process(frames[i]!);
+      if (pending !== undefined) {
+        return pending.then(() => this.#processAll(frames, i + 1));
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Call periodically (every few hundred ms) while the stream is live: when
    * no media arrived for half a target duration (a publisher that dropped,
    * an encoder that stalled) the open segment is closed and the playlist's
@@ -403,21 +431,27 @@ export class HlsSegmenter {
     this.#predecessor = undefined;
   }
 
-  #enqueue(task: () => Promise<void>, allowEnded = false): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (this.#ended && !allowEnded) {
-        throw new StreamError(
-          "Closed",
-          `Cannot push to ${this.#prefix}: the segmenter has ended`,
-        );
-      }
-      await task();
-    };
-    const result = this.#chain.then(run);
-    this.#chain = result.catch(
-      () => {/* surfaced to the caller of this task */},
-    );
+  #enqueue(
+    task: () => Promise<void> | undefined,
+    allowEnded = false,
+  ): Promise<void> {
+    const result = this.#chain.then(() => this.#run(task, allowEnded));
+    // A failure is surfaced to the caller of this task; the queue goes on.
+    this.#chain = result.then(undefined, ignore);
     return result;
+  }
+
+  #run(
+    task: () => Promise<void> | undefined,
+    allowEnded: boolean,
+  ): Promise<void> | undefined {
+    if (this.#ended && !allowEnded) {
+      throw new StreamError(
+        "Closed",
+        `Cannot push to ${this.#prefix}: the segmenter has ended`,
+      );
+    }
+    return task();
   }
 
   async #publish(): Promise<void> {
@@ -439,6 +473,9 @@ export class HlsSegmenter {
     return part !== undefined && open?.msn === msn && part < open.parts.length;
   }
 }
+
+/** The queue's rejection handler (the task's caller gets the error). */
+function ignore(): void {}
 
 /** Frames per second from an average interval, to 2 decimals (29.97, 30 for ms-rounded 30 fps). */
 function frameRateOf(intervalS: number): number | undefined {
