@@ -10,6 +10,12 @@
  * deno run -A bench/fanout/heap_sampling.ts --inspect=127.0.0.1:9230 --seconds=10 [--top=30] [--out=profile.json]
  * ```
  *
+ * With `--cpu`, a CPU profile of the window instead (1 ms sampling), written
+ * to `--out` as a `.cpuprofile` (summarize with `profile_summary.ts`).
+ *
+ * With `--snapshot`, a heap snapshot instead, written to `--out` (summarize
+ * with `heap_summary.ts`).
+ *
  * Samples include objects already collected (`includeObjectsCollectedByMajorGC`
  * and `…ByMinorGC`), so the figure is the allocation rate, not what is live.
  *
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     interval: { type: "string", default: "4096" },
     top: { type: "string", default: "30" },
     out: { type: "string" },
+    cpu: { type: "boolean", default: false },
+    snapshot: { type: "boolean", default: false },
   },
 });
 
@@ -40,9 +48,13 @@ const ws = new WebSocket(list[0].webSocketDebuggerUrl);
 await new Promise((r) => ws.onopen = r);
 let nextId = 1;
 const waiting = new Map<number, (v: unknown) => void>();
+const chunks: string[] = [];
 ws.onmessage = (e) => {
   const m = JSON.parse(e.data);
   if (m.id !== undefined) waiting.get(m.id)?.(m.result ?? m.error);
+  else if (m.method === "HeapProfiler.addHeapSnapshotChunk") {
+    chunks.push(m.params.chunk);
+  }
 };
 function call(method: string, params: unknown = {}): Promise<unknown> {
   const id = nextId++;
@@ -50,6 +62,32 @@ function call(method: string, params: unknown = {}): Promise<unknown> {
   return new Promise((r) => waiting.set(id, r));
 }
 
+if (values.cpu) {
+  // A CPU profile of the window only (`--cpu-prof` covers the process's
+  // whole life, start-up and growth included): written to `--out` as a
+  // .cpuprofile for bench/fanout/profile_summary.ts.
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 1000 });
+  await call("Profiler.start");
+  await new Promise((r) => setTimeout(r, Number(values.seconds) * 1000));
+  const { profile } = await call("Profiler.stop") as { profile: unknown };
+  ws.close();
+  const out = values.out ?? "window.cpuprofile";
+  Deno.writeTextFileSync(out, JSON.stringify(profile));
+  console.log(`wrote ${out}`);
+  Deno.exit(0);
+}
+if (values.snapshot) {
+  // A heap snapshot (after the full GC V8 does for it), for
+  // bench/fanout/heap_summary.ts: what is live, by constructor.
+  await call("HeapProfiler.enable");
+  await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+  ws.close();
+  const out = values.out ?? "origin.heapsnapshot";
+  Deno.writeTextFileSync(out, chunks.join(""));
+  console.log(`wrote ${out}`);
+  Deno.exit(0);
+}
 await call("HeapProfiler.enable");
 await call("HeapProfiler.startSampling", {
   samplingInterval: Number(values.interval),

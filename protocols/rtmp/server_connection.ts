@@ -26,6 +26,7 @@ import type { StreamHandle } from "../../src/stream_handle.ts";
 import { StreamKey } from "../../src/stream_key.ts";
 import type { Subscription } from "../../src/subscription.ts";
 import type { EgressSession, JoinedEgress } from "../../src/egress.ts";
+import type { MediaFrame } from "../../media/frame.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { closeQuietly, isDisconnect, noDelay } from "../net/mod.ts";
 import { WriteQueue } from "./_conn_io.ts";
@@ -155,7 +156,10 @@ export class RtmpConnection {
         ) {
           this.#lastActivity = this.#engine.clock.now();
         }
-        await this.#performAll(actions);
+        // A publisher's reads carry only media (no action waits for
+        // anything): performed in place, no promise and no microtask per read.
+        const pending = this.#performAll(actions);
+        if (pending !== undefined) await pending;
         // A fresh, larger buffer: nothing fed so far can alias the new one.
         if (full) buf = new Uint8Array(buf.length * 2);
       }
@@ -249,12 +253,34 @@ export class RtmpConnection {
   }
 
   /**
-   * Carry out the actions of one read. Consecutive replies (connect's four
-   * control messages and `_result`, createStream's `_result`) go out as one
-   * write: one segment instead of several small ones.
+   * Carry out the actions of one read: the leading media actions (all of a
+   * publisher's, after setup) at once, in order; from the first other
+   * action on, the rest in {@linkcode RtmpConnection.#performFrom}. Returns
+   * its promise, or undefined when nothing was left to wait for.
    */
-  async #performAll(actions: SessionAction[]): Promise<void> {
-    for (let i = 0; i < actions.length;) {
+  #performAll(actions: SessionAction[]): Promise<void> | undefined {
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      if (action.type === "frames") this.#publishFrames(action.frames);
+      else if (action.type !== "metadata") return this.#performFrom(actions, i);
+    }
+    return undefined;
+  }
+
+  #publishFrames(frames: readonly MediaFrame[]): void {
+    const handle = this.#publishing;
+    if (handle === null) return;
+    for (let i = 0; i < frames.length; i++) handle.publishFrame(frames[i]!);
+  }
+
+  /**
+   * Carry out the actions from `start` on, in order. Consecutive replies
+   * (connect's four control messages and `_result`, createStream's
+   * `_result`) go out as one write: one segment instead of several small
+   * ones.
+   */
+  async #performFrom(actions: SessionAction[], start: number): Promise<void> {
+    for (let i = start; i < actions.length;) {
       const action = actions[i++]!;
       if (action.type !== "send") {
         await this.#perform(action);
@@ -284,10 +310,7 @@ export class RtmpConnection {
       case "play":
         return this.#play(action.name, action.query, action.duration);
       case "frames":
-        if (this.#publishing !== null) {
-          for (const f of action.frames) this.#publishing.publishFrame(f);
-        }
-        return;
+        return this.#publishFrames(action.frames);
       case "decodeError":
         if (this.#publishing !== null) {
           this.#engine.events.emit({
