@@ -5,7 +5,8 @@
 // Each rendition is seen by the service as a `LadderRendition` (stats: the
 // shared process's pid, progress, restarts and stdin queue; its own frame
 // count and bypass drops). Memory: the run's bounded stdin queue, one
-// bounded bypass queue per rendition, one read buffer per rendition.
+// bounded bypass queue per rendition, one slab page being filled per
+// rendition (_flv_tag_slab.ts).
 import type { MediaFrame } from "../media/frame.ts";
 import type { StreamHost, Subscription } from "../src/mod.ts";
 import type { FfmpegProgress } from "./ffmpeg_progress.ts";

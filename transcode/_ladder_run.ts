@@ -25,15 +25,14 @@
 // and their FLV tags are written once, at the write, into the feeder's one
 // reused write buffer; the audio bypasses ffmpeg: a reference to each audio
 // frame waits in every rendition's BypassMerger (bounded by frames) and is
-// merged back by decode time. Each output socket is read into one reused
-// 64 KiB buffer per rendition, copied once into the run's ByteSlab and
-// parsed by that rendition's FlvReader; frames are handed out by `next()`
+// merged back by decode time. Each output socket is read straight into the
+// free tail of its rendition's slab page (FlvTagSlab: the kernel's copy is
+// the only one; complete tags are parsed in place, pages never reused);
+// frames are handed out by `next()`
 // (one batch per read), and a socket is read only when its `next()` is
 // called (back-pressure reaches ffmpeg through the socket).
-import { FlvReader } from "../media/flv/mod.ts";
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
-import { ByteSlab } from "../src/byte_slab.ts";
 import { ladderArgs } from "./ffmpeg_args.ts";
 import { FfmpegProgressParser } from "./ffmpeg_progress.ts";
 import { runGranted } from "./ffmpeg_transcoder.ts";
@@ -41,11 +40,11 @@ import type { FrameBatches, FramePoll } from "./frame_batches.ts";
 import type { PlannedRendition } from "./ladder.ts";
 import type { PipeTagCache } from "./pipe_tags.ts";
 import { BypassMerger } from "./_bypass_merger.ts";
+import { FlvTagSlab } from "./_flv_tag_slab.ts";
 import { pullFrames, StdinFeeder } from "./_stdin_feeder.ts";
 import { IoTick } from "./_io_tick.ts";
 import type { Clock } from "../src/clock.ts";
 
-const READ_BUFFER_BYTES = 64 << 10;
 const OUTPUT_SLAB_BYTES = 256 << 10;
 
 /** What one ladder run needs. */
@@ -298,15 +297,10 @@ export async function openLadder(
   for (const l of listeners) l.close();
   await removeDir();
 
-  const slab = new ByteSlab(OUTPUT_SLAB_BYTES, {
-    align: 8,
-    ownAbove: OUTPUT_SLAB_BYTES >> 2,
-  });
   const output = (i: number): FrameBatches => {
     const conn = conns[i]!;
     const merger = mergers[i]!;
-    const reader = new FlvReader();
-    const scratch = new Uint8Array(READ_BUFFER_BYTES);
+    const slab = new FlvTagSlab(OUTPUT_SLAB_BYTES);
     let done = false;
     const close = () => {
       try {
@@ -319,7 +313,7 @@ export async function openLadder(
       while (!done) {
         let n: number | null;
         try {
-          n = await conn.read(scratch);
+          n = await conn.read(slab.space());
         } catch {
           n = null;
         }
@@ -346,7 +340,7 @@ export async function openLadder(
         }
         let frames: MediaFrame[];
         try {
-          frames = reader.push(slab.place(scratch.subarray(0, n)));
+          frames = slab.commit(n);
         } catch (error) {
           done = true;
           kill();
