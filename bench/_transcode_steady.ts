@@ -17,6 +17,10 @@ export interface SteadyRun {
     seconds: number;
     ourCpuMs: number;
     ourThreads: Map<string, number>;
+    /** Minor page faults of our process in the window. */
+    minorFaults: number;
+    /** Voluntary context switches of our threads in the window. */
+    wakeups: number;
     ffmpegCpuMs: Map<number, number>;
     valid: boolean;
   };
@@ -39,6 +43,8 @@ interface Row {
   piping: number;
   main: number;
   other: number;
+  faults: number;
+  wakeups: number;
   ffmpeg: number;
   ratio: number;
   valid: boolean;
@@ -99,6 +105,8 @@ export async function steadyPairs<R extends SteadyRun>(
         piping,
         main: perS(mainOf(w), w) - perS(mainOf(b), b),
         other: perS(otherOf(w), w) - perS(otherOf(b), b),
+        faults: perS(w.minorFaults, w) - perS(b.minorFaults, b),
+        wakeups: perS(w.wakeups, w) - perS(b.wakeups, b),
         ffmpeg,
         ratio: piping / ffmpeg,
         valid: w.valid && b.valid,
@@ -112,19 +120,19 @@ export async function steadyPairs<R extends SteadyRun>(
           perS(w.ourCpuMs, w).toFixed(1)
         } | ${perS(b.ourCpuMs, b).toFixed(1)} | ${piping.toFixed(1)} | ${
           row.main.toFixed(1)
-        } | ${row.other.toFixed(1)} | ${ffmpeg.toFixed(0)} | ${
-          (100 * row.ratio).toFixed(2)
-        } %${row.valid ? "" : " (an ffmpeg restarted: left out)"} | ${
-          quantile(row.latency, 0.5).toFixed(0)
-        } / ${quantile(row.latency, 0.95).toFixed(0)} | ${row.dropped} | ${
-          row.load.toFixed(2)
-        } |`,
+        } | ${row.other.toFixed(1)} | ${row.faults.toFixed(0)} | ${
+          row.wakeups.toFixed(0)
+        } | ${ffmpeg.toFixed(0)} | ${(100 * row.ratio).toFixed(2)} %${
+          row.valid ? "" : " (an ffmpeg restarted: left out)"
+        } | ${quantile(row.latency, 0.5).toFixed(0)} / ${
+          quantile(row.latency, 0.95).toFixed(0)
+        } | ${row.dropped} | ${row.load.toFixed(2)} |`,
       );
     }
   }
   const lines = [
-    "| pair | I/O tick | window (s) | our CPU with transcoders (ms/s) | without (ms/s) | piping (ms/s) | of it main thread | other threads (GC, tokio) | ffmpeg (ms/s) | piping / ffmpeg | latency p50 / p95 (ms) | dropped | load (1 min) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| pair | I/O tick | window (s) | our CPU with transcoders (ms/s) | without (ms/s) | piping (ms/s) | of it main thread | other threads (GC, tokio) | page faults (/s, with − without) | wake-ups (/s, with − without) | ffmpeg (ms/s) | piping / ffmpeg | latency p50 / p95 (ms) | dropped | load (1 min) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...table,
     "",
   ];
@@ -146,7 +154,11 @@ export async function steadyPairs<R extends SteadyRun>(
         median(valid.map((r) => r.main)).toFixed(1)
       }, other threads ${
         median(valid.map((r) => r.other)).toFixed(1)
-      }); ffmpeg median ${
+      }); page faults median +${
+        median(valid.map((r) => r.faults)).toFixed(0)
+      }/s, wake-ups +${
+        median(valid.map((r) => r.wakeups)).toFixed(0)
+      }/s; ffmpeg median ${
         median(valid.map((r) => r.ffmpeg)).toFixed(0)
       } ms/s; added latency p50 ${quantile(latency, 0.5).toFixed(0)} / p95 ${
         quantile(latency, 0.95).toFixed(0)

@@ -8,6 +8,7 @@
 //   deno task bench:transcode --seconds=15 --copy-pairs=3  # our piping alone, 3 x
 //   deno task bench:transcode --pairs=5 --settle=5  # 5 alternating pairs, steady state from 5 s
 //   deno task bench:transcode --pairs=3 --io-ms=0,50  # per pair: a baseline, one measured run per I/O tick
+//   deno run --v8-flags=--perf-basic-prof -A bench/transcode_bench.ts --pairs=1 --perf=/tmp/tb  # perf per steady window
 //
 // Per pair and configuration the steady-state table gives our CPU with and
 // without transcoders, the piping split into our main JS thread and our
@@ -89,6 +90,27 @@ async function threadCpu(): Promise<Map<string, number>> {
   return out;
 }
 
+/**
+ * `--perf=<prefix>`: `perf record -F 999 -g` on our pid over each run's
+ * steady window, into `<prefix>-<n>-<baseline|measured|copy>.data` (run
+ * deno with `--v8-flags=--perf-basic-prof` for JS names).
+ */
+let perfRuns = 0;
+function startPerf(kind: string): (() => Promise<void>) | undefined {
+  const prefix = Deno.args.find((a) => a.startsWith("--perf="))?.slice(7);
+  if (!prefix) return undefined;
+  const out = `${prefix}-${++perfRuns}-${kind}.data`;
+  const child = new Deno.Command("perf", {
+    args: ["record", "-F", "999", "-g", "-p", String(Deno.pid), "-o", out],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return async () => {
+    child.kill("SIGINT");
+    await child.status;
+  };
+}
+
 function minus(a: Map<string, number>, b: Map<string, number>) {
   const out = new Map<string, number>();
   for (const [k, v] of a) out.set(k, v - (b.get(k) ?? 0));
@@ -151,6 +173,10 @@ interface SteadyWindow {
   ourCpuMs: number;
   /** Our CPU over the window by thread name (/proc): the main JS thread `deno`, V8's GC helpers, tokio. */
   ourThreads: Map<string, number>;
+  /** Minor page faults of our process over the window. */
+  minorFaults: number;
+  /** Voluntary context switches of our threads (sleeps ended by a wake-up). */
+  wakeups: number;
   ffmpegCpuMs: Map<number, number>;
   /** pid → the derived keys it serves. */
   keysOf: Map<number, string[]>;
@@ -233,9 +259,12 @@ async function runOnce(
   if (!transcode) { for (let i = 0; i < rungs.length; i++) watch("live/cam"); }
   t0 = performance.now();
   const first = frames.find((f) => !f.config)!.dts;
+  let stopPerf: (() => Promise<void>) | undefined;
   let start:
     | {
       at: number;
+      faults: number;
+      wakeups: number;
       ours: number;
       threads: Map<string, number>;
       ffmpeg: Map<number, { ms: number }>;
@@ -250,10 +279,15 @@ async function runOnce(
       const u = process.cpuUsage();
       start = {
         at: performance.now(),
+        faults: process.resourceUsage().minorPageFault,
+        wakeups: process.resourceUsage().voluntaryContextSwitches,
         ours: (u.user + u.system) / 1000,
         threads,
         ffmpeg,
       };
+      stopPerf = startPerf(
+        !transcode ? "baseline" : ffmpegPath ? "copy" : "measured",
+      );
     }
     if (frame.kind === "video" && !frame.config) {
       publishedAt.set(frame.pts, performance.now());
@@ -261,7 +295,10 @@ async function runOnce(
     handle.publishFrame(frame);
   }
   const endUsage = process.cpuUsage();
+  const endRu = process.resourceUsage();
+  const endFaults = endRu.minorPageFault;
   const endAt = performance.now();
+  await stopPerf?.();
   const endThreads = await threadCpu();
   const endFfmpeg = await ffmpegPids(service);
   const window: SteadyWindow = {
@@ -270,6 +307,8 @@ async function runOnce(
       ? (endUsage.user + endUsage.system) / 1000 - start.ours
       : NaN,
     ourThreads: start ? minus(endThreads, start.threads) : new Map(),
+    minorFaults: start ? endFaults - start.faults : NaN,
+    wakeups: start ? endRu.voluntaryContextSwitches - start.wakeups : NaN,
     ffmpegCpuMs: new Map(),
     keysOf: new Map(),
     valid: start !== undefined,
