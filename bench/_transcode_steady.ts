@@ -36,6 +36,8 @@ export interface SteadyPairsOptions<R extends SteadyRun> {
   configs: readonly (number | undefined)[];
   baseline: () => Promise<R>;
   measured: (ioMs: number | undefined) => Promise<R>;
+  /** How a configuration is named in the report (default: its I/O tick). */
+  label?: (config: number | undefined) => string;
 }
 
 interface Row {
@@ -78,13 +80,14 @@ const perS = (ms: number, w: SteadyRun["window"]) => ms / w.seconds;
 const mainOf = (w: SteadyRun["window"]) => w.ourThreads.get(MAIN) ?? 0;
 const otherOf = (w: SteadyRun["window"]) =>
   sum(w.ourThreads.values()) - mainOf(w);
-const label = (io: number | undefined) =>
+const tickLabel = (io: number | undefined) =>
   io === undefined ? "default" : `${io} ms`;
 
 /** Run the pairs; returns the report's lines and each config's last run. */
 export async function steadyPairs<R extends SteadyRun>(
   o: SteadyPairsOptions<R>,
 ): Promise<{ lines: string[]; last: R[]; base: R }> {
+  const label = o.label ?? tickLabel;
   const rows = o.configs.map((): Row[] => []);
   const last: R[] = [];
   let base!: R;
@@ -141,7 +144,7 @@ export async function steadyPairs<R extends SteadyRun>(
     const ratios = valid.map((r) => r.ratio);
     const latency = valid.flatMap((r) => r.latency);
     lines.push(
-      `I/O tick ${label(io)}: steady piping median ${
+      `${label(io)}: steady piping median ${
         (100 * median(ratios)).toFixed(2)
       } % of ffmpeg's CPU (spread ${(100 * Math.min(...ratios)).toFixed(2)}–${
         (100 * Math.max(...ratios)).toFixed(2)

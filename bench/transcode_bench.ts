@@ -209,6 +209,7 @@ async function runOnce(
   ffmpegPath?: string,
   settleS = 5,
   ioMs?: number,
+  ladderOutput?: "packet" | "buffered",
 ): Promise<RunResult> {
   await using engine = Engine.builder().build();
   const rungs = parseLadder(ladder);
@@ -220,6 +221,7 @@ async function runOnce(
       maxTranscoders: 8,
       ...(ffmpegPath ? { ffmpegPath } : {}),
       ...(ioMs !== undefined ? { ioIntervalMs: ioMs } : {}),
+      ...(ladderOutput ? { ladderOutput } : {}),
     })
     : undefined;
   const publishedAt = new Map<number, number>(); // video pts -> ms
@@ -409,15 +411,38 @@ async function main(): Promise<void> {
   // the pairs (one pair's baseline varied 331–560 ms over a 30 s run).
   // `--io-ms=0,50`: one measured run per I/O tick in every pair.
   const ioFlag = flag("io-ms", "", 7);
-  const configs = ioFlag === ""
+  const outputsFlag = flag("outputs", "", 8);
+  const outputKinds = outputsFlag.split(",") as ("packet" | "buffered")[];
+  const configs = outputsFlag
+    ? outputKinds.map((_, i) => i)
+    : ioFlag === ""
     ? [undefined]
     : ioFlag.split(",").map((v) => Number(v));
   const { lines: steady, last, base } = await steadyPairs({
     pairs,
     configs,
     baseline: () => runOnce(frames, ladder, preset, false, undefined, settleS),
-    measured: (ioMs) =>
-      runOnce(frames, ladder, preset, true, undefined, settleS, ioMs),
+    // `--outputs=packet,buffered`: one measured run per way ffmpeg writes
+    // the renditions (configs 0 and 1), the I/O tick at its default.
+    ...(outputsFlag
+      ? {
+        label: (c: number | undefined) => `outputs ${outputKinds[c ?? 0]}`,
+        measured: (c: number | undefined) =>
+          runOnce(
+            frames,
+            ladder,
+            preset,
+            true,
+            undefined,
+            settleS,
+            undefined,
+            outputKinds[c ?? 0],
+          ),
+      }
+      : {
+        measured: (ioMs: number | undefined) =>
+          runOnce(frames, ladder, preset, true, undefined, settleS, ioMs),
+      }),
   });
   const run = last[0]!;
   // The same piping around an ffmpeg that only copies the video (almost no

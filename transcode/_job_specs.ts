@@ -90,6 +90,7 @@ export function ladderSpecOf(
     maxQueueBytes: o.maxQueueBytes ?? 8 << 20,
     maxQueueMs: o.maxQueueMs ?? 3000,
     ioIntervalMs: o.ioIntervalMs ?? DEFAULT_IO_INTERVAL_MS,
+    flushPackets: o.ladderOutput !== "buffered",
     backoffMs: o.restartBackoffMs ?? 500,
     maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
   };

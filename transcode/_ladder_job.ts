@@ -163,6 +163,7 @@ export class LadderJob {
               tags: spec.tags,
               clock: this.#host.clock,
               ioIntervalMs: spec.ioIntervalMs,
+              flushPackets: spec.flushPackets,
             },
             sub,
             signal,

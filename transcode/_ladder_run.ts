@@ -64,6 +64,8 @@ export interface LadderRunOptions {
   clock: Clock;
   /** Pipe I/O on a shared tick of this many ms (0: as events arrive; see _io_tick.ts). */
   ioIntervalMs: number;
+  /** ffmpeg writes every output packet at once (true) or when its 32 KiB buffer is full. */
+  flushPackets: boolean;
 }
 
 /** A started ladder run: one output per rendition, in the order given. */
@@ -154,6 +156,7 @@ export async function openLadder(
     const args = ladderArgs(o.renditions, urls.slice(0, -1), {
       preset: o.preset,
       threads: o.threads,
+      flushPackets: o.flushPackets,
     });
     args[args.indexOf("pipe:0")] = urls.at(-1)!;
     child = new Deno.Command(o.ffmpegPath, {

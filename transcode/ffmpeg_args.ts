@@ -149,7 +149,10 @@ export function renditionArgs(
 export function ladderArgs(
   renditions: readonly PlannedRendition[],
   outputs: readonly string[],
-  options: Omit<FfmpegArgsOptions, "input" | "output" | "audio"> = {},
+  options: Omit<FfmpegArgsOptions, "input" | "output" | "audio"> & {
+    /** Write every packet at once (default) or when ffmpeg's 32 KiB output buffer is full. */
+    flushPackets?: boolean;
+  } = {},
 ): string[] {
   const args = inputArgs("flv");
   renditions.forEach((rendition, i) => {
@@ -159,7 +162,7 @@ export function ladderArgs(
       "-an",
       ...videoArgs(rendition, options),
       "-flush_packets",
-      "1",
+      options.flushPackets === false ? "0" : "1",
       "-f",
       "flv",
       outputs[i] ?? `pipe:${i + 1}`,

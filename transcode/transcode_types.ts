@@ -112,6 +112,15 @@ export interface TranscodeServiceOptions {
    * took more; bench/RESULTS.md, eighth session).
    */
   ioIntervalMs?: number;
+  /**
+   * How a lazy ladder's ffmpeg writes each rendition: `"packet"` (default:
+   * every packet as soon as it is encoded) or `"buffered"` (in ffmpeg's 32 KiB
+   * output buffer: ~10 socket writes/s for a 480p,360p,240p ladder instead of
+   * ~75, so ~10 wake-ups of ours instead of ~75, at the cost of up to 32 KiB
+   * of latency per rendition, ~0.2 s at 1.2 Mbit/s and ~0.65 s at 400 kbit/s;
+   * bench/RESULTS.md, ninth session).
+   */
+  ladderOutput?: "packet" | "buffered";
   /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
   createTsReader?: () => FrameReader;
   /** Every service event. */
