@@ -159,6 +159,7 @@ export async function startOrigin(
     host: engine,
     ladders: options.abr ? { "*": options.abr } : {},
     maxTranscoders: options.transcodeMax,
+    ladderOutput: options.abrOutput,
     createTsReader: () => new MpegTsDemuxer(),
     onEvent: (e) => {
       if (e.type === "restarting" || e.type === "refused") {

@@ -13,7 +13,7 @@ import { missing, spawnLogged, tempDir } from "../_tools.ts";
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-Deno.test("cli: --abr parses a ladder, --transcode-max a cap", () => {
+Deno.test("cli: --abr parses a ladder, --transcode-max a cap, --abr-output the ladder's write mode", () => {
   const o = parseOriginArgs([
     "--abr",
     "480p@800k,240p",
@@ -28,6 +28,16 @@ Deno.test("cli: --abr parses a ladder, --transcode-max a cap", () => {
   assert.equal(parseOriginArgs([]).abr, null);
   assert.throws(() => parseOriginArgs(["--abr", "480"]), UsageError);
   assert.throws(() => parseOriginArgs(["--transcode-max", "0"]), UsageError);
+  assert.equal(parseOriginArgs([]).abrOutput, "packet");
+  assert.equal(
+    parseOriginArgs(["--abr-output", "buffered"]).abrOutput,
+    "buffered",
+  );
+  assert.throws(
+    () => parseOriginArgs(["--abr-output", "lazy"]),
+    (e: unknown) =>
+      e instanceof UsageError && /--abr-output lazy/.test(e.message),
+  );
 });
 
 Deno.test({
