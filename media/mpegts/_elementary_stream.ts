@@ -247,11 +247,8 @@ export function videoPieces(
     }
   }
   for (let pos = 0; pos < data.length;) {
-    if (pos + size > data.length) throw nalError(pos, size, data.length);
-    let n = 0;
-    for (let i = 0; i < size; i++) n = n * 256 + data[pos + i]!;
+    const n = nalLengthAt(data, pos, size);
     pos += size;
-    if (n > data.length - pos) throw nalError(pos, n, data.length);
     if (n === 0) continue;
     if (nalType(track, data[pos]!) !== audType) {
       pieces.push(START_CODE);
@@ -261,6 +258,22 @@ export function videoPieces(
     pos += n;
   }
   return length;
+}
+
+/**
+ * The length of the NAL unit whose `size`-byte prefix is at `pos`, checked
+ * against the frame (prefix and unit both inside `data`).
+ *
+ * @throws {BitstreamError} when the prefix or the unit runs past the frame
+ */
+function nalLengthAt(data: Uint8Array, pos: number, size: number): number {
+  if (pos + size > data.length) throw nalError(pos, size, data.length);
+  let n = 0;
+  for (let i = 0; i < size; i++) n = n * 256 + data[pos + i]!;
+  if (n > data.length - pos - size) {
+    throw nalError(pos + size, n, data.length);
+  }
+  return n;
 }
 
 /**
@@ -274,11 +287,8 @@ function hasSps(track: TrackState, data: Uint8Array): boolean {
   const size = track.lengthSize;
   let found = false;
   for (let pos = 0; pos < data.length;) {
-    if (pos + size > data.length) throw nalError(pos, size, data.length);
-    let n = 0;
-    for (let i = 0; i < size; i++) n = n * 256 + data[pos + i]!;
+    const n = nalLengthAt(data, pos, size);
     pos += size;
-    if (n > data.length - pos) throw nalError(pos, n, data.length);
     if (n > 0 && nalType(track, data[pos]!) === spsType) found = true;
     pos += n;
   }
