@@ -46,11 +46,17 @@ export class FlvTagSlab {
   space(): Uint8Array {
     const pending = this.#end - this.#start;
     const free = this.#page.length - this.#end;
-    const fits = this.#need === 0 ||
-      this.#page.length - this.#start >= this.#need;
-    if (free >= MIN_READ_BYTES && fits) return this.#page.subarray(this.#end);
+    if (free >= MIN_READ_BYTES) return this.#page.subarray(this.#end);
+    // The page is full: a fresh one holding the incomplete tag, sized for
+    // what of it has arrived (at most twice that), not for the size its
+    // header claims: a tag declaring 16 MiB costs memory only as its bytes
+    // come, and a tag larger than a page moves at most log2(size/page)
+    // times (its copies add up to less than twice its size).
     const page = new Uint8Array(
-      Math.max(this.#pageBytes, this.#need + MIN_READ_BYTES),
+      Math.max(
+        this.#pageBytes,
+        Math.min(this.#need, 2 * pending) + MIN_READ_BYTES,
+      ),
     );
     if (pending > 0) page.set(this.#page.subarray(this.#start, this.#end));
     this.#page = page;

@@ -132,3 +132,33 @@ Deno.test("flv tag slab: mutated input fails with typed errors only", () => {
   }
   assert.ok(failures > 0);
 });
+
+Deno.test("flv tag slab: a tag header claiming 16 MiB costs memory only as its bytes arrive (fuzz case: a 16 MiB page per claim took 53 ms)", () => {
+  const header = Uint8Array.of(0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0);
+  // A video tag whose size field says 0xfffff0 bytes, then 100 of them.
+  const tag = new Uint8Array(11 + 100);
+  tag.set([9, 0xff, 0xff, 0xf0]);
+  const slab = new FlvTagSlab(4096);
+  for (const bytes of [header, tag]) {
+    const space = slab.space();
+    space.set(bytes);
+    assert.deepEqual(slab.commit(bytes.length), []);
+  }
+  // Still the first page; a full page moves to one twice the bytes that
+  // arrived (plus a read's minimum), never to the claimed 16 MiB.
+  let arrived = slab.pendingBytes;
+  assert.equal(arrived, 111);
+  for (let i = 0; i < 8; i++) {
+    const space = slab.space();
+    assert.ok(
+      space.length + arrived <= Math.max(4096, 2 * arrived) + (8 << 10),
+      `page of ${space.length + arrived} bytes for ${arrived} arrived`,
+    );
+    space.fill(0);
+    assert.deepEqual(slab.commit(space.length), []);
+    arrived = slab.pendingBytes;
+  }
+  // 8 full pages later the tag is still incomplete and every page was
+  // sized by its bytes (checked above), not by its claim.
+  assert.ok(arrived > 100_000 && arrived < 0xfffff0 + 15);
+});
