@@ -12,7 +12,9 @@
  * only queue; a packager that falls behind is resynced at a keyframe like
  * any viewer. Without LL-HLS the packager wakes on the stream's shared
  * egress tick (`batchMs`, 100 ms: with the stream's viewers, a batch of a
- * few frames per wake-up instead of one). One clock timer (200 ms) per
+ * few frames per wake-up instead of one), except within a batch of the open
+ * segment's target duration, where it takes frames as they come so the
+ * keyframe that cuts a segment is not held back. One clock timer (200 ms) per
  * packaging and clock lets the segmenters notice a silent publisher and
  * fill the gap (`HlsSegmenter.idle`). When
  * the stream ends the
@@ -289,7 +291,7 @@ export class HlsPackaging implements StreamPipeline, AsyncDisposable {
     } catch {
       tick = undefined; // out of range or too many periods: per frame
     }
-    const pipe = pump(sub, segmenter, tick).catch((error: unknown) => {
+    const pipe = pump(sub, segmenter, tick, batchMs).catch((error: unknown) => {
       // The segmenter refused a frame (storage errors it reports itself and
       // goes on, so this is fatal for this packager): report it; the
       // playlist is closed so players see an end rather than a stall.
@@ -383,13 +385,20 @@ async function pump(
   sub: Subscription,
   segmenter: HlsSegmenter,
   tick: EgressTick | undefined,
+  batchMs: number,
 ): Promise<void> {
   const configured = new Set<number>();
   const leave = tick?.join();
   try {
     while (true) {
       await sub.ready();
-      if (tick !== undefined && !sub.isClosed) await tick.next();
+      // Within a batch of the target duration the next keyframe may cut
+      // the segment: frames are taken as they come, so the batching never
+      // holds a finished segment back (a few frames per segment).
+      if (
+        tick !== undefined && !sub.isClosed &&
+        segmenter.msToTarget > batchMs
+      ) await tick.next();
       // takeAll() returns a fresh array: ours to filter in place.
       const frames = sub.takeAll();
       if (frames.length === 0) {

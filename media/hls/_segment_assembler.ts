@@ -122,6 +122,17 @@ export class SegmentAssembler {
   }
 
   /**
+   * Media time the open segment still lacks to reach the target duration,
+   * seconds (≤ 0: the next keyframe cuts it); Infinity with none open.
+   */
+  get untilTargetS(): number {
+    const open = this.#open;
+    return open === null
+      ? Infinity
+      : this.#targetS - (this.#lastT - open.startT);
+  }
+
+  /**
    * Where the next part will be: the next one of the open segment, or part
    * 0 of the next segment once the open one is closing (EXT-X-PRELOAD-HINT
    * names only a part that will exist).

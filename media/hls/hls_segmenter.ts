@@ -186,6 +186,41 @@ export class HlsSegmenter {
     return this.#targetDurationS;
   }
 
+  /**
+   * Media time the open segment still lacks to reach the target duration,
+   * in milliseconds (≤ 0: the next keyframe cuts it), as of the frames
+   * processed so far; `Infinity` while no segment is open. A packager that
+   * takes frames in batches takes them one by one once this is within a
+   * batch, so a segment's cut is not held back by the batching.
+   *
+   * @example
+   * ```ts
+   * import { HlsSegmenter } from "@arcly/stream/hls";
+   * import { MemoryStorage } from "@arcly/stream/storage";
+   * import type { MediaFrame, Muxer } from "@arcly/stream/media";
+   * import assert from "node:assert/strict";
+   *
+   * const muxer: Muxer = {
+   *   format: "mpegts", extension: "ts", mimeType: "video/mp2t",
+   *   configure() {}, initSegment: () => null,
+   *   mux: (frames) => new Uint8Array(frames.length * 188),
+   * };
+   * const hls = new HlsSegmenter({ storage: new MemoryStorage(), muxer, prefix: "live/cam", targetDurationMs: 1000 });
+   * assert.equal(hls.msToTarget, Infinity);
+   * for (let i = 0; i < 20; i++) {
+   *   const frame: MediaFrame = {
+   *     kind: "video", codec: "h264", trackId: 0, pts: i * 40, dts: i * 40,
+   *     timescale: 1000, keyframe: i === 0, config: false, data: new Uint8Array(1),
+   *   };
+   *   await hls.push(frame);
+   * }
+   * assert.equal(hls.msToTarget, 1000 - 19 * 40);
+   * ```
+   */
+  get msToTarget(): number {
+    return this.#assembler.untilTargetS * 1000;
+  }
+
   /** True once `end()` ran. */
   get ended(): boolean {
     return this.#ended;

@@ -61,6 +61,51 @@ Deno.test("HlsPackaging without LL-HLS takes the frames on the stream's egress t
   assert.match(segmenter.playlist(), /#EXT-X-ENDLIST/);
 });
 
+Deno.test("HlsPackaging batching never holds a finished segment back: within a batch of the target duration it takes frames as they come", async () => {
+  const clock = new ManualClock();
+  await using engine = Engine.builder().clock(clock).build();
+  const packaging = new HlsPackaging({
+    engine,
+    storage: new MemoryStorage(),
+    format: "ts",
+    lowLatency: false,
+    targetDurationMs: 1000,
+    batchMs: 100,
+  });
+  const handle = engine.startPublish(StreamKey.parse("live/cam"));
+  const frames = sampleFrames(); // keyframes at 0, 1000, 2000 ms
+  let next = 0;
+  const publishUpTo = (dts: number): void => {
+    while (next < frames.length && frames[next]!.dts <= dts) {
+      handle.publishFrame(frames[next++]!);
+    }
+  };
+  publishUpTo(500);
+  clock.advance(100); // the tick: the first batch, half a segment
+  await settle();
+  const segmenter = packaging.segmenter("live/cam")!;
+  assert.ok(segmenter.msToTarget > 100, `${segmenter.msToTarget} ms left`);
+  publishUpTo(960);
+  await settle();
+  // Far from the cut, the packager waits for the tick.
+  assert.ok(segmenter.msToTarget > 400, "not taken before the tick");
+  clock.advance(100);
+  await settle();
+  assert.ok(segmenter.msToTarget <= 100, `${segmenter.msToTarget} ms left`);
+  assert.equal(segmenter.lastSegment(), undefined);
+  // The keyframe at 1000 ms cuts the segment with no tick in between.
+  publishUpTo(1010);
+  await settle();
+  assert.equal(segmenter.lastSegment()?.msn, 0, "cut as the keyframe came");
+  // The next segment's frames wait for the tick again.
+  publishUpTo(1500);
+  await settle();
+  assert.ok(segmenter.msToTarget > 900);
+  handle.end();
+  await closeOn(packaging, clock);
+  assert.match(segmenter.playlist(), /#EXT-X-ENDLIST/);
+});
+
 /** Armed timers of `clock` before and after each of three publishes. */
 async function timersPerPublish(
   engine: Engine,
