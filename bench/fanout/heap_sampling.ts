@@ -124,19 +124,13 @@ walk(result.profile.head, []);
 const top = Number(values.top);
 const mb = (b: number) => (b / seconds / 1e6).toFixed(2);
 console.log(`allocated ${mb(total)} MB/s (sampled) over ${seconds} s`);
-console.log("\nby function (self):");
-for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-  console.log(
-    `${mb(v).padStart(7)} MB/s ${
-      (100 * v / total).toFixed(1).padStart(5)
-    } %  ${k}`,
-  );
+/** The `top` largest entries of `bytes`, rate and share of the total. */
+function printTop(title: string, bytes: Map<string, number>): void {
+  console.log(`\n${title}:`);
+  for (const [k, v] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    const share = (100 * v / total).toFixed(1).padStart(5);
+    console.log(`${mb(v).padStart(7)} MB/s ${share} %  ${k}`);
+  }
 }
-console.log("\nby call path (4 frames, innermost first):");
-for (const [k, v] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-  console.log(
-    `${mb(v).padStart(7)} MB/s ${
-      (100 * v / total).toFixed(1).padStart(5)
-    } %  ${k}`,
-  );
-}
+printTop("by function (self)", self);
+printTop("by call path (4 frames, innermost first)", paths);

@@ -338,7 +338,7 @@ export function audioPieces(
     return 7 + data.length;
   }
   if (track.codec === "opus") {
-    const length = 2 + Math.floor(data.length / 255) + 1;
+    const length = opusControlHeaderLength(data.length);
     writeOpusControlHeader(pieces.bytes, pieces.head(length), data.length);
     pieces.push(data);
     return length + data.length;
@@ -367,6 +367,11 @@ function writeAdtsHeader(
   dst[at + 6] = 0xfc;
 }
 
+/** Bytes of the opus_control_header of an access unit of `size` bytes. */
+function opusControlHeaderLength(size: number): number {
+  return 2 + Math.floor(size / 255) + 1;
+}
+
 function writeOpusControlHeader(
   dst: Uint8Array,
   at: number,
@@ -374,7 +379,7 @@ function writeOpusControlHeader(
 ): void {
   // opus_control_header: prefix 0x3FF (11 bits), no trim/extension flags, then
   // au_size as a run of 0xFF bytes plus a final byte < 255.
-  const end = at + 2 + Math.floor(size / 255) + 1;
+  const end = at + opusControlHeaderLength(size);
   dst[at] = 0x7f;
   dst[at + 1] = 0xe0;
   dst.fill(0xff, at + 2, end - 1);

@@ -28,10 +28,9 @@ async function closeOn(
   await closing;
 }
 
-Deno.test("HlsPackaging without LL-HLS takes the frames on the stream's egress tick (batchMs)", async () => {
-  const clock = new ManualClock();
-  await using engine = Engine.builder().clock(clock).build();
-  const packaging = new HlsPackaging({
+/** TS packaging without LL-HLS: 1 s segments, frames taken on a 100 ms tick. */
+function tickedPackaging(engine: Engine): HlsPackaging {
+  return new HlsPackaging({
     engine,
     storage: new MemoryStorage(),
     format: "ts",
@@ -39,6 +38,12 @@ Deno.test("HlsPackaging without LL-HLS takes the frames on the stream's egress t
     targetDurationMs: 1000,
     batchMs: 100,
   });
+}
+
+Deno.test("HlsPackaging without LL-HLS takes the frames on the stream's egress tick (batchMs)", async () => {
+  const clock = new ManualClock();
+  await using engine = Engine.builder().clock(clock).build();
+  const packaging = tickedPackaging(engine);
   const handle = engine.startPublish(StreamKey.parse("live/cam"));
   // 187 frames, two 1 s GOPs and the next keyframe: fewer than the tick's
   // backlog trigger (half of the lag limit, 256), so only the period fires.
@@ -64,14 +69,7 @@ Deno.test("HlsPackaging without LL-HLS takes the frames on the stream's egress t
 Deno.test("HlsPackaging batching never holds a finished segment back: within a batch of the target duration it takes frames as they come", async () => {
   const clock = new ManualClock();
   await using engine = Engine.builder().clock(clock).build();
-  const packaging = new HlsPackaging({
-    engine,
-    storage: new MemoryStorage(),
-    format: "ts",
-    lowLatency: false,
-    targetDurationMs: 1000,
-    batchMs: 100,
-  });
+  const packaging = tickedPackaging(engine);
   const handle = engine.startPublish(StreamKey.parse("live/cam"));
   const frames = sampleFrames(); // keyframes at 0, 1000, 2000 ms
   let next = 0;

@@ -7,6 +7,7 @@ import { FlvMuxer, FlvReader } from "../../media/flv/mod.ts";
 import type { MediaFrame } from "../../media/frame.ts";
 import { BitstreamError, StreamError } from "../../media/stream_error.ts";
 import { FlvTagSlab } from "../../transcode/_flv_tag_slab.ts";
+import { concatBytes } from "../fuzz/_harness.ts";
 import { audioConfig, audioFrame, videoConfig, videoFrame } from "../_fakes.ts";
 
 function flvFile(): Uint8Array {
@@ -25,12 +26,7 @@ function flvFile(): Uint8Array {
   frames.forEach((f, i) =>
     f.data.forEach((_, j, d) => d[j] = (i * 31 + j) & 0xff)
   );
-  const head = muxer.initSegment();
-  const body = muxer.mux(frames);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
+  return concatBytes([muxer.initSegment(), muxer.mux(frames)]);
 }
 
 /** Feed `file` in reads of the sizes `sizes()` gives, as a socket would. */

@@ -13,6 +13,7 @@ import {
   videoConfig,
   videoFrame,
 } from "../../_fakes.ts";
+import { concatBytes } from "../_harness.ts";
 import type { FuzzTargetDef } from "./_target.ts";
 import { simple } from "./_target.ts";
 
@@ -32,12 +33,7 @@ function flvSeed(): Uint8Array {
     frames.push(videoFrame(i * 40, i === 0, { size: 40 + i * 30 }));
     frames.push(audioFrame(i * 40 + 1, 12));
   }
-  const head = muxer.initSegment();
-  const body = muxer.mux(frames);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
+  return concatBytes([muxer.initSegment(), muxer.mux(frames)]);
 }
 
 /** The transcode targets. */
