@@ -3,7 +3,9 @@
  * has no sockets): the accept loop with admission control, full writes,
  * quiet closes, one `isDisconnect` policy, a batched UDP socket
  * (`UdpBatchSocket`: `sendmmsg`/`recvmmsg` through FFI), a TCP backend over
- * libc (`FfiTcpListener`, `listenTcp`: epoll through FFI), and the admission policies
+ * libc (`FfiTcpListener`, `listenTcp`: epoll through FFI; `FfiTcpSocket`:
+ * a connection off any epoll, read and written synchronously on its
+ * owner's tick), and the admission policies
  * (`ConnectionGate`, `RateLimiter`, `clientKeyOf`, socket-free, kept in the
  * kernel and exported from `@arcly/stream` too).
  *
@@ -22,6 +24,7 @@ export {
 } from "./udp_batch.ts";
 export { UdpBatchWaiter } from "./udp_batch_waiter.ts";
 export { FfiTcpConn } from "./tcp_ffi_conn.ts";
+export { FfiTcpSocket, TRY_AGAIN } from "./tcp_ffi_socket.ts";
 export {
   FfiTcpListener,
   type FfiTcpListenOptions,

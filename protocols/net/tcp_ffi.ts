@@ -3,8 +3,9 @@
  * of the FFI TCP backend (connections: `tcp_ffi_conn.ts`, whose module doc
  * has the data path). Each listener opens its own edge-triggered epoll
  * (`_tcp_poller.ts`); `accept4` hands out non-blocking sockets, each
- * registered once in it; an `accept()` that meets `EAGAIN` parks one
- * resolver until the listener is readable. The epoll is released once the
+ * registered once in it (`acceptUnwatched()`: never registered, see
+ * `tcp_ffi_socket.ts`); an accept that meets `EAGAIN` parks one resolver
+ * until the listener is readable. The epoll is released once the
  * listener is closed and its last connection is gone. Memory: one sockaddr
  * scratch per listener, nothing queued.
  *
@@ -40,6 +41,7 @@ import {
   READABLE,
   type Wake,
 } from "./tcp_ffi_conn.ts";
+import { FfiTcpSocket } from "./tcp_ffi_socket.ts";
 
 const SOCK_STREAM_NB = 1 | 0o4000 | 0o2000000;
 const ACCEPT_FLAGS = 0o4000 | 0o2000000;
@@ -202,7 +204,25 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
   }
 
   /** The next connection; rejects `BadResource` once closed. */
-  async accept(): Promise<FfiTcpConn> {
+  accept(): Promise<FfiTcpConn> {
+    return this.#accept((fd, remote) =>
+      new FfiTcpConn(this.#libc, fd, remote, this.#poller)
+    );
+  }
+
+  /**
+   * The next connection as an {@linkcode FfiTcpSocket}: never registered
+   * in this listener's epoll (this listener waits for the accept only), read
+   * and written synchronously on its owner's schedule. Rejects
+   * `BadResource` once closed.
+   */
+  acceptUnwatched(): Promise<FfiTcpSocket> {
+    return this.#accept((fd, remote) =>
+      new FfiTcpSocket(this.#libc, fd, remote)
+    );
+  }
+
+  async #accept<T>(wrap: (fd: number, remote: Deno.NetAddr) => T): Promise<T> {
     for (;;) {
       if (this.#closed) throw closedError();
       this.#lenView.setUint32(0, SOCKADDR_MAX, true);
@@ -214,12 +234,7 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
       );
       if (fd >= 0) {
         try {
-          return new FfiTcpConn(
-            this.#libc,
-            fd,
-            decodeSockaddr(this.#sa),
-            this.#poller,
-          );
+          return wrap(fd, decodeSockaddr(this.#sa));
         } catch (error) {
           this.#libc.close(fd);
           throw error;
