@@ -18,7 +18,16 @@
 // later joiner, a lagging viewer) is appended in place and a shorter one is a
 // view: never a copy per viewer. Bytes once written never change, so views
 // handed out earlier stay valid when a run grows (in place or in a larger
-// copy). Memory: the runs are weakly keyed by frames the ring still holds.
+// copy).
+//
+// Memory (issue 19): the memo is MEMO_RUNS runs, the least recently used
+// replaced — not a WeakMap entry (an ephemeron, extra GC work) with two
+// arrays for every run while the ring holds its first frame. At the live
+// edge every viewer's batch is the same run, so the last few runs are the
+// hits; a run no longer memoised is a view of the slab again (no copy) when
+// its units are adjacent, or joined again (a run that crossed slabs, a
+// replay starting with config frames kept from earlier). The memo holds
+// its frames until replaced.
 import type { MediaFrame } from "../media/frame.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -57,7 +66,12 @@ function contiguous(
     : new Uint8Array(buffer, start, end - start);
 }
 
+/** Runs memoised per cache (the least recently used is replaced). */
+export const MEMO_RUNS = 4;
+
 interface JoinedRun {
+  /** Last use (the cache's join count), for the replacement. */
+  used: number;
   /** The frames joined so far, in order. */
   frames: MediaFrame[];
   /** End offset of each frame's bytes in `buffer`. */
@@ -70,9 +84,40 @@ interface JoinedRun {
 }
 
 export class JoinedRuns {
-  #runs = new WeakMap<MediaFrame, JoinedRun>();
+  /** The memo: at most MEMO_RUNS runs, distinct first frames. */
+  #runs: JoinedRun[] = [];
+  #uses = 0;
   #joined = 0;
   #viewed = 0;
+
+  /** The memoised run starting with `first`, if any. */
+  #find(first: MediaFrame): JoinedRun | undefined {
+    const runs = this.#runs;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      if (run.frames[0] === first) {
+        run.used = ++this.#uses;
+        return run;
+      }
+    }
+    return undefined;
+  }
+
+  /** Memoise `run` in place of the one with its first frame, else of the least recently used. */
+  #keep(run: JoinedRun): void {
+    run.used = ++this.#uses;
+    const runs = this.#runs;
+    const first = run.frames[0];
+    let at = runs.length < MEMO_RUNS ? runs.length : 0;
+    for (let i = 0; i < runs.length; i++) {
+      if (runs[i]!.frames[0] === first) {
+        at = i;
+        break;
+      }
+      if (runs.length === MEMO_RUNS && runs[i]!.used < runs[at]!.used) at = i;
+    }
+    runs[at] = run;
+  }
 
   /** How many multi-frame batches were built, copies and views (for tests: one per run, not per viewer). */
   get joined(): number {
@@ -93,7 +138,7 @@ export class JoinedRuns {
     if (count === 0) return EMPTY;
     const first = frames[0]!;
     if (count === 1) return bytesOf(first);
-    let run = this.#runs.get(first);
+    let run = this.#find(first);
     let same = 0;
     if (run !== undefined) {
       const known = run.frames;
@@ -110,7 +155,8 @@ export class JoinedRuns {
     const ends: number[] = [];
     const view = contiguous(frames, bytesOf, ends);
     if (view !== undefined) {
-      this.#runs.set(first, {
+      this.#keep({
+        used: 0,
         frames: frames.slice(),
         ends,
         buffer: view,
@@ -123,8 +169,14 @@ export class JoinedRuns {
     }
     if (run === undefined) {
       same = 0;
-      run = { frames: [], ends: [], buffer: EMPTY, length: 0, view: EMPTY };
-      this.#runs.set(first, run);
+      run = {
+        used: 0,
+        frames: [],
+        ends: [],
+        buffer: EMPTY,
+        length: 0,
+        view: EMPTY,
+      };
     }
     let extra = 0;
     for (let i = same; i < count; i++) extra += bytesOf(frames[i]!).length;
@@ -148,6 +200,7 @@ export class JoinedRuns {
       run.ends.push(run.length);
     }
     run.view = run.buffer.subarray(0, run.length);
+    this.#keep(run); // its frames now start with `first`
     this.#joined++;
     return run.view;
   }

@@ -1,22 +1,31 @@
 // The delta chain of one stream's shared RTMP chunk bytes (private to
 // protocols/rtmp): `ChunkChain.serialize` builds a frame's chunk bytes with a
 // type-1 first header (timestamp delta from the previous message on the same
-// chunk stream, in the order the frames are serialized, i.e. stream order)
-// and records the frame's `ChainLink`: the absolute timestamp it assumed for
-// the previous message on that chunk stream (`prev`, NaN when the bytes may
-// not be used as they are: first message of the chunk stream, a config frame,
-// a negative or >= 2^24 - 1 delta). A player may write the shared bytes of a
-// message as they are only if the last message it sent on that chunk stream
-// had absolute timestamp `prev` (see _play_timeline.ts); otherwise it writes
-// its own type-0 header and the rest of the shared bytes.
+// chunk stream, in the order the frames are serialized, i.e. stream order).
+// A player may write the shared bytes of a message as they are only if the
+// last message it sent on that chunk stream had the absolute timestamp the
+// delta is relative to (`prev = abs - delta`, see _play_timeline.ts);
+// otherwise it writes its own type-0 header and the rest of the shared bytes.
+//
+// No object per frame (issue 19): everything a player needs is in the shared
+// bytes and the frame — slot from the basic header's csid, delta from bytes
+// 1-3, body length 4-6, type id 7, unit length from the body length and the
+// chunk size, `abs = flvTimestampOf(frame)` — and "never use the header as
+// is" (first message of the chunk stream, a config frame, a negative or
+// too large delta) is the delta NEVER_AS_IS (0xffffff) in the shared header
+// itself: never a shared delta (MAX_SHARED_DELTA is 0xfffffe), and such a
+// unit is always rewritten with the player's own type-0 header, so those
+// three bytes never reach the wire. Frames the format cannot carry (an empty
+// unit) are the only thing a player cannot read from the bytes: the chain
+// remembers them in a WeakSet made on the first one (none in a stream of
+// codecs FLV carries).
 //
 // Config frames (sequence headers) never move the chain: the kernel replays
 // stamped copies of them to joiners, serialized at join time, out of stream
 // order. A player always sends them with its own type-0 header (rare: once
 // per join and per new sequence header).
 //
-// Memory: one small link object per serialized frame, in a WeakMap keyed by
-// the frame (lives as long as the kernel retains the frame).
+// Memory: three numbers per stream; a WeakSet entry per frame skipped.
 import type { MediaFrame } from "../../media/frame.ts";
 import {
   flvBodyByteLength,
@@ -58,12 +67,30 @@ export interface ChainLink {
 /** Bytes of the shared type-1 header (1-byte basic header: csid 4..6). */
 export const TYPE1_HEADER_LENGTH = 8;
 
+/** The shared delta of a header a player must never write as is. */
+export const NEVER_AS_IS = 0xffffff;
+
+/** The slot of the unit at `off` (its csid: 4 audio, 6 video, 5 data). */
+export function slotAt(bytes: Uint8Array, off: number): ChainSlot {
+  const csid = bytes[off]! & 0x3f;
+  return csid === ChunkStreamId.Audio
+    ? 0
+    : csid === ChunkStreamId.Video
+    ? 1
+    : 2;
+}
+
+/** The shared delta of the unit at `off` (NEVER_AS_IS: never as is). */
+export function deltaAt(bytes: Uint8Array, off: number): number {
+  return (bytes[off + 1]! << 16) | (bytes[off + 2]! << 8) | bytes[off + 3]!;
+}
+
 /** The serializing side of one stream (stateful: frames in stream order). */
 export class ChunkChain {
   #chunkSize: number;
   #streamId: number;
   #last: number[] = [NaN, NaN, NaN];
-  #links = new WeakMap<MediaFrame, ChainLink>();
+  #skipped: WeakSet<MediaFrame> | undefined;
 
   constructor(chunkSize: number, streamId: number) {
     this.#chunkSize = chunkSize;
@@ -80,9 +107,40 @@ export class ChunkChain {
     return this.#streamId;
   }
 
-  /** The link of a serialized frame (undefined: not serialized, or skipped). */
-  linkOf(frame: MediaFrame): ChainLink | undefined {
-    return this.#links.get(frame);
+  /** Remember a frame the format could not carry (its unit is empty). */
+  skip(frame: MediaFrame): void {
+    (this.#skipped ??= new WeakSet()).add(frame);
+  }
+
+  /** Whether `frame` was skipped (it has no bytes in a batch). */
+  isSkipped(frame: MediaFrame): boolean {
+    return this.#skipped !== undefined && this.#skipped.has(frame);
+  }
+
+  /** Length of the unit at `off` (header, body and type-3 basic headers). */
+  unitLengthAt(bytes: Uint8Array, off: number): number {
+    const length = (bytes[off + 4]! << 16) | (bytes[off + 5]! << 8) |
+      bytes[off + 6]!;
+    return TYPE1_HEADER_LENGTH + length +
+      Math.max(0, Math.ceil(length / this.#chunkSize) - 1);
+  }
+
+  /**
+   * What a player needs to know about the unit of `frame` at `off` in
+   * `bytes` (a serialized, not skipped frame), read from its shared header.
+   */
+  linkAt(frame: MediaFrame, bytes: Uint8Array, off: number): ChainLink {
+    const abs = flvTimestampOf(frame);
+    const delta = deltaAt(bytes, off);
+    return {
+      slot: slotAt(bytes, off),
+      abs,
+      prev: delta === NEVER_AS_IS ? NaN : abs - delta,
+      typeId: bytes[off + 7]!,
+      payloadLength: (bytes[off + 4]! << 16) | (bytes[off + 5]! << 8) |
+        bytes[off + 6]!,
+      unitLength: this.unitLengthAt(bytes, off),
+    };
   }
 
   /**
@@ -99,15 +157,11 @@ export class ChunkChain {
     const payloadLength = flvBodyByteLength(frame);
     const slot: ChainSlot = typeId === 8 ? 0 : typeId === 9 ? 1 : 2;
     const abs = flvTimestampOf(frame);
-    let prev = NaN;
-    let delta = 0;
+    let delta = NEVER_AS_IS;
     if (!frame.config) {
       const last = this.#last[slot]!;
       const d = abs - last; // NaN for the first message
-      if (d >= 0 && d <= MAX_SHARED_DELTA) {
-        prev = last;
-        delta = d;
-      }
+      if (d >= 0 && d <= MAX_SHARED_DELTA) delta = d;
       this.#last[slot] = abs; // a discontinuity restarts the chain here
     }
     const chunkSize = this.#chunkSize;
@@ -142,14 +196,6 @@ export class ChunkChain {
         o += n;
       }
     }
-    this.#links.set(frame, {
-      slot,
-      abs,
-      prev,
-      typeId,
-      payloadLength,
-      unitLength,
-    });
     return out;
   }
 }

@@ -3,8 +3,10 @@
 // shared chunk bytes (_chunk_chain.ts: type-1 headers, deltas in stream
 // order) as they are.
 //
-// `PlayTimeline.pieces(frames, bytes)` walks the links of a batch's frames.
-// A message whose `prev` is the absolute timestamp of the last message this
+// `PlayTimeline.pieces(frames, bytes)` walks a batch's frames and their
+// units in the shared bytes (_chunk_chain.ts: slot, delta and lengths are
+// read from each unit's type-1 header, `prev = abs - delta`, no object per
+// frame). A message whose `prev` is the absolute timestamp of the last message this
 // player sent on that chunk stream continues the receiver's running
 // timestamp correctly with the shared delta: nothing to do. Any other
 // message (the first per chunk stream, after a resync to a newer keyframe, a
@@ -31,10 +33,14 @@
 // Memory: a few numbers per player; the pieces of one batch.
 import type { MediaFrame } from "../../media/frame.ts";
 import { type ChunkHeader, writeMessageHeaderInto } from "./chunk_writer.ts";
+import { flvTimestampOf } from "../../media/flv/mod.ts";
 import {
   type ChainLink,
   type ChunkChain,
+  deltaAt,
+  NEVER_AS_IS,
   SLOT_CSID,
+  slotAt,
   TYPE1_HEADER_LENGTH,
 } from "./_chunk_chain.ts";
 
@@ -80,13 +86,17 @@ export class PlayTimeline {
     const lastAbs = this.#lastAbs;
     let off = 0;
     for (let i = 0; i < frames.length; i++) {
-      const link = chain.linkOf(frames[i]!);
-      if (link === undefined) continue;
-      if (link.prev !== lastAbs[link.slot]) {
+      const frame = frames[i]!;
+      if (chain.isSkipped(frame)) continue;
+      // the link's prev/abs/slot, read in place (no object on this path)
+      const slot = slotAt(bytes, off);
+      const delta = deltaAt(bytes, off);
+      const abs = flvTimestampOf(frame);
+      if (delta === NEVER_AS_IS || abs - delta !== lastAbs[slot]) {
         return this.#patch(frames, bytes, i, off);
       }
-      lastAbs[link.slot] = link.abs;
-      off += link.unitLength;
+      lastAbs[slot] = abs;
+      off += chain.unitLengthAt(bytes, off);
     }
     return bytes;
   }
@@ -100,12 +110,15 @@ export class PlayTimeline {
     const chain = this.#chain;
     const lastAbs = this.#lastAbs;
     const out: Uint8Array[] = [];
-    if (Number.isNaN(this.#epoch)) this.#epoch = firstEpoch(chain, frames);
+    if (Number.isNaN(this.#epoch)) {
+      this.#epoch = firstEpoch(chain, frames, bytes);
+    }
     let run = 0; // start of the shared run not yet pushed
     let off = start;
     for (let i = from; i < frames.length; i++) {
-      const link = chain.linkOf(frames[i]!);
-      if (link === undefined) continue;
+      const frame = frames[i]!;
+      if (chain.isSkipped(frame)) continue;
+      const link = chain.linkAt(frame, bytes, off);
       const unit = bytes.subarray(off, off + link.unitLength);
       off += link.unitLength;
       if (link.prev === lastAbs[link.slot]) {
@@ -178,12 +191,21 @@ export class PlayTimeline {
 }
 
 /** The smallest media timestamp of a player's first batch (data only: NaN). */
-function firstEpoch(chain: ChunkChain, frames: readonly MediaFrame[]): number {
+function firstEpoch(
+  chain: ChunkChain,
+  frames: readonly MediaFrame[],
+  bytes: Uint8Array,
+): number {
   let min = NaN;
+  let off = 0;
   for (let i = 0; i < frames.length; i++) {
-    const link = chain.linkOf(frames[i]!);
-    if (link === undefined || link.slot === 2) continue;
-    if (!(link.abs >= min)) min = link.abs;
+    const frame = frames[i]!;
+    if (chain.isSkipped(frame)) continue;
+    const slot = slotAt(bytes, off);
+    off += chain.unitLengthAt(bytes, off);
+    if (slot === 2) continue;
+    const abs = flvTimestampOf(frame);
+    if (!(abs >= min)) min = abs;
   }
   return min;
 }

@@ -27,9 +27,9 @@
  * §5.3.1.3 extended timestamp), §7.1.5 (audio/video messages); bodies by
  * `writeFlvBodyInto` from `media/flv`.
  *
- * Memory: the chunk bytes of the frames the kernel retains, plus at most
- * one joined run per retained frame, plus one small link per frame (its
- * delta's base, for the players' check).
+ * Memory: the chunk bytes of the frames the kernel retains, plus the
+ * kernel cache's few memoised runs; no object per frame (a player reads
+ * what it checks from the shared type-1 header and the frame).
  *
  * @module
  */
@@ -83,7 +83,10 @@ export function rtmpChunkFormat(chunkSize: number): EgressFormat<Uint8Array> {
       try {
         return chain.serialize(frame);
       } catch (error) {
-        if (error instanceof StreamError) return null;
+        if (error instanceof StreamError) {
+          chain.skip(frame); // its unit is empty in every batch
+          return null;
+        }
         throw error;
       }
     },
