@@ -8,6 +8,7 @@
 //   deno task bench:transcode --seconds=15 --copy-pairs=3  # our piping alone, 3 x
 //   deno task bench:transcode --pairs=5 --settle=5  # 5 alternating pairs, steady state from 5 s
 //   deno task bench:transcode --pairs=3 --io-ms=0,50  # per pair: a baseline, one measured run per I/O tick
+//   deno task bench:transcode --pairs=3 --outputs=packet,ticked,ticked20,buffered  # per pair: one run per output mode
 //   deno run --v8-flags=--perf-basic-prof -A bench/transcode_bench.ts --pairs=1 --perf=/tmp/tb  # perf per steady window
 //
 // Per pair and configuration the steady-state table gives our CPU with and
@@ -209,7 +210,7 @@ async function runOnce(
   ffmpegPath?: string,
   settleS = 5,
   ioMs?: number,
-  ladderOutput?: "packet" | "buffered",
+  ladderOutput?: OutputMode,
 ): Promise<RunResult> {
   await using engine = Engine.builder().build();
   const rungs = parseLadder(ladder);
@@ -221,7 +222,12 @@ async function runOnce(
       maxTranscoders: 8,
       ...(ffmpegPath ? { ffmpegPath } : {}),
       ...(ioMs !== undefined ? { ioIntervalMs: ioMs } : {}),
-      ...(ladderOutput ? { ladderOutput } : {}),
+      ...(ladderOutput
+        ? {
+          ladderOutput: ladderOutput.mode,
+          ...(ladderOutput.tickMs ? { ladderTickMs: ladderOutput.tickMs } : {}),
+        }
+        : {}),
     })
     : undefined;
   const publishedAt = new Map<number, number>(); // video pts -> ms
@@ -363,6 +369,25 @@ async function runOnce(
   };
 }
 
+/** `--outputs` item: packet, buffered, ticked (the default tick) or tickedN (a tick of N ms). */
+interface OutputMode {
+  mode: "packet" | "buffered" | "ticked";
+  tickMs?: number;
+}
+
+function outputMode(item: string): OutputMode {
+  const m = /^(packet|buffered|ticked)(\d+)?$/.exec(item);
+  if (!m || (m[2] && m[1] !== "ticked")) {
+    throw new Error(
+      `--outputs: ${item}? expected packet, buffered, ticked or tickedMS`,
+    );
+  }
+  return {
+    mode: m[1] as OutputMode["mode"],
+    ...(m[2] ? { tickMs: Number(m[2]) } : {}),
+  };
+}
+
 function sum(values: Iterable<number>): number {
   let total = 0;
   for (const v of values) total += v;
@@ -395,14 +420,24 @@ async function main(): Promise<void> {
   }
   const loadBefore = Deno.loadavg();
   const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
+  const outputsFlag = flag("outputs", "", 8);
+  const outputKinds = outputsFlag.split(",");
+  const outputModes = outputsFlag ? outputKinds.map(outputMode) : [];
   if (warmupS > 0) {
+    // One warm-up per output mode compared (each has its own code path).
     const firstMs = frames.find((f) => !f.config)!.dts;
-    await runOnce(
-      frames.filter((f) => f.config || f.dts - firstMs < warmupS * 1000),
-      ladder,
-      preset,
-      true,
-    );
+    for (const mode of outputModes.length ? outputModes : [undefined]) {
+      await runOnce(
+        frames.filter((f) => f.config || f.dts - firstMs < warmupS * 1000),
+        ladder,
+        preset,
+        true,
+        undefined,
+        undefined,
+        undefined,
+        mode,
+      );
+    }
   }
   const pairs = Number(flag("pairs", "3", 5));
   const settleS = Number(flag("settle", String(Math.min(5, seconds / 3)), 6));
@@ -411,8 +446,6 @@ async function main(): Promise<void> {
   // the pairs (one pair's baseline varied 331–560 ms over a 30 s run).
   // `--io-ms=0,50`: one measured run per I/O tick in every pair.
   const ioFlag = flag("io-ms", "", 7);
-  const outputsFlag = flag("outputs", "", 8);
-  const outputKinds = outputsFlag.split(",") as ("packet" | "buffered")[];
   const configs = outputsFlag
     ? outputKinds.map((_, i) => i)
     : ioFlag === ""
@@ -422,8 +455,9 @@ async function main(): Promise<void> {
     pairs,
     configs,
     baseline: () => runOnce(frames, ladder, preset, false, undefined, settleS),
-    // `--outputs=packet,buffered`: one measured run per way ffmpeg writes
-    // the renditions (configs 0 and 1), the I/O tick at its default.
+    // `--outputs=packet,ticked,buffered`: one measured run per way the
+    // renditions reach us (configs 0, 1, ...), the I/O tick at its default;
+    // `ticked20`: the ticked sockets with a 20 ms tick.
     ...(outputsFlag
       ? {
         label: (c: number | undefined) => `outputs ${outputKinds[c ?? 0]}`,
@@ -436,7 +470,7 @@ async function main(): Promise<void> {
             undefined,
             settleS,
             undefined,
-            outputKinds[c ?? 0],
+            outputModes[c ?? 0],
           ),
       }
       : {
@@ -456,7 +490,8 @@ async function main(): Promise<void> {
     true,
     copy,
     settleS,
-    configs[0],
+    outputsFlag ? undefined : configs[0],
+    outputModes[0],
   );
   await Deno.remove(copy);
   const lines: string[] = [];

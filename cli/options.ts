@@ -109,8 +109,8 @@ export interface OriginOptions {
   abr: RenditionSpec[] | null;
   /** Most ffmpeg transcoders at once (`--transcode-max`, default 4). */
   transcodeMax: number;
-  /** How a ladder's ffmpeg writes its renditions (`--abr-output`, default `packet`). */
-  abrOutput: "packet" | "buffered";
+  /** How a ladder's renditions reach us (`--abr-output`; undefined: `ticked` with --allow-ffi on Linux, else `packet`). */
+  abrOutput: "packet" | "buffered" | "ticked" | undefined;
   /** The WebRTC (WHIP/WHEP) ICE UDP port for every session, or null when WebRTC is off. */
   webrtcUdp: ListenAddress | null;
   /** Addresses advertised as ICE host candidates (NAT, containers); empty: derived from `webrtcUdp`. */
@@ -208,9 +208,11 @@ Transcoding (ffmpeg as a child process: needs --allow-run=ffmpeg):
                             variant): /{app}/{name}/index.m3u8 is the multivariant
                             playlist (source: source.m3u8), renditions {name}~480p
   --transcode-max N         ffmpeg processes at once (default 4; audio bridges included)
-  --abr-output MODE         packet (default: each rendition frame as it is encoded) or
-                            buffered (ffmpeg's 32 KiB output buffer: ~1/3 of the piping
-                            CPU, +0.2-0.9 s of rendition latency)
+  --abr-output MODE         ticked (default with --allow-ffi on Linux: ffmpeg's output
+                            sockets drained every 40 ms, off the event loop's epoll),
+                            packet (default otherwise: each rendition frame as it is
+                            encoded) or buffered (ffmpeg's 32 KiB output buffer: ~1/3
+                            of the piping CPU, +0.2-0.9 s of rendition latency)
 
 Other:
   --demo                    publish the bundled sample clip in a loop as live/demo
@@ -471,10 +473,13 @@ export function parseOriginArgs(args: string[]): OriginOptions {
       `Cannot use --transcode-max ${v["transcode-max"]}: expected an integer`,
     );
   }
-  const abrOutput = v["abr-output"] ?? "packet";
-  if (abrOutput !== "packet" && abrOutput !== "buffered") {
+  const abrOutput = v["abr-output"];
+  if (
+    abrOutput !== undefined && abrOutput !== "packet" &&
+    abrOutput !== "buffered" && abrOutput !== "ticked"
+  ) {
     throw new UsageError(
-      `Cannot use --abr-output ${abrOutput}: expected packet or buffered`,
+      `Cannot use --abr-output ${abrOutput}: expected packet, buffered or ticked`,
     );
   }
   return {

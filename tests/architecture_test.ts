@@ -75,8 +75,14 @@ const LAYERS: readonly {
   },
   {
     folder: "transcode/",
-    may: ["transcode/", "public:src/", "public:media/"],
-    why: "transcode/ may import only public modules of src/ and media/",
+    may: [
+      "transcode/",
+      "public:src/",
+      "public:media/",
+      "public:protocols/net/",
+    ],
+    why:
+      "transcode/ may import only public modules of src/, media/ and the shared network layer (protocols/net/)",
   },
   {
     // The compatibility re-export of HlsPackaging (moved to pipelines/).

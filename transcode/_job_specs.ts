@@ -20,6 +20,7 @@ import {
 import type { TranscodeServiceOptions } from "./transcode_types.ts";
 import type { JobSpec } from "./_transcode_job.ts";
 import type { LadderSpec } from "./_ladder_job.ts";
+import { tickedAvailable } from "./_ticked_io.ts";
 
 /** The job of `{source}~{variant}`, or undefined when no such variant. */
 export function jobSpecOf(
@@ -75,12 +76,28 @@ export function jobSpecOf(
 /** A ladder's pipe I/O tick when none is given, ms (see _io_tick.ts). */
 export const DEFAULT_IO_INTERVAL_MS = 0;
 
+/** The tick of ticked ladder sockets when none is given, ms (_ticked_io.ts). */
+export const DEFAULT_LADDER_TICK_MS = 40;
+
+/**
+ * The ladder output mode: the one asked for, else `"ticked"` when FFI
+ * sockets can work here (`available`, injected by tests), else `"packet"`.
+ */
+export function ladderOutputOf(
+  o: Pick<TranscodeServiceOptions, "ladderOutput">,
+  available: () => boolean = tickedAvailable,
+): "packet" | "buffered" | "ticked" {
+  return o.ladderOutput ?? (available() ? "ticked" : "packet");
+}
+
 /** The lazy ladder of `source`: its renditions' job specs run by one ffmpeg. */
 export function ladderSpecOf(
   o: TranscodeServiceOptions,
   source: string,
   renditions: LadderSpec["renditions"],
+  available: () => boolean = tickedAvailable,
 ): LadderSpec {
+  const output = ladderOutputOf(o, available);
   return {
     source,
     renditions,
@@ -90,7 +107,10 @@ export function ladderSpecOf(
     maxQueueBytes: o.maxQueueBytes ?? 8 << 20,
     maxQueueMs: o.maxQueueMs ?? 3000,
     ioIntervalMs: o.ioIntervalMs ?? DEFAULT_IO_INTERVAL_MS,
-    flushPackets: o.ladderOutput !== "buffered",
+    flushPackets: output !== "buffered",
+    tickMs: output === "ticked"
+      ? Math.max(1, o.ladderTickMs ?? DEFAULT_LADDER_TICK_MS)
+      : 0,
     backoffMs: o.restartBackoffMs ?? 500,
     maxBackoffMs: o.maxRestartBackoffMs ?? 10_000,
   };

@@ -164,6 +164,7 @@ export class LadderJob {
               clock: this.#host.clock,
               ioIntervalMs: spec.ioIntervalMs,
               flushPackets: spec.flushPackets,
+              tickMs: spec.tickMs,
             },
             sub,
             signal,

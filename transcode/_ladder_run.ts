@@ -6,6 +6,11 @@
 // `conn.write`, without the Web Streams writer of a child's stdin pipe).
 // With an I/O tick (`ioIntervalMs`, _io_tick.ts; default off) the
 // subscription is taken and each socket read at most once per tick.
+// Ticked sockets (`tickMs` > 0, `ladderOutput: "ticked"`, _ticked_io.ts):
+// the input and outputs are libc TCP sockets on 127.0.0.1 that no epoll
+// watches once accepted; the outputs are drained (read until EAGAIN) once
+// per tick of `tickMs`, the input is sent to at once and its unsent tail on
+// the next tick, so ffmpeg's writes never wake the event loop.
 //
 // Sockets (`ladderTransport()`): with `--allow-net` (Deno asks for an
 // unscoped net grant, or one per exact path, to listen on a Unix socket) a
@@ -43,6 +48,14 @@ import { BypassMerger } from "./_bypass_merger.ts";
 import { FlvTagSlab } from "./_flv_tag_slab.ts";
 import { pullFrames, StdinFeeder } from "./_stdin_feeder.ts";
 import { IoTick } from "./_io_tick.ts";
+import {
+  type DrainEnd,
+  drainTicked,
+  tickedAvailable,
+  TickedListeners,
+  tickedWriter,
+} from "./_ticked_io.ts";
+import type { FfiTcpSocket } from "../protocols/net/mod.ts";
 import type { Clock } from "../src/clock.ts";
 
 const OUTPUT_SLAB_BYTES = 256 << 10;
@@ -66,6 +79,8 @@ export interface LadderRunOptions {
   ioIntervalMs: number;
   /** ffmpeg writes every output packet at once (true) or when its 32 KiB buffer is full. */
   flushPackets: boolean;
+  /** > 0: ticked sockets (FFI, off any epoll) drained on a tick of this many ms; 0: Deno's sockets. */
+  tickMs?: number | undefined;
 }
 
 /** A started ladder run: one output per rendition, in the order given. */
@@ -118,7 +133,12 @@ export async function openLadder(
   if (!runGranted(o.ffmpegPath)) {
     throw failed(o, `no permission to run ${o.ffmpegPath}`);
   }
-  const transport = ladderTransport();
+  const tickMs = o.tickMs ?? 0;
+  const ticked = tickMs > 0;
+  if (ticked && !tickedAvailable()) {
+    throw failed(o, "ticked sockets need Linux and --allow-ffi");
+  }
+  const transport = ticked ? "tcp" : ladderTransport();
   if (!transport) throw failed(o, "no permission to listen (--allow-net)");
   let dir: string | undefined;
   try {
@@ -135,14 +155,23 @@ export async function openLadder(
     );
   }
   const listeners: Deno.Listener[] = [];
-  const urls: string[] = [];
+  let urls: string[] = [];
+  let tickedListeners: TickedListeners | undefined;
+  const closeListeners = () => {
+    for (const l of listeners.splice(0)) l.close();
+    tickedListeners?.close();
+  };
   const removeDir = async () => {
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   let child: Deno.ChildProcess;
   try {
     // One socket per rendition, and the last one for ffmpeg's input.
-    for (let i = 0; i <= o.renditions.length; i++) {
+    if (ticked) {
+      tickedListeners = new TickedListeners(o.renditions.length + 1);
+      urls = tickedListeners.urls;
+    }
+    for (let i = 0; !ticked && i <= o.renditions.length; i++) {
       if (dir) {
         const path = `${dir}/${i < o.renditions.length ? i : "in"}.sock`;
         listeners.push(Deno.listen({ transport: "unix", path }));
@@ -166,7 +195,7 @@ export async function openLadder(
       stderr: "piped",
     }).spawn();
   } catch (error) {
-    for (const l of listeners) l.close();
+    closeListeners();
     await removeDir();
     throw failed(o, (error as Error).message, error);
   }
@@ -181,19 +210,29 @@ export async function openLadder(
     true,
   );
   const tick = new IoTick(o.clock, o.ioIntervalMs);
+  // The ticked sockets' tick (one timer for all of them); once it is
+  // closed (the run ends) a wait is one interval on the clock, so a drain
+  // never spins while ffmpeg exits.
+  const socketTick = ticked ? new IoTick(o.clock, tickMs) : tick;
+  const pace = (): Promise<void> =>
+    socketTick.active ? socketTick.wait() : new Promise<void>((resolve) => {
+      o.clock.setTimer(tickMs, resolve);
+    });
   const mergers = o.renditions.map(() => new BypassMerger("audio"));
   const progress = new FfmpegProgressParser();
   const conns: Deno.Conn[] = [];
+  const sockets: FfiTcpSocket[] = [];
   let killed = false;
   const kill = () => {
     if (killed) return;
     killed = true;
     feeder.close();
     tick.close();
+    socketTick.close();
     try {
       child.kill("SIGKILL");
     } catch { /* already exited */ }
-    for (const conn of conns) {
+    for (const conn of [...conns, ...sockets]) {
       try {
         conn.close();
       } catch { /* closed at its end */ }
@@ -229,6 +268,12 @@ export async function openLadder(
       () => {/* EPIPE: ffmpeg exited; its status tells why */},
     ).catch(() => {});
   };
+  const startTicked = (socket: FfiTcpSocket) => {
+    writeStdin = feeder.run(tickedWriter(socket, pace)).then(
+      () => socket.closeWrite(),
+      () => {/* EPIPE: ffmpeg exited; its status tells why */},
+    ).catch(() => {});
+  };
   const readStderr = (async () => {
     for await (const chunk of child.stderr) progress.push(chunk);
   })().catch(() => {});
@@ -239,6 +284,7 @@ export async function openLadder(
       signal.removeEventListener("abort", onAbort);
       feeder.close();
       tick.close();
+      socketTick.close();
       input.close("transcoder run ended");
       const status = await child.status;
       await Promise.all([pullInput, writeStdin, readStderr]);
@@ -278,18 +324,25 @@ export async function openLadder(
         once: true,
       });
     });
-    const accepted = Promise.all(listeners.map(async (l, i) => {
-      const conn = await l.accept();
-      conns[i] = conn;
-      if (i === o.renditions.length) startWriting(conn);
-      return conn;
+    const accepted = Promise.all(urls.map(async (_, i) => {
+      const last = i === o.renditions.length;
+      if (tickedListeners) {
+        const socket = await tickedListeners.accept(i);
+        if (killed) socket.close(); // accepted after the run was stopped
+        sockets[i] = socket;
+        if (last) startTicked(socket);
+      } else {
+        const conn = await listeners[i]!.accept();
+        conns[i] = conn;
+        if (last) startWriting(conn);
+      }
     }));
     const waits = [accepted, deadline, exited, aborted];
     for (const wait of waits) wait.catch(() => {}); // the losers settle later
     await Promise.race(waits);
   } catch (error) {
     kill();
-    for (const l of listeners) l.close();
+    closeListeners();
     await removeDir();
     await finish();
     throw error;
@@ -297,18 +350,68 @@ export async function openLadder(
     accepting = false;
     clearTimeout(timer);
   }
-  for (const l of listeners) l.close();
+  closeListeners();
   await removeDir();
 
   const output = (i: number): FrameBatches => {
-    const conn = conns[i]!;
+    const conn: { close(): void } = ticked ? sockets[i]! : conns[i]!;
     const merger = mergers[i]!;
     const slab = new FlvTagSlab(OUTPUT_SLAB_BYTES);
     let done = false;
-    const close = () => {
+    /** The end of this output's last drain (ticked: "more" drains at once). */
+    let drained: DrainEnd = "more";
+    // End of stream: the run's status decides between an error, the
+    // bypassed frames still waiting (a clean exit) and the end.
+    const ended = async (): Promise<MediaFrame[] | null> => {
+      done = true;
       try {
         conn.close();
       } catch { /* closed already */ }
+      const status = await finish();
+      if (!status.success && !killed) {
+        throw new StreamError(
+          "Protocol",
+          `Cannot transcode ${o.name} (${
+            o.renditions[i]!.name
+          }): ffmpeg exited with ${status.signal ?? `code ${status.code}`} (${
+            progress.errors.at(-1) ?? "no error output"
+          })`,
+        );
+      }
+      if (status.success) {
+        const rest: MediaFrame[] = [];
+        merger.drain(rest);
+        if (rest.length > 0) return rest;
+      }
+      return null;
+    };
+    const badOutput = async (error: unknown): Promise<never> => {
+      done = true;
+      kill();
+      await finish();
+      throw error;
+    };
+    const merge = (frames: MediaFrame[]): MediaFrame[] => {
+      feeder.armTimeBound();
+      const merged: MediaFrame[] = [];
+      for (const frame of frames) merger.merge(frame, merged);
+      return merged;
+    };
+    const nextTicked = async (): Promise<MediaFrame[] | null> => {
+      // Drain at each tick (at once after a drain cut by its read bound).
+      while (!done) {
+        if (drained !== "more") await pace();
+        if (done) break;
+        const frames: MediaFrame[] = [];
+        try {
+          drained = drainTicked(sockets[i]!, slab, frames);
+        } catch (error) {
+          return await badOutput(error);
+        }
+        if (frames.length > 0) return merge(frames);
+        if (drained === "eof") return await ended();
+      }
+      return null;
     };
     const next = async (): Promise<MediaFrame[] | null> => {
       // One read per tick; the rest of a partly read tag is read at once.
@@ -316,46 +419,18 @@ export async function openLadder(
       while (!done) {
         let n: number | null;
         try {
-          n = await conn.read(slab.space());
+          n = await conns[i]!.read(slab.space());
         } catch {
           n = null;
         }
-        if (n === null) {
-          done = true;
-          close();
-          const status = await finish();
-          if (!status.success && !killed) {
-            throw new StreamError(
-              "Protocol",
-              `Cannot transcode ${o.name} (${
-                o.renditions[i]!.name
-              }): ffmpeg exited with ${
-                status.signal ?? `code ${status.code}`
-              } (${progress.errors.at(-1) ?? "no error output"})`,
-            );
-          }
-          if (status.success) {
-            const rest: MediaFrame[] = [];
-            merger.drain(rest);
-            if (rest.length > 0) return rest;
-          }
-          return null;
-        }
+        if (n === null) return await ended();
         let frames: MediaFrame[];
         try {
           frames = slab.commit(n);
         } catch (error) {
-          done = true;
-          kill();
-          await finish();
-          throw error;
+          return await badOutput(error);
         }
-        if (frames.length > 0) {
-          feeder.armTimeBound();
-          const merged: MediaFrame[] = [];
-          for (const frame of frames) merger.merge(frame, merged);
-          return merged;
-        }
+        if (frames.length > 0) return merge(frames);
       }
       return null;
     };
@@ -364,7 +439,7 @@ export async function openLadder(
       kill();
       await finish();
     };
-    return { next, cancel };
+    return { next: ticked ? nextTicked : next, cancel };
   };
   const outputs = o.renditions.map((_, i) => output(i));
   return {

@@ -78,6 +78,7 @@ import {
 } from "./_transcode_job.ts";
 import {
   jobSpecOf,
+  ladderOutputOf,
   ladderSpecOf,
   planFor,
   waitForVideoConfig,
@@ -311,8 +312,9 @@ export class TranscodeService implements AsyncDisposable {
       }
     }
     if (renditions.length === 0) return;
-    if (!ladderTransport()) {
-      // No socket for a ladder's outputs: one ffmpeg per rendition (stdout).
+    if (!ladderTransport() && ladderOutputOf(this.#o) !== "ticked") {
+      // No socket for a ladder's outputs (ticked ones need FFI, not
+      // --allow-net): one ffmpeg per rendition (stdout).
       const runs: Promise<void>[] = [];
       for (const spec of renditions) {
         let job: TranscodeJob;

@@ -113,14 +113,25 @@ export interface TranscodeServiceOptions {
    */
   ioIntervalMs?: number;
   /**
-   * How a lazy ladder's ffmpeg writes each rendition: `"packet"` (default:
-   * every packet as soon as it is encoded) or `"buffered"` (in ffmpeg's 32 KiB
-   * output buffer: ~10 socket writes/s for a 480p,360p,240p ladder instead of
-   * ~75, so ~10 wake-ups of ours instead of ~75, at the cost of up to 32 KiB
-   * of latency per rendition, ~0.2 s at 1.2 Mbit/s and ~0.65 s at 400 kbit/s;
-   * bench/RESULTS.md, ninth session).
+   * How a lazy ladder's ffmpeg output reaches us:
+   * - `"ticked"` (the default when FFI is available: Linux with
+   *   `--allow-ffi`): ffmpeg writes every packet at once to libc TCP
+   *   sockets on 127.0.0.1 that no epoll watches; we drain them (and send
+   *   ffmpeg's input tail) once per `ladderTickMs`, so ffmpeg's ~75 writes/s
+   *   of a 480p,360p,240p ladder cost one wake-up per tick instead of one
+   *   each, at the cost of up to one tick of latency (half on average);
+   * - `"packet"` (the default without FFI): Deno's sockets, every packet
+   *   read as soon as it is written;
+   * - `"buffered"`: ffmpeg's 32 KiB output buffer: ~10 socket writes/s
+   *   instead of ~75, at the cost of up to 32 KiB of latency per rendition,
+   *   ~0.2 s at 1.2 Mbit/s and ~0.65 s at 400 kbit/s.
+   *
+   * Figures: bench/RESULTS.md, ninth and tenth sessions. `"ticked"` asked
+   * for without FFI throws when the ladder starts.
    */
-  ladderOutput?: "packet" | "buffered";
+  ladderOutput?: "packet" | "buffered" | "ticked" | undefined;
+  /** The tick of `ladderOutput: "ticked"`, ms (default 40). */
+  ladderTickMs?: number | undefined;
   /** MPEG-TS reader for Opus outputs (the `~opus` bridge), e.g. `() => new MpegTsDemuxer()`. */
   createTsReader?: () => FrameReader;
   /** Every service event. */

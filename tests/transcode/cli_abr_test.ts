@@ -28,7 +28,11 @@ Deno.test("cli: --abr parses a ladder, --transcode-max a cap, --abr-output the l
   assert.equal(parseOriginArgs([]).abr, null);
   assert.throws(() => parseOriginArgs(["--abr", "480"]), UsageError);
   assert.throws(() => parseOriginArgs(["--transcode-max", "0"]), UsageError);
-  assert.equal(parseOriginArgs([]).abrOutput, "packet");
+  assert.equal(parseOriginArgs([]).abrOutput, undefined); // the service picks
+  assert.equal(
+    parseOriginArgs(["--abr-output", "ticked"]).abrOutput,
+    "ticked",
+  );
   assert.equal(
     parseOriginArgs(["--abr-output", "buffered"]).abrOutput,
     "buffered",
