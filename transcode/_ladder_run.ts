@@ -12,18 +12,8 @@
 // per tick of `tickMs`, the input is sent to at once and its unsent tail on
 // the next tick, so ffmpeg's writes never wake the event loop.
 //
-// Sockets (`ladderTransport()`): with `--allow-net` (Deno asks for an
-// unscoped net grant, or one per exact path, to listen on a Unix socket) a
-// private directory made with `Deno.makeTempDir` (mode 0700, in TMPDIR)
-// holds one listening Unix socket per rendition and `in.sock`; with only
-// `--allow-net=127.0.0.1` one TCP listener each on 127.0.0.1 port 0 (a local
-// process could connect first: its bytes would fail FlvReader, or ffmpeg
-// would not get its input, and the run would restart). Listeners are made
-// before ffmpeg is spawned; ffmpeg connects to its input URL at start and to
-// each output URL (`unix:/…/0.sock`, `tcp://127.0.0.1:…`) once it has
-// probed its input; exactly one connection is accepted per listener, within
-// `acceptMs` of the first frame queued; then the listeners close and the
-// directory is removed (the connections stay).
+// Sockets: _ladder_sockets.ts (Unix, loopback TCP or ticked; ffmpeg
+// connects to each within `acceptMs` of the first frame queued).
 //
 // Data path: the source's frames (bytes in the source's slabs) are queued
 // for ffmpeg by reference, bounded by bytes and media time (StdinFeeder),
@@ -33,9 +23,9 @@
 // merged back by decode time. Each output socket is read straight into the
 // free tail of its rendition's slab page (FlvTagSlab: the kernel's copy is
 // the only one; complete tags are parsed in place, pages never reused);
-// frames are handed out by `next()`
-// (one batch per read), and a socket is read only when its `next()` is
-// called (back-pressure reaches ffmpeg through the socket).
+// frames are handed out by `next()` (one batch per read; ticked: per
+// drain, at most MAX_READS_PER_DRAIN reads), and a socket is read only when
+// its `next()` is called (back-pressure reaches ffmpeg through the socket).
 import type { MediaFrame } from "../media/frame.ts";
 import { StreamError } from "../media/stream_error.ts";
 import { ladderArgs } from "./ffmpeg_args.ts";
@@ -52,9 +42,9 @@ import {
   type DrainEnd,
   drainTicked,
   tickedAvailable,
-  TickedListeners,
   tickedWriter,
 } from "./_ticked_io.ts";
+import { LadderListeners } from "./_ladder_sockets.ts";
 import type { FfiTcpSocket } from "../protocols/net/mod.ts";
 import type { Clock } from "../src/clock.ts";
 
@@ -101,29 +91,6 @@ const failed = (o: LadderRunOptions, why: string, cause?: unknown) =>
     cause === undefined ? undefined : { cause },
   );
 
-/**
- * How a ladder's outputs can reach us with the permissions granted: Unix
- * sockets (unscoped `--allow-net`, read and write on TMPDIR), loopback TCP
- * (`--allow-net=127.0.0.1`), or none (the service then runs one ffmpeg per
- * rendition, on stdout).
- */
-export function ladderTransport(): "unix" | "tcp" | undefined {
-  try {
-    const q = (d: Deno.PermissionDescriptor) =>
-      Deno.permissions.querySync(d).state === "granted";
-    let tmp = "/tmp";
-    try {
-      tmp = Deno.env.get("TMPDIR") || tmp;
-    } catch { /* no env permission: the default */ }
-    if (
-      q({ name: "net" }) && q({ name: "read", path: tmp }) &&
-      q({ name: "write", path: tmp })
-    ) return "unix";
-    if (q({ name: "net", host: "127.0.0.1" })) return "tcp";
-  } catch { /* no permissions API: none */ }
-  return undefined;
-}
-
 /** Spawn ffmpeg for the ladder and wait until every output is connected. */
 export async function openLadder(
   o: LadderRunOptions,
@@ -138,50 +105,16 @@ export async function openLadder(
   if (ticked && !tickedAvailable()) {
     throw failed(o, "ticked sockets need Linux and --allow-ffi");
   }
-  const transport = ticked ? "tcp" : ladderTransport();
-  if (!transport) throw failed(o, "no permission to listen (--allow-net)");
-  let dir: string | undefined;
+  let listeners: LadderListeners;
   try {
-    if (transport === "unix") {
-      dir = await Deno.makeTempDir({ prefix: "arcly-ladder-" });
-    }
+    listeners = await LadderListeners.open(o.renditions.length + 1, ticked);
   } catch (error) {
-    throw failed(
-      o,
-      `cannot make a socket directory in TMPDIR (--allow-read/--allow-write=/tmp): ${
-        (error as Error).message
-      }`,
-      error,
-    );
+    throw failed(o, (error as Error).message, error);
   }
-  const listeners: Deno.Listener[] = [];
-  let urls: string[] = [];
-  let tickedListeners: TickedListeners | undefined;
-  const closeListeners = () => {
-    for (const l of listeners.splice(0)) l.close();
-    tickedListeners?.close();
-  };
-  const removeDir = async () => {
-    if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
+  const urls = listeners.urls;
   let child: Deno.ChildProcess;
   try {
     // One socket per rendition, and the last one for ffmpeg's input.
-    if (ticked) {
-      tickedListeners = new TickedListeners(o.renditions.length + 1);
-      urls = tickedListeners.urls;
-    }
-    for (let i = 0; !ticked && i <= o.renditions.length; i++) {
-      if (dir) {
-        const path = `${dir}/${i < o.renditions.length ? i : "in"}.sock`;
-        listeners.push(Deno.listen({ transport: "unix", path }));
-        urls.push(`unix:${path}`);
-      } else {
-        const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-        listeners.push(l);
-        urls.push(`tcp://127.0.0.1:${l.addr.port}`);
-      }
-    }
     const args = ladderArgs(o.renditions, urls.slice(0, -1), {
       preset: o.preset,
       threads: o.threads,
@@ -195,8 +128,7 @@ export async function openLadder(
       stderr: "piped",
     }).spawn();
   } catch (error) {
-    closeListeners();
-    await removeDir();
+    await listeners.close();
     throw failed(o, (error as Error).message, error);
   }
 
@@ -326,15 +258,14 @@ export async function openLadder(
     });
     const accepted = Promise.all(urls.map(async (_, i) => {
       const last = i === o.renditions.length;
-      if (tickedListeners) {
-        const socket = await tickedListeners.accept(i);
-        if (killed) socket.close(); // accepted after the run was stopped
-        sockets[i] = socket;
-        if (last) startTicked(socket);
+      const c = await listeners.accept(i);
+      if (c.ticked) {
+        if (killed) c.socket.close(); // accepted after the run was stopped
+        sockets[i] = c.socket;
+        if (last) startTicked(c.socket);
       } else {
-        const conn = await listeners[i]!.accept();
-        conns[i] = conn;
-        if (last) startWriting(conn);
+        conns[i] = c.conn;
+        if (last) startWriting(c.conn);
       }
     }));
     const waits = [accepted, deadline, exited, aborted];
@@ -342,16 +273,14 @@ export async function openLadder(
     await Promise.race(waits);
   } catch (error) {
     kill();
-    closeListeners();
-    await removeDir();
+    await listeners.close();
     await finish();
     throw error;
   } finally {
     accepting = false;
     clearTimeout(timer);
   }
-  closeListeners();
-  await removeDir();
+  await listeners.close();
 
   const output = (i: number): FrameBatches => {
     const conn: { close(): void } = ticked ? sockets[i]! : conns[i]!;

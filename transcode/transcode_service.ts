@@ -88,7 +88,7 @@ import {
   type LadderRendition,
   type LadderSpec,
 } from "./_ladder_job.ts";
-import { ladderTransport } from "./_ladder_run.ts";
+import { ladderTransport } from "./_ladder_sockets.ts";
 import { publishJob, publishLadder } from "./_lazy_publish.ts";
 import { PipeTagCache } from "./pipe_tags.ts";
 import { statsRoutes } from "./_stats_routes.ts";
