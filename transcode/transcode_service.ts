@@ -13,10 +13,12 @@
  *   config tells the size: rungs at or above the source height are left
  *   out, the source itself is the top rendition), all of a source's
  *   renditions in ONE ffmpeg: the source decoded once, one encoder per
- *   rendition, each output on its own socket (Unix sockets in a private
- *   temp dir with an unscoped `--allow-net` and read/write on TMPDIR;
- *   loopback TCP with only `--allow-net=127.0.0.1`; without either, one
- *   ffmpeg per rendition on its stdout); on-demand mode starts
+ *   rendition, each output on its own socket (by default with
+ *   `--allow-ffi` on Linux ticked ones: libc loopback TCP sockets that no
+ *   epoll watches, drained every `ladderTickMs`; else Unix sockets in a
+ *   private temp dir with an unscoped `--allow-net` and read/write on
+ *   TMPDIR; loopback TCP with only `--allow-net=127.0.0.1`; without any,
+ *   one ffmpeg per rendition on its stdout); on-demand mode starts
  *   one when a viewer plays its key (`engine.authorizePlay`, or
  *   `ensure(key)`), and the engine ends it `onDemandGraceMs` after its
  *   last viewer left.
@@ -44,12 +46,13 @@
  * keyframe); audio skips ffmpeg: a reference waits in each rendition's
  * bounded bypass queue and is merged back by decode time. ffmpeg decodes
  * once and writes each rendition as FLV to its socket; each socket is read
- * into one reused 64 KiB buffer, copied once into the run's slab and
- * parsed by that rendition's `FlvReader`, then published as
+ * straight into the free tail of its rendition's slab page (the kernel's
+ * copy is the only one; ticked: until EAGAIN once per tick), its complete
+ * tags parsed in place by that rendition's `FlvReader`, then published as
  * `{source}~{rendition}`. On-demand renditions and audio bridges: see
  * `FfmpegTranscoder` (one ffmpeg, stdin queue, stdout read on demand).
- * Memory per process: the stdin queue bound, one read buffer and bypass
- * queue per output; the service holds one record per derived stream.
+ * Memory per process: the stdin queue bound, one slab page being filled
+ * and one bypass queue per output; the service holds one record per derived stream.
  *
  * @module
  */
