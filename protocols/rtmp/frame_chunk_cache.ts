@@ -90,6 +90,22 @@ export function rtmpChunkFormat(chunkSize: number): EgressFormat<Uint8Array> {
         throw error;
       }
     },
+    // Straight into the cache's slab: no per-frame buffer to copy and drop
+    // (a codec FLV cannot carry is refused before anything is taken).
+    serializeInto(
+      frame: MediaFrame,
+      take: (n: number) => Uint8Array,
+    ): Uint8Array | null {
+      try {
+        return chain.serialize(frame, take);
+      } catch (error) {
+        if (error instanceof StreamError) {
+          chain.skip(frame); // its unit is empty in every batch
+          return null;
+        }
+        throw error;
+      }
+    },
   };
   registerChain(format, chain);
   return format;

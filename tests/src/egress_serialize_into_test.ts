@@ -75,9 +75,11 @@ Deno.test("flvTagFormat.serializeInto: the same bytes as serialize; VVC takes no
 
 Deno.test("rtmpChunkFormat.serialize: the body spread in place over its chunks equals the chunked body, for sizes around the chunk size", () => {
   const chunkSize = 128;
-  // (RTMP's serializeInto was reverted, see bench/RESULTS.md: the chain
-  // writes the body at the end of the unit and moves each chunk into place)
+  // (the chain writes the body at the end of the unit and moves each chunk
+  // into place; serializeInto does the same in the view it is handed)
   const own = rtmpChunkFormat(chunkSize);
+  const into = rtmpChunkFormat(chunkSize);
+  const { take, calls } = taker();
   const sizes = [1, 122, 123, 124, 250, 251, 252, 400, 1000, 4096];
   let dts = 0;
   for (const size of sizes) {
@@ -95,9 +97,12 @@ Deno.test("rtmpChunkFormat.serialize: the body spread in place over its chunks e
       expected.push(...body.subarray(p, p + chunkSize));
     }
     assert.deepEqual([...a.subarray(8)], expected, `payload ${size}`);
+    assert.deepEqual(into.serializeInto!(f, take), a, "serializeInto: same");
   }
   const vvc = { ...frame(dts, 10), codec: "vvc" } as MediaFrame;
   assert.equal(own.serialize(vvc), null);
+  assert.equal(into.serializeInto!(vvc, take), null, "nothing taken");
+  assert.equal(calls.length, sizes.length);
 });
 
 Deno.test("FlvTagCache and FrameChunkCache keep consecutive units back to back in one slab; a batch is a view", () => {
