@@ -17,7 +17,7 @@
  * viewer at the same position writes the very same `Uint8Array`.
  *
  * Memory: per stream, the cache (see `egress_cache.ts`: units of retained
- * frames, one joined run per retained frame); per viewer, a cursor and the
+ * frames, a memo of the last few joined runs); per viewer, a cursor and the
  * batch being written; the ring is the only queue.
  *
  * @module
