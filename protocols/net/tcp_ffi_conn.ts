@@ -72,6 +72,65 @@ export function osError(code: number, action: string): Error {
   }
 }
 
+/**
+ * What {@linkcode recvNow} and {@linkcode sendNow} (and so
+ * `FfiTcpSocket.tryRead` / `trySend`) return when the socket would block
+ * (`EAGAIN`): nothing to read yet, or no room to send.
+ *
+ * @example
+ * ```ts
+ * import { TRY_AGAIN } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TRY_AGAIN, -1);
+ * ```
+ */
+export const TRY_AGAIN: -1 = -1;
+
+/**
+ * One `recv(MSG_DONTWAIT)` of a non-blocking socket straight into `p`
+ * (`EINTR` retried): the byte count (0 at end of stream) or
+ * {@linkcode TRY_AGAIN}; any other errno is thrown as its `Deno.errors`
+ * class. The one read syscall of the backend's connections.
+ */
+export function recvNow(libc: Libc, fd: number, p: Uint8Array): number {
+  for (;;) {
+    const n = libc.recv(
+      fd,
+      p as Uint8Array<ArrayBuffer>,
+      BigInt(p.length),
+      MSG_DONTWAIT,
+    );
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === EINTR) continue;
+    if (code === EAGAIN) return TRY_AGAIN;
+    throw osError(code, "read from a TCP socket");
+  }
+}
+
+/**
+ * One `send(MSG_DONTWAIT|MSG_NOSIGNAL)` from `p` (not copied; `EINTR`
+ * retried): the bytes the socket took (possibly fewer) or
+ * {@linkcode TRY_AGAIN}; any other errno is thrown as its `Deno.errors`
+ * class. The one write syscall of the backend's connections.
+ */
+export function sendNow(libc: Libc, fd: number, p: Uint8Array): number {
+  for (;;) {
+    const n = libc.send(
+      fd,
+      p as Uint8Array<ArrayBuffer>,
+      BigInt(p.length),
+      SEND_FLAGS,
+    );
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === EINTR) continue;
+    if (code === EAGAIN) return TRY_AGAIN;
+    throw osError(code, "write to a TCP socket");
+  }
+}
+
 /** What a read or write parked when the socket closed rejects with. */
 function canceledError(): Error {
   return new Deno.errors.Interrupted("operation canceled");
@@ -174,38 +233,22 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
   read(p: Uint8Array): Promise<number | null> {
     if (this.#closed) return Promise.reject(closedError());
     if (p.length === 0) return Promise.resolve(0);
-    for (;;) {
-      const n = this.#libc.recv(
-        this.#fd,
-        p as Uint8Array<ArrayBuffer>,
-        BigInt(p.length),
-        MSG_DONTWAIT,
-      );
-      if (n > 0) return Promise.resolve(n);
-      if (n === 0) return Promise.resolve(null);
-      const code = errno();
-      if (code === EINTR) continue;
-      if (code === EAGAIN) return this.#readLater(p);
-      return Promise.reject(osError(code, "read from a TCP socket"));
+    let n: number;
+    try {
+      n = recvNow(this.#libc, this.#fd, p);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (n === TRY_AGAIN) return this.#readLater(p);
+    return Promise.resolve(n === 0 ? null : n);
   }
 
   async #readLater(p: Uint8Array): Promise<number | null> {
     for (;;) {
       const open = await park(this.#readWake, (w) => (this.#readWake = w));
       if (!open || this.#closed) throw canceledError();
-      const n = this.#libc.recv(
-        this.#fd,
-        p as Uint8Array<ArrayBuffer>,
-        BigInt(p.length),
-        MSG_DONTWAIT,
-      );
-      if (n > 0) return n;
-      if (n === 0) return null;
-      const code = errno();
-      if (code !== EAGAIN && code !== EINTR) {
-        throw osError(code, "read from a TCP socket");
-      }
+      const n = recvNow(this.#libc, this.#fd, p);
+      if (n !== TRY_AGAIN) return n === 0 ? null : n;
     }
   }
 
@@ -218,36 +261,21 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
   write(p: Uint8Array): Promise<number> {
     if (this.#closed) return Promise.reject(closedError());
     if (p.length === 0) return Promise.resolve(0);
-    for (;;) {
-      const n = this.#libc.send(
-        this.#fd,
-        p as Uint8Array<ArrayBuffer>,
-        BigInt(p.length),
-        SEND_FLAGS,
-      );
-      if (n >= 0) return Promise.resolve(n);
-      const code = errno();
-      if (code === EINTR) continue;
-      if (code === EAGAIN) return this.#writeLater(p);
-      return Promise.reject(osError(code, "write to a TCP socket"));
+    let n: number;
+    try {
+      n = sendNow(this.#libc, this.#fd, p);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return n === TRY_AGAIN ? this.#writeLater(p) : Promise.resolve(n);
   }
 
   async #writeLater(p: Uint8Array): Promise<number> {
     for (;;) {
       const open = await park(this.#writeWake, (w) => (this.#writeWake = w));
       if (!open || this.#closed) throw canceledError();
-      const n = this.#libc.send(
-        this.#fd,
-        p as Uint8Array<ArrayBuffer>,
-        BigInt(p.length),
-        SEND_FLAGS,
-      );
-      if (n >= 0) return n;
-      const code = errno();
-      if (code !== EAGAIN && code !== EINTR) {
-        throw osError(code, "write to a TCP socket");
-      }
+      const n = sendNow(this.#libc, this.#fd, p);
+      if (n !== TRY_AGAIN) return n;
     }
   }
 

@@ -18,27 +18,18 @@
  *
  * @module
  */
-import { EAGAIN, EINTR, errno, type Libc, MSG_DONTWAIT } from "./_libc.ts";
-import { closedError, osError } from "./tcp_ffi_conn.ts";
+import { errno, type Libc } from "./_libc.ts";
+import {
+  closedError,
+  osError,
+  recvNow,
+  sendNow,
+  TRY_AGAIN,
+} from "./tcp_ffi_conn.ts";
+
+export { TRY_AGAIN };
 
 const SHUT_WR = 1;
-const MSG_NOSIGNAL = 0x4000;
-const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
-
-/**
- * What {@linkcode FfiTcpSocket.tryRead} and {@linkcode FfiTcpSocket.trySend}
- * return when the socket would block (`EAGAIN`): nothing to read yet, or
- * no room to send.
- *
- * @example
- * ```ts
- * import { TRY_AGAIN } from "./mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(TRY_AGAIN, -1);
- * ```
- */
-export const TRY_AGAIN: -1 = -1;
 
 /**
  * A TCP connection of the FFI backend read and written synchronously, off
@@ -101,20 +92,7 @@ export class FfiTcpSocket {
    */
   tryRead(p: Uint8Array): number {
     if (this.#closed) throw closedError();
-    if (p.length === 0) return 0;
-    for (;;) {
-      const n = this.#libc.recv(
-        this.#fd,
-        p as Uint8Array<ArrayBuffer>,
-        BigInt(p.length),
-        MSG_DONTWAIT,
-      );
-      if (n >= 0) return n;
-      const code = errno();
-      if (code === EINTR) continue;
-      if (code === EAGAIN) return TRY_AGAIN;
-      throw osError(code, "read from a TCP socket");
-    }
+    return p.length === 0 ? 0 : recvNow(this.#libc, this.#fd, p);
   }
 
   /**
@@ -128,20 +106,7 @@ export class FfiTcpSocket {
    */
   trySend(p: Uint8Array): number {
     if (this.#closed) throw closedError();
-    if (p.length === 0) return 0;
-    for (;;) {
-      const n = this.#libc.send(
-        this.#fd,
-        p as Uint8Array<ArrayBuffer>,
-        BigInt(p.length),
-        SEND_FLAGS,
-      );
-      if (n >= 0) return n;
-      const code = errno();
-      if (code === EINTR) continue;
-      if (code === EAGAIN) return TRY_AGAIN;
-      throw osError(code, "write to a TCP socket");
-    }
+    return p.length === 0 ? 0 : sendNow(this.#libc, this.#fd, p);
   }
 
   /**
