@@ -4,8 +4,9 @@
  * TCP connection is one file descriptor), and refused connections are logged
  * once per interval instead of once per refusal.
  *
- * Data path: the limit is read once at start (`/proc/self/limits`, else
- * `sh -c "ulimit -n"`); refusals reach {@linkcode RefusalLog} through the
+ * Data path: the limit is read once at start (`/proc/self/limits`, which
+ * Deno opens only with `--allow-all`; else `getrlimit` through FFI with
+ * `--allow-ffi`, as the CLI's tasks grant; else `sh -c "ulimit -n"`); refusals reach {@linkcode RefusalLog} through the
  * engine's audit pipeline (`clientDropped` events whose reason starts with
  * "connection refused"), which keeps two counters and one timer: memory is
  * constant however many connections are refused.
@@ -13,6 +14,7 @@
  * @module
  */
 import type { Clock } from "../src/clock.ts";
+import { openFilesLimitFfi } from "../protocols/net/mod.ts";
 import type { AuditEvent, AuditSink } from "../src/audit.ts";
 
 /** Used when the open-files limit cannot be read (the former fixed default). */
@@ -54,8 +56,10 @@ function parseLimitValue(value: string): number | null {
 }
 
 /**
- * The process's soft open-files limit: `/proc/self/limits`, else the output of
- * `sh -c "ulimit -n"`, else null (no permission, not Linux, no shell).
+ * The process's soft open-files limit: `/proc/self/limits` (`--allow-all`),
+ * else `getrlimit(RLIMIT_NOFILE)` through FFI (`--allow-ffi`), else the output
+ * of `sh -c "ulimit -n"` (`--allow-run`), else null (no permission, not
+ * Linux, no shell).
  *
  * @returns The limit, or null when it cannot be read.
  */
@@ -65,7 +69,9 @@ export async function readOpenFilesLimit(): Promise<number | null> {
       await Deno.readTextFile("/proc/self/limits"),
     );
     if (n !== null) return n;
-  } catch { /* not Linux, or no read permission: ask the shell */ }
+  } catch { /* not Linux, or no read permission (Deno: --allow-all only) */ }
+  const viaFfi = openFilesLimitFfi();
+  if (viaFfi !== null) return viaFfi;
   try {
     const out = await new Deno.Command("sh", {
       args: ["-c", "ulimit -n"],

@@ -25,6 +25,7 @@ export {
 export { UdpBatchWaiter } from "./udp_batch_waiter.ts";
 export { FfiTcpConn } from "./tcp_ffi_conn.ts";
 export { FfiTcpSocket, TRY_AGAIN } from "./tcp_ffi_socket.ts";
+export { openFilesLimitFfi } from "./open_files.ts";
 export {
   FfiTcpListener,
   type FfiTcpListenOptions,

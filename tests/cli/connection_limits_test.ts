@@ -7,6 +7,7 @@ import {
   RefusalLog,
 } from "../../cli/connection_limits.ts";
 import { ManualClock } from "../../src/clock.ts";
+import { openFilesLimitFfi } from "../../protocols/net/mod.ts";
 
 const LIMITS =
   `Limit                     Soft Limit           Hard Limit           Units     
@@ -212,4 +213,80 @@ Deno.test({
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("openFilesLimitFfi() agrees with `ulimit -n` (the path the CLI's tasks can read)", async () => {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", "ulimit -n"],
+    stdout: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  assert.equal(
+    openFilesLimitFfi(),
+    text === "unlimited" ? Infinity : Number(text),
+  );
+});
+
+Deno.test({
+  name:
+    "the CLI run with the start task's permissions derives its cap from the open-files limit (Deno opens /proc/self/limits only with --allow-all)",
+  sanitizeResources: false,
+  async fn() {
+    const tasks = JSON.parse(
+      await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+    ).tasks as Record<string, string>;
+    const start = tasks["start"]!;
+    const flags = start.slice("deno run ".length, start.indexOf(" cli.ts"))
+      .split(" ");
+    const root = new URL("../../", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...flags,
+        "cli.ts",
+        "--rtmp",
+        "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
+        "--srt",
+        "off",
+        "--rtsp",
+        "off",
+      ],
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    let text = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    try {
+      while (!/\n {2}limits .*\n/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    } finally {
+      clearTimeout(timer);
+      try {
+        child.kill("SIGTERM");
+      } catch { /* exited */ }
+      await reader.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+      await child.status;
+    }
+    const limit = openFilesLimitFfi();
+    assert.ok(limit !== null, "FFI granted to the test: the limit is known");
+    assert.match(
+      text,
+      new RegExp(
+        `limits +${
+          defaultMaxConnections(limit, 2)
+        } connections per listener \\(from the open-files limit`,
+      ),
+    );
+  },
 });
