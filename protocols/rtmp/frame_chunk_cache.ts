@@ -77,35 +77,27 @@ import { JoinedEgressCache } from "../../src/egress_cache.ts";
  */
 export function rtmpChunkFormat(chunkSize: number): EgressFormat<Uint8Array> {
   const chain = new ChunkChain(chunkSize, MEDIA_STREAM_ID);
+  // A codec FLV cannot carry: null, and the frame is remembered as skipped
+  // (its unit is empty in every batch); refused before anything is taken.
+  const serialize = (
+    frame: MediaFrame,
+    take?: (n: number) => Uint8Array,
+  ): Uint8Array | null => {
+    try {
+      return chain.serialize(frame, take);
+    } catch (error) {
+      if (error instanceof StreamError) {
+        chain.skip(frame);
+        return null;
+      }
+      throw error;
+    }
+  };
   const format: EgressFormat<Uint8Array> = {
     name: "rtmp",
-    serialize(frame: MediaFrame): Uint8Array | null {
-      try {
-        return chain.serialize(frame);
-      } catch (error) {
-        if (error instanceof StreamError) {
-          chain.skip(frame); // its unit is empty in every batch
-          return null;
-        }
-        throw error;
-      }
-    },
-    // Straight into the cache's slab: no per-frame buffer to copy and drop
-    // (a codec FLV cannot carry is refused before anything is taken).
-    serializeInto(
-      frame: MediaFrame,
-      take: (n: number) => Uint8Array,
-    ): Uint8Array | null {
-      try {
-        return chain.serialize(frame, take);
-      } catch (error) {
-        if (error instanceof StreamError) {
-          chain.skip(frame); // its unit is empty in every batch
-          return null;
-        }
-        throw error;
-      }
-    },
+    serialize: (frame: MediaFrame): Uint8Array | null => serialize(frame),
+    // Straight into the cache's slab: no per-frame buffer to copy and drop.
+    serializeInto: serialize,
   };
   registerChain(format, chain);
   return format;
