@@ -38,7 +38,20 @@ export async function launchChromium(): Promise<Browser & AsyncDisposable> {
   });
   return Object.assign(browser, {
     async [Symbol.asyncDispose]() {
-      await browser.close();
+      // Bounded: a close that never returns must fail the test that owns
+      // the browser, not hang the whole run.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("Chromium did not close within 15 s")),
+          15_000,
+        );
+      });
+      try {
+        await Promise.race([browser.close(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   });
 }

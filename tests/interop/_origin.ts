@@ -184,6 +184,11 @@ export function pageServer(httpUrl: string): Deno.HttpServer & {
 /**
  * Runs in the page: start `player` ("shaka" | "hlsjs") on `url` and keep
  * its state in `window.playerState` (errors, ended, currentTime samples).
+ * It returns at once: loading and `video.play()` go on in the page, and a
+ * test polls `window.playerState` against its own deadline. (It used to
+ * await them, and `play()` stays pending for as long as no media arrives,
+ * hls.js's MANIFEST_PARSED never fires after a fatal manifest error: one
+ * player that never started hung the test with every process idle.)
  */
 export const START_PLAYER = `async ({ player, url, lowLatency }) => {
   const video = document.querySelector("video");
@@ -204,17 +209,21 @@ export const START_PLAYER = `async ({ player, url, lowLatency }) => {
       manifest: { retryParameters: { maxAttempts: 10 } } });
     p.addEventListener("error", (e) => state.errors.push("shaka " + e.detail.code + " " + JSON.stringify(e.detail.data).slice(0, 200) + " at " + Math.round(performance.now()) + " ms sev " + e.detail.severity));
     window.shakaPlayer = p;
-    await p.load(url).catch((e) => state.errors.push("load " + e.code));
+    p.load(url).then(() => {
+      state.loaded = true;
+      video.play().catch((e) => state.errors.push("play: " + e));
+    }, (e) => state.errors.push("load " + e.code));
   } else {
     const hls = new Hls({ enableWorker: false, lowLatencyMode: lowLatency });
     hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) state.errors.push(d.type + ": " + d.details + (d.reason ? " (" + d.reason + ")" : "")); });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      state.loaded = true;
+      video.play().catch((e) => state.errors.push("play: " + e));
+    });
     hls.loadSource(url);
     hls.attachMedia(video);
     window.hlsPlayer = hls;
-    await new Promise((resolve) => hls.on(Hls.Events.MANIFEST_PARSED, resolve));
   }
-  state.loaded = true;
-  await video.play().catch((e) => state.errors.push("play: " + e));
 }`;
 
 /** What `window.playerState` holds. */

@@ -71,7 +71,9 @@ for (const format of ["fmp4", "ts"] as const) {
           const url = `${origin.httpUrl}/live/${format}-${name}/index.m3u8`;
           const deadline = Date.now() + 10_000;
           while (Date.now() < deadline) {
-            const res = await fetch(url);
+            const res = await fetch(url, {
+              signal: AbortSignal.timeout(5_000),
+            });
             const text = await res.text();
             if ((text.match(/#EXTINF/g)?.length ?? 0) >= 2) break;
             await new Promise((r) => setTimeout(r, 100));
