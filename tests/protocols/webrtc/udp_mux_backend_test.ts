@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import type { Buffer } from "node:buffer";
 import { UdpMux } from "../../../protocols/webrtc/mod.ts";
-import { udpBatchAvailable } from "../../../protocols/net/udp_batch.ts";
+import {
+  udpBatchAvailable,
+  UdpBatchSocket,
+} from "../../../protocols/net/udp_batch.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(ok: () => boolean, ms = 10_000): Promise<void> {
@@ -30,15 +33,32 @@ for (const backend of ["ffi", "deno", "node"] as const) {
         ? "node"
         : backend;
       assert.equal(mux.backend, expected);
-      const peer = dgram.createSocket("udp4");
-      await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
-      peer.setRecvBufferSize(4 << 20);
+      // The peer's receive buffer must hold a burst of 250: Deno's
+      // node:dgram reports setRecvBufferSize without applying it (`ss`
+      // shows the system's 212,992 B, ~166 such datagrams), so the peer is
+      // the libc socket with a real 4 MiB SO_RCVBUF where FFI is granted.
       const got: number[] = [];
-      peer.on("message", (m: Buffer) => got.push(m.readUInt32BE(0)));
-      const addr: [string, number] = [
-        "127.0.0.1",
-        (peer.address() as { port: number }).port,
-      ];
+      let peerPort: number;
+      let closePeer: () => void;
+      if (udpBatchAvailable()) {
+        const peer = UdpBatchSocket.bind({
+          hostname: "127.0.0.1",
+          port: 0,
+          receiveBufferSize: 4 << 20,
+        });
+        peer.onMessage = (m) =>
+          got.push(new DataView(m.buffer, m.byteOffset).getUint32(0));
+        peerPort = peer.port;
+        closePeer = () => peer.close();
+      } else {
+        const peer = dgram.createSocket("udp4");
+        await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
+        peer.setRecvBufferSize(4 << 20);
+        peer.on("message", (m: Buffer) => got.push(m.readUInt32BE(0)));
+        peerPort = (peer.address() as { port: number }).port;
+        closePeer = () => peer.close();
+      }
+      const addr: [string, number] = ["127.0.0.1", peerPort];
       const transport = mux.createTransport();
       for (let i = 0; i < 2_000; i++) {
         const d = new Uint8Array(200);
@@ -66,7 +86,7 @@ for (const backend of ["ffi", "deno", "node"] as const) {
       assert.equal(mux.stats.dropped, 1);
       await transport.close();
       await mux.close();
-      peer.close();
+      closePeer();
       stranger.close();
     },
   });
