@@ -219,6 +219,28 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     return this.egressTickOf(periodMs);
   }
 
+  oldestWantedMs(): number {
+    const ring = this.ring;
+    const head = ring.head;
+    const floor = head - ring.capacity;
+    let oldest = head;
+    const key = this.lastKeySeq;
+    if (key >= 0) {
+      // A GOP longer than the ring: joiners replay frames the ring no
+      // longer holds, so nothing may be dropped.
+      if (key < floor) return Number.NEGATIVE_INFINITY;
+      oldest = key;
+    }
+    for (const sub of this.#subs) {
+      const seq = sub.oldestSeq;
+      if (seq < oldest) oldest = seq;
+    }
+    if (oldest === Number.NEGATIVE_INFINITY) return oldest;
+    if (oldest >= head) return Number.POSITIVE_INFINITY;
+    const frame = ring.at(Math.max(oldest, floor, 0));
+    return (frame.dts * 1000) / frame.timescale;
+  }
+
   /** `egressTick` with the concrete type (kernel-side callers and tests). */
   egressTickOf(periodMs: number): StreamEgressTick {
     checkEgressTickMs(periodMs);

@@ -95,6 +95,17 @@ export class RingSubscription implements Subscription {
     return this.#ring.head - this.#cursor;
   }
 
+  /**
+   * Sequence number of the oldest ring frame this subscription may still
+   * hand out (its cursor, less the frames of its `next()` batch not yet
+   * returned); -Infinity while a replay is pending (its frames come from
+   * the GOP cache, not the ring).
+   */
+  get oldestSeq(): number {
+    if (this.#replay !== null) return Number.NEGATIVE_INFINITY;
+    return this.#cursor - (this.#batch.length - this.#batchPos);
+  }
+
   get isClosed(): boolean {
     return this.#end !== null;
   }

@@ -16,8 +16,10 @@
  * stream per format instance, so each frame is serialized once and every
  * viewer at the same position writes the very same `Uint8Array`.
  *
- * Memory: per stream, the cache (see `egress_cache.ts`: units of retained
- * frames, a memo of the last few joined runs); per viewer, a cursor and the
+ * Memory: per stream, the cache (see `egress_cache.ts`: the units of the
+ * frames from the oldest a viewer or a joiner still wants, i.e. the GOP a
+ * joiner replays and what the slowest viewer has not taken, not the whole
+ * ring; a memo of the last few joined runs); per viewer, a cursor and the
  * batch being written; the ring is the only queue.
  *
  * @module
@@ -515,7 +517,11 @@ export class JoinedEgress extends LiveEgress<JoinedEgressCache, Uint8Array> {
     stream: StreamHandle,
     onSkip: (frame: MediaFrame) => void,
   ): JoinedEgressCache {
-    return new JoinedEgressCache(formatFor(this.#format, stream), onSkip);
+    return new JoinedEgressCache(
+      formatFor(this.#format, stream),
+      onSkip,
+      () => stream.oldestWantedMs(),
+    );
   }
 
   /** The joined bytes (null when empty). */
@@ -574,7 +580,11 @@ export class UnitEgress<U> extends LiveEgress<EgressCache<U>, readonly U[]> {
     stream: StreamHandle,
     onSkip: (frame: MediaFrame) => void,
   ): EgressCache<U> {
-    return new EgressCache(formatFor(this.#format, stream), onSkip);
+    return new EgressCache(
+      formatFor(this.#format, stream),
+      onSkip,
+      () => stream.oldestWantedMs(),
+    );
   }
 
   /** The units of the batch (null when none). */

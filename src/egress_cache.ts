@@ -7,9 +7,16 @@
  *
  * Data path: a frame's unit is built the first time any viewer needs it
  * (`format.serialize(frame)`, once per frame per cache) and kept in a
- * `WeakMap<MediaFrame, unit>`, so it lives exactly as long as the kernel's
- * ring or GOP cache holds the frame, and every viewer writes the very same
- * bytes. One policy for a frame the format cannot carry (e.g. VVC in FLV):
+ * `WeakMap<MediaFrame, unit>`, and every viewer writes the very same bytes.
+ * Given the stream's `oldestWantedMs` (the egress seam passes it), the
+ * cache also lists its media frames in serialization order and every 32
+ * units drops the units of frames more than a second older than the oldest
+ * frame a viewer may still take or a joiner replays (the GOP cache's
+ * keyframe): the cache then holds about a GOP and what the slowest viewer
+ * has not taken (≈ 2–3 s of a 2 s-GOP stream whose viewers keep up) rather
+ * than the ring's 14 s. A dropped unit that is asked for again is built
+ * again (a correct unit; stateful formats see it out of order). Without it
+ * a unit lives as long as the kernel holds its frame. One policy for a frame the format cannot carry (e.g. VVC in FLV):
  * `serialize` returns `null`, the frame is skipped (never retried) and
  * counted in `skipped`. A batch of one frame is that frame's unit as it is;
  * a longer batch is memoised by its first frame. A byte cache keeps each
@@ -21,8 +28,9 @@
  * frame, the replay of a later joiner, is appended in place and a shorter
  * one is a view): never a copy per viewer.
  *
- * Memory: the units of the frames the kernel retains (in slabs: at most one
- * slab more), plus the few runs that had to be joined.
+ * Memory: the units of the frames the viewers and joiners still want (in
+ * slabs: a slab is freed once none of its units is held), one array slot
+ * per such frame, plus the few runs that had to be joined.
  *
  * @module
  */
@@ -31,6 +39,15 @@ import { JoinedRuns, UNIT_SLAB_BYTES } from "./_joined_runs.ts";
 import { ByteSlab } from "./byte_slab.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** Units built between two trims of an {@linkcode EgressCache} (~0.5 s of a 30 fps stream with audio). */
+const TRIM_EVERY = 32;
+
+/**
+ * A unit is dropped only this much (ms of dts) behind the oldest frame a
+ * viewer wants: the tracks of a stream interleave with small dts steps back.
+ */
+const INTERLEAVE_MS = 1_000;
 
 /**
  * How one egress format serializes a frame: the only code a live format
@@ -97,19 +114,42 @@ export class EgressCache<U> {
   #serialized = 0;
   #skipped = 0;
   #onSkip: ((frame: MediaFrame) => void) | undefined;
+  #oldestWantedMs: (() => number) | undefined;
+  /** Media frames with a unit, in the order they were serialized (from `#first`). */
+  #order: MediaFrame[] = [];
+  #first = 0;
+  #sinceTrim = 0;
+  #dropped = 0;
 
   /**
    * Create an empty cache.
    *
    * @param format the serializer
    * @param onSkip told (once per frame) about a frame the format cannot carry
+   * @param oldestWantedMs the dts (ms) of the oldest frame a viewer may
+   *   still take (`StreamHandle.oldestWantedMs`): units of media frames
+   *   older than that (less a second of interleave) are dropped, so the
+   *   cache holds what the viewers and joiners need, not the whole ring.
+   *   Without it a unit lives as long as its frame.
    */
   constructor(
     format: EgressFormat<U>,
     onSkip?: (frame: MediaFrame) => void,
+    oldestWantedMs?: () => number,
   ) {
     this.format = format;
     this.#onSkip = onSkip;
+    this.#oldestWantedMs = oldestWantedMs;
+  }
+
+  /** Units dropped before their frame left the kernel (behind every viewer). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Media frames whose unit the cache holds now (config frames and skips not counted). */
+  get held(): number {
+    return this.#order.length - this.#first;
   }
 
   /** Frames serialized so far (each at most once). */
@@ -136,10 +176,44 @@ export class EgressCache<U> {
       if (unit === null) {
         this.#skipped++;
         this.#onSkip?.(frame);
-      } else this.#serialized++;
+      } else {
+        this.#serialized++;
+        if (this.#oldestWantedMs !== undefined && !frame.config) {
+          this.#order.push(frame);
+          if (++this.#sinceTrim >= TRIM_EVERY) this.#trim();
+        }
+      }
       this.#units.set(frame, unit);
     }
     return unit;
+  }
+
+  /**
+   * Drop the units of media frames older than every viewer's position and
+   * the GOP a joiner replays (less {@linkcode INTERLEAVE_MS}): the bytes
+   * then go with the next GC instead of staying as long as the ring holds
+   * the frame. A config frame's unit stays with its frame (joiners replay
+   * it). A viewer that still asked for a dropped unit gets it built again.
+   */
+  #trim(): void {
+    this.#sinceTrim = 0;
+    const wanted = this.#oldestWantedMs!();
+    if (!(wanted > Number.NEGATIVE_INFINITY)) return;
+    const limit = wanted - INTERLEAVE_MS;
+    const order = this.#order;
+    let first = this.#first;
+    while (first < order.length) {
+      const frame = order[first]!;
+      if ((frame.dts * 1000) / frame.timescale >= limit) break;
+      this.#units.delete(frame);
+      first++;
+      this.#dropped++;
+    }
+    if (first > 256 && first * 2 > order.length) {
+      this.#order = order.slice(first);
+      first = 0;
+    }
+    this.#first = first;
   }
 
   /**

@@ -114,6 +114,17 @@ export interface StreamHandle {
    */
   egressTick(periodMs: number): EgressTick;
   /**
+   * Media time (dts, ms) of the oldest frame a subscriber or a joining
+   * viewer may still take: the older of the GOP cache's keyframe and every
+   * subscription's position. `Infinity` when no frame is wanted,
+   * `-Infinity` when everything must be kept (a GOP longer than the ring,
+   * a replay not yet taken). An egress cache drops the units of older
+   * frames (`EgressCache`), so its memory follows the viewers, not the ring.
+   *
+   * @returns milliseconds of dts, or ±Infinity
+   */
+  oldestWantedMs(): number;
+  /**
    * Note that a viewer holding no subscription watched the stream now (an
    * HLS playlist request): an on-demand stream (edge pull, camera pull) is
    * kept while such viewers come back within its grace period.
