@@ -60,6 +60,13 @@ export interface RtmpConnectionOptions {
  */
 const READ_BUFFER_INITIAL_BYTES = 4 * 1024;
 const READ_BUFFER_MAX_BYTES = 64 * 1024;
+/**
+ * Once the connection plays, its peer sends only acknowledgements, pings
+ * and the odd command (tens of bytes, seconds apart): the read that waits
+ * for them holds this much, not 4 KiB (500 players: 256 KiB, not 2 MiB). A
+ * read that fills it doubles it as above.
+ */
+const PLAYER_READ_BUFFER_BYTES = 512;
 
 /**
  * One server-side RTMP connection (created by {@linkcode RtmpHandler}).
@@ -162,6 +169,9 @@ export class RtmpConnection {
         if (pending !== undefined) await pending;
         // A fresh, larger buffer: nothing fed so far can alias the new one.
         if (full) buf = new Uint8Array(buf.length * 2);
+        else if (
+          this.#subscription !== null && buf.length > PLAYER_READ_BUFFER_BYTES
+        ) buf = new Uint8Array(PLAYER_READ_BUFFER_BYTES);
       }
     } catch (error) {
       if (!this.#closed && !isDisconnect(error)) this.#violation(error);
