@@ -89,6 +89,11 @@ export interface OriginOptions {
   maxConnectionsPerIp: number | null;
   /** HTTP requests per second per client IP (burst of twice that), or null for no limit. */
   httpRate: number | null;
+  /**
+   * External memory (dead media buffers) that may pile up before the
+   * origin asks V8 for a major GC, MiB; 0: never (see `cli/memory_reducer.ts`).
+   */
+  gcStepMb: number;
   /** Milliseconds without frames before a stream is reaped. */
   idleTimeoutMs: number;
   /** How long a stream waits for its publisher to come back before it ends, ms. */
@@ -222,6 +227,10 @@ Other:
   --max-connections-per-ip N  connections per client IP, RTMP and HTTP each (also rate-limits accepts)
   --http-rate N             HTTP requests per second per client IP (429 beyond)
   --idle-timeout SECONDS    reap streams without frames    (default 10)
+  --gc-step-mb N            ask V8 for a major GC once dead media buffers grew by
+                            N MiB (or by half) since the last: RSS follows what is
+                            live (default 8; 0: off; needs --v8-flags=--expose-gc,
+                            which the tasks pass)
   --publisher-grace SECONDS a publisher that drops may come back within this
                             and viewers keep playing; 0 ends at once (default 10)
   -h, --help                this text
@@ -376,6 +385,7 @@ export function parseOriginArgs(args: string[]): OriginOptions {
         "max-connections-per-ip": { type: "string" },
         "http-rate": { type: "string" },
         "idle-timeout": { type: "string" },
+        "gc-step-mb": { type: "string" },
         "publisher-grace": { type: "string" },
         cluster: { type: "string" },
         edge: { type: "boolean" },
@@ -559,6 +569,9 @@ export function parseOriginArgs(args: string[]): OriginOptions {
     idleTimeoutMs: Math.round(
       positiveNumber(v["idle-timeout"], "--idle-timeout", 10) * 1000,
     ),
+    gcStepMb: v["gc-step-mb"] === "0"
+      ? 0
+      : positiveNumber(v["gc-step-mb"], "--gc-step-mb", 8),
     cluster: v.cluster ?? null,
     edge: v.edge ?? false,
     origin: v.origin ?? null,

@@ -47,6 +47,7 @@ import {
 } from "../transcode/mod.ts";
 import { loadClip, loopingClipSource } from "./demo_source.ts";
 import { edgePublishRefusal, startCluster } from "./cluster.ts";
+import { startMemoryReducer } from "./memory_reducer.ts";
 import {
   defaultMaxConnections,
   readOpenFilesLimit,
@@ -407,8 +408,10 @@ export async function startOrigin(
     log,
   );
 
+  const reducer = startMemoryReducer(engine.clock, options.gcStepMb);
   const finished = (async () => {
     await serving;
+    reducer?.stop();
     refusals?.close();
     await cluster.close();
     await demo;
@@ -508,6 +511,15 @@ export async function startOrigin(
     );
   }
   log(`  HLS files      ${options.hlsDir}/{app}/{name}/index.m3u8`);
+  log(
+    `  memory         ${
+      reducer !== null
+        ? `a major GC once dead media buffers grow by ${options.gcStepMb} MiB (or half)`
+        : options.gcStepMb === 0
+        ? "V8 alone collects dead media buffers (--gc-step-mb 0)"
+        : "V8 alone collects dead media buffers (add --v8-flags=--expose-gc to collect them every --gc-step-mb)"
+    }`,
+  );
   if (options.recordDir) {
     log(
       `  recordings     ${options.recordDir}/{app}/{name}-{time}.${

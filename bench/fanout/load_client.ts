@@ -318,6 +318,17 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
   // sample) stays for comparison with earlier figures.
   const pre = await measureWindow(spec, 2);
   const rssBefore = mustSample(spec.serverPid).rssBytes;
+  // ARCLY_BENCH_SMAPS_DIR: copies of the origin's /proc/<pid>/smaps before
+  // the crowd and at the window's end, for `smaps_diff.ts` (where RSS sits).
+  const smapsDir = Deno.env.get("ARCLY_BENCH_SMAPS_DIR");
+  const smaps = (name: string): void => {
+    if (smapsDir === undefined || smapsDir === "") return;
+    Deno.writeTextFileSync(
+      `${smapsDir}/${spec.protocol}-${spec.viewers}-${name}.smaps`,
+      Deno.readTextFileSync(`/proc/${spec.serverPid}/smaps`),
+    );
+  };
+  smaps("before");
   let anchor: Viewer | null = null;
   let anchored: Awaited<ReturnType<typeof measureWindow>> | null = null;
   if ((spec.anchorS ?? 0) > 0) {
@@ -346,6 +357,7 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
     const bytes0 = viewers.map((v) => v.bytes);
     const ts0 = viewers.map((v) => v.mediaTs);
     const w = await measureWindow(spec, spec.windowS);
+    smaps("window");
     const seconds = (w.server1.at - w.server0.at) / 1000;
     const bitrates = viewers.map((v, i) =>
       ((v.bytes - bytes0[i]!) * 8) / seconds

@@ -1,0 +1,193 @@
+/**
+ * Prompt collection of dead media buffers, for the CLI's origin (issue 19).
+ *
+ * Why: the bytes of frames live in `ArrayBuffer`s outside V8's heap — per
+ * stream the ingest slabs the ring and GOP cache point into and each
+ * egress format's cache slabs. Once the ring and the caches let go of them
+ * they are garbage in V8's old generation, freed only by a major GC, and
+ * V8 times its major GCs by its own heap (10–20 MB for one stream and a few
+ * hundred viewers) while it lets external memory grow by tens of MB first.
+ * One 3 Mbit/s stream with viewers leaves ~0.8 MB/s of dead slabs, so the
+ * origin's RSS climbed by ~25 MB in the 30 s after a start with no major
+ * GC at all (`bench/RESULTS.md`, eleventh session).
+ *
+ * What: once a second (on the engine's clock) it reads V8's external memory;
+ * when that grew past `max(floor × 1.5, floor + 8 MiB)` — the floor is the
+ * lowest value seen since the last collection, i.e. about what is live —
+ * and no collection (ours or V8's own, seen as external memory falling)
+ * ran in the last 10 s, it asks V8 for a major GC, concurrent (`execution:
+ * "async"`), so the main thread is paused no longer than for V8's own.
+ * With many streams V8 collects every few seconds by itself and the
+ * reducer stays out of the way; with one stream it bounds the pile. Only the process
+ * that owns the runtime may do this: it needs `--v8-flags=--expose-gc`,
+ * which the CLI's tasks pass; without it the reducer stays off and says
+ * so. The library never calls it.
+ *
+ * Memory: a few numbers.
+ *
+ * @module
+ */
+import type { Clock } from "../src/mod.ts";
+
+/** A fall of external memory between two checks that means a collection ran. */
+const FREED_BYTES = 1 << 20;
+
+/** V8's `gc` as `--expose-gc` installs it (options: V8's gc extension). */
+export type GcFunction = (
+  options?: { type?: "major" | "minor"; execution?: "sync" | "async" },
+) => void;
+
+/**
+ * The `gc` function `--expose-gc` installs, or undefined without the flag.
+ *
+ * @returns the function, or undefined
+ * @example
+ * ```ts
+ * import { exposedGc } from "./memory_reducer.ts";
+ * const gc = exposedGc(); // undefined unless --v8-flags=--expose-gc
+ * gc?.({ type: "major", execution: "async" });
+ * ```
+ */
+export function exposedGc(): GcFunction | undefined {
+  const gc = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === "function" ? gc as GcFunction : undefined;
+}
+
+/** Options of a {@linkcode MemoryReducer}. */
+export interface MemoryReducerOptions {
+  /** Timers (the engine's clock). */
+  clock: Clock;
+  /** How to collect: an async major GC. */
+  collect: () => void;
+  /** External memory now, bytes (default: `Deno.memoryUsage().external`). */
+  external?: () => number;
+  /** Growth over the floor that triggers a collection, bytes (default 8 MiB). */
+  minStepBytes?: number;
+  /** Or this factor of the floor, when larger (default 1.5). */
+  growth?: number;
+  /** Period of the check, ms (default 1,000). */
+  intervalMs?: number;
+  /**
+   * No collection within this long (ms) of the last one, ours or V8's own
+   * (seen as external memory falling by 1 MiB or more between two checks);
+   * default 10,000. Where V8 already collects often (many streams), the
+   * reducer then adds nothing.
+   */
+  quietMs?: number;
+}
+
+/**
+ * Asks for a major GC once dead `ArrayBuffer`s pile up (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { MemoryReducer, exposedGc } from "./memory_reducer.ts";
+ * import { systemClock } from "../src/mod.ts";
+ * const gc = exposedGc();
+ * if (gc !== undefined) {
+ *   const reducer = new MemoryReducer({
+ *     clock: systemClock,
+ *     collect: () => gc({ type: "major", execution: "async" }),
+ *   });
+ *   reducer.stop();
+ * }
+ * ```
+ */
+export class MemoryReducer {
+  #clock: Clock;
+  #collect: () => void;
+  #external: () => number;
+  #minStep: number;
+  #growth: number;
+  #intervalMs: number;
+  #quietMs: number;
+  #floor: number;
+  #last: number;
+  #freedAt: number;
+  #cancel: (() => void) | null = null;
+  #collections = 0;
+
+  /**
+   * Start checking.
+   *
+   * @param options clock, how to collect, thresholds
+   */
+  constructor(options: MemoryReducerOptions) {
+    this.#clock = options.clock;
+    this.#collect = options.collect;
+    this.#external = options.external ?? (() => Deno.memoryUsage().external);
+    this.#minStep = options.minStepBytes ?? 8 << 20;
+    this.#growth = options.growth ?? 1.5;
+    this.#intervalMs = options.intervalMs ?? 1_000;
+    this.#quietMs = options.quietMs ?? 10_000;
+    this.#floor = this.#last = this.#external();
+    this.#freedAt = this.#clock.now();
+    this.#arm();
+  }
+
+  /** Major GCs asked for so far. */
+  get collections(): number {
+    return this.#collections;
+  }
+
+  /** Stop checking (idempotent). */
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = null;
+  }
+
+  #arm(): void {
+    this.#cancel = this.#clock.setTimer(this.#intervalMs, this.#check);
+  }
+
+  #check = (): void => {
+    if (this.#cancel === null) return;
+    const now = this.#external();
+    const at = this.#clock.now();
+    if (now <= this.#last - FREED_BYTES) this.#freedAt = at;
+    this.#last = now;
+    if (now < this.#floor) this.#floor = now;
+    const limit = Math.max(
+      this.#floor * this.#growth,
+      this.#floor + this.#minStep,
+    );
+    if (now >= limit && at - this.#freedAt >= this.#quietMs) {
+      this.#collections++;
+      this.#collect();
+      this.#freedAt = at;
+      // The next floor is what the collection leaves (seen from the
+      // following checks on), not this peak.
+      this.#floor = now;
+    }
+    this.#arm();
+  };
+}
+
+/**
+ * The CLI's reducer: a {@linkcode MemoryReducer} asking for an async major
+ * GC per `stepMb` MiB of dead buffers, or null when `stepMb` is 0 or the
+ * process has no `gc` (no `--v8-flags=--expose-gc`).
+ *
+ * @param clock the engine's clock
+ * @param stepMb the step, MiB (0: off)
+ * @returns the running reducer (stop it at shutdown), or null
+ * @example
+ * ```ts
+ * import { startMemoryReducer } from "./memory_reducer.ts";
+ * import { systemClock } from "../src/mod.ts";
+ * const reducer = startMemoryReducer(systemClock, 8);
+ * reducer?.stop();
+ * ```
+ */
+export function startMemoryReducer(
+  clock: Clock,
+  stepMb: number,
+): MemoryReducer | null {
+  const gc = stepMb > 0 ? exposedGc() : undefined;
+  if (gc === undefined) return null;
+  return new MemoryReducer({
+    clock,
+    collect: () => gc({ type: "major", execution: "async" }),
+    minStepBytes: stepMb * (1 << 20),
+  });
+}

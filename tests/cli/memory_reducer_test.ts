@@ -1,0 +1,116 @@
+// The CLI's memory reducer: a major GC once external memory grew past the
+// floor by the step (or by half, when larger), the floor following what a
+// collection leaves; none within 10 s of a collection (ours or V8's own);
+// nothing after stop(); and, in a process started with
+// --expose-gc, a real collection frees dead ArrayBuffers.
+import assert from "node:assert/strict";
+import { ManualClock } from "../../mod.ts";
+import { exposedGc, MemoryReducer } from "../../cli/memory_reducer.ts";
+
+const MB = 1 << 20;
+
+Deno.test("memory reducer: collects once growth passes max(step, half the floor), then from the new floor", () => {
+  const clock = new ManualClock();
+  let external = 10 * MB;
+  let collections = 0;
+  const reducer = new MemoryReducer({
+    clock,
+    collect: () => {
+      collections++;
+    },
+    external: () => external,
+    minStepBytes: 8 * MB,
+    quietMs: 0,
+  });
+  external = 17 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 0, "7 MiB over a 10 MiB floor: below the step");
+  external = 18 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 1, "8 MiB over the floor");
+  external = 11 * MB; // what the collection left
+  clock.advance(1_000);
+  external = 18 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 1, "7 MiB over the new floor of 11");
+  external = 19 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 2);
+  // A large live set: half of it is the step (100 MiB floor: 150 MiB).
+  external = 100 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 3, "grown by 89 MiB: collected, floor 100 MiB");
+  external = 140 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 3, "40 MiB over a 100 MiB floor: below half");
+  external = 150 * MB;
+  clock.advance(1_000);
+  assert.equal(collections, 4);
+  assert.equal(reducer.collections, 4);
+  reducer.stop();
+  external = 1_000 * MB;
+  clock.advance(10_000);
+  assert.equal(collections, 4, "nothing after stop()");
+});
+
+Deno.test("memory reducer: none within 10 s of a collection, ours or V8's own (external memory falling)", () => {
+  const clock = new ManualClock();
+  let external = 10 * MB;
+  let collections = 0;
+  const reducer = new MemoryReducer({
+    clock,
+    collect: () => {
+      collections++;
+    },
+    external: () => external,
+  });
+  external = 30 * MB;
+  clock.advance(9_000);
+  assert.equal(collections, 0, "the first 10 s after start are quiet");
+  clock.advance(1_000);
+  assert.equal(collections, 1, "20 MiB over the floor after 10 s");
+  external = 12 * MB; // what it left
+  clock.advance(1_000);
+  external = 25 * MB;
+  clock.advance(5_000);
+  assert.equal(collections, 1, "13 MiB over the floor, 6 s after ours");
+  external = 15 * MB; // V8 collected by itself
+  clock.advance(1_000);
+  external = 25 * MB;
+  clock.advance(9_000);
+  assert.equal(collections, 1, "within 10 s of V8's own");
+  clock.advance(1_000);
+  assert.equal(collections, 2, "10 s after V8's own, still 13 MiB over");
+  reducer.stop();
+});
+
+Deno.test("memory reducer: with --expose-gc, the major GC frees dead ArrayBuffers", async () => {
+  const script = `
+    import { exposedGc } from ${
+    JSON.stringify(new URL("../../cli/memory_reducer.ts", import.meta.url).href)
+  };
+    const gc = exposedGc();
+    if (gc === undefined) throw new Error("no gc");
+    let keep = [];
+    for (let i = 0; i < 64; i++) keep.push(new Uint8Array(512 * 1024).fill(i));
+    keep = null;
+    const before = Deno.memoryUsage().external;
+    gc({ type: "major", execution: "async" });
+    // The collection runs concurrently and its ArrayBuffer sweep after it.
+    let after = before;
+    for (let i = 0; i < 50 && before - after < 30 * 1024 * 1024; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = Deno.memoryUsage().external;
+    }
+    console.log(JSON.stringify({ before, after }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const { before, after } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.ok(before - after >= 30 * MB, `external ${before} -> ${after}`);
+  assert.equal(exposedGc(), undefined, "the test runner itself has no gc");
+});
