@@ -237,7 +237,9 @@ export class LiveStream implements StreamHandle, SubscriptionHost {
     }
     if (oldest === Number.NEGATIVE_INFINITY) return oldest;
     if (oldest >= head) return Number.POSITIVE_INFINITY;
-    const frame = ring.at(Math.max(oldest, floor, 0));
+    // Undefined once the ring was cleared (ended, last subscriber gone).
+    const frame: MediaFrame | undefined = ring.at(Math.max(oldest, floor, 0));
+    if (frame === undefined) return Number.POSITIVE_INFINITY;
     return (frame.dts * 1000) / frame.timescale;
   }
 

@@ -9,78 +9,82 @@ import { exposedGc, MemoryReducer } from "../../cli/memory_reducer.ts";
 
 const MB = 1 << 20;
 
-Deno.test("memory reducer: collects once growth passes max(step, half the floor), then from the new floor", () => {
+/** A reducer on a manual clock over a settable external figure (10 MiB at start). */
+function harness(options: { quietMs?: number } = {}) {
   const clock = new ManualClock();
-  let external = 10 * MB;
-  let collections = 0;
+  const state = { external: 10 * MB, collections: 0 };
   const reducer = new MemoryReducer({
     clock,
     collect: () => {
-      collections++;
+      state.collections++;
     },
-    external: () => external,
+    external: () => state.external,
     minStepBytes: 8 * MB,
-    quietMs: 0,
+    ...options,
   });
-  external = 17 * MB;
+  return { clock, state, reducer };
+}
+
+Deno.test("memory reducer: collects once growth passes max(step, half the floor), then from the new floor", () => {
+  const { clock, state, reducer } = harness({ quietMs: 0 });
+  state.external = 17 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 0, "7 MiB over a 10 MiB floor: below the step");
-  external = 18 * MB;
+  assert.equal(
+    state.collections,
+    0,
+    "7 MiB over a 10 MiB floor: below the step",
+  );
+  state.external = 18 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 1, "8 MiB over the floor");
-  external = 11 * MB; // what the collection left
+  assert.equal(state.collections, 1, "8 MiB over the floor");
+  state.external = 11 * MB; // what the collection left
   clock.advance(1_000);
-  external = 18 * MB;
+  state.external = 18 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 1, "7 MiB over the new floor of 11");
-  external = 19 * MB;
+  assert.equal(state.collections, 1, "7 MiB over the new floor of 11");
+  state.external = 19 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 2);
+  assert.equal(state.collections, 2);
   // A large live set: half of it is the step (100 MiB floor: 150 MiB).
-  external = 100 * MB;
+  state.external = 100 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 3, "grown by 89 MiB: collected, floor 100 MiB");
-  external = 140 * MB;
+  assert.equal(
+    state.collections,
+    3,
+    "grown by 89 MiB: collected, floor 100 MiB",
+  );
+  state.external = 140 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 3, "40 MiB over a 100 MiB floor: below half");
-  external = 150 * MB;
+  assert.equal(state.collections, 3, "40 MiB over a 100 MiB floor: below half");
+  state.external = 150 * MB;
   clock.advance(1_000);
-  assert.equal(collections, 4);
+  assert.equal(state.collections, 4);
   assert.equal(reducer.collections, 4);
   reducer.stop();
-  external = 1_000 * MB;
+  state.external = 1_000 * MB;
   clock.advance(10_000);
-  assert.equal(collections, 4, "nothing after stop()");
+  assert.equal(state.collections, 4, "nothing after stop()");
 });
 
 Deno.test("memory reducer: none within 10 s of a collection, ours or V8's own (external memory falling)", () => {
-  const clock = new ManualClock();
-  let external = 10 * MB;
-  let collections = 0;
-  const reducer = new MemoryReducer({
-    clock,
-    collect: () => {
-      collections++;
-    },
-    external: () => external,
-  });
-  external = 30 * MB;
+  const { clock, state, reducer } = harness();
+  state.external = 30 * MB;
   clock.advance(9_000);
-  assert.equal(collections, 0, "the first 10 s after start are quiet");
+  assert.equal(state.collections, 0, "the first 10 s after start are quiet");
   clock.advance(1_000);
-  assert.equal(collections, 1, "20 MiB over the floor after 10 s");
-  external = 12 * MB; // what it left
+  assert.equal(state.collections, 1, "20 MiB over the floor after 10 s");
+  state.external = 12 * MB; // what it left
   clock.advance(1_000);
-  external = 25 * MB;
+  state.external = 25 * MB;
   clock.advance(5_000);
-  assert.equal(collections, 1, "13 MiB over the floor, 6 s after ours");
-  external = 15 * MB; // V8 collected by itself
+  assert.equal(state.collections, 1, "13 MiB over the floor, 6 s after ours");
+  state.external = 15 * MB; // V8 collected by itself
   clock.advance(1_000);
-  external = 25 * MB;
+  state.external = 25 * MB;
   clock.advance(9_000);
-  assert.equal(collections, 1, "within 10 s of V8's own");
+  assert.equal(state.collections, 1, "within 10 s of V8's own");
   clock.advance(1_000);
-  assert.equal(collections, 2, "10 s after V8's own, still 13 MiB over");
+  assert.equal(state.collections, 2, "10 s after V8's own, still 13 MiB over");
   reducer.stop();
 });
 

@@ -149,3 +149,14 @@ Deno.test("stream: oldestWantedMs is the older of the GOP's keyframe and the sub
   assert.equal(stream.oldestWantedMs(), 120 * 33, "the keyframe at 120");
   sub.close();
 });
+
+Deno.test("stream: oldestWantedMs after the stream ended and its last subscriber left (ring cleared) wants nothing", async () => {
+  await using engine = Engine.builder().clock(new ManualClock()).build();
+  const stream = engine.startPublish("live/cam");
+  for (let n = 0; n < 10; n++) stream.publishFrame(video(n));
+  const sub = stream.subscribe();
+  stream.end("done");
+  sub.close();
+  await stream.drained;
+  assert.equal(stream.oldestWantedMs(), Number.POSITIVE_INFINITY);
+});

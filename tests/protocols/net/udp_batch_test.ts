@@ -53,7 +53,10 @@ Deno.test({
       const d = datagram(i, i < 7 ? sizes[i]! : 4 + (i % 1300));
       sent.push(d);
       assert.equal(socket.send(d, "127.0.0.1", port, () => dones++), true);
-      if (i % 100 === 99) await until(() => got.length > i - 50, 1_000);
+      // Bursts of 40 with at most 20 left unread: the peer's receive buffer
+      // is the system's 212,992 B whatever setRecvBufferSize says (Deno's
+      // node:dgram does not apply it), ~90 of these datagrams.
+      if (i % 40 === 39) await until(() => got.length > i - 20, 1_000);
     }
     await until(() => got.length === 3_000);
     assert.equal(dones, 3_000);
