@@ -73,6 +73,8 @@ Deno.test("parseOriginArgs() refuses bad flags with a UsageError naming the flag
     ["--record-format", "avi"],
     ["--http-rate", "0"],
     ["--max-connections-per-ip", "-3"],
+    ["--gc-step-mb", "-1"],
+    ["--gc-step-mb", "lots"],
     ["positional"],
   ];
   for (const args of bad) {
@@ -113,4 +115,10 @@ Deno.test("parseOriginArgs(): --publisher-grace defaults to 10 s, 0 turns it off
     () => parseOriginArgs(["--publisher-grace", "-1"]),
     /--publisher-grace/,
   );
+});
+
+Deno.test("parseOriginArgs(): --gc-step-mb is 8 MiB by default, any positive number, or 0 (off)", () => {
+  assert.equal(parseOriginArgs([]).gcStepMb, 8);
+  assert.equal(parseOriginArgs(["--gc-step-mb", "32"]).gcStepMb, 32);
+  assert.equal(parseOriginArgs(["--gc-step-mb", "0"]).gcStepMb, 0);
 });
