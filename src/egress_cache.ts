@@ -198,9 +198,16 @@ export class EgressCache<U> {
   #trim(): void {
     this.#sinceTrim = 0;
     const wanted = this.#oldestWantedMs!();
-    if (!(wanted > Number.NEGATIVE_INFINITY)) return;
-    const limit = wanted - INTERLEAVE_MS;
     const order = this.#order;
+    if (!(wanted > Number.NEGATIVE_INFINITY)) {
+      // Everything must be kept (a GOP longer than the ring, a replay not
+      // taken yet): the units stay with their frames, as without a window,
+      // and the list lets go of the frames so it never outlives the ring.
+      order.length = 0;
+      this.#first = 0;
+      return;
+    }
+    const limit = wanted - INTERLEAVE_MS;
     let first = this.#first;
     while (first < order.length) {
       const frame = order[first]!;

@@ -132,6 +132,12 @@ Deno.test("egress cache: a GOP longer than the ring keeps every unit (joiners re
   await publishAndTake(stream, 1, 200, [viewer], [out], 1_000);
   assert.equal(stream.oldestWantedMs(), Number.NEGATIVE_INFINITY);
   assert.equal(egress.cacheOf(stream).dropped, 0);
+  // The cache's list of frames never holds more than a trim's worth: it
+  // must not keep frames alive that the 64-slot ring has dropped.
+  assert.ok(
+    egress.cacheOf(stream).held <= 32,
+    `held ${egress.cacheOf(stream).held}`,
+  );
   await viewer.return!();
 });
 
