@@ -108,8 +108,11 @@ export interface OriginOptions {
   advertise: string | null;
   /** Share the HTTP port with other processes (SO_REUSEPORT; several edges on one host). */
   reusePort: boolean;
-  /** Plain-TCP implementation of RTMP and HTTP (`--tcp-backend`, default `deno`). */
-  tcpBackend: "deno" | "ffi";
+  /**
+   * Plain-TCP implementation of RTMP and HTTP (`--tcp-backend`, default
+   * `auto`: libc over FFI where it can run, else Deno's).
+   */
+  tcpBackend: "auto" | "deno" | "ffi";
   /** ABR ladder of every stream (`--abr 720p,480p@800k`), or null for none. */
   abr: RenditionSpec[] | null;
   /** Most ffmpeg transcoders at once (`--transcode-max`, default 4). */
@@ -186,9 +189,10 @@ Cluster (scale-out; see README "Scale-out"):
   --origin URL              an edge's fixed origin (HTTP base) when there is no --cluster
   --reuse-port              share --http with other processes (SO_REUSEPORT, Linux):
                             N edges on one host, the kernel spreads viewers
-  --tcp-backend deno|ffi    plain-TCP sockets of RTMP and HTTP: Deno's (default) or
-                            libc over FFI with one shared epoll (Linux, --allow-ffi;
-                            less memory per connection)
+  --tcp-backend MODE        plain-TCP sockets of RTMP and HTTP: auto (default: libc
+                            where it runs, i.e. Linux with --allow-ffi, else Deno's),
+                            ffi (libc over FFI, one epoll per listener: less memory
+                            and CPU per viewer) or deno (Deno's sockets)
 
 WebRTC (WHIP ingest and WHEP playback on the HTTP port: POST /live/<name>/whip|whep):
   --webrtc-udp HOST:PORT    the one ICE UDP port of every session (default: --http's
@@ -295,12 +299,11 @@ function positiveNumber(
   return n;
 }
 
-function tcpBackendOf(value: string | undefined): "deno" | "ffi" {
-  if (value === undefined || value === "deno" || value === "ffi") {
-    return value ?? "deno";
-  }
+function tcpBackendOf(value: string | undefined): "auto" | "deno" | "ffi" {
+  if (value === undefined) return "auto";
+  if (value === "auto" || value === "deno" || value === "ffi") return value;
   throw new UsageError(
-    `Cannot use --tcp-backend ${value}: expected deno or ffi`,
+    `Cannot use --tcp-backend ${value}: expected auto, deno or ffi`,
   );
 }
 

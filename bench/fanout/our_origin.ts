@@ -17,6 +17,7 @@ import { DEFAULT_EGRESS_TICK_MS, Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
 import { startMemoryReducer } from "../../cli/memory_reducer.ts";
+import { tcpBackendOf } from "./tcp_backend.ts";
 
 /** Above N = 1,000 viewers + join probes + stalled viewers + publisher. */
 const MAX_CONNECTIONS = 20_000;
@@ -43,15 +44,14 @@ const EGRESS_TICK_MS = flag(
   Number(Deno.env.get("ARCLY_EGRESS_TICK_MS") ?? DEFAULT_EGRESS_TICK_MS),
 );
 /**
- * Plain-TCP backend of both listeners: `--tcp-backend=ffi` or
- * `ARCLY_TCP_BACKEND=ffi` (so `memory.ts --env=none,ARCLY_TCP_BACKEND=ffi`
- * alternates the two); default Deno's.
+ * Plain-TCP backend of both listeners: `--tcp-backend=deno|ffi` or
+ * `ARCLY_TCP_BACKEND=deno|ffi` (so `memory.ts --env=none,ARCLY_TCP_BACKEND=deno`
+ * alternates the two); default the CLI's `auto`: libc where it runs.
  */
-const TCP_BACKEND: "deno" | "ffi" =
-  (Deno.args.find((a) => a.startsWith("--tcp-backend="))?.slice(14) ??
-      Deno.env.get("ARCLY_TCP_BACKEND")) === "ffi"
-    ? "ffi"
-    : "deno";
+const TCP_BACKEND: "deno" | "ffi" = tcpBackendOf(
+  Deno.args.find((a) => a.startsWith("--tcp-backend="))?.slice(14) ??
+    Deno.env.get("ARCLY_TCP_BACKEND"),
+);
 console.error(`tcp backend ${TCP_BACKEND}`);
 const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",

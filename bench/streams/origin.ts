@@ -6,7 +6,7 @@
  * `--hls-dir` through `FsStorage` — the same work nginx-rtmp does with
  * `hls on`. No HTTP listener: the load process reads playlists from disk.
  *
- * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR] [--tcp-backend=ffi] [--ring-capacity=N]`
+ * Usage: `deno run -A bench/streams/origin.ts --rtmp-port=1935 [--hls --hls-dir=DIR] [--tcp-backend=deno|ffi (default: libc where it runs, as the CLI)] [--ring-capacity=N]`
  *
  * @module
  */
@@ -16,6 +16,7 @@ import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HlsPackaging } from "../../pipelines/mod.ts";
 import { FsStorage } from "../../media/storage/mod.ts";
 import { startMemoryReducer } from "../../cli/memory_reducer.ts";
+import { tcpBackendOf } from "../fanout/tcp_backend.ts";
 
 function flag(name: string): string | undefined {
   const arg = Deno.args.find((a) =>
@@ -36,7 +37,7 @@ const rtmp = new RtmpHandler({
   hostname: "127.0.0.1",
   port: Number(flag("rtmp-port") ?? 1935),
   maxConnections: 20_000,
-  tcpBackend: flag("tcp-backend") === "ffi" ? "ffi" : "deno",
+  tcpBackend: tcpBackendOf(flag("tcp-backend")),
 });
 let packaging: HlsPackaging | null = null;
 if (flag("hls") !== undefined) {

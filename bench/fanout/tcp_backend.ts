@@ -1,0 +1,27 @@
+/**
+ * The plain-TCP backend of a benchmark origin (`bench/fanout/our_origin.ts`,
+ * `bench/streams/origin.ts`): what was asked (`deno` or `ffi`), else the
+ * CLI's default (`auto`): libc over FFI where it runs, else Deno's.
+ *
+ * @module
+ */
+import { tcpFfiAvailable } from "../../protocols/net/mod.ts";
+
+/**
+ * The backend a benchmark origin listens with.
+ *
+ * @param asked `--tcp-backend=` or `ARCLY_TCP_BACKEND`, if given
+ * @returns `"ffi"` or `"deno"`
+ *
+ * @example
+ * ```ts
+ * import { tcpBackendOf } from "./tcp_backend.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tcpBackendOf("deno"), "deno");
+ * ```
+ */
+export function tcpBackendOf(asked: string | undefined): "deno" | "ffi" {
+  if (asked === "deno" || asked === "ffi") return asked;
+  return tcpFfiAvailable() ? "ffi" : "deno";
+}
