@@ -17,7 +17,7 @@ import { DEFAULT_EGRESS_TICK_MS, Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
 import { startMemoryReducer } from "../../cli/memory_reducer.ts";
-import { tcpBackendOf } from "./tcp_backend.ts";
+import { tcpBackendOf } from "./origin_knobs.ts";
 
 /** Above N = 1,000 viewers + join probes + stalled viewers + publisher. */
 const MAX_CONNECTIONS = 20_000;

@@ -16,7 +16,7 @@ import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HlsPackaging } from "../../pipelines/mod.ts";
 import { FsStorage } from "../../media/storage/mod.ts";
 import { startMemoryReducer } from "../../cli/memory_reducer.ts";
-import { tcpBackendOf } from "../fanout/tcp_backend.ts";
+import { tcpBackendOf } from "../fanout/origin_knobs.ts";
 
 function flag(name: string): string | undefined {
   const arg = Deno.args.find((a) =>

@@ -56,9 +56,11 @@ export interface RtmpConnectionOptions {
 /**
  * Read buffer: players send a few hundred bytes of commands, publishers a
  * stream, so it starts small and doubles (up to the maximum) whenever a read
- * fills it: 500 players hold 2 MiB of read buffers, not 32 MiB.
+ * fills it. It starts at 2 KiB: C0+C1 (1,537 bytes) fits, and so do C2 and
+ * `connect`; a crowd of 500 joining players allocates 1 MiB, not 2 MiB, of
+ * buffers it drops once they play.
  */
-const READ_BUFFER_INITIAL_BYTES = 4 * 1024;
+const READ_BUFFER_INITIAL_BYTES = 2 * 1024;
 const READ_BUFFER_MAX_BYTES = 64 * 1024;
 /**
  * Once the connection plays, its peer sends only acknowledgements, pings

@@ -70,7 +70,8 @@ type Phase = "c0c1" | "c2" | "chunks";
  */
 export class RtmpSession {
   #phase: Phase = "c0c1";
-  #hs: Uint8Array | null = new Uint8Array(HANDSHAKE_SIZE + 1);
+  /** C0+C1 collected here only when it arrives in pieces. */
+  #hs: Uint8Array | null = null;
   #hsFill = 0;
   #reader: ChunkReader;
   #messagesReceived = 0;
@@ -154,25 +155,40 @@ export class RtmpSession {
     return out;
   }
 
+  // Per connection the handshake allocates only S0+S1+S2: C0+C1 is read
+  // where it lies when one read brings it whole (a copy only when it comes
+  // in pieces), and C2 (not checked, as by every server) is skipped.
   #handshake(bytes: Uint8Array, out: SessionAction[]): number {
-    const hs = this.#hs!;
-    const need = this.#phase === "c0c1" ? HANDSHAKE_SIZE + 1 : HANDSHAKE_SIZE;
-    const n = Math.min(need - this.#hsFill, bytes.length);
-    hs.set(bytes.subarray(0, n), this.#hsFill);
-    this.#hsFill += n;
-    if (this.#hsFill < need) return n;
-    this.#hsFill = 0;
-    if (this.#phase === "c0c1") {
-      out.push({
-        type: "send",
-        bytes: createServerHandshake(hs, this.#options.handshake),
-      });
-      this.#phase = "c2";
-      return n + this.#handshake(bytes.subarray(n), out);
+    if (this.#phase === "c2") {
+      const n = Math.min(HANDSHAKE_SIZE - this.#hsFill, bytes.length);
+      this.#hsFill += n;
+      if (this.#hsFill < HANDSHAKE_SIZE) return n;
+      this.#hsFill = 0;
+      this.#phase = "chunks";
+      return n;
     }
-    this.#phase = "chunks";
-    this.#hs = null;
-    return n;
+    const need = HANDSHAKE_SIZE + 1;
+    let c0c1: Uint8Array;
+    let n: number;
+    if (this.#hsFill === 0 && bytes.length >= need) {
+      c0c1 = bytes.subarray(0, need);
+      n = need;
+    } else {
+      const hs = this.#hs ??= new Uint8Array(need);
+      n = Math.min(need - this.#hsFill, bytes.length);
+      hs.set(bytes.subarray(0, n), this.#hsFill);
+      this.#hsFill += n;
+      if (this.#hsFill < need) return n;
+      this.#hsFill = 0;
+      this.#hs = null;
+      c0c1 = hs;
+    }
+    out.push({
+      type: "send",
+      bytes: createServerHandshake(c0c1, this.#options.handshake),
+    });
+    this.#phase = "c2";
+    return n + this.#handshake(bytes.subarray(n), out);
   }
 
   #maybeAck(out: SessionAction[]): void {

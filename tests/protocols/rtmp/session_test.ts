@@ -250,3 +250,45 @@ Deno.test("RtmpSession play(reset = false) gets Play.Start without Play.Reset", 
   );
   assert.deepEqual(codes, ["NetStream.Play.Start"]);
 });
+
+Deno.test("RtmpSession handshake: C0+C1 whole, byte by byte, or with C2 and connect in one read answers the same", () => {
+  const hello = createClientHello({ time: 0 });
+  const connect = commandMessage(["connect", 1, { app: "live" }]);
+  const handshakeOf = (pieces: Uint8Array[]) => {
+    const session = new RtmpSession({
+      handshake: { random: (b: Uint8Array) => b.fill(9) },
+    });
+    const actions = pieces.flatMap((p) => session.feed(p));
+    return { session, actions };
+  };
+  const whole = handshakeOf([hello]);
+  const s0s1s2 = (whole.actions[0] as { bytes: Uint8Array }).bytes;
+  assert.equal(s0s1s2.length, 3073);
+  const bytewise = handshakeOf([...hello].map((b) => Uint8Array.of(b)));
+  assert.deepEqual(
+    (bytewise.actions[0] as { bytes: Uint8Array }).bytes,
+    s0s1s2,
+  );
+  // The reply does not alias the input: the caller reuses its read buffer.
+  const input = hello.slice();
+  const again = handshakeOf([input]);
+  input.fill(0);
+  assert.deepEqual((again.actions[0] as { bytes: Uint8Array }).bytes, s0s1s2);
+  // C2 (its content unchecked) and connect in the read after S0+S1+S2.
+  const c2 = createClientAck(s0s1s2.subarray(1, 1537));
+  const rest = new Uint8Array(c2.length + connect.length);
+  rest.set(c2);
+  rest.set(connect, c2.length);
+  const actions = whole.session.feed(rest);
+  assert.ok(whole.session.handshakeDone);
+  assert.equal(whole.session.app, "live");
+  assert.ok(actions.some((a) => a.type === "connect"));
+  // C0+C1+C2 split across reads at odd places.
+  const split = new RtmpSession();
+  split.feed(hello.subarray(0, 1000));
+  split.feed(hello.subarray(1000));
+  split.feed(c2.subarray(0, 7));
+  assert.equal(split.handshakeDone, false);
+  split.feed(c2.subarray(7));
+  assert.ok(split.handshakeDone);
+});

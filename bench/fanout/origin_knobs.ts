@@ -1,7 +1,8 @@
 /**
- * The plain-TCP backend of a benchmark origin (`bench/fanout/our_origin.ts`,
- * `bench/streams/origin.ts`): what was asked (`deno` or `ffi`), else the
- * CLI's default (`auto`): libc over FFI where it runs, else Deno's.
+ * Knobs of the benchmark origins (`bench/fanout/our_origin.ts`,
+ * `bench/streams/origin.ts`): the plain-TCP backend, what was asked (`deno`
+ * or `ffi`), else the CLI's default (`auto`): libc over FFI where it runs,
+ * else Deno's.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import { tcpFfiAvailable } from "../../protocols/net/mod.ts";
  *
  * @example
  * ```ts
- * import { tcpBackendOf } from "./tcp_backend.ts";
+ * import { tcpBackendOf } from "./origin_knobs.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(tcpBackendOf("deno"), "deno");
