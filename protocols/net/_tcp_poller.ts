@@ -16,7 +16,7 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
-import type { Clock } from "../../src/clock.ts";
+import { setImmediate } from "node:timers";
 import {
   EPOLL_DATA,
   EPOLL_EVENT,
@@ -33,8 +33,6 @@ const EPOLLET = 0x80000000;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const SLOTS = 256;
-/** Main-thread poll period while readiness keeps coming, ms. */
-const BUSY_POLL_MS = 1;
 
 /** What the poller wakes: a socket of the backend. */
 export interface PollTarget {
@@ -45,7 +43,6 @@ export interface PollTarget {
 /** One listener's epoll registry (see the module doc). */
 export class TcpPoller {
   readonly #libc: Libc;
-  readonly #clock: Clock;
   readonly #epfd: number;
   readonly #wake: number;
   readonly #events = new Uint8Array(SLOTS * EPOLL_EVENT);
@@ -60,9 +57,8 @@ export class TcpPoller {
   #releasing = false;
   #released = false;
 
-  private constructor(libc: Libc, clock: Clock, epfd: number, wake: number) {
+  private constructor(libc: Libc, epfd: number, wake: number) {
     this.#libc = libc;
-    this.#clock = clock;
     this.#epfd = epfd;
     this.#wake = wake;
     this.#eventsPtr = Deno.UnsafePointer.of(
@@ -72,15 +68,11 @@ export class TcpPoller {
     this.#control(EPOLL_CTL_ADD, wake, 0, EPOLLIN);
   }
 
-  /**
-   * Open a poller (an epoll instance and its wake-up eventfd).
-   *
-   * @param clock times the busy polls
-   */
-  static open(clock: Clock): TcpPoller {
+  /** Open a poller (an epoll instance and its wake-up eventfd). */
+  static open(): TcpPoller {
     const libc = loadLibc();
     const { epfd, wake } = openEpoll(libc);
-    return new TcpPoller(libc, clock, epfd, wake);
+    return new TcpPoller(libc, epfd, wake);
   }
 
   /** Sockets registered now. */
@@ -188,10 +180,15 @@ export class TcpPoller {
 
   /**
    * Idle: one `epoll_wait` off the main thread (no timeout; the eventfd
-   * wakes it). Busy: after a wake, poll on the main thread (timeout 0)
-   * every {@linkcode BUSY_POLL_MS} while events keep coming, so a burst of
-   * readiness costs one timer per period instead of one thread hand-off
-   * per event; the first quiet poll goes back to the off-thread wait.
+   * wakes it). Busy: after a wake, poll on the main thread (timeout 0) once
+   * per turn of the event loop (`setImmediate`: after the turn's I/O and
+   * timers, no clamp) while events keep coming, so a burst of readiness
+   * costs one syscall per turn instead of one thread hand-off per event;
+   * the first quiet poll goes back to the off-thread wait, which a peer's
+   * next bytes wake at once. (Polling every 1 ms instead cost a joining
+   * RTMP player ~1 ms per round trip of its handshake and commands: 6.4–8.3
+   * ms to its first keyframe instead of 1.3–1.7; `bench/RESULTS.md`,
+   * twelfth session.)
    */
   async #run(): Promise<void> {
     const scratch = new Uint8Array(8);
@@ -206,7 +203,7 @@ export class TcpPoller {
         );
         this.#dispatch(n, scratch);
         while (this.#targets.size > 0) {
-          await new Promise<void>((r) => this.#clock.setTimer(BUSY_POLL_MS, r));
+          await new Promise<void>((r) => setImmediate(r));
           const more = this.#libc.epoll_poll(
             this.#epfd,
             this.#eventsPtr,

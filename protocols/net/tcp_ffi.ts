@@ -16,7 +16,6 @@
  * @module
  */
 import { StreamError } from "../../media/stream_error.ts";
-import { type Clock, systemClock } from "../../src/clock.ts";
 import {
   EAGAIN,
   EINTR,
@@ -58,8 +57,6 @@ export interface FfiTcpListenOptions {
   tcpBacklog?: number;
   /** `SO_REUSEPORT` (share the port with other processes). */
   reusePort?: boolean;
-  /** Times the poller's busy polls (default the system clock). */
-  clock?: Clock;
 }
 
 /**
@@ -104,12 +101,11 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
     libc: Libc,
     fd: number,
     addr: Deno.NetAddr,
-    clock: Clock,
   ) {
     this.#libc = libc;
     this.#fd = fd;
     this.#addr = addr;
-    this.#poller = TcpPoller.open(clock);
+    this.#poller = TcpPoller.open();
     try {
       this.#token = this.#poller.add(fd, this);
     } catch (error) {
@@ -172,7 +168,7 @@ export class FfiTcpListener implements Deno.TcpListener, PollTarget {
       return new FfiTcpListener(libc, fd, {
         ...addr,
         hostname: sa.family === AF_INET6 ? addr.hostname : hostname,
-      }, options.clock ?? systemClock);
+      });
     } catch (error) {
       libc.close(fd);
       throw error;
