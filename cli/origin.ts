@@ -29,7 +29,7 @@ import { rtspBanner, safeUrl, startRtspPulls } from "./rtsp_pull.ts";
 import { startSrtPushes } from "./srt_push.ts";
 import { SrtHandler } from "../protocols/srt/mod.ts";
 import { HttpHandler, PrometheusObserver } from "../protocols/http/mod.ts";
-import { tcpFfiAvailable } from "../protocols/net/mod.ts";
+import { resolveTcpBackend } from "../protocols/net/mod.ts";
 import type { OriginOptions } from "./options.ts";
 import { ControlApiWiring } from "./control_api.ts";
 import {
@@ -130,10 +130,8 @@ export async function startOrigin(
   const openFiles = options.maxConnections === null
     ? await readOpenFilesLimit()
     : null;
-  // libc sockets where they run (less memory and CPU per viewer), else Deno's
-  const tcpBackend = options.tcpBackend === "auto"
-    ? (tcpFfiAvailable() ? "ffi" : "deno")
-    : options.tcpBackend;
+  // auto: libc sockets where they run (less memory and CPU per viewer)
+  const tcpBackend = resolveTcpBackend(options.tcpBackend);
   const maxConnections = options.maxConnections ??
     defaultMaxConnections(openFiles, listeners);
 

@@ -1,12 +1,19 @@
 /**
  * Knobs of the benchmark origins (`bench/fanout/our_origin.ts`,
- * `bench/streams/origin.ts`): the plain-TCP backend, what was asked (`deno`
- * or `ffi`), else the CLI's default (`auto`): libc over FFI where it runs,
- * else Deno's.
+ * `bench/streams/origin.ts`), as the CLI sets them: the plain-TCP backend
+ * (what was asked, `deno` or `ffi`, else the CLI's default `auto`: libc
+ * over FFI where it runs, else Deno's) and the memory reducer (with the
+ * CLI's `--expose-gc`, a major GC per `ARCLY_BENCH_GC_STEP_MB` MiB of dead
+ * media buffers, default the CLI's 8; 0: off).
  *
  * @module
  */
-import { tcpFfiAvailable } from "../../protocols/net/mod.ts";
+import { resolveTcpBackend } from "../../protocols/net/mod.ts";
+import {
+  type MemoryReducer,
+  startMemoryReducer,
+} from "../../cli/memory_reducer.ts";
+import type { Clock } from "../../src/mod.ts";
 
 /**
  * The backend a benchmark origin listens with.
@@ -23,6 +30,34 @@ import { tcpFfiAvailable } from "../../protocols/net/mod.ts";
  * ```
  */
 export function tcpBackendOf(asked: string | undefined): "deno" | "ffi" {
-  if (asked === "deno" || asked === "ffi") return asked;
-  return tcpFfiAvailable() ? "ffi" : "deno";
+  return resolveTcpBackend(
+    asked === "deno" || asked === "ffi" ? asked : "auto",
+  );
+}
+
+/**
+ * The CLI's memory reducer for a benchmark origin, its step from
+ * `ARCLY_BENCH_GC_STEP_MB`; says on stderr whether it runs.
+ *
+ * @param clock the origin engine's clock
+ * @returns the running reducer (stop it at shutdown), or null
+ *
+ * @example
+ * ```ts
+ * import { startBenchReducer } from "./origin_knobs.ts";
+ * import { systemClock } from "../../src/mod.ts";
+ *
+ * startBenchReducer(systemClock)?.stop();
+ * ```
+ */
+export function startBenchReducer(clock: Clock): MemoryReducer | null {
+  const stepMb = Number(Deno.env.get("ARCLY_BENCH_GC_STEP_MB") ?? 8);
+  const reducer = startMemoryReducer(clock, stepMb);
+  // deno-lint-ignore no-console -- the bench origins' diagnostics go to stderr
+  console.error(
+    reducer === null
+      ? "memory reducer off"
+      : `memory reducer: a major GC per ${stepMb} MiB of dead media buffers`,
+  );
+  return reducer;
 }

@@ -16,8 +16,7 @@
 import { DEFAULT_EGRESS_TICK_MS, Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HttpHandler } from "../../protocols/http/mod.ts";
-import { startMemoryReducer } from "../../cli/memory_reducer.ts";
-import { tcpBackendOf } from "./origin_knobs.ts";
+import { startBenchReducer, tcpBackendOf } from "./origin_knobs.ts";
 
 /** Above N = 1,000 viewers + join probes + stalled viewers + publisher. */
 const MAX_CONNECTIONS = 20_000;
@@ -101,17 +100,8 @@ if (heapSnapshotDir !== undefined) {
     );
   });
 }
-// As the CLI does (cli/memory_reducer.ts): with --v8-flags=--expose-gc (the
-// CLI's tasks pass it; memory.ts's `cli` flag set takes them), a major GC
-// once dead media buffers grew by ARCLY_BENCH_GC_STEP_MB (default the
-// CLI's 8; 0: off).
-const gcStepMb = Number(Deno.env.get("ARCLY_BENCH_GC_STEP_MB") ?? 8);
-const reducer = startMemoryReducer(engine.clock, gcStepMb);
-console.error(
-  reducer === null
-    ? "memory reducer off"
-    : `memory reducer: a major GC per ${gcStepMb} MiB of dead media buffers`,
-);
+// As the CLI does (memory.ts's `cli` flag set passes its --expose-gc).
+const reducer = startBenchReducer(engine.clock);
 await engine.serveUntilSignal([rtmp, http]);
 reducer?.stop();
 Deno.exit(0);

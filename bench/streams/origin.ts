@@ -15,8 +15,7 @@ import { Engine } from "../../src/mod.ts";
 import { RtmpHandler } from "../../protocols/rtmp/mod.ts";
 import { HlsPackaging } from "../../pipelines/mod.ts";
 import { FsStorage } from "../../media/storage/mod.ts";
-import { startMemoryReducer } from "../../cli/memory_reducer.ts";
-import { tcpBackendOf } from "../fanout/origin_knobs.ts";
+import { startBenchReducer, tcpBackendOf } from "../fanout/origin_knobs.ts";
 
 function flag(name: string): string | undefined {
   const arg = Deno.args.find((a) =>
@@ -80,14 +79,8 @@ const report = setInterval(() => {
   );
   counts.clear();
 }, 2000);
-// As the CLI and the fan-out origin do (cli/memory_reducer.ts): with the
-// CLI's --expose-gc, a major GC per ARCLY_BENCH_GC_STEP_MB (default 8) MiB
-// of dead media buffers.
-const reducer = startMemoryReducer(
-  engine.clock,
-  Number(Deno.env.get("ARCLY_BENCH_GC_STEP_MB") ?? 8),
-);
-console.error(`memory reducer ${reducer === null ? "off" : "on"}`);
+// As the CLI and the fan-out origin do (run.ts passes the CLI's --expose-gc).
+const reducer = startBenchReducer(engine.clock);
 await engine.serveUntilSignal([rtmp]);
 reducer?.stop();
 clearInterval(report);

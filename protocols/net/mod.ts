@@ -30,6 +30,7 @@ export {
   FfiTcpListener,
   type FfiTcpListenOptions,
   listenTcp,
+  resolveTcpBackend,
   type TcpBackend,
   tcpFfiAvailable,
 } from "./tcp_ffi.ts";

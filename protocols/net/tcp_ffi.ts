@@ -303,6 +303,27 @@ export function tcpFfiAvailable(): boolean {
 export type TcpBackend = "deno" | "ffi";
 
 /**
+ * The backend `auto` stands for: libc over FFI where it runs
+ * ({@linkcode tcpFfiAvailable}), else Deno's; `deno` and `ffi` as they are.
+ *
+ * @param backend the backend asked for
+ * @returns the backend to listen with
+ *
+ * @example
+ * ```ts
+ * import { resolveTcpBackend } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(resolveTcpBackend("deno"), "deno");
+ * assert.ok(["deno", "ffi"].includes(resolveTcpBackend("auto")));
+ * ```
+ */
+export function resolveTcpBackend(backend: TcpBackend | "auto"): TcpBackend {
+  if (backend !== "auto") return backend;
+  return tcpFfiAvailable() ? "ffi" : "deno";
+}
+
+/**
  * Listen on plain TCP with the chosen backend: `Deno.listen` (default) or
  * {@linkcode FfiTcpListener}.
  *

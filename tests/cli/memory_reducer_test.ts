@@ -22,43 +22,26 @@ function harness(options: { quietMs?: number } = {}) {
     minStepBytes: 8 * MB,
     ...options,
   });
-  return { clock, state, reducer };
+  /** External memory is `mb` MiB at the next check, then `collections` were asked for. */
+  const check = (mb: number, collections: number, message?: string) => {
+    state.external = mb * MB;
+    clock.advance(1_000);
+    assert.equal(state.collections, collections, message);
+  };
+  return { clock, state, reducer, check };
 }
 
 Deno.test("memory reducer: collects once growth passes max(step, half the floor), then from the new floor", () => {
-  const { clock, state, reducer } = harness({ quietMs: 0 });
-  state.external = 17 * MB;
-  clock.advance(1_000);
-  assert.equal(
-    state.collections,
-    0,
-    "7 MiB over a 10 MiB floor: below the step",
-  );
-  state.external = 18 * MB;
-  clock.advance(1_000);
-  assert.equal(state.collections, 1, "8 MiB over the floor");
-  state.external = 11 * MB; // what the collection left
-  clock.advance(1_000);
-  state.external = 18 * MB;
-  clock.advance(1_000);
-  assert.equal(state.collections, 1, "7 MiB over the new floor of 11");
-  state.external = 19 * MB;
-  clock.advance(1_000);
-  assert.equal(state.collections, 2);
+  const { clock, state, reducer, check } = harness({ quietMs: 0 });
+  check(17, 0, "7 MiB over a 10 MiB floor: below the step");
+  check(18, 1, "8 MiB over the floor");
+  check(11, 1); // what the collection left
+  check(18, 1, "7 MiB over the new floor of 11");
+  check(19, 2);
   // A large live set: half of it is the step (100 MiB floor: 150 MiB).
-  state.external = 100 * MB;
-  clock.advance(1_000);
-  assert.equal(
-    state.collections,
-    3,
-    "grown by 89 MiB: collected, floor 100 MiB",
-  );
-  state.external = 140 * MB;
-  clock.advance(1_000);
-  assert.equal(state.collections, 3, "40 MiB over a 100 MiB floor: below half");
-  state.external = 150 * MB;
-  clock.advance(1_000);
-  assert.equal(state.collections, 4);
+  check(100, 3, "grown by 89 MiB: collected, floor 100 MiB");
+  check(140, 3, "40 MiB over a 100 MiB floor: below half");
+  check(150, 4);
   assert.equal(reducer.collections, 4);
   reducer.stop();
   state.external = 1_000 * MB;
