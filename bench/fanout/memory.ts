@@ -21,6 +21,8 @@
  * sampled; growth from there ÷ N is what N more viewers cost, without the
  * per-stream memory the first viewer brings (the FLV or RTMP cache holds
  * the ring's frames once, ~5–6 MB for the benchmark's 14 s ring).
+ * `--baseline=` (seconds, default 10) is the 0-viewer baseline before it:
+ * how long the stream is live before the crowd.
  *
  * ```sh
  * deno run -A bench/fanout/memory.ts                      # flv,rtmp × 500,1000 × the CLI's V8 flags, 1 run each (~4 min)
@@ -84,6 +86,8 @@ const flagSets = opt("flags", "cli").split(",").map((f) =>
 const envSets = opt("env", "none").split(",");
 const runs = Number(opt("runs", "1"));
 const window = opt("window", "8");
+/** Seconds of the 0-viewer baseline (the stream live that long before the crowd). */
+const baselineS = Number(opt("baseline", "10"));
 /** Seconds one viewer watches before the crowd (0 = no anchored columns). */
 const anchor = Number(opt("anchor", "15"));
 const out = opt("out", "bench/results/fanout_memory.md");
@@ -129,6 +133,7 @@ for (const flags of flagSets) {
               "--runs=1",
               `--window=${window}`,
               `--anchor=${anchor}`,
+              `--baseline=${baselineS}`,
               `--out=${dir}/fanout.md`,
             ],
             env: {

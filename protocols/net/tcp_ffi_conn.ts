@@ -9,7 +9,13 @@
  * caller's `p`; on `EAGAIN` it parks one resolver (no buffer of its own)
  * until its listener's epoll registry (`_tcp_poller.ts`, one edge-triggered
  * `epoll_wait` off the main thread per listener) reports the socket
- * readable, then retries. `write(p)` calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)`
+ * readable, then retries. A read that returned less than `p` held drained
+ * the socket (TCP's `recv` takes everything queued, up to the length), so
+ * the next read parks at once instead of paying a `recv` that can only
+ * say `EAGAIN`, unless a readable edge came in between (as tokio does): for
+ * a publisher that halves the read syscalls. Once an edge said the peer
+ * closed (`EPOLLRDHUP`, `HUP`, `ERR`, which may come with the last bytes
+ * and is never repeated), every read tries the socket again. `write(p)` calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)`
  * from the caller's bytes (no copy; a partial count is returned as Deno
  * does); on `EAGAIN` it waits for `EPOLLOUT`. The caller serializes once
  * and owns the bytes; the kernel socket buffers bound what is in flight.
@@ -41,6 +47,7 @@ const MSG_NOSIGNAL = 0x4000;
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
 export const READABLE = 0x1 | 0x8 | 0x10 | 0x2000; // IN | ERR | HUP | RDHUP
 const WRITABLE = 0x4 | 0x8 | 0x10; // OUT | ERR | HUP
+const CLOSED = 0x8 | 0x10 | 0x2000; // ERR | HUP | RDHUP
 
 /** The `Deno.errors` class Deno throws for an errno (else a plain Error). */
 export function osError(code: number, action: string): Error {
@@ -177,6 +184,10 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
   readonly #remote: Deno.NetAddr;
   #local: Deno.NetAddr | undefined;
   #closed = false;
+  /** False after a read drained the socket, until the next readable edge. */
+  #mayRead = true;
+  /** The peer's FIN or an error was reported: reads never wait again. */
+  #peerClosed = false;
   #readWake: Wake | undefined;
   #writeWake: Wake | undefined;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
@@ -213,10 +224,16 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
 
   /** @internal Readiness from the poller. */
   _ready(events: number): void {
-    if ((events & READABLE) !== 0 && this.#readWake) {
+    if ((events & READABLE) !== 0) {
+      this.#mayRead = true;
+      // The peer's FIN (or an error) comes as one edge, maybe with the
+      // last bytes: every read from then on tries the socket.
+      if ((events & CLOSED) !== 0) this.#peerClosed = true;
       const wake = this.#readWake;
-      this.#readWake = undefined;
-      wake(true);
+      if (wake) {
+        this.#readWake = undefined;
+        wake(true);
+      }
     }
     if ((events & WRITABLE) !== 0 && this.#writeWake) {
       const wake = this.#writeWake;
@@ -233,9 +250,10 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
   read(p: Uint8Array): Promise<number | null> {
     if (this.#closed) return Promise.reject(closedError());
     if (p.length === 0) return Promise.resolve(0);
+    if (!this.#mayRead) return this.#readLater(p);
     let n: number;
     try {
-      n = recvNow(this.#libc, this.#fd, p);
+      n = this.#recv(p);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -247,9 +265,17 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
     for (;;) {
       const open = await park(this.#readWake, (w) => (this.#readWake = w));
       if (!open || this.#closed) throw canceledError();
-      const n = recvNow(this.#libc, this.#fd, p);
+      const n = this.#recv(p);
       if (n !== TRY_AGAIN) return n === 0 ? null : n;
     }
+  }
+
+  /** One `recv`; a short count or `EAGAIN` means drained (see the module doc). */
+  #recv(p: Uint8Array): number {
+    const n = recvNow(this.#libc, this.#fd, p);
+    // End of stream stays readable (every later read says null again).
+    this.#mayRead = n === p.length || n === 0 || this.#peerClosed;
+    return n;
   }
 
   /**

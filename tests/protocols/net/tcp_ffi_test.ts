@@ -269,3 +269,52 @@ Deno.test({
     await ffi.idle();
   },
 });
+
+Deno.test({
+  name:
+    "tcp ffi: after a short read the next read waits for the readable edge (ping-pong, pauses, EOF twice)",
+  ignore,
+  async fn() {
+    const listener = FfiTcpListener.listen({ hostname: "127.0.0.1", port: 0 });
+    const client = await Deno.connect({ port: listener.addr.port });
+    const conn = await listener.accept();
+    const buf = new Uint8Array(64);
+    // Ping-pong: every read is short (the peer waits for our answer), so
+    // each next read parks first and must still see the peer's next bytes.
+    for (let round = 0; round < 200; round++) {
+      await writeAll(client, new Uint8Array([round & 255, 1, 2]));
+      const n = await conn.read(buf);
+      assert.equal(n, 3, `round ${round}`);
+      assert.equal(buf[0], round & 255);
+      await writeAll(conn, buf.subarray(0, 1));
+      assert.deepEqual(await readN(client, 1), new Uint8Array([round & 255]));
+    }
+    // A read parked before the bytes exist, then bytes after a pause.
+    const parked = conn.read(buf);
+    await new Promise((r) => setTimeout(r, 30));
+    await writeAll(client, new Uint8Array([9, 9]));
+    assert.equal(await parked, 2);
+    // Bytes that arrived while nobody read (the edge came with no reader).
+    await writeAll(client, new Uint8Array([7]));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(await conn.read(buf), 1);
+    // A read that fills `p` leaves the rest to the next read without a wait.
+    await writeAll(client, new Uint8Array(100).fill(5));
+    await new Promise((r) => setTimeout(r, 30));
+    let got = 0;
+    while (got < 100) got += (await conn.read(buf))!;
+    assert.equal(got, 100);
+    // The last bytes and the FIN in one edge: the short read of the bytes
+    // must not make the next read wait for an edge that never comes.
+    await writeAll(client, new Uint8Array([1, 2, 3, 4, 5]));
+    await client.closeWrite();
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(await conn.read(buf), 5);
+    assert.equal(await conn.read(buf), null);
+    assert.equal(await conn.read(buf), null, "end of stream stays readable");
+    client.close();
+    conn.close();
+    listener.close();
+    await listener.idle();
+  },
+});
