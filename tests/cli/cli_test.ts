@@ -269,7 +269,9 @@ Deno.test({
         const video = await page.evaluate(`(() => {
           const v = document.querySelector("video");
           return v ? { currentTime: v.currentTime, readyState: v.readyState,
-            error: v.error?.message ?? null, src: v.currentSrc } : null;
+            error: v.error?.message ?? null, src: v.currentSrc,
+            status: document.getElementById("status")?.textContent ?? null,
+            now: document.getElementById("now")?.textContent ?? null } : null;
         })()`);
         throw new Error(
           `dashboard video did not play 3 s: ${JSON.stringify(video)}`,
