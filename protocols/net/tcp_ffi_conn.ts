@@ -15,9 +15,10 @@
  * say `EAGAIN`, unless a readable edge came in between (as tokio does): for
  * a publisher that halves the read syscalls. Once an edge said the peer
  * closed (`EPOLLRDHUP`, `HUP`, `ERR`, which may come with the last bytes
- * and is never repeated), every read tries the socket again. `write(p)` calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)`
- * from the caller's bytes (no copy; a partial count is returned as Deno
- * does); on `EAGAIN` it waits for `EPOLLOUT`. The caller serializes once
+ * and is never repeated), every read tries the socket again. `write(p)`
+ * calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)` from the caller's bytes (no
+ * copy; a partial count is returned as Deno does); on `EAGAIN` it waits for
+ * `EPOLLOUT`. The caller serializes once
  * and owns the bytes; the kernel socket buffers bound what is in flight.
  * Memory: at most one parked read and one parked write per connection (a
  * second concurrent call shares the wake-up), nothing queued here.
