@@ -18,7 +18,18 @@
  * ran in the last 10 s, it asks V8 for a major GC, concurrent (`execution:
  * "async"`), so the main thread is paused no longer than for V8's own.
  * With many streams V8 collects every few seconds by itself and the
- * reducer stays out of the way; with one stream it bounds the pile. Only the process
+ * reducer stays out of the way; with one stream it bounds the pile.
+ *
+ * Then: a collection frees the dead buffers to glibc's malloc, which keeps
+ * most of them (slabs of 64 and 512 KiB freed amid live allocations) as
+ * free space inside its heap, so without more the process's RSS stays at
+ * the pile's peak. At each check that sees external memory fall by 1 MiB
+ * or more (a collection, ours or V8's, has swept), the reducer calls
+ * `malloc_trim(0)` where it can (Linux, glibc, `--allow-ffi`: the CLI's
+ * tasks grant it), which returns the free pages to the system: RSS follows
+ * the pile down instead of holding its peak (an RTMP N = 500 origin: 5–6
+ * MB back within 0.2–0.6 ms per call; `bench/RESULTS.md`, fourteenth
+ * session). Only the process
  * that owns the runtime may do this: it needs `--v8-flags=--expose-gc`,
  * which the CLI's tasks pass; without it the reducer stays off and says
  * so. The library never calls it.
@@ -31,6 +42,33 @@ import type { Clock } from "../src/mod.ts";
 
 /** A fall of external memory between two checks that means a collection ran. */
 const FREED_BYTES = 1 << 20;
+
+/**
+ * glibc's `malloc_trim(0)` over FFI (returns the free pages of malloc's
+ * heaps to the system), or undefined where it cannot run: not Linux, no
+ * `--allow-ffi`, or no glibc.
+ *
+ * @returns the call, or undefined
+ * @example
+ * ```ts
+ * import { mallocTrim } from "./memory_reducer.ts";
+ * mallocTrim()?.(); // a no-op without --allow-ffi
+ * ```
+ */
+export function mallocTrim(): (() => void) | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    const lib = Deno.dlopen("libc.so.6", {
+      malloc_trim: { parameters: ["usize"], result: "i32" },
+    });
+    return () => void lib.symbols.malloc_trim(0n);
+  } catch {
+    return undefined; // no glibc (musl has no malloc_trim)
+  }
+}
 
 /** V8's `gc` as `--expose-gc` installs it (options: V8's gc extension). */
 export type GcFunction = (
@@ -59,6 +97,12 @@ export interface MemoryReducerOptions {
   clock: Clock;
   /** How to collect: an async major GC. */
   collect: () => void;
+  /**
+   * Called at each check that sees a collection's effect (external memory
+   * fell by 1 MiB or more): return the freed memory to the system
+   * (`malloc_trim`); default none.
+   */
+  trim?: () => void;
   /** External memory now, bytes (default: `Deno.memoryUsage().external`). */
   external?: () => number;
   /** Growth over the floor that triggers a collection, bytes (default 8 MiB). */
@@ -96,6 +140,7 @@ export interface MemoryReducerOptions {
 export class MemoryReducer {
   #clock: Clock;
   #collect: () => void;
+  #trim: (() => void) | undefined;
   #external: () => number;
   #minStep: number;
   #growth: number;
@@ -115,6 +160,7 @@ export class MemoryReducer {
   constructor(options: MemoryReducerOptions) {
     this.#clock = options.clock;
     this.#collect = options.collect;
+    this.#trim = options.trim;
     this.#external = options.external ?? (() => Deno.memoryUsage().external);
     this.#minStep = options.minStepBytes ?? 8 << 20;
     this.#growth = options.growth ?? 1.5;
@@ -144,7 +190,10 @@ export class MemoryReducer {
     if (this.#cancel === null) return;
     const now = this.#external();
     const at = this.#clock.now();
-    if (now <= this.#last - FREED_BYTES) this.#freedAt = at;
+    if (now <= this.#last - FREED_BYTES) {
+      this.#freedAt = at;
+      this.#trim?.();
+    }
     this.#last = now;
     if (now < this.#floor) this.#floor = now;
     const limit = Math.max(
@@ -165,7 +214,8 @@ export class MemoryReducer {
 
 /**
  * The CLI's reducer: a {@linkcode MemoryReducer} asking for an async major
- * GC per `stepMb` MiB of dead buffers, or null when `stepMb` is 0 or the
+ * GC per `stepMb` MiB of dead buffers and trimming malloc's heap after each
+ * collection where {@linkcode mallocTrim} can run, or null when `stepMb` is 0 or the
  * process has no `gc` (no `--v8-flags=--expose-gc`).
  *
  * @param clock the engine's clock
@@ -188,6 +238,12 @@ export function startMemoryReducer(
   return new MemoryReducer({
     clock,
     collect: () => gc({ type: "major", execution: "async" }),
+    ...trimOption(),
     minStepBytes: stepMb * (1 << 20),
   });
+}
+
+function trimOption(): { trim?: () => void } {
+  const trim = mallocTrim();
+  return trim === undefined ? {} : { trim };
 }

@@ -69,6 +69,9 @@ export interface HeapSample {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** glibc malloc: bytes handed out, free bytes kept in its arenas (absent without `mallinfo2`). */
+  mallocUsed?: number;
+  mallocFree?: number;
 }
 
 /**
@@ -84,13 +87,16 @@ export function readHeapSample(path: string | undefined): HeapSample | null {
     return null;
   }
   const f = text.trim().split(" ").map(Number);
-  if (f.length !== 5 || f.some((x) => !Number.isFinite(x))) return null;
+  if (
+    (f.length !== 5 && f.length !== 7) || f.some((x) => !Number.isFinite(x))
+  ) return null;
   return {
     at: f[0]!,
     rss: f[1]!,
     heapUsed: f[2]!,
     heapTotal: f[3]!,
     external: f[4]!,
+    ...(f.length === 7 ? { mallocUsed: f[5]!, mallocFree: f[6]! } : {}),
   };
 }
 
@@ -215,11 +221,20 @@ function heapMedians(samples: readonly HeapSample[]): {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  mallocUsed: number;
+  mallocFree: number;
 } {
+  const malloc = samples.filter((h) => h.mallocUsed !== undefined);
   return {
     heapUsed: summarize(samples.map((h) => h.heapUsed)).median,
     heapTotal: summarize(samples.map((h) => h.heapTotal)).median,
     external: summarize(samples.map((h) => h.external)).median,
+    mallocUsed: malloc.length === 0
+      ? NaN
+      : summarize(malloc.map((h) => h.mallocUsed!)).median,
+    mallocFree: malloc.length === 0
+      ? NaN
+      : summarize(malloc.map((h) => h.mallocFree!)).median,
   };
 }
 

@@ -99,8 +99,8 @@ function load(): string {
 
 const rows: string[] = [];
 const header =
-  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | JS heap used (committed)/viewer (KB) | external/viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
-  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | -----------------------------------: | -------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
+  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | JS heap used (committed)/viewer (KB) | external/viewer (KB) | malloc used / free /viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
+  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | -----------------------------------: | -------------------: | ------------------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
 console.log(header);
 for (const flags of flagSets) {
   for (const protocol of protocols) {
@@ -112,6 +112,8 @@ for (const flags of flagSets) {
           heap: number;
           total: number;
           ext: number;
+          mUsed: number;
+          mFree: number;
           aRss: number;
           aHeap: number;
           aExt: number;
@@ -153,7 +155,7 @@ for (const flags of flagSets) {
             row =
               `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | failed: ${
                 text.split("\n").slice(-3).join(" ").slice(0, 120)
-              } | | | | | | | | | ${loadBefore} → ${load()} |`;
+              } | | | | | | | | | | ${loadBefore} → ${load()} |`;
           } else {
             const r = JSON.parse(Deno.readTextFileSync(json)) as Results;
             const one = r.runs[0]!;
@@ -161,7 +163,7 @@ for (const flags of flagSets) {
             if (s === undefined) {
               row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
                 one.error ?? "no steady result"
-              } | | | | | | | | | ${loadBefore} → ${load()} |`;
+              } | | | | | | | | | | ${loadBefore} → ${load()} |`;
             } else {
               const base = one.baseline?.serverCpu ?? 0;
               const perViewer = (s.serverCpu - base) / n /
@@ -173,6 +175,8 @@ for (const flags of flagSets) {
                 heap: m.heapUsedKb,
                 total: m.heapTotalKb,
                 ext: m.externalKb,
+                mUsed: m.mallocUsedKb,
+                mFree: m.mallocFreeKb,
                 aRss: m.anchored?.rssKb ?? NaN,
                 aHeap: m.anchored?.heapUsedKb ?? NaN,
                 aExt: m.anchored?.externalKb ?? NaN,
@@ -183,6 +187,8 @@ for (const flags of flagSets) {
               } | ${kb(m.rssKb)} (${kb(m.rssMinKb)}–${kb(m.rssMaxKb)}) | ${
                 kb(m.heapUsedKb, 1)
               } (${kb(m.heapTotalKb, 1)}) | ${kb(m.externalKb, 1)} | ${
+                kb(m.mallocUsedKb, 1)
+              } / ${kb(m.mallocFreeKb, 1)} | ${
                 kb(m.anchored?.rssKb ?? NaN)
               } / ${kb(m.anchored?.heapUsedKb ?? NaN, 1)} / ${
                 kb(m.anchored?.externalKb ?? NaN, 1)
@@ -203,9 +209,11 @@ for (const flags of flagSets) {
               kb(med("old"))
             } | **${kb(med("rss"))}** | ${kb(med("heap"), 1)} (${
               kb(med("total"), 1)
-            }) | ${kb(med("ext"), 1)} | **${kb(med("aRss"))}** / ${
-              kb(med("aHeap"), 1)
-            } / ${kb(med("aExt"), 1)} | ${kb(med("cpu"), 2)} | | | | |`;
+            }) | ${kb(med("ext"), 1)} | ${kb(med("mUsed"), 1)} / ${
+              kb(med("mFree"), 1)
+            } | **${kb(med("aRss"))}** / ${kb(med("aHeap"), 1)} / ${
+              kb(med("aExt"), 1)
+            } | ${kb(med("cpu"), 2)} | | | | |`;
           console.log(row);
           rows.push(row);
         }
@@ -219,7 +227,7 @@ Deno.writeTextFileSync(
     Deno.args.filter((a) => !a.startsWith("--out=")).join(" ")
   }\` (started with load ${
     rows.length > 0 ? "see rows" : load()
-  }). One fresh origin per row; RSS/viewer = (median VmRSS in the window, sampled every 500 ms − median of the 2 s before the viewers) ÷ N, (min–max) over the window's samples; "old" = median − one sample before (the earlier sessions' figure); JS heap used / external = the origin's own \`Deno.memoryUsage()\` (every 500 ms, no forced GC), median growth ÷ N.\n\n${header}\n${
+  }). One fresh origin per row; RSS/viewer = (median VmRSS in the window, sampled every 500 ms − median of the 2 s before the viewers) ÷ N, (min–max) over the window's samples; "old" = median − one sample before (the earlier sessions' figure); JS heap used / external = the origin's own \`Deno.memoryUsage()\` (every 500 ms, no forced GC), median growth ÷ N; malloc used / free = glibc's \`mallinfo2\` in the origin (bytes handed out incl. mmapped blocks / free bytes kept in its arenas), median growth ÷ N.\n\n${header}\n${
     rows.join("\n")
   }\n`,
 );

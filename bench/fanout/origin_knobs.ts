@@ -4,13 +4,15 @@
  * (what was asked, `deno` or `ffi`, else the CLI's default `auto`: libc
  * over FFI where it runs, else Deno's) and the memory reducer (with the
  * CLI's `--expose-gc`, a major GC per `ARCLY_BENCH_GC_STEP_MB` MiB of dead
- * media buffers, default the CLI's 8; 0: off).
+ * media buffers, default the CLI's 8; 0: off; and `malloc_trim` after each
+ * collection as the CLI does, `ARCLY_BENCH_GC_TRIM=0`: without).
  *
  * @module
  */
 import { resolveTcpBackend } from "../../protocols/net/mod.ts";
 import {
-  type MemoryReducer,
+  exposedGc,
+  MemoryReducer,
   startMemoryReducer,
 } from "../../cli/memory_reducer.ts";
 import type { Clock } from "../../src/mod.ts";
@@ -52,7 +54,15 @@ export function tcpBackendOf(asked: string | undefined): "deno" | "ffi" {
  */
 export function startBenchReducer(clock: Clock): MemoryReducer | null {
   const stepMb = Number(Deno.env.get("ARCLY_BENCH_GC_STEP_MB") ?? 8);
-  const reducer = startMemoryReducer(clock, stepMb);
+  const gc = exposedGc();
+  const reducer = Deno.env.get("ARCLY_BENCH_GC_TRIM") === "0" && stepMb > 0 &&
+      gc !== undefined
+    ? new MemoryReducer({
+      clock,
+      collect: () => gc({ type: "major", execution: "async" }),
+      minStepBytes: stepMb * (1 << 20),
+    })
+    : startMemoryReducer(clock, stepMb);
   // deno-lint-ignore no-console -- the bench origins' diagnostics go to stderr
   console.error(
     reducer === null

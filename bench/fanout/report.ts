@@ -62,10 +62,14 @@ export interface SteadyMemory {
   rssMin: number;
   rssMax: number;
   heapSamples: number;
-  /** Medians of our origin's `Deno.memoryUsage()` before the crowd (heapTotal: absent in older results). */
-  before: { heapUsed: number; heapTotal?: number; external: number };
+  /**
+   * Medians of our origin's `Deno.memoryUsage()` before the crowd (heapTotal:
+   * absent in older results; mallocUsed/mallocFree: glibc's `mallinfo2`,
+   * absent in older results, NaN where it cannot run).
+   */
+  before: MemoryMedians;
   /** The same in the measurement window. */
-  window: { heapUsed: number; heapTotal?: number; external: number };
+  window: MemoryMedians;
   /**
    * With an anchor viewer: the "before" sampled after one viewer watched
    * for `anchorS` (ring full, caches built); null without one.
@@ -74,6 +78,15 @@ export interface SteadyMemory {
     rssBefore: number;
     before: { heapUsed: number; external: number };
   } | null;
+}
+
+/** Medians of the origin's memory readings over some samples, bytes. */
+export interface MemoryMedians {
+  heapUsed: number;
+  heapTotal?: number;
+  external: number;
+  mallocUsed?: number;
+  mallocFree?: number;
 }
 
 /** Memory growth per viewer of one `steady` run, KB. */
@@ -91,6 +104,10 @@ export interface PerViewerMemory {
   heapTotalKb: number;
   /** Growth of V8's `external` (ArrayBuffers) ÷ N. */
   externalKb: number;
+  /** Growth of the bytes glibc malloc has handed out ÷ N (NaN: not read). */
+  mallocUsedKb: number;
+  /** Growth of the free bytes glibc malloc keeps in its arenas ÷ N. */
+  mallocFreeKb: number;
   /** From the anchored "before" (one viewer watching): RSS, heap used, external ÷ N. */
   anchored: { rssKb: number; heapUsedKb: number; externalKb: number } | null;
 }
@@ -118,6 +135,12 @@ export function memoryPerViewer(s: SteadyResult): PerViewerMemory {
     externalKb: m === undefined
       ? NaN
       : per(m.window.external - m.before.external),
+    mallocUsedKb: m === undefined
+      ? NaN
+      : per((m.window.mallocUsed ?? NaN) - (m.before.mallocUsed ?? NaN)),
+    mallocFreeKb: m === undefined
+      ? NaN
+      : per((m.window.mallocFree ?? NaN) - (m.before.mallocFree ?? NaN)),
     anchored: m?.anchored == null ? null : {
       rssKb: per(s.rss - m.anchored.rssBefore),
       heapUsedKb: per(m.window.heapUsed - m.anchored.before.heapUsed),

@@ -1,22 +1,30 @@
 // The CLI's memory reducer: a major GC once external memory grew past the
 // floor by the step (or by half, when larger), the floor following what a
 // collection leaves; none within 10 s of a collection (ours or V8's own);
-// nothing after stop(); and, in a process started with
-// --expose-gc, a real collection frees dead ArrayBuffers.
+// nothing after stop(); malloc's heap trimmed at each check that sees a
+// collection's effect; and, in a process started with --expose-gc, a real
+// collection frees dead ArrayBuffers and the trim gives their pages back.
 import assert from "node:assert/strict";
 import { ManualClock } from "../../mod.ts";
-import { exposedGc, MemoryReducer } from "../../cli/memory_reducer.ts";
+import {
+  exposedGc,
+  mallocTrim,
+  MemoryReducer,
+} from "../../cli/memory_reducer.ts";
 
 const MB = 1 << 20;
 
 /** A reducer on a manual clock over a settable external figure (10 MiB at start). */
 function harness(options: { quietMs?: number } = {}) {
   const clock = new ManualClock();
-  const state = { external: 10 * MB, collections: 0 };
+  const state = { external: 10 * MB, collections: 0, trims: 0 };
   const reducer = new MemoryReducer({
     clock,
     collect: () => {
       state.collections++;
+    },
+    trim: () => {
+      state.trims++;
     },
     external: () => state.external,
     minStepBytes: 8 * MB,
@@ -71,16 +79,41 @@ Deno.test("memory reducer: none within 10 s of a collection, ours or V8's own (e
   reducer.stop();
 });
 
+Deno.test("memory reducer: trims malloc's heap at each check that sees external memory fall by 1 MiB", () => {
+  const { state, reducer, check } = harness({ quietMs: 0 });
+  check(10.5, 0);
+  check(10.1, 0);
+  assert.equal(state.trims, 0, "falls under 1 MiB: no collection seen");
+  check(18.1, 1, "our collection asked for");
+  assert.equal(state.trims, 0, "asked, not yet seen");
+  check(12, 1);
+  assert.equal(state.trims, 1, "its sweep seen: trimmed");
+  check(9, 1);
+  assert.equal(state.trims, 2, "V8's own collection: trimmed too");
+  check(9.5, 1);
+  assert.equal(state.trims, 2);
+  reducer.stop();
+});
+
 Deno.test("memory reducer: with --expose-gc, the major GC frees dead ArrayBuffers", async () => {
   const script = `
     import { exposedGc } from ${
     JSON.stringify(new URL("../../cli/memory_reducer.ts", import.meta.url).href)
   };
+    import { mallocTrim } from ${
+    JSON.stringify(new URL("../../cli/memory_reducer.ts", import.meta.url).href)
+  };
     const gc = exposedGc();
-    if (gc === undefined) throw new Error("no gc");
-    let keep = [];
-    for (let i = 0; i < 64; i++) keep.push(new Uint8Array(512 * 1024).fill(i));
-    keep = null;
+    const trim = mallocTrim();
+    if (gc === undefined || trim === undefined) throw new Error("no gc or trim");
+    // 64 KiB slabs (under malloc's mmap threshold: from its heap), every
+    // other one kept, as live buffers lie amid dead ones.
+    let dead = [];
+    const live = [];
+    for (let i = 0; i < 1024; i++) {
+      (i % 2 === 0 ? dead : live).push(new Uint8Array(64 * 1024).fill(1));
+    }
+    dead = null;
     const before = Deno.memoryUsage().external;
     gc({ type: "major", execution: "async" });
     // The collection runs concurrently and its ArrayBuffer sweep after it.
@@ -89,15 +122,52 @@ Deno.test("memory reducer: with --expose-gc, the major GC frees dead ArrayBuffer
       await new Promise((r) => setTimeout(r, 100));
       after = Deno.memoryUsage().external;
     }
-    console.log(JSON.stringify({ before, after }));
+    const rssBefore = Deno.memoryUsage().rss;
+    trim();
+    const rssAfter = Deno.memoryUsage().rss;
+    console.log(JSON.stringify({ before, after, rssBefore, rssAfter, live: live.length }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--v8-flags=--expose-gc", script],
+    args: ["eval", "--allow-ffi", "--v8-flags=--expose-gc", script],
     stdout: "piped",
     stderr: "piped",
   }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const { before, after } = JSON.parse(new TextDecoder().decode(out.stdout));
+  const { before, after, rssBefore, rssAfter } = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  );
   assert.ok(before - after >= 30 * MB, `external ${before} -> ${after}`);
+  assert.ok(
+    rssBefore - rssAfter >= 16 * MB,
+    `malloc_trim gave back ${rssBefore - rssAfter} bytes of 32 MiB freed`,
+  );
   assert.equal(exposedGc(), undefined, "the test runner itself has no gc");
+});
+
+Deno.test("memory reducer: no malloc_trim without --allow-ffi", async () => {
+  const script = `
+    import { mallocTrim } from ${
+    JSON.stringify(new URL("../../cli/memory_reducer.ts", import.meta.url).href)
+  };
+    console.log(String(mallocTrim()));
+  `;
+  // `deno eval` grants every permission: a file run without --allow-ffi
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "undefined");
+  } finally {
+    await Deno.remove(file);
+  }
+  assert.equal(
+    typeof mallocTrim(),
+    "function",
+    "the test runner has --allow-ffi",
+  );
 });
