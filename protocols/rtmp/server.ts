@@ -25,7 +25,10 @@ import { StreamError } from "../../media/stream_error.ts";
 import { JoinedEgress } from "../../src/egress.ts";
 import { rtmpChunkFormat } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
-import { RtmpConnection } from "./server_connection.ts";
+import {
+  RtmpConnection,
+  type RtmpConnectionOptions,
+} from "./server_connection.ts";
 
 /**
  * Default connection cap: each connection costs a task and a 64 KiB read buffer.
@@ -271,6 +274,30 @@ export class RtmpHandler implements ProtocolHandler {
     this.#resolveListening({ hostname: local.hostname, port: local.port });
     const maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const tasks = new Set<Promise<void>>();
+    // One options object for every connection (none of its own each).
+    const connectionOptions: RtmpConnectionOptions = {
+      protocol: this.name,
+      chunkSize: o.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
+      handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      ...(o.maxMessageBytes === undefined
+        ? {}
+        : { maxMessageBytes: o.maxMessageBytes }),
+      ...(o.maxChunkStreams === undefined
+        ? {}
+        : { maxChunkStreams: o.maxChunkStreams }),
+      egress: this.#egress,
+    };
+    // One idle sweep over all connections every half idle timeout (a
+    // connection idle for the timeout is dropped within 1.5× of it), not a
+    // timer per connection.
+    const sweepMs = Math.max(1, connectionOptions.idleTimeoutMs / 2);
+    const sweep = (): void => {
+      const now = engine.clock.now();
+      for (const c of this.#connections) c.sweepIdle(now);
+      cancelSweep = engine.clock.setTimer(sweepMs, sweep);
+    };
+    let cancelSweep = engine.clock.setTimer(sweepMs, sweep);
     try {
       await acceptLoop(listener, {
         signal,
@@ -302,20 +329,11 @@ export class RtmpHandler implements ProtocolHandler {
         failed: (error) =>
           engine.events.emit({ type: "handlerError", name: this.name, error }),
         admitted: (conn) => {
-          const connection = new RtmpConnection(conn, engine, {
-            protocol: this.name,
-            chunkSize: o.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE,
-            handshakeTimeoutMs: o.handshakeTimeoutMs ??
-              DEFAULT_HANDSHAKE_TIMEOUT_MS,
-            idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-            ...(o.maxMessageBytes === undefined
-              ? {}
-              : { maxMessageBytes: o.maxMessageBytes }),
-            ...(o.maxChunkStreams === undefined
-              ? {}
-              : { maxChunkStreams: o.maxChunkStreams }),
-            egress: this.#egress,
-          });
+          const connection = new RtmpConnection(
+            conn,
+            engine,
+            connectionOptions,
+          );
           this.#connections.add(connection);
           return connection.run().finally(() =>
             this.#connections.delete(connection)
@@ -323,6 +341,7 @@ export class RtmpHandler implements ProtocolHandler {
         },
       });
     } finally {
+      cancelSweep();
       for (const c of this.#connections) c.close("server shutting down");
       await Promise.allSettled([...tasks]);
     }

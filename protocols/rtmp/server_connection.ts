@@ -13,8 +13,14 @@
  * Linux); a joining player's first keyframe leaves as soon as `play` is
  * authorized.
  *
- * Memory per connection: a 64 KiB read buffer, the session's bounded reader
- * state, and for a player one pending batch; a player that stops reading
+ * Timeouts: a timer per connection only until `connect` (the handshake
+ * timeout); after it, idleness is checked by the handler's one sweep over
+ * all its connections ({@linkcode RtmpConnection.sweepIdle}), not by a timer
+ * per connection.
+ *
+ * Memory per connection: a read buffer (2 KiB, 512 bytes once playing, up
+ * to 64 KiB for a publisher), the session's bounded reader state, and for a
+ * player one pending batch; a player that stops reading
  * blocks its own write, falls behind in the ring and is resynced or evicted
  * by the kernel (eviction closes the socket), never slowing other players.
  *
@@ -86,7 +92,7 @@ export class RtmpConnection {
   #session: RtmpSession;
   #queue: WriteQueue;
   #lastActivity: number;
-  #cancelTimer: () => void = () => {};
+  #cancelTimer: () => void = noop;
   #publishing: StreamHandle | null = null;
   #subscription: Subscription | null = null;
   #egress: Promise<void> = Promise.resolve();
@@ -108,15 +114,8 @@ export class RtmpConnection {
     this.#conn = conn;
     this.#engine = engine;
     this.#options = options;
-    this.#session = new RtmpSession({
-      chunkSize: options.chunkSize,
-      ...(options.maxMessageBytes === undefined
-        ? {}
-        : { maxMessageBytes: options.maxMessageBytes }),
-      ...(options.maxChunkStreams === undefined
-        ? {}
-        : { maxChunkStreams: options.maxChunkStreams }),
-    });
+    // the handler's options object as it is: chunk size and limits
+    this.#session = new RtmpSession(options);
     this.#lastActivity = engine.clock.now();
     this.#queue = new WriteQueue(conn, () => {
       this.#lastActivity = engine.clock.now();
@@ -131,18 +130,40 @@ export class RtmpConnection {
     return this.#queue.pendingBytes;
   }
 
+  /**
+   * The handler's idle sweep: drop the connection when it has been idle (no
+   * complete message read, no write finished) for the idle timeout. Before
+   * `connect` the handshake timeout applies instead.
+   *
+   * @param now the engine clock's time
+   */
+  sweepIdle(now: number): void {
+    if (this.#closed || this.#session.app === "") return;
+    const idle = this.#options.idleTimeoutMs;
+    if (now - this.#lastActivity >= idle) {
+      this.#violation(
+        new StreamError(
+          "Timeout",
+          `Cannot keep RTMP connection: idle for ${idle} ms`,
+        ),
+      );
+    }
+  }
+
   /** Serve the connection until it closes. */
   async run(): Promise<void> {
-    this.#armTimer(this.#options.handshakeTimeoutMs, () => {
-      if (this.#session.app === "") {
+    this.#cancelTimer = this.#engine.clock.setTimer(
+      this.#options.handshakeTimeoutMs,
+      () => {
+        if (this.#session.app !== "") return;
         this.#violation(
           new StreamError(
             "Timeout",
             "Cannot finish RTMP handshake and connect: timed out",
           ),
         );
-      } else this.#armIdle();
-    });
+      },
+    );
     let buf = new Uint8Array(READ_BUFFER_INITIAL_BYTES);
     try {
       while (!this.#closed) {
@@ -192,26 +213,6 @@ export class RtmpConnection {
     this.#subscription?.close(reason);
     this.#subscription = null;
     closeQuietly(this.#conn);
-  }
-
-  #armTimer(ms: number, fn: () => void): void {
-    this.#cancelTimer();
-    this.#cancelTimer = this.#engine.clock.setTimer(ms, fn);
-  }
-
-  #armIdle(): void {
-    const idle = this.#options.idleTimeoutMs;
-    this.#armTimer(Math.max(1, idle / 2), () => {
-      if (this.#closed) return;
-      if (this.#engine.clock.now() - this.#lastActivity >= idle) {
-        this.#violation(
-          new StreamError(
-            "Timeout",
-            `Cannot keep RTMP connection: idle for ${idle} ms`,
-          ),
-        );
-      } else this.#armIdle();
-    });
   }
 
   #violation(error: unknown): void {
@@ -339,7 +340,9 @@ export class RtmpConnection {
         this.#subscription = null;
         return;
       case "connect":
-        this.#armIdle();
+        // from now on the handler's idle sweep watches this connection
+        this.#cancelTimer();
+        this.#cancelTimer = noop;
         return;
       case "metadata":
         return; // the data frame carries it to the kernel
@@ -483,6 +486,8 @@ export class RtmpConnection {
     }
   }
 }
+
+function noop(): void {}
 
 /** "<code>: <message>", so that clients can tell refusals apart precisely. */
 function describeRefusal(error: StreamError): string {

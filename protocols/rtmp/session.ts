@@ -75,15 +75,18 @@ export class RtmpSession {
   #hsFill = 0;
   #reader: ChunkReader;
   #messagesReceived = 0;
-  #ingest = new MediaIngest();
+  /** The publisher's frame mapping (created by `publish`; a player has none). */
+  #ingest: MediaIngest | null = null;
   #chunkSize: number;
   #options: RtmpSessionOptions;
   #state: RtmpStreamState = "idle";
   #app = "";
-  #connectQuery = new URLSearchParams();
+  /** The query of `connect` (none before it). */
+  #connectQuery: URLSearchParams | null = null;
   #tcUrl = "";
   #pendingTx = 0;
-  #held: MediaFrame[] = [];
+  /** Frames between `publish` and its acceptance (a publisher only). */
+  #held: MediaFrame[] | null = null;
   #playReset = true;
   #peerWindow = DEFAULT_WINDOW_ACK_SIZE;
   #lastAck = 0;
@@ -96,14 +99,8 @@ export class RtmpSession {
   constructor(options: RtmpSessionOptions = {}) {
     this.#options = options;
     this.#chunkSize = options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
-    this.#reader = new ChunkReader({
-      ...(options.maxMessageBytes === undefined
-        ? {}
-        : { maxMessageBytes: options.maxMessageBytes }),
-      ...(options.maxChunkStreams === undefined
-        ? {}
-        : { maxChunkStreams: options.maxChunkStreams }),
-    });
+    // the limits as they are (no object of its own per connection)
+    this.#reader = new ChunkReader(options);
   }
 
   /**
@@ -264,11 +261,12 @@ export class RtmpSession {
     const pending = this.#state === "publishPending";
     if (this.#state !== "publishing" && !pending) return;
     try {
-      const { frames, metadata } = this.#ingest.toFrames(message);
+      const { frames, metadata } = this.#ingest!.toFrames(message);
       if (pending) {
         // media sent right behind `publish`, before the host authorized it
+        const held = this.#held ??= [];
         for (const f of frames) {
-          if (this.#held.length < MAX_HELD_FRAMES) this.#held.push(f);
+          if (held.length < MAX_HELD_FRAMES) held.push(f);
         }
         return;
       }
@@ -334,7 +332,7 @@ export class RtmpSession {
   }
 
   #mergedQuery(own: URLSearchParams): URLSearchParams {
-    const q = new URLSearchParams(this.#connectQuery);
+    const q = new URLSearchParams(this.#connectQuery ?? undefined);
     for (const [k, v] of own) q.set(k, v);
     return q;
   }
@@ -354,7 +352,7 @@ export class RtmpSession {
     this.#state = "publishPending";
     this.#pendingTx = txId;
     this.#ingest = new MediaIngest();
-    this.#held = [];
+    this.#held = null;
     out.push({
       type: "publish",
       name,
@@ -413,7 +411,7 @@ export class RtmpSession {
   refusePublish(code: string, description: string): Uint8Array[] {
     if (this.#state !== "publishPending") return [];
     this.#state = "idle";
-    this.#held = [];
+    this.#held = null;
     return [statusMessage("error", code, description, this.#chunkSize)];
   }
 
@@ -461,8 +459,8 @@ export class RtmpSession {
    * @returns the held frames, in order
    */
   takeHeldFrames(): MediaFrame[] {
-    const held = this.#held;
-    this.#held = [];
+    const held = this.#held ?? [];
+    this.#held = null;
     return held;
   }
 
