@@ -176,6 +176,11 @@ export class MemoryReducer {
     return this.#collections;
   }
 
+  /** True when it trims malloc's heap after collections (a `trim` was given). */
+  get trims(): boolean {
+    return this.#trim !== undefined;
+  }
+
   /** Stop checking (idempotent). */
   stop(): void {
     this.#cancel?.();

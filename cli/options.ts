@@ -232,9 +232,10 @@ Other:
   --http-rate N             HTTP requests per second per client IP (429 beyond)
   --idle-timeout SECONDS    reap streams without frames    (default 10)
   --gc-step-mb N            ask V8 for a major GC once dead media buffers grew by
-                            N MiB (or by half) since the last: RSS follows what is
-                            live (default 8; 0: off; needs --v8-flags=--expose-gc,
-                            which the tasks pass)
+                            N MiB (or by half) since the last, then malloc_trim
+                            (with --allow-ffi): RSS follows what is live (default
+                            8; 0: off; needs --v8-flags=--expose-gc, which the
+                            tasks pass)
   --publisher-grace SECONDS a publisher that drops may come back within this
                             and viewers keep playing; 0 ends at once (default 10)
   -h, --help                this text

@@ -526,7 +526,9 @@ export async function startOrigin(
   log(
     `  memory         ${
       reducer !== null
-        ? `a major GC once dead media buffers grow by ${options.gcStepMb} MiB (or half)`
+        ? `a major GC once dead media buffers grow by ${options.gcStepMb} MiB (or half)${
+          reducer.trims ? ", then malloc_trim" : ""
+        }`
         : options.gcStepMb === 0
         ? "V8 alone collects dead media buffers (--gc-step-mb 0)"
         : "V8 alone collects dead media buffers (add --v8-flags=--expose-gc to collect them every --gc-step-mb)"

@@ -92,6 +92,7 @@ Deno.test("memory reducer: trims malloc's heap at each check that sees external 
   assert.equal(state.trims, 2, "V8's own collection: trimmed too");
   check(9.5, 1);
   assert.equal(state.trims, 2);
+  assert.equal(reducer.trims, true);
   reducer.stop();
 });
 
