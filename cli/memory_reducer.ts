@@ -23,8 +23,8 @@
  * Then: a collection frees the dead buffers to glibc's malloc, which keeps
  * most of them (slabs of 64 and 512 KiB freed amid live allocations) as
  * free space inside its heap, so without more the process's RSS stays at
- * the pile's peak. At each check that sees external memory fall by 1 MiB
- * or more (a collection, ours or V8's, has swept), the reducer calls
+ * the pile's peak. At a check that sees external memory fall by 1 MiB or
+ * more (a collection, ours or V8's, has swept; at most once per 5 s), the reducer calls
  * `malloc_trim(0)` where it can (Linux, glibc, `--allow-ffi`: the CLI's
  * tasks grant it), which returns the free pages to the system: RSS follows
  * the pile down instead of holding its peak (an RTMP N = 500 origin: 5–6
@@ -42,6 +42,14 @@ import type { Clock } from "../src/mod.ts";
 
 /** A fall of external memory between two checks that means a collection ran. */
 const FREED_BYTES = 1 << 20;
+
+/**
+ * At most one `trim` per this long (ms): with many streams V8 collects every
+ * second or two, and each trim's pages come back as page faults (S = 100: ~8,000
+ * a second with a trim per collection); with one stream collections are
+ * further apart and each is trimmed.
+ */
+const TRIM_EVERY_MS = 5_000;
 
 /**
  * glibc's `malloc_trim(0)` over FFI (returns the free pages of malloc's
@@ -98,9 +106,9 @@ export interface MemoryReducerOptions {
   /** How to collect: an async major GC. */
   collect: () => void;
   /**
-   * Called at each check that sees a collection's effect (external memory
-   * fell by 1 MiB or more): return the freed memory to the system
-   * (`malloc_trim`); default none.
+   * Called at a check that sees a collection's effect (external memory fell
+   * by 1 MiB or more), at most once per 5 s: return the freed memory to the
+   * system (`malloc_trim`); default none.
    */
   trim?: () => void;
   /** External memory now, bytes (default: `Deno.memoryUsage().external`). */
@@ -149,6 +157,7 @@ export class MemoryReducer {
   #floor: number;
   #last: number;
   #freedAt: number;
+  #trimmedAt = -Infinity;
   #cancel: (() => void) | null = null;
   #collections = 0;
 
@@ -197,7 +206,10 @@ export class MemoryReducer {
     const at = this.#clock.now();
     if (now <= this.#last - FREED_BYTES) {
       this.#freedAt = at;
-      this.#trim?.();
+      if (this.#trim !== undefined && at - this.#trimmedAt >= TRIM_EVERY_MS) {
+        this.#trimmedAt = at;
+        this.#trim();
+      }
     }
     this.#last = now;
     if (now < this.#floor) this.#floor = now;

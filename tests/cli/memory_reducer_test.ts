@@ -79,8 +79,8 @@ Deno.test("memory reducer: none within 10 s of a collection, ours or V8's own (e
   reducer.stop();
 });
 
-Deno.test("memory reducer: trims malloc's heap at each check that sees external memory fall by 1 MiB", () => {
-  const { state, reducer, check } = harness({ quietMs: 0 });
+Deno.test("memory reducer: trims malloc's heap when a check sees external memory fall by 1 MiB, at most once per 5 s", () => {
+  const { clock, state, reducer, check } = harness({ quietMs: 0 });
   check(10.5, 0);
   check(10.1, 0);
   assert.equal(state.trims, 0, "falls under 1 MiB: no collection seen");
@@ -88,9 +88,14 @@ Deno.test("memory reducer: trims malloc's heap at each check that sees external 
   assert.equal(state.trims, 0, "asked, not yet seen");
   check(12, 1);
   assert.equal(state.trims, 1, "its sweep seen: trimmed");
-  check(9, 1);
-  assert.equal(state.trims, 2, "V8's own collection: trimmed too");
-  check(9.5, 1);
+  check(14, 1);
+  check(11, 1);
+  assert.equal(state.trims, 1, "V8's own collection 2 s later: not again yet");
+  clock.advance(2_000);
+  check(13, 1);
+  check(10, 1);
+  assert.equal(state.trims, 2, "5 s after the last trim: trimmed");
+  check(10.5, 1);
   assert.equal(state.trims, 2);
   assert.equal(reducer.trims, true);
   reducer.stop();
