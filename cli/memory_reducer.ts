@@ -24,15 +24,16 @@
  * most of them (slabs of 64 and 512 KiB freed amid live allocations) as
  * free space inside its heap, so without more the process's RSS stays at
  * the pile's peak. At a check that sees external memory fall by 1 MiB or
- * more (a collection, ours or V8's, has swept; at most once per 5 s), the reducer calls
- * `malloc_trim(0)` where it can (Linux, glibc, `--allow-ffi`: the CLI's
- * tasks grant it), which returns the free pages to the system: RSS follows
- * the pile down instead of holding its peak (an RTMP N = 500 origin: 5–6
- * MB back within 0.2–0.6 ms per call; `bench/RESULTS.md`, fourteenth
- * session). Only the process
- * that owns the runtime may do this: it needs `--v8-flags=--expose-gc`,
- * which the CLI's tasks pass; without it the reducer stays off and says
- * so. The library never calls it.
+ * more (a collection, ours or V8's, has swept), at most once per 5 s, the
+ * reducer calls `malloc_trim(0)` where it can (Linux, glibc, `--allow-ffi`:
+ * the CLI's tasks grant it), which returns the free pages to the system:
+ * RSS follows the pile down instead of holding its peak (an RTMP N = 500
+ * origin: 4–6 MB back in 0.5–0.6 ms per call; `bench/RESULTS.md`,
+ * fourteenth session).
+ *
+ * Only the process that owns the runtime may do this: it needs
+ * `--v8-flags=--expose-gc`, which the CLI's tasks pass; without it the
+ * reducer stays off and says so. The library never calls it.
  *
  * Memory: a few numbers.
  *
@@ -231,9 +232,9 @@ export class MemoryReducer {
 
 /**
  * The CLI's reducer: a {@linkcode MemoryReducer} asking for an async major
- * GC per `stepMb` MiB of dead buffers and trimming malloc's heap after each
- * collection where {@linkcode mallocTrim} can run, or null when `stepMb` is 0 or the
- * process has no `gc` (no `--v8-flags=--expose-gc`).
+ * GC per `stepMb` MiB of dead buffers and trimming malloc's heap after
+ * collections where {@linkcode mallocTrim} can run, or null when `stepMb`
+ * is 0 or the process has no `gc` (no `--v8-flags=--expose-gc`).
  *
  * @param clock the engine's clock
  * @param stepMb the step, MiB (0: off)
