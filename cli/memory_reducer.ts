@@ -238,6 +238,7 @@ export class MemoryReducer {
  *
  * @param clock the engine's clock
  * @param stepMb the step, MiB (0: off)
+ * @param options `trim: false`: no `malloc_trim` (default: where it can run)
  * @returns the running reducer (stop it at shutdown), or null
  * @example
  * ```ts
@@ -250,13 +251,14 @@ export class MemoryReducer {
 export function startMemoryReducer(
   clock: Clock,
   stepMb: number,
+  options: { trim?: boolean } = {},
 ): MemoryReducer | null {
   const gc = stepMb > 0 ? exposedGc() : undefined;
   if (gc === undefined) return null;
   return new MemoryReducer({
     clock,
     collect: () => gc({ type: "major", execution: "async" }),
-    ...trimOption(),
+    ...(options.trim === false ? {} : trimOption()),
     minStepBytes: stepMb * (1 << 20),
   });
 }

@@ -224,17 +224,14 @@ function heapMedians(samples: readonly HeapSample[]): {
   mallocUsed: number;
   mallocFree: number;
 } {
+  // samples without malloc figures are left out (none: NaN)
   const malloc = samples.filter((h) => h.mallocUsed !== undefined);
   return {
     heapUsed: summarize(samples.map((h) => h.heapUsed)).median,
     heapTotal: summarize(samples.map((h) => h.heapTotal)).median,
     external: summarize(samples.map((h) => h.external)).median,
-    mallocUsed: malloc.length === 0
-      ? NaN
-      : summarize(malloc.map((h) => h.mallocUsed!)).median,
-    mallocFree: malloc.length === 0
-      ? NaN
-      : summarize(malloc.map((h) => h.mallocFree!)).median,
+    mallocUsed: summarize(malloc.map((h) => h.mallocUsed!)).median,
+    mallocFree: summarize(malloc.map((h) => h.mallocFree!)).median,
   };
 }
 

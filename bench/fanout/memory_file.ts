@@ -6,9 +6,9 @@
  * `Deno.memoryUsage()`) and, where glibc's `mallinfo2` can be called (Linux
  * with `--allow-ffi`), ` <malloc in use> <malloc free>`: the bytes malloc
  * has handed out (arenas and mmapped blocks) and the free bytes it keeps in
- * its arenas (what fragmentation holds). The load client reads the line beside its RSS samples
- * (`readHeapSample` in `load_client.ts`; a read that meets the file
- * mid-write is skipped). The file never grows. No GC is forced: the heap is
+ * its arenas (what fragmentation holds). The load client reads the line
+ * beside its RSS samples (`readHeapSample` in `load_client.ts`; a read that
+ * meets the file mid-write is skipped). The file never grows. No GC is forced: the heap is
  * as the CLI would have it. The timer is unref'd: it keeps no process alive.
  *
  * @module

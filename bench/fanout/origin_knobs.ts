@@ -11,8 +11,7 @@
  */
 import { resolveTcpBackend } from "../../protocols/net/mod.ts";
 import {
-  exposedGc,
-  MemoryReducer,
+  type MemoryReducer,
   startMemoryReducer,
 } from "../../cli/memory_reducer.ts";
 import type { Clock } from "../../src/mod.ts";
@@ -54,15 +53,9 @@ export function tcpBackendOf(asked: string | undefined): "deno" | "ffi" {
  */
 export function startBenchReducer(clock: Clock): MemoryReducer | null {
   const stepMb = Number(Deno.env.get("ARCLY_BENCH_GC_STEP_MB") ?? 8);
-  const gc = exposedGc();
-  const reducer = Deno.env.get("ARCLY_BENCH_GC_TRIM") === "0" && stepMb > 0 &&
-      gc !== undefined
-    ? new MemoryReducer({
-      clock,
-      collect: () => gc({ type: "major", execution: "async" }),
-      minStepBytes: stepMb * (1 << 20),
-    })
-    : startMemoryReducer(clock, stepMb);
+  const reducer = startMemoryReducer(clock, stepMb, {
+    trim: Deno.env.get("ARCLY_BENCH_GC_TRIM") !== "0",
+  });
   // deno-lint-ignore no-console -- the bench origins' diagnostics go to stderr
   console.error(
     reducer === null
