@@ -13,7 +13,9 @@
  * conclusion is authorized by the engine (stream id → credentials), then
  * the connection publishes (TS → demuxer → frames) or reads (frames → TS
  * built once per stream → this reader's SRT packets). One timer every 10 ms
- * runs every connection's ACK/NAK/drop/keepalive/idle work.
+ * runs every connection's ACK/NAK/drop/keepalive/idle work, armed only while
+ * a connection or a handshake answer is held (an idle listener wakes
+ * nothing).
  *
  * Limits: `maxConnections` (established + pending), bounded receive and
  * send buffers per connection, the peer idle timeout.
@@ -101,6 +103,8 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
   #reject!: (e: unknown) => void;
   #bySocket = new Map<number, Peer>();
   #known = new Map<string, Known>();
+  /** Start the serving listener's tick unless it runs (see `serve`). */
+  #arm: () => void = () => {};
   #pending = 0;
   #closedTotals: SrtTotals = zeroTotals();
   #rejects = new Map<string, number>();
@@ -262,21 +266,30 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
       { to: (port: number, host: string) => socket.sender(port, host) },
     );
     this.#resolve({ ...socket.address });
-    let stopTimer = () => {};
+    // The 10 ms tick runs only while a connection or a handshake answer is
+    // held: an idle listener arms no timer (no 100 wake-ups a second).
+    let stopTimer: (() => void) | undefined;
     const tick = () => {
       const t = now();
       for (const p of this.#bySocket.values()) p.conn.tick(t);
       for (const [k, v] of this.#known) {
         if (v.response !== undefined && v.expires < t) this.#known.delete(k);
       }
-      stopTimer = engine.clock.setTimer(10, tick);
+      stopTimer = this.#bySocket.size + this.#known.size === 0
+        ? undefined
+        : engine.clock.setTimer(10, tick);
     };
-    stopTimer = engine.clock.setTimer(10, tick);
+    this.#arm = () => {
+      if (stopTimer === undefined && !signal.aborted) {
+        stopTimer = engine.clock.setTimer(10, tick);
+      }
+    };
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    stopTimer();
+    stopTimer?.();
+    stopTimer = undefined;
     for (const p of [...this.#bySocket.values()]) {
       p.conn.close("server shutting down", true, now());
     }
@@ -316,6 +329,7 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
       this.#rejects.set(label, (this.#rejects.get(label) ?? 0) + 1);
       const bytes = responder.reject(hs, reason, ts);
       this.#known.set(peerKey, { response: bytes, expires: t + 5000 });
+      this.#arm();
       send(bytes, port, host);
       engine.audit.record({
         type: "clientDropped",
@@ -347,6 +361,7 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
     }
     const entry: Known = { response: undefined, expires: Infinity };
     this.#known.set(peerKey, entry);
+    this.#arm();
     this.#pending++;
     this.#open(
       engine,
