@@ -185,11 +185,13 @@ async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
   serverCpu: number;
   clientCpu: number;
   rssSamples: number[];
+  rssFileSamples: number[];
   heapSamples: HeapSample[];
 }> {
   const server0 = mustSample(spec.serverPid);
   const client0 = mustSample(Deno.pid);
   const rssSamples: number[] = [];
+  const rssFileSamples: number[] = [];
   const heapSamples: HeapSample[] = [];
   const end = server0.at + seconds * 1000;
   let lastHeapAt = 0;
@@ -197,7 +199,9 @@ async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
     await delay(
       Math.min(MEMORY_SAMPLE_MS, Math.max(1, end - performance.now())),
     );
-    rssSamples.push(mustSample(spec.serverPid).rssBytes);
+    const proc = mustSample(spec.serverPid);
+    rssSamples.push(proc.rssBytes);
+    rssFileSamples.push(proc.rssFileBytes);
     const h = readHeapSample(spec.memFile);
     if (h !== null && h.at !== lastHeapAt) {
       heapSamples.push(h);
@@ -212,6 +216,7 @@ async function measureWindow(spec: ClientSpec, seconds: number): Promise<{
     serverCpu: cpuRate(server0, server1),
     clientCpu: cpuRate(client0, client1),
     rssSamples,
+    rssFileSamples,
     heapSamples,
   };
 }
@@ -407,6 +412,8 @@ async function steady(spec: ClientSpec): Promise<Record<string, unknown>> {
       memory: {
         samples: w.rssSamples.length,
         rssBefore: summarize(pre.rssSamples).median,
+        rssFileBefore: summarize(pre.rssFileSamples).median,
+        rssFile: summarize(w.rssFileSamples).median,
         rssMin: Math.min(...w.rssSamples),
         rssMax: Math.max(...w.rssSamples),
         heapSamples: w.heapSamples.length,

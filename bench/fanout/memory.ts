@@ -10,7 +10,10 @@
  * RSS growth: the origin's RSS is sampled every 500 ms in the window and for
  * 2 s before the crowd; the figure is (median in the window − median
  * before) ÷ N, with the window's smallest and largest sample beside it, and
- * the old figure (median − one sample before) for comparison. The origin
+ * the old figure (median − one sample before) for comparison, and how much
+ * of the growth is file-backed (`RssFile` in `/proc/<pid>/status`: the deno
+ * binary's code paged in when the crowd first runs its paths, shared and
+ * clean, the same at any N). The origin
  * also reports `Deno.memoryUsage()` every 500 ms (no forced GC): the growth
  * of the JS heap used and of `external` ÷ N. With `--runs=` > 1 each
  * configuration gets a median row.
@@ -99,8 +102,8 @@ function load(): string {
 
 const rows: string[] = [];
 const header =
-  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | JS heap used (committed)/viewer (KB) | external/viewer (KB) | malloc used / free /viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
-  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | -----------------------------------: | -------------------: | ------------------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
+  "| protocol |     N | V8 flags | origin env | run | RSS/viewer, old (KB) | RSS/viewer: median (min–max) KB | of it file-backed (KB) | JS heap used (committed)/viewer (KB) | external/viewer (KB) | malloc used / free /viewer (KB) | from one viewer: RSS / heap / external (KB) | CPU (µs/msg/viewer) | server CPU (cores) | behind | failed | load before → after |\n" +
+  "| -------- | ----: | -------- | ---------- | --: | -------------------: | ------------------------------: | ---------------------: | -----------------------------------: | -------------------: | ------------------------------: | ------------------------------------------: | ------------------: | -----------------: | -----: | -----: | ------------------- |";
 console.log(header);
 for (const flags of flagSets) {
   for (const protocol of protocols) {
@@ -109,6 +112,7 @@ for (const flags of flagSets) {
         const figures: {
           old: number;
           rss: number;
+          file: number;
           heap: number;
           total: number;
           ext: number;
@@ -155,7 +159,7 @@ for (const flags of flagSets) {
             row =
               `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | failed: ${
                 text.split("\n").slice(-3).join(" ").slice(0, 120)
-              } | | | | | | | | | | ${loadBefore} → ${load()} |`;
+              } | | | | | | | | | | | ${loadBefore} → ${load()} |`;
           } else {
             const r = JSON.parse(Deno.readTextFileSync(json)) as Results;
             const one = r.runs[0]!;
@@ -163,7 +167,7 @@ for (const flags of flagSets) {
             if (s === undefined) {
               row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
                 one.error ?? "no steady result"
-              } | | | | | | | | | | ${loadBefore} → ${load()} |`;
+              } | | | | | | | | | | | ${loadBefore} → ${load()} |`;
             } else {
               const base = one.baseline?.serverCpu ?? 0;
               const perViewer = (s.serverCpu - base) / n /
@@ -172,6 +176,7 @@ for (const flags of flagSets) {
               figures.push({
                 old: m.rssOneSampleKb,
                 rss: m.rssKb,
+                file: m.rssFileKb,
                 heap: m.heapUsedKb,
                 total: m.heapTotalKb,
                 ext: m.externalKb,
@@ -185,10 +190,10 @@ for (const flags of flagSets) {
               row = `| ${protocol} | ${n} | ${flags} | ${envSet} | ${run} | ${
                 kb(m.rssOneSampleKb)
               } | ${kb(m.rssKb)} (${kb(m.rssMinKb)}–${kb(m.rssMaxKb)}) | ${
-                kb(m.heapUsedKb, 1)
-              } (${kb(m.heapTotalKb, 1)}) | ${kb(m.externalKb, 1)} | ${
-                kb(m.mallocUsedKb, 1)
-              } / ${kb(m.mallocFreeKb, 1)} | ${
+                kb(m.rssFileKb, 1)
+              } | ${kb(m.heapUsedKb, 1)} (${kb(m.heapTotalKb, 1)}) | ${
+                kb(m.externalKb, 1)
+              } | ${kb(m.mallocUsedKb, 1)} / ${kb(m.mallocFreeKb, 1)} | ${
                 kb(m.anchored?.rssKb ?? NaN)
               } / ${kb(m.anchored?.heapUsedKb ?? NaN, 1)} / ${
                 kb(m.anchored?.externalKb ?? NaN, 1)
@@ -207,13 +212,13 @@ for (const flags of flagSets) {
           const row =
             `| ${protocol} | ${n} | ${flags} | ${envSet} | **median of ${figures.length}** | ${
               kb(med("old"))
-            } | **${kb(med("rss"))}** | ${kb(med("heap"), 1)} (${
-              kb(med("total"), 1)
-            }) | ${kb(med("ext"), 1)} | ${kb(med("mUsed"), 1)} / ${
-              kb(med("mFree"), 1)
-            } | **${kb(med("aRss"))}** / ${kb(med("aHeap"), 1)} / ${
-              kb(med("aExt"), 1)
-            } | ${kb(med("cpu"), 2)} | | | | |`;
+            } | **${kb(med("rss"))}** | ${kb(med("file"), 1)} | ${
+              kb(med("heap"), 1)
+            } (${kb(med("total"), 1)}) | ${kb(med("ext"), 1)} | ${
+              kb(med("mUsed"), 1)
+            } / ${kb(med("mFree"), 1)} | **${kb(med("aRss"))}** / ${
+              kb(med("aHeap"), 1)
+            } / ${kb(med("aExt"), 1)} | ${kb(med("cpu"), 2)} | | | | |`;
           console.log(row);
           rows.push(row);
         }

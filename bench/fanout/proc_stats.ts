@@ -17,6 +17,8 @@ export interface ProcSample {
   cpuSeconds: number;
   /** Resident set size in bytes. */
   rssBytes: number;
+  /** Of it, file-backed pages (`RssFile`: the binary's code, mapped files). */
+  rssFileBytes: number;
   /** Minor page faults so far (first touches of fresh memory, mostly). */
   minorFaults: number;
 }
@@ -68,10 +70,12 @@ export function sampleProc(pid: number): ProcSample | null {
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const file = /RssFile:\s+(\d+) kB/.exec(status);
     return {
       at,
       cpuSeconds: (utime + stime) / CLOCK_TICKS_PER_SECOND,
       rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+      rssFileBytes: file ? Number(file[1]) * 1024 : 0,
       minorFaults: Number(fields[7]),
     };
   } catch {

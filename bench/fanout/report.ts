@@ -59,6 +59,12 @@ export interface SteadyMemory {
   samples: number;
   /** Median RSS over the 2 s before the crowd. */
   rssBefore: number;
+  /**
+   * Medians of the file-backed part of RSS (`RssFile`: the deno binary's
+   * code pages) before the crowd and in the window; absent in older results.
+   */
+  rssFileBefore?: number;
+  rssFile?: number;
   rssMin: number;
   rssMax: number;
   heapSamples: number;
@@ -98,6 +104,8 @@ export interface PerViewerMemory {
   /** The same with the smallest / largest RSS sample of the window. */
   rssMinKb: number;
   rssMaxKb: number;
+  /** Of the RSS growth, file-backed pages (the binary's code paged in) ÷ N. */
+  rssFileKb: number;
   /** Growth of the JS heap used (median in the window − before) ÷ N. */
   heapUsedKb: number;
   /** Growth of the V8 heap's committed size (`heapTotal`) ÷ N. */
@@ -126,6 +134,9 @@ export function memoryPerViewer(s: SteadyResult): PerViewerMemory {
     rssKb: m === undefined ? NaN : per(s.rss - m.rssBefore),
     rssMinKb: m === undefined ? NaN : per(m.rssMin - m.rssBefore),
     rssMaxKb: m === undefined ? NaN : per(m.rssMax - m.rssBefore),
+    rssFileKb: m === undefined
+      ? NaN
+      : per((m.rssFile ?? NaN) - (m.rssFileBefore ?? NaN)),
     heapUsedKb: m === undefined
       ? NaN
       : per(m.window.heapUsed - m.before.heapUsed),
