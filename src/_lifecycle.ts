@@ -55,36 +55,6 @@ export async function withShutdownSignals(
   }
 }
 
-/**
- * The engine's one housekeeping timer: a one-shot clock timer re-armed after
- * each run while `run()` returns true. Armed only while needed.
- */
-export class HousekeepingTimer {
-  readonly #clock: Clock;
-  readonly #intervalMs: number;
-  readonly #run: () => boolean;
-  #cancel: (() => void) | undefined;
-
-  constructor(clock: Clock, intervalMs: number, run: () => boolean) {
-    this.#clock = clock;
-    this.#intervalMs = intervalMs;
-    this.#run = run;
-  }
-
-  arm(): void {
-    if (this.#cancel !== undefined) return;
-    this.#cancel = this.#clock.setTimer(this.#intervalMs, () => {
-      this.#cancel = undefined;
-      if (this.#run()) this.arm();
-    });
-  }
-
-  stop(): void {
-    this.#cancel?.();
-    this.#cancel = undefined;
-  }
-}
-
 /** Publish the frames of `source` into `handle` until done or aborted, then end it. */
 export async function pumpFrames(
   handle: StreamHandle,

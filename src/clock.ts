@@ -230,3 +230,59 @@ export class MonotonicClock implements Clock {
     return this.#inner.setTimer(ms, fn);
   }
 }
+
+/**
+ * A housekeeping timer armed only while needed: a one-shot clock timer that
+ * `run()` re-arms after each run while it returns true. The engine's reaper
+ * and the protocol handlers' sweeps (RTMP idle, SRT ACK/NAK) use it, so an
+ * idle server arms no timer.
+ *
+ * @example Runs while there is work, then stops until armed again
+ * ```ts
+ * import { HousekeepingTimer, ManualClock } from "@arcly/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new ManualClock();
+ * let work = 2;
+ * const timer = new HousekeepingTimer(clock, 10, () => --work > 0);
+ * timer.arm();
+ * timer.arm(); // already armed: one timer
+ * clock.advance(100);
+ * assert.equal(work, 0);
+ * assert.equal(clock.pendingTimers, 0);
+ * ```
+ */
+export class HousekeepingTimer {
+  readonly #clock: Clock;
+  readonly #intervalMs: number;
+  readonly #run: () => boolean;
+  #cancel: (() => void) | undefined;
+
+  /**
+   * Create it, not armed.
+   *
+   * @param clock where the timer comes from
+   * @param intervalMs time from one run to the next, ms
+   * @param run the work; returns true to be run again after `intervalMs`
+   */
+  constructor(clock: Clock, intervalMs: number, run: () => boolean) {
+    this.#clock = clock;
+    this.#intervalMs = intervalMs;
+    this.#run = run;
+  }
+
+  /** Run after `intervalMs` unless already armed. */
+  arm(): void {
+    if (this.#cancel !== undefined) return;
+    this.#cancel = this.#clock.setTimer(this.#intervalMs, () => {
+      this.#cancel = undefined;
+      if (this.#run()) this.arm();
+    });
+  }
+
+  /** Cancel a pending run (idempotent); `arm()` starts it again. */
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = undefined;
+  }
+}

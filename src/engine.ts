@@ -25,7 +25,12 @@ import {
   type Credentials,
   type StreamAuthenticator,
 } from "./auth.ts";
-import { type Clock, MonotonicClock, systemClock } from "./clock.ts";
+import {
+  type Clock,
+  HousekeepingTimer,
+  MonotonicClock,
+  systemClock,
+} from "./clock.ts";
 import type { MediaSource, ProtocolHandler, StreamHost } from "./contracts.ts";
 import type { OnDemandProvider, StreamPipeline } from "./contracts.ts";
 import { PipelineRunner } from "./_pipelines.ts";
@@ -50,7 +55,6 @@ import {
 import {
   abortedPromise,
   drainStreams,
-  HousekeepingTimer,
   pumpFrames,
   withinDeadline,
   withShutdownSignals,

@@ -22,6 +22,7 @@ import type { ConnectionGate } from "../../src/connection_gate.ts";
 import { acceptLoop, listenTcp } from "../net/mod.ts";
 import type { ProtocolHandler, StreamHost } from "../../src/contracts.ts";
 import { StreamError } from "../../media/stream_error.ts";
+import { HousekeepingTimer } from "../../src/clock.ts";
 import { JoinedEgress } from "../../src/egress.ts";
 import { rtmpChunkFormat } from "./frame_chunk_cache.ts";
 import { DEFAULT_OUT_CHUNK_SIZE } from "./session_types.ts";
@@ -290,14 +291,16 @@ export class RtmpHandler implements ProtocolHandler {
     };
     // One idle sweep over all connections every half idle timeout (a
     // connection idle for the timeout is dropped within 1.5× of it), not a
-    // timer per connection.
-    const sweepMs = Math.max(1, connectionOptions.idleTimeoutMs / 2);
-    const sweep = (): void => {
-      const now = engine.clock.now();
-      for (const c of this.#connections) c.sweepIdle(now);
-      cancelSweep = engine.clock.setTimer(sweepMs, sweep);
-    };
-    let cancelSweep = engine.clock.setTimer(sweepMs, sweep);
+    // timer per connection; armed only while there are connections.
+    const sweep = new HousekeepingTimer(
+      engine.clock,
+      Math.max(1, connectionOptions.idleTimeoutMs / 2),
+      () => {
+        const now = engine.clock.now();
+        for (const c of this.#connections) c.sweepIdle(now);
+        return this.#connections.size > 0;
+      },
+    );
     try {
       await acceptLoop(listener, {
         signal,
@@ -335,13 +338,14 @@ export class RtmpHandler implements ProtocolHandler {
             connectionOptions,
           );
           this.#connections.add(connection);
+          sweep.arm();
           return connection.run().finally(() =>
             this.#connections.delete(connection)
           );
         },
       });
     } finally {
-      cancelSweep();
+      sweep.stop();
       for (const c of this.#connections) c.close("server shutting down");
       await Promise.allSettled([...tasks]);
     }

@@ -28,6 +28,7 @@ import type {
   ProtocolHandler,
   StreamHost,
 } from "../../src/contracts.ts";
+import { HousekeepingTimer } from "../../src/clock.ts";
 import { type EgressSession, JoinedEgress } from "../../src/egress.ts";
 import { StreamError } from "../../media/stream_error.ts";
 import { SrtConnection } from "./connection.ts";
@@ -268,28 +269,22 @@ export class SrtHandler implements ProtocolHandler, MetricsCollector {
     this.#resolve({ ...socket.address });
     // The 10 ms tick runs only while a connection or a handshake answer is
     // held: an idle listener arms no timer (no 100 wake-ups a second).
-    let stopTimer: (() => void) | undefined;
-    const tick = () => {
+    const ticker = new HousekeepingTimer(engine.clock, 10, () => {
       const t = now();
       for (const p of this.#bySocket.values()) p.conn.tick(t);
       for (const [k, v] of this.#known) {
         if (v.response !== undefined && v.expires < t) this.#known.delete(k);
       }
-      stopTimer = this.#bySocket.size + this.#known.size === 0
-        ? undefined
-        : engine.clock.setTimer(10, tick);
-    };
+      return this.#bySocket.size + this.#known.size > 0;
+    });
     this.#arm = () => {
-      if (stopTimer === undefined && !signal.aborted) {
-        stopTimer = engine.clock.setTimer(10, tick);
-      }
+      if (!signal.aborted) ticker.arm();
     };
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    stopTimer?.();
-    stopTimer = undefined;
+    ticker.stop();
     for (const p of [...this.#bySocket.values()]) {
       p.conn.close("server shutting down", true, now());
     }
