@@ -108,10 +108,13 @@ export function recordIngest(
 }
 
 /**
- * Wait (at most 5 s, engine clock) for a young stream's codec configs: an
- * audio config often comes before the video one (which waits for a
- * keyframe), so without a video config the wait goes on until the stream is
- * 4 s old (then it is taken as audio-only; a later DESCRIBE adds tracks).
+ * Wait (at most 5 s, engine clock) for a young stream's codec configs, so
+ * that its first DESCRIBE lists every track. An encoder's first audio and
+ * video configs arrive within a few hundred ms of each other, either first
+ * (a video config waits for a keyframe; an RTP audio config comes with the
+ * first audio packet). So the wait ends once both kinds are there, or when
+ * the stream is 1 s old with a video config (taken as video-only), or 4 s
+ * old with any config (taken as audio-only). A later DESCRIBE adds tracks.
  */
 export async function waitForConfigs(
   host: StreamHost,
@@ -121,10 +124,11 @@ export async function waitForConfigs(
   const start = clock.now();
   while (clock.now() - start < 5000 && !handle.ended) {
     const configs = handle.gopCache.configFrames();
+    const age = clock.now() - handle.startedAt;
+    const video = configs.some((f) => f.kind === "video");
+    const audio = configs.some((f) => f.kind === "audio");
     if (
-      configs.length > 0 &&
-      (configs.some((f) => f.kind === "video") ||
-        clock.now() - handle.startedAt >= 4000)
+      (video && (audio || age >= 1000)) || (configs.length > 0 && age >= 4000)
     ) return;
     await new Promise<void>((r) => clock.setTimer(100, r));
   }
