@@ -7,7 +7,7 @@ import type { Muxer } from "../muxer.ts";
 import type { CutPolicy } from "./_cut_policy.ts";
 import { createMuxer } from "./_muxer_for_format.ts";
 import type { SegmentWindow } from "./_segment_window.ts";
-import { concatBytes, type SegmentWriter } from "./_segment_writer.ts";
+import type { SegmentWriter } from "./_segment_writer.ts";
 import { TrackTiming } from "./_track_timing.ts";
 import { ParameterSetPrefixer } from "./_parameter_sets.ts";
 import { GapFiller, type StillPicture } from "./_gap_filler.ts";
@@ -518,7 +518,9 @@ export class SegmentAssembler {
   ): Promise<void> {
     const open = this.#open;
     if (!open) return;
-    let bytes: Uint8Array;
+    // With parts the segment is their run, written piece by piece (never
+    // joined in memory: one copy of each segment fewer).
+    let bytes: Uint8Array | readonly Uint8Array[];
     if (this.#partTargetS !== undefined) {
       // The playlist published with this last part must hint part 0 of the
       // next segment, not a part of this one that will never come.
@@ -528,7 +530,7 @@ export class SegmentAssembler {
       } finally {
         this.#closing = false;
       }
-      bytes = concatBytes(open.partBytes);
+      bytes = open.partBytes.slice(); // the run as closed
     } else {
       bytes = this.#frames.length
         ? this.#mux(nextDts) ?? new Uint8Array(0)
@@ -538,13 +540,17 @@ export class SegmentAssembler {
     const uri = this.segmentUri(open.msn);
     // A segment whose file (or init segment) could not be stored stays in
     // the timeline as EXT-X-GAP (§4.4.4.7), so players skip it, not 404.
-    const written = await this.#io.put(uri, bytes) &&
+    const size = bytes instanceof Uint8Array ? bytes.length : sizeOf(bytes);
+    const written =
+      await (bytes instanceof Uint8Array
+        ? this.#io.put(uri, bytes)
+        : this.#io.putChunks(uri, bytes)) &&
       (open.mapUri === undefined || await this.#io.ensureInit(open.mapUri));
     const durationS = Math.max(0, endT - open.startT);
     const { partBytes: _bytes, ...listed } = open;
     const retired = this.#window.add(
       { ...listed, uri, durationS, ...(written ? {} : { gap: true }) },
-      bytes.length,
+      size,
       forced,
     );
     this.#open = null;
@@ -555,7 +561,7 @@ export class SegmentAssembler {
         msn: open.msn,
         key: this.#io.key(uri),
         durationS,
-        bytes: bytes.length,
+        bytes: size,
       });
     }
     await this.#retire(retired);
@@ -583,4 +589,10 @@ export class SegmentAssembler {
   partUri(msn: number, part: number): string {
     return `seg${msn}.${part}.${this.#extension}`;
   }
+}
+
+function sizeOf(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const chunk of chunks) n += chunk.length;
+  return n;
 }

@@ -92,6 +92,33 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Put a file made of `chunks` in order (an LL-HLS segment from its
+   * parts): the backend's `putChunks` when it has one, else `put` of the
+   * joined bytes; false (and a `storageError` event) on failure.
+   */
+  async putChunks(
+    name: string,
+    chunks: readonly Uint8Array[],
+  ): Promise<boolean> {
+    const storage = this.#storage;
+    if (storage.putChunks === undefined || chunks.length === 1) {
+      return await this.put(name, concatBytes(chunks));
+    }
+    const key = this.key(name);
+    try {
+      await storage.putChunks(key, chunks);
+      return true;
+    } catch (error) {
+      this.emit({
+        type: "storageError",
+        key,
+        error: asStreamError(error, "write", key),
+      });
+      return false;
+    }
+  }
+
   /** Delete a file; a failure becomes a `storageError` event. */
   async delete(name: string): Promise<void> {
     const key = this.key(name);

@@ -6,7 +6,9 @@
  * (`.arcly-tmp-<random>`), optionally fsyncs it, then renames it over the
  * key, so a reader (the HTTP layer serving a playlist) sees the old file or
  * the complete new one, never a prefix (POSIX rename(2) is atomic within a
- * file system). `append` opens with O_APPEND and writes all bytes, fsyncing
+ * file system); `putChunks` does the same with the chunks written in order
+ * into the one temporary file (an LL-HLS segment from its parts, never
+ * joined in memory). `append` opens with O_APPEND and writes all bytes, fsyncing
  * when asked. Directories are created on demand.
  *
  * Cost per object (an HLS packager puts a segment and a playlist and deletes
@@ -123,6 +125,38 @@ export class FsStorage implements StorageBackend {
 
   /** {@inheritDoc StorageBackend.put} */
   put(key: string, bytes: Uint8Array, options?: WriteOptions): Promise<void> {
+    return this.#putTemp(key, [bytes], options);
+  }
+
+  /**
+   * {@inheritDoc StorageBackend.putChunks}
+   *
+   * @example An LL-HLS segment from its parts
+   * ```ts
+   * import { FsStorage } from "@arcly/stream/storage";
+   * import assert from "node:assert/strict";
+   *
+   * const root = await Deno.makeTempDir();
+   * const storage = new FsStorage({ root });
+   * await storage.putChunks("live/cam/seg1.ts", [Uint8Array.of(1, 2), Uint8Array.of(3)]);
+   * assert.deepEqual([...(await storage.get("live/cam/seg1.ts"))!], [1, 2, 3]);
+   * await Deno.remove(root, { recursive: true });
+   * ```
+   */
+  putChunks(
+    key: string,
+    chunks: readonly Uint8Array[],
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#putTemp(key, chunks, options);
+  }
+
+  /** Write `chunks` in order to a temporary file, then rename it over the key. */
+  #putTemp(
+    key: string,
+    chunks: readonly Uint8Array[],
+    options: WriteOptions | undefined,
+  ): Promise<void> {
     return this.#write("put", key, false, async (path) => {
       const temp = `${dirOf(path)}/${TEMP_PREFIX}${this.#tempId}-${this
         .#tempCount++}`;
@@ -130,7 +164,7 @@ export class FsStorage implements StorageBackend {
         await this.#writeFile(
           temp,
           { write: true, createNew: true },
-          bytes,
+          chunks,
           options,
         );
         await Deno.rename(temp, path);
@@ -152,21 +186,24 @@ export class FsStorage implements StorageBackend {
       key,
       true,
       (path) =>
-        this.#writeFile(path, { append: true, create: true }, bytes, options),
+        this.#writeFile(path, { append: true, create: true }, [bytes], options),
     );
   }
 
-  /** Open `path` with `open`, write all of `bytes`, optionally fsync, close. */
+  /** Open `path` with `open`, write all of `chunks` in order, optionally fsync, close. */
   async #writeFile(
     path: string,
     open: Deno.OpenOptions,
-    bytes: Uint8Array,
+    chunks: readonly Uint8Array[],
     options: WriteOptions | undefined,
   ): Promise<void> {
-    if (!options?.sync && bytes.length <= SMALL_WRITE_BYTES) {
+    if (
+      !options?.sync && chunks.length === 1 &&
+      chunks[0]!.length <= SMALL_WRITE_BYTES
+    ) {
       // One op (open, write all, close) instead of three; it copies the
       // bytes, so only for small objects (a playlist).
-      return await Deno.writeFile(path, bytes, {
+      return await Deno.writeFile(path, chunks[0]!, {
         append: open.append ?? false,
         create: open.create ?? false,
         createNew: open.createNew ?? false,
@@ -175,7 +212,7 @@ export class FsStorage implements StorageBackend {
     }
     const file = await Deno.open(path, { ...open, mode: this.#fileMode });
     try {
-      await writeAll(file, bytes);
+      for (const bytes of chunks) await writeAll(file, bytes);
       if (options?.sync) await file.syncData();
     } finally {
       file.close();

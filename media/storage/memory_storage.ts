@@ -87,15 +87,40 @@ export class MemoryStorage implements StorageBackend {
 
   /** {@inheritDoc StorageBackend.put} */
   put(key: string, bytes: Uint8Array, _options?: WriteOptions): Promise<void> {
+    return this.putChunks(key, [bytes]);
+  }
+
+  /**
+   * {@inheritDoc StorageBackend.putChunks}
+   *
+   * @example The stored object is the chunks, joined in one copy
+   * ```ts
+   * import { MemoryStorage } from "@arcly/stream/storage";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.putChunks("live/cam/seg1.ts", [Uint8Array.of(1, 2), Uint8Array.of(3)]);
+   * assert.deepEqual([...(await storage.get("live/cam/seg1.ts"))!], [1, 2, 3]);
+   * ```
+   */
+  putChunks(
+    key: string,
+    chunks: readonly Uint8Array[],
+    _options?: WriteOptions,
+  ): Promise<void> {
     try {
       validateStorageKey(key);
+      let size = 0;
+      for (const chunk of chunks) size += chunk.length;
       const old = this.#entries.get(key);
-      this.#reserve(key, bytes.length - (old?.size ?? 0));
-      this.#entries.set(key, {
-        buffer: bytes.slice(),
-        size: bytes.length,
-        mtimeMs: this.#now(),
-      });
+      this.#reserve(key, size - (old?.size ?? 0));
+      const buffer = new Uint8Array(size); // the stored copy, never the caller's
+      let at = 0;
+      for (const chunk of chunks) {
+        buffer.set(chunk, at);
+        at += chunk.length;
+      }
+      this.#entries.set(key, { buffer, size, mtimeMs: this.#now() });
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);

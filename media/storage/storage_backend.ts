@@ -125,6 +125,24 @@ export interface StorageBackend {
    */
   put(key: string, bytes: Uint8Array, options?: WriteOptions): Promise<void>;
   /**
+   * Optional: replace the object at `key` with the concatenation of
+   * `chunks`, atomically, without joining them in memory first (an LL-HLS
+   * segment is the run of its parts, each already stored and held). A
+   * caller falls back to `put` of the joined bytes when a backend has no
+   * `putChunks`, so a backend adds it only when it can write pieces in
+   * order (a file, a multipart upload).
+   *
+   * @param key a valid storage key
+   * @param chunks the whole object, in order
+   * @param options durability
+   * @throws {StreamError} `InvalidInput` for a bad key, `Storage` on I/O failure
+   */
+  putChunks?(
+    key: string,
+    chunks: readonly Uint8Array[],
+    options?: WriteOptions,
+  ): Promise<void>;
+  /**
    * Add `bytes` at the end of the object at `key`, creating it when missing.
    *
    * @param key a valid storage key

@@ -4,14 +4,18 @@ import {
   HlsSegmenter,
   type HlsSegmenterEvent,
 } from "../../../media/hls/mod.ts";
-import { MemoryStorage } from "../../../media/storage/mod.ts";
+import {
+  FsStorage,
+  MemoryStorage,
+  type StorageBackend,
+} from "../../../media/storage/mod.ts";
 import { avStream, pushAll, RecordingMuxer } from "./_fixtures.ts";
 
 type MediaPlaylist = HLS.types.MediaPlaylist;
 
 function llSegmenter(
   events: HlsSegmenterEvent[] = [],
-  storage = new MemoryStorage(),
+  storage: StorageBackend = new MemoryStorage(),
 ) {
   return new HlsSegmenter({
     storage,
@@ -64,9 +68,9 @@ Deno.test("LL-HLS parts stay within PART-TARGET and key parts are INDEPENDENT", 
   assert.doesNotMatch(hls.playlist(), /PRELOAD-HINT|SERVER-CONTROL/);
 });
 
-Deno.test("LL-HLS segment files are the concatenation of their parts", async () => {
-  const storage = new MemoryStorage();
-  const hls = llSegmenter([], storage);
+async function segmentsAreTheirParts(storage: StorageBackend): Promise<void> {
+  const events: HlsSegmenterEvent[] = [];
+  const hls = llSegmenter(events, storage);
   await pushAll(hls, avStream({ seconds: 5, gopFrames: 60 }));
   await hls.end();
   for (const msn of [0, 1, 2]) {
@@ -75,6 +79,7 @@ Deno.test("LL-HLS segment files are the concatenation of their parts", async () 
       k !== `live/ll/seg${msn}.ts`
     );
     partKeys.sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+    assert.ok(partKeys.length > 1, `seg${msn} has parts`);
     const parts = await Promise.all(partKeys.map((k) => storage.get(k)));
     const joined = new Uint8Array(parts.reduce((n, p) => n + p!.length, 0));
     let offset = 0;
@@ -83,7 +88,41 @@ Deno.test("LL-HLS segment files are the concatenation of their parts", async () 
       offset += p!.length;
     }
     assert.deepEqual(segment, joined, `seg${msn}`);
+    const listed = events.find((e) => e.type === "segment" && e.msn === msn);
+    assert.equal(
+      listed?.type === "segment" ? listed.bytes : -1,
+      joined.length,
+      `seg${msn}'s event counts its bytes`,
+    );
     assert.equal(hls.segmentState(`seg${msn}.0.ts`), "live");
+  }
+}
+
+Deno.test("LL-HLS segment files are the concatenation of their parts (MemoryStorage: putChunks, one stored copy)", async () => {
+  await segmentsAreTheirParts(new MemoryStorage());
+});
+
+Deno.test("LL-HLS segment files are the concatenation of their parts (FsStorage: putChunks, never joined)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "arcly-ll-hls-" });
+  try {
+    const storage = new FsStorage({ root });
+    const putChunks = storage.putChunks.bind(storage);
+    let chunked = 0;
+    storage.putChunks = (key, chunks, options) => {
+      chunked++;
+      return putChunks(key, chunks, options);
+    };
+    let joinedPuts = 0;
+    const put = storage.put.bind(storage);
+    storage.put = (key, bytes, options) => {
+      if (/seg\d+\.ts$/.test(key)) joinedPuts++;
+      return put(key, bytes, options);
+    };
+    await segmentsAreTheirParts(storage);
+    assert.ok(chunked >= 3, `segments written from their parts: ${chunked}`);
+    assert.equal(joinedPuts, 0, "no segment joined in memory");
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
 

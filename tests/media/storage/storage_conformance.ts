@@ -47,6 +47,23 @@ export function runStorageConformance(
     assert.equal((await s.stat("empty"))?.size, 0);
   });
 
+  test("putChunks() stores the chunks' concatenation and replaces the object", async (s) => {
+    assert.ok(s.putChunks, "both backends implement the optional putChunks");
+    await s.put("live/cam/seg1.ts", bytes(9, 9, 9, 9, 9, 9));
+    const big = new Uint8Array(100_000).fill(5);
+    await s.putChunks("live/cam/seg1.ts", [bytes(1, 2), big, bytes(3)]);
+    const stored = await s.get("live/cam/seg1.ts");
+    assert.equal(stored?.length, 100_003);
+    assert.deepEqual(stored?.subarray(0, 3), bytes(1, 2, 5));
+    assert.deepEqual(stored?.subarray(100_001), bytes(5, 3));
+    await s.putChunks("live/cam/seg2.ts", []);
+    assert.deepEqual(await s.get("live/cam/seg2.ts"), new Uint8Array(0));
+    await assert.rejects(
+      s.putChunks("../escape", [bytes(1)]),
+      (e: unknown) => e instanceof Error && e.name === "StreamError",
+    );
+  });
+
   test("append() creates then extends, and earlier reads stay unchanged", async (s) => {
     await s.append("rec/a.flv", bytes(1, 2));
     const first = await s.get("rec/a.flv");
