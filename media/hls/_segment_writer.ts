@@ -77,19 +77,8 @@ export class SegmentWriter {
   }
 
   /** Put a file; false (and a `storageError` event) on failure. */
-  async put(name: string, bytes: Uint8Array): Promise<boolean> {
-    const key = this.key(name);
-    try {
-      await this.#storage.put(key, bytes);
-      return true;
-    } catch (error) {
-      this.emit({
-        type: "storageError",
-        key,
-        error: asStreamError(error, "write", key),
-      });
-      return false;
-    }
+  put(name: string, bytes: Uint8Array): Promise<boolean> {
+    return this.#stored(name, (key) => this.#storage.put(key, bytes));
   }
 
   /**
@@ -97,17 +86,24 @@ export class SegmentWriter {
    * parts): the backend's `putChunks` when it has one, else `put` of the
    * joined bytes; false (and a `storageError` event) on failure.
    */
-  async putChunks(
-    name: string,
-    chunks: readonly Uint8Array[],
-  ): Promise<boolean> {
+  putChunks(name: string, chunks: readonly Uint8Array[]): Promise<boolean> {
     const storage = this.#storage;
-    if (storage.putChunks === undefined || chunks.length === 1) {
-      return await this.put(name, concatBytes(chunks));
-    }
+    return this.#stored(
+      name,
+      storage.putChunks === undefined
+        ? (key) => storage.put(key, concatBytes(chunks))
+        : (key) => storage.putChunks!(key, chunks),
+    );
+  }
+
+  /** Run a write of `name`'s key; false (and a `storageError` event) on failure. */
+  async #stored(
+    name: string,
+    write: (key: string) => Promise<void>,
+  ): Promise<boolean> {
     const key = this.key(name);
     try {
-      await storage.putChunks(key, chunks);
+      await write(key);
       return true;
     } catch (error) {
       this.emit({

@@ -7,7 +7,9 @@
  * (LL-HLS) or segment; at a cut the batch is muxed once, the bytes are put to
  * storage, the playlist state is updated, `index.m3u8` is rewritten and
  * blocked `waitFor` calls are released. An LL-HLS segment file is the
- * concatenation of its parts (one copy, size first).
+ * concatenation of its parts, written from the parts the segment holds
+ * (`storage.putChunks`: never joined in memory; a backend without it gets
+ * `put` of the parts joined once).
  *
  * Cuts (see `_cut_policy.ts`): a segment ends at the first keyframe at or
  * past `targetDurationMs` (or earlier when the next keyframe would overshoot
