@@ -8,20 +8,10 @@ import type { MediaFrame } from "../../../media/frame.ts";
 import type { StreamHost } from "../../../src/contracts.ts";
 import type { StreamHandle } from "../../../src/stream_handle.ts";
 import { waitForConfigs } from "../../../protocols/rtsp/_server_stream.ts";
+import { audioConfig, videoConfig } from "../../_fakes.ts";
 
-function config(kind: "audio" | "video"): MediaFrame {
-  return {
-    kind,
-    codec: kind === "video" ? "h264" : "aac",
-    trackId: 0,
-    pts: 0,
-    dts: 0,
-    timescale: 1000,
-    keyframe: true,
-    config: true,
-    data: new Uint8Array(4),
-  };
-}
+const config = (kind: "audio" | "video"): MediaFrame =>
+  kind === "video" ? videoConfig() : audioConfig();
 
 function young(clock: ManualClock) {
   const configs: MediaFrame[] = [];
