@@ -215,7 +215,9 @@ export const START_PLAYER = `async ({ player, url, lowLatency }) => {
     }, (e) => state.errors.push("load " + e.code));
   } else {
     const hls = new Hls({ enableWorker: false, lowLatencyMode: lowLatency });
-    hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) state.errors.push(d.type + ": " + d.details + (d.reason ? " (" + d.reason + ")" : "")); });
+    // A fatal error carries what the browser said (the media element's error, the
+    // thrown append error) and which fragment, so a failure explains itself.
+    hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) state.errors.push(d.type + ": " + d.details + (d.reason ? " (" + d.reason + ")" : "") + (d.error ? " [" + String(d.error.message || d.error).slice(0, 200) + "]" : "") + (video.error ? " [media " + video.error.code + " " + video.error.message + "]" : "") + (d.frag ? " frag " + d.frag.relurl + " part " + (d.part ? d.part.index : "-") : "")); });
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       state.loaded = true;
       video.play().catch((e) => state.errors.push("play: " + e));
