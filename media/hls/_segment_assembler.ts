@@ -11,6 +11,7 @@ import type { SegmentWriter } from "./_segment_writer.ts";
 import { TrackTiming } from "./_track_timing.ts";
 import { ParameterSetPrefixer } from "./_parameter_sets.ts";
 import { GapFiller, type StillPicture } from "./_gap_filler.ts";
+import { silentAacFrames } from "./_silent_audio.ts";
 import type { HlsPart, HlsSegment } from "./media_playlist.ts";
 
 /** Extension of audio-only fMP4 segments and parts (ISO BMFF audio). */
@@ -351,7 +352,9 @@ export class SegmentAssembler {
 
   /**
    * List one filler segment: the last video keyframe shown for the whole
-   * duration (a still picture, no audio) on the timeline of the media
+   * duration (a still picture; on MPEG-TS with silent audio when the
+   * stream has an AAC track, so every segment carries both tracks) on the
+   * timeline of the media
    * before the gap, or, without video, an EXT-X-GAP segment whose file is
    * stored empty. A listed, loadable segment at the live edge matters:
    * Shaka Player raises a critical SEGMENT_MISSING (1011) and stops loading
@@ -373,8 +376,9 @@ export class SegmentAssembler {
         nextDts: still.nextDts,
         nextDtsByKind: { video: still.nextDts },
       };
+      const frames = [still.frame, ...this.#fillerSilence(still)];
       try {
-        bytes = this.#muxer.mux([still.frame], options);
+        bytes = this.#muxer.mux(frames, options);
       } catch (error) {
         this.#io.emit({ type: "muxError", error });
       }
@@ -565,6 +569,23 @@ export class SegmentAssembler {
       });
     }
     await this.#retire(retired);
+  }
+
+  /**
+   * Silent audio under a still picture, for an MPEG-TS stream with an AAC
+   * track (see `_silent_audio.ts`), in decode-time order with the picture;
+   * fMP4 needs none (its init segment lists the audio track).
+   */
+  #fillerSilence(still: StillPicture): MediaFrame[] {
+    if (this.#muxer.extension !== "ts") return [];
+    const audio = [...this.#configs.values()].find((f) => f.kind === "audio");
+    if (audio === undefined) return [];
+    const timescale = still.frame.timescale;
+    return silentAacFrames(
+      audio,
+      still.frame.dts / timescale,
+      still.nextDts / timescale,
+    );
   }
 
   /** Close the open segment where its media ends (stream end, discontinuity). */

@@ -277,8 +277,10 @@ export class HlsSegmenter {
    * an encoder that stalled) the open segment is closed and the playlist's
    * timeline keeps pace with the wall clock until media returns, which
    * then starts with EXT-X-DISCONTINUITY. The filler segments show the last
-   * video keyframe as a still picture (no audio) on the timeline of the
-   * media before the gap; an audio-only stream gets EXT-X-GAP segments
+   * video keyframe as a still picture (MPEG-TS: with silent AAC audio when
+   * the stream has an AAC track, so a player joining on a filler sets up
+   * both tracks) on the timeline of the media before the gap; an
+   * audio-only stream gets EXT-X-GAP segments
    * (RFC 8216bis §4.4.4.7). Players that derive the live edge from the wall
    * clock (Shaka Player) would otherwise drop every listed segment during
    * the silence and stop. A no-op while media flows or once ended.

@@ -14,6 +14,8 @@ import { MemoryStorage } from "../../../media/storage/mod.ts";
 import { ASC_48K_STEREO, AVCC_320X240 } from "../fmp4/_configs.ts";
 import { parseFragment } from "../fmp4/_fragment_reader.ts";
 import { avStream } from "./_fixtures.ts";
+import { demuxAll } from "../mpegts/_demux_helpers.ts";
+import { missing } from "../../_tools.ts";
 
 const T0 = 1_800_000_000_000;
 
@@ -65,13 +67,13 @@ function listed(playlist: string): Listed[] {
 }
 
 /** A segmenter on a wall clock the test moves; frames pushed in real time. */
-function rig(prefix: string) {
+function rig(prefix: string, format: "fmp4" | "ts" = "fmp4") {
   const storage = new MemoryStorage();
   const clock = { now: T0 };
   const hls = new HlsSegmenter({
     storage,
     prefix,
-    format: "fmp4",
+    format,
     targetDurationMs: 1000,
     windowSize: 20,
     wallClock: () => clock.now,
@@ -251,4 +253,74 @@ Deno.test("HlsSegmenter.idle (LL-HLS): no playlist published at the stall hints 
   assert.match(after, /#EXT-X-DISCONTINUITY\n/);
   assert.match(after, /#EXT-X-PRELOAD-HINT:TYPE=PART/);
   await hls.end();
+});
+
+Deno.test({
+  name:
+    "HlsSegmenter.idle (MPEG-TS): a still-picture segment of an audio+video stream carries silent AAC on the audio timeline, so a player joining on it sets up both tracks",
+  ignore: missing("ffprobe"),
+  async fn() {
+    const { clock, hls, play, get } = rig("live/ts-drop", "ts");
+    await play(realFrames(2.5, true), T0);
+    const lastMediaWall = clock.now;
+    clock.now = lastMediaWall + 600;
+    await hls.idle();
+    clock.now += 1000;
+    await hls.idle();
+    const all = listed(hls.playlist());
+    const media = demuxAll(await get(all[1]!.uri)).frames;
+    const stills = all.slice(3);
+    assert.ok(stills.length >= 1, hls.playlist());
+    let audioEnd = -Infinity;
+    for (const frame of media) {
+      if (frame.kind === "audio" && !frame.config) {
+        audioEnd = Math.max(audioEnd, frame.dts / frame.timescale);
+      }
+    }
+    for (const still of stills) {
+      const frames = demuxAll(await get(still.uri)).frames.filter((f) =>
+        !f.config
+      );
+      const audio = frames.filter((f) => f.kind === "audio");
+      // ffprobe reads the segment as a player would: one picture, the audio.
+      const path = await Deno.makeTempFile({ suffix: ".ts" });
+      await Deno.writeFile(path, await get(still.uri));
+      const probe = await new Deno.Command("ffprobe", {
+        args: [
+          "-v",
+          "error",
+          "-count_packets",
+          "-show_entries",
+          "stream=codec_type,nb_read_packets",
+          "-of",
+          "csv=p=0",
+          path,
+        ],
+      }).output();
+      await Deno.remove(path);
+      // (csv lists each stream once per program and once more: deduplicated)
+      const counts = [
+        ...new Set(
+          new TextDecoder().decode(probe.stdout).split("\n").filter((l) => l),
+        ),
+      ].sort();
+      assert.deepEqual(counts, [`audio,${audio.length}`, "video,1"], still.uri);
+      // 48 kHz, 1,024 samples per frame: the EXTINF's worth of silence.
+      const expected = still.durationS * 48_000 / 1024;
+      assert.ok(
+        Math.abs(audio.length - expected) <= 1.5,
+        `${still.uri}: ${audio.length} silent frames for ${still.durationS} s`,
+      );
+      assert.ok(
+        audio.every((f) => f.codec === "aac" && f.data.length === 7),
+        "silent stereo AAC-LC raw frames (a CPE with no spectral data)",
+      );
+      const first = audio[0]!.dts / audio[0]!.timescale;
+      assert.ok(
+        first > audioEnd - 0.001,
+        "the silence follows the media's audio",
+      );
+      audioEnd = audio.at(-1)!.dts / audio.at(-1)!.timescale;
+    }
+  },
 });
