@@ -29,7 +29,12 @@
  * the CLI's tasks grant it), which returns the free pages to the system:
  * RSS follows the pile down instead of holding its peak (an RTMP N = 500
  * origin: 4–6 MB back in 0.5–0.6 ms per call; `bench/RESULTS.md`,
- * fourteenth session).
+ * fourteenth session). It does not while new buffers come faster than 4
+ * MiB/s (the median rise of external memory over the last five checks that
+ * saw it rise): they take the freed pages again within a second or two,
+ * each page a fault, so with many streams (S = 50: ~15 MB/s) a trim gave
+ * little back and cost ~1,200 page faults a second (`bench/RESULTS.md`,
+ * seventeenth session). A crowd joining (a rise or two) does not stop it.
  *
  * Only the process that owns the runtime may do this: it needs
  * `--v8-flags=--expose-gc`, which the CLI's tasks pass; without it the
@@ -51,6 +56,16 @@ const FREED_BYTES = 1 << 20;
  * further apart and each is trimmed.
  */
 const TRIM_EVERY_MS = 5_000;
+
+/**
+ * No `trim` while external memory rises faster than this (bytes per second,
+ * the median of the last {@linkcode RISES} rises seen between checks):
+ * the freed pages would be faulted back in within seconds.
+ */
+const TRIM_MAX_RISE_PER_S = 4 << 20;
+
+/** How many of the latest rises the median is taken over. */
+const RISES = 5;
 
 /**
  * glibc's `malloc_trim(0)` over FFI (returns the free pages of malloc's
@@ -108,8 +123,9 @@ export interface MemoryReducerOptions {
   collect: () => void;
   /**
    * Called at a check that sees a collection's effect (external memory fell
-   * by 1 MiB or more), at most once per 5 s: return the freed memory to the
-   * system (`malloc_trim`); default none.
+   * by 1 MiB or more), at most once per 5 s and not while external memory
+   * rises faster than 4 MiB/s (the median of the last five rises): return
+   * the freed memory to the system (`malloc_trim`); default none.
    */
   trim?: () => void;
   /** External memory now, bytes (default: `Deno.memoryUsage().external`). */
@@ -157,8 +173,13 @@ export class MemoryReducer {
   #quietMs: number;
   #floor: number;
   #last: number;
+  #lastAt: number;
   #freedAt: number;
   #trimmedAt = -Infinity;
+  #trimmed = 0;
+  /** The latest rises of external memory, bytes per second (a ring). */
+  #rises: number[] = [];
+  #nextRise = 0;
   #cancel: (() => void) | null = null;
   #collections = 0;
 
@@ -177,7 +198,7 @@ export class MemoryReducer {
     this.#intervalMs = options.intervalMs ?? 1_000;
     this.#quietMs = options.quietMs ?? 10_000;
     this.#floor = this.#last = this.#external();
-    this.#freedAt = this.#clock.now();
+    this.#freedAt = this.#lastAt = this.#clock.now();
     this.#arm();
   }
 
@@ -191,10 +212,20 @@ export class MemoryReducer {
     return this.#trim !== undefined;
   }
 
+  /** Times it trimmed malloc's heap so far. */
+  get trimmed(): number {
+    return this.#trimmed;
+  }
+
   /** Stop checking (idempotent). */
   stop(): void {
     this.#cancel?.();
     this.#cancel = null;
+  }
+
+  #medianRise(): number {
+    const sorted = this.#rises.toSorted((a, b) => a - b);
+    return sorted.length === 0 ? 0 : sorted[sorted.length >> 1]!;
   }
 
   #arm(): void {
@@ -205,10 +236,20 @@ export class MemoryReducer {
     if (this.#cancel === null) return;
     const now = this.#external();
     const at = this.#clock.now();
+    if (now > this.#last) {
+      this.#rises[this.#nextRise] = (now - this.#last) * 1000 /
+        Math.max(1, at - this.#lastAt);
+      this.#nextRise = (this.#nextRise + 1) % RISES;
+    }
+    this.#lastAt = at;
     if (now <= this.#last - FREED_BYTES) {
       this.#freedAt = at;
-      if (this.#trim !== undefined && at - this.#trimmedAt >= TRIM_EVERY_MS) {
+      if (
+        this.#trim !== undefined && at - this.#trimmedAt >= TRIM_EVERY_MS &&
+        this.#medianRise() <= TRIM_MAX_RISE_PER_S
+      ) {
         this.#trimmedAt = at;
+        this.#trimmed++;
         this.#trim();
       }
     }

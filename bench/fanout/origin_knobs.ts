@@ -38,7 +38,9 @@ export function tcpBackendOf(asked: string | undefined): "deno" | "ffi" {
 
 /**
  * The CLI's memory reducer for a benchmark origin, its step from
- * `ARCLY_BENCH_GC_STEP_MB`; says on stderr whether it runs.
+ * `ARCLY_BENCH_GC_STEP_MB`; says on stderr whether it runs (and with
+ * `ARCLY_BENCH_REDUCER_LOG=1`, every 10 s, how often it collected and
+ * trimmed).
  *
  * @param clock the origin engine's clock
  * @returns the running reducer (stop it at shutdown), or null
@@ -62,5 +64,15 @@ export function startBenchReducer(clock: Clock): MemoryReducer | null {
       ? "memory reducer off"
       : `memory reducer: a major GC per ${stepMb} MiB of dead media buffers`,
   );
+  // ARCLY_BENCH_REDUCER_LOG=1: what it did, every 10 s.
+  if (reducer !== null && Deno.env.get("ARCLY_BENCH_REDUCER_LOG") === "1") {
+    const timer = setInterval(() => {
+      // deno-lint-ignore no-console -- the bench origins' diagnostics go to stderr
+      console.error(
+        `memory reducer: ${reducer.collections} collections, ${reducer.trimmed} trims`,
+      );
+    }, 10_000);
+    Deno.unrefTimer(timer);
+  }
   return reducer;
 }

@@ -1,9 +1,10 @@
 // The CLI's memory reducer: a major GC once external memory grew past the
 // floor by the step (or by half, when larger), the floor following what a
 // collection leaves; none within 10 s of a collection (ours or V8's own);
-// nothing after stop(); malloc's heap trimmed at each check that sees a
-// collection's effect; and, in a process started with --expose-gc, a real
-// collection frees dead ArrayBuffers and the trim gives their pages back.
+// nothing after stop(); malloc's heap trimmed at a check that sees a
+// collection's effect, unless external memory rises fast; and, in a process
+// started with --expose-gc, a real collection frees dead ArrayBuffers and the
+// trim gives their pages back.
 import assert from "node:assert/strict";
 import { ManualClock } from "../../mod.ts";
 import {
@@ -84,6 +85,9 @@ Deno.test("memory reducer: trims malloc's heap when a check sees external memory
   check(10.5, 0);
   check(10.1, 0);
   assert.equal(state.trims, 0, "falls under 1 MiB: no collection seen");
+  check(12, 0);
+  check(14, 0);
+  check(16, 0);
   check(18.1, 1, "our collection asked for");
   assert.equal(state.trims, 0, "asked, not yet seen");
   check(12, 1);
@@ -98,6 +102,31 @@ Deno.test("memory reducer: trims malloc's heap when a check sees external memory
   check(10.5, 1);
   assert.equal(state.trims, 2);
   assert.equal(reducer.trims, true);
+  reducer.stop();
+});
+
+Deno.test("memory reducer: no trim while external memory rises faster than 4 MiB/s (median of the last five rises)", () => {
+  const { state, reducer, check } = harness({ quietMs: 60_000 });
+  // Many streams: 15 MiB of new buffers a second, V8 collects every 2 s.
+  for (let i = 0; i < 6; i++) {
+    check(25, 0);
+    check(12, 0);
+  }
+  assert.equal(
+    state.trims,
+    0,
+    "15 MiB/s: the freed pages come back in a second",
+  );
+  assert.equal(reducer.trimmed, 0);
+  // One stream and a crowd: two big rises among slow ones.
+  for (let mb = 13; mb <= 15; mb++) check(mb, 0);
+  check(30, 0);
+  check(45, 0);
+  check(46, 0);
+  check(47, 0);
+  check(40, 0);
+  assert.equal(state.trims, 1, "median rise 1 MiB/s: trimmed");
+  assert.equal(reducer.trimmed, 1);
   reducer.stop();
 });
 
