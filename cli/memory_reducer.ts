@@ -279,7 +279,8 @@ export class MemoryReducer {
  *
  * @param clock the engine's clock
  * @param stepMb the step, MiB (0: off)
- * @param options `trim: false`: no `malloc_trim` (default: where it can run)
+ * @param options `trim: false`: no `malloc_trim` (default: where it can run);
+ *   `quietMs`: no collection within this long of the last (default 10,000)
  * @returns the running reducer (stop it at shutdown), or null
  * @example
  * ```ts
@@ -292,7 +293,7 @@ export class MemoryReducer {
 export function startMemoryReducer(
   clock: Clock,
   stepMb: number,
-  options: { trim?: boolean } = {},
+  options: { trim?: boolean; quietMs?: number } = {},
 ): MemoryReducer | null {
   const gc = stepMb > 0 ? exposedGc() : undefined;
   if (gc === undefined) return null;
@@ -300,6 +301,7 @@ export function startMemoryReducer(
     clock,
     collect: () => gc({ type: "major", execution: "async" }),
     ...(options.trim === false ? {} : trimOption()),
+    ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
     minStepBytes: stepMb * (1 << 20),
   });
 }

@@ -28,11 +28,18 @@
  * increment and one comparison per tick of the stream (one or two: the
  * distinct periods of the handlers), never per viewer.
  *
+ * Push waiters: a viewer that pumps (`EgressSession.pump`) registers a
+ * callback with {@linkcode StreamEgressTick.onNext} instead of awaiting
+ * `next()`; the flush calls the waiters in order, synchronously, before the
+ * promise's reactions run, from arrays that keep their slots (two swap at
+ * each flush), so waiting for a tick allocates nothing per viewer.
+ *
  * Viewers `join()` when they start and call the returned `leave` when they
  * end; when the last member leaves, a pending tick fires at once, so no timer
  * outlives the viewers that armed it (clean shutdown, leak-free tests).
  *
- * Memory: one promise and one timer per tick at most, never one per viewer.
+ * Memory: one promise and one timer per tick at most, never one per viewer;
+ * one array slot per waiting pump.
  * Time comes from an injected {@linkcode Clock} (the kernel never calls
  * `setTimeout` itself).
  *
@@ -57,6 +64,8 @@ import type { EgressTick } from "./stream_handle.ts";
 export const MAX_EGRESS_TICK_MS = 1_000;
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+function noop(): void {}
 
 /**
  * Validate an egress tick period (handlers call it on their options, so a bad
@@ -117,6 +126,12 @@ export class StreamEgressTick implements EgressTick {
   #cancel: (() => void) | undefined;
   #pending: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
+  /** Push waiters of the next flush: the first `#count` slots. */
+  #waiters: (() => void)[] = [];
+  #count = 0;
+  /** Waiters with no frames yet: the next published frame arms the timer. */
+  #armOnPublish = false;
+  #spare: (() => void)[] = [];
 
   /**
    * @param periodMs the flush period in ms, 0 to disable (0 … {@linkcode MAX_EGRESS_TICK_MS})
@@ -149,7 +164,7 @@ export class StreamEgressTick implements EgressTick {
 
   /** True while a tick is armed. */
   get armed(): boolean {
-    return this.#pending !== undefined;
+    return this.#cancel !== undefined;
   }
 
   /** Flushes fired by the backlog trigger rather than the timer (for tests and stats). */
@@ -182,28 +197,63 @@ export class StreamEgressTick implements EgressTick {
   next(): Promise<void> {
     if (this.periodMs === 0) return RESOLVED;
     if (this.#pending === undefined) {
-      if (this.#backlog >= this.backlogFrames) {
-        this.#backlog = 0;
-        this.#early++;
-        return RESOLVED;
-      }
+      if (this.#cancel === undefined && this.#due()) return RESOLVED;
+      this.#arm();
       this.#pending = new Promise<void>((resolve) => {
         this.#resolve = resolve;
       });
-      this.#cancel = this.#clock.setTimer(this.periodMs, this.#fire);
     }
     return this.#pending;
   }
 
   /**
+   * Call `wake` at the next flush (synchronously, from the flush), or say
+   * that the flush is due now, as `next()` would resolve at once. A waiter
+   * with no frames to take yet arms no timer: the next published frame
+   * does, as for a viewer that awaits `ready()` before `next()`, so a
+   * flush always has frames and the period runs from the first frame after
+   * the last flush.
+   *
+   * @param wake called once at the flush; must not throw
+   * @param ready the waiter has frames to take now (arm the timer now)
+   * @returns true when the flush is due now (`wake` is not registered), false
+   *   when `wake` will be called
+   */
+  onNext(wake: () => void, ready = true): boolean {
+    if (this.periodMs === 0) return true;
+    if (this.#cancel === undefined && this.#due()) return true;
+    if (ready) this.#arm();
+    else this.#armOnPublish = true;
+    this.#waiters[this.#count++] = wake;
+    return false;
+  }
+
+  /**
    * One frame was published to the stream (the stream calls it; O(1)):
-   * fires a pending tick once the backlog reaches `backlogFrames`.
+   * arms the timer for waiters that had no frames, fires a pending tick
+   * once the backlog reaches `backlogFrames`.
    */
   published(): void {
-    if (++this.#backlog >= this.backlogFrames && this.#pending !== undefined) {
+    if (this.#armOnPublish) {
+      this.#armOnPublish = false;
+      this.#arm();
+    }
+    if (++this.#backlog >= this.backlogFrames && this.#cancel !== undefined) {
       this.#early++;
       this.#fire();
     }
+  }
+
+  /** An early flush is due (a backlog built up while no tick was armed): consumes it. */
+  #due(): boolean {
+    if (this.#backlog < this.backlogFrames) return false;
+    this.#backlog = 0;
+    this.#early++;
+    return true;
+  }
+
+  #arm(): void {
+    this.#cancel ??= this.#clock.setTimer(this.periodMs, this.#fire);
   }
 
   #fire = (): void => {
@@ -213,6 +263,24 @@ export class StreamEgressTick implements EgressTick {
     this.#pending = undefined;
     this.#resolve = undefined;
     this.#backlog = 0;
+    this.#armOnPublish = false;
+    const count = this.#count;
+    if (count > 0) {
+      // a waiter that registers again goes into the other array: next flush
+      const waiters = this.#waiters;
+      this.#waiters = this.#spare;
+      this.#spare = waiters;
+      this.#count = 0;
+      for (let i = 0; i < count; i++) {
+        const wake = waiters[i]!;
+        waiters[i] = noop; // keep the slots (no regrowth), not the waiters
+        try {
+          wake();
+        } catch (error) {
+          reportError(error); // a waiter's bug must not starve the others
+        }
+      }
+    }
     resolve?.();
   };
 }

@@ -17,6 +17,8 @@ export class FrameRing {
   head = 0;
   closed = false;
   #tick: PromiseWithResolvers<void> | null = null;
+  #shared: readonly MediaFrame[] = [];
+  #sharedSeq = -1;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -38,6 +40,19 @@ export class FrameRing {
    * The `count` frames from `seq` as a new array (one native slice, two when
    * the range wraps); the caller guarantees the range is in the ring.
    */
+  /**
+   * `slice(seq, count)`, but the same array as the last call with the same
+   * range (the viewers at the live edge of one tick take one range): a
+   * range's frames never change while it is in the ring. Read-only.
+   */
+  sliceShared(seq: number, count: number): readonly MediaFrame[] {
+    if (seq !== this.#sharedSeq || count !== this.#shared.length) {
+      this.#shared = this.slice(seq, count);
+      this.#sharedSeq = seq;
+    }
+    return this.#shared;
+  }
+
   slice(seq: number, count: number): MediaFrame[] {
     const start = seq % this.capacity;
     const end = start + count;

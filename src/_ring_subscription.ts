@@ -155,6 +155,22 @@ export class RingSubscription implements Subscription {
     return out;
   }
 
+  takeShared(): readonly MediaFrame[] {
+    const ring = this.#ring;
+    const available = ring.head - this.#cursor;
+    if (
+      this.#replay === null && !this.#awaitKey && this.#end === null &&
+      this.#batchPos >= this.#batch.length && available > 0 &&
+      available <= this.#threshold
+    ) {
+      // the steady state: the range every viewer at the live edge takes
+      const out = ring.sliceShared(this.#cursor, available);
+      this.#cursor += available;
+      return out;
+    }
+    return this.takeAll();
+  }
+
   async next(): Promise<MediaFrame | null> {
     for (;;) {
       if (this.#batchPos < this.#batch.length) {

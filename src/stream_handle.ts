@@ -177,6 +177,17 @@ export interface EgressTick {
    * @returns resolves within `periodMs`, or earlier after a burst
    */
   next(): Promise<void>;
+  /**
+   * Optional: call `wake` at the next flush instead of handing out a
+   * promise (what `EgressSession.pump` waits with: nothing allocated per
+   * viewer per flush).
+   *
+   * @param wake called once, synchronously, at the flush; must not throw
+   * @param ready the waiter has frames to take now (else the period starts
+   *   at the next published frame, as for `await sub.ready(); await next()`)
+   * @returns true when the flush is due now (`wake` not registered)
+   */
+  onNext?(wake: () => void, ready?: boolean): boolean;
 }
 
 /**

@@ -111,6 +111,14 @@ export interface Subscription extends AsyncIterable<MediaFrame>, Disposable {
    */
   takeAll(max?: number): MediaFrame[];
   /**
+   * Optional: the frames `takeAll()` would return, as an array that may be
+   * the very one handed to other subscribers at the same position (the
+   * egress pump's: no array per viewer per tick). Never modify it.
+   *
+   * @throws {StreamError} `Lagged` (plain) or `Evicted`, once
+   */
+  takeShared?(): readonly MediaFrame[];
+  /**
    * Resolves when `takeAll()` may return frames or the subscription ended.
    * Waiters share one promise per publish; a wake-up can be spurious (after
    * another subscriber closed), so loop.

@@ -6,7 +6,9 @@
  * `Deno.memoryUsage()`) and, where glibc's `mallinfo2` can be called (Linux
  * with `--allow-ffi`), ` <malloc in use> <malloc free>`: the bytes malloc
  * has handed out (arenas and mmapped blocks) and the free bytes it keeps in
- * its arenas (what fragmentation holds). The load client reads the line
+ * its arenas (what fragmentation holds). With `ARCLY_BENCH_MALLOC_INFO=<path>`,
+ * `kill -USR1 <pid>` writes glibc's `malloc_info` (every arena's free chunks
+ * by size, XML) to `<path>.<n>`. The load client reads the line
  * beside its RSS samples (`readHeapSample` in `load_client.ts`; a read that
  * meets the file mid-write is skipped). The file never grows. No GC is forced: the heap is
  * as the CLI would have it. The timer is unref'd: it keeps no process alive.
@@ -48,4 +50,24 @@ if (memFile !== undefined) {
     );
   }, 500);
   Deno.unrefTimer(timer);
+}
+
+const mallocInfo = Deno.env.get("ARCLY_BENCH_MALLOC_INFO");
+if (mallocInfo !== undefined && Deno.build.os === "linux") {
+  const lib = Deno.dlopen("libc.so.6", {
+    fopen: { parameters: ["buffer", "buffer"], result: "pointer" },
+    fclose: { parameters: ["pointer"], result: "i32" },
+    malloc_info: { parameters: ["i32", "pointer"], result: "i32" },
+  });
+  const cString = (s: string) => new TextEncoder().encode(`${s}\0`);
+  let n = 0;
+  Deno.addSignalListener("SIGUSR1", () => {
+    const file = lib.symbols.fopen(
+      cString(`${mallocInfo}.${++n}`),
+      cString("w"),
+    );
+    if (file === null) return;
+    lib.symbols.malloc_info(0, file);
+    lib.symbols.fclose(file);
+  });
 }

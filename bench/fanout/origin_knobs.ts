@@ -5,7 +5,9 @@
  * over FFI where it runs, else Deno's) and the memory reducer (with the
  * CLI's `--expose-gc`, a major GC per `ARCLY_BENCH_GC_STEP_MB` MiB of dead
  * media buffers, default the CLI's 8; 0: off; and `malloc_trim` after each
- * collection as the CLI does, `ARCLY_BENCH_GC_TRIM=0`: without).
+ * collection as the CLI does, `ARCLY_BENCH_GC_TRIM=0`: without; no
+ * collection within `ARCLY_BENCH_GC_QUIET_S` seconds of the last, default
+ * the CLI's 10).
  *
  * @module
  */
@@ -55,8 +57,10 @@ export function tcpBackendOf(asked: string | undefined): "deno" | "ffi" {
  */
 export function startBenchReducer(clock: Clock): MemoryReducer | null {
   const stepMb = Number(Deno.env.get("ARCLY_BENCH_GC_STEP_MB") ?? 8);
+  const quietS = Deno.env.get("ARCLY_BENCH_GC_QUIET_S");
   const reducer = startMemoryReducer(clock, stepMb, {
     trim: Deno.env.get("ARCLY_BENCH_GC_TRIM") !== "0",
+    ...(quietS === undefined ? {} : { quietMs: Number(quietS) * 1000 }),
   });
   // deno-lint-ignore no-console -- the bench origins' diagnostics go to stderr
   console.error(

@@ -156,10 +156,14 @@ export async function startArcly(options: StartOptions): Promise<Server> {
     const eq = pair.indexOf("=");
     if (eq > 0) originEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  // ARCLY_BENCH_INSPECT=HOST:PORT: V8's inspector on our origin (for
+  // heap_sampling.ts: allocation or CPU profiles of a running window).
+  const inspect = Deno.env.get("ARCLY_BENCH_INSPECT");
   const child = spawnGroup("arcly", "deno", [
     "run",
     "-A",
     ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
+    ...(inspect === undefined ? [] : [`--inspect=${inspect}`]),
     ...prof,
     // The origin's Deno.memoryUsage() every 500 ms for the load client.
     `--preload=${new URL("./memory_file.ts", import.meta.url).pathname}`,

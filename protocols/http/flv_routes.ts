@@ -216,13 +216,14 @@ export function addFlvRoutes(app: Hono, options: FlvRoutesOptions): void {
 
 /**
  * One viewer's live body, whatever the host: the opening chunks (file
- * header, replay), then `for await` over the kernel's egress session, one
- * write of the shared bytes per batch. A write resolves when the host took
- * the bytes, so a viewer that stops reading stops taking frames; when the
- * kernel evicts it the connection is aborted, which ends a stuck write.
- * One object per viewer with its methods on the prototype (no closures but
- * the eviction watch); on a host with `writeSome` (the own server) a write
- * allocates no promise of its own.
+ * header, replay), then the kernel's egress session, one write of the
+ * shared bytes per batch: pushed (`session.pump`) on a host with `writeNow`
+ * (the own server: a batch its socket takes whole costs no promise at all),
+ * else `for await`. A write resolves when the host took the bytes, so a
+ * viewer that stops reading stops taking frames; when the kernel evicts it
+ * the connection is aborted, which ends a stuck write. One object per
+ * viewer with its methods on the prototype (no closures but the eviction
+ * watch and the pump's writer).
  */
 class FlvBody implements LiveBody {
   readonly kind: "stream" | "websocket";
@@ -273,6 +274,20 @@ class FlvBody implements LiveBody {
         unreported += bytes.length;
       }
       opening.length = 0;
+      if (sink.writeNow !== undefined) {
+        // pushed at each tick: a batch the socket takes whole costs no
+        // promise (counted when handed over)
+        await session.pump((bytes) => {
+          unreported += bytes.length;
+          if (++writes >= REPORT_EVERY_WRITES) {
+            this.#counted(unreported);
+            unreported = 0;
+            writes = 0;
+          }
+          return sink.writeNow!(bytes);
+        });
+        return;
+      }
       for await (const bytes of session) {
         if (direct) {
           const n = await sink.writeSome!(bytes);

@@ -53,6 +53,13 @@ export interface LiveSink {
    * `write` before anything else). Saves the host's per-write promise.
    */
   writeSome?(bytes: Uint8Array): Promise<number>;
+  /**
+   * Write all of `bytes`, if the host offers it: `undefined` when the
+   * socket took them all at once (no promise at all), else resolves once
+   * the host took the rest (a failure throws or rejects). What an egress
+   * pump writes with.
+   */
+  writeNow?(bytes: Uint8Array): Promise<void> | undefined;
   /** Close the connection now (a pending write rejects). */
   abort(): void;
   /**

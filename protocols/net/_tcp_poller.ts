@@ -57,6 +57,25 @@ export class TcpPoller {
   #releasing = false;
   #released = false;
 
+  #length = -1;
+  #bigLength = 0n;
+
+  /**
+   * `BigInt(n)` for a `send` length (libc's `size_t` wants a bigint): the
+   * last one is kept, since every viewer of one tick sends a batch of the
+   * same length, so a send costs no new BigInt.
+   *
+   * @param n a byte count
+   * @returns `BigInt(n)`
+   */
+  bigLength(n: number): bigint {
+    if (n !== this.#length) {
+      this.#length = n;
+      this.#bigLength = BigInt(n);
+    }
+    return this.#bigLength;
+  }
+
   private constructor(libc: Libc, epfd: number, wake: number) {
     this.#libc = libc;
     this.#epfd = epfd;

@@ -15,7 +15,13 @@
  * @module
  */
 export { acceptLoop, type AcceptLoopOptions } from "./accept_loop.ts";
-export { closeQuietly, isDisconnect, noDelay, writeAll } from "./socket_io.ts";
+export {
+  closeQuietly,
+  isDisconnect,
+  noDelay,
+  tryWriteOf,
+  writeAll,
+} from "./socket_io.ts";
 export {
   udpBatchAvailable,
   UdpBatchSocket,

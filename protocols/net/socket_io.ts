@@ -34,6 +34,33 @@ export async function writeAll(
 }
 
 /**
+ * Write from `bytes` now, without waiting: a connection that can
+ * (`FfiTcpConn.tryWrite`, libc's non-blocking `send`) returns how many
+ * bytes its socket took (0 when full); any other gives `undefined` (write
+ * through the promise). For the egress pumps: a batch the socket takes
+ * whole costs no promise.
+ *
+ * @param conn the connection
+ * @returns the connection's `tryWrite`, bound, or `undefined`
+ *
+ * @example
+ * ```ts ignore
+ * import { tryWriteOf } from "./socket_io.ts";
+ * import assert from "node:assert/strict";
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 1935 });
+ * assert.equal(tryWriteOf(conn), undefined); // Deno's own sockets cannot
+ * ```
+ */
+export function tryWriteOf(
+  conn: Deno.Conn,
+): ((bytes: Uint8Array) => number) | undefined {
+  const tryWrite = (conn as { tryWrite?: unknown }).tryWrite;
+  return typeof tryWrite === "function"
+    ? (tryWrite as (bytes: Uint8Array) => number).bind(conn)
+    : undefined;
+}
+
+/**
  * Close a connection or listener, ignoring "already closed".
  *
  * @param closable anything with `close()`

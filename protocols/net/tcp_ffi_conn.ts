@@ -18,7 +18,11 @@
  * and is never repeated), every read tries the socket again. `write(p)`
  * calls `send(MSG_DONTWAIT|MSG_NOSIGNAL)` from the caller's bytes (no
  * copy; a partial count is returned as Deno does); on `EAGAIN` it waits for
- * `EPOLLOUT`. The caller serializes once
+ * `EPOLLOUT`. `tryWrite(p)` is the same `send` with no promise (0 when the
+ * socket is full; the caller then falls back to `write`), what the egress
+ * pumps write with; its length argument (a bigint for `size_t`) is the
+ * listener's kept one when the length repeats, as it does for every viewer
+ * of one tick. The caller serializes once
  * and owns the bytes; the kernel socket buffers bound what is in flight.
  * Memory: at most one parked read and one parked write per connection (a
  * second concurrent call shares the wake-up), nothing queued here.
@@ -121,14 +125,20 @@ export function recvNow(libc: Libc, fd: number, p: Uint8Array): number {
  * One `send(MSG_DONTWAIT|MSG_NOSIGNAL)` from `p` (not copied; `EINTR`
  * retried): the bytes the socket took (possibly fewer) or
  * {@linkcode TRY_AGAIN}; any other errno is thrown as its `Deno.errors`
- * class. The one write syscall of the backend's connections.
+ * class. The one write syscall of the backend's connections. `length` is
+ * `p.length` as a bigint (a caller may pass a kept one).
  */
-export function sendNow(libc: Libc, fd: number, p: Uint8Array): number {
+export function sendNow(
+  libc: Libc,
+  fd: number,
+  p: Uint8Array,
+  length: bigint = BigInt(p.length),
+): number {
   for (;;) {
     const n = libc.send(
       fd,
       p as Uint8Array<ArrayBuffer>,
-      BigInt(p.length),
+      length,
       SEND_FLAGS,
     );
     if (n >= 0) return n;
@@ -295,6 +305,26 @@ export class FfiTcpConn implements Deno.TcpConn, PollTarget {
       return Promise.reject(error);
     }
     return n === TRY_AGAIN ? this.#writeLater(p) : Promise.resolve(n);
+  }
+
+  /**
+   * Write from `p` now, without waiting (no promise): how many bytes the
+   * socket took, 0 when its buffer is full (then `write` waits for room).
+   *
+   * @param p the bytes (not copied)
+   * @returns the bytes taken
+   * @throws the `Deno.errors` class of a failure (`BadResource` after close)
+   */
+  tryWrite(p: Uint8Array): number {
+    if (this.#closed) throw closedError();
+    if (p.length === 0) return 0;
+    const n = sendNow(
+      this.#libc,
+      this.#fd,
+      p,
+      this.#poller.bigLength(p.length),
+    );
+    return n === TRY_AGAIN ? 0 : n;
   }
 
   async #writeLater(p: Uint8Array): Promise<number> {

@@ -3,13 +3,18 @@
 // mid-message (full writes and quiet closes are the shared ones in
 // protocols/net/).
 //
-// Hot path: a player writes one shared batch per flush tick and awaits it, so
-// the queue is almost always idle when a write comes. Then `write()` hands the
-// bytes to the socket at once and returns `conn.write(bytes).then(written,
-// broken)`: one promise of its own, no closure, no array, no async frame
+// Hot path: a player writes one shared batch per flush tick (the egress
+// session's pump), so the queue is almost always idle when a write comes.
+// Then `writeNow()` hands the bytes to a socket that can take them without
+// waiting (`tryWrite`: libc's non-blocking send) and, when it took them all,
+// returns `undefined`: no promise at all. Otherwise (a full socket, Deno's
+// own sockets) `write()` returns `conn.write(bytes).then(written, broken)`:
+// one promise of its own, no closure, no array, no async frame
 // (`written`/`broken` are bound once per queue and the bytes in flight sit in
 // two fields). Only a write that arrives while another is on the socket (a
 // ping reply during a media write) is chained, with one closure.
+
+import { tryWriteOf } from "../net/mod.ts";
 
 const EMPTY = new Uint8Array(0);
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -32,9 +37,37 @@ export class WriteQueue {
   #buf: Uint8Array = EMPTY;
   #off = 0;
 
+  #tryWrite: ((bytes: Uint8Array) => number) | undefined;
+
   constructor(conn: Deno.Conn, onWrite: (bytes: number) => void = ignore) {
     this.#conn = conn;
     this.#onWrite = onWrite;
+    this.#tryWrite = tryWriteOf(conn);
+  }
+
+  /**
+   * Write `bytes` now when the socket takes them all without waiting
+   * (returns `undefined`: nothing allocated), else queue what is left as
+   * `write` does.
+   *
+   * @param bytes not copied: must not change until written
+   * @returns `undefined` when written, else resolves when handed to the socket
+   */
+  writeNow(bytes: Uint8Array): Promise<void> | undefined {
+    const tryWrite = this.#tryWrite;
+    if (
+      tryWrite === undefined || this.#queued !== 0 ||
+      this.#failed !== undefined || bytes.length === 0
+    ) return this.write(bytes);
+    let n: number;
+    try {
+      n = tryWrite(bytes);
+    } catch (error) {
+      this.#failed = error;
+      return Promise.reject(error);
+    }
+    if (n > 0) this.#onWrite(n);
+    return n === bytes.length ? undefined : this.write(bytes.subarray(n));
   }
 
   /**

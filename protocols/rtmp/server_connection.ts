@@ -462,20 +462,24 @@ export class RtmpConnection {
     timeline: PlayTimeline | null,
   ): Promise<void> {
     const sub = session.subscription;
-    for await (const bytes of session) {
-      if (this.#closed) break;
-      try {
+    const queue = this.#queue;
+    try {
+      // pushed at each tick: a batch the socket takes whole costs no
+      // promise, array or async frame (the shared bytes as they are)
+      await session.pump((bytes) => {
+        if (this.#closed) {
+          session.close("connection closed");
+          return undefined;
+        }
         const own = timeline === null
           ? bytes
           : timeline.pieces(session.batchFrames, bytes);
-        // the shared bytes: no per-batch array or async frame
-        await (own instanceof Uint8Array
-          ? this.#queue.write(own)
-          : this.#queue.writeParts(own));
-      } catch (error) {
-        this.#writeFailed(error);
-        break;
-      }
+        return own instanceof Uint8Array
+          ? queue.writeNow(own)
+          : queue.writeParts(own);
+      });
+    } catch (error) {
+      this.#writeFailed(error);
     }
     if (!this.#closed && this.#subscription === sub) {
       this.#subscription = null;

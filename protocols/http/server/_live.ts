@@ -15,7 +15,7 @@
 // keeps at most one control frame and skips data frames without buffering.
 import { StreamError } from "../../../media/stream_error.ts";
 import type { LiveBody, LiveSink } from "../live_body.ts";
-import { isDisconnect, writeAll } from "../../net/mod.ts";
+import { isDisconnect, tryWriteOf, writeAll } from "../../net/mod.ts";
 import type { ConnIo } from "./_io.ts";
 import {
   ClientFrameReader,
@@ -77,6 +77,7 @@ export class StreamSink implements LiveSink {
   #gone: PromiseWithResolvers<void> | null = null;
   #aborted = false;
   #bytes: Uint8Array = EMPTY;
+  #tryWrite: ((bytes: Uint8Array) => number) | undefined;
 
   /**
    * @param io the connection, its head written
@@ -86,6 +87,7 @@ export class StreamSink implements LiveSink {
   constructor(io: ConnIo, chunked: boolean, bodyChunked: boolean) {
     this.#io = io;
     this.#conn = io.conn;
+    this.#tryWrite = tryWriteOf(io.conn);
     this.#chunked = chunked;
     this.#frame = chunked && !bodyChunked;
   }
@@ -105,6 +107,22 @@ export class StreamSink implements LiveSink {
     const bytes = this.#frame ? chunkOf(batch) : batch;
     this.#bytes = bytes;
     return this.#conn.write(bytes).then(this.#written);
+  }
+
+  /**
+   * Write all of `batch`: `undefined` when the socket took it whole at once
+   * (libc's non-blocking send, nothing allocated), else resolves when the
+   * rest is written.
+   */
+  writeNow(batch: Uint8Array): Promise<void> | undefined {
+    const tryWrite = this.#tryWrite;
+    if (tryWrite === undefined || this.#frame || batch.length === 0) {
+      return this.write(batch);
+    }
+    const n = tryWrite(batch);
+    return n === batch.length
+      ? undefined
+      : writeAll(this.#conn, batch.subarray(n));
   }
 
   /** One `conn.write` of `batch`: resolves with how much of it went out. */

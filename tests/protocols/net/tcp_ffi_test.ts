@@ -7,6 +7,7 @@ import {
   isDisconnect,
   listenTcp,
   tcpFfiAvailable,
+  tryWriteOf,
 } from "../../../protocols/net/mod.ts";
 import { StreamError } from "../../../media/stream_error.ts";
 
@@ -93,6 +94,36 @@ Deno.test({
     assert.deepEqual(got, big);
     client.close();
     conn.close();
+    listener.close();
+    await listener.idle();
+  },
+});
+
+Deno.test({
+  name:
+    "tcp ffi: tryWrite takes what fits without waiting, 0 when full, throws after close; tryWriteOf finds it",
+  ignore,
+  async fn() {
+    const listener = FfiTcpListener.listen({ hostname: "127.0.0.1", port: 0 });
+    const client = await Deno.connect({ port: listener.addr.port });
+    const conn = await listener.accept();
+    assert.ok(conn instanceof FfiTcpConn);
+    assert.equal(tryWriteOf(client), undefined); // Deno's own socket cannot
+    const tryWrite = tryWriteOf(conn)!;
+    assert.equal(tryWrite(Uint8Array.of(1, 2, 3)), 3);
+    assert.deepEqual(await readN(client, 3), Uint8Array.of(1, 2, 3));
+    assert.equal(tryWrite(new Uint8Array(0)), 0);
+    // a peer that reads nothing: the buffers fill, then 0 (no promise, no wait)
+    const big = new Uint8Array(1 << 20);
+    let taken = 0;
+    let n: number;
+    while ((n = conn.tryWrite(big)) > 0) taken += n;
+    assert.equal(n, 0);
+    assert.ok(taken > 0 && taken < 256 * big.length, `took ${taken}`);
+    assert.deepEqual((await readN(client, taken)).length, taken);
+    conn.close();
+    assert.throws(() => conn.tryWrite(big), Deno.errors.BadResource);
+    client.close();
     listener.close();
     await listener.idle();
   },

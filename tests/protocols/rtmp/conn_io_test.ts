@@ -68,3 +68,49 @@ Deno.test("WriteQueue: the first failure sticks; queued and later writes reject;
   assert.equal(queue.pendingBytes, 0);
   assert.equal(socket.calls(), 2); // nothing after the failure reached the socket
 });
+
+Deno.test("WriteQueue.writeNow: a socket that takes the bytes at once costs no promise; the rest of a partial one, a busy queue or a failure go through write()", async () => {
+  const socket = fakeConn(1 << 20);
+  const taken: Uint8Array[] = [];
+  let room = Infinity;
+  let fail: Error | null = null;
+  const conn = Object.assign(socket.conn, {
+    tryWrite(bytes: Uint8Array): number {
+      if (fail !== null) throw fail;
+      const n = Math.min(room, bytes.length);
+      taken.push(bytes.slice(0, n));
+      room -= n;
+      return n;
+    },
+  });
+  const written: number[] = [];
+  const queue = new WriteQueue(conn, (n) => written.push(n));
+  assert.equal(queue.writeNow(seq(0, 10)), undefined); // whole, at once
+  assert.deepEqual(written, [10]);
+  assert.equal(socket.calls(), 0);
+  room = 4; // a socket that takes only part: the rest is queued
+  const rest = queue.writeNow(seq(10, 10));
+  assert.ok(rest instanceof Promise);
+  // while that is on the socket, a new batch waits its turn (no tryWrite)
+  const after = queue.writeNow(seq(20, 3));
+  assert.ok(after instanceof Promise);
+  await Promise.all([rest, after]);
+  assert.deepEqual(
+    [...taken.flatMap((t) => [...t]), ...socket.bytes()],
+    [...seq(0, 23)],
+  );
+  assert.deepEqual(written, [10, 4, 6, 3]);
+  assert.equal(queue.pendingBytes, 0);
+  fail = new Deno.errors.BrokenPipe("gone");
+  room = Infinity;
+  await assert.rejects(
+    queue.writeNow(seq(0, 1)) ?? Promise.resolve(),
+    Deno.errors.BrokenPipe,
+  );
+  await assert.rejects(queue.write(seq(0, 1)), Deno.errors.BrokenPipe); // it sticks
+  // without tryWrite (Deno's own sockets) every write is a promise
+  const plain = new WriteQueue(fakeConn(1 << 20).conn);
+  const p = plain.writeNow(seq(0, 5));
+  assert.ok(p instanceof Promise);
+  await p;
+});
