@@ -128,11 +128,7 @@ export class RingSubscription implements Subscription {
     if (!(max >= 1)) return [];
     const ring = this.#ring;
     const available = ring.head - this.#cursor;
-    if (
-      this.#replay === null && !this.#awaitKey && this.#end === null &&
-      this.#batchPos >= this.#batch.length && available > 0 &&
-      available <= this.#threshold
-    ) {
+    if (this.#steady(available)) {
       // Fast path (steady-state egress): one native slice of the ring.
       const count = Math.min(available, max);
       const out = ring.slice(this.#cursor, count);
@@ -158,17 +154,23 @@ export class RingSubscription implements Subscription {
   takeShared(): readonly MediaFrame[] {
     const ring = this.#ring;
     const available = ring.head - this.#cursor;
-    if (
-      this.#replay === null && !this.#awaitKey && this.#end === null &&
-      this.#batchPos >= this.#batch.length && available > 0 &&
-      available <= this.#threshold
-    ) {
-      // the steady state: the range every viewer at the live edge takes
+    if (this.#steady(available)) {
+      // the range every viewer at the live edge takes
       const out = ring.sliceShared(this.#cursor, available);
       this.#cursor += available;
       return out;
     }
     return this.takeAll();
+  }
+
+  /**
+   * The steady state of egress: no replay, keyframe wait, end or `next()`
+   * batch pending, and `available` frames within the lag limit.
+   */
+  #steady(available: number): boolean {
+    return this.#replay === null && !this.#awaitKey && this.#end === null &&
+      this.#batchPos >= this.#batch.length && available > 0 &&
+      available <= this.#threshold;
   }
 
   async next(): Promise<MediaFrame | null> {

@@ -17,19 +17,11 @@ import {
 } from "../../mod.ts";
 import { StreamEgressTick } from "../../src/_egress_tick.ts";
 import { FrameRing } from "../../src/_frame_ring.ts";
+import { videoFrame } from "../_fakes.ts";
 
+/** A video frame whose payload says its time: [dts & 0xff, 1]. */
 function frame(dts: number, keyframe = true): MediaFrame {
-  return {
-    kind: "video",
-    codec: "h264",
-    trackId: 0,
-    pts: dts,
-    dts,
-    timescale: 1000,
-    keyframe,
-    config: false,
-    data: Uint8Array.of(dts & 0xff, 1),
-  };
+  return { ...videoFrame(dts, keyframe), data: Uint8Array.of(dts & 0xff, 1) };
 }
 
 /** A toy byte format: the payload. */
