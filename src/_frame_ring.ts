@@ -4,7 +4,9 @@
 // reference, bumps `head` and resolves at most one shared "tick" promise that
 // every waiting subscriber awaits: O(1) whatever the number of subscribers,
 // no per-subscriber queue, no payload copy. The next tick promise is created
-// lazily, only when a subscriber actually has to wait.
+// lazily, only when a subscriber actually has to wait. The viewers at the
+// live edge of one egress tick take one range: `sliceShared` hands them the
+// same array (the last range's, kept until another is asked for).
 import type { MediaFrame } from "../media/frame.ts";
 
 /** A resolved promise reused by `ready()` when frames are already available. */
@@ -40,6 +42,16 @@ export class FrameRing {
    * The `count` frames from `seq` as a new array (one native slice, two when
    * the range wraps); the caller guarantees the range is in the ring.
    */
+  slice(seq: number, count: number): MediaFrame[] {
+    const start = seq % this.capacity;
+    const end = start + count;
+    const slots = this.#slots as MediaFrame[];
+    if (end <= this.capacity) return slots.slice(start, end);
+    const out = slots.slice(start);
+    for (let i = 0; i < end - this.capacity; i++) out.push(slots[i]!);
+    return out;
+  }
+
   /**
    * `slice(seq, count)`, but the same array as the last call with the same
    * range (the viewers at the live edge of one tick take one range): a
@@ -51,16 +63,6 @@ export class FrameRing {
       this.#sharedSeq = seq;
     }
     return this.#shared;
-  }
-
-  slice(seq: number, count: number): MediaFrame[] {
-    const start = seq % this.capacity;
-    const end = start + count;
-    const slots = this.#slots as MediaFrame[];
-    if (end <= this.capacity) return slots.slice(start, end);
-    const out = slots.slice(start);
-    for (let i = 0; i < end - this.capacity; i++) out.push(slots[i]!);
-    return out;
   }
 
   /** The shared promise resolved by the next publish, close or wake. */
